@@ -1,0 +1,3 @@
+//! Types → bytes.
+
+pub(crate) mod core;

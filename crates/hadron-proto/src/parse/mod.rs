@@ -1,0 +1,6 @@
+//! Bytes → types. Parsers work on complete input (one framed command or
+//! response); the framer finds where those end.
+
+#[allow(dead_code)] // used by the command and response parsers as they land
+pub(crate) mod core;
+pub(crate) mod error;

@@ -1,0 +1,144 @@
+//! Mailbox names (RFC 3501 §5.1).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::types::{AString, ValidationError, utf7};
+
+/// A mailbox name, held as UTF-8.
+///
+/// On the wire a name is an `astring` in modified UTF-7 (RFC 3501 §5.1.3);
+/// [`Mailbox::from_wire`] decodes it (rejecting invalid UTF-7) and
+/// [`Mailbox::to_wire`] encodes it back. `INBOX` is case-insensitive, so any
+/// spelling of it is normalised to `INBOX` and compares equal.
+///
+/// ```
+/// use hadron_proto::types::Mailbox;
+/// let m = Mailbox::from_wire(b"inbox").unwrap();
+/// assert!(m.is_inbox());
+/// assert_eq!(m.as_str(), "INBOX");
+/// let m = Mailbox::from_wire(b"&ZeVnLIqe-").unwrap();
+/// assert_eq!(m.as_str(), "日本語");
+/// assert_eq!(m.to_wire(), "&ZeVnLIqe-");
+/// assert!(Mailbox::from_wire(b"&bad").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Mailbox<'a>(Cow<'a, str>);
+
+impl<'a> Mailbox<'a> {
+    /// The mailbox `INBOX`.
+    pub const INBOX: Mailbox<'static> = Mailbox(Cow::Borrowed("INBOX"));
+
+    /// Decodes a name as received on the wire (modified UTF-7).
+    pub fn from_wire(wire: &'a [u8]) -> Result<Self, ValidationError> {
+        if wire.eq_ignore_ascii_case(b"INBOX") {
+            return Ok(Mailbox::INBOX);
+        }
+        if utf7::is_plain(wire) {
+            // Plain printable ASCII is its own encoding.
+            let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
+            return Ok(Mailbox(Cow::Borrowed(text)));
+        }
+        Ok(Mailbox(Cow::Owned(utf7::decode(wire)?)))
+    }
+
+    /// Decodes a name from an owned wire `astring`.
+    pub fn from_astring(name: AString<'a>) -> Result<Mailbox<'static>, ValidationError> {
+        Mailbox::from_wire(name.as_bytes()).map(Mailbox::into_static)
+    }
+
+    /// A mailbox from its UTF-8 name. Rejects control characters (which no
+    /// encoding can carry) and the empty name.
+    pub fn new(name: impl Into<Cow<'a, str>>) -> Result<Self, ValidationError> {
+        let name = name.into();
+        if name.is_empty() {
+            return Err(ValidationError::Empty("mailbox name"));
+        }
+        if let Some((at, ch)) = name.char_indices().find(|(_, c)| c.is_control()) {
+            return Err(ValidationError::InvalidByte {
+                what: "mailbox name",
+                byte: ch as u32 as u8,
+                at,
+            });
+        }
+        if name.eq_ignore_ascii_case("INBOX") {
+            return Ok(Mailbox::INBOX);
+        }
+        Ok(Mailbox(name))
+    }
+
+    /// The name as UTF-8.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is `INBOX`.
+    pub fn is_inbox(&self) -> bool {
+        self.0 == "INBOX"
+    }
+
+    /// The name in modified UTF-7, as it goes on the wire.
+    pub fn to_wire(&self) -> Cow<'_, str> {
+        if utf7::is_plain(self.0.as_bytes()) {
+            Cow::Borrowed(&self.0)
+        } else {
+            Cow::Owned(utf7::encode(&self.0))
+        }
+    }
+
+    /// Detaches the value from the buffer it was parsed from.
+    pub fn into_static(self) -> Mailbox<'static> {
+        Mailbox(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+impl fmt::Display for Mailbox<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'a> TryFrom<&'a str> for Mailbox<'a> {
+    type Error = ValidationError;
+    fn try_from(value: &'a str) -> Result<Self, Self::Error> {
+        Mailbox::new(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inbox_is_case_insensitive() {
+        assert_eq!(Mailbox::from_wire(b"InBoX").unwrap(), Mailbox::INBOX);
+        assert_eq!(Mailbox::new("inbox").unwrap(), Mailbox::INBOX);
+        // Only the whole name: children keep their spelling.
+        assert_eq!(
+            Mailbox::from_wire(b"inbox/Sub").unwrap().as_str(),
+            "inbox/Sub"
+        );
+    }
+
+    #[test]
+    fn plain_names_borrow() {
+        let m = Mailbox::from_wire(b"Archive/2024").unwrap();
+        assert!(matches!(m.0, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn round_trips_through_utf7() {
+        for name in ["Entwürfe", "A&B", "Gesendete Objekte", "📁/x"] {
+            let m = Mailbox::new(name).unwrap();
+            let wire = m.to_wire().into_owned();
+            assert_eq!(Mailbox::from_wire(wire.as_bytes()).unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn rejects_controls_and_empty() {
+        assert!(Mailbox::new("").is_err());
+        assert!(Mailbox::new("a\nb").is_err());
+        assert!(Mailbox::from_wire(b"a\x01").is_err());
+    }
+}

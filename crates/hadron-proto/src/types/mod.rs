@@ -1,0 +1,22 @@
+//! The vocabulary of IMAP: validated values that cannot hold invalid protocol.
+//!
+//! Nothing here parses bytes or writes them; [`crate::parse`] and
+//! [`crate::encode`] do. Constructors check their input, so a value that
+//! exists can always be encoded.
+
+mod core;
+mod datetime;
+mod error;
+mod flag;
+mod mailbox;
+mod sequence;
+pub mod utf7;
+
+pub use self::core::{AString, Atom, Charset, IString, Literal, LiteralMode, NString, Tag, Text};
+pub(crate) use self::core::{is_astring_char, is_atom_char, is_tag_char, is_text_char};
+pub(crate) use self::datetime::month_from_name;
+pub use self::datetime::{Date, DateTime};
+pub use self::error::ValidationError;
+pub use self::flag::{Flag, FlagFetch, FlagPerm};
+pub use self::mailbox::Mailbox;
+pub use self::sequence::{SeqNumber, Sequence, SequenceSet};
