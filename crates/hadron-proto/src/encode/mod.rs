@@ -1,3 +1,4 @@
 //! Types → bytes.
 
+#[allow(dead_code)] // used by the command and response encoders as they land
 pub(crate) mod core;

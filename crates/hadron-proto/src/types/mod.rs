@@ -14,8 +14,8 @@ pub mod utf7;
 
 pub use self::core::{AString, Atom, Charset, IString, Literal, LiteralMode, NString, Tag, Text};
 pub(crate) use self::core::{is_astring_char, is_atom_char, is_tag_char, is_text_char};
-pub(crate) use self::datetime::month_from_name;
 pub use self::datetime::{Date, DateTime};
+pub(crate) use self::datetime::{month_from_name, month_name};
 pub use self::error::ValidationError;
 pub use self::flag::{Flag, FlagFetch, FlagPerm};
 pub use self::mailbox::Mailbox;
