@@ -2,3 +2,5 @@
 
 #[allow(dead_code)] // used by the command and response encoders as they land
 pub(crate) mod core;
+#[allow(dead_code)]
+pub(crate) mod section;

@@ -4,3 +4,5 @@
 #[allow(dead_code)] // used by the command and response parsers as they land
 pub(crate) mod core;
 pub(crate) mod error;
+#[allow(dead_code)]
+pub(crate) mod section;

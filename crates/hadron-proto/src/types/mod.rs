@@ -4,14 +4,18 @@
 //! [`crate::encode`] do. Constructors check their input, so a value that
 //! exists can always be encoded.
 
+mod capability;
 mod core;
 mod datetime;
 mod error;
 mod flag;
 mod mailbox;
+mod section;
 mod sequence;
+mod status;
 pub mod utf7;
 
+pub use self::capability::Capability;
 pub use self::core::{AString, Atom, Charset, IString, Literal, LiteralMode, NString, Tag, Text};
 pub(crate) use self::core::{is_astring_char, is_atom_char, is_tag_char, is_text_char};
 pub use self::datetime::{Date, DateTime};
@@ -19,4 +23,6 @@ pub(crate) use self::datetime::{month_from_name, month_name};
 pub use self::error::ValidationError;
 pub use self::flag::{Flag, FlagFetch, FlagPerm};
 pub use self::mailbox::Mailbox;
+pub use self::section::{HeaderNames, Part, Section};
 pub use self::sequence::{SeqNumber, Sequence, SequenceSet};
+pub use self::status::StatusItem;
