@@ -14,4 +14,6 @@
 
 pub mod encode;
 pub mod parse;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod types;
