@@ -1,1 +1,33 @@
-fn main() {}
+//! `cargo xtask`: the developer tasks of the Hadron workspace.
+//!
+//! Thin wrappers over cargo and the crates; logic that belongs in a crate
+//! lives there, not here.
+
+mod fuzz;
+mod process;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+/// Developer tasks for Hadron.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Run the whole test suite: fmt check, clippy -D warnings, tests, doc tests, docs.
+    Test(test::TestArgs),
+    /// Run the cargo-fuzz targets (`--smoke` for a short bounded run of each).
+    Fuzz(fuzz::FuzzArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().task {
+        Task::Test(args) => test::run(&args),
+        Task::Fuzz(args) => fuzz::run(&args),
+    }
+}
