@@ -23,7 +23,7 @@ impl fmt::Display for ByteSize {
         let exp = (63 - n.leading_zeros()) / 10;
         let unit = 1u64 << (10 * exp);
         let name = UNITS[exp as usize - 1];
-        if n % unit == 0 {
+        if n.is_multiple_of(unit) {
             write!(f, "{} {name}", n / unit)
         } else {
             // Precision loss is fine: this is for display only.
