@@ -497,3 +497,46 @@ fn default_limits_are_documented_values() {
     assert_eq!(l.max_non_sync_literal, 64 << 20);
     assert_eq!(FramerLimits::literal_minus().max_non_sync_literal, 4096);
 }
+
+/// Found by `chunking_never_changes_events`: a long line ending in a bare LF
+/// used to be `BareLf` when whole and `LineTooLong` when split.
+#[test]
+fn verdict_on_a_bad_line_does_not_depend_on_chunking() {
+    let limits = |max_frame| FramerLimits {
+        max_line: 12,
+        max_frame,
+        ..FramerLimits::default()
+    };
+    let line_too_long = FrameErrorKind::LineTooLong { limit: 12 };
+    let cases: [(&[u8], u64, FrameErrorKind); 4] = [
+        (b"a1 SEARCH ALL\n", 40, line_too_long.clone()),
+        (
+            b"a1 X {1+}\r\nyz1234567890\r\n",
+            24,
+            FrameErrorKind::FrameTooLarge { limit: 24 },
+        ),
+        (
+            b"a1 X {1+}\r\nyz1234567890abc\r\n",
+            24,
+            FrameErrorKind::FrameTooLarge { limit: 24 },
+        ),
+        (b"a1 X {1+}\r\nyz1234567890abc\r\n", 40, line_too_long),
+    ];
+    for (input, max_frame, kind) in cases {
+        let mut whole = Framer::new(Role::Server, limits(max_frame));
+        whole.push(input);
+        let expected = [FrameEvent::Error(FrameError {
+            tag: tag("a1"),
+            kind,
+        })];
+        assert_eq!(drain_accepting(&mut whole), expected, "{input:?}");
+        let mut split = Framer::new(Role::Server, limits(max_frame));
+        assert_eq!(bytewise(&mut split, input), expected, "{input:?}");
+    }
+    // One byte less of line text and the frame fits.
+    let mut f = Framer::new(Role::Server, limits(24));
+    assert_eq!(
+        bytewise(&mut f, b"a1 X {1+}\r\nyz123456789\r\n"),
+        [frame("a1 X {1+}\r\nyz123456789\r\n")]
+    );
+}

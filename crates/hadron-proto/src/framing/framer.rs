@@ -248,18 +248,31 @@ impl Framer {
 
     /// Looks for the end of the current line.
     fn step_line(&mut self) -> Step {
+        // Where a limit is certainly broken if no LF comes first: a line of
+        // `max_line` bytes may still be waiting for its LF after the CR, so one
+        // byte more is too long whatever follows; and the frame may not grow
+        // past `max_frame`. Searching no further than that makes the outcome
+        // the same however the input was chunked.
+        let line_end = self
+            .line_start
+            .saturating_add(self.limits.max_line)
+            .saturating_add(2);
+        let frame_end =
+            usize::try_from(self.limits.max_frame).map_or(usize::MAX, |max| max.saturating_add(1));
+        let window_end = self.buf.len().min(line_end).min(frame_end);
         // Lines are short (bounded by `max_line`) and literal data is never
         // scanned, so a plain byte search is enough here; it avoids a direct
         // dependency for a vectorised `memchr`.
-        let Some(offset) = self.buf[self.scan..].iter().position(|&b| b == b'\n') else {
-            self.scan = self.buf.len();
-            // A line of `max_line` bytes may still be waiting for its LF after
-            // the CR; one byte more and it is too long whatever comes next.
-            if self.scan - self.line_start > self.limits.max_line.saturating_add(1) {
+        let found = self.buf[self.scan..window_end]
+            .iter()
+            .position(|&b| b == b'\n');
+        let Some(offset) = found else {
+            self.scan = window_end;
+            if window_end == line_end {
                 let limit = self.limits.max_line;
                 return self.discard_partial_line(FrameErrorKind::LineTooLong { limit });
             }
-            if self.scan as u64 > self.limits.max_frame {
+            if window_end == frame_end {
                 let limit = self.limits.max_frame;
                 return self.discard_partial_line(FrameErrorKind::FrameTooLarge { limit });
             }
@@ -279,9 +292,9 @@ impl Framer {
             None
         };
 
-        let refused = if !has_cr {
-            Some(FrameErrorKind::BareLf)
-        } else if line_len > self.limits.max_line {
+        // Checked in a fixed order, on the complete line only, so that the
+        // verdict does not depend on chunking.
+        let refused = if line_len > self.limits.max_line {
             Some(FrameErrorKind::LineTooLong {
                 limit: self.limits.max_line,
             })
@@ -289,6 +302,8 @@ impl Framer {
             Some(FrameErrorKind::FrameTooLarge {
                 limit: self.limits.max_frame,
             })
+        } else if !has_cr {
+            Some(FrameErrorKind::BareLf)
         } else {
             None
         };
@@ -442,9 +457,8 @@ impl Framer {
     fn discard_partial_line(&mut self, kind: FrameErrorKind) -> Step {
         let error = self.frame_error(kind);
         let mut tail = Tail::default();
-        tail.push(&self.buf[self.line_start..]);
-        // Everything buffered belongs to this line and has been scanned.
-        self.buf.clear();
+        tail.push(&self.buf[self.line_start..self.scan]);
+        self.buf.advance(self.scan);
         self.reset_frame();
         self.state = State::Discard {
             skip: 0,
