@@ -540,3 +540,66 @@ fn verdict_on_a_bad_line_does_not_depend_on_chunking() {
         [frame("a1 X {1+}\r\nyz123456789\r\n")]
     );
 }
+
+#[test]
+fn huge_non_sync_literal_number_is_fatal() {
+    let mut f = server();
+    f.push(b"a1 APPEND INBOX {99999999999999999999+}\r\na2 NOOP\r\n");
+    assert_eq!(
+        f.next(),
+        Some(FrameEvent::Fatal(FrameError {
+            tag: tag("a1"),
+            kind: FrameErrorKind::LiteralTooLarge {
+                size: u64::MAX,
+                limit: 64 << 20
+            }
+        }))
+    );
+    assert_eq!(f.next(), None);
+}
+
+#[test]
+fn too_long_line_ending_in_sync_literal_is_reported_at_once() {
+    // The client waits for `+` before sending the data, so the command ends
+    // at this line and the caller can answer immediately.
+    let limits = FramerLimits {
+        max_line: 16,
+        ..FramerLimits::default()
+    };
+    let mut f = Framer::new(Role::Server, limits);
+    assert_eq!(
+        bytewise(
+            &mut f,
+            b"a1 APPEND a-very-long-mailbox-name {10}\r\na2 NOOP\r\n"
+        ),
+        [
+            error(Some("a1"), FrameErrorKind::LineTooLong { limit: 16 }),
+            frame("a2 NOOP\r\n")
+        ]
+    );
+}
+
+#[test]
+fn discarded_line_with_an_endless_digit_run_is_taken_as_a_huge_literal() {
+    // The `{` scrolled out of the kept tail: assume the worst rather than
+    // read what may be literal data as commands.
+    let limits = FramerLimits {
+        max_line: 16,
+        ..FramerLimits::default()
+    };
+    let mut f = Framer::new(Role::Server, limits);
+    let mut input = b"a1 X {".to_vec();
+    input.extend([b'9'; 100]);
+    input.extend_from_slice(b"+}\r\na2 NOOP\r\n");
+    f.push(&input);
+    assert_eq!(
+        f.next(),
+        Some(FrameEvent::Fatal(FrameError {
+            tag: tag("a1"),
+            kind: FrameErrorKind::LiteralTooLarge {
+                size: u64::MAX,
+                limit: 64 << 20
+            }
+        }))
+    );
+}
