@@ -290,6 +290,7 @@ fn too_long_line_is_not_buffered_while_waiting_for_crlf() {
     for _ in 0..10_000 {
         f.push(&[b'x'; 100]);
         assert_eq!(f.next(), None);
+        assert!(f.buffered() <= 1024 + 100, "{} bytes held", f.buffered());
     }
     f.push(b"\r\na2 NOOP\r\n");
     assert_eq!(

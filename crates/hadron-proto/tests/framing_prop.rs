@@ -128,6 +128,8 @@ fn run(role: Role, limits: FramerLimits, input: &[u8], sizes: &[usize]) -> Vec<F
             }
             events.push(event);
         }
+        let held = framer.buffered() as u64;
+        assert!(held <= limits.max_frame + n as u64, "{held} bytes held");
     }
     events
 }

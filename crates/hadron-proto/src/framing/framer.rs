@@ -189,6 +189,14 @@ impl Framer {
         matches!(self.state, State::Closed)
     }
 
+    /// How many bytes of input the framer holds: the current frame so far plus
+    /// input not yet examined. Useful for back-pressure; after
+    /// [`next`](Framer::next) has returned `None` (with no literal awaiting a
+    /// decision) it is at most [`FramerLimits::max_frame`] plus the last push.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Appends input read from the peer. Chunks may be of any size, down to a
     /// single byte. Ignored once the framer is closed.
     pub fn push(&mut self, bytes: &[u8]) {
