@@ -604,3 +604,19 @@ fn discarded_line_with_an_endless_digit_run_is_taken_as_a_huge_literal() {
         }))
     );
 }
+
+#[test]
+fn client_role_status_text_ending_in_braces_is_text() {
+    let mut f = Framer::new(Role::Client, FramerLimits::default());
+    let input = b"* OK [ALERT] quota at {95}\r\n\
+a1 NO [BADCHARSET ({5}\r\nUTF-8)] try {5}\r\n\
+a2 OK done\r\n";
+    assert_eq!(
+        bytewise(&mut f, input),
+        [
+            frame("* OK [ALERT] quota at {95}\r\n"),
+            frame("a1 NO [BADCHARSET ({5}\r\nUTF-8)] try {5}\r\n"),
+            frame("a2 OK done\r\n"),
+        ]
+    );
+}

@@ -3,7 +3,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::error::{FrameError, FrameErrorKind, NoPendingLiteral};
-use super::header::{Announcement, literal_at_end};
+use super::header::{Announcement, ResponseLines, literal_at_end};
 use super::limits::FramerLimits;
 use crate::types::{Tag, is_tag_char};
 
@@ -21,13 +21,14 @@ pub enum Role {
     Server,
     /// A client (or a test, or a proxy) reading server responses. Servers do
     /// not wait for anything, so every literal's data just follows and one
-    /// over its limit is fatal. Continuation requests (`+ ...`) never
-    /// announce literals.
+    /// over its limit is fatal.
     ///
-    /// Known ambiguity: `resp-text` is free text, so a status response whose
-    /// human-readable text happens to end in `{n}` is taken as announcing a
-    /// literal. Servers do not send such text in practice; the grammar
-    /// cannot tell the two apart without parsing the response.
+    /// Response text is free text that may end in `{n}` without announcing
+    /// anything, so continuation requests (`+ ...`) never announce literals,
+    /// and status responses (`* OK ...`, `a1 NO ...`) only inside an unclosed
+    /// `[` response code (the astrings of `BADCHARSET`). The text of a
+    /// response skipped after an error is not interpreted this way: there,
+    /// a trailing `{n}` is taken as a literal, the safe reading.
     Client,
 }
 
@@ -156,6 +157,8 @@ pub struct Framer {
     line_start: usize,
     /// Literals announced so far by the current frame.
     literals: usize,
+    /// [`Role::Client`]: where the current response may announce literals.
+    response: ResponseLines,
     state: State,
 }
 
@@ -169,6 +172,7 @@ impl Framer {
             scan: 0,
             line_start: 0,
             literals: 0,
+            response: ResponseLines::Start,
             state: State::Line,
         }
     }
@@ -294,11 +298,11 @@ impl Framer {
             None => (raw, false),
         };
         let line_len = line.len();
-        let announced = if self.literals_possible() {
-            literal_at_end(line, false)
-        } else {
-            None
+        let may_announce = match self.role {
+            Role::Server => true,
+            Role::Client => self.response.may_announce(line),
         };
+        let announced = may_announce.then(|| literal_at_end(line, false)).flatten();
 
         // Checked in a fixed order, on the complete line only, so that the
         // verdict does not depend on chunking.
@@ -498,12 +502,6 @@ impl Framer {
         }
     }
 
-    /// Whether the current frame may announce literals: everything except a
-    /// server's continuation request (`"+" SP (resp-text / base64)`).
-    fn literals_possible(&self) -> bool {
-        !(self.role == Role::Client && self.buf.first() == Some(&b'+'))
-    }
-
     /// The tag of the current frame: its first token, if that is a valid tag
     /// followed by a space.
     fn tag(&self) -> Option<Tag<'static>> {
@@ -532,5 +530,6 @@ impl Framer {
         self.scan = 0;
         self.line_start = 0;
         self.literals = 0;
+        self.response = ResponseLines::Start;
     }
 }
