@@ -141,9 +141,10 @@ enum Step {
 /// [`NeedContinuation`](FrameEvent::NeedContinuation) before pushing more,
 /// and the buffer stays within the limits plus one read.
 ///
-/// Cost: each byte of line text is examined once (the framer keeps a scan
-/// offset across pushes); literal data is never examined, and is copied only
-/// once, by [`push`](Framer::push); frames are split off the buffer without
+/// Cost: the search for line ends never revisits a byte (the framer keeps a
+/// scan offset across pushes), and a completed line is looked at once more
+/// to classify it; literal data is never examined, and is copied only once,
+/// by [`push`](Framer::push); frames are split off the buffer without
 /// copying.
 #[derive(Debug)]
 pub struct Framer {
