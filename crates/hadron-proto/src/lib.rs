@@ -10,9 +10,6 @@
 //! - [`parse`]: bytes → types, written with `nom`; every function carries its
 //!   ABNF production.
 //! - [`encode`]: types → bytes, choosing atom, quoted or literal by content.
-//!
-//! Before parsing, [`framing`] cuts the incoming byte stream into complete
-//! commands (or responses), handling literals and enforcing limits.
 #![forbid(unsafe_code)]
 
 pub mod encode;
