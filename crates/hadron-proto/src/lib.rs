@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod encode;
+pub mod framing;
 pub mod parse;
 #[cfg(feature = "testing")]
 pub mod testing;
