@@ -1,0 +1,838 @@
+//! When a session may be told what: the RFC 3501 §5.5 / §7.4.1 rules.
+//!
+//! A [`Selected`] session owns its [`Snapshot`] and the updates it has
+//! received but may not apply yet. After each command (and whenever woken
+//! in IDLE) the server calls [`Selected::deliver`] with the
+//! [`CommandContext`]; it gets back the untagged responses to write before
+//! the tagged one, in order, and whether the tagged OK needs
+//! `[EXPUNGEISSUED]`.
+//!
+//! The rules, each enforced here and tested by name:
+//!
+//! - `EXPUNGE` is never sent while responding to FETCH, STORE, SEARCH or
+//!   COPY (and their UID forms), nor when no command is in progress
+//!   ([`CommandContext::NoCommand`]). The expunge is *held*: the messages
+//!   stay in the snapshot, marked pending
+//!   ([`Snapshot::is_pending_expunge`]) so FETCH answers from last known
+//!   data, and the tagged OK gets `[EXPUNGEISSUED]` (RFC 5530).
+//! - Updates are applied in the order published. Once an expunge is held,
+//!   every later addition is held too, so `EXISTS` never overtakes a
+//!   pending `EXPUNGE`; flag changes to messages the session can see are
+//!   still delivered.
+//! - Flag changes by others become `FETCH (FLAGS ...)`, at most one per
+//!   message per delivery, carrying the message's flags after every update
+//!   applied. A session's own STORE (`origin` = this session) is applied
+//!   without being echoed: the caller writes the STORE responses, *after*
+//!   the delivered events, from the snapshot's flags (or nothing, for
+//!   `.SILENT`).
+//! - `\Recent` is set only in the snapshot of the session named by
+//!   [`Update::MessagesAdded::recent_for`].
+//! - Expunges are emitted in descending sequence order, so a client
+//!   applying them one at a time (each renumbering the messages after it)
+//!   ends with the right view.
+//! - Mailbox deleted or UIDVALIDITY changed → [`CloseReason`]: the server
+//!   sends `* BYE` and closes the connection. Queue overflow → the same.
+//!   Mailbox renamed → the session keeps its snapshot and works on under
+//!   the new name ([`Delivery::renamed_to`]); no untagged response exists
+//!   for this in IMAP4rev1.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+
+use hadron_proto::types::Mailbox;
+
+use crate::flags::FlagSet;
+use crate::snapshot::Snapshot;
+use crate::update::{Drained, SessionId, Subscription, Update};
+
+/// The command being answered when updates are delivered. The UID form of
+/// a command has the same context as the plain form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandContext {
+    /// FETCH / UID FETCH: no EXPUNGE.
+    Fetch,
+    /// STORE / UID STORE: no EXPUNGE.
+    Store,
+    /// SEARCH / UID SEARCH: no EXPUNGE.
+    Search,
+    /// COPY / UID COPY: treated like FETCH (no EXPUNGE).
+    Copy,
+    /// NOOP: everything.
+    Noop,
+    /// CHECK: everything.
+    Check,
+    /// EXPUNGE / UID EXPUNGE: everything.
+    Expunge,
+    /// MOVE / UID MOVE: everything.
+    Move,
+    /// APPEND while a mailbox is selected: everything.
+    Append,
+    /// STATUS while a mailbox is selected: everything.
+    Status,
+    /// IDLE (woken by an update): everything, immediately.
+    Idle,
+    /// CLOSE: everything is applied silently (RFC 3501 §6.4.2 sends no
+    /// untagged EXPUNGE); no events.
+    Close,
+    /// SELECT/EXAMINE, right after building the snapshot: updates queued
+    /// since subscribing are applied silently (the SELECT response then
+    /// reports the snapshot); no events.
+    Select,
+    /// Between commands, not in IDLE: nothing may be sent. Updates are
+    /// held (expunged messages are marked pending); only a [`CloseReason`]
+    /// is reported.
+    NoCommand,
+}
+
+impl CommandContext {
+    /// Whether an untagged EXPUNGE may be sent (or an expunge applied).
+    pub fn allows_expunge(self) -> bool {
+        use CommandContext::*;
+        matches!(
+            self,
+            Noop | Check | Expunge | Move | Append | Status | Idle | Close | Select
+        )
+    }
+
+    /// Whether any untagged response may be sent.
+    pub fn allows_untagged(self) -> bool {
+        !matches!(
+            self,
+            CommandContext::NoCommand | CommandContext::Close | CommandContext::Select
+        )
+    }
+
+    fn silent(self) -> bool {
+        matches!(self, CommandContext::Close | CommandContext::Select)
+    }
+}
+
+/// A message's flags, sent as `* seq FETCH (FLAGS (...) UID uid [MODSEQ (m)])`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagsFetch {
+    /// Sequence number at the point in the event list where it appears.
+    pub seq: u32,
+    /// The message's UID (always included; required in UID commands).
+    pub uid: u32,
+    /// Its flags.
+    pub flags: FlagSet,
+    /// Whether `\Recent` is to be listed with them.
+    pub recent: bool,
+    /// The modseq of the last change, if known (CONDSTORE).
+    pub modseq: Option<u64>,
+}
+
+/// An untagged response produced by delivery, in the order to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Untagged {
+    /// `* n EXPUNGE`
+    Expunge(u32),
+    /// `* n EXISTS`
+    Exists(u32),
+    /// `* n RECENT`
+    Recent(u32),
+    /// `* n FETCH (FLAGS ...)`
+    Fetch(FlagsFetch),
+}
+
+impl fmt::Display for Untagged {
+    /// The response line without CRLF; for logs and tests (the server
+    /// encodes through `hadron-proto`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Untagged::Expunge(n) => write!(f, "* {n} EXPUNGE"),
+            Untagged::Exists(n) => write!(f, "* {n} EXISTS"),
+            Untagged::Recent(n) => write!(f, "* {n} RECENT"),
+            Untagged::Fetch(m) => {
+                write!(f, "* {} FETCH (FLAGS ({}", m.seq, m.flags)?;
+                if m.recent {
+                    f.write_str(if m.flags.is_empty() {
+                        "\\Recent"
+                    } else {
+                        " \\Recent"
+                    })?;
+                }
+                write!(f, ") UID {}", m.uid)?;
+                if let Some(modseq) = m.modseq {
+                    write!(f, " MODSEQ ({modseq})")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// Why a selected session must end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The mailbox was deleted.
+    MailboxDeleted,
+    /// The mailbox's UIDs were reassigned.
+    UidValidityChanged,
+    /// The session fell too far behind and updates were dropped.
+    QueueOverflow,
+}
+
+impl CloseReason {
+    /// Human-readable text for `* BYE`.
+    pub fn bye_text(self) -> &'static str {
+        match self {
+            CloseReason::MailboxDeleted => "Selected mailbox was deleted",
+            CloseReason::UidValidityChanged => "Selected mailbox's UIDVALIDITY changed",
+            CloseReason::QueueOverflow => "Too many changes to the selected mailbox; reconnect",
+        }
+    }
+}
+
+/// The outcome of one [`Selected::deliver`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Delivery {
+    /// Untagged responses to send, in order, before the command's own.
+    pub events: Vec<Untagged>,
+    /// Add `[EXPUNGEISSUED]` to the tagged OK: an expunge by someone else
+    /// is being held back and messages in the snapshot are gone.
+    pub expunge_issued: bool,
+    /// The mailbox now has this name.
+    pub renamed_to: Option<Mailbox<'static>>,
+    /// The session must be ended with `* BYE` (sticky).
+    pub close: Option<CloseReason>,
+}
+
+/// A session in the selected state: its snapshot plus held updates.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    session: SessionId,
+    snapshot: Snapshot,
+    held: VecDeque<Arc<Update>>,
+    reported_recent: u32,
+    closed: Option<CloseReason>,
+}
+
+/// Work-in-progress output of one delivery.
+struct Emitter {
+    events: Vec<Untagged>,
+    emit: bool,
+    exists_dirty: bool,
+    /// Messages whose flags were changed by others: UID → last modseq.
+    flags_dirty: BTreeMap<u32, Option<u64>>,
+}
+
+impl Emitter {
+    /// Sends what has accumulated, before anything that renumbers.
+    fn flush(&mut self, snapshot: &Snapshot, reported_recent: &mut u32) {
+        if self.exists_dirty {
+            self.exists_dirty = false;
+            if self.emit {
+                self.events.push(Untagged::Exists(snapshot.len()));
+                if snapshot.recent_count() != *reported_recent {
+                    *reported_recent = snapshot.recent_count();
+                    self.events.push(Untagged::Recent(*reported_recent));
+                }
+            }
+        }
+        for (uid, modseq) in std::mem::take(&mut self.flags_dirty) {
+            let Some(seq) = snapshot.seq(uid) else {
+                continue;
+            };
+            let m = snapshot.get(seq).expect("seq from snapshot");
+            self.events.push(Untagged::Fetch(FlagsFetch {
+                seq,
+                uid,
+                flags: m.flags(),
+                recent: m.recent,
+                modseq,
+            }));
+        }
+    }
+}
+
+impl Selected {
+    /// A session that has just selected a mailbox and built `snapshot`.
+    /// Deliver with [`CommandContext::Select`] next to apply updates queued
+    /// since subscribing.
+    pub fn new(session: SessionId, snapshot: Snapshot) -> Selected {
+        Selected {
+            session,
+            reported_recent: snapshot.recent_count(),
+            snapshot,
+            held: VecDeque::new(),
+            closed: None,
+        }
+    }
+
+    /// The session.
+    pub fn session(&self) -> SessionId {
+        self.session
+    }
+
+    /// The snapshot: the mailbox exactly as this session has been told.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// How many updates are held back.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Why the session must end, once it must.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.closed
+    }
+
+    /// Drains `subscription` and delivers what `context` allows. A queue
+    /// overflow closes the session ([`CloseReason::QueueOverflow`]).
+    pub fn deliver(&mut self, subscription: &Subscription, context: CommandContext) -> Delivery {
+        match subscription.drain() {
+            Drained::Updates(updates) => self.deliver_updates(updates, context),
+            Drained::Overflowed => {
+                self.close(CloseReason::QueueOverflow);
+                Delivery {
+                    close: self.closed,
+                    ..Delivery::default()
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        if self.closed.is_none() {
+            self.closed = Some(reason);
+        }
+        self.held.clear();
+    }
+
+    /// Applies held and `incoming` updates (oldest first) as far as
+    /// `context` allows, holding the rest, and returns what to send.
+    pub fn deliver_updates<I>(&mut self, incoming: I, context: CommandContext) -> Delivery
+    where
+        I: IntoIterator<Item = Arc<Update>>,
+    {
+        let mut delivery = Delivery::default();
+        if self.closed.is_some() {
+            delivery.close = self.closed;
+            return delivery;
+        }
+        let mut queue = std::mem::take(&mut self.held);
+        queue.extend(incoming);
+        let mut out = Emitter {
+            events: Vec::new(),
+            emit: context.allows_untagged(),
+            exists_dirty: false,
+            flags_dirty: BTreeMap::new(),
+        };
+        let hold_all = context == CommandContext::NoCommand;
+        let mut blocked = false;
+        for update in queue {
+            match &*update {
+                Update::MailboxDeleted => {
+                    self.close(CloseReason::MailboxDeleted);
+                    break;
+                }
+                Update::UidValidityChanged { .. } => {
+                    self.close(CloseReason::UidValidityChanged);
+                    break;
+                }
+                Update::MailboxRenamed { new_name } => {
+                    delivery.renamed_to = Some(new_name.clone());
+                }
+                Update::MessagesExpunged { uids, .. } => {
+                    if hold_all || blocked || !context.allows_expunge() {
+                        self.snapshot.mark_pending_expunge(uids);
+                        self.held.push_back(update.clone());
+                        blocked = true;
+                    } else {
+                        out.flush(&self.snapshot, &mut self.reported_recent);
+                        let removed = self.snapshot.remove_uids(uids);
+                        if out.emit {
+                            out.events
+                                .extend(removed.iter().rev().map(|&seq| Untagged::Expunge(seq)));
+                        }
+                    }
+                }
+                Update::MessagesAdded {
+                    messages,
+                    recent_for,
+                    ..
+                } => {
+                    if hold_all || blocked {
+                        self.held.push_back(update.clone());
+                        continue;
+                    }
+                    let recent = *recent_for == Some(self.session);
+                    for m in messages {
+                        if m.uid > self.snapshot.max_uid() {
+                            self.snapshot
+                                .push(m.uid, &m.flags, recent)
+                                .expect("UID above the maximum");
+                            out.exists_dirty = true;
+                        }
+                    }
+                }
+                Update::FlagsChanged { changes, origin } => {
+                    if hold_all {
+                        self.held.push_back(update.clone());
+                        continue;
+                    }
+                    let own = *origin == Some(self.session);
+                    let mut later = Vec::new();
+                    for change in changes {
+                        if let Some(seq) = self.snapshot.seq(change.uid) {
+                            let changed = self.snapshot.set_flags(seq, &change.flags);
+                            if changed && !own && out.emit {
+                                out.flags_dirty.insert(change.uid, change.modseq);
+                            }
+                        } else if blocked && change.uid > self.snapshot.max_uid() {
+                            // A message added after a held expunge: apply
+                            // after the addition.
+                            later.push(change.clone());
+                        }
+                        // Otherwise already expunged from this view.
+                    }
+                    if !later.is_empty() {
+                        self.held.push_back(Arc::new(Update::FlagsChanged {
+                            changes: later,
+                            origin: *origin,
+                        }));
+                    }
+                }
+            }
+        }
+        if self.closed.is_some() {
+            delivery.close = self.closed;
+            return delivery;
+        }
+        out.flush(&self.snapshot, &mut self.reported_recent);
+        if context.silent() {
+            self.reported_recent = self.snapshot.recent_count();
+        }
+        delivery.events = out.events;
+        delivery.expunge_issued =
+            context != CommandContext::NoCommand && self.snapshot.pending_expunge_count() > 0;
+        delivery
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::SystemFlags;
+    use crate::update::{AddedMessage, FlagChange, Hub, MailboxId};
+    use CommandContext::*;
+
+    const ME: SessionId = SessionId(1);
+    const OTHER: SessionId = SessionId(2);
+
+    fn session(uids: &[u32]) -> Selected {
+        let snap = Snapshot::from_messages(uids.iter().map(|&u| (u, FlagSet::default()))).unwrap();
+        Selected::new(ME, snap)
+    }
+
+    fn expunged(uids: &[u32]) -> Arc<Update> {
+        Arc::new(Update::MessagesExpunged {
+            uids: uids.to_vec(),
+            origin: Some(OTHER),
+        })
+    }
+
+    fn added(uids: &[u32], recent_for: Option<SessionId>) -> Arc<Update> {
+        Arc::new(Update::MessagesAdded {
+            messages: uids
+                .iter()
+                .map(|&uid| AddedMessage {
+                    uid,
+                    flags: FlagSet::default(),
+                })
+                .collect(),
+            recent_for,
+            origin: Some(OTHER),
+        })
+    }
+
+    fn flags(uid: u32, system: SystemFlags, origin: SessionId) -> Arc<Update> {
+        Arc::new(Update::FlagsChanged {
+            changes: vec![FlagChange {
+                uid,
+                flags: FlagSet::system(system),
+                modseq: None,
+            }],
+            origin: Some(origin),
+        })
+    }
+
+    fn lines(d: &Delivery) -> Vec<String> {
+        d.events.iter().map(ToString::to_string).collect()
+    }
+
+    /// Applies events the way a client does, to its list of UIDs (new
+    /// messages get UID 0 = unknown).
+    fn replay(client: &mut Vec<u32>, d: &Delivery) {
+        for e in &d.events {
+            match e {
+                Untagged::Expunge(n) => {
+                    client.remove(*n as usize - 1);
+                }
+                Untagged::Exists(n) => client.resize(*n as usize, 0),
+                Untagged::Recent(_) => {}
+                Untagged::Fetch(f) => {
+                    let slot = &mut client[f.seq as usize - 1];
+                    assert!(*slot == 0 || *slot == f.uid);
+                    *slot = f.uid;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn expunge_is_not_sent_during_fetch() {
+        for ctx in [Fetch, Store, Search, Copy, NoCommand] {
+            let mut s = session(&[1, 2, 3]);
+            let d = s.deliver_updates([expunged(&[2])], ctx);
+            assert!(d.events.is_empty(), "{ctx:?}: {:?}", lines(&d));
+            assert_eq!(
+                s.snapshot().len(),
+                3,
+                "{ctx:?}: sequence numbers keep their meaning"
+            );
+            assert!(s.snapshot().is_pending_expunge(2));
+            assert_eq!(d.expunge_issued, ctx != NoCommand, "{ctx:?}");
+            // The next NOOP delivers it.
+            let d = s.deliver_updates([], Noop);
+            assert_eq!(lines(&d), ["* 2 EXPUNGE"]);
+            assert!(!d.expunge_issued);
+            assert_eq!(s.snapshot().uids(), &[1, 3]);
+        }
+    }
+
+    #[test]
+    fn expunge_is_sent_where_allowed() {
+        for ctx in [Noop, Check, Expunge, Move, Append, Status, Idle] {
+            let mut s = session(&[1, 2, 3]);
+            let d = s.deliver_updates([expunged(&[2])], ctx);
+            assert_eq!(lines(&d), ["* 2 EXPUNGE"], "{ctx:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_is_sent_when_no_command_is_in_progress() {
+        let mut s = session(&[1, 2]);
+        let d = s.deliver_updates(
+            [added(&[5], Some(ME)), flags(1, SystemFlags::SEEN, OTHER)],
+            NoCommand,
+        );
+        assert_eq!(d, Delivery::default());
+        assert_eq!(s.held(), 2);
+        assert_eq!(s.snapshot().len(), 2);
+        let d = s.deliver_updates([], Idle);
+        assert_eq!(
+            lines(&d),
+            [
+                "* 3 EXISTS",
+                "* 1 RECENT",
+                "* 1 FETCH (FLAGS (\\Seen) UID 1)"
+            ]
+        );
+    }
+
+    #[test]
+    fn exists_never_overtakes_pending_expunge() {
+        let mut s = session(&[1, 2, 3]);
+        // Someone expunges 2, then appends 4: during FETCH neither may be
+        // told — an EXISTS 3 now would mean "one message was added".
+        let d = s.deliver_updates([expunged(&[2]), added(&[4], None)], Fetch);
+        assert!(d.events.is_empty(), "{:?}", lines(&d));
+        assert_eq!(s.snapshot().len(), 3);
+        let mut client = vec![1, 2, 3];
+        let d = s.deliver_updates([], Noop);
+        assert_eq!(lines(&d), ["* 2 EXPUNGE", "* 3 EXISTS"]);
+        replay(&mut client, &d);
+        assert_eq!(client, [1, 3, 0]);
+        assert_eq!(s.snapshot().uids(), &[1, 3, 4]);
+    }
+
+    #[test]
+    fn additions_before_a_held_expunge_are_delivered() {
+        let mut s = session(&[1, 2]);
+        let d = s.deliver_updates([added(&[3], None), expunged(&[1])], Search);
+        assert_eq!(lines(&d), ["* 3 EXISTS"]);
+        assert!(d.expunge_issued);
+        assert_eq!(lines(&s.deliver_updates([], Noop)), ["* 1 EXPUNGE"]);
+    }
+
+    #[test]
+    fn flag_changes_to_visible_messages_pass_a_held_expunge() {
+        let mut s = session(&[1, 2, 3]);
+        let d = s.deliver_updates(
+            [
+                expunged(&[1]),
+                added(&[4], None),
+                flags(3, SystemFlags::FLAGGED, OTHER),
+                flags(4, SystemFlags::SEEN, OTHER),
+            ],
+            Fetch,
+        );
+        // 3 is visible: told now, at its current sequence number. 4 is not
+        // visible yet: held with its addition.
+        assert_eq!(lines(&d), ["* 3 FETCH (FLAGS (\\Flagged) UID 3)"]);
+        let d = s.deliver_updates([], Noop);
+        assert_eq!(
+            lines(&d),
+            [
+                "* 1 EXPUNGE",
+                "* 3 EXISTS",
+                "* 3 FETCH (FLAGS (\\Seen) UID 4)"
+            ]
+        );
+        assert_eq!(
+            s.snapshot().flags(3),
+            Some(FlagSet::system(SystemFlags::SEEN))
+        );
+    }
+
+    #[test]
+    fn flag_changes_arrive_as_fetch_at_next_command() {
+        let hub = Hub::new(16);
+        let mb = MailboxId(1);
+        let sub = hub.subscribe(mb, ME, None);
+        let mut s = session(&[10, 20]);
+        hub.publish(
+            mb,
+            Arc::unwrap_or_clone(flags(20, SystemFlags::DELETED, OTHER)),
+        );
+        // Not while idle between commands...
+        assert!(s.deliver(&sub, NoCommand).events.is_empty());
+        // ...but at the next command, whichever it is.
+        let d = s.deliver(&sub, Fetch);
+        assert_eq!(lines(&d), ["* 2 FETCH (FLAGS (\\Deleted) UID 20)"]);
+        // Setting the same flags again tells nothing new.
+        hub.publish(
+            mb,
+            Arc::unwrap_or_clone(flags(20, SystemFlags::DELETED, OTHER)),
+        );
+        assert!(s.deliver(&sub, Noop).events.is_empty());
+    }
+
+    #[test]
+    fn own_store_is_not_echoed_twice() {
+        let mut s = session(&[1, 2]);
+        let d = s.deliver_updates([flags(2, SystemFlags::SEEN, ME)], Store);
+        assert!(
+            d.events.is_empty(),
+            "the STORE command writes its own FETCH"
+        );
+        assert_eq!(
+            s.snapshot().flags(2),
+            Some(FlagSet::system(SystemFlags::SEEN))
+        );
+    }
+
+    #[test]
+    fn own_store_after_foreign_change_reports_final_flags_once() {
+        let mut s = session(&[1]);
+        let d = s.deliver_updates(
+            [
+                flags(1, SystemFlags::FLAGGED, OTHER),
+                flags(1, SystemFlags::SEEN, ME),
+            ],
+            Store,
+        );
+        // The foreign change is reported with the flags as they are now, so
+        // a `.SILENT` client is not left believing \Flagged.
+        assert_eq!(lines(&d), ["* 1 FETCH (FLAGS (\\Seen) UID 1)"]);
+    }
+
+    #[test]
+    fn recent_goes_to_exactly_one_session() {
+        let hub = Hub::new(16);
+        let mb = MailboxId(9);
+        let (a, b) = (SessionId(1), SessionId(2));
+        let sub_a = hub.subscribe(mb, a, None);
+        let sub_b = hub.subscribe(mb, b, None);
+        let mut sa = Selected::new(a, Snapshot::new());
+        let mut sb = Selected::new(b, Snapshot::new());
+        let report = hub.publish(mb, Arc::unwrap_or_clone(added(&[1, 2], None)));
+        assert_eq!(report.recent_to, Some(a));
+        let da = sa.deliver(&sub_a, Noop);
+        let db = sb.deliver(&sub_b, Noop);
+        assert_eq!(lines(&da), ["* 2 EXISTS", "* 2 RECENT"]);
+        assert_eq!(lines(&db), ["* 2 EXISTS"]);
+        assert!(sa.snapshot().is_recent(1) && sa.snapshot().is_recent(2));
+        assert!(!sb.snapshot().is_recent(1) && !sb.snapshot().is_recent(2));
+    }
+
+    #[test]
+    fn expunges_are_emitted_so_one_by_one_application_is_right() {
+        let mut s = session(&[1, 2, 3, 4, 5, 6, 7]);
+        let d = s.deliver_updates([expunged(&[6, 2, 3])], Expunge);
+        assert_eq!(lines(&d), ["* 6 EXPUNGE", "* 3 EXPUNGE", "* 2 EXPUNGE"]);
+        let mut client = vec![1, 2, 3, 4, 5, 6, 7];
+        replay(&mut client, &d);
+        assert_eq!(client, s.snapshot().uids());
+    }
+
+    #[test]
+    fn additions_then_expunges_in_one_delivery_keep_order() {
+        let mut s = session(&[1, 2]);
+        let d = s.deliver_updates(
+            [
+                added(&[3], None),
+                flags(3, SystemFlags::SEEN, OTHER),
+                expunged(&[1, 3]),
+                added(&[4], None),
+            ],
+            Noop,
+        );
+        assert_eq!(
+            lines(&d),
+            [
+                "* 3 EXISTS",
+                "* 3 FETCH (FLAGS (\\Seen) UID 3)",
+                "* 3 EXPUNGE",
+                "* 1 EXPUNGE",
+                "* 2 EXISTS"
+            ]
+        );
+        let mut client = vec![1, 2];
+        replay(&mut client, &d);
+        assert_eq!(client, [2, 0]);
+        assert_eq!(s.snapshot().uids(), &[2, 4]);
+    }
+
+    #[test]
+    fn overflow_marks_session_for_resync() {
+        let hub = Hub::new(2);
+        let mb = MailboxId(1);
+        let sub = hub.subscribe(mb, ME, None);
+        let mut s = session(&[1, 2, 3]);
+        for uid in 1..=3 {
+            hub.publish(mb, Arc::unwrap_or_clone(expunged(&[uid])));
+        }
+        let d = s.deliver(&sub, Fetch);
+        assert_eq!(d.close, Some(CloseReason::QueueOverflow));
+        assert!(d.events.is_empty());
+        assert_eq!(s.close_reason(), Some(CloseReason::QueueOverflow));
+        assert_eq!(
+            s.deliver_updates([], Noop).close,
+            Some(CloseReason::QueueOverflow),
+            "sticky"
+        );
+        assert!(!CloseReason::QueueOverflow.bye_text().is_empty());
+    }
+
+    #[test]
+    fn mailbox_deleted_closes_session_even_between_commands() {
+        for ctx in [NoCommand, Fetch, Noop] {
+            let mut s = session(&[1]);
+            let d = s.deliver_updates([added(&[2], None), Arc::new(Update::MailboxDeleted)], ctx);
+            assert_eq!(d.close, Some(CloseReason::MailboxDeleted), "{ctx:?}");
+            assert!(d.events.is_empty());
+            assert_eq!(s.held(), 0);
+        }
+        let mut s = session(&[1]);
+        let d = s.deliver_updates(
+            [Arc::new(Update::UidValidityChanged { uid_validity: 7 })],
+            Fetch,
+        );
+        assert_eq!(d.close, Some(CloseReason::UidValidityChanged));
+    }
+
+    #[test]
+    fn mailbox_renamed_keeps_session_working() {
+        let mut s = session(&[1, 2]);
+        let name = Mailbox::new("Archive/2026").unwrap().into_static();
+        let d = s.deliver_updates(
+            [
+                Arc::new(Update::MailboxRenamed {
+                    new_name: name.clone(),
+                }),
+                expunged(&[1]),
+            ],
+            Noop,
+        );
+        assert_eq!(d.renamed_to, Some(name));
+        assert_eq!(d.close, None);
+        assert_eq!(lines(&d), ["* 1 EXPUNGE"]);
+    }
+
+    #[test]
+    fn select_catch_up_is_silent_and_idempotent() {
+        // The snapshot was read after some updates were already queued.
+        let snap =
+            Snapshot::from_messages([(1, FlagSet::default()), (3, FlagSet::default())]).unwrap();
+        let mut s = Selected::new(ME, snap);
+        let d = s.deliver_updates(
+            [
+                added(&[3], None), // already in the snapshot
+                expunged(&[2]),    // already gone
+                added(&[4], Some(ME)),
+            ],
+            Select,
+        );
+        assert!(d.events.is_empty());
+        assert_eq!(s.snapshot().uids(), &[1, 3, 4]);
+        // The SELECT response reports RECENT 1; no later RECENT repeats it.
+        let d = s.deliver_updates([added(&[5], None)], Noop);
+        assert_eq!(lines(&d), ["* 4 EXISTS"]);
+    }
+
+    #[test]
+    fn close_applies_everything_silently() {
+        let mut s = session(&[1, 2]);
+        let d = s.deliver_updates([expunged(&[1]), added(&[3], None)], Close);
+        assert!(d.events.is_empty());
+        assert_eq!(s.snapshot().uids(), &[2, 3]);
+    }
+
+    #[test]
+    fn fetch_of_message_expunged_elsewhere_sees_last_known_flags() {
+        let mut s = session(&[1, 2]);
+        s.deliver_updates([flags(2, SystemFlags::ANSWERED, OTHER)], Noop);
+        s.deliver_updates([expunged(&[2])], Fetch);
+        let m = s.snapshot().get(2).unwrap();
+        assert!(m.pending_expunge);
+        assert_eq!(m.system, SystemFlags::ANSWERED);
+    }
+
+    #[test]
+    fn modseq_and_recent_are_reported_in_flag_fetches() {
+        let mut s = session(&[]);
+        s.deliver_updates([added(&[1], Some(ME))], Noop);
+        let change = Arc::new(Update::FlagsChanged {
+            changes: vec![FlagChange {
+                uid: 1,
+                flags: FlagSet::default(),
+                modseq: Some(42),
+            }],
+            origin: None,
+        });
+        let set_seen = Arc::new(Update::FlagsChanged {
+            changes: vec![FlagChange {
+                uid: 1,
+                flags: FlagSet::system(SystemFlags::SEEN),
+                modseq: Some(41),
+            }],
+            origin: None,
+        });
+        let d = s.deliver_updates([set_seen, change], Noop);
+        assert_eq!(
+            lines(&d),
+            ["* 1 FETCH (FLAGS (\\Recent) UID 1 MODSEQ (42))"]
+        );
+    }
+
+    #[test]
+    fn expunge_of_100k_from_1m_delivers_correct_sequence_numbers() {
+        let n = 1_000_000u32;
+        let snap = Snapshot::from_messages((1..=n).map(|u| (u, FlagSet::default()))).unwrap();
+        let mut s = Selected::new(ME, snap);
+        let gone: Vec<u32> = (1..=n).filter(|u| u % 10 == 3).collect();
+        let d = s.deliver_updates([expunged(&gone)], Noop);
+        assert_eq!(d.events.len(), gone.len());
+        // UID u sits at sequence u; descending order needs no adjustment.
+        let expected: Vec<Untagged> = gone.iter().rev().map(|&u| Untagged::Expunge(u)).collect();
+        assert_eq!(d.events, expected);
+        assert_eq!(s.snapshot().len(), n - gone.len() as u32);
+        assert_eq!(s.snapshot().uid(3), Some(4));
+    }
+}
