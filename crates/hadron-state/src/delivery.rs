@@ -31,7 +31,8 @@
 //!   applying them one at a time (each renumbering the messages after it)
 //!   ends with the right view.
 //! - Mailbox deleted or UIDVALIDITY changed → [`CloseReason`]: the server
-//!   sends `* BYE` and closes the connection. Queue overflow → the same.
+//!   sends `* BYE` and closes the connection. Queue overflow → the same,
+//!   unless the server resynchronises the session ([`Selected::resync`]).
 //!   Mailbox renamed → the session keeps its snapshot and works on under
 //!   the new name ([`Delivery::renamed_to`]); no untagged response exists
 //!   for this in IMAP4rev1.
@@ -44,7 +45,7 @@ use hadron_proto::types::Mailbox;
 
 use crate::flags::FlagSet;
 use crate::snapshot::Snapshot;
-use crate::update::{Drained, SessionId, Subscription, Update};
+use crate::update::{AddedMessage, Drained, FlagChange, SessionId, Subscription, Update};
 
 /// The command being answered when updates are delivered. The UID form of
 /// a command has the same context as the plain form.
@@ -170,7 +171,8 @@ pub enum CloseReason {
     MailboxDeleted,
     /// The mailbox's UIDs were reassigned.
     UidValidityChanged,
-    /// The session fell too far behind and updates were dropped.
+    /// The session fell too far behind and updates were dropped. The
+    /// server may instead resynchronise it ([`Selected::resync`]).
     QueueOverflow,
 }
 
@@ -296,6 +298,81 @@ impl Selected {
         }
     }
 
+    /// Brings a session closed by [`CloseReason::QueueOverflow`] back in
+    /// step, instead of ending it with `* BYE`. Call
+    /// [`Subscription::reset`] first, then read `fresh` from the store,
+    /// then this, then [`Selected::deliver`] as usual.
+    ///
+    /// The difference between the current snapshot and `fresh` becomes
+    /// ordinary updates — flag changes, then expunges, then additions —
+    /// queued ahead of anything else, so the client is told under the
+    /// usual rules: during FETCH the expunges wait (with
+    /// `[EXPUNGEISSUED]`), at NOOP everything is said. Messages added while
+    /// the queue was lost are not `\Recent` for this session. Returns
+    /// `false`, changing nothing, if the session was not closed by an
+    /// overflow (a deleted mailbox stays closed).
+    pub fn resync(&mut self, fresh: &Snapshot) -> bool {
+        if self.closed != Some(CloseReason::QueueOverflow) {
+            return false;
+        }
+        self.closed = None;
+        self.held.clear();
+        let (old, new) = (self.snapshot.uids(), fresh.uids());
+        let (mut i, mut j) = (0, 0);
+        let (mut changes, mut gone) = (Vec::new(), Vec::new());
+        while i < old.len() && j < new.len() {
+            match old[i].cmp(&new[j]) {
+                std::cmp::Ordering::Less => {
+                    gone.push(old[i]);
+                    i += 1;
+                }
+                // A UID below the old maximum that the session never saw
+                // cannot exist (UIDs only grow); skip it.
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let a = self.snapshot.get(i as u32 + 1).expect("in range");
+                    let b = fresh.get(j as u32 + 1).expect("in range");
+                    if a.system != b.system || a.keywords != b.keywords {
+                        changes.push(FlagChange {
+                            uid: b.uid,
+                            flags: b.flags(),
+                            modseq: None,
+                        });
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        gone.extend_from_slice(&old[i..]);
+        let added: Vec<AddedMessage> = fresh
+            .iter()
+            .skip(j)
+            .filter(|m| m.uid > self.snapshot.max_uid())
+            .map(|m| AddedMessage {
+                uid: m.uid,
+                flags: m.flags(),
+            })
+            .collect();
+        let synthetic = [
+            Update::FlagsChanged {
+                changes,
+                origin: None,
+            },
+            Update::MessagesExpunged {
+                uids: gone,
+                origin: None,
+            },
+            Update::MessagesAdded {
+                messages: added,
+                recent_for: None,
+                origin: None,
+            },
+        ];
+        self.held.extend(synthetic.into_iter().map(Arc::new));
+        true
+    }
+
     fn close(&mut self, reason: CloseReason) {
         if self.closed.is_none() {
             self.closed = Some(reason);
@@ -418,7 +495,7 @@ impl Selected {
 mod tests {
     use super::*;
     use crate::flags::SystemFlags;
-    use crate::update::{AddedMessage, FlagChange, Hub, MailboxId};
+    use crate::update::{Hub, MailboxId};
     use CommandContext::*;
 
     const ME: SessionId = SessionId(1);
@@ -718,6 +795,48 @@ mod tests {
             "sticky"
         );
         assert!(!CloseReason::QueueOverflow.bye_text().is_empty());
+    }
+
+    #[test]
+    fn overflowed_session_can_be_resynchronised_under_the_same_rules() {
+        let hub = Hub::new(1);
+        let mb = MailboxId(1);
+        let sub = hub.subscribe(mb, ME, None);
+        let mut s = session(&[1, 2, 3]);
+        // Lost: UID 2 expunged, UID 3 flagged, UID 4 added.
+        hub.publish(mb, Arc::unwrap_or_clone(expunged(&[2])));
+        hub.publish(
+            mb,
+            Arc::unwrap_or_clone(flags(3, SystemFlags::FLAGGED, OTHER)),
+        );
+        assert_eq!(
+            s.deliver(&sub, Fetch).close,
+            Some(CloseReason::QueueOverflow)
+        );
+        assert!(sub.reset());
+        let fresh = Snapshot::from_messages([
+            (1, FlagSet::default()),
+            (3, FlagSet::system(SystemFlags::FLAGGED)),
+            (4, FlagSet::default()),
+        ])
+        .unwrap();
+        assert!(s.resync(&fresh));
+        // Still in FETCH: the expunge waits, the addition waits behind it.
+        let d = s.deliver(&sub, Fetch);
+        assert_eq!(lines(&d), ["* 3 FETCH (FLAGS (\\Flagged) UID 3)"]);
+        assert!(d.expunge_issued);
+        let mut client = vec![1, 2, 3];
+        let d = s.deliver(&sub, Noop);
+        assert_eq!(lines(&d), ["* 2 EXPUNGE", "* 3 EXISTS"]);
+        replay(&mut client, &d);
+        assert_eq!(client, [1, 3, 0]);
+        assert_eq!(s.snapshot().uids(), fresh.uids());
+        // Only an overflow can be resynchronised.
+        assert!(!s.resync(&fresh));
+        let mut deleted = session(&[1]);
+        deleted.deliver_updates([Arc::new(Update::MailboxDeleted)], Noop);
+        assert!(!deleted.resync(&fresh));
+        assert_eq!(deleted.close_reason(), Some(CloseReason::MailboxDeleted));
     }
 
     #[test]

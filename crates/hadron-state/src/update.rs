@@ -264,7 +264,16 @@ impl Hub {
             let queues = map.get(&mailbox).map(Vec::as_slice).unwrap_or(&[]);
             if let Update::MessagesAdded { recent_for, .. } = &mut update {
                 if recent_for.is_none() {
-                    *recent_for = queues.first().map(|q| q.session);
+                    // The longest-subscribed session that will receive it
+                    // (not one whose queue overflowed or is about to).
+                    // Draining only makes room, so the choice stays valid.
+                    *recent_for = queues
+                        .iter()
+                        .find(|q| {
+                            let state = q.lock();
+                            !state.overflowed && state.updates.len() < self.inner.capacity
+                        })
+                        .map(|q| q.session);
                 }
                 report.recent_to = *recent_for;
             }
@@ -331,6 +340,15 @@ impl Subscription {
         } else {
             Drained::Updates(state.updates.drain(..).collect())
         }
+    }
+
+    /// Clears an overflow so updates are queued again; returns whether the
+    /// queue had overflowed. To resynchronise: reset, then read the mailbox
+    /// from the store, then [`crate::delivery::Selected::resync`] — updates
+    /// published in between are both queued and read, which is harmless.
+    pub fn reset(&self) -> bool {
+        let mut state = self.queue.lock();
+        std::mem::replace(&mut state.overflowed, false)
     }
 
     /// How many updates are waiting.
@@ -412,6 +430,32 @@ mod tests {
         assert_eq!(slow.drain(), Drained::Overflowed, "overflow is sticky");
         assert_eq!(slow.pending(), 0, "nothing kept for an overflowed session");
         assert_eq!(updates(fast.drain()).len(), 2);
+        assert!(slow.reset());
+        assert!(!slow.reset());
+        hub.publish(MB, expunge(5));
+        assert_eq!(updates(slow.drain()), vec![Arc::new(expunge(5))]);
+    }
+
+    #[test]
+    fn recent_skips_a_session_whose_queue_is_full() {
+        let hub = Hub::new(1);
+        let full = hub.subscribe(MB, SessionId(1), None);
+        hub.publish(MB, expunge(1));
+        let other = hub.subscribe(MB, SessionId(2), None);
+        let add = Update::MessagesAdded {
+            messages: vec![AddedMessage {
+                uid: 9,
+                flags: FlagSet::default(),
+            }],
+            recent_for: None,
+            origin: None,
+        };
+        let report = hub.publish(MB, add.clone());
+        assert_eq!(report.overflowed, vec![SessionId(1)]);
+        assert_eq!(report.recent_to, Some(SessionId(2)));
+        // Both full now: nobody will see the next one, the store keeps it.
+        assert_eq!(hub.publish(MB, add).recent_to, None);
+        drop((full, other));
     }
 
     #[test]

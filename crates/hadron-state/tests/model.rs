@@ -15,6 +15,8 @@
 //!   moment, never going back in time (so an EXISTS can never overtake a
 //!   held EXPUNGE: that would produce a list that never existed);
 //! - UIDs strictly increase in every view (never reused);
+//! - a session whose queue overflows is re-SELECTed or resynchronised in
+//!   place, and the rules above still hold through the resync;
 //! - `\Recent` is held by at most one session, and at the end by exactly
 //!   the one the hub chose.
 
@@ -134,6 +136,8 @@ struct World {
     recent_owner: HashMap<u32, SessionId>,
     /// Every list of UIDs the mailbox has had, oldest first.
     history: Vec<Vec<u32>>,
+    /// On queue overflow: resynchronise in place (true) or re-SELECT.
+    resync: bool,
 }
 
 fn view_of(snapshot: &Snapshot) -> Vec<Known> {
@@ -148,7 +152,7 @@ fn view_of(snapshot: &Snapshot) -> Vec<Known> {
 }
 
 impl World {
-    fn new(sessions: usize, initial: usize, capacity: usize) -> World {
+    fn new(sessions: usize, initial: usize, capacity: usize, resync: bool) -> World {
         let hub = Hub::new(capacity);
         let truth: Vec<(u32, FlagSet)> = (1..=initial as u32)
             .map(|u| (u * 2, flag_set(u as u8, None)))
@@ -160,6 +164,7 @@ impl World {
             clients: Vec::new(),
             recent_owner: HashMap::new(),
             history: Vec::new(),
+            resync,
         };
         world.record();
         for i in 0..sessions {
@@ -330,12 +335,27 @@ impl World {
         if d.close.is_some() {
             prop_assert_eq!(d.close, Some(CloseReason::QueueOverflow));
             prop_assert!(d.events.is_empty());
-            // Resynchronise the way the server would: a fresh SELECT.
             let id = client.id;
-            self.recent_owner.retain(|_, owner| *owner != id);
-            let fresh = self.select(id);
-            self.clients[i] = fresh;
-            return Ok(());
+            if !self.resync {
+                // Start over the way a client would after BYE: SELECT.
+                self.recent_owner.retain(|_, owner| *owner != id);
+                let fresh = self.select(id);
+                self.clients[i] = fresh;
+                return Ok(());
+            }
+            // Resynchronise in place: reset, read, diff, deliver as usual.
+            // \Recent for additions lost with the queue is lost too.
+            let snapshot = client.selected.snapshot();
+            self.recent_owner.retain(|uid, owner| {
+                *owner != id
+                    || snapshot
+                        .seq(*uid)
+                        .is_some_and(|seq| snapshot.is_recent(seq))
+            });
+            prop_assert!(client.sub.reset());
+            let fresh = Snapshot::from_messages(self.truth.iter().cloned()).unwrap();
+            prop_assert!(client.selected.resync(&fresh));
+            return self.deliver(i, ctx, own_store);
         }
         if ctx == CommandContext::NoCommand {
             prop_assert_eq!(&d, &Delivery::default());
@@ -448,23 +468,26 @@ fn replay(client: &mut Client, d: &Delivery, ctx: CommandContext) -> Result<(), 
     Ok(())
 }
 
-fn scenario() -> impl Strategy<Value = (usize, usize, usize, Vec<Op>)> {
-    (2..=4usize, 0..6usize, 3..40usize).prop_flat_map(|(sessions, initial, capacity)| {
-        (
-            Just(sessions),
-            Just(initial),
-            Just(capacity),
-            proptest::collection::vec(op(sessions), 1..80),
-        )
-    })
+fn scenario() -> impl Strategy<Value = (usize, usize, usize, bool, Vec<Op>)> {
+    (2..=4usize, 0..6usize, 3..40usize, any::<bool>()).prop_flat_map(
+        |(sessions, initial, capacity, resync)| {
+            (
+                Just(sessions),
+                Just(initial),
+                Just(capacity),
+                Just(resync),
+                proptest::collection::vec(op(sessions), 1..80),
+            )
+        },
+    )
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
-    fn sessions_see_a_consistent_mailbox((sessions, initial, capacity, ops) in scenario()) {
-        let mut world = World::new(sessions, initial, capacity);
+    fn sessions_see_a_consistent_mailbox((sessions, initial, capacity, resync, ops) in scenario()) {
+        let mut world = World::new(sessions, initial, capacity, resync);
         for op in &ops {
             world.apply(op)?;
         }
