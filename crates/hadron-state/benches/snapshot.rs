@@ -1,6 +1,6 @@
 //! Snapshot benchmarks at 1,000,000 messages: build, sequence ↔ UID
-//! lookups, and delivering 1,000 expunges (the NOOP after another session's
-//! EXPUNGE, DESIGN.md §6).
+//! lookups, delivering 1,000 expunges (the NOOP after another session's
+//! EXPUNGE, DESIGN.md §6) and delivering another session's `STORE 1:*`.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use hadron_proto::types::Flag;
 use hadron_state::delivery::{CommandContext, Selected};
 use hadron_state::flags::{FlagSet, SystemFlags};
 use hadron_state::snapshot::Snapshot;
-use hadron_state::update::{SessionId, Update};
+use hadron_state::update::{FlagChange, SessionId, Update};
 
 const N: u32 = 1_000_000;
 
@@ -74,6 +74,34 @@ fn bench(c: &mut Criterion) {
             |mut selected| {
                 let d = selected.deliver_updates([update.clone()], CommandContext::Noop);
                 assert_eq!(d.events.len(), 1000);
+                (selected, d)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // Another session's `STORE 1:* +FLAGS (\Flagged)`: one update with a
+    // million changes, delivered at NOOP as a million FETCH responses.
+    let store_all = Arc::new(Update::FlagsChanged {
+        changes: snapshot
+            .iter()
+            .map(|m| {
+                let mut flags = m.flags();
+                flags.system = flags.system.union(SystemFlags::FLAGGED);
+                FlagChange {
+                    uid: m.uid,
+                    flags,
+                    modseq: None,
+                }
+            })
+            .collect(),
+        origin: Some(SessionId(2)),
+    });
+    group.bench_function("deliver_store_1_to_star", |b| {
+        b.iter_batched(
+            || Selected::new(SessionId(1), snapshot.clone()),
+            |mut selected| {
+                let d = selected.deliver_updates([store_all.clone()], CommandContext::Noop);
+                assert_eq!(d.events.len(), N as usize);
                 (selected, d)
             },
             BatchSize::LargeInput,

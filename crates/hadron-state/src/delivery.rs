@@ -37,7 +37,7 @@
 //!   the new name ([`Delivery::renamed_to`]); no untagged response exists
 //!   for this in IMAP4rev1.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
@@ -216,8 +216,9 @@ struct Emitter {
     events: Vec<Untagged>,
     emit: bool,
     exists_dirty: bool,
-    /// Messages whose flags were changed by others: UID → last modseq.
-    flags_dirty: BTreeMap<u32, Option<u64>>,
+    /// Messages whose flags were changed by others, with the change's
+    /// modseq, in the order changed (duplicates allowed).
+    flags_dirty: Vec<(u32, Option<u64>)>,
 }
 
 impl Emitter {
@@ -233,10 +234,21 @@ impl Emitter {
                 }
             }
         }
-        for (uid, modseq) in std::mem::take(&mut self.flags_dirty) {
-            let Some(seq) = snapshot.seq(uid) else {
+        let mut dirty = std::mem::take(&mut self.flags_dirty);
+        // One FETCH per message, in sequence order, with the last modseq
+        // (the sort is stable, so the last change of a UID comes last).
+        if !dirty.is_sorted_by_key(|d| d.0) {
+            dirty.sort_by_key(|d| d.0);
+        }
+        let mut hint = 0;
+        for (k, &(uid, modseq)) in dirty.iter().enumerate() {
+            if dirty.get(k + 1).is_some_and(|next| next.0 == uid) {
+                continue;
+            }
+            let Some(seq) = snapshot.seq_near(uid, hint + 1) else {
                 continue;
             };
+            hint = seq;
             let m = snapshot.get(seq).expect("seq from snapshot");
             self.events.push(Untagged::Fetch(FlagsFetch {
                 seq,
@@ -397,7 +409,7 @@ impl Selected {
             events: Vec::new(),
             emit: context.allows_untagged(),
             exists_dirty: false,
-            flags_dirty: BTreeMap::new(),
+            flags_dirty: Vec::new(),
         };
         let hold_all = context == CommandContext::NoCommand;
         let mut blocked = false;
@@ -454,11 +466,13 @@ impl Selected {
                     }
                     let own = *origin == Some(self.session);
                     let mut later = Vec::new();
+                    let mut hint = 0;
                     for change in changes {
-                        if let Some(seq) = self.snapshot.seq(change.uid) {
+                        if let Some(seq) = self.snapshot.seq_near(change.uid, hint + 1) {
+                            hint = seq;
                             let changed = self.snapshot.set_flags(seq, &change.flags);
                             if changed && !own && out.emit {
-                                out.flags_dirty.insert(change.uid, change.modseq);
+                                out.flags_dirty.push((change.uid, change.modseq));
                             }
                         } else if blocked && change.uid > self.snapshot.max_uid() {
                             // A message added after a held expunge: apply

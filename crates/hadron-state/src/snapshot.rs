@@ -284,6 +284,15 @@ impl Snapshot {
         self.uids.binary_search(&uid).ok().map(|i| i as u32 + 1)
     }
 
+    /// The sequence number of `uid`, trying `hint` (a sequence number)
+    /// first: O(1) when walking UIDs in ascending order, O(log n) else.
+    pub fn seq_near(&self, uid: u32, hint: u32) -> Option<u32> {
+        match self.index(hint) {
+            Some(i) if self.uids[i] == uid => Some(hint),
+            _ => self.seq(uid),
+        }
+    }
+
     /// Everything known about sequence number `seq`.
     pub fn get(&self, seq: u32) -> Option<MessageView<'_>> {
         let i = self.index(seq)?;
@@ -504,6 +513,10 @@ mod tests {
         assert_eq!(s.seq(7), Some(2));
         assert_eq!(s.seq(8), None);
         assert_eq!(s.max_uid(), 9);
+        assert_eq!(s.seq_near(7, 2), Some(2), "hint right");
+        assert_eq!(s.seq_near(7, 3), Some(2), "hint wrong");
+        assert_eq!(s.seq_near(7, 99), Some(2), "hint out of range");
+        assert_eq!(s.seq_near(8, 2), None);
     }
 
     #[test]
