@@ -171,8 +171,10 @@ pub enum CloseReason {
     MailboxDeleted,
     /// The mailbox's UIDs were reassigned.
     UidValidityChanged,
-    /// The session fell too far behind and updates were dropped. The
-    /// server may instead resynchronise it ([`Selected::resync`]).
+    /// The session fell too far behind: its queue overflowed and updates
+    /// were dropped, or too many updates were held back
+    /// ([`Selected::set_held_limit`]). The server may instead
+    /// resynchronise it ([`Selected::resync`]).
     QueueOverflow,
 }
 
@@ -197,7 +199,10 @@ pub struct Delivery {
     pub expunge_issued: bool,
     /// The mailbox now has this name.
     pub renamed_to: Option<Mailbox<'static>>,
-    /// The session must be ended with `* BYE` (sticky).
+    /// The session must be ended with `* BYE` — or, for
+    /// [`CloseReason::QueueOverflow`], resynchronised. Sticky. Any `events`
+    /// (only possible when the held-update limit was just exceeded) are
+    /// still to be sent first.
     pub close: Option<CloseReason>,
 }
 
@@ -207,6 +212,7 @@ pub struct Selected {
     session: SessionId,
     snapshot: Snapshot,
     held: VecDeque<Arc<Update>>,
+    held_limit: usize,
     reported_recent: u32,
     closed: Option<CloseReason>,
 }
@@ -271,8 +277,21 @@ impl Selected {
             reported_recent: snapshot.recent_count(),
             snapshot,
             held: VecDeque::new(),
+            held_limit: Selected::DEFAULT_HELD_LIMIT,
             closed: None,
         }
+    }
+
+    /// The default of [`Selected::set_held_limit`].
+    pub const DEFAULT_HELD_LIMIT: usize = 1024;
+
+    /// Bounds the updates held back. A client that only ever FETCHes while
+    /// others expunge and append would otherwise make them pile up; past
+    /// the limit the session is treated like a queue overflow
+    /// ([`CloseReason::QueueOverflow`]), and a [`Selected::resync`]
+    /// replaces the pile by at most three updates.
+    pub fn set_held_limit(&mut self, limit: usize) {
+        self.held_limit = limit.max(1);
     }
 
     /// The session.
@@ -501,6 +520,12 @@ impl Selected {
         delivery.events = out.events;
         delivery.expunge_issued =
             context != CommandContext::NoCommand && self.snapshot.pending_expunge_count() > 0;
+        if self.held.len() > self.held_limit {
+            // The events above are valid and already applied: send them,
+            // then BYE or resync.
+            self.close(CloseReason::QueueOverflow);
+            delivery.close = self.closed;
+        }
         delivery
     }
 }
@@ -851,6 +876,36 @@ mod tests {
         deleted.deliver_updates([Arc::new(Update::MailboxDeleted)], Noop);
         assert!(!deleted.resync(&fresh));
         assert_eq!(deleted.close_reason(), Some(CloseReason::MailboxDeleted));
+    }
+
+    #[test]
+    fn held_updates_are_bounded_too() {
+        let mut s = session(&[1, 2, 3, 4, 5]);
+        s.set_held_limit(3);
+        // A client that only FETCHes while others expunge and append.
+        let mut d = Delivery::default();
+        for uid in 1..=4 {
+            d = s.deliver_updates([expunged(&[uid]), added(&[10 + uid], None)], Fetch);
+            if d.close.is_some() {
+                break;
+            }
+        }
+        assert_eq!(d.close, Some(CloseReason::QueueOverflow));
+        assert!(s.held() == 0, "nothing kept once over the limit");
+        let fresh = Snapshot::from_messages(
+            [3, 4, 5, 11, 12]
+                .into_iter()
+                .map(|u| (u, FlagSet::default())),
+        )
+        .unwrap();
+        assert!(s.resync(&fresh));
+        assert!(s.deliver_updates([], Fetch).events.is_empty());
+        assert!(s.held() <= 3, "a resync holds at most three updates");
+        let mut client = vec![1, 2, 3, 4, 5];
+        let d = s.deliver_updates([], Noop);
+        replay(&mut client, &d);
+        assert_eq!(client, [3, 4, 5, 0, 0]);
+        assert_eq!(s.snapshot().uids(), &[3, 4, 5, 11, 12]);
     }
 
     #[test]

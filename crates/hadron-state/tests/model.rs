@@ -15,8 +15,8 @@
 //!   moment, never going back in time (so an EXISTS can never overtake a
 //!   held EXPUNGE: that would produce a list that never existed);
 //! - UIDs strictly increase in every view (never reused);
-//! - a session whose queue overflows is re-SELECTed or resynchronised in
-//!   place, and the rules above still hold through the resync;
+//! - a session whose queue overflows (or that holds too many updates) is
+//!   re-SELECTed or resynchronised in place, and the rules above still hold through the resync;
 //! - `\Recent` is held by at most one session, and at the end by exactly
 //!   the one the hub chose.
 
@@ -180,6 +180,8 @@ impl World {
         let sub = self.hub.subscribe(MB, id, None);
         let snapshot = Snapshot::from_messages(self.truth.iter().cloned()).unwrap();
         let mut selected = Selected::new(id, snapshot);
+        // Bound held updates as tightly as the queue, to exercise both.
+        selected.set_held_limit(self.hub.capacity());
         let d = selected.deliver(&sub, CommandContext::Select);
         assert!(d.events.is_empty());
         let view = view_of(selected.snapshot());
@@ -332,9 +334,17 @@ impl World {
     ) -> Result<(), TestCaseError> {
         let client = &mut self.clients[i];
         let d = client.selected.deliver(&client.sub, ctx);
-        if d.close.is_some() {
-            prop_assert_eq!(d.close, Some(CloseReason::QueueOverflow));
+        if ctx == CommandContext::NoCommand {
             prop_assert!(d.events.is_empty());
+            prop_assert!(!d.expunge_issued);
+        }
+        if d.close.is_some() {
+            // Queue overflow, or too many updates held: events produced
+            // before that are still sent, then BYE or a resync.
+            prop_assert_eq!(d.close, Some(CloseReason::QueueOverflow));
+            // (The view is checked after the resync: an own .SILENT STORE
+            // lost with the queue is only told by the resync.)
+            replay(client, &d, ctx)?;
             let id = client.id;
             if !self.resync {
                 // Start over the way a client would after BYE: SELECT.
@@ -352,7 +362,7 @@ impl World {
                         .seq(*uid)
                         .is_some_and(|seq| snapshot.is_recent(seq))
             });
-            prop_assert!(client.sub.reset());
+            client.sub.reset();
             let fresh = Snapshot::from_messages(self.truth.iter().cloned()).unwrap();
             prop_assert!(client.selected.resync(&fresh));
             return self.deliver(i, ctx, own_store);
