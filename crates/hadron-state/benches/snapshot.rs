@@ -1,6 +1,7 @@
 //! Snapshot benchmarks at 1,000,000 messages: build, sequence ↔ UID
 //! lookups, delivering 1,000 expunges (the NOOP after another session's
-//! EXPUNGE, DESIGN.md §6) and delivering another session's `STORE 1:*`.
+//! EXPUNGE, DESIGN.md §6) and delivering another session's `STORE 1:*`;
+//! and fan-out of one update to 100 sessions.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use hadron_proto::types::Flag;
 use hadron_state::delivery::{CommandContext, Selected};
 use hadron_state::flags::{FlagSet, SystemFlags};
 use hadron_state::snapshot::Snapshot;
-use hadron_state::update::{FlagChange, SessionId, Update};
+use hadron_state::update::{FlagChange, Hub, MailboxId, SessionId, Subscription, Update};
 
 const N: u32 = 1_000_000;
 
@@ -110,9 +111,58 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// One update fanned out to 100 sessions on a 10,000-message mailbox, each
+/// woken and delivering it (as in IDLE).
+fn fanout(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fanout_100");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let hub = Hub::new(1024);
+    let mailbox = MailboxId(1);
+    let base = Snapshot::from_messages((1..=10_000).map(|u| (u, FlagSet::default()))).unwrap();
+    let mut sessions: Vec<(Subscription, Selected)> = (0..100)
+        .map(|_| {
+            let id = hub.new_session_id();
+            (
+                hub.subscribe(mailbox, id, None),
+                Selected::new(id, base.clone()),
+            )
+        })
+        .collect();
+    let mut seen = false;
+    group.bench_function("publish_and_deliver_flag_change", |b| {
+        b.iter(|| {
+            seen = !seen;
+            let system = if seen {
+                SystemFlags::SEEN
+            } else {
+                SystemFlags::EMPTY
+            };
+            hub.publish(
+                mailbox,
+                Update::FlagsChanged {
+                    changes: vec![FlagChange {
+                        uid: 5_000,
+                        flags: FlagSet::system(system),
+                        modseq: None,
+                    }],
+                    origin: None,
+                },
+            );
+            for (sub, selected) in &mut sessions {
+                let d = selected.deliver(sub, CommandContext::Idle);
+                assert_eq!(d.events.len(), 1);
+            }
+        })
+    });
+    group.finish();
+}
+
 /// The criterion group; the macro's generated function carries no docs.
 mod harness {
     #![allow(missing_docs, unreachable_pub)]
-    criterion::criterion_group!(benches, super::bench);
+    criterion::criterion_group!(benches, super::bench, super::fanout);
 }
 criterion_main!(harness::benches);

@@ -601,6 +601,16 @@ mod tests {
     }
 
     #[test]
+    fn engine_types_can_move_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Hub>();
+        send_sync::<crate::update::Subscription>();
+        send_sync::<Selected>();
+        send_sync::<Update>();
+        send_sync::<Delivery>();
+    }
+
+    #[test]
     fn expunge_is_not_sent_during_fetch() {
         for ctx in [Fetch, Store, Search, Copy, NoCommand] {
             let mut s = session(&[1, 2, 3]);

@@ -90,6 +90,26 @@ impl KeywordSets {
         id
     }
 
+    fn len(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// Keeps only the sets whose ids `used` marks; returns the old → new
+    /// id mapping.
+    fn retain(&mut self, used: &[bool]) -> Vec<u32> {
+        let mut map = vec![0; self.sets.len()];
+        let old = std::mem::take(&mut self.sets);
+        self.ids.clear();
+        for (id, set) in old.into_iter().enumerate() {
+            if id == 0 || used[id] {
+                map[id] = self.sets.len() as u32;
+                self.ids.insert(set.clone(), map[id]);
+                self.sets.push(set);
+            }
+        }
+        map
+    }
+
     fn get(&self, id: u32) -> &BTreeSet<Flag<'static>> {
         &self.sets[id as usize]
     }
@@ -190,6 +210,7 @@ pub struct Snapshot {
     bits: Vec<u8>,
     keyword_ids: Vec<u32>,
     keyword_sets: KeywordSets,
+    compact_keywords_at: usize,
     recent: u32,
     pending: u32,
 }
@@ -234,7 +255,7 @@ impl Snapshot {
             return Err(SnapshotError::UidNotIncreasing { previous, uid });
         }
         let seq = u32::try_from(self.uids.len() + 1).map_err(|_| SnapshotError::TooManyMessages)?;
-        let id = self.keyword_sets.intern(&flags.keywords);
+        let id = self.intern(&flags.keywords);
         self.uids.push(uid);
         self.bits
             .push(flags.system.bits() | if recent { RECENT } else { 0 });
@@ -337,12 +358,34 @@ impl Snapshot {
         let Some(i) = self.index(seq) else {
             return false;
         };
-        let id = self.keyword_sets.intern(&flags.keywords);
+        let id = self.intern(&flags.keywords);
         let bits = (self.bits[i] & !SystemFlags::ALL.bits()) | flags.system.bits();
         let changed = bits != self.bits[i] || id != self.keyword_ids[i];
         self.bits[i] = bits;
         self.keyword_ids[i] = id;
         changed
+    }
+
+    /// Interns a keyword set; when the table has grown to twice its size
+    /// after the last clean-up, drops the sets no message uses any more,
+    /// so a long session storing ever new keyword combinations stays
+    /// bounded (amortised O(1) per call).
+    fn intern(&mut self, keywords: &BTreeSet<Flag<'static>>) -> u32 {
+        let id = self.keyword_sets.intern(keywords);
+        if self.keyword_sets.len() > self.compact_keywords_at.max(64) {
+            let mut used = vec![false; self.keyword_sets.len()];
+            used[id as usize] = true;
+            for &k in &self.keyword_ids {
+                used[k as usize] = true;
+            }
+            let map = self.keyword_sets.retain(&used);
+            for k in &mut self.keyword_ids {
+                *k = map[*k as usize];
+            }
+            self.compact_keywords_at = 2 * self.keyword_sets.len() + 64;
+            return map[id as usize];
+        }
+        id
     }
 
     /// Marks every message with UID ≥ `uid` as `\Recent` for this session
@@ -547,6 +590,23 @@ mod tests {
         assert_eq!(s.flags(2), Some(kw));
         // Three messages, one distinct keyword set besides the empty one.
         assert_eq!(s.keyword_sets.sets.len(), 2);
+    }
+
+    #[test]
+    fn unused_keyword_sets_are_dropped() {
+        let a = FlagSet::from_flags([Flag::keyword("a").unwrap()]);
+        let mut s = Snapshot::from_messages([(1, a.clone()), (2, FlagSet::default())]).unwrap();
+        for k in 0..10_000 {
+            let kw = FlagSet::from_flags([Flag::keyword(&format!("k{k}")).unwrap()]);
+            s.set_flags(2, &kw);
+            // Live: empty, {a}, message 2's old and new set; the table
+            // may grow to twice that plus 64 before the next clean-up.
+            let len = s.keyword_sets.sets.len();
+            assert!(len <= 2 * 4 + 64 + 1, "{k}: {len}");
+        }
+        assert_eq!(s.flags(1), Some(a));
+        let last = FlagSet::from_flags([Flag::keyword("k9999").unwrap()]);
+        assert_eq!(s.flags(2), Some(last));
     }
 
     #[test]
