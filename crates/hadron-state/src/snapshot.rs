@@ -696,4 +696,90 @@ mod tests {
         assert!(r.contains(2) && !r.contains(4));
         assert!(s.resolve_uids(&set("100")).unwrap().is_empty());
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn uid_list() -> impl Strategy<Value = Vec<u32>> {
+            proptest::collection::btree_set(1..300u32, 0..60).prop_map(|s| s.into_iter().collect())
+        }
+
+        /// A sequence set as written by a client: numbers, ranges either
+        /// way round, `*`, and numbers far past the end.
+        fn sequence_set() -> impl Strategy<Value = SequenceSet> {
+            let number = prop_oneof![
+                4 => (1..320u32).prop_map(|n| n.to_string()),
+                1 => Just("*".to_owned()),
+                1 => Just("4294967295".to_owned()),
+            ];
+            let item = prop_oneof![
+                number.clone(),
+                (number.clone(), number).prop_map(|(a, b)| format!("{a}:{b}")),
+            ];
+            proptest::collection::vec(item, 1..5).prop_map(|items| items.join(",").parse().unwrap())
+        }
+
+        proptest! {
+            #[test]
+            fn resolve_uids_matches_membership(uids in uid_list(), set in sequence_set()) {
+                let snap = Snapshot::from_messages(uids.iter().map(|&u| (u, FlagSet::default()))).unwrap();
+                let max = uids.last().copied().unwrap_or(0);
+                let expected: Vec<u32> = uids
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| set.contains(**u, max))
+                    .map(|(i, _)| i as u32 + 1)
+                    .collect();
+                let got = snap.resolve_uids(&set).unwrap();
+                prop_assert_eq!(got.iter().collect::<Vec<_>>(), expected.clone());
+                prop_assert_eq!(got.count(), expected.len() as u64);
+                prop_assert!(got.ranges().windows(2).all(|w| w[0].end() + 1 < *w[1].start()));
+            }
+
+            #[test]
+            fn resolve_seqs_matches_membership(uids in uid_list(), set in sequence_set()) {
+                let snap = Snapshot::from_messages(uids.iter().map(|&u| (u, FlagSet::default()))).unwrap();
+                let len = snap.len();
+                let too_big = set.ranges(len).any(|r| *r.end() > len);
+                match snap.resolve_seqs(&set) {
+                    Err(ResolveError::NoSuchMessage(n)) => {
+                        prop_assert!(too_big);
+                        prop_assert!(n > len);
+                    }
+                    Err(e) => prop_assert!(false, "{e}"),
+                    Ok(got) => {
+                        prop_assert!(!too_big);
+                        let expected: Vec<u32> = (1..=len).filter(|&s| set.contains(s, len)).collect();
+                        prop_assert_eq!(got.iter().collect::<Vec<_>>(), expected);
+                    }
+                }
+            }
+
+            #[test]
+            fn remove_uids_matches_naive_removal(
+                uids in uid_list(),
+                del in proptest::collection::vec(1..300u32, 0..40),
+            ) {
+                let mut snap = Snapshot::from_messages(uids.iter().map(|&u| (u, FlagSet::system(SystemFlags::from_bits_truncate(u as u8))))).unwrap();
+                snap.set_recent_from(150);
+                let removed = snap.remove_uids(&del);
+                let expected: Vec<u32> = uids
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| del.contains(u))
+                    .map(|(i, _)| i as u32 + 1)
+                    .collect();
+                prop_assert_eq!(removed, expected);
+                let kept: Vec<u32> = uids.iter().copied().filter(|u| !del.contains(u)).collect();
+                prop_assert_eq!(snap.uids(), &kept[..]);
+                for (i, &u) in kept.iter().enumerate() {
+                    let m = snap.get(i as u32 + 1).unwrap();
+                    prop_assert_eq!(m.system, SystemFlags::from_bits_truncate(u as u8));
+                    prop_assert_eq!(m.recent, u >= 150);
+                }
+                prop_assert_eq!(snap.recent_count() as usize, kept.iter().filter(|&&u| u >= 150).count());
+            }
+        }
+    }
 }
