@@ -73,8 +73,9 @@ pub enum CommandContext {
     Status,
     /// IDLE (woken by an update): everything, immediately.
     Idle,
-    /// CLOSE: everything is applied silently (RFC 3501 §6.4.2 sends no
-    /// untagged EXPUNGE); no events.
+    /// CLOSE (and UNSELECT): everything is applied silently (RFC 3501
+    /// §6.4.2 sends no untagged EXPUNGE); no events. The snapshot is
+    /// usually dropped right after.
     Close,
     /// SELECT/EXAMINE, right after building the snapshot: updates queued
     /// since subscribing are applied silently (the SELECT response then

@@ -343,6 +343,17 @@ impl Snapshot {
             .is_some_and(|i| self.bits[i] & PENDING_EXPUNGE != 0)
     }
 
+    /// UIDs of messages expunged elsewhere that this session still shows:
+    /// their content must stay readable (deferred deletion, DESIGN.md §2)
+    /// until the session is told or closes. O(n).
+    pub fn pending_expunges(&self) -> impl Iterator<Item = u32> + '_ {
+        self.uids
+            .iter()
+            .zip(&self.bits)
+            .filter(|(_, b)| **b & PENDING_EXPUNGE != 0)
+            .map(|(u, _)| *u)
+    }
+
     /// All messages in sequence order.
     pub fn iter(&self) -> impl Iterator<Item = MessageView<'_>> + '_ {
         (1..=self.len()).filter_map(|seq| self.get(seq))
@@ -649,6 +660,7 @@ mod tests {
         s.mark_pending_expunge(&[20, 50, 99]);
         assert_eq!(s.pending_expunge_count(), 2);
         assert!(s.is_pending_expunge(2));
+        assert_eq!(s.pending_expunges().collect::<Vec<_>>(), vec![20, 50]);
         let removed = s.remove_uids(&[50, 20, 99, 60]);
         assert_eq!(removed, vec![2, 5, 6]);
         assert_eq!(s.uids(), &[10, 30, 40]);
