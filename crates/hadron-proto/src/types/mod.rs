@@ -26,3 +26,18 @@ pub use self::mailbox::Mailbox;
 pub use self::section::{HeaderNames, Part, Section};
 pub use self::sequence::{SeqNumber, Sequence, SequenceSet};
 pub use self::status::StatusItem;
+
+mod body;
+mod response;
+mod response_fetch;
+
+pub use self::body::{
+    Address, BodyExtension, BodyFields, BodyStructure, Disposition, Envelope, ExtensionTail,
+    MultiPartExt, Params, SinglePartExt, SinglePartKind,
+};
+pub use self::response::{
+    Code, Continue, Data, Delimiter, ESearch, ESearchItem, Greeting, GreetingKind, ListAttribute,
+    ListData, ListExtended, NamespaceDescr, OtherCode, RespText, Response, Status, StatusKind,
+    Thread, UidSet,
+};
+pub use self::response_fetch::{BinaryData, BodyData, FetchItem};
