@@ -186,7 +186,11 @@ impl ExtensionTail<'_> {
     pub fn into_static(self) -> ExtensionTail<'static> {
         ExtensionTail {
             disposition: self.disposition.map(Disposition::into_static),
-            language: self.language.into_iter().map(IString::into_static).collect(),
+            language: self
+                .language
+                .into_iter()
+                .map(IString::into_static)
+                .collect(),
             location: self.location.into_static(),
             extensions: self
                 .extensions
@@ -318,5 +322,4 @@ impl BodyStructure<'_> {
             },
         }
     }
-
 }
