@@ -6,3 +6,8 @@ pub(crate) mod core;
 pub(crate) mod error;
 #[allow(dead_code)]
 pub(crate) mod section;
+
+mod response;
+mod response_fetch;
+
+pub use self::response::{ResponseError, greeting, response};
