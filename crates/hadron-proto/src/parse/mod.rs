@@ -10,4 +10,6 @@ pub(crate) mod section;
 mod response;
 mod response_fetch;
 
+#[cfg(feature = "testing")]
+pub(crate) use self::response::decode_base64 as decode_base64_for_tests;
 pub use self::response::{ResponseError, greeting, response};

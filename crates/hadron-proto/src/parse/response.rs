@@ -280,7 +280,7 @@ fn base64_value(b: u8) -> Option<u8> {
 /// Decodes `line` if it is non-empty base64 (RFC 4648, padded); `None` if it
 /// is not base64 and so must be text.
 pub(crate) fn decode_base64(line: &[u8]) -> Option<Vec<u8>> {
-    if line.is_empty() || line.len() % 4 != 0 {
+    if line.is_empty() || !line.len().is_multiple_of(4) {
         return None;
     }
     let pad = line.iter().rev().take_while(|&&b| b == b'=').count();
@@ -317,11 +317,11 @@ fn untagged(i: &[u8]) -> PResult<'_, Response<'_>> {
     let start = i;
     let (i, keyword) = take_while1(|b: u8| b.is_ascii_alphabetic())(i)?;
     let kw = |s: &str| keyword.eq_ignore_ascii_case(s.as_bytes());
-    if let Ok((_, kind)) = status_kind(keyword) {
-        if keyword.len() == kind.name().len() {
-            let (i, text) = resp_text_after_keyword(i)?;
-            return Ok((i, Response::Status(Status::Untagged { kind, text })));
-        }
+    if let Ok((_, kind)) = status_kind(keyword)
+        && keyword.len() == kind.name().len()
+    {
+        let (i, text) = resp_text_after_keyword(i)?;
+        return Ok((i, Response::Status(Status::Untagged { kind, text })));
     }
     if kw("BYE") {
         let (i, text) = resp_text_after_keyword(i)?;
