@@ -153,12 +153,16 @@ fn resp_text_after_keyword(i: &[u8]) -> PResult<'_, RespText<'_>> {
 
 /// `resp-text = ["[" resp-text-code "]" SP] text`
 ///
-/// Text that starts with `[` but holds no valid code is read as plain text.
+/// Text that starts with `[` but holds nothing like a code is read as plain
+/// text; a known code with invalid arguments is an error.
 pub(crate) fn resp_text(i: &[u8]) -> PResult<'_, RespText<'_>> {
     if i.first() == Some(&b'[') {
         let coded = tuple((delimited(char('['), code, char(']')), opt(sp), text))(i);
-        if let Ok((rest, (c, _, t))) = coded {
-            return Ok((rest, RespText::unvalidated(Some(c), t)));
+        match coded {
+            Ok((rest, (c, _, t))) => return Ok((rest, RespText::unvalidated(Some(c), t))),
+            // A known code with invalid arguments is an error, not text.
+            Err(e @ nom::Err::Failure(_)) => return Err(e),
+            Err(_) => {}
         }
     }
     let (i, t) = text(i)?;
