@@ -94,3 +94,26 @@ fn parsed_values_borrow_and_detach() {
     drop(wire);
     assert!(matches!(r, Response::Data(Data::Fetch { .. })));
 }
+
+fn nested_body(depth: usize) -> String {
+    let mut body = String::from("(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 1)");
+    for _ in 0..depth {
+        body = format!("({body} \"MIXED\")");
+    }
+    format!("* 1 FETCH (BODYSTRUCTURE {body})\r\n")
+}
+
+#[test]
+fn nesting_is_bounded_without_overflowing_the_stack() {
+    assert!(parse::response(nested_body(50).as_bytes()).is_ok());
+    let e = parse::response(nested_body(100).as_bytes()).unwrap_err();
+    assert!(e.to_string().contains("nesting deeper"), "{e}");
+    let hostile = format!("* 1 FETCH (BODY {})\r\n", "(".repeat(100_000));
+    assert!(parse::response(hostile.as_bytes()).is_err());
+    let ext = format!(
+        "* 1 FETCH (BODYSTRUCTURE (\"A\" \"B\" NIL NIL NIL \"7BIT\" 1 NIL NIL NIL NIL {}1{}))\r\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert!(parse::response(ext.as_bytes()).is_err());
+}

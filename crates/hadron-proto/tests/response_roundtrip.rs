@@ -7,7 +7,7 @@ use hadron_proto::{encode, parse};
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
 
     #[test]
     fn response_encode_parse_round_trip(resp in arb_response()) {

@@ -328,6 +328,34 @@ macro_rules! simple_codes {
         }
 
         impl Code<'_> {
+            /// Detaches the value from the buffer it was parsed from.
+            pub fn into_static(self) -> Code<'static> {
+                match self {
+                    $(Code::$variant => Code::$variant,)*
+                    Code::BadCharset(v) => {
+                        Code::BadCharset(v.into_iter().map(Charset::into_static).collect())
+                    }
+                    Code::Capability(v) => {
+                        Code::Capability(v.into_iter().map(Capability::into_static).collect())
+                    }
+                    Code::PermanentFlags(v) => {
+                        Code::PermanentFlags(v.into_iter().map(FlagPerm::into_static).collect())
+                    }
+                    Code::UidNext(n) => Code::UidNext(n),
+                    Code::UidValidity(n) => Code::UidValidity(n),
+                    Code::Unseen(n) => Code::Unseen(n),
+                    Code::AppendUid { uid_validity, uids } => Code::AppendUid { uid_validity, uids },
+                    Code::CopyUid { uid_validity, source, destination } => Code::CopyUid {
+                        uid_validity,
+                        source,
+                        destination,
+                    },
+                    Code::HighestModSeq(n) => Code::HighestModSeq(n),
+                    Code::Modified(s) => Code::Modified(s),
+                    Code::Other(o) => Code::Other(o.into_static()),
+                }
+            }
+
             /// The code's name as written on the wire.
             pub fn name(&self) -> &str {
                 match self {
@@ -427,46 +455,12 @@ simple_codes! {
     CompressionActive => "COMPRESSIONACTIVE",
 }
 
-impl Code<'_> {
-    /// Detaches the value from the buffer it was parsed from.
-    pub fn into_static(self) -> Code<'static> {
-        match self {
-            Code::BadCharset(v) => {
-                Code::BadCharset(v.into_iter().map(Charset::into_static).collect())
-            }
-            Code::Capability(v) => {
-                Code::Capability(v.into_iter().map(Capability::into_static).collect())
-            }
-            Code::PermanentFlags(v) => {
-                Code::PermanentFlags(v.into_iter().map(FlagPerm::into_static).collect())
-            }
-            Code::UidNext(n) => Code::UidNext(n),
-            Code::UidValidity(n) => Code::UidValidity(n),
-            Code::Unseen(n) => Code::Unseen(n),
-            Code::AppendUid { uid_validity, uids } => Code::AppendUid { uid_validity, uids },
-            Code::CopyUid {
-                uid_validity,
-                source,
-                destination,
-            } => Code::CopyUid {
-                uid_validity,
-                source,
-                destination,
-            },
-            Code::HighestModSeq(n) => Code::HighestModSeq(n),
-            Code::Modified(s) => Code::Modified(s),
-            Code::Other(o) => Code::Other(o.into_static()),
-            simple => Code::simple_from_name(simple.name()).unwrap_or(Code::Alert),
-        }
-    }
-}
-
 /// A continuation request: `continue-req = "+" SP (resp-text / base64) CRLF`.
 ///
 /// On the wire the two forms can look alike (`+ abcd` is valid text and valid
 /// base64). The parser reads a non-empty line made only of base64 characters
 /// whose length is a multiple of 4 as [`Continue::Base64`], anything else as
-/// text.
+/// text; so empty base64 data reads back as empty text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Continue<'a> {
     /// `+ [code] text`, such as `+ Ready for literal data`.
