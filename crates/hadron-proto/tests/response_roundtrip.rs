@@ -31,4 +31,26 @@ proptest! {
         })?;
         prop_assert_eq!(parsed, g);
     }
+
+    /// Whatever the parser accepts (here: generated wire with one byte
+    /// changed), it parses again, equal, after encoding.
+    #[test]
+    fn accepted_input_survives_re_encoding(
+        resp in arb_response(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        let mut wire = Vec::new();
+        encode::response(&resp, &mut wire);
+        let at = at.index(wire.len());
+        wire[at] = byte;
+        if let Ok(parsed) = parse::response(&wire) {
+            let mut again = Vec::new();
+            encode::response(&parsed, &mut again);
+            let reparsed = parse::response(&again).map_err(|e| {
+                TestCaseError::fail(format!("{e}\nwire: {:?}", String::from_utf8_lossy(&again)))
+            })?;
+            prop_assert_eq!(reparsed, parsed);
+        }
+    }
 }

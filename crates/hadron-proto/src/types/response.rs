@@ -1,8 +1,9 @@
 //! Server responses (RFC 3501 §7 and extensions): the greeting, status
 //! responses with their codes, untagged data and continuation requests.
 //!
-//! FETCH data items, envelopes and body structures live in
-//! [`response_fetch`](super::FetchItem) and [`body`](super::BodyStructure).
+//! FETCH data items ([`FetchItem`]) and envelopes and body structures
+//! ([`Envelope`](super::Envelope), [`BodyStructure`](super::BodyStructure))
+//! have their own modules.
 
 use std::borrow::Cow;
 use std::num::NonZeroU32;
@@ -285,8 +286,10 @@ impl<'a> OtherCode<'a> {
 macro_rules! simple_codes {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
         /// A response code: `resp-text-code` of RFC 3501 §9, RFC 5530, RFC
-        /// 4315 (UIDPLUS), RFC 7162 (CONDSTORE/QRESYNC), RFC 4978 (COMPRESS)
-        /// and RFC 7889 (APPENDLIMIT's TOOBIG is RFC 4469/7889).
+        /// 4315 (UIDPLUS), RFC 7162 (CONDSTORE/QRESYNC), RFC 4469 (TOOBIG)
+        /// and RFC 4978 (COMPRESSIONACTIVE). Unknown codes are kept as
+        /// [`Code::Other`]; known names are matched case-insensitively and
+        /// written in upper case.
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum Code<'a> {
