@@ -299,3 +299,18 @@ fn encoder_appends_without_clearing() {
     encode::response(&Response::Data(Data::Recent(1)), &mut out);
     assert_eq!(out, b"prefix* 1 RECENT\r\n");
 }
+
+#[test]
+fn rfc822_items_stream_like_body_sections() {
+    let r = fetch(vec![
+        FetchItem::Rfc822(BodyData::Deferred { len: 3 }),
+        FetchItem::Rfc822Size(3),
+    ]);
+    let mut w = ResponseWriter::new(&r);
+    let mut out = Vec::new();
+    assert_eq!(w.write(&mut out), Step::Literal { len: 3 });
+    out.extend_from_slice(b"a\r\n");
+    assert_eq!(w.write(&mut out), Step::Done);
+    assert_eq!(out, b"* 1 FETCH (RFC822 {3}\r\na\r\n RFC822.SIZE 3)\r\n");
+    assert!(parse::response(&out).is_ok());
+}

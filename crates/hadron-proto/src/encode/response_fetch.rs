@@ -35,17 +35,17 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
             out.extend_from_slice(b"RFC822.SIZE ");
             number(out, u64::from(*n));
         }
-        FetchItem::Rfc822(s) => {
+        FetchItem::Rfc822(data) => {
             out.extend_from_slice(b"RFC822 ");
-            nstring(out, s, SYNC);
+            return body_data(out, data);
         }
-        FetchItem::Rfc822Header(s) => {
+        FetchItem::Rfc822Header(data) => {
             out.extend_from_slice(b"RFC822.HEADER ");
-            nstring(out, s, SYNC);
+            return body_data(out, data);
         }
-        FetchItem::Rfc822Text(s) => {
+        FetchItem::Rfc822Text(data) => {
             out.extend_from_slice(b"RFC822.TEXT ");
-            nstring(out, s, SYNC);
+            return body_data(out, data);
         }
         FetchItem::Envelope(e) => {
             out.extend_from_slice(b"ENVELOPE ");
@@ -72,10 +72,7 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
                 out.push(b'>');
             }
             out.push(b' ');
-            match data {
-                BodyData::Inline(s) => nstring(out, s, SYNC),
-                BodyData::Deferred { len } => return deferred(out, *len, false),
-            }
+            return body_data(out, data);
         }
         FetchItem::Binary { part: p, data } => {
             out.extend_from_slice(b"BINARY");
@@ -104,6 +101,17 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
         }
     }
     None
+}
+
+/// Writes `nstring` content, or the literal header of deferred content.
+fn body_data(out: &mut Vec<u8>, data: &BodyData<'_>) -> Option<u64> {
+    match data {
+        BodyData::Inline(s) => {
+            nstring(out, s, SYNC);
+            None
+        }
+        BodyData::Deferred { len } => deferred(out, *len, false),
+    }
 }
 
 /// `section-binary = "[" [section-part] "]"`

@@ -57,13 +57,19 @@ pub(crate) fn fetch_item(i: &[u8]) -> PResult<'_, FetchItem<'_>> {
         return map(preceded(sp, number), FetchItem::Rfc822Size)(i);
     }
     if is("RFC822") {
-        return map(preceded(sp, nstring), FetchItem::Rfc822)(i);
+        return map(preceded(sp, nstring), |s| {
+            FetchItem::Rfc822(BodyData::Inline(s))
+        })(i);
     }
     if is("RFC822.HEADER") {
-        return map(preceded(sp, nstring), FetchItem::Rfc822Header)(i);
+        return map(preceded(sp, nstring), |s| {
+            FetchItem::Rfc822Header(BodyData::Inline(s))
+        })(i);
     }
     if is("RFC822.TEXT") {
-        return map(preceded(sp, nstring), FetchItem::Rfc822Text)(i);
+        return map(preceded(sp, nstring), |s| {
+            FetchItem::Rfc822Text(BodyData::Inline(s))
+        })(i);
     }
     if is("ENVELOPE") {
         return map(preceded(sp, envelope), |e| FetchItem::Envelope(Box::new(e)))(i);

@@ -75,12 +75,12 @@ pub enum FetchItem<'a> {
     InternalDate(DateTime),
     /// `RFC822.SIZE n`
     Rfc822Size(u32),
-    /// `RFC822 nstring`
-    Rfc822(NString<'a>),
-    /// `RFC822.HEADER nstring`
-    Rfc822Header(NString<'a>),
-    /// `RFC822.TEXT nstring`
-    Rfc822Text(NString<'a>),
+    /// `RFC822 nstring` (streamable like `BODY[]`)
+    Rfc822(BodyData<'a>),
+    /// `RFC822.HEADER nstring` (streamable like `BODY[]`)
+    Rfc822Header(BodyData<'a>),
+    /// `RFC822.TEXT nstring` (streamable like `BODY[]`)
+    Rfc822Text(BodyData<'a>),
     /// `ENVELOPE (...)`
     Envelope(Box<Envelope<'a>>),
     /// `BODY (...)`: the structure without extension data (the encoder omits
@@ -156,10 +156,13 @@ impl FetchItem<'_> {
             FetchItem::BodySection {
                 data: BodyData::Deferred { .. },
                 ..
-            } | FetchItem::Binary {
-                data: BinaryData::Deferred { .. },
-                ..
-            }
+            } | FetchItem::Rfc822(BodyData::Deferred { .. })
+                | FetchItem::Rfc822Header(BodyData::Deferred { .. })
+                | FetchItem::Rfc822Text(BodyData::Deferred { .. })
+                | FetchItem::Binary {
+                    data: BinaryData::Deferred { .. },
+                    ..
+                }
         )
     }
 }
