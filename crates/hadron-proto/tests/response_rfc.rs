@@ -644,3 +644,23 @@ fn continuation_requests() {
     assert!(matches!(r, Response::Continue(Continue::Text(_))));
     exact("+ [ALERT] go ahead\r\n");
 }
+
+#[test]
+fn real_server_lines() {
+    // LIST "" "" asks for the delimiter: the name is empty.
+    let r = exact("* LIST (\\Noselect) \"/\" \"\"\r\n");
+    let Response::Data(Data::List(l)) = r else {
+        panic!()
+    };
+    assert_eq!(l.mailbox.as_str(), "");
+    let g = parse::greeting(
+        b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN] Dovecot ready.\r\n",
+    )
+    .unwrap();
+    assert!(matches!(g.text.code(), Some(Code::Capability(c)) if c.len() == 8));
+    exact("* OK [UNSEEN 3]\r\n");
+    exact("* OK [PERMANENTFLAGS ()] No permanent flags permitted\r\n");
+    exact("* 1 FETCH (UID 1 FLAGS ())\r\n");
+    exact("* 3 FETCH (UID 3 MODSEQ (5) FLAGS (\\Seen $Forwarded \\Recent))\r\n");
+    exact("* STATUS \"Sent Items\" (MESSAGES 0 UNSEEN 0 SIZE 0)\r\n");
+}
