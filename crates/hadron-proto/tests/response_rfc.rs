@@ -664,3 +664,38 @@ fn real_server_lines() {
     exact("* 3 FETCH (UID 3 MODSEQ (5) FLAGS (\\Seen $Forwarded \\Recent))\r\n");
     exact("* STATUS \"Sent Items\" (MESSAGES 0 UNSEEN 0 SIZE 0)\r\n");
 }
+
+#[test]
+fn every_argumentless_code_round_trips() {
+    for code in Code::SIMPLE {
+        let wire = format!("t NO [{}] x\r\n", code.name());
+        assert_eq!(&code_of(&exact(&wire)), code);
+    }
+    assert_eq!(
+        code_of(&exact("t NO [TOOBIG] Message too big\r\n")),
+        Code::TooBig
+    );
+    assert_eq!(
+        code_of(&exact(
+            "t NO [COMPRESSIONACTIVE] DEFLATE active via TLS\r\n"
+        )),
+        Code::CompressionActive
+    );
+}
+
+#[test]
+fn base64_continuations_are_canonical_or_text() {
+    assert_eq!(
+        exact("+ YQ==\r\n"),
+        Response::Continue(Continue::Base64(b"a"[..].into()))
+    );
+    // Non-zero padding bits would not re-encode the same way: read as text.
+    assert!(matches!(
+        exact("+ YR==\r\n"),
+        Response::Continue(Continue::Text(_))
+    ));
+    assert!(matches!(
+        exact("+ Y===\r\n"),
+        Response::Continue(Continue::Text(_))
+    ));
+}

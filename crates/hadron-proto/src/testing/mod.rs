@@ -5,4 +5,5 @@ mod responses;
 
 pub use self::responses::{
     arb_body, arb_continue, arb_data, arb_fetch_item, arb_greeting, arb_response, arb_status,
+    check_response_round_trip,
 };

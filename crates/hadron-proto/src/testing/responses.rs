@@ -548,3 +548,31 @@ pub fn arb_response() -> impl Strategy<Value = Response<'static>> {
         1 => arb_continue().prop_map(Response::Continue),
     ]
 }
+
+/// The check a response fuzz target runs on arbitrary bytes: whatever
+/// [`parse::response`](crate::parse::response) accepts must encode to bytes
+/// that parse back to an equal value. Panics (with the wire) otherwise.
+///
+/// ```
+/// hadron_proto::testing::check_response_round_trip(b"* 3 EXISTS\r\n");
+/// hadron_proto::testing::check_response_round_trip(b"not a response");
+/// ```
+pub fn check_response_round_trip(input: &[u8]) {
+    let Ok(parsed) = crate::parse::response(input) else {
+        return;
+    };
+    let mut wire = Vec::new();
+    crate::encode::response(&parsed, &mut wire);
+    match crate::parse::response(&wire) {
+        Ok(again) => assert_eq!(
+            again,
+            parsed,
+            "re-parse differs; wire {:?}",
+            String::from_utf8_lossy(&wire)
+        ),
+        Err(e) => panic!(
+            "encoder wrote what the parser refuses: {e}; wire {:?}",
+            String::from_utf8_lossy(&wire)
+        ),
+    }
+}
