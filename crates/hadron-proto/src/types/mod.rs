@@ -28,16 +28,21 @@ pub use self::sequence::{SeqNumber, Sequence, SequenceSet};
 pub use self::status::StatusItem;
 
 mod body;
+mod code;
 mod response;
+mod response_data;
 mod response_fetch;
 
 pub use self::body::{
     Address, BodyExtension, BodyFields, BodyStructure, Disposition, Envelope, ExtensionTail,
     MultiPartExt, Params, SinglePartExt, SinglePartKind,
 };
+pub use self::code::{Code, OtherCode, UidSet};
 pub use self::response::{
-    Code, Continue, Data, Delimiter, ESearch, ESearchItem, Greeting, GreetingKind, ListAttribute,
-    ListData, ListExtended, NamespaceDescr, OtherCode, RespText, Response, Status, StatusKind,
-    Thread, UidSet,
+    Continue, Greeting, GreetingKind, RespText, Response, Status, StatusKind,
+};
+pub use self::response_data::{
+    Data, Delimiter, ESearch, ESearchItem, ListAttribute, ListData, ListExtended, NamespaceDescr,
+    Thread,
 };
 pub use self::response_fetch::{BinaryData, BodyData, FetchItem};
