@@ -8,6 +8,7 @@ pub(crate) mod error;
 pub(crate) mod section;
 
 mod response;
+mod response_data;
 mod response_fetch;
 
 #[cfg(feature = "testing")]
