@@ -4,3 +4,8 @@
 pub(crate) mod core;
 #[allow(dead_code)]
 pub(crate) mod section;
+
+mod response;
+mod response_fetch;
+
+pub use self::response::{ResponseWriter, Step, greeting, response};

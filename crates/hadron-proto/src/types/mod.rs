@@ -26,3 +26,23 @@ pub use self::mailbox::Mailbox;
 pub use self::section::{HeaderNames, Part, Section};
 pub use self::sequence::{SeqNumber, Sequence, SequenceSet};
 pub use self::status::StatusItem;
+
+mod body;
+mod code;
+mod response;
+mod response_data;
+mod response_fetch;
+
+pub use self::body::{
+    Address, BodyExtension, BodyFields, BodyStructure, Disposition, Envelope, ExtensionTail,
+    MultiPartExt, Params, SinglePartExt, SinglePartKind,
+};
+pub use self::code::{Code, OtherCode, UidSet};
+pub use self::response::{
+    Continue, Greeting, GreetingKind, RespText, Response, Status, StatusKind,
+};
+pub use self::response_data::{
+    Data, Delimiter, ESearch, ESearchItem, ListAttribute, ListData, ListExtended, NamespaceDescr,
+    Thread,
+};
+pub use self::response_fetch::{BinaryData, BodyData, FetchItem};
