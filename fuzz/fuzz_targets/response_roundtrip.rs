@@ -4,7 +4,7 @@
 #![no_main]
 
 use hadron_proto::framing::{FrameEvent, Framer, FramerLimits, Role};
-use hadron_proto::{encode, parse};
+use hadron_proto::testing::check_response_round_trip;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,24 +19,9 @@ fuzz_target!(|data: &[u8]| {
     framer.push(data);
     while let Some(event) = framer.next() {
         match event {
-            FrameEvent::Frame(frame) => check_response(&frame),
+            FrameEvent::Frame(frame) => check_response_round_trip(&frame),
             FrameEvent::Fatal(_) => return,
             _ => {}
         }
     }
 });
-
-fn check_response(frame: &[u8]) {
-    let Ok(response) = parse::response(frame) else {
-        return;
-    };
-    let mut out = Vec::new();
-    encode::response(&response, &mut out);
-    let again = parse::response(&out).unwrap_or_else(|e| {
-        panic!(
-            "re-encoded response does not parse: {e}\n{:?}",
-            String::from_utf8_lossy(&out)
-        )
-    });
-    assert_eq!(again, response, "{:?}", String::from_utf8_lossy(&out));
-}
