@@ -3,6 +3,9 @@
 //! Run with `cargo bench -p hadron-proto --bench parse` (or
 //! `cargo xtask bench --micro`). Numbers are reported in the crate README.
 
+// criterion_group!/criterion_main! generate undocumented items.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
