@@ -26,3 +26,23 @@ pub use self::mailbox::Mailbox;
 pub use self::section::{HeaderNames, Part, Section};
 pub use self::sequence::{SeqNumber, Sequence, SequenceSet};
 pub use self::status::StatusItem;
+
+mod append;
+mod auth;
+mod command;
+mod fetch;
+mod list;
+mod search;
+mod select;
+mod sort;
+mod store;
+
+pub use self::append::AppendMessage;
+pub use self::auth::{AuthContinuation, Base64};
+pub use self::command::{Command, CommandBody};
+pub use self::fetch::{FetchAttribute, FetchItems, FetchMacro, FetchModifier, Partial};
+pub use self::list::{ListMailbox, ListReturnOption, ListSelectOption};
+pub use self::search::{EntryType, ModSeqEntry, SearchKey, SearchReturnOption};
+pub use self::select::{QResync, SelectParam};
+pub use self::sort::{SortCriterion, SortKey, ThreadAlgorithm};
+pub use self::store::{StoreAction, StoreKind};
