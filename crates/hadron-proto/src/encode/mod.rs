@@ -4,3 +4,9 @@
 pub(crate) mod core;
 #[allow(dead_code)]
 pub(crate) mod section;
+
+mod command;
+mod fetch;
+mod search;
+
+pub use self::command::{command, command_with_mode};

@@ -6,3 +6,11 @@ pub(crate) mod core;
 pub(crate) mod error;
 #[allow(dead_code)]
 pub(crate) mod section;
+
+mod command;
+mod fetch;
+mod limits;
+mod search;
+
+pub use self::command::{authenticate_continuation, command, idle_done};
+pub use self::limits::{CommandError, CommandErrorKind, ParseLimits};

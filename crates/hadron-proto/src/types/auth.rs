@@ -28,7 +28,7 @@ fn b64_value(b: u8) -> Option<u8> {
     }
 }
 
-impl<'a> Base64<'a> {
+impl Base64<'_> {
     fn validate(value: &[u8]) -> Result<(), ValidationError> {
         if value.len() % 4 != 0 {
             return Err(ValidationError::InvalidByte {
@@ -106,12 +106,6 @@ impl<'a> Base64<'a> {
     /// The encoded text.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Builds the value from bytes the parser matched.
-    pub(crate) fn unvalidated(value: &'a str) -> Self {
-        debug_assert!(Self::validate(value.as_bytes()).is_ok());
-        Base64(Cow::Borrowed(value))
     }
 
     /// Detaches the value from the buffer it was parsed from.
