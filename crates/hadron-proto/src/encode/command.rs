@@ -250,7 +250,14 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
                 StoreKind::Add => out.push(b'+'),
                 StoreKind::Remove => out.push(b'-'),
             }
-            name(out, if action.silent { "FLAGS.SILENT " } else { "FLAGS " });
+            name(
+                out,
+                if action.silent {
+                    "FLAGS.SILENT "
+                } else {
+                    "FLAGS "
+                },
+            );
             paren_list(out, &action.flags, flag);
         }
         C::Copy {
@@ -264,7 +271,14 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
             mailbox: m,
         } => {
             uid_prefix(out, *uid);
-            name(out, if matches!(body, C::Move { .. }) { "MOVE " } else { "COPY " });
+            name(
+                out,
+                if matches!(body, C::Move { .. }) {
+                    "MOVE "
+                } else {
+                    "COPY "
+                },
+            );
             sequence_set(out, set);
             out.push(b' ');
             mailbox(out, m, mode);

@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use crate::parse::core::{
-    astring, atom, charset, crlf, date_time, flag, flag_list, imap_tag, literal, literal8,
-    mailbox, nil, nstring, number64, nz_number, sequence_set, sp, string,
+    astring, atom, charset, crlf, date_time, flag, flag_list, imap_tag, literal, literal8, mailbox,
+    nil, nstring, number64, nz_number, sequence_set, sp, string,
 };
 use crate::parse::error::{PError, PResult, Reason};
 use crate::parse::fetch::{fetch_items, fetch_modifiers, mod_sequence_value};
@@ -74,9 +74,9 @@ pub fn command<'a>(input: &'a [u8], limits: &ParseLimits) -> Result<Command<'a>,
     let upper = upcase(name, &mut buf).to_vec();
     let ctx = Ctx::new(limits);
     let (rest, body) = match command_body(&ctx, &upper, after_name) {
-        Some(result) => {
-            result.map_err(|e| CommandError::from_nom(owned_tag(), &display_name(&upper, after_name), e))?
-        }
+        Some(result) => result.map_err(|e| {
+            CommandError::from_nom(owned_tag(), &display_name(&upper, after_name), e)
+        })?,
         None => {
             return Err(CommandError::new(
                 owned_tag(),
@@ -145,13 +145,15 @@ pub fn idle_done(line: &[u8]) -> Result<(), CommandError> {
 pub fn authenticate_continuation(line: &[u8]) -> Result<AuthContinuation<'_>, CommandError> {
     let err = |message: String| CommandError::new(None, CommandErrorKind::Syntax, message);
     let Some(body) = line.strip_suffix(b"\r\n") else {
-        return Err(err("AUTHENTICATE: expected a line ending in CRLF".to_owned()));
+        return Err(err(
+            "AUTHENTICATE: expected a line ending in CRLF".to_owned()
+        ));
     };
     if body == b"*" {
         return Ok(AuthContinuation::Cancel);
     }
-    let text = std::str::from_utf8(body)
-        .map_err(|_| err("AUTHENTICATE: expected base64".to_owned()))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| err("AUTHENTICATE: expected base64".to_owned()))?;
     Base64::try_from(text)
         .map(AuthContinuation::Response)
         .map_err(|e| err(format!("AUTHENTICATE: expected base64: {e}")))
@@ -222,7 +224,10 @@ fn uid<'a>(ctx: &Ctx<'_>, i: &'a [u8]) -> PResult<'a, CommandBody<'a>> {
             let (rest, set) = sequence_set(ctx.limits.max_sequence_items)(rest)?;
             Ok((rest, CommandBody::UidExpunge(set)))
         }
-        _ => Err(fail(i, "COPY, MOVE, FETCH, SEARCH, STORE, SORT, THREAD or EXPUNGE")),
+        _ => Err(fail(
+            i,
+            "COPY, MOVE, FETCH, SEARCH, STORE, SORT, THREAD or EXPUNGE",
+        )),
     }
 }
 
@@ -754,7 +759,12 @@ fn store<'a>(ctx: &Ctx<'_>, i: &'a [u8], uid: bool) -> PResult<'a, CommandBody<'
 }
 
 /// `copy = "COPY" SP sequence-set SP mailbox`, `move = "MOVE" SP sequence-set SP mailbox`
-fn copy_move<'a>(ctx: &Ctx<'_>, i: &'a [u8], uid: bool, is_move: bool) -> PResult<'a, CommandBody<'a>> {
+fn copy_move<'a>(
+    ctx: &Ctx<'_>,
+    i: &'a [u8],
+    uid: bool,
+    is_move: bool,
+) -> PResult<'a, CommandBody<'a>> {
     let (i, _) = sp(i)?;
     let (i, set) = sequence_set(ctx.limits.max_sequence_items)(i)?;
     let (i, _) = sp(i)?;
@@ -785,7 +795,13 @@ fn sort<'a>(ctx: &Ctx<'_>, i: &'a [u8], uid: bool) -> PResult<'a, CommandBody<'a
             Ok((rest, SortCriterion { reverse: true, key }))
         } else {
             let (rest, key) = key(i)?;
-            Ok((rest, SortCriterion { reverse: false, key }))
+            Ok((
+                rest,
+                SortCriterion {
+                    reverse: false,
+                    key,
+                },
+            ))
         }
     })?;
     let (i, _) = sp(i)?;

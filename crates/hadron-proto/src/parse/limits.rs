@@ -53,7 +53,11 @@ impl<'l> Ctx<'l> {
     }
 
     /// Counts one more search key at `depth`, failing over the limits.
-    pub(crate) fn enter_key<'a>(&self, i: &'a [u8], depth: usize) -> Result<(), nom::Err<PError<'a>>> {
+    pub(crate) fn enter_key<'a>(
+        &self,
+        i: &'a [u8],
+        depth: usize,
+    ) -> Result<(), nom::Err<PError<'a>>> {
         if depth > self.limits.max_search_depth {
             return Err(nom::Err::Failure(PError::new(
                 i,
@@ -119,7 +123,11 @@ impl CommandError {
         let err = match err {
             nom::Err::Error(e) | nom::Err::Failure(e) => e,
             nom::Err::Incomplete(_) => {
-                return CommandError::new(tag, CommandErrorKind::Syntax, format!("{name}: incomplete"));
+                return CommandError::new(
+                    tag,
+                    CommandErrorKind::Syntax,
+                    format!("{name}: incomplete"),
+                );
             }
         };
         let kind = match err.reason {

@@ -23,7 +23,11 @@ use crate::types::{EntryType, ModSeqEntry, SearchKey, SearchReturnOption};
 ///
 /// `depth` is this key's nesting level (1 at the top); the context enforces
 /// the depth and key-count limits before recursing.
-pub(crate) fn search_key<'a>(ctx: &Ctx<'_>, depth: usize, i: &'a [u8]) -> PResult<'a, SearchKey<'a>> {
+pub(crate) fn search_key<'a>(
+    ctx: &Ctx<'_>,
+    depth: usize,
+    i: &'a [u8],
+) -> PResult<'a, SearchKey<'a>> {
     use SearchKey as K;
     ctx.enter_key(i, depth)?;
     match i.first() {
