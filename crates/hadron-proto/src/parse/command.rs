@@ -106,10 +106,10 @@ pub fn command<'a>(input: &'a [u8], limits: &ParseLimits) -> Result<Command<'a>,
 /// The command name for error messages (`UID FETCH` for the UID forms).
 fn display_name(upper: &[u8], after: &[u8]) -> String {
     let name = String::from_utf8_lossy(upper).into_owned();
-    if upper == b"UID" {
-        if let Ok((_, sub)) = sp(after).and_then(|(r, _)| word(r)) {
-            return format!("UID {}", String::from_utf8_lossy(sub).to_ascii_uppercase());
-        }
+    if upper == b"UID"
+        && let Ok((_, sub)) = sp(after).and_then(|(r, _)| word(r))
+    {
+        return format!("UID {}", String::from_utf8_lossy(sub).to_ascii_uppercase());
     }
     name
 }
@@ -325,12 +325,12 @@ fn select_param(i: &[u8]) -> PResult<'_, SelectParam> {
             let set = sequence_set(usize::MAX);
             let mut known_uids = None;
             let mut seq_match = None;
-            if let [b' ', c, ..] = i {
-                if *c != b'(' {
-                    let (rest, s) = set(&i[1..])?;
-                    known_uids = Some(s);
-                    i = rest;
-                }
+            if let [b' ', c, ..] = i
+                && *c != b'('
+            {
+                let (rest, s) = set(&i[1..])?;
+                known_uids = Some(s);
+                i = rest;
             }
             if let [b' ', b'(', rest @ ..] = i {
                 let (rest, seqs) = set(rest)?;
@@ -635,25 +635,23 @@ fn search<'a>(ctx: &Ctx<'_>, i: &'a [u8], uid: bool) -> PResult<'a, CommandBody<
     let mut i = i;
     let mut return_options = None;
     let mut charset_ = None;
-    if let Some((b' ', rest)) = i.split_first() {
-        if let Ok((after, w)) = word(rest) {
-            if w.eq_ignore_ascii_case(b"RETURN") {
-                let (after, _) = sp(after)?;
-                let (after, opts) = search_return_opts(after)?;
-                return_options = Some(opts);
-                i = after;
-            }
-        }
+    if let Some((b' ', rest)) = i.split_first()
+        && let Ok((after, w)) = word(rest)
+        && w.eq_ignore_ascii_case(b"RETURN")
+    {
+        let (after, _) = sp(after)?;
+        let (after, opts) = search_return_opts(after)?;
+        return_options = Some(opts);
+        i = after;
     }
-    if let Some((b' ', rest)) = i.split_first() {
-        if let Ok((after, w)) = word(rest) {
-            if w.eq_ignore_ascii_case(b"CHARSET") {
-                let (after, _) = sp(after)?;
-                let (after, c) = charset(after).map_err(|_| fail(after, "a charset name"))?;
-                charset_ = Some(c);
-                i = after;
-            }
-        }
+    if let Some((b' ', rest)) = i.split_first()
+        && let Ok((after, w)) = word(rest)
+        && w.eq_ignore_ascii_case(b"CHARSET")
+    {
+        let (after, _) = sp(after)?;
+        let (after, c) = charset(after).map_err(|_| fail(after, "a charset name"))?;
+        charset_ = Some(c);
+        i = after;
     }
     let (i, criteria) = search_keys(ctx, i)?;
     Ok((

@@ -1,2 +1,10 @@
 //! Proptest strategies that generate valid protocol values (feature
 //! `testing`). Used by round-trip, differential and fuzz tests.
+
+mod commands;
+
+pub use self::commands::{
+    arb_astring, arb_atom, arb_command, arb_command_body, arb_date, arb_date_time,
+    arb_fetch_attribute, arb_flag, arb_istring, arb_list_mailbox, arb_mailbox, arb_reference,
+    arb_search_key, arb_sequence_set, arb_string_bytes, arb_tag,
+};

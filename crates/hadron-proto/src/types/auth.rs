@@ -30,7 +30,7 @@ fn b64_value(b: u8) -> Option<u8> {
 
 impl Base64<'_> {
     fn validate(value: &[u8]) -> Result<(), ValidationError> {
-        if value.len() % 4 != 0 {
+        if !value.len().is_multiple_of(4) {
             return Err(ValidationError::InvalidByte {
                 what: "base64 (length not a multiple of 4)",
                 byte: value.last().copied().unwrap_or(0),
