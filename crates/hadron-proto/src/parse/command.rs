@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use crate::parse::core::{
     astring, atom, charset, crlf, date_time, flag, flag_list, imap_tag, literal, literal8, mailbox,
-    nil, nstring, number64, nz_number, sequence_set, sp, string,
+    nil, nstring, number64, nz_number, sequence_set, string,
 };
 use crate::parse::error::{PError, PResult, Reason};
 use crate::parse::fetch::{fetch_items, fetch_modifiers, mod_sequence_value};
@@ -19,6 +19,14 @@ use crate::types::{
 /// A committed syntax error: `what` was expected at `i`.
 pub(crate) fn fail<'a>(i: &'a [u8], what: &'static str) -> nom::Err<PError<'a>> {
     nom::Err::Failure(PError::new(i, Reason::Expected(what)))
+}
+
+/// `SP = %x20`, failing with a readable reason.
+pub(crate) fn sp(i: &[u8]) -> PResult<'_, ()> {
+    match i.split_first() {
+        Some((b' ', rest)) => Ok((rest, ())),
+        _ => Err(PError::expected(i, "SP")),
+    }
 }
 
 /// A keyword: letters, digits, `.`, `-` and `=` (`BODY.PEEK`, `SPECIAL-USE`).
@@ -71,11 +79,11 @@ pub fn command<'a>(input: &'a [u8], limits: &ParseLimits) -> Result<Command<'a>,
     let (i, _) = sp(i).map_err(|e| CommandError::from_nom(owned_tag(), "", e))?;
     let (after_name, name) = word(i).map_err(|e| CommandError::from_nom(owned_tag(), "", e))?;
     let mut buf = [0u8; 16];
-    let upper = upcase(name, &mut buf).to_vec();
+    let upper = upcase(name, &mut buf);
     let ctx = Ctx::new(limits);
-    let (rest, body) = match command_body(&ctx, &upper, after_name) {
+    let (rest, body) = match command_body(&ctx, upper, after_name) {
         Some(result) => result.map_err(|e| {
-            CommandError::from_nom(owned_tag(), &display_name(&upper, after_name), e)
+            CommandError::from_nom(owned_tag(), &display_name(upper, after_name), e)
         })?,
         None => {
             return Err(CommandError::new(
@@ -241,15 +249,15 @@ fn authenticate(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
                 .iter()
                 .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
                 .unwrap_or(rest.len());
+            if n == 0 {
+                return Err(fail(rest, "a base64 initial response or '='"));
+            }
             let text = crate::parse::core::ascii(&rest[..n]);
             let response = if text == "=" {
                 Base64::EMPTY
             } else {
                 Base64::try_from(text).map_err(|e| PError::invalid(rest, e))?
             };
-            if n == 0 {
-                return Err(fail(rest, "a base64 initial response or '='"));
-            }
             (&rest[n..], Some(response))
         }
         _ => (i, None),

@@ -2,8 +2,8 @@
 
 use std::num::{NonZeroU32, NonZeroU64};
 
-use crate::parse::command::{fail, upcase, word};
-use crate::parse::core::{number64, nz_number, sp};
+use crate::parse::command::{fail, sp, upcase, word};
+use crate::parse::core::{number64, nz_number};
 use crate::parse::error::PResult;
 use crate::parse::section::{partial, section};
 use crate::types::{FetchAttribute, FetchItems, FetchMacro, FetchModifier, Part};

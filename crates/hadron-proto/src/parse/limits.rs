@@ -135,6 +135,13 @@ impl CommandError {
             Reason::TooMany(..) => CommandErrorKind::TooMany,
             _ => CommandErrorKind::Syntax,
         };
+        let reason = match err.reason {
+            Reason::Nom(nom::error::ErrorKind::Digit) => "expected a number".to_owned(),
+            Reason::Nom(nom::error::ErrorKind::TakeWhile1) => "expected an atom".to_owned(),
+            Reason::Nom(nom::error::ErrorKind::Tag) => "expected a keyword".to_owned(),
+            Reason::Nom(nom::error::ErrorKind::Char) => "unexpected character".to_owned(),
+            _ => err.describe(),
+        };
         let at = if err.input.is_empty() {
             "at end of input".to_owned()
         } else {
@@ -148,7 +155,7 @@ impl CommandError {
         } else {
             format!("{name}: ")
         };
-        CommandError::new(tag, kind, format!("{prefix}{} {at}", err.describe()))
+        CommandError::new(tag, kind, format!("{prefix}{reason} {at}"))
     }
 
     /// The tag of the failed command, if one could be read.
