@@ -4,7 +4,7 @@ use hadron_proto::encode;
 use hadron_proto::parse::{self, ParseLimits};
 use hadron_proto::types::{
     AString, AppendMessage, Base64, Command, CommandBody, Flag, Literal, LiteralMode, Mailbox,
-    SearchKey, StoreAction, StoreKind, Tag,
+    NonEmptyVec, SearchKey, StoreAction, StoreKind, Tag,
 };
 
 fn cmd(body: CommandBody<'static>) -> Command<'static> {
@@ -82,7 +82,7 @@ fn literal_plus_mode_for_clients_of_literal_plus_servers() {
         uid: false,
         return_options: None,
         charset: None,
-        criteria: vec![SearchKey::Subject(AString::try_from("caf\u{e9}").unwrap())],
+        criteria: NonEmptyVec::one(SearchKey::Subject(AString::try_from("caf\u{e9}").unwrap())),
     });
     let mut out = Vec::new();
     encode::command_with_mode(&c, LiteralMode::NonSync, &mut out);
@@ -93,7 +93,7 @@ fn literal_plus_mode_for_clients_of_literal_plus_servers() {
 fn append_literals_keep_their_framing() {
     let c = cmd(CommandBody::Append {
         mailbox: Mailbox::INBOX,
-        messages: vec![
+        messages: NonEmptyVec::new(vec![
             AppendMessage {
                 flags: vec![],
                 date: None,
@@ -106,7 +106,8 @@ fn append_literals_keep_their_framing() {
                 date: None,
                 data: Literal::binary(&b"\0"[..]),
             },
-        ],
+        ])
+        .unwrap(),
     });
     assert_eq!(
         enc(&c),
@@ -128,14 +129,8 @@ fn empty_lists_have_neutral_forms() {
         },
     });
     assert_eq!(enc(&c), "t1 UID STORE 1 FLAGS ()\r\n");
-    // An empty AND is `ALL`, which is what it means.
-    let c = cmd(CommandBody::Search {
-        uid: false,
-        return_options: None,
-        charset: None,
-        criteria: vec![SearchKey::And(vec![])],
-    });
-    assert_eq!(enc(&c), "t1 SEARCH ALL\r\n");
+    // Lists the grammar needs non-empty cannot be built empty.
+    assert!(NonEmptyVec::<SearchKey<'_>>::new(vec![]).is_err());
     // An empty SASL-IR response is `=`.
     let c = cmd(CommandBody::Authenticate {
         mechanism: "EXTERNAL".try_into().unwrap(),

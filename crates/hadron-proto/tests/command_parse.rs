@@ -7,8 +7,8 @@ use hadron_proto::parse::{self, CommandError, CommandErrorKind, ParseLimits};
 use hadron_proto::types::{
     AuthContinuation, Base64, Capability, Command, CommandBody, Date, EntryType, FetchAttribute,
     FetchItems, FetchMacro, FetchModifier, Flag, ListReturnOption, ListSelectOption, Mailbox,
-    SearchKey, SearchReturnOption, Section, SelectParam, SequenceSet, SortKey, StatusItem,
-    StoreKind, ThreadAlgorithm,
+    NonEmptyVec, SearchKey, SearchReturnOption, Section, SelectParam, SequenceSet, SortKey,
+    StatusItem, StoreKind, ThreadAlgorithm,
 };
 
 fn parse(line: &str) -> Command<'_> {
@@ -29,6 +29,10 @@ fn parse_bytes(line: &[u8]) -> Command<'_> {
 
 fn error(line: &str) -> CommandError {
     parse::command(line.as_bytes(), &ParseLimits::default()).expect_err(line)
+}
+
+fn ne<T>(v: Vec<T>) -> NonEmptyVec<T> {
+    NonEmptyVec::new(v).unwrap()
 }
 
 fn set(s: &str) -> SequenceSet {
@@ -77,11 +81,11 @@ fn rfc3501_sample_session_client_lines() {
     };
     assert_eq!(
         items,
-        FetchItems::Attributes(vec![FetchAttribute::BodySection {
+        FetchItems::Attributes(ne(vec![FetchAttribute::BodySection {
             section: Section::Header(None),
             partial: None,
             peek: false
-        }])
+        }]))
     );
     let CommandBody::Store {
         uid: false,
@@ -179,7 +183,7 @@ fn rfc3501_authenticated_state() {
         parse("A042 STATUS blurdybloop (UIDNEXT MESSAGES)\r\n").body,
         CommandBody::Status {
             mailbox: Mailbox::new("blurdybloop").unwrap(),
-            items: vec![StatusItem::UidNext, StatusItem::Messages]
+            items: ne(vec![StatusItem::UidNext, StatusItem::Messages])
         }
     );
 }
@@ -272,7 +276,10 @@ fn rfc3501_selected_state() {
         panic!()
     };
     assert_eq!(s, set("4827313:4828442"));
-    assert_eq!(items, FetchItems::Attributes(vec![FetchAttribute::Flags]));
+    assert_eq!(
+        items,
+        FetchItems::Attributes(ne(vec![FetchAttribute::Flags]))
+    );
 }
 
 #[test]
@@ -294,10 +301,10 @@ fn every_search_key_parses() {
     assert_eq!(criteria[33], SearchKey::SequenceSet(set("1,2:*")));
     assert_eq!(
         criteria[34],
-        SearchKey::And(vec![
+        SearchKey::And(ne(vec![
             SearchKey::Seen,
-            SearchKey::And(vec![SearchKey::Flagged])
-        ])
+            SearchKey::And(ne(vec![SearchKey::Flagged]))
+        ]))
     );
     assert_eq!(criteria[36], SearchKey::SequenceSet(SequenceSet::Saved));
 }
@@ -596,10 +603,10 @@ fn list_extended_status_and_special_use() {
     };
     assert_eq!(
         return_options,
-        vec![ListReturnOption::Status(vec![
+        vec![ListReturnOption::Status(ne(vec![
             StatusItem::Messages,
             StatusItem::Unseen
-        ])]
+        ]))]
     );
     parse("t1 LIST \"\" \"%\" RETURN (SPECIAL-USE)\r\n");
     parse("t1 LIST (SPECIAL-USE) \"\" \"*\"\r\n");

@@ -20,7 +20,7 @@ use crate::types::{
 /// literals keep the framing of their [`crate::types::Literal`].
 ///
 /// The output always parses back (with [`crate::parse::command`]) to a value
-/// equal to `cmd`, given that `cmd`'s "never empty" lists are not empty.
+/// equal to `cmd`.
 ///
 /// ```
 /// use hadron_proto::encode;

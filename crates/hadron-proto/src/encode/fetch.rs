@@ -14,7 +14,6 @@ pub(crate) fn fetch_items(out: &mut Vec<u8>, items: &FetchItems<'_>) {
         }),
         FetchItems::Attributes(atts) if atts.len() == 1 => fetch_att(out, &atts[0]),
         FetchItems::Attributes(atts) => {
-            debug_assert!(!atts.is_empty(), "FETCH needs at least one attribute");
             out.push(b'(');
             for (n, att) in atts.iter().enumerate() {
                 if n > 0 {

@@ -3,12 +3,8 @@
 use crate::encode::core::{astring, atom, date, flag, number, quoted, sequence_set};
 use crate::types::{LiteralMode, SearchKey};
 
-/// Writes keys separated by SP (the top level of a search program), or
-/// `ALL` for an empty list.
+/// Writes keys separated by SP (the top level of a search program).
 pub(crate) fn search_keys(out: &mut Vec<u8>, keys: &[SearchKey<'_>], mode: LiteralMode) {
-    if keys.is_empty() {
-        out.extend_from_slice(b"ALL");
-    }
     for (n, key) in keys.iter().enumerate() {
         if n > 0 {
             out.push(b' ');
@@ -96,7 +92,6 @@ pub(crate) fn search_key(out: &mut Vec<u8>, key: &SearchKey<'_>, mode: LiteralMo
         }
         K::Unseen => kw(out, b"UNSEEN"),
         K::SequenceSet(set) => sequence_set(out, set),
-        K::And(keys) if keys.is_empty() => kw(out, b"ALL"),
         K::And(keys) => {
             out.push(b'(');
             search_keys(out, keys, mode);

@@ -12,8 +12,8 @@ use crate::parse::limits::{CommandError, CommandErrorKind, Ctx, ParseLimits};
 use crate::parse::search::{search_keys, search_return_opts};
 use crate::types::{
     AppendMessage, AuthContinuation, Base64, Capability, Command, CommandBody, ListMailbox,
-    ListReturnOption, ListSelectOption, QResync, SelectParam, SortCriterion, SortKey, StatusItem,
-    StoreAction, StoreKind, ThreadAlgorithm,
+    ListReturnOption, ListSelectOption, NonEmptyVec, QResync, SelectParam, SortCriterion, SortKey,
+    StatusItem, StoreAction, StoreKind, ThreadAlgorithm,
 };
 
 /// A committed syntax error: `what` was expected at `i`.
@@ -536,10 +536,11 @@ fn list(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     let (i, reference) = mailbox(i)?;
     let (i, _) = sp(i)?;
     let (mut i, patterns) = if i.first() == Some(&b'(') {
-        paren_words(i, false, "a mailbox pattern", list_mailbox)?
+        let (i, p) = paren_words(i, false, "a mailbox pattern", list_mailbox)?;
+        (i, NonEmptyVec::unvalidated(p))
     } else {
         let (i, p) = list_mailbox(i)?;
-        (i, vec![p])
+        (i, NonEmptyVec::one(p))
     };
     let mut return_options = Vec::new();
     if let [b' ', rest @ ..] = i {
@@ -573,7 +574,10 @@ fn return_option(i: &[u8]) -> PResult<'_, ListReturnOption> {
         b"STATUS" => {
             let (rest, _) = sp(rest)?;
             let (rest, items) = paren_words(rest, false, "a status item", status_att)?;
-            Ok((rest, ListReturnOption::Status(items)))
+            Ok((
+                rest,
+                ListReturnOption::Status(NonEmptyVec::unvalidated(items)),
+            ))
         }
         _ => Err(fail(i, "SUBSCRIBED, CHILDREN, SPECIAL-USE or STATUS")),
     }
@@ -594,6 +598,7 @@ fn status(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     let (i, mailbox) = mailbox(i)?;
     let (i, _) = sp(i)?;
     let (i, items) = paren_words(i, false, "a status item", status_att)?;
+    let items = NonEmptyVec::unvalidated(items);
     Ok((i, CommandBody::Status { mailbox, items }))
 }
 
@@ -634,6 +639,7 @@ fn append(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     if messages.is_empty() {
         return Err(fail(i, "SP and a message literal"));
     }
+    let messages = NonEmptyVec::unvalidated(messages);
     Ok((i, CommandBody::Append { mailbox, messages }))
 }
 
@@ -810,6 +816,7 @@ fn sort<'a>(ctx: &Ctx<'_>, i: &'a [u8], uid: bool) -> PResult<'a, CommandBody<'a
             ))
         }
     })?;
+    let criteria = NonEmptyVec::unvalidated(criteria);
     let (i, _) = sp(i)?;
     let (i, charset) = charset(i).map_err(|_| fail(i, "a charset name"))?;
     let (i, keys) = search_keys(ctx, i)?;
@@ -871,7 +878,7 @@ fn enable(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     if caps.is_empty() {
         return Err(fail(i, "SP and a capability name"));
     }
-    Ok((i, CommandBody::Enable(caps)))
+    Ok((i, CommandBody::Enable(NonEmptyVec::unvalidated(caps))))
 }
 
 /// `compress = "COMPRESS" SP algorithm` (RFC 4978)

@@ -6,7 +6,7 @@ use crate::parse::command::{fail, sp, upcase, word};
 use crate::parse::core::{number64, nz_number};
 use crate::parse::error::PResult;
 use crate::parse::section::{partial, section};
-use crate::types::{FetchAttribute, FetchItems, FetchMacro, FetchModifier, Part};
+use crate::types::{FetchAttribute, FetchItems, FetchMacro, FetchModifier, NonEmptyVec, Part};
 
 /// `"ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")"`
 pub(crate) fn fetch_items(i: &[u8]) -> PResult<'_, FetchItems<'_>> {
@@ -17,7 +17,12 @@ pub(crate) fn fetch_items(i: &[u8]) -> PResult<'_, FetchItems<'_>> {
             atts.push(att);
             match after.split_first() {
                 Some((b' ', after)) => rest = after,
-                Some((b')', after)) => return Ok((after, FetchItems::Attributes(atts))),
+                Some((b')', after)) => {
+                    return Ok((
+                        after,
+                        FetchItems::Attributes(NonEmptyVec::unvalidated(atts)),
+                    ));
+                }
                 _ => return Err(fail(after, "')' or another fetch attribute")),
             }
         }
@@ -30,7 +35,7 @@ pub(crate) fn fetch_items(i: &[u8]) -> PResult<'_, FetchItems<'_>> {
         b"FULL" => FetchMacro::Full,
         _ => {
             let (rest, att) = fetch_att(i)?;
-            return Ok((rest, FetchItems::Attributes(vec![att])));
+            return Ok((rest, FetchItems::Attributes(NonEmptyVec::one(att))));
         }
     };
     Ok((rest, FetchItems::Macro(mac)))

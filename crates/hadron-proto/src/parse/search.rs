@@ -4,7 +4,7 @@ use crate::parse::command::{fail, sp, upcase, word};
 use crate::parse::core::{astring, atom, date, flag, number, number64, quoted, sequence_set};
 use crate::parse::error::PResult;
 use crate::parse::limits::Ctx;
-use crate::types::{EntryType, ModSeqEntry, SearchKey, SearchReturnOption};
+use crate::types::{EntryType, ModSeqEntry, NonEmptyVec, SearchKey, SearchReturnOption};
 
 /// `search-key = "ALL" / "ANSWERED" / "BCC" SP astring / "BEFORE" SP date /
 ///   "BODY" SP astring / "CC" SP astring / "DELETED" / "FLAGGED" /
@@ -40,7 +40,7 @@ pub(crate) fn search_key<'a>(
                 rest = after;
             }
             match rest.split_first() {
-                Some((b')', rest)) => return Ok((rest, K::And(keys))),
+                Some((b')', rest)) => return Ok((rest, K::And(NonEmptyVec::unvalidated(keys)))),
                 _ => return Err(fail(rest, "')' or another search key")),
             }
         }
@@ -198,7 +198,10 @@ pub(crate) fn search_return_opts(i: &[u8]) -> PResult<'_, Vec<SearchReturnOption
 }
 
 /// `1*(SP search-key)`: the keys of a search program, all of which must match.
-pub(crate) fn search_keys<'a>(ctx: &Ctx<'_>, i: &'a [u8]) -> PResult<'a, Vec<SearchKey<'a>>> {
+pub(crate) fn search_keys<'a>(
+    ctx: &Ctx<'_>,
+    i: &'a [u8],
+) -> PResult<'a, NonEmptyVec<SearchKey<'a>>> {
     let mut keys = Vec::new();
     let mut i = i;
     while let Some((b' ', rest)) = i.split_first() {
@@ -209,5 +212,5 @@ pub(crate) fn search_keys<'a>(ctx: &Ctx<'_>, i: &'a [u8]) -> PResult<'a, Vec<Sea
     if keys.is_empty() {
         return Err(fail(i, "a search key"));
     }
-    Ok((i, keys))
+    Ok((i, NonEmptyVec::unvalidated(keys)))
 }

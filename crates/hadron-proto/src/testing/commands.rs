@@ -1,8 +1,8 @@
 //! Strategies for commands and their parts.
 //!
 //! Every generated value encodes (with [`crate::encode::command`]) to bytes
-//! that parse back to an equal value: lists documented as never empty are
-//! never empty, and values are in the normal form the parser produces
+//! that parse back to an equal value: values are in the normal form the
+//! parser produces
 //! (system flags as their own variants, capabilities via
 //! [`Capability::from_atom`], and so on).
 
@@ -17,9 +17,9 @@ use crate::types::{
     AString, AppendMessage, Atom, Base64, Capability, Charset, Command, CommandBody, Date,
     DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier, Flag, HeaderNames,
     IString, ListMailbox, ListReturnOption, ListSelectOption, Literal, LiteralMode, Mailbox,
-    ModSeqEntry, NString, Part, QResync, SearchKey, SearchReturnOption, Section, SelectParam,
-    SeqNumber, Sequence, SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction, StoreKind,
-    Tag, ThreadAlgorithm,
+    ModSeqEntry, NString, NonEmptyVec, Part, QResync, SearchKey, SearchReturnOption, Section,
+    SelectParam, SeqNumber, Sequence, SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction,
+    StoreKind, Tag, ThreadAlgorithm,
 };
 
 /// A tag made of tag characters.
@@ -194,7 +194,7 @@ pub fn arb_search_key() -> impl Strategy<Value = SearchKey<'static>> {
         prop_oneof![
             inner.clone().prop_map(|k| K::Not(Box::new(k))),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| K::Or(Box::new(a), Box::new(b))),
-            vec(inner, 1..4).prop_map(K::And),
+            vec(inner, 1..4).prop_map(|v| K::And(NonEmptyVec::unvalidated(v))),
         ]
     })
 }
@@ -289,8 +289,8 @@ fn arb_literal() -> impl Strategy<Value = Literal<'static>> {
     ]
 }
 
-fn arb_status_items() -> impl Strategy<Value = Vec<StatusItem>> {
-    vec(proptest::sample::select(StatusItem::ALL.to_vec()), 1..4)
+fn arb_status_items() -> impl Strategy<Value = NonEmptyVec<StatusItem>> {
+    vec(proptest::sample::select(StatusItem::ALL.to_vec()), 1..4).prop_map(NonEmptyVec::unvalidated)
 }
 
 fn uid() -> impl Strategy<Value = bool> {
@@ -300,7 +300,7 @@ fn uid() -> impl Strategy<Value = bool> {
 /// Any command body.
 pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
     use CommandBody as C;
-    let keys = || vec(arb_search_key(), 1..4);
+    let keys = || vec(arb_search_key(), 1..4).prop_map(NonEmptyVec::unvalidated);
     Union::new(vec![
         prop_oneof![
             Just(C::Capability),
@@ -358,7 +358,7 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
                 0..3,
             ),
             arb_reference(),
-            vec(arb_list_mailbox(), 1..3),
+            vec(arb_list_mailbox(), 1..3).prop_map(NonEmptyVec::unvalidated),
             vec(
                 prop_oneof![
                     Just(ListReturnOption::Subscribed),
@@ -398,7 +398,10 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
                 1..3,
             ),
         )
-            .prop_map(|(mailbox, messages)| C::Append { mailbox, messages })
+            .prop_map(|(mailbox, messages)| C::Append {
+                mailbox,
+                messages: NonEmptyVec::unvalidated(messages),
+            })
             .boxed(),
         arb_sequence_set().prop_map(C::UidExpunge).boxed(),
         (
@@ -427,7 +430,8 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
                     Just(FetchMacro::Full)
                 ]
                 .prop_map(FetchItems::Macro),
-                vec(arb_fetch_attribute(), 1..4).prop_map(FetchItems::Attributes),
+                vec(arb_fetch_attribute(), 1..4)
+                    .prop_map(|v| FetchItems::Attributes(NonEmptyVec::unvalidated(v))),
             ],
             vec(
                 prop_oneof![
@@ -485,7 +489,7 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
         .prop_map(C::Id)
         .boxed(),
         vec(arb_atom().prop_map(Capability::from_atom), 1..4)
-            .prop_map(C::Enable)
+            .prop_map(|v| C::Enable(NonEmptyVec::unvalidated(v)))
             .boxed(),
         (
             uid(),
@@ -496,7 +500,8 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
                 )
                     .prop_map(|(reverse, key)| SortCriterion { reverse, key }),
                 1..4,
-            ),
+            )
+            .prop_map(NonEmptyVec::unvalidated),
             arb_charset(),
             keys(),
         )

@@ -2,7 +2,7 @@
 
 use crate::types::{
     AString, AppendMessage, Atom, Base64, Capability, Charset, FetchItems, FetchModifier, IString,
-    ListMailbox, ListReturnOption, ListSelectOption, Mailbox, NString, SearchKey,
+    ListMailbox, ListReturnOption, ListSelectOption, Mailbox, NString, NonEmptyVec, SearchKey,
     SearchReturnOption, SelectParam, SequenceSet, SortCriterion, StatusItem, StoreAction, Tag,
     ThreadAlgorithm,
 };
@@ -38,8 +38,8 @@ impl Command<'_> {
 /// The body of a command, one variant per command. `uid: true` marks the
 /// `UID` form of FETCH/STORE/COPY/MOVE/SEARCH/SORT/THREAD.
 ///
-/// Lists documented as "never empty" have no empty form on the wire;
-/// values from the parser always honour that.
+/// Lists the grammar requires to be non-empty are [`NonEmptyVec`]s, so
+/// every value can be written on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CommandBody<'a> {
     /// `CAPABILITY`
@@ -114,8 +114,8 @@ pub enum CommandBody<'a> {
         selection: Vec<ListSelectOption>,
         /// The reference name (may be empty).
         reference: Mailbox<'a>,
-        /// One or more patterns; never empty.
-        patterns: Vec<ListMailbox<'a>>,
+        /// One or more patterns.
+        patterns: NonEmptyVec<ListMailbox<'a>>,
         /// Return options (`RETURN ()` and none are the same).
         return_options: Vec<ListReturnOption>,
     },
@@ -132,15 +132,15 @@ pub enum CommandBody<'a> {
     Status {
         /// The mailbox.
         mailbox: Mailbox<'a>,
-        /// What to report; never empty.
-        items: Vec<StatusItem>,
+        /// What to report.
+        items: NonEmptyVec<StatusItem>,
     },
     /// `APPEND mailbox 1*append-message` (RFC 3502 MULTIAPPEND).
     Append {
         /// The target mailbox.
         mailbox: Mailbox<'a>,
-        /// One or more messages; never empty.
-        messages: Vec<AppendMessage<'a>>,
+        /// One or more messages.
+        messages: NonEmptyVec<AppendMessage<'a>>,
     },
     /// `CHECK`
     Check,
@@ -161,8 +161,8 @@ pub enum CommandBody<'a> {
         return_options: Option<Vec<SearchReturnOption>>,
         /// `CHARSET`
         charset: Option<Charset<'a>>,
-        /// The keys, all of which must match; never empty.
-        criteria: Vec<SearchKey<'a>>,
+        /// The keys, all of which must match.
+        criteria: NonEmptyVec<SearchKey<'a>>,
     },
     /// `[UID] FETCH sequence-set items [fetch-modifiers]`
     Fetch {
@@ -209,18 +209,18 @@ pub enum CommandBody<'a> {
     Idle,
     /// `ID ("(" *(string SP nstring) ")" / nil)` (RFC 2971); `None` is `NIL`.
     Id(Option<Vec<(IString<'a>, NString<'a>)>>),
-    /// `ENABLE 1*(SP capability)` (RFC 5161); never empty.
-    Enable(Vec<Capability<'a>>),
+    /// `ENABLE 1*(SP capability)` (RFC 5161).
+    Enable(NonEmptyVec<Capability<'a>>),
     /// `[UID] SORT (sort-criteria) charset 1*(SP search-key)` (RFC 5256)
     Sort {
         /// `UID SORT`
         uid: bool,
-        /// Sort order; never empty.
-        criteria: Vec<SortCriterion>,
+        /// Sort order.
+        criteria: NonEmptyVec<SortCriterion>,
         /// The charset of the search strings.
         charset: Charset<'a>,
-        /// The keys, all of which must match; never empty.
-        keys: Vec<SearchKey<'a>>,
+        /// The keys, all of which must match.
+        keys: NonEmptyVec<SearchKey<'a>>,
     },
     /// `[UID] THREAD thread-alg SP charset 1*(SP search-key)` (RFC 5256)
     Thread {
@@ -230,8 +230,8 @@ pub enum CommandBody<'a> {
         algorithm: ThreadAlgorithm<'a>,
         /// The charset of the search strings.
         charset: Charset<'a>,
-        /// The keys, all of which must match; never empty.
-        keys: Vec<SearchKey<'a>>,
+        /// The keys, all of which must match.
+        keys: NonEmptyVec<SearchKey<'a>>,
     },
     /// `COMPRESS algorithm` (RFC 4978); only `DEFLATE` is defined.
     Compress {
@@ -240,8 +240,8 @@ pub enum CommandBody<'a> {
     },
 }
 
-fn keys_static(keys: Vec<SearchKey<'_>>) -> Vec<SearchKey<'static>> {
-    keys.into_iter().map(SearchKey::into_static).collect()
+fn keys_static(keys: NonEmptyVec<SearchKey<'_>>) -> NonEmptyVec<SearchKey<'static>> {
+    keys.map(SearchKey::into_static)
 }
 
 impl CommandBody<'_> {
@@ -344,7 +344,7 @@ impl CommandBody<'_> {
             } => C::List {
                 selection,
                 reference: reference.into_static(),
-                patterns: patterns.into_iter().map(ListMailbox::into_static).collect(),
+                patterns: patterns.map(ListMailbox::into_static),
                 return_options,
             },
             C::Lsub { reference, pattern } => C::Lsub {
@@ -358,10 +358,7 @@ impl CommandBody<'_> {
             },
             C::Append { mailbox, messages } => C::Append {
                 mailbox: mailbox.into_static(),
-                messages: messages
-                    .into_iter()
-                    .map(AppendMessage::into_static)
-                    .collect(),
+                messages: messages.map(AppendMessage::into_static),
             },
             C::Check => C::Check,
             C::Close => C::Close,
@@ -418,7 +415,7 @@ impl CommandBody<'_> {
                     .map(|(k, v)| (k.into_static(), v.into_static()))
                     .collect()
             })),
-            C::Enable(caps) => C::Enable(caps.into_iter().map(Capability::into_static).collect()),
+            C::Enable(caps) => C::Enable(caps.map(Capability::into_static)),
             C::Sort {
                 uid,
                 criteria,

@@ -2,7 +2,7 @@
 
 use std::num::{NonZeroU32, NonZeroU64};
 
-use crate::types::{Part, Section};
+use crate::types::{NonEmptyVec, Part, Section};
 
 /// `"ALL" / "FULL" / "FAST"`: shorthand for a list of attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,9 +34,9 @@ impl FetchMacro {
 pub enum FetchItems<'a> {
     /// `ALL`, `FAST` or `FULL`.
     Macro(FetchMacro),
-    /// One attribute, or a parenthesised list. Must not be empty (the
-    /// grammar has no empty list); a single attribute is written bare.
-    Attributes(Vec<FetchAttribute<'a>>),
+    /// One attribute, or a parenthesised list (a single attribute is
+    /// written bare).
+    Attributes(NonEmptyVec<FetchAttribute<'a>>),
 }
 
 impl FetchItems<'_> {
@@ -44,7 +44,7 @@ impl FetchItems<'_> {
     pub fn attributes(&self) -> Vec<FetchAttribute<'_>> {
         match self {
             FetchItems::Macro(m) => m.expand(),
-            FetchItems::Attributes(a) => a.clone(),
+            FetchItems::Attributes(a) => a.to_vec(),
         }
     }
 
@@ -52,9 +52,7 @@ impl FetchItems<'_> {
     pub fn into_static(self) -> FetchItems<'static> {
         match self {
             FetchItems::Macro(m) => FetchItems::Macro(m),
-            FetchItems::Attributes(a) => {
-                FetchItems::Attributes(a.into_iter().map(FetchAttribute::into_static).collect())
-            }
+            FetchItems::Attributes(a) => FetchItems::Attributes(a.map(FetchAttribute::into_static)),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::types::{StatusItem, ValidationError, utf7};
+use crate::types::{NonEmptyVec, StatusItem, ValidationError, utf7};
 
 /// A LIST/LSUB pattern: `list-mailbox = 1*list-char / string`, held as UTF-8
 /// (modified UTF-7 decoded, like [`crate::types::Mailbox`]). `*` and `%` are
@@ -104,6 +104,6 @@ pub enum ListReturnOption {
     Children,
     /// `SPECIAL-USE`
     SpecialUse,
-    /// `STATUS (status-att ...)` (LIST-STATUS); never empty.
-    Status(Vec<StatusItem>),
+    /// `STATUS (status-att ...)` (LIST-STATUS).
+    Status(NonEmptyVec<StatusItem>),
 }

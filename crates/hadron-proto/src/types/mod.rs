@@ -46,3 +46,5 @@ pub use self::search::{EntryType, ModSeqEntry, SearchKey, SearchReturnOption};
 pub use self::select::{QResync, SelectParam};
 pub use self::sort::{SortCriterion, SortKey, ThreadAlgorithm};
 pub use self::store::{StoreAction, StoreKind};
+mod nonempty;
+pub use self::nonempty::NonEmptyVec;

@@ -1,6 +1,6 @@
 //! SEARCH criteria (RFC 3501 §6.4.4, RFC 7162 `MODSEQ`, RFC 4731 ESEARCH).
 
-use crate::types::{AString, Atom, Date, Flag, SequenceSet};
+use crate::types::{AString, Atom, Date, Flag, NonEmptyVec, SequenceSet};
 
 /// One search key: the full RFC 3501 tree plus `MODSEQ` (RFC 7162).
 ///
@@ -80,9 +80,8 @@ pub enum SearchKey<'a> {
     Unseen,
     /// A bare `sequence-set` of message sequence numbers.
     SequenceSet(SequenceSet),
-    /// `"(" search-key *(SP search-key) ")"`: all must match. An empty list
-    /// cannot be written on the wire; the encoder writes `ALL` for it.
-    And(Vec<SearchKey<'a>>),
+    /// `"(" search-key *(SP search-key) ")"`: all must match.
+    And(NonEmptyVec<SearchKey<'a>>),
     /// `MODSEQ [entry-name entry-type] mod-sequence-valzer` (RFC 7162).
     ModSeq {
         /// The per-flag metadata entry, if given.
@@ -133,7 +132,7 @@ impl SearchKey<'_> {
             K::Unkeyword(a) => K::Unkeyword(a.into_static()),
             K::Unseen => K::Unseen,
             K::SequenceSet(s) => K::SequenceSet(s),
-            K::And(keys) => K::And(keys.into_iter().map(SearchKey::into_static).collect()),
+            K::And(keys) => K::And(keys.map(SearchKey::into_static)),
             K::ModSeq { entry, modseq } => K::ModSeq {
                 entry: entry.map(ModSeqEntry::into_static),
                 modseq,
