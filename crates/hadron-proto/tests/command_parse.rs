@@ -926,3 +926,13 @@ fn malformed_arguments_keep_the_tag() {
         assert_eq!(e.tag().map(|t| t.as_str()), Some("t"), "{line}: {e}");
     }
 }
+
+#[test]
+fn recursivematch_needs_a_base_option() {
+    // RFC 5258 §3: "RECURSIVEMATCH ... MUST NOT occur as the only selection option".
+    let e = error("A06 LIST (RECURSIVEMATCH) \"\" \"%\"\r\n");
+    assert_eq!(e.tag().unwrap().as_str(), "A06");
+    let e = error("A06 LIST (REMOTE RECURSIVEMATCH) \"\" \"%\"\r\n");
+    assert!(e.to_string().contains("RECURSIVEMATCH"), "{e}");
+    parse("A05 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\"\r\n");
+}

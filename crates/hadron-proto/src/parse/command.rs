@@ -62,6 +62,16 @@ pub(crate) fn upcase<'b>(w: &[u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
 /// numbers out of range are errors. Errors carry the tag whenever one was
 /// read.
 ///
+/// Forms that mean the same thing parse to the same value (and so encode
+/// back in one canonical form): `FETCH 1 (UID)` and `FETCH 1 UID`;
+/// `LIST () "" x` and `LIST "" x`; `LIST "" (x)` and `LIST "" x`;
+/// `RETURN ()` and no LIST return options; `SELECT x` has no parameters and
+/// `SELECT x ()` is an error (RFC 4466 needs at least one); APPEND's `()`
+/// flag list and no flag list; `CREATE x (USE ())` and `CREATE x`. Mailbox
+/// names are decoded from modified UTF-7 and `INBOX` is normalised in any
+/// case. `SEARCH RETURN ()` is kept distinct from plain `SEARCH` (the first
+/// asks for an ESEARCH response).
+///
 /// ```
 /// use hadron_proto::parse::{self, ParseLimits};
 /// use hadron_proto::types::CommandBody;
@@ -530,6 +540,12 @@ fn list(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
             "a LIST selection option",
         );
         let (rest, opts) = paren_words(i, true, "", select_opt)?;
+        // RFC 5258 §3: RECURSIVEMATCH only refines a base option.
+        if opts.contains(&ListSelectOption::RecursiveMatch)
+            && !opts.contains(&ListSelectOption::Subscribed)
+        {
+            return Err(fail(i, "SUBSCRIBED with RECURSIVEMATCH"));
+        }
         selection = opts;
         (i, _) = sp(rest)?;
     }

@@ -369,11 +369,18 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
                 0..3,
             ),
         )
-            .prop_map(|(selection, reference, patterns, return_options)| C::List {
-                selection,
-                reference,
-                patterns,
-                return_options,
+            .prop_map(|(mut selection, reference, patterns, return_options)| {
+                if selection.contains(&ListSelectOption::RecursiveMatch)
+                    && !selection.contains(&ListSelectOption::Subscribed)
+                {
+                    selection.push(ListSelectOption::Subscribed);
+                }
+                C::List {
+                    selection,
+                    reference,
+                    patterns,
+                    return_options,
+                }
             })
             .boxed(),
         (arb_reference(), arb_list_mailbox())

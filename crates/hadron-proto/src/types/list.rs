@@ -69,7 +69,7 @@ pub enum ListSelectOption {
     Subscribed,
     /// `REMOTE`
     Remote,
-    /// `RECURSIVEMATCH` (needs a base option such as `SUBSCRIBED`)
+    /// `RECURSIVEMATCH` (only with `SUBSCRIBED`; the parser rejects it alone)
     RecursiveMatch,
     /// `SPECIAL-USE` (RFC 6154)
     SpecialUse,
