@@ -833,10 +833,7 @@ fn unknown_command_keeps_the_tag() {
 fn errors_say_where_and_what() {
     let e = error("t1 SEARCH XYZ\r\n");
     assert_eq!(e.tag().unwrap().as_str(), "t1");
-    assert_eq!(
-        e.to_string(),
-        "SEARCH: expected a search key at 'XYZ\\r\\n'"
-    );
+    assert_eq!(e.to_string(), "SEARCH: expected a search key at 'XYZ'");
     let e = error("t1 UID FETCH 1 FLAGZ\r\n");
     assert!(
         e.to_string()
@@ -935,4 +932,30 @@ fn recursivematch_needs_a_base_option() {
     let e = error("A06 LIST (REMOTE RECURSIVEMATCH) \"\" \"%\"\r\n");
     assert!(e.to_string().contains("RECURSIVEMATCH"), "{e}");
     parse("A05 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\"\r\n");
+}
+
+#[test]
+fn error_snippets_stop_at_the_line_end() {
+    assert_eq!(
+        error("a NOOP\n").to_string(),
+        "NOOP: expected CRLF at '\\n'"
+    );
+    assert_eq!(
+        error("a LOGIN x\r\n").to_string(),
+        "LOGIN: expected SP at '\\r\\n'"
+    );
+    assert_eq!(
+        error("a STATUS INBOX (FOO)\r\n").to_string(),
+        "STATUS: expected a status item at 'FOO)'"
+    );
+}
+
+#[test]
+fn qresync_sets_obey_the_sequence_limit() {
+    let limits = ParseLimits {
+        max_sequence_items: 2,
+        ..ParseLimits::default()
+    };
+    let e = parse::command(b"a SELECT INBOX (QRESYNC (1 2 1,2,3))\r\n", &limits).unwrap_err();
+    assert_eq!(e.kind(), CommandErrorKind::TooMany);
 }

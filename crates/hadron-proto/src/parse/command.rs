@@ -199,7 +199,7 @@ fn command_body<'a>(
         b"IDLE" => return simple(C::Idle),
         b"AUTHENTICATE" => authenticate(i),
         b"LOGIN" => login(i),
-        b"SELECT" | b"EXAMINE" => select(i, name == b"EXAMINE"),
+        b"SELECT" | b"EXAMINE" => select(ctx, i, name == b"EXAMINE"),
         b"CREATE" => create(i),
         b"DELETE" => one_mailbox(i, |mailbox| C::Delete { mailbox }),
         b"SUBSCRIBE" => one_mailbox(i, |mailbox| C::Subscribe { mailbox }),
@@ -294,14 +294,14 @@ fn login(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
 /// `examine = "EXAMINE" SP mailbox [select-params]`
 ///
 /// `select-params = SP "(" select-param *(SP select-param) ")"`
-fn select(i: &[u8], examine: bool) -> PResult<'_, CommandBody<'_>> {
+fn select<'a>(ctx: &Ctx<'_>, i: &'a [u8], examine: bool) -> PResult<'a, CommandBody<'a>> {
     let (i, _) = sp(i)?;
     let (mut i, mailbox) = mailbox(i)?;
     let mut params = Vec::new();
     if let [b' ', b'(', rest @ ..] = i {
         let mut rest = rest;
         loop {
-            let (after, p) = select_param(rest)?;
+            let (after, p) = select_param(ctx, rest)?;
             params.push(p);
             match after.split_first() {
                 Some((b' ', after)) => rest = after,
@@ -327,7 +327,7 @@ fn select(i: &[u8], examine: bool) -> PResult<'_, CommandBody<'_>> {
 ///   mod-sequence-value [SP known-uids] [SP seq-match-data] ")"`
 ///
 /// `seq-match-data = "(" known-sequence-set SP known-uid-set ")"`
-fn select_param(i: &[u8]) -> PResult<'_, SelectParam> {
+fn select_param<'a>(ctx: &Ctx<'_>, i: &'a [u8]) -> PResult<'a, SelectParam> {
     let (rest, name) = word(i).map_err(|_| fail(i, "a select parameter"))?;
     let mut buf = [0u8; 16];
     match upcase(name, &mut buf) {
@@ -340,7 +340,7 @@ fn select_param(i: &[u8]) -> PResult<'_, SelectParam> {
             let (i, uid_validity) = nz_number(i)?;
             let (i, _) = sp(i)?;
             let (mut i, mod_seq) = mod_sequence_value(i)?;
-            let set = sequence_set(usize::MAX);
+            let set = sequence_set(ctx.limits.max_sequence_items);
             let mut known_uids = None;
             let mut seq_match = None;
             if let [b' ', c, ..] = i

@@ -145,9 +145,14 @@ impl CommandError {
         let at = if err.input.is_empty() {
             "at end of input".to_owned()
         } else {
-            let snippet: String = err.input[..err.input.len().min(24)]
-                .escape_ascii()
-                .to_string();
+            // Up to the end of the line, unless the problem is the line end.
+            let line_end = err
+                .input
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .filter(|&n| n > 0)
+                .unwrap_or(err.input.len());
+            let snippet: String = err.input[..line_end.min(24)].escape_ascii().to_string();
             format!("at '{snippet}'")
         };
         let prefix = if name.is_empty() {
