@@ -32,6 +32,30 @@ proptest! {
     }
 
     #[test]
+    fn every_strict_prefix_is_rejected(cmd in arb_command(), cut in any::<prop::sample::Index>()) {
+        let mut out = Vec::new();
+        encode::command(&cmd, &mut out);
+        let cut = cut.index(out.len());
+        prop_assert!(parse::command(&out[..cut], &ParseLimits::default()).is_err());
+    }
+
+    #[test]
+    fn corrupted_commands_never_panic_and_keep_the_tag(
+        cmd in arb_command(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        let mut out = Vec::new();
+        encode::command(&cmd, &mut out);
+        let tag_len = cmd.tag.as_str().len() + 1;
+        let at = tag_len + at.index(out.len() - tag_len);
+        out[at] = byte;
+        if let Err(e) = parse::command(&out, &ParseLimits::default()) {
+            prop_assert_eq!(e.tag(), Some(&cmd.tag));
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
         let _ = parse::command(&bytes, &ParseLimits::default());
     }
