@@ -423,6 +423,8 @@ fn create(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     ))
 }
 
+/// `delete = "DELETE" SP mailbox`, `subscribe = "SUBSCRIBE" SP mailbox`,
+/// `unsubscribe = "UNSUBSCRIBE" SP mailbox` (after the name)
 fn one_mailbox<'a>(
     i: &'a [u8],
     make: impl FnOnce(crate::types::Mailbox<'a>) -> CommandBody<'a>,
@@ -441,6 +443,7 @@ fn rename(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     Ok((i, CommandBody::Rename { from, to }))
 }
 
+/// `list-char = ATOM-CHAR / list-wildcards / resp-specials`
 fn is_list_char(b: u8) -> bool {
     crate::types::is_atom_char(b) || matches!(b, b'%' | b'*' | b']')
 }
@@ -496,6 +499,7 @@ fn paren_words<'a, T>(
     }
 }
 
+/// One of a fixed set of keywords (`all`, spelled by `name`), case-insensitive.
 fn from_names<'a, T: Copy>(
     all: &'static [T],
     name: impl Fn(T) -> &'static str,
@@ -580,6 +584,8 @@ fn list(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     ))
 }
 
+/// `return-option = "SUBSCRIBED" / "CHILDREN" / "SPECIAL-USE" /
+///   "STATUS" SP "(" status-att *(SP status-att) ")"`
 fn return_option(i: &[u8]) -> PResult<'_, ListReturnOption> {
     let (rest, w) = word(i).map_err(|_| fail(i, "a LIST return option"))?;
     let mut buf = [0u8; 16];

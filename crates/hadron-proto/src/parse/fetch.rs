@@ -99,6 +99,7 @@ pub(crate) fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
     }
 }
 
+/// `["<" number "." nz-number ">"]`
 fn opt_partial(i: &[u8]) -> PResult<'_, Option<(u32, NonZeroU32)>> {
     if i.first() == Some(&b'<') {
         let (i, p) = partial(i)?;
