@@ -31,10 +31,10 @@ fn address(name: &str, mailbox: &str, host: &str) -> Address<'static> {
 /// One realistic FETCH response for message `seq`.
 fn fetch_response(seq: u32) -> Response<'static> {
     let mut flags = vec![FlagFetch::Flag(Flag::Seen)];
-    if seq % 7 == 0 {
+    if seq.is_multiple_of(7) {
         flags.push(FlagFetch::Flag(Flag::Flagged));
     }
-    if seq % 11 == 0 {
+    if seq.is_multiple_of(11) {
         flags.push(FlagFetch::Flag(Flag::keyword("$Forwarded").expect("atom")));
     }
     let envelope = Envelope {

@@ -131,14 +131,6 @@ pub(crate) fn nstring(out: &mut Vec<u8>, s: &NString<'_>, mode: LiteralMode) {
     }
 }
 
-/// Writes optional string content as `nstring`.
-pub(crate) fn nstring_bytes(out: &mut Vec<u8>, s: Option<&[u8]>, mode: LiteralMode) {
-    match s {
-        None => out.extend_from_slice(b"NIL"),
-        Some(s) => string_bytes(out, s, mode),
-    }
-}
-
 /// Writes a mailbox name in modified UTF-7 as an astring.
 pub(crate) fn mailbox(out: &mut Vec<u8>, m: &Mailbox<'_>, mode: LiteralMode) {
     astring_bytes(out, m.to_wire().as_bytes(), mode);
@@ -299,8 +291,9 @@ mod tests {
     #[test]
     fn nstring_nil_versus_the_string_nil() {
         let m = LiteralMode::Sync;
-        assert_eq!(enc(|o| nstring_bytes(o, None, m)), "NIL");
-        assert_eq!(enc(|o| nstring_bytes(o, Some(b"NIL"), m)), "\"NIL\"");
+        assert_eq!(enc(|o| nstring(o, &NString::NIL, m)), "NIL");
+        let nil_text = NString(Some(IString::try_from("NIL").unwrap()));
+        assert_eq!(enc(|o| nstring(o, &nil_text, m)), "\"NIL\"");
     }
 
     #[test]

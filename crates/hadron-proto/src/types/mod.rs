@@ -46,3 +46,25 @@ pub use self::response_data::{
     Thread,
 };
 pub use self::response_fetch::{BinaryData, BodyData, FetchItem};
+
+mod append;
+mod auth;
+mod command;
+mod fetch;
+mod list;
+mod search;
+mod select;
+mod sort;
+mod store;
+
+pub use self::append::AppendMessage;
+pub use self::auth::{AuthContinuation, Base64};
+pub use self::command::{Command, CommandBody};
+pub use self::fetch::{FetchAttribute, FetchItems, FetchMacro, FetchModifier, Partial};
+pub use self::list::{ListMailbox, ListReturnOption, ListSelectOption};
+pub use self::search::{EntryType, ModSeqEntry, SearchKey, SearchReturnOption};
+pub use self::select::{QResync, SelectParam};
+pub use self::sort::{SortCriterion, SortKey, ThreadAlgorithm};
+pub use self::store::{StoreAction, StoreKind};
+mod nonempty;
+pub use self::nonempty::NonEmptyVec;

@@ -7,7 +7,7 @@
 ///
 /// Every entry uses only RFC 3501 grammar plus LITERAL+ (so that an APPEND
 /// is one buffer), which both Hadron and imap-codec accept.
-pub fn commands() -> Vec<Vec<u8>> {
+pub(crate) fn commands() -> Vec<Vec<u8>> {
     let mut corpus: Vec<Vec<u8>> = [
         // Thunderbird's header fetch after SELECT.
         "a001 UID FETCH 1:5000 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])\r\n",
@@ -45,7 +45,7 @@ pub fn commands() -> Vec<Vec<u8>> {
 
 /// An APPEND of a generated message of about `size` bytes, sent with
 /// LITERAL+ so the command is one buffer.
-pub fn append_with_body(size: usize) -> Vec<u8> {
+pub(crate) fn append_with_body(size: usize) -> Vec<u8> {
     let mut message = String::from(
         "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\n\
          Subject: Quarterly report\r\nDate: Tue, 5 Mar 2024 10:00:00 +0100\r\n\

@@ -1,0 +1,221 @@
+//! SEARCH criteria (RFC 3501 §6.4.4, RFC 7162 `MODSEQ`, RFC 4731 ESEARCH).
+
+use crate::types::{AString, Atom, Date, Flag, NonEmptyVec, SequenceSet};
+
+/// One search key: the full RFC 3501 tree plus `MODSEQ` (RFC 7162).
+///
+/// Several keys side by side (the top level of SEARCH, or a parenthesised
+/// list, [`SearchKey::And`]) must all match.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SearchKey<'a> {
+    /// `ALL`
+    All,
+    /// `ANSWERED`
+    Answered,
+    /// `BCC string`
+    Bcc(AString<'a>),
+    /// `BEFORE date` (internal date)
+    Before(Date),
+    /// `BODY string`
+    Body(AString<'a>),
+    /// `CC string`
+    Cc(AString<'a>),
+    /// `DELETED`
+    Deleted,
+    /// `DRAFT`
+    Draft,
+    /// `FLAGGED`
+    Flagged,
+    /// `FROM string`
+    From(AString<'a>),
+    /// `HEADER field-name string`
+    Header(AString<'a>, AString<'a>),
+    /// `KEYWORD flag-keyword`
+    Keyword(Atom<'a>),
+    /// `LARGER n`
+    Larger(u32),
+    /// `NEW`
+    New,
+    /// `NOT search-key`
+    Not(Box<SearchKey<'a>>),
+    /// `OLD`
+    Old,
+    /// `ON date`
+    On(Date),
+    /// `OR search-key search-key`
+    Or(Box<SearchKey<'a>>, Box<SearchKey<'a>>),
+    /// `RECENT`
+    Recent,
+    /// `SEEN`
+    Seen,
+    /// `SENTBEFORE date`
+    SentBefore(Date),
+    /// `SENTON date`
+    SentOn(Date),
+    /// `SENTSINCE date`
+    SentSince(Date),
+    /// `SINCE date`
+    Since(Date),
+    /// `SMALLER n`
+    Smaller(u32),
+    /// `SUBJECT string`
+    Subject(AString<'a>),
+    /// `TEXT string`
+    Text(AString<'a>),
+    /// `TO string`
+    To(AString<'a>),
+    /// `UID sequence-set`
+    Uid(SequenceSet),
+    /// `UNANSWERED`
+    Unanswered,
+    /// `UNDELETED`
+    Undeleted,
+    /// `UNDRAFT`
+    Undraft,
+    /// `UNFLAGGED`
+    Unflagged,
+    /// `UNKEYWORD flag-keyword`
+    Unkeyword(Atom<'a>),
+    /// `UNSEEN`
+    Unseen,
+    /// A bare `sequence-set` of message sequence numbers.
+    SequenceSet(SequenceSet),
+    /// `"(" search-key *(SP search-key) ")"`: all must match.
+    And(NonEmptyVec<SearchKey<'a>>),
+    /// `MODSEQ [entry-name entry-type] mod-sequence-valzer` (RFC 7162).
+    ModSeq {
+        /// The per-flag metadata entry, if given.
+        entry: Option<ModSeqEntry<'a>>,
+        /// Messages whose mod-sequence is at least this.
+        modseq: u64,
+    },
+}
+
+impl SearchKey<'_> {
+    /// Detaches the value from the buffer it was parsed from.
+    pub fn into_static(self) -> SearchKey<'static> {
+        use SearchKey as K;
+        match self {
+            K::All => K::All,
+            K::Answered => K::Answered,
+            K::Bcc(s) => K::Bcc(s.into_static()),
+            K::Before(d) => K::Before(d),
+            K::Body(s) => K::Body(s.into_static()),
+            K::Cc(s) => K::Cc(s.into_static()),
+            K::Deleted => K::Deleted,
+            K::Draft => K::Draft,
+            K::Flagged => K::Flagged,
+            K::From(s) => K::From(s.into_static()),
+            K::Header(f, s) => K::Header(f.into_static(), s.into_static()),
+            K::Keyword(a) => K::Keyword(a.into_static()),
+            K::Larger(n) => K::Larger(n),
+            K::New => K::New,
+            K::Not(k) => K::Not(Box::new(k.into_static())),
+            K::Old => K::Old,
+            K::On(d) => K::On(d),
+            K::Or(a, b) => K::Or(Box::new(a.into_static()), Box::new(b.into_static())),
+            K::Recent => K::Recent,
+            K::Seen => K::Seen,
+            K::SentBefore(d) => K::SentBefore(d),
+            K::SentOn(d) => K::SentOn(d),
+            K::SentSince(d) => K::SentSince(d),
+            K::Since(d) => K::Since(d),
+            K::Smaller(n) => K::Smaller(n),
+            K::Subject(s) => K::Subject(s.into_static()),
+            K::Text(s) => K::Text(s.into_static()),
+            K::To(s) => K::To(s.into_static()),
+            K::Uid(s) => K::Uid(s),
+            K::Unanswered => K::Unanswered,
+            K::Undeleted => K::Undeleted,
+            K::Undraft => K::Undraft,
+            K::Unflagged => K::Unflagged,
+            K::Unkeyword(a) => K::Unkeyword(a.into_static()),
+            K::Unseen => K::Unseen,
+            K::SequenceSet(s) => K::SequenceSet(s),
+            K::And(keys) => K::And(keys.map(SearchKey::into_static)),
+            K::ModSeq { entry, modseq } => K::ModSeq {
+                entry: entry.map(ModSeqEntry::into_static),
+                modseq,
+            },
+        }
+    }
+}
+
+/// `entry-type-req = "priv" / "shared" / "all"` (RFC 7162).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryType {
+    /// `priv`
+    Private,
+    /// `shared`
+    Shared,
+    /// `all`
+    All,
+}
+
+impl EntryType {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryType::Private => "priv",
+            EntryType::Shared => "shared",
+            EntryType::All => "all",
+        }
+    }
+}
+
+/// `search-modseq-ext = SP entry-name SP entry-type-req`, where
+/// `entry-name = DQUOTE "/flags/" attr-flag DQUOTE` (RFC 7162).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModSeqEntry<'a> {
+    /// The flag whose metadata item is meant.
+    pub flag: Flag<'a>,
+    /// Which metadata: private, shared or both.
+    pub entry_type: EntryType,
+}
+
+impl ModSeqEntry<'_> {
+    /// Detaches the value from the buffer it was parsed from.
+    pub fn into_static(self) -> ModSeqEntry<'static> {
+        ModSeqEntry {
+            flag: self.flag.into_static(),
+            entry_type: self.entry_type,
+        }
+    }
+}
+
+/// `search-return-opt` (RFC 4731 ESEARCH, RFC 5182 SEARCHRES).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SearchReturnOption {
+    /// `MIN`
+    Min,
+    /// `MAX`
+    Max,
+    /// `ALL`
+    All,
+    /// `COUNT`
+    Count,
+    /// `SAVE` (RFC 5182): remember the result as `$`.
+    Save,
+}
+
+impl SearchReturnOption {
+    /// Every option.
+    pub const ALL: [SearchReturnOption; 5] = [
+        SearchReturnOption::Min,
+        SearchReturnOption::Max,
+        SearchReturnOption::All,
+        SearchReturnOption::Count,
+        SearchReturnOption::Save,
+    ];
+
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchReturnOption::Min => "MIN",
+            SearchReturnOption::Max => "MAX",
+            SearchReturnOption::All => "ALL",
+            SearchReturnOption::Count => "COUNT",
+            SearchReturnOption::Save => "SAVE",
+        }
+    }
+}
