@@ -54,6 +54,15 @@
 //! own STORE is applied to its snapshot without being echoed; its command
 //! writes its own FETCH responses after the delivered events.
 //!
+//! # SEARCH
+//!
+//! [`search::search`] evaluates a SEARCH command's keys on a snapshot.
+//! Flag, sequence-set and UID keys are answered from the snapshot alone;
+//! size, date and `MODSEQ` keys read compact metadata in batches, and text
+//! keys read decoded header fields and body text, from a
+//! [`search::MessageSource`] — only for the messages still candidates
+//! after the cheaper keys.
+//!
 //! # Example
 //!
 //! Session A is in the middle of a FETCH when session B expunges a message
@@ -97,5 +106,6 @@
 
 pub mod delivery;
 pub mod flags;
+pub mod search;
 pub mod snapshot;
 pub mod update;

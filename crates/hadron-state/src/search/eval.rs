@@ -1,0 +1,331 @@
+//! The evaluator: a compiled [`Node`] tree applied to candidate sets.
+//!
+//! Every node is evaluated against a set of candidates (positions in the
+//! snapshot) and returns the subset that matches. `AND` narrows the set
+//! child by child, cheapest first; `OR` asks its second child only about
+//! the candidates its first did not match; `NOT` is the candidates minus
+//! what its child matched. Since every key is a predicate on one message,
+//! this gives exactly the result of testing each key on each message, while
+//! the source is asked only about messages that are still candidates.
+
+use super::SearchError;
+use super::plan::{MetaTest, Node};
+use super::source::MessageSource;
+use crate::flags::SystemFlags;
+use crate::snapshot::Snapshot;
+
+/// How many UIDs one [`MessageSource::metadata`] call asks about.
+pub(crate) const META_BATCH: usize = 4096;
+
+/// A set of snapshot positions (sequence number − 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bitset {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bitset {
+    pub(crate) fn empty(len: usize) -> Bitset {
+        Bitset {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    pub(crate) fn full(len: usize) -> Bitset {
+        let mut set = Bitset {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
+        if len % 64 != 0
+            && let Some(last) = set.words.last_mut()
+        {
+            *last = (1u64 << (len % 64)) - 1;
+        }
+        set
+    }
+
+    pub(crate) fn insert(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    pub(crate) fn contains(&self, i: usize) -> bool {
+        self.words[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.words.iter().all(|&w| w == 0)
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// `self ∖ other`
+    pub(crate) fn difference(&self, other: &Bitset) -> Bitset {
+        Bitset {
+            words: self
+                .words
+                .iter()
+                .zip(&other.words)
+                .map(|(a, b)| a & !b)
+                .collect(),
+            len: self.len,
+        }
+    }
+
+    /// `self ∪= other`
+    pub(crate) fn union_with(&mut self, other: &Bitset) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    /// The members, ascending.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let b = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                Some(w * 64 + b)
+            })
+        })
+    }
+
+    /// The members for which `keep` holds.
+    fn filter(&self, mut keep: impl FnMut(usize) -> bool) -> Bitset {
+        match self.try_filter(|i| Ok::<_, std::convert::Infallible>(keep(i))) {
+            Ok(set) => set,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The members for which `keep` holds; stops at the first error.
+    fn try_filter<E>(&self, mut keep: impl FnMut(usize) -> Result<bool, E>) -> Result<Bitset, E> {
+        let mut out = Bitset::empty(self.len);
+        for (w, &word) in self.words.iter().enumerate() {
+            let mut bits = word;
+            let mut kept = 0u64;
+            while bits != 0 {
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                if keep(w * 64 + b as usize)? {
+                    kept |= 1 << b;
+                }
+            }
+            out.words[w] = kept;
+        }
+        Ok(out)
+    }
+}
+
+/// Metadata as the evaluator keeps it: dates as day numbers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Meta {
+    size: u32,
+    internal_day: i32,
+    /// `i32::MIN` when the message has no usable `Date:` header.
+    sent_day: i32,
+    pub(crate) modseq: u64,
+}
+
+const NO_DAY: i32 = i32::MIN;
+
+impl MetaTest {
+    fn matches(self, m: &Meta) -> bool {
+        match self {
+            MetaTest::Larger(n) => m.size > n,
+            MetaTest::Smaller(n) => m.size < n,
+            MetaTest::Before(d) => m.internal_day < d,
+            MetaTest::On(d) => m.internal_day == d,
+            MetaTest::Since(d) => m.internal_day >= d,
+            MetaTest::SentBefore(d) => m.sent_day != NO_DAY && m.sent_day < d,
+            MetaTest::SentOn(d) => m.sent_day != NO_DAY && m.sent_day == d,
+            MetaTest::SentSince(d) => m.sent_day != NO_DAY && m.sent_day >= d,
+            MetaTest::ModSeq(n) => m.modseq >= n,
+        }
+    }
+}
+
+/// Per-search state: the snapshot, the source, what was fetched.
+pub(crate) struct Evaluator<'a, S: MessageSource + ?Sized> {
+    snapshot: &'a Snapshot,
+    source: &'a S,
+    /// Metadata by position, valid where `have` is set; allocated at the
+    /// first metadata key.
+    meta: Vec<Meta>,
+    have: Option<Bitset>,
+    scratch: String,
+}
+
+impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
+    pub(crate) fn new(snapshot: &'a Snapshot, source: &'a S) -> Self {
+        Evaluator {
+            snapshot,
+            source,
+            meta: Vec::new(),
+            have: None,
+            scratch: String::new(),
+        }
+    }
+
+    fn uid(&self, i: usize) -> u32 {
+        self.snapshot.uids()[i]
+    }
+
+    /// The members of `cand` that match `node`.
+    pub(crate) fn eval(&mut self, node: &Node, cand: &Bitset) -> Result<Bitset, SearchError> {
+        if cand.is_empty() {
+            return Ok(cand.clone());
+        }
+        let snap = self.snapshot;
+        Ok(match node {
+            Node::Const(true) => cand.clone(),
+            Node::Const(false) => Bitset::empty(cand.len),
+            Node::System { flag, set } => cand.filter(|i| {
+                let m = snap.get(i as u32 + 1).expect("position in snapshot");
+                m.system.contains(*flag) == *set
+            }),
+            Node::Recent(set) => cand.filter(|i| snap.is_recent(i as u32 + 1) == *set),
+            Node::New => cand.filter(|i| {
+                let m = snap.get(i as u32 + 1).expect("position in snapshot");
+                m.recent && !m.system.contains(SystemFlags::SEEN)
+            }),
+            Node::Keyword { flag, set } => cand.filter(|i| {
+                let m = snap.get(i as u32 + 1).expect("position in snapshot");
+                m.keywords.contains(flag) == *set
+            }),
+            Node::Seqs(ranges) => {
+                let mut out = Bitset::empty(cand.len);
+                for r in ranges {
+                    for seq in r.clone() {
+                        let i = seq as usize - 1;
+                        if cand.contains(i) {
+                            out.insert(i);
+                        }
+                    }
+                }
+                out
+            }
+            Node::Meta(test) => {
+                self.fetch_meta(cand)?;
+                let meta = &self.meta;
+                cand.filter(|i| test.matches(&meta[i]))
+            }
+            Node::Header { name, needle } => {
+                let (source, scratch) = (self.source, &mut self.scratch);
+                cand.try_filter(|i| {
+                    let values = source
+                        .header_values(snap.uids()[i], name)
+                        .map_err(SearchError::Source)?;
+                    Ok::<_, SearchError>(if needle.is_empty() {
+                        !values.is_empty()
+                    } else {
+                        values.iter().any(|v| needle.is_in(v, scratch))
+                    })
+                })?
+            }
+            Node::Body(needle) => {
+                let (source, scratch) = (self.source, &mut self.scratch);
+                cand.try_filter(|i| {
+                    let body = source
+                        .body_text(snap.uids()[i])
+                        .map_err(SearchError::Source)?;
+                    Ok::<_, SearchError>(needle.is_in(&body, scratch))
+                })?
+            }
+            Node::Text(needle) => {
+                let (source, scratch) = (self.source, &mut self.scratch);
+                cand.try_filter(|i| {
+                    let uid = snap.uids()[i];
+                    let header = source.header_text(uid).map_err(SearchError::Source)?;
+                    if needle.is_in(&header, scratch) {
+                        return Ok(true);
+                    }
+                    let body = source.body_text(uid).map_err(SearchError::Source)?;
+                    Ok::<_, SearchError>(needle.is_in(&body, scratch))
+                })?
+            }
+            Node::Not(inner) => {
+                let matched = self.eval(inner, cand)?;
+                cand.difference(&matched)
+            }
+            Node::And(nodes) => {
+                let mut cur = cand.clone();
+                for n in nodes {
+                    if cur.is_empty() {
+                        break;
+                    }
+                    cur = self.eval(n, &cur)?;
+                }
+                cur
+            }
+            Node::Or(a, b) => {
+                let mut matched = self.eval(a, cand)?;
+                let rest = cand.difference(&matched);
+                if !rest.is_empty() {
+                    matched.union_with(&self.eval(b, &rest)?);
+                }
+                matched
+            }
+        })
+    }
+
+    /// Makes sure the metadata of every member of `cand` is loaded,
+    /// asking the source in batches for the ones that are not.
+    pub(crate) fn fetch_meta(&mut self, cand: &Bitset) -> Result<(), SearchError> {
+        let have = self.have.get_or_insert_with(|| Bitset::empty(cand.len));
+        if self.meta.is_empty() {
+            self.meta = vec![Meta::default(); cand.len];
+        }
+        let missing = cand.difference(have);
+        let positions: Vec<usize> = missing.iter().collect();
+        let mut uids = Vec::with_capacity(META_BATCH.min(positions.len()));
+        for chunk in positions.chunks(META_BATCH) {
+            uids.clear();
+            uids.extend(chunk.iter().map(|&i| self.snapshot.uids()[i]));
+            let got = self.source.metadata(&uids).map_err(SearchError::Source)?;
+            if got.len() != uids.len() {
+                return Err(SearchError::SourceMismatch {
+                    asked: uids.len(),
+                    got: got.len(),
+                });
+            }
+            let have = self.have.as_mut().expect("allocated above");
+            for (&i, m) in chunk.iter().zip(got) {
+                self.meta[i] = Meta {
+                    size: m.size,
+                    internal_day: m.internal_date.date().days_since_epoch() as i32,
+                    sent_day: m.sent_date.map_or(NO_DAY, |d| d.days_since_epoch() as i32),
+                    modseq: m.modseq,
+                };
+                have.insert(i);
+            }
+        }
+        Ok(())
+    }
+
+    /// The highest mod-sequence among `matches` (loading what is missing).
+    pub(crate) fn highest_modseq(&mut self, matches: &Bitset) -> Result<Option<u64>, SearchError> {
+        if matches.is_empty() {
+            return Ok(None);
+        }
+        self.fetch_meta(matches)?;
+        Ok(matches.iter().map(|i| self.meta[i].modseq).max())
+    }
+
+    /// Sequence numbers or UIDs of `matches`, ascending.
+    pub(crate) fn numbers(&self, matches: &Bitset, uids: bool) -> Vec<u32> {
+        let mut out = Vec::with_capacity(matches.count());
+        if uids {
+            out.extend(matches.iter().map(|i| self.uid(i)));
+        } else {
+            out.extend(matches.iter().map(|i| i as u32 + 1));
+        }
+        out
+    }
+}

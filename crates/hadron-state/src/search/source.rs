@@ -1,0 +1,232 @@
+//! Where SEARCH gets what the snapshot does not hold: per-message metadata,
+//! decoded header fields and body text.
+
+use std::borrow::Cow;
+
+use hadron_proto::types::{Date, DateTime};
+
+/// An error reported by a [`MessageSource`] (typically the store failing
+/// to read). SEARCH stops and passes it on as
+/// [`SearchError::Source`](super::SearchError::Source).
+pub type SourceError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The compact metadata of one message, computed at ingest and read in
+/// batches: everything the size, date and `MODSEQ` keys need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageMeta {
+    /// `RFC822.SIZE` in octets (`LARGER`, `SMALLER`).
+    pub size: u32,
+    /// `INTERNALDATE` with the zone it was recorded in (`BEFORE`, `ON`,
+    /// `SINCE` compare its date in that zone).
+    pub internal_date: DateTime,
+    /// The calendar date written in the `Date:` header, in the header's
+    /// own zone, or `None` if the header is missing or unparseable
+    /// (`SENTBEFORE`, `SENTON`, `SENTSINCE` then never match).
+    pub sent_date: Option<Date>,
+    /// The message's mod-sequence (RFC 7162; `MODSEQ` key, highest
+    /// mod-sequence of a CONDSTORE search).
+    pub modseq: u64,
+}
+
+/// The data SEARCH reads besides the snapshot.
+///
+/// The trait is object-safe: [`search`](super::search) takes any
+/// `S: MessageSource + ?Sized`, so callers can pass a concrete source
+/// (monomorphised, for the in-memory source and benches) or a
+/// `&dyn MessageSource` (the server, choosing its backend at run time).
+///
+/// Text is handed out already decoded — RFC 2047 encoded words, MIME
+/// transfer encodings and charsets are undone at ingest — as `Cow<str>`,
+/// borrowed when the source holds it in memory, owned when it had to read
+/// it. The evaluator asks only for messages still candidates after every
+/// cheaper key, and never asks for anything when the search can be
+/// answered from the snapshot.
+pub trait MessageSource {
+    /// The metadata of the messages with these UIDs, one entry per UID in
+    /// the same order. The evaluator calls it with batches of at most a
+    /// few thousand UIDs, ascending; every UID is one the snapshot shows
+    /// (possibly pending expunge: its data must still be readable).
+    fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError>;
+
+    /// Every value of header field `name` (matched ASCII
+    /// case-insensitively, `"from"` finds `From:`) of message `uid`, in
+    /// order of appearance, decoded and unfolded; empty if the message has
+    /// no such field.
+    fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError>;
+
+    /// The whole decoded header of message `uid` (`TEXT` searches it with
+    /// the body).
+    fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError>;
+
+    /// The decoded text of message `uid`'s body (`BODY`, `TEXT`): for a
+    /// multipart message, its text parts, decoded and concatenated.
+    fn body_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError>;
+}
+
+impl<S: MessageSource + ?Sized> MessageSource for &S {
+    fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
+        (**self).metadata(uids)
+    }
+    fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {
+        (**self).header_values(uid, name)
+    }
+    fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
+        (**self).header_text(uid)
+    }
+    fn body_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
+        (**self).body_text(uid)
+    }
+}
+
+/// One message held by a [`MemorySource`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryMessage {
+    /// Its metadata.
+    pub meta: MessageMeta,
+    /// Its header fields `(name, decoded value)`, in order.
+    pub headers: Vec<(String, String)>,
+    /// Its decoded body text.
+    pub body: String,
+}
+
+impl MemoryMessage {
+    /// A message with this metadata, no header fields and an empty body.
+    pub fn new(meta: MessageMeta) -> MemoryMessage {
+        MemoryMessage {
+            meta,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    /// Adds a header field (builder style).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> MemoryMessage {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the body text (builder style).
+    pub fn body(mut self, body: impl Into<String>) -> MemoryMessage {
+        self.body = body.into();
+        self
+    }
+}
+
+/// A [`MessageSource`] holding every message in memory, sorted by UID:
+/// for tests, benches and embedders with small mailboxes.
+///
+/// Lookups are binary searches; asking for a UID it does not hold is an
+/// error, as it would be for a store that lost a message.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySource {
+    uids: Vec<u32>,
+    messages: Vec<MemoryMessage>,
+}
+
+/// The error a [`MemorySource`] reports for a UID it does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no message with UID {0} in the source")]
+pub struct UnknownUid(pub u32);
+
+impl MemorySource {
+    /// An empty source.
+    pub fn new() -> MemorySource {
+        MemorySource::default()
+    }
+
+    /// Adds or replaces message `uid`.
+    pub fn insert(&mut self, uid: u32, message: MemoryMessage) {
+        match self.uids.binary_search(&uid) {
+            Ok(i) => self.messages[i] = message,
+            Err(i) => {
+                self.uids.insert(i, uid);
+                self.messages.insert(i, message);
+            }
+        }
+    }
+
+    /// Number of messages held.
+    pub fn len(&self) -> usize {
+        self.uids.len()
+    }
+
+    /// Whether no message is held.
+    pub fn is_empty(&self) -> bool {
+        self.uids.is_empty()
+    }
+
+    /// Message `uid`, if held.
+    pub fn get(&self, uid: u32) -> Option<&MemoryMessage> {
+        self.uids
+            .binary_search(&uid)
+            .ok()
+            .map(|i| &self.messages[i])
+    }
+
+    fn message(&self, uid: u32) -> Result<&MemoryMessage, SourceError> {
+        self.get(uid)
+            .ok_or_else(|| Box::new(UnknownUid(uid)) as SourceError)
+    }
+}
+
+impl FromIterator<(u32, MemoryMessage)> for MemorySource {
+    /// Collects messages; in ascending UID order this is O(n).
+    fn from_iter<I: IntoIterator<Item = (u32, MemoryMessage)>>(iter: I) -> MemorySource {
+        let mut pairs: Vec<(u32, MemoryMessage)> = iter.into_iter().collect();
+        if !pairs.is_sorted_by_key(|(u, _)| *u) {
+            pairs.sort_by_key(|(u, _)| *u);
+        }
+        // Later duplicates win, as with `insert`.
+        pairs.reverse();
+        pairs.dedup_by_key(|(u, _)| *u);
+        pairs.reverse();
+        let (uids, messages) = pairs.into_iter().unzip();
+        MemorySource { uids, messages }
+    }
+}
+
+impl MessageSource for MemorySource {
+    fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
+        let mut out = Vec::with_capacity(uids.len());
+        // Batches come ascending: walk forward instead of searching anew.
+        let mut from = 0;
+        for &uid in uids {
+            let i = match self.uids.get(from) {
+                Some(&u) if u == uid => from,
+                _ => self
+                    .uids
+                    .binary_search(&uid)
+                    .map_err(|_| Box::new(UnknownUid(uid)) as SourceError)?,
+            };
+            out.push(self.messages[i].meta);
+            from = i + 1;
+        }
+        Ok(out)
+    }
+
+    fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {
+        Ok(self
+            .message(uid)?
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| Cow::Borrowed(v.as_str()))
+            .collect())
+    }
+
+    fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
+        let message = self.message(uid)?;
+        let mut text = String::new();
+        for (name, value) in &message.headers {
+            text.push_str(name);
+            text.push_str(": ");
+            text.push_str(value);
+            text.push_str("\r\n");
+        }
+        Ok(Cow::Owned(text))
+    }
+
+    fn body_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
+        Ok(Cow::Borrowed(self.message(uid)?.body.as_str()))
+    }
+}

@@ -1,0 +1,169 @@
+//! Text matching for the string keys: case-insensitive substring search
+//! on UTF-8, and decoding of the search string per `CHARSET`.
+//!
+//! Case-insensitivity is per-character lowercase mapping
+//! ([`char::to_lowercase`]) of both sides, then a plain substring test.
+//! This is not full Unicode case folding: `"GRÜSSE"` matches `"grüsse"`
+//! and `"Grüße"` matches `"GRÜßE"`, but `"grüße"` does **not** match
+//! `"GRÜSSE"` (that needs the full folding ß → ss, which changes lengths
+//! and is not what IMAP servers commonly do). No regex, no normalisation:
+//! composed and decomposed accents are different strings.
+
+use hadron_proto::types::Charset;
+
+use super::SearchError;
+
+/// How the strings of a SEARCH command are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextCharset {
+    /// `CHARSET UTF-8`, or no `CHARSET` at all (see [`TextCharset::of`]).
+    Utf8,
+    /// `CHARSET US-ASCII`: 8-bit bytes are an error.
+    UsAscii,
+}
+
+impl TextCharset {
+    /// The charset a command names. Without `CHARSET`, strings are read as
+    /// UTF-8: RFC 3501 makes US-ASCII the default, and UTF-8 is a
+    /// superset of it that clients send without asking (the 8-bit string
+    /// must still be valid UTF-8). Anything but UTF-8 and US-ASCII is
+    /// [`SearchError::BadCharset`].
+    pub(crate) fn of(charset: Option<&Charset<'_>>) -> Result<TextCharset, SearchError> {
+        match charset {
+            None => Ok(TextCharset::Utf8),
+            Some(c) if c.is_utf8() => Ok(TextCharset::Utf8),
+            Some(c) if c.is_us_ascii() => Ok(TextCharset::UsAscii),
+            Some(c) => Err(SearchError::BadCharset(c.as_str().to_owned())),
+        }
+    }
+
+    /// Decodes a search string.
+    pub(crate) fn decode<'b>(self, bytes: &'b [u8]) -> Result<&'b str, SearchError> {
+        if self == TextCharset::UsAscii && !bytes.is_ascii() {
+            return Err(SearchError::NotAscii);
+        }
+        std::str::from_utf8(bytes).map_err(|_| SearchError::InvalidUtf8)
+    }
+}
+
+/// Lowercases `s` character by character into `out` (cleared first).
+pub(crate) fn fold_into(s: &str, out: &mut String) {
+    out.clear();
+    out.extend(s.chars().flat_map(char::to_lowercase));
+}
+
+/// Lowercases `s` character by character.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out);
+    out
+}
+
+/// A search string, lowercased once, matched against many haystacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Needle {
+    folded: String,
+}
+
+impl Needle {
+    /// The needle for search string `s`.
+    pub(crate) fn new(s: &str) -> Needle {
+        Needle { folded: fold(s) }
+    }
+
+    /// Whether the needle is empty (matches every haystack).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.folded.is_empty()
+    }
+
+    /// Whether `haystack` contains the needle, ignoring case. ASCII
+    /// haystacks are compared in place; others are lowercased into
+    /// `scratch`, so a search allocates once, not once per message.
+    pub(crate) fn is_in(&self, haystack: &str, scratch: &mut String) -> bool {
+        if self.folded.is_empty() {
+            return true;
+        }
+        if haystack.is_ascii() {
+            // The lowercase of an ASCII string is ASCII: a needle with
+            // anything else cannot occur in it.
+            return self.folded.is_ascii()
+                && contains_ascii_ci(haystack.as_bytes(), self.folded.as_bytes());
+        }
+        fold_into(haystack, scratch);
+        scratch.contains(self.folded.as_str())
+    }
+}
+
+/// Whether `hay` contains `needle` (ASCII, already lowercase), comparing
+/// `hay` ASCII case-insensitively.
+fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let last_start = hay.len() - needle.len();
+    (0..=last_start).any(|i| {
+        hay[i].to_ascii_lowercase() == first
+            && hay[i + 1..i + needle.len()]
+                .iter()
+                .zip(rest)
+                .all(|(h, n)| h.to_ascii_lowercase() == *n)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(needle: &str, hay: &str) -> bool {
+        Needle::new(needle).is_in(hay, &mut String::new())
+    }
+
+    #[test]
+    fn ascii_case_insensitive_substring() {
+        assert!(m("hello", "Say HeLLo there"));
+        assert!(m("", "anything"));
+        assert!(m("", ""));
+        assert!(!m("hello", "hell"));
+        assert!(m("o t", "hello there"));
+        assert!(!m("x", ""));
+        assert!(m("THERE", "there"));
+    }
+
+    #[test]
+    fn non_ascii_uses_simple_lowercase_mapping() {
+        assert!(m("GRÜSSE", "viele grüsse"));
+        assert!(m("grüße", "VIELE GRÜßE"));
+        assert!(m("ÄÖÜ", "äöü"));
+        assert!(!m("grüße", "GRÜSSE"), "no full folding: ß is not ss");
+        // Kelvin sign lowercases to ASCII k, so it finds k in ASCII text.
+        assert!(m("\u{212A}", "ok"));
+        assert!(!m("ü", "u"));
+        assert!(m("ΣΊΣΥΦΟΣ", "σίσυφοσ"));
+    }
+
+    #[test]
+    fn charsets() {
+        let utf8 = Charset::try_from("utf-8").unwrap();
+        let ascii = Charset::try_from("US-ASCII").unwrap();
+        let latin1 = Charset::try_from("ISO-8859-1").unwrap();
+        assert_eq!(TextCharset::of(None).unwrap(), TextCharset::Utf8);
+        assert_eq!(TextCharset::of(Some(&utf8)).unwrap(), TextCharset::Utf8);
+        assert_eq!(TextCharset::of(Some(&ascii)).unwrap(), TextCharset::UsAscii);
+        assert!(matches!(
+            TextCharset::of(Some(&latin1)),
+            Err(SearchError::BadCharset(c)) if c == "ISO-8859-1"
+        ));
+        assert!(matches!(
+            TextCharset::UsAscii.decode("ü".as_bytes()),
+            Err(SearchError::NotAscii)
+        ));
+        assert!(matches!(
+            TextCharset::Utf8.decode(b"\xff"),
+            Err(SearchError::InvalidUtf8)
+        ));
+        assert_eq!(TextCharset::Utf8.decode("ü".as_bytes()).unwrap(), "ü");
+    }
+}
