@@ -1,0 +1,335 @@
+//! The optimised SEARCH evaluator against a naive reference: every key
+//! evaluated for every message directly from the snapshot and the source,
+//! over random mailboxes, random metadata and headers, and random key
+//! trees. The results (numbers and highest mod-sequence) must be equal.
+
+use hadron_proto::types::{
+    AString, Atom, Date, DateTime, EntryType, Flag, ModSeqEntry, NonEmptyVec, SearchKey,
+    SequenceSet,
+};
+use hadron_state::flags::{FlagSet, SystemFlags};
+use hadron_state::search::{
+    MemoryMessage, MemorySource, MessageMeta, MessageSource, SearchOptions, SearchResult, search,
+};
+use hadron_state::snapshot::{MessageView, Snapshot};
+use proptest::prelude::*;
+
+const KEYWORDS: [&str; 3] = ["$A", "$B", "c"];
+const FIELDS: [&str; 6] = ["From", "To", "Cc", "Bcc", "Subject", "X-Tag"];
+const VALUES: [&str; 8] = [
+    "Ada <ada@example.org>",
+    "bob@example.org",
+    "Grüße",
+    "GRÜSSE aus Köln",
+    "x y z",
+    "Ökonomie",
+    "",
+    "Re: ÄRGER",
+];
+const NEEDLES: [&str; 14] = [
+    "", "a", "ADA", "ada@", "grüße", "GRÜSSE", "example", "x y", "ö", "Ö", "bob@", "zzz", "ärger",
+    "re:",
+];
+const SIZES: [u32; 7] = [0, 1, 99, 100, 101, 5000, u32::MAX];
+/// 2026-11-01T00:00:00Z.
+const BASE: i64 = 1_793_491_200;
+const ZONES: [i16; 5] = [-720, -300, 0, 60, 840];
+
+#[derive(Debug, Clone)]
+struct Mailbox {
+    messages: Vec<(u32, FlagSet, MemoryMessage)>,
+    recent_from: u32,
+    saved: Option<Vec<u32>>,
+}
+
+fn date(day: u8) -> Date {
+    Date::new(2026, 11, day).unwrap()
+}
+
+fn message() -> impl Strategy<Value = (FlagSet, MemoryMessage)> {
+    let flags = (
+        0u8..32,
+        proptest::collection::btree_set(0..KEYWORDS.len(), 0..3),
+    )
+        .prop_map(|(bits, kws)| {
+            let mut f = FlagSet::system(SystemFlags::from_bits_truncate(bits));
+            for k in kws {
+                f.insert(Flag::keyword(KEYWORDS[k]).unwrap());
+            }
+            f
+        });
+    // Times near midnight boundaries over five days, in several zones.
+    let internal = (
+        0i64..5,
+        prop_oneof![Just(0i64), Just(1), Just(86_399), 0i64..86_400],
+        0..ZONES.len(),
+    )
+        .prop_map(|(d, s, z)| DateTime::from_unix(BASE + d * 86_400 + s, ZONES[z]).unwrap());
+    let meta = (
+        prop_oneof![proptest::sample::select(SIZES.to_vec()), 0u32..300],
+        internal,
+        proptest::option::of((1u8..6).prop_map(date)),
+        1u64..20,
+    )
+        .prop_map(|(size, internal_date, sent_date, modseq)| MessageMeta {
+            size,
+            internal_date,
+            sent_date,
+            modseq,
+        });
+    let headers = proptest::collection::vec((0..FIELDS.len(), 0..VALUES.len()), 0..5);
+    let body = 0..VALUES.len();
+    (flags, meta, headers, body).prop_map(|(flags, meta, headers, body)| {
+        let mut m = MemoryMessage::new(meta).body(VALUES[body]);
+        for (f, v) in headers {
+            m = m.header(FIELDS[f], VALUES[v]);
+        }
+        (flags, m)
+    })
+}
+
+fn mailbox() -> impl Strategy<Value = Mailbox> {
+    (
+        proptest::collection::btree_set(1u32..120, 0..25),
+        proptest::collection::vec(message(), 25),
+        0u32..130,
+        proptest::option::of(proptest::collection::vec(1u32..130, 0..8)),
+    )
+        .prop_map(|(uids, messages, recent_from, saved)| Mailbox {
+            messages: uids
+                .into_iter()
+                .zip(messages)
+                .map(|(u, (f, m))| (u, f, m))
+                .collect(),
+            recent_from,
+            saved,
+        })
+}
+
+fn sequence_set() -> impl Strategy<Value = SequenceSet> {
+    let number = prop_oneof![
+        4 => (1..130u32).prop_map(|n| n.to_string()),
+        1 => Just("*".to_owned()),
+        1 => Just("4294967295".to_owned()),
+    ];
+    let item = prop_oneof![
+        number.clone(),
+        (number.clone(), number).prop_map(|(a, b)| format!("{a}:{b}")),
+    ];
+    prop_oneof![
+        10 => proptest::collection::vec(item, 1..4).prop_map(|i| i.join(",").parse().unwrap()),
+        1 => Just(SequenceSet::Saved),
+    ]
+}
+
+fn needle() -> impl Strategy<Value = AString<'static>> {
+    proptest::sample::select(NEEDLES.to_vec())
+        .prop_map(|s| AString::try_from(s.to_owned()).unwrap())
+}
+
+fn leaf() -> impl Strategy<Value = SearchKey<'static>> {
+    use SearchKey as K;
+    let day = (1u8..6).prop_map(date);
+    let keyword = prop_oneof![proptest::sample::select(KEYWORDS.to_vec()), Just("$None")]
+        .prop_map(|k| Atom::try_from(k.to_owned()).unwrap());
+    let size = prop_oneof![proptest::sample::select(SIZES.to_vec()), 0u32..300];
+    let header_name = proptest::sample::select(vec!["x-tag", "FROM", "Subject", "X-None"])
+        .prop_map(|s| AString::try_from(s.to_owned()).unwrap());
+    prop_oneof![
+        proptest::sample::select(vec![
+            K::All,
+            K::Answered,
+            K::Unanswered,
+            K::Deleted,
+            K::Undeleted,
+            K::Draft,
+            K::Undraft,
+            K::Flagged,
+            K::Unflagged,
+            K::Seen,
+            K::Unseen,
+            K::Recent,
+            K::New,
+            K::Old,
+        ]),
+        keyword.clone().prop_map(K::Keyword),
+        keyword.prop_map(K::Unkeyword),
+        sequence_set().prop_map(K::SequenceSet),
+        sequence_set().prop_map(K::Uid),
+        size.clone().prop_map(K::Larger),
+        size.prop_map(K::Smaller),
+        day.clone().prop_map(K::Before),
+        day.clone().prop_map(K::On),
+        day.clone().prop_map(K::Since),
+        day.clone().prop_map(K::SentBefore),
+        day.clone().prop_map(K::SentOn),
+        day.prop_map(K::SentSince),
+        (0u64..22, any::<bool>()).prop_map(|(modseq, entry)| K::ModSeq {
+            entry: entry.then_some(ModSeqEntry {
+                flag: Flag::Seen,
+                entry_type: EntryType::All,
+            }),
+            modseq,
+        }),
+        needle().prop_map(K::From),
+        needle().prop_map(K::To),
+        needle().prop_map(K::Cc),
+        needle().prop_map(K::Bcc),
+        needle().prop_map(K::Subject),
+        (header_name, needle()).prop_map(|(n, s)| K::Header(n, s)),
+        needle().prop_map(K::Body),
+        needle().prop_map(K::Text),
+    ]
+}
+
+fn key() -> impl Strategy<Value = SearchKey<'static>> {
+    leaf().prop_recursive(4, 40, 4, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|k| SearchKey::Not(Box::new(k))),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| SearchKey::Or(Box::new(a), Box::new(b))),
+            proptest::collection::vec(inner, 1..4)
+                .prop_map(|v| SearchKey::And(NonEmptyVec::new(v).unwrap())),
+        ]
+    })
+}
+
+// ---- the reference ----
+
+fn lower(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+fn contains(hay: &str, needle: &AString<'_>) -> bool {
+    lower(hay).contains(&lower(needle.to_str().unwrap()))
+}
+
+struct Reference<'a> {
+    snapshot: &'a Snapshot,
+    source: &'a MemorySource,
+    saved: &'a [u32],
+}
+
+impl Reference<'_> {
+    fn header(&self, uid: u32, name: &str, needle: &AString<'_>) -> bool {
+        let values = self.source.header_values(uid, name).unwrap();
+        if needle.as_bytes().is_empty() {
+            !values.is_empty()
+        } else {
+            values.iter().any(|v| contains(v, needle))
+        }
+    }
+
+    fn matches(&self, key: &SearchKey<'_>, seq: u32, m: &MessageView<'_>) -> bool {
+        use SearchKey as K;
+        let uid = m.uid;
+        let meta = self.source.metadata(&[uid]).unwrap()[0];
+        let sys = |f| m.system.contains(f);
+        let kw = |a: &Atom<'_>| m.keywords.contains(&Flag::Keyword(a.clone().into_static()));
+        let n = self.snapshot.len();
+        let max_uid = self.snapshot.max_uid();
+        let internal = meta.internal_date.date();
+        match key {
+            K::All => true,
+            K::Answered => sys(SystemFlags::ANSWERED),
+            K::Unanswered => !sys(SystemFlags::ANSWERED),
+            K::Deleted => sys(SystemFlags::DELETED),
+            K::Undeleted => !sys(SystemFlags::DELETED),
+            K::Draft => sys(SystemFlags::DRAFT),
+            K::Undraft => !sys(SystemFlags::DRAFT),
+            K::Flagged => sys(SystemFlags::FLAGGED),
+            K::Unflagged => !sys(SystemFlags::FLAGGED),
+            K::Seen => sys(SystemFlags::SEEN),
+            K::Unseen => !sys(SystemFlags::SEEN),
+            K::Recent => m.recent,
+            K::New => m.recent && !sys(SystemFlags::SEEN),
+            K::Old => !m.recent,
+            K::Keyword(a) => kw(a),
+            K::Unkeyword(a) => !kw(a),
+            K::SequenceSet(SequenceSet::Saved) | K::Uid(SequenceSet::Saved) => {
+                self.saved.contains(&uid)
+            }
+            K::SequenceSet(set) => set.contains(seq, n),
+            K::Uid(set) => set.contains(uid, max_uid),
+            K::Larger(x) => meta.size > *x,
+            K::Smaller(x) => meta.size < *x,
+            K::Before(d) => internal < *d,
+            K::On(d) => internal == *d,
+            K::Since(d) => internal >= *d,
+            K::SentBefore(d) => meta.sent_date.is_some_and(|s| s < *d),
+            K::SentOn(d) => meta.sent_date == Some(*d),
+            K::SentSince(d) => meta.sent_date.is_some_and(|s| s >= *d),
+            K::ModSeq { modseq, .. } => meta.modseq >= *modseq,
+            K::From(s) => self.header(uid, "From", s),
+            K::To(s) => self.header(uid, "To", s),
+            K::Cc(s) => self.header(uid, "Cc", s),
+            K::Bcc(s) => self.header(uid, "Bcc", s),
+            K::Subject(s) => self.header(uid, "Subject", s),
+            K::Header(name, s) => self.header(uid, name.to_str().unwrap(), s),
+            K::Body(s) => contains(&self.source.body_text(uid).unwrap(), s),
+            K::Text(s) => {
+                contains(&self.source.header_text(uid).unwrap(), s)
+                    || contains(&self.source.body_text(uid).unwrap(), s)
+            }
+            K::Not(k) => !self.matches(k, seq, m),
+            K::Or(a, b) => self.matches(a, seq, m) || self.matches(b, seq, m),
+            K::And(keys) => keys.iter().all(|k| self.matches(k, seq, m)),
+        }
+    }
+
+    fn search(&self, keys: &[SearchKey<'_>], options: &SearchOptions<'_>) -> SearchResult {
+        let mut numbers = Vec::new();
+        let mut highest = None;
+        for (i, m) in self.snapshot.iter().enumerate() {
+            let seq = i as u32 + 1;
+            if keys.iter().all(|k| self.matches(k, seq, &m)) {
+                numbers.push(if options.return_uids { m.uid } else { seq });
+                let modseq = self.source.get(m.uid).unwrap().meta.modseq;
+                highest = highest.max(Some(modseq));
+            }
+        }
+        SearchResult {
+            numbers,
+            highest_modseq: if options.highest_modseq {
+                highest
+            } else {
+                None
+            },
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn optimised_evaluator_equals_the_reference(
+        mailbox in mailbox(),
+        keys in proptest::collection::vec(key(), 1..4),
+        return_uids in any::<bool>(),
+        highest_modseq in any::<bool>(),
+    ) {
+        let mut snapshot = Snapshot::from_messages(
+            mailbox.messages.iter().map(|(u, f, _)| (*u, f.clone())),
+        )
+        .unwrap();
+        snapshot.set_recent_from(mailbox.recent_from);
+        let source: MemorySource = mailbox
+            .messages
+            .iter()
+            .map(|(u, _, m)| (*u, m.clone()))
+            .collect();
+        let options = SearchOptions {
+            return_uids,
+            highest_modseq,
+            saved: mailbox.saved.as_deref(),
+        };
+        let got = search(&snapshot, &keys, None, &source, &options).unwrap();
+        let reference = Reference {
+            snapshot: &snapshot,
+            source: &source,
+            saved: mailbox.saved.as_deref().unwrap_or(&[]),
+        };
+        prop_assert_eq!(got, reference.search(&keys, &options));
+    }
+}
