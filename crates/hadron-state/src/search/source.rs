@@ -2,6 +2,7 @@
 //! decoded header fields and body text.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hadron_proto::types::{Date, DateTime};
 
@@ -115,18 +116,31 @@ impl MemoryMessage {
 /// A [`MessageSource`] holding every message in memory, sorted by UID:
 /// for tests, benches and embedders with small mailboxes.
 ///
-/// Lookups are binary searches; asking for a UID it does not hold is an
+/// Lookups try the message after the last one found, then fall back to
+/// a binary search; asking for a UID it does not hold is an
 /// error, as it would be for a store that lost a message.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct MemorySource {
     uids: Vec<u32>,
     messages: Vec<MemoryMessage>,
+    /// Lookup hint: the position after the last message found.
+    next: AtomicUsize,
 }
 
 /// The error a [`MemorySource`] reports for a UID it does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no message with UID {0} in the source")]
 pub struct UnknownUid(pub u32);
+
+impl Clone for MemorySource {
+    fn clone(&self) -> MemorySource {
+        MemorySource {
+            uids: self.uids.clone(),
+            messages: self.messages.clone(),
+            next: AtomicUsize::new(0),
+        }
+    }
+}
 
 impl MemorySource {
     /// An empty source.
@@ -163,9 +177,23 @@ impl MemorySource {
             .map(|i| &self.messages[i])
     }
 
+    /// The position of `uid`, trying the one after the last found first:
+    /// the evaluator asks about candidates in ascending UID order.
+    fn position(&self, uid: u32) -> Result<usize, SourceError> {
+        let next = self.next.load(Ordering::Relaxed);
+        let i = match self.uids.get(next) {
+            Some(&u) if u == uid => next,
+            _ => self
+                .uids
+                .binary_search(&uid)
+                .map_err(|_| Box::new(UnknownUid(uid)) as SourceError)?,
+        };
+        self.next.store(i + 1, Ordering::Relaxed);
+        Ok(i)
+    }
+
     fn message(&self, uid: u32) -> Result<&MemoryMessage, SourceError> {
-        self.get(uid)
-            .ok_or_else(|| Box::new(UnknownUid(uid)) as SourceError)
+        self.position(uid).map(|i| &self.messages[i])
     }
 }
 
@@ -181,27 +209,19 @@ impl FromIterator<(u32, MemoryMessage)> for MemorySource {
         pairs.dedup_by_key(|(u, _)| *u);
         pairs.reverse();
         let (uids, messages) = pairs.into_iter().unzip();
-        MemorySource { uids, messages }
+        MemorySource {
+            uids,
+            messages,
+            next: AtomicUsize::new(0),
+        }
     }
 }
 
 impl MessageSource for MemorySource {
     fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
-        let mut out = Vec::with_capacity(uids.len());
-        // Batches come ascending: walk forward instead of searching anew.
-        let mut from = 0;
-        for &uid in uids {
-            let i = match self.uids.get(from) {
-                Some(&u) if u == uid => from,
-                _ => self
-                    .uids
-                    .binary_search(&uid)
-                    .map_err(|_| Box::new(UnknownUid(uid)) as SourceError)?,
-            };
-            out.push(self.messages[i].meta);
-            from = i + 1;
-        }
-        Ok(out)
+        uids.iter()
+            .map(|&uid| self.message(uid).map(|m| m.meta))
+            .collect()
     }
 
     fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {

@@ -38,7 +38,7 @@ impl TextCharset {
     }
 
     /// Decodes a search string.
-    pub(crate) fn decode<'b>(self, bytes: &'b [u8]) -> Result<&'b str, SearchError> {
+    pub(crate) fn decode(self, bytes: &[u8]) -> Result<&str, SearchError> {
         if self == TextCharset::UsAscii && !bytes.is_ascii() {
             return Err(SearchError::NotAscii);
         }
@@ -100,17 +100,26 @@ fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
-    if hay.len() < needle.len() {
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
         return false;
+    };
+    let upper = first.to_ascii_uppercase();
+    let mut i = 0;
+    // Scan for the first byte in either case, then compare the rest.
+    while i <= last_start {
+        match hay[i..=last_start]
+            .iter()
+            .position(|&b| b == first || b == upper)
+        {
+            None => return false,
+            Some(p) => i += p,
+        }
+        if hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest) {
+            return true;
+        }
+        i += 1;
     }
-    let last_start = hay.len() - needle.len();
-    (0..=last_start).any(|i| {
-        hay[i].to_ascii_lowercase() == first
-            && hay[i + 1..i + needle.len()]
-                .iter()
-                .zip(rest)
-                .all(|(h, n)| h.to_ascii_lowercase() == *n)
-    })
+    false
 }
 
 #[cfg(test)]
@@ -130,6 +139,10 @@ mod tests {
         assert!(m("o t", "hello there"));
         assert!(!m("x", ""));
         assert!(m("THERE", "there"));
+        assert!(m("abc", "ababABC"));
+        assert!(m("a", "xxA"));
+        assert!(!m("abc", "ab"));
+        assert!(m("9", "1-9"));
     }
 
     #[test]
