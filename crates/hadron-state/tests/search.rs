@@ -726,6 +726,57 @@ fn cheap_keys_first_and_the_source_only_for_candidates() {
 }
 
 #[test]
+fn metadata_for_few_candidates_then_many() {
+    let (snapshot, source) = big(10_000);
+    let source = Counting::new(source);
+    let run = |args: &str| {
+        let (charset, keys) = parse(args);
+        search(
+            &snapshot,
+            &keys,
+            charset.as_ref(),
+            &source,
+            &SearchOptions::default(),
+        )
+        .unwrap()
+        .numbers
+    };
+    // Few candidates: only they are fetched.
+    let r = run("UID 9990:* LARGER 995");
+    assert_eq!(r, [9996, 9997, 9998, 9999]);
+    assert_eq!(source.metadata_uids.get(), 11);
+    // A few first (LARGER on ten), then all of them (SMALLER on the rest).
+    let r = run("OR (UID 1:10 LARGER 5) SMALLER 3");
+    let expected: Vec<u32> = (1..=10_000)
+        .filter(|&u| (u <= 10 && u % 1000 > 5) || u % 1000 < 3)
+        .collect();
+    assert_eq!(r, expected);
+    assert_eq!(source.metadata_uids.get(), 11 + 10 + 9_990);
+    // Highest modseq over a mix of cached and new entries.
+    let (charset, keys) = parse("OR (UID 1:10 LARGER 5) UID 9000:*");
+    let r = search(
+        &snapshot,
+        &keys,
+        charset.as_ref(),
+        &source,
+        &SearchOptions {
+            highest_modseq: true,
+            ..SearchOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.highest_modseq, Some(10_000));
+}
+
+#[test]
+fn uses_modseq_looks_everywhere() {
+    use hadron_state::search::uses_modseq;
+    assert!(!uses_modseq(&parse("SEEN OR FROM x (LARGER 5)").1));
+    assert!(uses_modseq(&parse("MODSEQ 5").1));
+    assert!(uses_modseq(&parse("SEEN NOT (UNSEEN OR DRAFT MODSEQ 5)").1));
+}
+
+#[test]
 fn works_through_a_trait_object() {
     let (snapshot, source) = mailbox();
     let dynamic: &dyn MessageSource = &source;

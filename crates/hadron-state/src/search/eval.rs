@@ -8,6 +8,8 @@
 //! this gives exactly the result of testing each key on each message, while
 //! the source is asked only about messages that are still candidates.
 
+use std::collections::HashMap;
+
 use super::SearchError;
 use super::plan::{MetaTest, Node};
 use super::source::MessageSource;
@@ -151,13 +153,56 @@ impl MetaTest {
     }
 }
 
+/// Metadata loaded so far, by position: a hash map while few messages
+/// are needed (`UID 500000:* LARGER 10` on a big mailbox), an array once
+/// more than one in [`DENSE_FRACTION`] are.
+#[derive(Debug)]
+enum MetaCache {
+    Sparse(HashMap<usize, Meta>),
+    Dense(Vec<Meta>),
+}
+
+/// Above `len / DENSE_FRACTION` entries the cache becomes an array.
+const DENSE_FRACTION: usize = 16;
+
+impl MetaCache {
+    fn get(&self, i: usize) -> &Meta {
+        match self {
+            MetaCache::Sparse(map) => &map[&i],
+            MetaCache::Dense(v) => &v[i],
+        }
+    }
+
+    /// Makes room for `more` entries among `len` messages.
+    fn reserve(&mut self, more: usize, len: usize) {
+        if let MetaCache::Sparse(map) = self
+            && map.len() + more > len / DENSE_FRACTION
+        {
+            let mut dense = vec![Meta::default(); len];
+            for (&i, m) in map.iter() {
+                dense[i] = *m;
+            }
+            *self = MetaCache::Dense(dense);
+        }
+    }
+
+    fn insert(&mut self, i: usize, m: Meta) {
+        match self {
+            MetaCache::Sparse(map) => {
+                map.insert(i, m);
+            }
+            MetaCache::Dense(v) => v[i] = m,
+        }
+    }
+}
+
 /// Per-search state: the snapshot, the source, what was fetched.
 pub(crate) struct Evaluator<'a, S: MessageSource + ?Sized> {
     snapshot: &'a Snapshot,
     source: &'a S,
-    /// Metadata by position, valid where `have` is set; allocated at the
-    /// first metadata key.
-    meta: Vec<Meta>,
+    /// Metadata by position, valid where `have` is set.
+    meta: MetaCache,
+    /// Which positions `meta` holds; allocated at the first metadata key.
     have: Option<Bitset>,
     scratch: String,
 }
@@ -167,7 +212,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
         Evaluator {
             snapshot,
             source,
-            meta: Vec::new(),
+            meta: MetaCache::Sparse(HashMap::new()),
             have: None,
             scratch: String::new(),
         }
@@ -214,7 +259,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
             Node::Meta(test) => {
                 self.fetch_meta(cand)?;
                 let meta = &self.meta;
-                cand.filter(|i| test.matches(&meta[i]))
+                cand.filter(|i| test.matches(meta.get(i)))
             }
             Node::Header { name, needle } => {
                 let (source, scratch) = (self.source, &mut self.scratch);
@@ -279,11 +324,9 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
     /// asking the source in batches for the ones that are not.
     pub(crate) fn fetch_meta(&mut self, cand: &Bitset) -> Result<(), SearchError> {
         let have = self.have.get_or_insert_with(|| Bitset::empty(cand.len));
-        if self.meta.is_empty() {
-            self.meta = vec![Meta::default(); cand.len];
-        }
         let missing = cand.difference(have);
         let positions: Vec<usize> = missing.iter().collect();
+        self.meta.reserve(positions.len(), cand.len);
         let mut uids = Vec::with_capacity(META_BATCH.min(positions.len()));
         for chunk in positions.chunks(META_BATCH) {
             uids.clear();
@@ -297,12 +340,13 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
             }
             let have = self.have.as_mut().expect("allocated above");
             for (&i, m) in chunk.iter().zip(got) {
-                self.meta[i] = Meta {
+                let meta = Meta {
                     size: m.size,
                     internal_day: m.internal_date.date().days_since_epoch() as i32,
                     sent_day: m.sent_date.map_or(NO_DAY, |d| d.days_since_epoch() as i32),
                     modseq: m.modseq,
                 };
+                self.meta.insert(i, meta);
                 have.insert(i);
             }
         }
@@ -315,7 +359,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
             return Ok(None);
         }
         self.fetch_meta(matches)?;
-        Ok(matches.iter().map(|i| self.meta[i].modseq).max())
+        Ok(matches.iter().map(|i| self.meta.get(i).modseq).max())
     }
 
     /// Sequence numbers or UIDs of `matches`, ascending.

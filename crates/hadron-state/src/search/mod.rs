@@ -147,6 +147,22 @@ pub struct SearchResult {
     pub highest_modseq: Option<u64>,
 }
 
+/// Whether `MODSEQ` appears anywhere in the keys. RFC 7162 §3.1.5: a
+/// SEARCH using it answers with the highest mod-sequence of the matches,
+/// so the caller sets [`SearchOptions::highest_modseq`] from this (and
+/// from whether CONDSTORE is otherwise enabled).
+pub fn uses_modseq(keys: &[SearchKey<'_>]) -> bool {
+    keys.iter().any(|k| match k {
+        SearchKey::ModSeq { .. } => true,
+        SearchKey::Not(k) => uses_modseq(std::slice::from_ref(k)),
+        SearchKey::Or(a, b) => {
+            uses_modseq(std::slice::from_ref(a)) || uses_modseq(std::slice::from_ref(b))
+        }
+        SearchKey::And(keys) => uses_modseq(keys),
+        _ => false,
+    })
+}
+
 /// Evaluates the keys of a SEARCH command (all must match) on the
 /// messages of `snapshot`; see the [module docs](self) for the plan and
 /// the semantics. No keys at all matches every message.
