@@ -49,7 +49,21 @@ impl TextCharset {
 /// Lowercases `s` character by character into `out` (cleared first).
 pub(crate) fn fold_into(s: &str, out: &mut String) {
     out.clear();
-    out.extend(s.chars().flat_map(char::to_lowercase));
+    out.reserve(s.len());
+    let mut rest = s;
+    while !rest.is_empty() {
+        // Copy the ASCII run in one go, then map one non-ASCII char.
+        let ascii = rest.bytes().take_while(u8::is_ascii).count();
+        let (run, tail) = rest.split_at(ascii);
+        let start = out.len();
+        out.push_str(run);
+        out[start..].make_ascii_lowercase();
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next() {
+            out.extend(c.to_lowercase());
+        }
+        rest = chars.as_str();
+    }
 }
 
 /// Lowercases `s` character by character.
@@ -155,6 +169,8 @@ mod tests {
         assert!(m("\u{212A}", "ok"));
         assert!(!m("ü", "u"));
         assert!(m("ΣΊΣΥΦΟΣ", "σίσυφοσ"));
+        assert!(m("i\u{307}", "İstanbul"), "İ lowercases to two chars");
+        assert_eq!(fold("AbC Ölçü ÉTÉ \u{212A}"), "abc ölçü été k");
     }
 
     #[test]
@@ -178,5 +194,43 @@ mod tests {
             Err(SearchError::InvalidUtf8)
         ));
         assert_eq!(TextCharset::Utf8.decode("ü".as_bytes()).unwrap(), "ü");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Strings mixing ASCII, letters with case, and the awkward ones
+        /// (ß, İ, Kelvin sign, final sigma).
+        fn text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                proptest::sample::select(vec![
+                    'a', 'B', 'k', 'K', 'i', 'I', ' ', '@', 'ä', 'Ä', 'ß', 'ẞ', 'İ', '\u{307}',
+                    '\u{212A}', 'Σ', 'σ', 'ς', 'Ω', '日',
+                ]),
+                0..12,
+            )
+            .prop_map(|v| v.into_iter().collect())
+        }
+
+        proptest! {
+            #[test]
+            fn fold_is_per_char_lowercase(s in text()) {
+                let expected: String = s.chars().flat_map(char::to_lowercase).collect();
+                prop_assert_eq!(fold(&s), expected);
+            }
+
+            #[test]
+            fn is_in_is_substring_of_folded(needle in text(), hay in text()) {
+                let expected = fold(&hay).contains(&fold(&needle));
+                prop_assert_eq!(Needle::new(&needle).is_in(&hay, &mut String::new()), expected);
+            }
+
+            #[test]
+            fn ascii_fast_path_agrees(needle in "[a-cA-C]{0,3}", hay in "[a-cA-C ]{0,12}") {
+                let expected = hay.to_lowercase().contains(&needle.to_lowercase());
+                prop_assert_eq!(Needle::new(&needle).is_in(&hay, &mut String::new()), expected);
+            }
+        }
     }
 }
