@@ -84,18 +84,13 @@ impl Bitset {
     }
 
     /// The members, ascending.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, &word)| {
-            let mut bits = word;
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let b = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                Some(w * 64 + b)
-            })
-        })
+    pub(crate) fn iter(&self) -> Ones<'_> {
+        Ones {
+            words: &self.words,
+            next_word: 0,
+            base: 0,
+            bits: 0,
+        }
     }
 
     /// The members for which `keep` holds.
@@ -122,6 +117,29 @@ impl Bitset {
             out.words[w] = kept;
         }
         Ok(out)
+    }
+}
+
+/// The members of a [`Bitset`], ascending.
+pub(crate) struct Ones<'a> {
+    words: &'a [u64],
+    next_word: usize,
+    base: usize,
+    bits: u64,
+}
+
+impl Iterator for Ones<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.bits = *self.words.get(self.next_word)?;
+            self.base = self.next_word * 64;
+            self.next_word += 1;
+        }
+        let b = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.base + b)
     }
 }
 
@@ -325,12 +343,17 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
     pub(crate) fn fetch_meta(&mut self, cand: &Bitset) -> Result<(), SearchError> {
         let have = self.have.get_or_insert_with(|| Bitset::empty(cand.len));
         let missing = cand.difference(have);
-        let positions: Vec<usize> = missing.iter().collect();
-        self.meta.reserve(positions.len(), cand.len);
-        let mut uids = Vec::with_capacity(META_BATCH.min(positions.len()));
-        for chunk in positions.chunks(META_BATCH) {
+        self.meta.reserve(missing.count(), cand.len);
+        let mut positions = Vec::with_capacity(META_BATCH);
+        let mut uids = Vec::with_capacity(META_BATCH);
+        let mut members = missing.iter().peekable();
+        while members.peek().is_some() {
+            positions.clear();
             uids.clear();
-            uids.extend(chunk.iter().map(|&i| self.snapshot.uids()[i]));
+            for i in members.by_ref().take(META_BATCH) {
+                positions.push(i);
+                uids.push(self.snapshot.uids()[i]);
+            }
             let got = self.source.metadata(&uids).map_err(SearchError::Source)?;
             if got.len() != uids.len() {
                 return Err(SearchError::SourceMismatch {
@@ -339,7 +362,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 });
             }
             let have = self.have.as_mut().expect("allocated above");
-            for (&i, m) in chunk.iter().zip(got) {
+            for (&i, m) in positions.iter().zip(got) {
                 let meta = Meta {
                     size: m.size,
                     internal_day: m.internal_date.date().days_since_epoch() as i32,
@@ -371,5 +394,37 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
             out.extend(matches.iter().map(|i| i as u32 + 1));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitset_edges() {
+        for len in [0usize, 1, 63, 64, 65, 128, 130] {
+            let full = Bitset::full(len);
+            assert_eq!(full.count(), len, "{len}");
+            assert_eq!(
+                full.iter().collect::<Vec<_>>(),
+                (0..len).collect::<Vec<_>>()
+            );
+            assert_eq!(full.is_empty(), len == 0);
+            let odd = full.filter(|i| i % 2 == 1);
+            assert_eq!(odd.count(), len / 2);
+            let even = full.difference(&odd);
+            assert!(even.iter().all(|i| i % 2 == 0));
+            let mut union = even.clone();
+            union.union_with(&odd);
+            assert_eq!(union, full);
+            assert!(Bitset::empty(len).is_empty());
+        }
+        let mut s = Bitset::empty(200);
+        for i in [0, 63, 64, 127, 199] {
+            s.insert(i);
+        }
+        assert!(s.contains(64) && !s.contains(65));
+        assert_eq!(s.iter().collect::<Vec<_>>(), [0, 63, 64, 127, 199]);
     }
 }
