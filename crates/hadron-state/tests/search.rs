@@ -718,6 +718,12 @@ fn cheap_keys_first_and_the_source_only_for_candidates() {
     run("NOT (UNSEEN BODY \"message 1\")");
     assert_eq!(source.body_calls.get() - before, 1_000);
 
+    // Empty BODY/TEXT strings match without reading anything.
+    let (bt, hb) = (source.header_text_calls.get(), source.body_calls.get());
+    assert_eq!(run("BODY \"\" TEXT \"\"").len(), 10_000);
+    assert_eq!(source.header_text_calls.get() - bt, 0);
+    assert_eq!(source.body_calls.get() - hb, 0);
+
     // TEXT reads the body only when the header did not match.
     let (bt, hb) = (source.header_text_calls.get(), source.body_calls.get());
     run("UID 1:100 TEXT example.org");

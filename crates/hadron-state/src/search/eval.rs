@@ -292,6 +292,9 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                     })
                 })?
             }
+            // Every message has a body (if empty) and a header: the empty
+            // string is in both, without reading either.
+            Node::Body(needle) | Node::Text(needle) if needle.is_empty() => cand.clone(),
             Node::Body(needle) => {
                 let (source, scratch) = (self.source, &mut self.scratch);
                 cand.try_filter(|i| {

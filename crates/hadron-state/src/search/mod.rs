@@ -129,7 +129,9 @@ pub struct SearchOptions<'a> {
     /// Return UIDs (UID SEARCH) instead of sequence numbers.
     pub return_uids: bool,
     /// Also compute the highest mod-sequence among the matches (CONDSTORE,
-    /// RFC 7162 §3.1.5: `(MODSEQ n)` after the result).
+    /// RFC 7162 §3.1.5: `(MODSEQ n)` after the result; see
+    /// [`uses_modseq`]). This reads the matches' metadata from the source,
+    /// even for a search otherwise answered from the snapshot.
     pub highest_modseq: bool,
     /// The UIDs of the saved result `$` (RFC 5182), ascending or not; `None`
     /// when nothing is saved (then `$` is empty).
@@ -168,7 +170,8 @@ pub fn uses_modseq(keys: &[SearchKey<'_>]) -> bool {
 /// the semantics. No keys at all matches every message.
 ///
 /// Errors in the command (charset, strings) are reported before the source
-/// is asked anything.
+/// is asked anything. Recursion follows the depth of the key tree, which
+/// the parser bounds (`ParseLimits::max_search_depth`).
 pub fn search<S: MessageSource + ?Sized>(
     snapshot: &Snapshot,
     keys: &[SearchKey<'_>],
