@@ -182,6 +182,11 @@ fn all_and_system_flags() {
 }
 
 #[test]
+fn no_keys_match_everything() {
+    assert_eq!(keys_seqs(&[]), [1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
 fn recent_new_old() {
     assert_eq!(seqs("RECENT"), [5, 6]);
     assert_eq!(seqs("NEW"), [5], "recent and not seen");

@@ -8,8 +8,11 @@ use hadron_proto::types::{
     SequenceSet,
 };
 use hadron_state::flags::{FlagSet, SystemFlags};
+use std::borrow::Cow;
+
 use hadron_state::search::{
-    MemoryMessage, MemorySource, MessageMeta, MessageSource, SearchOptions, SearchResult, search,
+    MemoryMessage, MemorySource, MessageMeta, MessageSource, SearchOptions, SearchResult,
+    SourceError, search,
 };
 use hadron_state::snapshot::{MessageView, Snapshot};
 use proptest::prelude::*;
@@ -127,6 +130,35 @@ fn needle() -> impl Strategy<Value = AString<'static>> {
         .prop_map(|s| AString::try_from(s.to_owned()).unwrap())
 }
 
+/// Keys answered from the snapshot alone.
+fn snapshot_leaf() -> impl Strategy<Value = SearchKey<'static>> {
+    use SearchKey as K;
+    let keyword = prop_oneof![proptest::sample::select(KEYWORDS.to_vec()), Just("$None")]
+        .prop_map(|k| Atom::try_from(k.to_owned()).unwrap());
+    prop_oneof![
+        proptest::sample::select(vec![
+            K::All,
+            K::Answered,
+            K::Unanswered,
+            K::Deleted,
+            K::Undeleted,
+            K::Draft,
+            K::Undraft,
+            K::Flagged,
+            K::Unflagged,
+            K::Seen,
+            K::Unseen,
+            K::Recent,
+            K::New,
+            K::Old,
+        ]),
+        keyword.clone().prop_map(K::Keyword),
+        keyword.prop_map(K::Unkeyword),
+        sequence_set().prop_map(K::SequenceSet),
+        sequence_set().prop_map(K::Uid),
+    ]
+}
+
 fn leaf() -> impl Strategy<Value = SearchKey<'static>> {
     use SearchKey as K;
     let day = (1u8..6).prop_map(date);
@@ -183,7 +215,13 @@ fn leaf() -> impl Strategy<Value = SearchKey<'static>> {
 }
 
 fn key() -> impl Strategy<Value = SearchKey<'static>> {
-    leaf().prop_recursive(4, 40, 4, |inner| {
+    tree(leaf())
+}
+
+fn tree(
+    leaf: impl Strategy<Value = SearchKey<'static>> + 'static,
+) -> impl Strategy<Value = SearchKey<'static>> {
+    leaf.prop_recursive(4, 40, 4, |inner| {
         prop_oneof![
             inner.clone().prop_map(|k| SearchKey::Not(Box::new(k))),
             (inner.clone(), inner.clone())
@@ -192,6 +230,24 @@ fn key() -> impl Strategy<Value = SearchKey<'static>> {
                 .prop_map(|v| SearchKey::And(NonEmptyVec::new(v).unwrap())),
         ]
     })
+}
+
+/// A source that must not be called.
+struct Untouchable;
+
+impl MessageSource for Untouchable {
+    fn metadata(&self, _: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
+        panic!("metadata asked for a snapshot-only search")
+    }
+    fn header_values(&self, _: u32, _: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {
+        panic!("header asked for a snapshot-only search")
+    }
+    fn header_text(&self, _: u32) -> Result<Cow<'_, str>, SourceError> {
+        panic!("header asked for a snapshot-only search")
+    }
+    fn body_text(&self, _: u32) -> Result<Cow<'_, str>, SourceError> {
+        panic!("body asked for a snapshot-only search")
+    }
 }
 
 // ---- the reference ----
@@ -325,6 +381,36 @@ proptest! {
             saved: mailbox.saved.as_deref(),
         };
         let got = search(&snapshot, &keys, None, &source, &options).unwrap();
+        let reference = Reference {
+            snapshot: &snapshot,
+            source: &source,
+            saved: mailbox.saved.as_deref().unwrap_or(&[]),
+        };
+        prop_assert_eq!(got, reference.search(&keys, &options));
+    }
+
+    #[test]
+    fn snapshot_only_trees_never_call_the_source(
+        mailbox in mailbox(),
+        keys in proptest::collection::vec(tree(snapshot_leaf()), 1..4),
+        return_uids in any::<bool>(),
+    ) {
+        let mut snapshot = Snapshot::from_messages(
+            mailbox.messages.iter().map(|(u, f, _)| (*u, f.clone())),
+        )
+        .unwrap();
+        snapshot.set_recent_from(mailbox.recent_from);
+        let source: MemorySource = mailbox
+            .messages
+            .iter()
+            .map(|(u, _, m)| (*u, m.clone()))
+            .collect();
+        let options = SearchOptions {
+            return_uids,
+            highest_modseq: false,
+            saved: mailbox.saved.as_deref(),
+        };
+        let got = search(&snapshot, &keys, None, &Untouchable, &options).unwrap();
         let reference = Reference {
             snapshot: &snapshot,
             source: &source,
