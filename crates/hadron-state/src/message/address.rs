@@ -225,10 +225,17 @@ fn finish(cur: &mut Vec<Token>, out: &mut Vec<RawAddress>) {
 /// Splits `[@route,@route:]local@domain` (the content of `<...>` or a bare
 /// spec) into adl, mailbox and host.
 fn split_spec(spec: &[u8]) -> (Option<Vec<u8>>, Vec<u8>, Vec<u8>) {
+    // Whitespace is insignificant outside quoted local parts.
+    let mut quoted = false;
     let spec: Vec<u8> = spec
         .iter()
         .copied()
-        .filter(|b| !b.is_ascii_whitespace())
+        .filter(|&b| {
+            if b == b'"' {
+                quoted = !quoted;
+            }
+            quoted || !b.is_ascii_whitespace()
+        })
         .collect();
     let (adl, rest) = if spec.first() == Some(&b'@') {
         match spec.iter().position(|&b| b == b':') {
@@ -341,6 +348,18 @@ mod tests {
         );
         // Unterminated group still ends.
         assert_eq!(parse_list(b"g: x@y").len(), 3);
+    }
+
+    #[test]
+    fn quoted_local_part_keeps_its_spaces() {
+        assert_eq!(
+            parse_list(b"<\"jane smith\"@example.org>"),
+            [a(None, None, Some("jane smith"), Some("example.org"))]
+        );
+        assert_eq!(
+            parse_list(b"< joe @ example.com >"),
+            [a(None, None, Some("joe"), Some("example.com"))]
+        );
     }
 
     #[test]

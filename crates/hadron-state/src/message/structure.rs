@@ -256,6 +256,11 @@ pub(crate) fn entity(
             lines: lines(body_bytes),
         }
     } else if ct.media_type == b"TEXT" {
+        // RFC 2045 §5.2: text without a charset is US-ASCII; say so, as
+        // Dovecot does, so clients need not know the default.
+        if ct.param(b"CHARSET").is_none() {
+            ct.params.push((b"CHARSET".to_vec(), b"US-ASCII".to_vec()));
+        }
         let cs = ct.param(b"CHARSET").unwrap_or_default();
         node.text_charset = Some(String::from_utf8_lossy(cs).into());
         SinglePartKind::Text {
