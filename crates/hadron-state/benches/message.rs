@@ -47,7 +47,7 @@ Content-Type: application/pdf; name=\"report.pdf\"\r\n\
 Content-Transfer-Encoding: base64\r\n\
 Content-Disposition: attachment; filename=\"report.pdf\"\r\n\r\n",
     );
-    for _ in 0..420 {
+    for _ in 0..520 {
         m.extend_from_slice(
             b"JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSL0ZpbHRlci9GbGF0ZU\r\n",
         );
@@ -67,7 +67,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("parse_{}KiB_multipart", raw.len() / 1024), |b| {
         b.iter(|| ParsedMessage::parse(black_box(&raw)))
     });
+    g.finish();
+
     let parsed = ParsedMessage::parse(&raw);
+    let mut g = c.benchmark_group("message_extract");
     let section =
         Section::Part(Part::new(vec![1.try_into().unwrap(), 2.try_into().unwrap()]).unwrap());
     g.bench_function("extract_1.2", |b| {
