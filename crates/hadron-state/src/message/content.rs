@@ -3,8 +3,10 @@
 //!
 //! Parameter names are uppercased (as in RFC 3501's examples, `"CHARSET"`);
 //! values are kept as sent (boundaries are case-sensitive). RFC 2231
-//! parameters (`filename*0*=...`) are passed through undecoded, as the
-//! BODYSTRUCTURE grammar has no place for their charset and language.
+//! continuations are joined (`name*0*=utf-8''a; name*1=b` becomes
+//! `NAME*` = `utf-8''ab`), as Dovecot does, but not decoded: the
+//! BODYSTRUCTURE grammar has no place for the charset and language, so
+//! clients read the extended form themselves.
 
 /// A parameter list: (uppercased name, raw value).
 pub(crate) type RawParams = Vec<(Vec<u8>, Vec<u8>)>;
@@ -115,7 +117,12 @@ fn quoted(v: &[u8], mut i: usize) -> (Vec<u8>, usize) {
 /// Parses `*(";" attribute "=" value)` from `v[i..]`. Tolerates missing
 /// semicolons, values with tspecials (read up to `;`), empty entries and
 /// attributes without a value (skipped).
-fn params(v: &[u8], mut i: usize) -> RawParams {
+fn params(v: &[u8], i: usize) -> RawParams {
+    join_continuations(raw_params(v, i))
+}
+
+/// [`params`] before joining RFC 2231 continuations.
+fn raw_params(v: &[u8], mut i: usize) -> RawParams {
     let mut out: RawParams = Vec::new();
     loop {
         i = skip_cfws(v, i);
@@ -148,6 +155,83 @@ fn params(v: &[u8], mut i: usize) -> RawParams {
         out.push((name.to_ascii_uppercase(), value));
         i = next;
     }
+}
+
+/// An RFC 2231 parameter name: base, section number, extended flag.
+fn rfc2231_name(name: &[u8]) -> Option<(&[u8], Option<u32>, bool)> {
+    let star = name.iter().position(|&b| b == b'*')?;
+    let (base, rest) = (&name[..star], &name[star + 1..]);
+    if rest.is_empty() {
+        return Some((base, None, true));
+    }
+    let (digits, extended) = match rest.strip_suffix(b"*") {
+        Some(d) => (d, true),
+        None => (rest, false),
+    };
+    if digits.is_empty() || digits.len() > 4 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some((base, Some(n), extended))
+}
+
+/// Percent-encodes what an RFC 2231 extended value cannot hold raw.
+fn percent_encode(out: &mut Vec<u8>, v: &[u8]) {
+    for &b in v {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+}
+
+/// Joins RFC 2231 continuations (`NAME*0`, `NAME*1*`, ...) into one
+/// parameter at the place of the first: `NAME*` when section 0 is
+/// extended (non-extended sections are then percent-encoded), else
+/// `NAME`. Other parameters are untouched.
+fn join_continuations(params: RawParams) -> RawParams {
+    if !params
+        .iter()
+        .any(|(k, _)| rfc2231_name(k).is_some_and(|(_, n, _)| n.is_some()))
+    {
+        return params;
+    }
+    let mut out: RawParams = Vec::with_capacity(params.len());
+    let mut done: Vec<Vec<u8>> = Vec::new();
+    for (k, v) in &params {
+        let Some((base, Some(_), _)) = rfc2231_name(k) else {
+            out.push((k.clone(), v.clone()));
+            continue;
+        };
+        if done.iter().any(|d| d == base) {
+            continue;
+        }
+        done.push(base.to_vec());
+        let mut sections: Vec<(u32, bool, &[u8])> = params
+            .iter()
+            .filter_map(|(k2, v2)| match rfc2231_name(k2) {
+                Some((b, Some(n), ext)) if b == base => Some((n, ext, v2.as_slice())),
+                _ => None,
+            })
+            .collect();
+        sections.sort_by_key(|s| s.0);
+        let extended = sections.first().is_some_and(|s| s.0 == 0 && s.1);
+        let mut value = Vec::new();
+        for (_, ext, part) in sections {
+            if extended && !ext {
+                percent_encode(&mut value, part);
+            } else {
+                value.extend_from_slice(part);
+            }
+        }
+        let mut name = base.to_vec();
+        if extended {
+            name.push(b'*');
+        }
+        out.push((name, value));
+    }
+    out
 }
 
 /// Parses a Content-Type value; `None` when it has no `type/subtype`
@@ -227,11 +311,12 @@ mod tests {
         assert_eq!(content_type(b"/plain"), None);
         let ct = content_type(b"application/x; name=a/b@c; junk; q=\"unterminated").unwrap();
         assert_eq!(ct.params, p(&[("NAME", "a/b@c"), ("Q", "unterminated")]));
-        let ct = content_type(b"application/x; filename*0*=utf-8''a%20b; filename*1=c").unwrap();
-        assert_eq!(
-            ct.params,
-            p(&[("FILENAME*0*", "utf-8''a%20b"), ("FILENAME*1", "c")])
-        );
+        let ct = content_type(b"application/x; name*0*=utf-8''a%20b; x=y; name*1=\"c d\"").unwrap();
+        assert_eq!(ct.params, p(&[("NAME*", "utf-8''a%20bc%20d"), ("X", "y")]));
+        let ct = content_type(b"application/x; title*1=\"b\"; title*0=\"a\"").unwrap();
+        assert_eq!(ct.params, p(&[("TITLE", "ab")]));
+        let ct = content_type(b"application/x; name*=utf-8''%41; a*b=c").unwrap();
+        assert_eq!(ct.params, p(&[("NAME*", "utf-8''%41"), ("A*B", "c")]));
     }
 
     #[test]
