@@ -8,6 +8,8 @@
 //! BODYSTRUCTURE grammar has no place for the charset and language, so
 //! clients read the extended form themselves.
 
+use std::collections::HashMap;
+
 /// A parameter list: (uppercased name, raw value).
 pub(crate) type RawParams = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -197,28 +199,29 @@ fn join_continuations(params: RawParams) -> RawParams {
     {
         return params;
     }
+    // Sections of each base name, in one pass (hostile mail may carry
+    // thousands of parameters).
+    let mut groups: HashMap<Vec<u8>, Vec<(u32, bool, usize)>> = HashMap::new();
+    for (i, (k, _)) in params.iter().enumerate() {
+        if let Some((base, Some(n), ext)) = rfc2231_name(k) {
+            groups.entry(base.to_vec()).or_default().push((n, ext, i));
+        }
+    }
     let mut out: RawParams = Vec::with_capacity(params.len());
-    let mut done: Vec<Vec<u8>> = Vec::new();
     for (k, v) in &params {
         let Some((base, Some(_), _)) = rfc2231_name(k) else {
             out.push((k.clone(), v.clone()));
             continue;
         };
-        if done.iter().any(|d| d == base) {
+        // The first section met emits the joined parameter.
+        let Some(mut sections) = groups.remove(base) else {
             continue;
-        }
-        done.push(base.to_vec());
-        let mut sections: Vec<(u32, bool, &[u8])> = params
-            .iter()
-            .filter_map(|(k2, v2)| match rfc2231_name(k2) {
-                Some((b, Some(n), ext)) if b == base => Some((n, ext, v2.as_slice())),
-                _ => None,
-            })
-            .collect();
+        };
         sections.sort_by_key(|s| s.0);
         let extended = sections.first().is_some_and(|s| s.0 == 0 && s.1);
         let mut value = Vec::new();
-        for (_, ext, part) in sections {
+        for (_, ext, i) in sections {
+            let part = &params[i].1;
             if extended && !ext {
                 percent_encode(&mut value, part);
             } else {
@@ -317,6 +320,14 @@ mod tests {
         assert_eq!(ct.params, p(&[("TITLE", "ab")]));
         let ct = content_type(b"application/x; name*=utf-8''%41; a*b=c").unwrap();
         assert_eq!(ct.params, p(&[("NAME*", "utf-8''%41"), ("A*B", "c")]));
+        // Many continuations: joined in section order, in linear time.
+        let mut v = b"application/x".to_vec();
+        for i in (0..20_000).rev() {
+            v.extend_from_slice(format!("; n*{}=\"{}\"", i % 10_000, i % 10).as_bytes());
+        }
+        let ct = content_type(&v).unwrap();
+        assert_eq!(ct.params.len(), 1);
+        assert_eq!(ct.params[0].1.len(), 20_000);
     }
 
     #[test]
