@@ -54,6 +54,13 @@
 //! own STORE is applied to its snapshot without being echoed; its command
 //! writes its own FETCH responses after the delivered events.
 //!
+//! # Messages
+//!
+//! [`message`] turns a raw RFC 5322 message, once at ingest, into what IMAP
+//! serves from it: ENVELOPE, BODY and BODYSTRUCTURE in wire form, decoded
+//! header fields for SEARCH, and a part map from which any
+//! `BODY[section]<partial>` is cut without re-parsing.
+//!
 //! # Example
 //!
 //! Session A is in the middle of a FETCH when session B expunges a message
@@ -97,5 +104,6 @@
 
 pub mod delivery;
 pub mod flags;
+pub mod message;
 pub mod snapshot;
 pub mod update;
