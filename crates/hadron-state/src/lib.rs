@@ -54,6 +54,13 @@
 //! own STORE is applied to its snapshot without being echoed; its command
 //! writes its own FETCH responses after the delivered events.
 //!
+//! # Messages
+//!
+//! [`message`] turns a raw RFC 5322 message, once at ingest, into what IMAP
+//! serves from it: ENVELOPE, BODY and BODYSTRUCTURE in wire form, decoded
+//! header fields for SEARCH, and a part map from which any
+//! `BODY[section]<partial>` is cut without re-parsing.
+//!
 //! # SEARCH
 //!
 //! [`search::search`] evaluates a SEARCH command's keys on a snapshot.
@@ -106,6 +113,7 @@
 
 pub mod delivery;
 pub mod flags;
+pub mod message;
 pub mod search;
 pub mod snapshot;
 pub mod update;

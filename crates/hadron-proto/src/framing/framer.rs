@@ -273,12 +273,8 @@ impl Framer {
         let frame_end =
             usize::try_from(self.limits.max_frame).map_or(usize::MAX, |max| max.saturating_add(1));
         let window_end = self.buf.len().min(line_end).min(frame_end);
-        // Lines are short (bounded by `max_line`) and literal data is never
-        // scanned, so a plain byte search is enough here; it avoids a direct
-        // dependency for a vectorised `memchr`.
-        let found = self.buf[self.scan..window_end]
-            .iter()
-            .position(|&b| b == b'\n');
+        // Literal data is never scanned; line text is, once, vectorised.
+        let found = memchr::memchr(b'\n', &self.buf[self.scan..window_end]);
         let Some(offset) = found else {
             self.scan = window_end;
             if window_end == line_end {
@@ -417,7 +413,7 @@ impl Framer {
                 return Step::Wait;
             }
         }
-        let Some(lf) = self.buf.iter().position(|&b| b == b'\n') else {
+        let Some(lf) = memchr::memchr(b'\n', &self.buf) else {
             tail.push(&self.buf);
             self.buf.clear();
             self.state = State::Discard { skip, error, tail };

@@ -223,7 +223,7 @@ macro_rules! bytes_newtype_common {
             }
 
             fn validate(value: &[u8]) -> Result<(), ValidationError> {
-                match value.iter().position(|&b| b == 0) {
+                match memchr::memchr(0, value) {
                     Some(at) => Err(ValidationError::InvalidByte {
                         what: stringify!($name),
                         byte: 0,
@@ -372,7 +372,7 @@ impl<'a> Literal<'a> {
     /// A `literal` (no NUL bytes).
     pub fn new(data: impl Into<Cow<'a, [u8]>>) -> Result<Self, ValidationError> {
         let data = data.into();
-        if let Some(at) = data.iter().position(|&b| b == 0) {
+        if let Some(at) = memchr::memchr(0, &data) {
             return Err(ValidationError::InvalidByte {
                 what: "literal",
                 byte: 0,

@@ -1,0 +1,141 @@
+//! Message parsing at ingest: everything IMAP needs from a raw RFC 5322
+//! message, computed once when the message enters the store (APPEND, the
+//! connector), plus `BODY[section]<partial>` extraction.
+//!
+//! [`ParsedMessage::parse`] never fails: IMAP servers store and serve odd
+//! mail, so malformed input gets a best-effort structure (bare LF line
+//! endings, a missing header/body separator, broken or missing MIME
+//! boundaries, missing or invalid Content-Type, unknown charsets, 8-bit
+//! headers, truncated multiparts; nesting deeper than
+//! [`partmap::MAX_DEPTH`] is not descended into). It yields:
+//!
+//! - **ENVELOPE, BODY and BODYSTRUCTURE in IMAP wire form**, encoded by
+//!   hadron-proto's encoder, so answering `FETCH ENVELOPE` is a copy of
+//!   stored bytes. The typed values are available from
+//!   [`Structure::parse`].
+//! - **The [`PartMap`]**: byte offsets of every entity's header and body,
+//!   a few bytes per part in its stored form. [`extract`] /
+//!   [`PartMap::locate`] answer any `BODY[section]<partial>` from the map
+//!   and the byte range it names, without re-parsing.
+//! - **[`SearchFields`]**: From/To/Cc/Bcc/Subject decoded (RFC 2047,
+//!   charsets → UTF-8), the sent date in Unix seconds, the Message-ID.
+//!   [`PartMap::text_parts`] decodes the text parts for SEARCH BODY/TEXT.
+//!
+//! # Why a focused parser and not a MIME crate
+//!
+//! `mail-parser` 0.11 was the candidate. IMAP needs things a general MIME
+//! library does not keep: raw (not decoded) header values and display
+//! names for ENVELOPE, exact body octet ranges where the CRLF before a
+//! boundary belongs to the boundary (RFC 2046 §5.1.1) for BODYSTRUCTURE
+//! sizes and `BODY[n]`, and a nesting bound we choose. The parsing IMAP
+//! needs is small (header fields, Content-* parameters, addresses,
+//! boundaries), so it lives here in small modules, each unit-tested.
+//! Charset conversion comes from `encoding_rs` (the WHATWG Encoding
+//! Standard's decoders and labels): correct tables for dozens of charsets
+//! are not worth rewriting.
+//!
+//! # Sizes and line endings
+//!
+//! The message is served as stored: sizes and offsets are those of the raw
+//! bytes, bare LF included. Messages over 4 GiB are described up to
+//! `u32::MAX` bytes (IMAP sizes are 32-bit).
+//!
+//! # Example
+//!
+//! ```
+//! use hadron_proto::types::Section;
+//! use hadron_state::message::{ParsedMessage, extract};
+//!
+//! let raw = b"From: Ann <ann@example.org>\r\nSubject: hi\r\n\r\nHello\r\n";
+//! let m = ParsedMessage::parse(raw);
+//! assert_eq!(
+//!     m.envelope,
+//!     b"(NIL \"hi\" ((\"Ann\" NIL \"ann\" \"example.org\")) \
+//!       ((\"Ann\" NIL \"ann\" \"example.org\")) ((\"Ann\" NIL \"ann\" \"example.org\")) \
+//!       NIL NIL NIL NIL NIL)"
+//! );
+//! assert_eq!(
+//!     m.body,
+//!     b"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 7 1)"
+//! );
+//! assert_eq!(&*extract(raw, &m.part_map, &Section::Text(None), None), b"Hello\r\n");
+//! assert_eq!(m.fields.subject, "hi");
+//! ```
+
+mod address;
+mod charset;
+mod content;
+mod date;
+mod encoded_word;
+mod fields;
+mod header;
+pub mod partmap;
+pub mod section;
+mod structure;
+pub mod text;
+mod transfer;
+mod wire;
+
+use hadron_proto::types::{BodyStructure, Envelope};
+
+pub use self::fields::SearchFields;
+pub use self::partmap::{PartContent, PartMap, PartMapError, PartNode};
+pub use self::section::{Location, extract};
+pub use self::transfer::TransferEncoding;
+
+/// The typed ENVELOPE and BODYSTRUCTURE of a message, with its part map
+/// and search fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Structure {
+    /// The message's envelope.
+    pub envelope: Envelope<'static>,
+    /// The body structure, with extension data (BODY is the same without).
+    pub body: BodyStructure<'static>,
+    /// Offsets of every entity.
+    pub part_map: PartMap,
+    /// Decoded header fields for SEARCH.
+    pub fields: SearchFields,
+}
+
+impl Structure {
+    /// Parses `raw`; never fails (see the module docs).
+    pub fn parse(raw: &[u8]) -> Structure {
+        let raw = &raw[..raw.len().min(u32::MAX as usize)];
+        let root = structure::entity(raw, 0, raw.len(), 0, false);
+        Structure {
+            envelope: structure::envelope(&root.header),
+            fields: SearchFields::from_header(&root.header),
+            body: root.body,
+            part_map: PartMap { root: root.node },
+        }
+    }
+}
+
+/// What the store keeps for a message, computed once at ingest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedMessage {
+    /// ENVELOPE in wire form: the bytes after `ENVELOPE `.
+    pub envelope: Vec<u8>,
+    /// BODY in wire form: the bytes after `BODY ` (no extension data).
+    pub body: Vec<u8>,
+    /// BODYSTRUCTURE in wire form: the bytes after `BODYSTRUCTURE `.
+    pub body_structure: Vec<u8>,
+    /// Offsets of every entity, for section extraction and text search.
+    pub part_map: PartMap,
+    /// Decoded header fields for SEARCH.
+    pub fields: SearchFields,
+}
+
+impl ParsedMessage {
+    /// Parses `raw`; never fails (see the module docs).
+    pub fn parse(raw: &[u8]) -> ParsedMessage {
+        let s = Structure::parse(raw);
+        ParsedMessage {
+            envelope: wire::envelope(s.envelope),
+            body: wire::body(s.body.clone()),
+            body_structure: wire::body_structure(s.body),
+            part_map: s.part_map,
+            fields: s.fields,
+        }
+    }
+}
