@@ -5,9 +5,7 @@ use imap_codec::imap_types::{
     command::{Command, CommandBody, FetchModifier, SelectParameter, StoreModifier},
     core::{AString, Charset, IString, LiteralMode, NString},
     datetime::{DateTime, NaiveDate},
-    extensions::{
-        binary::LiteralOrLiteral8, condstore_qresync::EntryTypeReq, sort::SortKey,
-    },
+    extensions::{binary::LiteralOrLiteral8, condstore_qresync::EntryTypeReq, sort::SortKey},
     fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part, Section},
     flag::{Flag, StoreResponse, StoreType},
     mailbox::{ListMailbox, Mailbox},
@@ -252,8 +250,9 @@ impl W {
 
     fn section(s: &Option<Section<'_>>) -> String {
         let p = |p: &Option<Part>| opt(p.as_ref().map(path));
-        let names =
-            |n: &imap_codec::imap_types::core::Vec1<AString<'_>>| list(n.as_ref().iter().map(astring));
+        let names = |n: &imap_codec::imap_types::core::Vec1<AString<'_>>| {
+            list(n.as_ref().iter().map(astring))
+        };
         match s {
             None => "FULL".into(),
             Some(Section::Part(pp)) => format!("PART {}", path(pp)),
@@ -267,9 +266,8 @@ impl W {
 
     fn attribute(a: &MessageDataItemName<'_>) -> String {
         use MessageDataItemName as A;
-        let partial = |p: &Option<(u32, std::num::NonZeroU32)>| {
-            opt(p.map(|(o, l)| format!("<{o}.{l}>")))
-        };
+        let partial =
+            |p: &Option<(u32, std::num::NonZeroU32)>| opt(p.map(|(o, l)| format!("<{o}.{l}>")));
         let bin = |s: &[std::num::NonZeroU32]| {
             let v: Vec<u32> = s.iter().map(|n| n.get()).collect();
             format!("[{}]", part(&v))
@@ -359,9 +357,11 @@ impl W {
                         format!(
                             "QRESYNC {uid_validity} {m} {} {}",
                             opt(known_uids.as_ref().map(set)),
-                            opt(seq_match_data
-                                .as_ref()
-                                .map(|(a, b)| format!("{} {}", set(a), set(b))))
+                            opt(seq_match_data.as_ref().map(|(a, b)| format!(
+                                "{} {}",
+                                set(a),
+                                set(b)
+                            )))
                         )
                     }
                 }));
@@ -510,11 +510,7 @@ impl W {
                     }
                     FetchModifier::Vanished => "VANISHED".to_owned(),
                 }));
-                format!(
-                    "{} {} {items} {mods}",
-                    uid(*u, "FETCH"),
-                    set(sequence_set)
-                )
+                format!("{} {} {items} {mods}", uid(*u, "FETCH"), set(sequence_set))
             }
             C::Store {
                 sequence_set,

@@ -20,7 +20,11 @@ pub(crate) fn runner(seed: u8) -> TestRunner {
 }
 
 /// Draws `n` values of `strategy` from `runner`.
-pub(crate) fn sample<S: Strategy>(runner: &mut TestRunner, strategy: &S, n: usize) -> Vec<S::Value> {
+pub(crate) fn sample<S: Strategy>(
+    runner: &mut TestRunner,
+    strategy: &S,
+    n: usize,
+) -> Vec<S::Value> {
     (0..n)
         .map(|_| {
             strategy
@@ -114,10 +118,9 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
             shared_keys(criteria);
         }
         C::Sort { keys, .. } | C::Thread { keys, .. } => shared_keys(keys),
-        C::Fetch { set, .. }
-        | C::Store { set, .. }
-        | C::Copy { set, .. }
-        | C::Move { set, .. } => shared_set(set),
+        C::Fetch { set, .. } | C::Store { set, .. } | C::Copy { set, .. } | C::Move { set, .. } => {
+            shared_set(set)
+        }
         C::Compress { algorithm } => *algorithm = Atom::try_from("DEFLATE").expect("atom"),
         _ => {}
     }

@@ -54,7 +54,11 @@ fn status_item(i: StatusItem) -> String {
 }
 
 fn date(d: Date) -> String {
-    super::date(i32::from(d.year()), u32::from(d.month()), u32::from(d.day()))
+    super::date(
+        i32::from(d.year()),
+        u32::from(d.month()),
+        u32::from(d.day()),
+    )
 }
 
 fn flag(f: &Flag<'_>) -> String {
@@ -179,9 +183,7 @@ impl W {
     }
 
     fn section(&mut self, s: &Section<'_>) -> String {
-        let p = |p: &Option<hadron_proto::types::Part>| {
-            opt(p.as_ref().map(|p| part(&path(p))))
-        };
+        let p = |p: &Option<hadron_proto::types::Part>| opt(p.as_ref().map(|p| part(&path(p))));
         let names = |n: &hadron_proto::types::HeaderNames<'_>| {
             list(n.names().iter().map(|a| bytes(a.as_bytes())))
         };
@@ -198,11 +200,13 @@ impl W {
 
     fn attribute(&mut self, a: &FetchAttribute<'_>) -> String {
         use FetchAttribute as A;
-        let partial = |p: &Option<(u32, std::num::NonZeroU32)>| {
-            opt(p.map(|(o, l)| format!("<{o}.{l}>")))
-        };
+        let partial =
+            |p: &Option<(u32, std::num::NonZeroU32)>| opt(p.map(|(o, l)| format!("<{o}.{l}>")));
         let bin = |p: &Option<hadron_proto::types::Part>| {
-            format!("[{}]", p.as_ref().map(|p| part(&path(p))).unwrap_or_default())
+            format!(
+                "[{}]",
+                p.as_ref().map(|p| part(&path(p))).unwrap_or_default()
+            )
         };
         match a {
             A::Envelope => "ENVELOPE".into(),
@@ -323,7 +327,11 @@ impl W {
                 }
             }
             C::Lsub { reference, pattern } => {
-                format!("LSUB {} pattern:{}", mbox(reference), text(pattern.as_str()))
+                format!(
+                    "LSUB {} pattern:{}",
+                    mbox(reference),
+                    text(pattern.as_str())
+                )
             }
             C::Namespace => "NAMESPACE".into(),
             C::Status { mailbox, items } => format!(
@@ -381,9 +389,7 @@ impl W {
                         FetchMacro::Fast => "MACRO FAST".to_owned(),
                         FetchMacro::Full => "MACRO FULL".to_owned(),
                     },
-                    FetchItems::Attributes(atts) => {
-                        list(atts.iter().map(|a| self.attribute(a)))
-                    }
+                    FetchItems::Attributes(atts) => list(atts.iter().map(|a| self.attribute(a))),
                 };
                 let mods = list(modifiers.iter().map(|m| match m {
                     FetchModifier::ChangedSince(n) => format!("CHANGEDSINCE {n}"),
@@ -430,7 +436,10 @@ impl W {
             ),
             C::Enable(caps) => format!(
                 "ENABLE {}",
-                list(caps.iter().map(|c| text(&c.to_string().to_ascii_uppercase())))
+                list(
+                    caps.iter()
+                        .map(|c| text(&c.to_string().to_ascii_uppercase()))
+                )
             ),
             C::Sort {
                 uid: u,
@@ -439,7 +448,11 @@ impl W {
                 keys,
             } => {
                 let crit = list(criteria.iter().map(|c| {
-                    format!("{}{}", if c.reverse { "REVERSE " } else { "" }, c.key.name())
+                    format!(
+                        "{}{}",
+                        if c.reverse { "REVERSE " } else { "" },
+                        c.key.name()
+                    )
                 }));
                 format!(
                     "{} {crit} {} {}",

@@ -71,9 +71,20 @@ pub(crate) fn decode(wire: &[u8]) -> Option<String> {
 
 #[test]
 fn decoder_examples() {
-    assert_eq!(decode(b"~peter/mail/&U,BTFw-/&ZeVnLIqe-").as_deref(), Some("~peter/mail/台北/日本語"));
+    assert_eq!(
+        decode(b"~peter/mail/&U,BTFw-/&ZeVnLIqe-").as_deref(),
+        Some("~peter/mail/台北/日本語")
+    );
     assert_eq!(decode(b"A&-B").as_deref(), Some("A&B"));
-    for bad in [&b"&"[..], b"&Jjo", b"&AGE-", b"&Jjo-&Jjo-", b"a\xc3\xa9", b"&Jj-", b"&2D0-"] {
+    for bad in [
+        &b"&"[..],
+        b"&Jjo",
+        b"&AGE-",
+        b"&Jjo-&Jjo-",
+        b"a\xc3\xa9",
+        b"&Jj-",
+        b"&2D0-",
+    ] {
         assert_eq!(decode(bad), None, "{}", bad.escape_ascii());
     }
 }
