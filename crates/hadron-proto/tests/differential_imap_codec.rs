@@ -551,7 +551,8 @@ fn differential_against_imap_codec() {
             }
         }
     }
-    let hand = tally.total();
+    let counted = |t: &Tally| t.total() + t.failures.len();
+    let hand = counted(&tally);
 
     // 2. Generated commands in the shared grammar: never a difference.
     let mut runner = generate::runner(seed(0));
@@ -570,6 +571,8 @@ fn differential_against_imap_codec() {
             )),
         }
     }
+
+    let generated = counted(&tally) - hand;
 
     // 3. Mutations of generated and hand-written valid commands.
     let mut runner = generate::runner(seed(100));
@@ -603,8 +606,9 @@ fn differential_against_imap_codec() {
         tally.record(&generate::mutate(&input, edit));
     }
 
+    let mutated = counted(&tally) - hand - generated;
     println!(
-        "differential vs imap-codec: {} commands ({hand} hand, {GENERATED} generated, {MUTATED} mutated): \
+        "differential vs imap-codec: {} commands ({hand} hand, {generated} generated, {mutated} mutated): \
          {} accepted by both, {} rejected by both, intended differences {:?}, {} failures",
         tally.total() + tally.failures.len(),
         tally.both_accept,
