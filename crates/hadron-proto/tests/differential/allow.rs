@@ -74,17 +74,19 @@ fn date_time_zones(input: &[u8]) -> Vec<(usize, u32, u32)> {
     zones
 }
 
-/// The input with leading zeros dropped from every number that starts a
-/// token or follows `,` `:` `.` `<` `{` `(` `[` (where the grammar has
+/// The input with leading zeros dropped from every number after the tag
+/// that follows a space or `,` `:` `.` `<` `{` `(` `[` (where the grammar has
 /// numbers).
 fn strip_leading_zeros(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len());
+    // The tag is text, not a number: leave it alone.
+    let tag_end = input.iter().position(|&b| b == b' ')?;
+    let mut out = input[..tag_end].to_vec();
     let mut changed = false;
-    let mut i = 0;
+    let mut i = tag_end;
     while i < input.len() {
         let starts_number = input[i] == b'0'
             && input.get(i + 1).is_some_and(u8::is_ascii_digit)
-            && (i == 0 || b" ,:.<{([".contains(&input[i - 1]));
+            && b" ,:.<{([".contains(&input[i - 1]);
         if starts_number {
             while input[i] == b'0' && input.get(i + 1).is_some_and(u8::is_ascii_digit) {
                 i += 1;

@@ -365,13 +365,17 @@ impl W {
                 charset,
                 criteria,
             } => {
-                if let Some(r) = return_options {
+                let ret = return_options.as_ref().map(|r| {
                     self.facts.extension = Some("ESEARCH RETURN");
-                    let _: &Vec<SearchReturnOption> = r;
-                }
+                    format!(
+                        "RETURN {}",
+                        list(r.iter().map(|o| SearchReturnOption::name(*o).to_owned()))
+                    )
+                });
                 format!(
-                    "{} {} {}",
+                    "{}{} {} {}",
                     uid(*u, "SEARCH"),
+                    ret.map(|r| format!(" {r}")).unwrap_or_default(),
                     opt(charset.as_ref().map(|c| text(c.as_str()))),
                     self.keys(criteria, 1)
                 )
