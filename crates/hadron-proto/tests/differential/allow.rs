@@ -74,9 +74,10 @@ fn date_time_zones(input: &[u8]) -> Vec<(usize, u32, u32)> {
     zones
 }
 
-/// The input with leading zeros dropped from every number after the tag
-/// that follows a space or `,` `:` `.` `<` `{` `(` `[` (where the grammar has
-/// numbers).
+/// The input with leading zeros dropped from every number after the tag:
+/// a run of digits between a space or `,` `:` `.` `<` `{` `(` `[` and a
+/// space or `,` `:` `.` `>` `}` `)` `]` CR (where the grammar has numbers;
+/// digits inside atoms such as `x06_` stay).
 fn strip_leading_zeros(input: &[u8]) -> Option<Vec<u8>> {
     // The tag is text, not a number: leave it alone.
     let tag_end = input.iter().position(|&b| b == b' ')?;
@@ -84,17 +85,25 @@ fn strip_leading_zeros(input: &[u8]) -> Option<Vec<u8>> {
     let mut changed = false;
     let mut i = tag_end;
     while i < input.len() {
-        let starts_number = input[i] == b'0'
-            && input.get(i + 1).is_some_and(u8::is_ascii_digit)
-            && b" ,:.<{([".contains(&input[i - 1]);
-        if starts_number {
-            while input[i] == b'0' && input.get(i + 1).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-                changed = true;
-            }
+        let run = input[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let is_number = run > 1
+            && input[i] == b'0'
+            && b" ,:.<{([".contains(&input[i - 1])
+            && input
+                .get(i + run)
+                .is_some_and(|b| b" ,:.>})]\r".contains(b));
+        if is_number {
+            let zeros = input[i..i + run - 1]
+                .iter()
+                .take_while(|&&b| b == b'0')
+                .count();
+            out.extend_from_slice(&input[i + zeros..i + run]);
+            changed = true;
+            i += run;
+        } else {
+            out.push(input[i]);
+            i += 1;
         }
-        out.push(input[i]);
-        i += 1;
     }
     changed.then_some(out)
 }
