@@ -66,6 +66,7 @@
 //! case-insensitively, quoted strings unescaped, the SASL-IR decoded.
 #![forbid(unsafe_code)]
 
+mod base64;
 pub mod encode;
 pub mod framing;
 pub mod parse;

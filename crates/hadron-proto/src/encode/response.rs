@@ -543,34 +543,13 @@ fn data(out: &mut Vec<u8>, d: &Data<'_>) {
     }
 }
 
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Appends `data` in base64 (RFC 4648, with padding).
-pub(crate) fn base64(out: &mut Vec<u8>, data: &[u8]) {
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(BASE64[((n >> (18 - 6 * k)) & 63) as usize]);
-            } else {
-                out.push(b'=');
-            }
-        }
-    }
-}
-
 fn continue_req(out: &mut Vec<u8>, c: &Continue<'_>) {
     out.push(b'+');
     match c {
         Continue::Text(t) => resp_text(out, t, true),
         Continue::Base64(data) => {
             out.push(b' ');
-            base64(out, data);
+            crate::base64::encode(out, data);
         }
     }
 }

@@ -272,45 +272,13 @@ fn continue_req(i: &[u8]) -> PResult<'_, Continue<'_>> {
     map(resp_text, Continue::Text)(i)
 }
 
-fn base64_value(b: u8) -> Option<u8> {
-    Some(match b {
-        b'A'..=b'Z' => b - b'A',
-        b'a'..=b'z' => b - b'a' + 26,
-        b'0'..=b'9' => b - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    })
-}
-
-/// Decodes `line` if it is non-empty base64 (RFC 4648, padded); `None` if it
-/// is not base64 and so must be text.
+/// Decodes `line` if it is non-empty canonical base64; `None` if it is not
+/// base64 and so must be text.
 pub(crate) fn decode_base64(line: &[u8]) -> Option<Vec<u8>> {
-    if line.is_empty() || !line.len().is_multiple_of(4) {
+    if line.is_empty() {
         return None;
     }
-    let pad = line.iter().rev().take_while(|&&b| b == b'=').count();
-    if pad > 2 {
-        return None;
-    }
-    let body = &line[..line.len() - pad];
-    let mut out = Vec::with_capacity(line.len() / 4 * 3);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for &b in body {
-        acc = (acc << 6) | u32::from(base64_value(b)?);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Non-canonical trailing bits would not re-encode the same way.
-    if acc != 0 {
-        return None;
-    }
-    Some(out)
+    crate::base64::decode(line).ok()
 }
 
 /// `response-data = "*" SP (resp-cond-state / resp-cond-bye /

@@ -146,9 +146,12 @@ fn search_modsequence(i: &[u8]) -> PResult<'_, SearchKey<'_>> {
     let (i, entry) = if i.first() == Some(&b'"') {
         let start = i;
         let (i, name) = quoted(i)?;
+        // ABNF string literals are case-insensitive (RFC 5234 §2.3).
+        let prefix = b"/flags/";
         let flag = name
-            .strip_prefix(b"/flags/")
-            .and_then(|f| match flag(f) {
+            .get(..prefix.len())
+            .filter(|p| p.eq_ignore_ascii_case(prefix))
+            .and_then(|_| match flag(&name[prefix.len()..]) {
                 Ok((b"", flag)) => Some(flag.into_static()),
                 _ => None,
             })

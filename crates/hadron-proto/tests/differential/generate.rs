@@ -176,27 +176,6 @@ pub(crate) fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
     proptest::collection::vec(one, 1..4)
 }
 
-/// Which bytes are inside a quoted string (ignoring literals, which only
-/// makes the answer approximate for their contents).
-fn quoted_bytes(v: &[u8]) -> Vec<bool> {
-    let mut inside = false;
-    let mut escaped = false;
-    v.iter()
-        .map(|&b| {
-            let was = inside;
-            if inside && !escaped && b == b'\\' {
-                escaped = true;
-                return true;
-            }
-            if b == b'"' && !escaped {
-                inside = !inside;
-            }
-            escaped = false;
-            was || inside
-        })
-        .collect()
-}
-
 /// Applies edits; positions wrap around the current length.
 pub(crate) fn mutate(input: &[u8], edits: &[Mutation]) -> Vec<u8> {
     let mut v = input.to_vec();
@@ -213,14 +192,10 @@ pub(crate) fn mutate(input: &[u8], edits: &[Mutation]) -> Vec<u8> {
             Mutation::Insert(at, b) => v.insert(at % (len + 1), byte(b)),
             Mutation::Replace(at, b) => v[at % len] = byte(b),
             Mutation::FlipCase(at) => {
-                // A letter outside quoted strings (inside them case is
-                // content; the one keyword written quoted, the MODSEQ entry
-                // name `"/flags/..."`, is a reported Hadron bug): scan
-                // forward from the position.
-                let quoted = quoted_bytes(&v);
+                // A letter, scanning forward from the position.
                 if let Some(i) = (0..len)
                     .map(|k| (at + k) % len)
-                    .find(|&i| v[i].is_ascii_alphabetic() && !quoted[i])
+                    .find(|&i| v[i].is_ascii_alphabetic())
                 {
                     v[i] ^= 0x20;
                 }
