@@ -205,7 +205,8 @@ fn arb_part() -> impl Strategy<Value = Part> {
     })
 }
 
-fn arb_section() -> impl Strategy<Value = Section<'static>> {
+/// A body section (every form, with part paths and header lists).
+pub(crate) fn arb_section() -> impl Strategy<Value = Section<'static>> {
     let names = || vec(arb_astring(), 1..3).prop_map(|v| HeaderNames::new(v).expect("non-empty"));
     prop_oneof![
         Just(Section::Full),

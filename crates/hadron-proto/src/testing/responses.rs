@@ -18,10 +18,9 @@ use crate::types::{
     AString, Address, Atom, BinaryData, BodyData, BodyExtension, BodyFields, BodyStructure,
     Capability, Charset, Code, Continue, Data, Date, DateTime, Delimiter, Disposition, ESearch,
     ESearchItem, Envelope, ExtensionTail, FetchItem, Flag, FlagFetch, FlagPerm, Greeting,
-    GreetingKind, HeaderNames, IString, ListAttribute, ListData, ListExtended, Mailbox,
-    MultiPartExt, NString, NamespaceDescr, OtherCode, Params, Part, RespText, Response, Section,
-    SeqNumber, Sequence, SequenceSet, SinglePartExt, SinglePartKind, Status, StatusItem,
-    StatusKind, Tag, Text, Thread, UidSet,
+    GreetingKind, IString, ListAttribute, ListData, ListExtended, Mailbox, MultiPartExt, NString,
+    NamespaceDescr, OtherCode, Params, RespText, Response, SeqNumber, Sequence, SequenceSet,
+    SinglePartExt, SinglePartKind, Status, StatusItem, StatusKind, Tag, Text, Thread, UidSet,
 };
 
 const MAX_MODSEQ: u64 = i64::MAX as u64;
@@ -443,23 +442,6 @@ pub fn arb_body(ext: bool) -> impl Strategy<Value = BodyStructure<'static>> {
     })
 }
 
-fn part() -> impl Strategy<Value = Part> {
-    vec(nz(), 1..4).prop_map(|p| Part::new(p).expect("non-empty"))
-}
-
-fn section() -> impl Strategy<Value = Section<'static>> {
-    let names = || vec(astring(), 1..3).prop_map(|n| HeaderNames::new(n).expect("non-empty"));
-    prop_oneof![
-        Just(Section::Full),
-        part().prop_map(Section::Part),
-        option::of(part()).prop_map(Section::Header),
-        (option::of(part()), names()).prop_map(|(p, n)| Section::HeaderFields(p, n)),
-        (option::of(part()), names()).prop_map(|(p, n)| Section::HeaderFieldsNot(p, n)),
-        option::of(part()).prop_map(Section::Text),
-        part().prop_map(Section::Mime),
-    ]
-}
-
 /// One FETCH data item (never deferred).
 pub fn arb_fetch_item() -> impl Strategy<Value = FetchItem<'static>> {
     prop_oneof![
@@ -473,13 +455,18 @@ pub fn arb_fetch_item() -> impl Strategy<Value = FetchItem<'static>> {
         envelope().prop_map(|e| FetchItem::Envelope(Box::new(e))),
         arb_body(false).prop_map(|b| FetchItem::Body(Box::new(b))),
         arb_body(true).prop_map(|b| FetchItem::BodyStructure(Box::new(b))),
-        (section(), option::of(any::<u32>()), nstring()).prop_map(|(section, origin, s)| {
-            FetchItem::BodySection {
-                section,
-                origin,
-                data: BodyData::Inline(s),
-            }
-        }),
+        (
+            super::commands::arb_section(),
+            option::of(any::<u32>()),
+            nstring()
+        )
+            .prop_map(|(section, origin, s)| {
+                FetchItem::BodySection {
+                    section,
+                    origin,
+                    data: BodyData::Inline(s),
+                }
+            }),
         (
             vec(nz(), 0..3),
             option::of(vec(any::<u8>(), 0..24).prop_map(|b| BinaryData::Bytes(Cow::Owned(b))))
