@@ -185,7 +185,7 @@ fn children(c: &mut Conn, user: UserId, name: &str) -> Result<Vec<(i64, String)>
     let prefix = format!("{name}{HIERARCHY_DELIMITER}");
     let mut s = Sql::new(PG, "SELECT id, name FROM mailboxes WHERE user_id = ");
     s.i64(user.0).push(" AND substr(name, 1, ");
-    s.i64(prefix.chars().count() as i64).push(") = ");
+    s.i32(prefix.chars().count() as i32).push(") = ");
     s.arg(Arg::Text(prefix));
     #[derive(QueryableByName)]
     struct Child {
