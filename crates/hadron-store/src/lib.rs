@@ -68,6 +68,7 @@
 
 mod backend;
 mod blob;
+pub mod codegen;
 mod error;
 mod migrate;
 mod ops;

@@ -452,3 +452,15 @@ fn bad_urls() {
         Err(StoreError::BadUrl(_))
     ));
 }
+
+both! {
+    fn schema_rs_matches_migrations(db) {
+        let norm = |s: &str| s.split_whitespace().collect::<String>();
+        let generated = hadron_store::codegen::generate_schema(&db.url).unwrap();
+        assert_eq!(
+            norm(&generated),
+            norm(hadron_store::codegen::CHECKED_IN_SCHEMA),
+            "src/schema.rs drifted from the migrations: run `cargo xtask codegen`\n{generated}"
+        );
+    }
+}
