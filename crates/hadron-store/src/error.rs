@@ -37,6 +37,9 @@ pub enum StoreError {
         /// Why it was rejected.
         reason: &'static str,
     },
+    /// Some other input is out of range (e.g. a message size above `i64::MAX`).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     /// A mailbox may hold at most [`crate::MAX_KEYWORDS`] distinct keywords.
     #[error("mailbox {0} already uses the maximum number of keywords")]
     TooManyKeywords(MailboxId),

@@ -384,10 +384,10 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
     }
     for m in msgs {
         if m.meta.size > i64::MAX as u64 {
-            return Err(StoreError::InvalidName {
-                name: m.meta.content_hash.clone(),
-                reason: "message size out of range",
-            });
+            return Err(StoreError::InvalidInput(format!(
+                "message size {} out of range",
+                m.meta.size
+            )));
         }
     }
     let all_kw = msgs
