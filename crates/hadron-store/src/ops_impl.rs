@@ -393,7 +393,11 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
     let all_kw = msgs
         .iter()
         .flat_map(|m| m.keywords.iter().map(String::as_str));
-    let (_, dict) = keyword_mask(c, mb.id, all_kw, true)?;
+    let dict = if msgs.iter().any(|m| !m.keywords.is_empty()) {
+        keyword_mask(c, mb.id, all_kw, true)?.1
+    } else {
+        HashMap::new()
+    };
     let masks: Vec<u64> = msgs
         .iter()
         .map(|m| {
@@ -492,6 +496,31 @@ pub(crate) fn fetch_flags(
     uids: &UidSet,
 ) -> Result<Vec<MessageFlags>> {
     mailbox_row(c, mailbox)?;
+    if let [(first, last)] = uids.ranges() {
+        // The hot path (`1:*`, `n:m`): a typed query, decoded by position.
+        let rows = mailbox_messages::table
+            .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
+            .filter(mailbox_messages::uid.between(i64::from(*first), i64::from(*last)))
+            .order(mailbox_messages::uid)
+            .select((
+                mailbox_messages::uid,
+                mailbox_messages::flags,
+                mailbox_messages::keywords,
+                mailbox_messages::modseq,
+            ))
+            .load_iter::<(i64, i32, i64, i64), diesel::connection::DefaultLoadingMode>(c)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (uid, flags, keywords, modseq) = r?;
+            out.push(MessageFlags {
+                uid: uid as u32,
+                flags: SystemFlags::from_bits_truncate(flags as u8),
+                keywords: keywords as u64,
+                modseq: modseq as u64,
+            });
+        }
+        return Ok(out);
+    }
     let chunks = uid_chunks(uids);
     let mut out = Vec::new();
     for chunk in &chunks {
