@@ -4,7 +4,9 @@ pub(crate) mod core;
 pub(crate) mod section;
 
 mod response;
+mod response_data;
 mod response_fetch;
+mod response_status;
 
 pub use self::response::{ResponseWriter, Step, greeting, response};
 

@@ -16,7 +16,10 @@ pub use self::response::{ResponseError, greeting, response};
 mod command;
 mod fetch;
 mod limits;
+mod mailbox_commands;
 mod search;
+mod selected_commands;
+mod session_commands;
 
 pub use self::command::{authenticate_continuation, command, idle_done};
 pub use self::limits::{CommandError, CommandErrorKind, ParseLimits};

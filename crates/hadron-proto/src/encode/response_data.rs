@@ -1,0 +1,244 @@
+//! Writers for untagged response data (`* CAPABILITY`, `* LIST`, `* SEARCH`,
+//! `* n EXISTS`, ...).
+
+use crate::encode::core::{
+    atom, flag, mailbox, nstring, number, paren_list, quoted, sequence_set, string, string_bytes,
+};
+use crate::encode::response_fetch::fetch_item;
+use crate::encode::response_status::{capabilities, uid_set};
+use crate::types::{
+    Data, Delimiter, ESearch, ESearchItem, ListAttribute, ListData, ListExtended, LiteralMode,
+    NamespaceDescr, Thread,
+};
+
+const SYNC: LiteralMode = LiteralMode::Sync;
+
+fn delimiter(out: &mut Vec<u8>, d: Option<Delimiter>) {
+    match d {
+        None => out.extend_from_slice(b"NIL"),
+        Some(d) => quoted(out, &[d.byte()]),
+    }
+}
+
+fn list_data(out: &mut Vec<u8>, l: &ListData<'_>) {
+    paren_list(out, &l.attributes, |out, a| {
+        out.push(b'\\');
+        match a {
+            ListAttribute::Extension(a) => atom(out, a),
+            known => out.extend_from_slice(known.name().as_bytes()),
+        }
+    });
+    out.push(b' ');
+    delimiter(out, l.delimiter);
+    out.push(b' ');
+    mailbox(out, &l.mailbox, SYNC);
+    if !l.extended.is_empty() {
+        out.push(b' ');
+        paren_list(out, &l.extended, |out, e| match e {
+            ListExtended::ChildInfo(v) => {
+                out.extend_from_slice(b"\"CHILDINFO\" ");
+                paren_list(out, v, |out, s| string_bytes(out, s.as_bytes(), SYNC));
+            }
+            ListExtended::OldName(m) => {
+                out.extend_from_slice(b"\"OLDNAME\" (");
+                mailbox(out, m, SYNC);
+                out.push(b')');
+            }
+        });
+    }
+}
+
+fn numbers_with_modseq(out: &mut Vec<u8>, ids: &[std::num::NonZeroU32], modseq: Option<u64>) {
+    for id in ids {
+        out.push(b' ');
+        number(out, u64::from(id.get()));
+    }
+    if let Some(m) = modseq {
+        out.extend_from_slice(b" (MODSEQ ");
+        number(out, m);
+        out.push(b')');
+    }
+}
+
+fn esearch(out: &mut Vec<u8>, e: &ESearch<'_>) {
+    out.extend_from_slice(b"ESEARCH");
+    if let Some(t) = &e.tag {
+        out.extend_from_slice(b" (TAG ");
+        string(out, t, SYNC);
+        out.push(b')');
+    }
+    if e.uid {
+        out.extend_from_slice(b" UID");
+    }
+    for item in &e.items {
+        out.push(b' ');
+        match item {
+            ESearchItem::Min(n) => {
+                out.extend_from_slice(b"MIN ");
+                number(out, u64::from(n.get()));
+            }
+            ESearchItem::Max(n) => {
+                out.extend_from_slice(b"MAX ");
+                number(out, u64::from(n.get()));
+            }
+            ESearchItem::All(set) => {
+                out.extend_from_slice(b"ALL ");
+                sequence_set(out, set);
+            }
+            ESearchItem::Count(n) => {
+                out.extend_from_slice(b"COUNT ");
+                number(out, u64::from(*n));
+            }
+            ESearchItem::ModSeq(n) => {
+                out.extend_from_slice(b"MODSEQ ");
+                number(out, *n);
+            }
+        }
+    }
+}
+
+fn namespace(out: &mut Vec<u8>, list: &[NamespaceDescr<'_>]) {
+    if list.is_empty() {
+        out.extend_from_slice(b"NIL");
+        return;
+    }
+    out.push(b'(');
+    for d in list {
+        out.push(b'(');
+        string(out, &d.prefix, SYNC);
+        out.push(b' ');
+        delimiter(out, d.delimiter);
+        for (name, values) in &d.extensions {
+            out.push(b' ');
+            string(out, name, SYNC);
+            out.push(b' ');
+            paren_list(out, values, |out, v| string(out, v, SYNC));
+        }
+        out.push(b')');
+    }
+    out.push(b')');
+}
+
+fn thread(out: &mut Vec<u8>, t: &Thread) {
+    out.push(b'(');
+    for (i, m) in t.members.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        number(out, u64::from(m.get()));
+    }
+    if !t.members.is_empty() && !t.children.is_empty() {
+        out.push(b' ');
+    }
+    for c in &t.children {
+        thread(out, c);
+    }
+    out.push(b')');
+}
+
+pub(super) fn data(out: &mut Vec<u8>, d: &Data<'_>) {
+    out.extend_from_slice(b"* ");
+    match d {
+        Data::Capability(caps) => {
+            out.extend_from_slice(b"CAPABILITY");
+            capabilities(out, caps);
+        }
+        Data::List(l) => {
+            out.extend_from_slice(b"LIST ");
+            list_data(out, l);
+        }
+        Data::Lsub(l) => {
+            out.extend_from_slice(b"LSUB ");
+            list_data(out, l);
+        }
+        Data::Status { mailbox: m, items } => {
+            out.extend_from_slice(b"STATUS ");
+            mailbox(out, m, SYNC);
+            out.push(b' ');
+            paren_list(out, items, |out, (item, value)| {
+                out.extend_from_slice(item.name().as_bytes());
+                out.push(b' ');
+                number(out, *value);
+            });
+        }
+        Data::Search { ids, modseq } => {
+            out.extend_from_slice(b"SEARCH");
+            numbers_with_modseq(out, ids, *modseq);
+        }
+        Data::Sort { ids, modseq } => {
+            out.extend_from_slice(b"SORT");
+            numbers_with_modseq(out, ids, *modseq);
+        }
+        Data::ESearch(e) => esearch(out, e),
+        Data::Flags(flags) => {
+            out.extend_from_slice(b"FLAGS ");
+            paren_list(out, flags, |out, f| flag(out, f));
+        }
+        Data::Exists(n) => {
+            number(out, u64::from(*n));
+            out.extend_from_slice(b" EXISTS");
+        }
+        Data::Recent(n) => {
+            number(out, u64::from(*n));
+            out.extend_from_slice(b" RECENT");
+        }
+        Data::Expunge(n) => {
+            number(out, u64::from(n.get()));
+            out.extend_from_slice(b" EXPUNGE");
+        }
+        Data::Vanished { earlier, uids } => {
+            out.extend_from_slice(if *earlier {
+                b"VANISHED (EARLIER) "
+            } else {
+                b"VANISHED "
+            });
+            uid_set(out, uids);
+        }
+        Data::Fetch { seq, items } => {
+            // Reached only through `write_whole`, which ResponseWriter never
+            // uses for FETCH; kept for completeness.
+            number(out, u64::from(seq.get()));
+            out.extend_from_slice(b" FETCH ");
+            paren_list(out, items, |out, i| {
+                fetch_item(out, i);
+            });
+        }
+        Data::Enabled(caps) => {
+            out.extend_from_slice(b"ENABLED");
+            capabilities(out, caps);
+        }
+        Data::Id(params) => {
+            out.extend_from_slice(b"ID ");
+            if params.is_empty() {
+                out.extend_from_slice(b"NIL");
+            } else {
+                paren_list(out, params, |out, (k, v)| {
+                    string(out, k, SYNC);
+                    out.push(b' ');
+                    nstring(out, v, SYNC);
+                });
+            }
+        }
+        Data::Namespace {
+            personal,
+            other,
+            shared,
+        } => {
+            out.extend_from_slice(b"NAMESPACE ");
+            namespace(out, personal);
+            out.push(b' ');
+            namespace(out, other);
+            out.push(b' ');
+            namespace(out, shared);
+        }
+        Data::Thread(threads) => {
+            out.extend_from_slice(b"THREAD");
+            if !threads.is_empty() {
+                out.push(b' ');
+            }
+            for t in threads {
+                thread(out, t);
+            }
+        }
+    }
+}
