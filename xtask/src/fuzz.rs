@@ -1,7 +1,5 @@
 //! `cargo xtask fuzz`: the cargo-fuzz targets under `fuzz/`.
 
-use std::time::Duration;
-
 use anyhow::bail;
 use clap::Args;
 
@@ -35,17 +33,38 @@ pub(crate) fn run(args: &FuzzArgs) -> anyhow::Result<()> {
         Some(t) => bail!("unknown fuzz target {t:?}; known: {}", TARGETS.join(", ")),
         None => TARGETS.to_vec(),
     };
+    let root = crate::process::workspace_root();
     for target in targets {
-        let time = Duration::from_secs(seconds).as_secs().to_string();
-        exec(
+        // libFuzzer writes new inputs to the first directory (not committed)
+        // and also reads the committed seeds from the second.
+        let corpus = format!("fuzz/corpus/{target}");
+        let seeds = format!("fuzz/seeds/{target}");
+        std::fs::create_dir_all(root.join(&corpus))?;
+        let log = root.join(format!("target/fuzz-{target}.log"));
+        std::fs::create_dir_all(log.parent().expect("a file in target/"))?;
+        eprintln!(
+            "fuzzing {target} for {seconds} s (libFuzzer output: {})",
+            log.display()
+        );
+        let result = exec(
             cargo()
-                .args(["fuzz", "run", target, "--"])
-                .arg(format!("-max_total_time={time}"))
+                .args(["fuzz", "run", target, &corpus, &seeds, "--"])
+                .arg(format!("-max_total_time={seconds}"))
                 .arg("-max_len=65536")
-                // cargo-fuzz needs nightly flags; the stable compiler accepts them
-                // with RUSTC_BOOTSTRAP (documented in docs/FUZZING.md).
-                .env("RUSTC_BOOTSTRAP", "1"),
-        )?;
+                // cargo-fuzz needs nightly flags; the stable compiler accepts
+                // them with RUSTC_BOOTSTRAP (see docs/FUZZING.md).
+                .env("RUSTC_BOOTSTRAP", "1")
+                .stdout(std::fs::File::create(&log)?)
+                .stderr(std::fs::File::options().append(true).open(&log)?),
+        );
+        // The last lines say how many runs were done, or why it failed.
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = output.lines().collect();
+        let shown = if result.is_ok() { 2 } else { 80 };
+        for line in &lines[lines.len().saturating_sub(shown)..] {
+            eprintln!("  {line}");
+        }
+        result?;
     }
     Ok(())
 }
