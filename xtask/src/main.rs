@@ -3,7 +3,9 @@
 //! Thin wrappers over cargo and the crates; logic that belongs in a crate
 //! lives there, not here.
 
+mod codegen;
 mod fuzz;
+mod migrate;
 mod process;
 mod test;
 
@@ -23,11 +25,17 @@ enum Task {
     Test(test::TestArgs),
     /// Run the cargo-fuzz targets (`--smoke` for a short bounded run of each).
     Fuzz(fuzz::FuzzArgs),
+    /// Apply the store's migrations to a database (or `new NAME` to scaffold one).
+    Migrate(migrate::MigrateArgs),
+    /// Regenerate crates/hadron-store/src/schema.rs from the migrations.
+    Codegen(codegen::CodegenArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Test(args) => test::run(&args),
         Task::Fuzz(args) => fuzz::run(&args),
+        Task::Migrate(args) => migrate::migrate(args),
+        Task::Codegen(args) => codegen::codegen(args),
     }
 }

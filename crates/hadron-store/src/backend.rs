@@ -1,0 +1,353 @@
+//! Backend plumbing: row types, the backend-specific bits of SQL, and a small builder for
+//! SQL text with positional parameters that works on both backends.
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel::{PgConnection, SqliteConnection};
+
+use crate::schema::mailboxes;
+use crate::types::{MailboxId, MailboxInfo, UidSet, UserId};
+
+/// A connection of either backend, handed to the operations.
+pub(crate) enum AnyConn<'a> {
+    Pg(&'a mut PgConnection),
+    Sqlite(&'a mut SqliteConnection),
+}
+
+/// A full `mailboxes` row.
+#[derive(Debug, Clone, Queryable)]
+pub(crate) struct MailboxRow {
+    pub(crate) id: i64,
+    pub(crate) user_id: i64,
+    pub(crate) name: String,
+    pub(crate) special_use: Option<String>,
+    pub(crate) uidvalidity: i64,
+    pub(crate) uidnext: i64,
+    pub(crate) highest_modseq: i64,
+    pub(crate) message_count: i64,
+    pub(crate) unseen_count: i64,
+    pub(crate) recent_count: i64,
+    pub(crate) total_size: i64,
+}
+
+impl MailboxRow {
+    pub(crate) fn info(&self) -> MailboxInfo {
+        MailboxInfo {
+            id: MailboxId(self.id),
+            user: UserId(self.user_id),
+            name: self.name.clone(),
+            special_use: self.special_use.clone(),
+            uidvalidity: self.uidvalidity as u32,
+            uidnext: self.uidnext as u32,
+            highest_modseq: self.highest_modseq as u64,
+            messages: self.message_count as u64,
+            unseen: self.unseen_count as u64,
+            recent: self.recent_count as u64,
+            size: self.total_size as u64,
+        }
+    }
+}
+
+/// One `id` column.
+#[derive(QueryableByName)]
+pub(crate) struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) id: i64,
+}
+
+/// (uid, flags, keywords, modseq) of a mailbox message.
+#[derive(QueryableByName)]
+pub(crate) struct FlagRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) uid: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub(crate) flags: i32,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) keywords: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) modseq: i64,
+}
+
+/// Counts of unseen and recent messages among some rows.
+#[derive(QueryableByName)]
+pub(crate) struct CountRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) unseen: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) recent: Option<i64>,
+}
+
+/// What COPY/MOVE/EXPUNGE need to know of a source row.
+#[derive(QueryableByName)]
+pub(crate) struct SourceRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) uid: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) message_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub(crate) flags: i32,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) keywords: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) size: i64,
+}
+
+/// A `messages` row to insert.
+#[derive(Insertable)]
+#[diesel(table_name = crate::schema::messages)]
+#[diesel(treat_none_as_default_value = false)]
+pub(crate) struct MessageInsert<'a> {
+    pub(crate) id: i64,
+    pub(crate) content_hash: &'a str,
+    pub(crate) size: i64,
+    pub(crate) internal_date: i64,
+    pub(crate) sent_date: Option<i64>,
+    pub(crate) envelope: &'a [u8],
+    pub(crate) bodystructure: &'a [u8],
+    pub(crate) subject: Option<&'a str>,
+    pub(crate) from_addr: Option<&'a str>,
+    pub(crate) to_addr: Option<&'a str>,
+    pub(crate) cc_addr: Option<&'a str>,
+    pub(crate) message_id_header: Option<&'a str>,
+}
+
+/// A `mailbox_messages` row to insert.
+#[derive(Insertable)]
+#[diesel(table_name = crate::schema::mailbox_messages)]
+pub(crate) struct MailboxMessageInsert {
+    pub(crate) mailbox_id: i64,
+    pub(crate) uid: i64,
+    pub(crate) message_id: i64,
+    pub(crate) flags: i32,
+    pub(crate) keywords: i64,
+    pub(crate) modseq: i64,
+}
+
+/// An `expunged` row to insert.
+#[derive(Insertable)]
+#[diesel(table_name = crate::schema::expunged)]
+pub(crate) struct ExpungedInsert {
+    pub(crate) mailbox_id: i64,
+    pub(crate) uid: i64,
+    pub(crate) modseq: i64,
+}
+
+/// A message joined with its mailbox row.
+#[derive(QueryableByName)]
+pub(crate) struct MetaRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) uid: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) content_hash: String,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) size: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) internal_date: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) sent_date: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub(crate) envelope: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub(crate) bodystructure: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) subject: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) from_addr: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) to_addr: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) cc_addr: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) message_id_header: Option<String>,
+}
+
+/// The SQL that differs between backends.
+pub(crate) trait Specific {
+    /// Reads the mailbox row and locks it until commit (`FOR UPDATE` on PostgreSQL; on SQLite
+    /// the single writer already holds the database lock).
+    fn lock_mailbox(&mut self, id: i64) -> QueryResult<Option<MailboxRow>>;
+    /// Reserves `n` fresh ids for the `messages` table.
+    fn alloc_message_ids(&mut self, n: usize) -> QueryResult<Vec<i64>>;
+    /// Whether this is PostgreSQL (placeholder style).
+    const PG: bool;
+}
+
+impl Specific for PgConnection {
+    fn lock_mailbox(&mut self, id: i64) -> QueryResult<Option<MailboxRow>> {
+        mailboxes::table
+            .find(id)
+            .for_update()
+            .first::<MailboxRow>(self)
+            .optional()
+    }
+
+    fn alloc_message_ids(&mut self, n: usize) -> QueryResult<Vec<i64>> {
+        let rows: Vec<IdRow> = diesel::sql_query(
+            "SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)",
+        )
+        .bind::<BigInt, _>(n as i64)
+        .load(self)?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    const PG: bool = true;
+}
+
+impl Specific for SqliteConnection {
+    fn lock_mailbox(&mut self, id: i64) -> QueryResult<Option<MailboxRow>> {
+        mailboxes::table
+            .find(id)
+            .first::<MailboxRow>(self)
+            .optional()
+    }
+
+    fn alloc_message_ids(&mut self, n: usize) -> QueryResult<Vec<i64>> {
+        let base: IdRow = diesel::sql_query("SELECT COALESCE(MAX(id), 0) AS id FROM messages")
+            .get_result(self)?;
+        Ok((1..=n as i64).map(|i| base.id + i).collect())
+    }
+
+    const PG: bool = false;
+}
+
+/// A bind value for [`Sql`].
+pub(crate) enum Arg {
+    I64(i64),
+    I32(i32),
+    Text(String),
+}
+
+/// SQL text with positional parameters, rendered as `$n` (PostgreSQL) or `?` (SQLite).
+pub(crate) struct Sql {
+    pub(crate) text: String,
+    pub(crate) args: Vec<Arg>,
+    pg: bool,
+}
+
+impl Sql {
+    pub(crate) fn new(pg: bool, text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            args: Vec::new(),
+            pg,
+        }
+    }
+
+    pub(crate) fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    pub(crate) fn arg(&mut self, a: Arg) -> &mut Self {
+        self.args.push(a);
+        if self.pg {
+            self.text.push('$');
+            self.text.push_str(&self.args.len().to_string());
+        } else {
+            self.text.push('?');
+        }
+        self
+    }
+
+    pub(crate) fn i64(&mut self, v: i64) -> &mut Self {
+        self.arg(Arg::I64(v))
+    }
+
+    pub(crate) fn i32(&mut self, v: i32) -> &mut Self {
+        self.arg(Arg::I32(v))
+    }
+
+    /// Appends a condition on `col` selecting the UIDs of `chunk`.
+    pub(crate) fn uid_chunk(&mut self, col: &str, chunk: &UidChunk) -> &mut Self {
+        match chunk {
+            UidChunk::Ranges(r) => {
+                self.push("(");
+                for (i, &(a, b)) in r.iter().enumerate() {
+                    if i > 0 {
+                        self.push(" OR ");
+                    }
+                    if a == b {
+                        self.push(col).push(" = ").i64(a.into());
+                    } else {
+                        self.push(col).push(" BETWEEN ").i64(a.into());
+                        self.push(" AND ").i64(b.into());
+                    }
+                }
+                self.push(")")
+            }
+            UidChunk::Singles(u) => {
+                self.push(col).push(" IN (");
+                for (i, &uid) in u.iter().enumerate() {
+                    if i > 0 {
+                        self.push(",");
+                    }
+                    self.i64(uid.into());
+                }
+                self.push(")")
+            }
+        }
+    }
+}
+
+/// Most ranges ORed in one statement (SQLite's expression depth limit is 1000).
+const MAX_RANGES_PER_STATEMENT: usize = 100;
+/// Most single UIDs bound in one statement (SQLite allows 32766 parameters, PostgreSQL 65535).
+pub(crate) const MAX_SINGLES_PER_STATEMENT: usize = 10_000;
+
+/// A piece of a [`UidSet`] small enough for one statement.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum UidChunk {
+    Ranges(Vec<(u32, u32)>),
+    Singles(Vec<u32>),
+}
+
+/// Splits a UID set into statement-sized chunks: runs of single UIDs become `IN` lists,
+/// real ranges become `BETWEEN` conditions.
+pub(crate) fn uid_chunks(set: &UidSet) -> Vec<UidChunk> {
+    let mut out = Vec::new();
+    let mut singles = Vec::new();
+    let mut ranges = Vec::new();
+    for &(a, b) in set.ranges() {
+        if a == b {
+            singles.push(a);
+            if singles.len() == MAX_SINGLES_PER_STATEMENT {
+                out.push(UidChunk::Singles(std::mem::take(&mut singles)));
+            }
+        } else {
+            ranges.push((a, b));
+            if ranges.len() == MAX_RANGES_PER_STATEMENT {
+                out.push(UidChunk::Ranges(std::mem::take(&mut ranges)));
+            }
+        }
+    }
+    if !singles.is_empty() {
+        out.push(UidChunk::Singles(singles));
+    }
+    if !ranges.is_empty() {
+        out.push(UidChunk::Ranges(ranges));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_limits() {
+        let set = UidSet::from_uids((1..=50_000).map(|i| i * 2));
+        let chunks = uid_chunks(&set);
+        assert_eq!(chunks.len(), 5);
+        let set = UidSet::from_ranges((0..250).map(|i| (i * 10 + 1, i * 10 + 5)));
+        let chunks = uid_chunks(&set);
+        assert_eq!(chunks.len(), 3);
+        let mut s = Sql::new(true, "x WHERE ");
+        s.uid_chunk("uid", &UidChunk::Ranges(vec![(1, 1), (3, 9)]));
+        assert_eq!(s.text, "x WHERE (uid = $1 OR uid BETWEEN $2 AND $3)");
+        let mut s = Sql::new(false, "");
+        s.uid_chunk("uid", &UidChunk::Singles(vec![1, 4]));
+        assert_eq!(s.text, "uid IN (?,?)");
+    }
+}

@@ -1,0 +1,238 @@
+//! Message bodies: content-addressed blob storage on disk or in the database.
+
+use std::fs::{self, File};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, StoreError};
+use crate::store::{Store, now_secs};
+
+/// The content hash under which a body is stored: lowercase hex SHA-256.
+pub fn content_hash(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        s.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+    }
+    s
+}
+
+fn valid_hash(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Where message bodies live. Identical bodies are stored once.
+///
+/// Protocol: `put` the body (durable when it returns), then commit the message row that names
+/// the hash. [`BlobStore::collect`] removes blobs that no committed row references and that
+/// were not stored or re-used within the grace period — so a body whose row is still being
+/// committed is never removed, as long as that commit takes less than the grace period.
+pub trait BlobStore: Send + Sync {
+    /// Stores `data` durably and returns its hash ([`content_hash`]).
+    fn put(&self, data: &[u8]) -> Result<String>;
+    /// Reads a body; [`StoreError::BlobNotFound`] if there is none.
+    fn get(&self, hash: &str) -> Result<Vec<u8>>;
+    /// Removes the blobs older than `grace` that no message row of `store` references;
+    /// returns how many were removed.
+    fn collect(&self, store: &Store, grace: Duration) -> Result<usize>;
+}
+
+/// Blobs as files under a directory: `ROOT/ab/abcdef…` (SHA-256 hex), written to
+/// `ROOT/tmp`, fsynced, renamed into place and the directory fsynced.
+#[derive(Debug)]
+pub struct FsBlobStore {
+    root: PathBuf,
+    /// Serialises "refresh or create the final file" in `put` against "check age and unlink"
+    /// in `collect`, so a blob `put` has just vouched for is never unlinked behind its back.
+    gate: Mutex<()>,
+    counter: AtomicU64,
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+impl FsBlobStore {
+    /// Opens (creating if needed) a blob directory.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        fs::create_dir_all(root.join("tmp"))?;
+        Ok(Self {
+            root,
+            gate: Mutex::new(()),
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    fn path_of(&self, hash: &str) -> PathBuf {
+        self.root.join(&hash[..2]).join(hash)
+    }
+
+    fn gate(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.gate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every stored hash with its modification time.
+    fn entries(&self) -> Result<Vec<(String, SystemTime)>> {
+        let mut out = Vec::new();
+        for shard in fs::read_dir(&self.root)? {
+            let shard = shard?;
+            let name = shard.file_name();
+            let name = name.to_string_lossy();
+            if name.len() != 2 || !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for f in fs::read_dir(shard.path())? {
+                let f = f?;
+                let hash = f.file_name().to_string_lossy().into_owned();
+                if valid_hash(&hash) {
+                    out.push((hash, f.metadata()?.modified()?));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn put(&self, data: &[u8]) -> Result<String> {
+        let hash = content_hash(data);
+        let path = self.path_of(&hash);
+        {
+            let _g = self.gate();
+            match File::options().write(true).open(&path) {
+                Ok(f) => {
+                    // Dedup: refresh its age so collection spares it while our row commits.
+                    f.set_modified(SystemTime::now())?;
+                    return Ok(hash);
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = self
+            .root
+            .join("tmp")
+            .join(format!("{hash}.{}.{n}", std::process::id()));
+        let mut f = File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        drop(f);
+        let shard = path.parent().unwrap_or(&self.root).to_owned();
+        if !shard.exists() {
+            fs::create_dir_all(&shard)?;
+            sync_dir(&self.root)?;
+        }
+        {
+            let _g = self.gate();
+            fs::rename(&tmp, &path)?;
+        }
+        sync_dir(&shard)?;
+        Ok(hash)
+    }
+
+    fn get(&self, hash: &str) -> Result<Vec<u8>> {
+        if !valid_hash(hash) {
+            return Err(StoreError::BlobNotFound(hash.to_owned()));
+        }
+        match fs::read(self.path_of(hash)) {
+            Ok(d) => Ok(d),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                Err(StoreError::BlobNotFound(hash.to_owned()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn collect(&self, store: &Store, grace: Duration) -> Result<usize> {
+        let cutoff = SystemTime::now()
+            .checked_sub(grace)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        // Leftover temporary files of interrupted puts.
+        for f in fs::read_dir(self.root.join("tmp"))? {
+            let f = f?;
+            if f.metadata()?.modified()? < cutoff {
+                let _ = fs::remove_file(f.path());
+            }
+        }
+        let old: Vec<String> = self
+            .entries()?
+            .into_iter()
+            .filter(|(_, t)| *t < cutoff)
+            .map(|(h, _)| h)
+            .collect();
+        let referenced: std::collections::HashSet<String> =
+            store.referenced_hashes(&old)?.into_iter().collect();
+        let mut removed = 0;
+        for hash in old.iter().filter(|h| !referenced.contains(*h)) {
+            let path = self.path_of(hash);
+            let _g = self.gate();
+            // Re-check the age under the gate: a put may have re-used it meanwhile.
+            match fs::metadata(&path).and_then(|m| m.modified()) {
+                Ok(t) if t < cutoff => {
+                    fs::remove_file(&path)?;
+                    removed += 1;
+                }
+                _ => {}
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Blobs in the database's `blobs` table (for PostgreSQL deployments whose instances do not
+/// share a disk). Writes go through the store's durable write path.
+#[derive(Debug, Clone)]
+pub struct DbBlobStore {
+    store: Store,
+}
+
+impl DbBlobStore {
+    /// Blob storage in `store`'s database.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+impl BlobStore for DbBlobStore {
+    fn put(&self, data: &[u8]) -> Result<String> {
+        let hash = content_hash(data);
+        self.store.blob_put(hash.clone(), data.to_vec())?;
+        Ok(hash)
+    }
+
+    fn get(&self, hash: &str) -> Result<Vec<u8>> {
+        self.store
+            .blob_get(hash)?
+            .ok_or_else(|| StoreError::BlobNotFound(hash.to_owned()))
+    }
+
+    fn collect(&self, _store: &Store, grace: Duration) -> Result<usize> {
+        // One statement: age and reference are checked atomically with the delete.
+        let cutoff = now_secs().saturating_sub(grace.as_secs() as i64);
+        self.store.blob_collect(cutoff)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            content_hash(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(valid_hash(&content_hash(b"")));
+        assert!(!valid_hash("../etc/passwd"));
+    }
+}

@@ -1,0 +1,87 @@
+//! The store's error type.
+
+use crate::types::MailboxId;
+
+/// Everything that can go wrong in the store.
+///
+/// Input errors (unknown ids, bad names, …) are detected before anything is written: an
+/// operation that returns an error has changed nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No user has this id or name.
+    #[error("unknown user {0}")]
+    UnknownUser(String),
+    /// A user with this name already exists.
+    #[error("user {0:?} already exists")]
+    UserExists(String),
+    /// No mailbox has this id (or name, for the given user).
+    #[error("unknown mailbox {0}")]
+    UnknownMailbox(String),
+    /// A mailbox with this name already exists for the user.
+    #[error("mailbox {0:?} already exists")]
+    MailboxExists(String),
+    /// A user, mailbox or keyword name is longer than allowed.
+    #[error("name too long: {len} bytes, at most {max} allowed")]
+    NameTooLong {
+        /// Length of the rejected name in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// A name is empty or contains characters the store does not accept.
+    #[error("invalid name {name:?}: {reason}")]
+    InvalidName {
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// Some other input is out of range (e.g. a message size above `i64::MAX`).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// A mailbox may hold at most [`crate::MAX_KEYWORDS`] distinct keywords.
+    #[error("mailbox {0} already uses the maximum number of keywords")]
+    TooManyKeywords(MailboxId),
+    /// The mailbox has used up its UID space (UIDNEXT would exceed 2^32 - 1).
+    #[error("mailbox {0} has no UIDs left")]
+    UidsExhausted(MailboxId),
+    /// The database was migrated by a newer version of Hadron than this one.
+    #[error(
+        "database schema is newer than this build of Hadron (unknown migration {unknown}); upgrade Hadron"
+    )]
+    SchemaTooNew {
+        /// A migration version present in the database but unknown to this build.
+        unknown: String,
+    },
+    /// A database URL that is neither `sqlite:` nor `postgres:`.
+    #[error("unsupported database URL {0:?} (expected sqlite://PATH or postgres://...)")]
+    BadUrl(String),
+    /// A blob that should exist does not.
+    #[error("blob {0} not found")]
+    BlobNotFound(String),
+    /// Running the embedded migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// Opening a database connection failed.
+    #[error("connection failed: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    /// Getting a connection from the pool failed.
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    /// A database error.
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// The group commit of a batch of SQLite writes failed; the write was not applied.
+    #[error("commit failed: {0}")]
+    Commit(String),
+    /// The SQLite writer thread has stopped (the store is shutting down or it panicked).
+    #[error("the database writer has stopped")]
+    WriterGone,
+    /// A filesystem error (blob store).
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Shorthand for results of store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,966 @@
+// The store operations, written once and compiled once per backend: `src/ops.rs` includes this
+// file in two modules that each bring their own `Conn` (connection type) and `DB` (backend) into
+// scope. Every function runs inside a transaction opened by the caller (`Store`), so an error
+// anywhere rolls back everything the operation wrote.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{BigInt, Integer, Text};
+
+use crate::backend::{
+    Arg, CountRow, ExpungedInsert, FlagRow, MailboxMessageInsert, MailboxRow, MessageInsert,
+    MetaRow, SourceRow, Specific, Sql, uid_chunks,
+};
+use crate::error::{Result, StoreError};
+use crate::schema::{
+    blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, users,
+};
+use crate::types::{
+    Appended, Copied, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo, MessageFlags,
+    MessageId, MessageMeta, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
+};
+use crate::validate::{self, HIERARCHY_DELIMITER};
+
+const PG: bool = <Conn as Specific>::PG;
+const SEEN: i32 = SystemFlags::SEEN.bits() as i32;
+const RECENT: i32 = SystemFlags::RECENT.bits() as i32;
+const DELETED: i32 = SystemFlags::DELETED.bits() as i32;
+const ALL_FLAGS: i32 = SystemFlags::ALL.bits() as i32;
+/// Rows per multi-row INSERT into `messages` (12 columns → 12,000 parameters).
+const MESSAGE_INSERT_CHUNK: usize = 1_000;
+/// Rows per multi-row INSERT into `mailbox_messages` (6 columns → 24,000 parameters).
+const MM_INSERT_CHUNK: usize = 4_000;
+/// Rows per multi-row INSERT into `expunged` (3 columns → 24,000 parameters).
+const EXPUNGED_INSERT_CHUNK: usize = 8_000;
+
+fn q(sql: Sql) -> BoxedSqlQuery<'static, DB, SqlQuery> {
+    let mut q = diesel::sql_query(sql.text).into_boxed::<DB>();
+    for a in sql.args {
+        q = match a {
+            Arg::I64(v) => q.bind::<BigInt, _>(v),
+            Arg::I32(v) => q.bind::<Integer, _>(v),
+            Arg::Text(v) => q.bind::<Text, _>(v),
+        };
+    }
+    q
+}
+
+fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+fn unknown_mailbox(id: MailboxId) -> StoreError {
+    StoreError::UnknownMailbox(id.to_string())
+}
+
+fn locked(c: &mut Conn, id: MailboxId) -> Result<MailboxRow> {
+    c.lock_mailbox(id.0)?.ok_or_else(|| unknown_mailbox(id))
+}
+
+fn mailbox_row(c: &mut Conn, id: MailboxId) -> Result<MailboxRow> {
+    mailboxes::table
+        .find(id.0)
+        .first::<MailboxRow>(c)
+        .optional()?
+        .ok_or_else(|| unknown_mailbox(id))
+}
+
+fn mailbox_by_name_row(c: &mut Conn, user: UserId, name: &str) -> Result<Option<MailboxRow>> {
+    Ok(mailboxes::table
+        .filter(mailboxes::user_id.eq(user.0))
+        .filter(mailboxes::name.eq(name))
+        .first::<MailboxRow>(c)
+        .optional()?)
+}
+
+fn check_user(c: &mut Conn, user: UserId) -> Result<()> {
+    users::table
+        .find(user.0)
+        .select(users::id)
+        .first::<i64>(c)
+        .optional()?
+        .map(|_| ())
+        .ok_or_else(|| StoreError::UnknownUser(user.to_string()))
+}
+
+// ---- users -------------------------------------------------------------------------------
+
+pub(crate) fn create_user(
+    c: &mut Conn,
+    name: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<UserId> {
+    validate::user_name(name)?;
+    let exists = users::table
+        .filter(users::name.eq(name))
+        .select(users::id)
+        .first::<i64>(c)
+        .optional()?;
+    if exists.is_some() {
+        return Err(StoreError::UserExists(name.to_owned()));
+    }
+    let id = diesel::insert_into(users::table)
+        .values((
+            users::name.eq(name),
+            users::password_hash.eq(password_hash),
+            users::created_at.eq(now),
+        ))
+        .returning(users::id)
+        .get_result::<i64>(c)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::UserExists(name.to_owned())
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(UserId(id))
+}
+
+pub(crate) fn user_by_name(c: &mut Conn, name: &str) -> Result<Option<(UserId, String)>> {
+    Ok(users::table
+        .filter(users::name.eq(name))
+        .select((users::id, users::password_hash))
+        .first::<(i64, String)>(c)
+        .optional()?
+        .map(|(id, hash)| (UserId(id), hash)))
+}
+
+// ---- mailboxes ---------------------------------------------------------------------------
+
+pub(crate) fn create_mailbox(
+    c: &mut Conn,
+    user: UserId,
+    name: &str,
+    special_use: Option<&str>,
+    now: i64,
+) -> Result<MailboxInfo> {
+    validate::mailbox_name(name)?;
+    if let Some(su) = special_use {
+        validate::special_use(su)?;
+    }
+    check_user(c, user)?;
+    if mailbox_by_name_row(c, user, name)?.is_some() {
+        return Err(StoreError::MailboxExists(name.to_owned()));
+    }
+    let id = diesel::insert_into(mailboxes::table)
+        .values((
+            mailboxes::user_id.eq(user.0),
+            mailboxes::name.eq(name),
+            mailboxes::special_use.eq(special_use),
+            mailboxes::uidvalidity.eq(0i64),
+            mailboxes::uidnext.eq(1i64),
+            mailboxes::highest_modseq.eq(1i64),
+            mailboxes::message_count.eq(0i64),
+            mailboxes::unseen_count.eq(0i64),
+            mailboxes::recent_count.eq(0i64),
+            mailboxes::total_size.eq(0i64),
+        ))
+        .returning(mailboxes::id)
+        .get_result::<i64>(c)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::MailboxExists(name.to_owned())
+            } else {
+                e.into()
+            }
+        })?;
+    // Ids only grow and time does not go back, so a mailbox re-created under an old name gets a
+    // larger UIDVALIDITY than its predecessor (until the 32-bit value wraps, in 2106).
+    let uidvalidity = (now.max(0) + id) % i64::from(u32::MAX) + 1;
+    diesel::update(mailboxes::table.find(id))
+        .set(mailboxes::uidvalidity.eq(uidvalidity))
+        .execute(c)?;
+    Ok(mailbox_row(c, MailboxId(id))?.info())
+}
+
+/// Mailboxes strictly below `name` in the hierarchy.
+fn children(c: &mut Conn, user: UserId, name: &str) -> Result<Vec<(i64, String)>> {
+    let prefix = format!("{name}{HIERARCHY_DELIMITER}");
+    let mut s = Sql::new(PG, "SELECT id, name FROM mailboxes WHERE user_id = ");
+    s.i64(user.0).push(" AND substr(name, 1, ");
+    s.i32(prefix.chars().count() as i32).push(") = ");
+    s.arg(Arg::Text(prefix));
+    #[derive(QueryableByName)]
+    struct Child {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    Ok(q(s)
+        .load::<Child>(c)?
+        .into_iter()
+        .map(|ch| (ch.id, ch.name))
+        .collect())
+}
+
+pub(crate) fn rename_mailbox(c: &mut Conn, user: UserId, from: &str, to: &str) -> Result<()> {
+    validate::mailbox_name(to)?;
+    let row = mailbox_by_name_row(c, user, from)?
+        .ok_or_else(|| StoreError::UnknownMailbox(from.to_owned()))?;
+    if to == from || mailbox_by_name_row(c, user, to)?.is_some() {
+        return Err(StoreError::MailboxExists(to.to_owned()));
+    }
+    if to.starts_with(&format!("{from}{HIERARCHY_DELIMITER}")) {
+        return Err(StoreError::InvalidName {
+            name: to.to_owned(),
+            reason: "a mailbox cannot be moved below itself",
+        });
+    }
+    let mut renames = vec![(row.id, to.to_owned())];
+    for (id, child) in children(c, user, from)? {
+        let new = format!("{to}{}", &child[from.len()..]);
+        validate::mailbox_name(&new)?;
+        if mailbox_by_name_row(c, user, &new)?.is_some() {
+            return Err(StoreError::MailboxExists(new));
+        }
+        renames.push((id, new));
+    }
+    for (id, new) in renames {
+        diesel::update(mailboxes::table.find(id))
+            .set(mailboxes::name.eq(&new))
+            .execute(c)
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::MailboxExists(new.clone())
+                } else {
+                    e.into()
+                }
+            })?;
+    }
+    Ok(())
+}
+
+pub(crate) fn delete_mailbox(c: &mut Conn, user: UserId, name: &str) -> Result<MailboxId> {
+    let row = mailbox_by_name_row(c, user, name)?
+        .ok_or_else(|| StoreError::UnknownMailbox(name.to_owned()))?;
+    // Lock it so that no append to it can be in flight.
+    let row = locked(c, MailboxId(row.id))?;
+    diesel::delete(mailbox_messages::table.filter(mailbox_messages::mailbox_id.eq(row.id)))
+        .execute(c)?;
+    diesel::delete(mailbox_keywords::table.filter(mailbox_keywords::mailbox_id.eq(row.id)))
+        .execute(c)?;
+    diesel::delete(expunged::table.filter(expunged::mailbox_id.eq(row.id))).execute(c)?;
+    diesel::delete(mailboxes::table.find(row.id)).execute(c)?;
+    Ok(MailboxId(row.id))
+}
+
+pub(crate) fn list_mailboxes(c: &mut Conn, user: UserId) -> Result<Vec<MailboxInfo>> {
+    let mut rows: Vec<MailboxInfo> = mailboxes::table
+        .filter(mailboxes::user_id.eq(user.0))
+        .load::<MailboxRow>(c)?
+        .iter()
+        .map(MailboxRow::info)
+        .collect();
+    // Byte order, independent of the database's collation.
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows)
+}
+
+pub(crate) fn mailbox_by_name(
+    c: &mut Conn,
+    user: UserId,
+    name: &str,
+) -> Result<Option<MailboxInfo>> {
+    Ok(mailbox_by_name_row(c, user, name)?.map(|r| r.info()))
+}
+
+pub(crate) fn mailbox_status(c: &mut Conn, id: MailboxId) -> Result<MailboxInfo> {
+    Ok(mailbox_row(c, id)?.info())
+}
+
+pub(crate) fn subscribe(c: &mut Conn, user: UserId, name: &str) -> Result<()> {
+    validate::mailbox_name(name)?;
+    check_user(c, user)?;
+    diesel::insert_into(subscriptions::table)
+        .values((
+            subscriptions::user_id.eq(user.0),
+            subscriptions::name.eq(name),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c)?;
+    Ok(())
+}
+
+pub(crate) fn unsubscribe(c: &mut Conn, user: UserId, name: &str) -> Result<()> {
+    diesel::delete(
+        subscriptions::table
+            .filter(subscriptions::user_id.eq(user.0))
+            .filter(subscriptions::name.eq(name)),
+    )
+    .execute(c)?;
+    Ok(())
+}
+
+pub(crate) fn subscriptions(c: &mut Conn, user: UserId) -> Result<Vec<String>> {
+    let mut v = subscriptions::table
+        .filter(subscriptions::user_id.eq(user.0))
+        .select(subscriptions::name)
+        .load::<String>(c)?;
+    v.sort();
+    Ok(v)
+}
+
+// ---- keywords ----------------------------------------------------------------------------
+
+/// The mailbox's keyword list, indexed by bit.
+pub(crate) fn keywords(c: &mut Conn, mailbox: MailboxId) -> Result<Vec<String>> {
+    mailbox_row(c, mailbox)?;
+    keyword_list(c, mailbox.0)
+}
+
+fn keyword_list(c: &mut Conn, mailbox: i64) -> Result<Vec<String>> {
+    let rows = mailbox_keywords::table
+        .filter(mailbox_keywords::mailbox_id.eq(mailbox))
+        .order(mailbox_keywords::bit)
+        .select((mailbox_keywords::bit, mailbox_keywords::name))
+        .load::<(i32, String)>(c)?;
+    Ok(rows.into_iter().map(|(_, n)| n).collect())
+}
+
+/// Maps keyword names (case-insensitively) to a bit mask, adding missing ones to the mailbox's
+/// dictionary when `allocate` (otherwise unknown names are ignored).
+fn keyword_mask<'n>(
+    c: &mut Conn,
+    mailbox: i64,
+    names: impl IntoIterator<Item = &'n str>,
+    allocate: bool,
+) -> Result<(u64, HashMap<String, u32>)> {
+    let mut dict: HashMap<String, u32> = keyword_list(c, mailbox)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| (n.to_ascii_lowercase(), i as u32))
+        .collect();
+    let mut mask = 0u64;
+    for name in names {
+        validate::keyword(name)?;
+        let key = name.to_ascii_lowercase();
+        let bit = match dict.get(&key) {
+            Some(&b) => b,
+            None if !allocate => continue,
+            None => {
+                let bit = dict.len() as u32;
+                if bit as usize >= crate::MAX_KEYWORDS {
+                    return Err(StoreError::TooManyKeywords(MailboxId(mailbox)));
+                }
+                diesel::insert_into(mailbox_keywords::table)
+                    .values((
+                        mailbox_keywords::mailbox_id.eq(mailbox),
+                        mailbox_keywords::bit.eq(bit as i32),
+                        mailbox_keywords::name.eq(name),
+                    ))
+                    .execute(c)?;
+                dict.insert(key, bit);
+                bit
+            }
+        };
+        mask |= 1 << bit;
+    }
+    Ok((mask, dict))
+}
+
+// ---- append ------------------------------------------------------------------------------
+
+pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> Result<Appended> {
+    let mb = locked(c, mailbox)?;
+    if msgs.is_empty() {
+        return Ok(Appended {
+            uidvalidity: mb.uidvalidity as u32,
+            uids: Vec::new(),
+            modseq: mb.highest_modseq as u64,
+        });
+    }
+    let n = msgs.len() as i64;
+    let last_uid = mb.uidnext + n - 1;
+    if last_uid >= i64::from(u32::MAX) {
+        return Err(StoreError::UidsExhausted(mailbox));
+    }
+    for m in msgs {
+        if m.meta.size > i64::MAX as u64 {
+            return Err(StoreError::InvalidInput(format!(
+                "message size {} out of range",
+                m.meta.size
+            )));
+        }
+    }
+    let all_kw = msgs
+        .iter()
+        .flat_map(|m| m.keywords.iter().map(String::as_str));
+    let dict = if msgs.iter().any(|m| !m.keywords.is_empty()) {
+        keyword_mask(c, mb.id, all_kw, true)?.1
+    } else {
+        HashMap::new()
+    };
+    let masks: Vec<u64> = msgs
+        .iter()
+        .map(|m| {
+            m.keywords.iter().fold(0u64, |acc, k| {
+                acc | dict.get(&k.to_ascii_lowercase()).map_or(0, |&b| 1 << b)
+            })
+        })
+        .collect();
+    let ids = c.alloc_message_ids(msgs.len())?;
+    let modseq = mb.highest_modseq + 1;
+
+    let rows: Vec<MessageInsert<'_>> = msgs
+        .iter()
+        .zip(&ids)
+        .map(|(m, &id)| MessageInsert {
+            id,
+            content_hash: &m.meta.content_hash,
+            size: m.meta.size as i64,
+            internal_date: m.meta.internal_date,
+            sent_date: m.meta.sent_date,
+            envelope: &m.meta.envelope,
+            bodystructure: &m.meta.bodystructure,
+            subject: m.meta.subject.as_deref(),
+            from_addr: m.meta.from.as_deref(),
+            to_addr: m.meta.to.as_deref(),
+            cc_addr: m.meta.cc.as_deref(),
+            message_id_header: m.meta.message_id_header.as_deref(),
+        })
+        .collect();
+    for chunk in rows.chunks(MESSAGE_INSERT_CHUNK) {
+        diesel::insert_into(messages::table)
+            .values(chunk)
+            .execute(c)?;
+    }
+
+    let mm: Vec<MailboxMessageInsert> = msgs
+        .iter()
+        .zip(&ids)
+        .zip(&masks)
+        .enumerate()
+        .map(|(i, ((m, &id), &mask))| MailboxMessageInsert {
+            mailbox_id: mb.id,
+            uid: mb.uidnext + i as i64,
+            message_id: id,
+            flags: i32::from(m.flags.bits()),
+            keywords: mask as i64,
+            modseq,
+        })
+        .collect();
+    for chunk in mm.chunks(MM_INSERT_CHUNK) {
+        diesel::insert_into(mailbox_messages::table)
+            .values(chunk)
+            .execute(c)?;
+    }
+
+    let unseen = msgs
+        .iter()
+        .filter(|m| !m.flags.contains(SystemFlags::SEEN))
+        .count() as i64;
+    let recent = msgs
+        .iter()
+        .filter(|m| m.flags.contains(SystemFlags::RECENT))
+        .count() as i64;
+    let size: i64 = msgs.iter().map(|m| m.meta.size as i64).sum();
+    diesel::update(mailboxes::table.find(mb.id))
+        .set((
+            mailboxes::uidnext.eq(last_uid + 1),
+            mailboxes::highest_modseq.eq(modseq),
+            mailboxes::message_count.eq(mailboxes::message_count + n),
+            mailboxes::unseen_count.eq(mailboxes::unseen_count + unseen),
+            mailboxes::recent_count.eq(mailboxes::recent_count + recent),
+            mailboxes::total_size.eq(mailboxes::total_size + size),
+        ))
+        .execute(c)?;
+    Ok(Appended {
+        uidvalidity: mb.uidvalidity as u32,
+        uids: (mb.uidnext..=last_uid).map(|u| u as u32).collect(),
+        modseq: modseq as u64,
+    })
+}
+
+// ---- reads -------------------------------------------------------------------------------
+
+fn flag_row(r: FlagRow) -> MessageFlags {
+    MessageFlags {
+        uid: r.uid as u32,
+        flags: SystemFlags::from_bits_truncate(r.flags as u8),
+        keywords: r.keywords as u64,
+        modseq: r.modseq as u64,
+    }
+}
+
+pub(crate) fn fetch_flags(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+) -> Result<Vec<MessageFlags>> {
+    mailbox_row(c, mailbox)?;
+    if let [(first, last)] = uids.ranges() {
+        // The hot path (`1:*`, `n:m`): a typed query, decoded by position.
+        let rows = mailbox_messages::table
+            .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
+            .filter(mailbox_messages::uid.between(i64::from(*first), i64::from(*last)))
+            .order(mailbox_messages::uid)
+            .select((
+                mailbox_messages::uid,
+                mailbox_messages::flags,
+                mailbox_messages::keywords,
+                mailbox_messages::modseq,
+            ))
+            .load_iter::<(i64, i32, i64, i64), diesel::connection::DefaultLoadingMode>(c)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (uid, flags, keywords, modseq) = r?;
+            out.push(MessageFlags {
+                uid: uid as u32,
+                flags: SystemFlags::from_bits_truncate(flags as u8),
+                keywords: keywords as u64,
+                modseq: modseq as u64,
+            });
+        }
+        return Ok(out);
+    }
+    let chunks = uid_chunks(uids);
+    let mut out = Vec::new();
+    for chunk in &chunks {
+        let mut s = Sql::new(
+            PG,
+            "SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ",
+        );
+        s.i64(mailbox.0)
+            .push(" AND ")
+            .uid_chunk("uid", chunk)
+            .push(" ORDER BY uid");
+        out.extend(q(s).load::<FlagRow>(c)?.into_iter().map(flag_row));
+    }
+    if chunks.len() > 1 {
+        out.sort_unstable_by_key(|m| m.uid);
+    }
+    Ok(out)
+}
+
+pub(crate) fn fetch_messages(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+) -> Result<Vec<StoredMessage>> {
+    mailbox_row(c, mailbox)?;
+    let chunks = uid_chunks(uids);
+    let mut out = Vec::new();
+    for chunk in &chunks {
+        let mut s = Sql::new(
+            PG,
+            "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
+             m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
+             m.message_id_header FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+             WHERE mm.mailbox_id = ",
+        );
+        s.i64(mailbox.0)
+            .push(" AND ")
+            .uid_chunk("mm.uid", chunk)
+            .push(" ORDER BY mm.uid");
+        out.extend(q(s).load::<MetaRow>(c)?.into_iter().map(|r| StoredMessage {
+            uid: r.uid as u32,
+            message: MessageId(r.id),
+            meta: MessageMeta {
+                content_hash: r.content_hash,
+                size: r.size as u64,
+                internal_date: r.internal_date,
+                sent_date: r.sent_date,
+                envelope: r.envelope,
+                bodystructure: r.bodystructure,
+                subject: r.subject,
+                from: r.from_addr,
+                to: r.to_addr,
+                cc: r.cc_addr,
+                message_id_header: r.message_id_header,
+            },
+        }));
+    }
+    if chunks.len() > 1 {
+        out.sort_unstable_by_key(|m| m.uid);
+    }
+    Ok(out)
+}
+
+// ---- flags -------------------------------------------------------------------------------
+
+pub(crate) fn store_flags(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    op: FlagOp,
+    flags: SystemFlags,
+    kw: &[String],
+) -> Result<FlagChanges> {
+    let mb = locked(c, mailbox)?;
+    let (kmask, _) = keyword_mask(
+        c,
+        mb.id,
+        kw.iter().map(String::as_str),
+        op != FlagOp::Remove,
+    )?;
+    let kmask = kmask as i64;
+    let f = i32::from(flags.bits());
+    let modseq = mb.highest_modseq + 1;
+    let mut changed = Vec::new();
+    let (mut d_unseen, mut d_recent) = (0i64, 0i64);
+    for chunk in uid_chunks(uids) {
+        // Only rows whose flags really change are touched (and get the new MODSEQ).
+        let pred = |s: &mut Sql| {
+            s.push(" AND ");
+            match op {
+                FlagOp::Add => {
+                    s.push("((flags & ").i32(f).push(") <> ").i32(f);
+                    s.push(" OR (keywords & ")
+                        .i64(kmask)
+                        .push(") <> ")
+                        .i64(kmask)
+                        .push(")");
+                }
+                FlagOp::Remove => {
+                    s.push("((flags & ").i32(f).push(") <> 0");
+                    s.push(" OR (keywords & ").i64(kmask).push(") <> 0)");
+                }
+                FlagOp::Replace => {
+                    s.push("((flags & ")
+                        .i32(ALL_FLAGS & !RECENT)
+                        .push(") <> ")
+                        .i32(f & !RECENT);
+                    s.push(" OR keywords <> ").i64(kmask).push(")");
+                }
+            }
+        };
+        let mut count = Sql::new(
+            PG,
+            "SELECT SUM(CASE WHEN (flags & 1) = 0 THEN 1 ELSE 0 END) AS unseen, \
+             SUM(CASE WHEN (flags & 32) <> 0 THEN 1 ELSE 0 END) AS recent \
+             FROM mailbox_messages WHERE mailbox_id = ",
+        );
+        count.i64(mb.id).push(" AND ").uid_chunk("uid", &chunk);
+        pred(&mut count);
+        let before = q(count).get_result::<CountRow>(c)?;
+
+        let mut up = Sql::new(PG, "UPDATE mailbox_messages SET ");
+        match op {
+            FlagOp::Add => {
+                up.push("flags = flags | ").i32(f);
+                up.push(", keywords = keywords | ").i64(kmask);
+            }
+            FlagOp::Remove => {
+                up.push("flags = flags & ").i32(ALL_FLAGS & !f);
+                up.push(", keywords = keywords & ").i64(!kmask);
+            }
+            FlagOp::Replace => {
+                up.push("flags = (flags & ")
+                    .i32(RECENT)
+                    .push(") | ")
+                    .i32(f & !RECENT);
+                up.push(", keywords = ").i64(kmask);
+            }
+        }
+        up.push(", modseq = ")
+            .i64(modseq)
+            .push(" WHERE mailbox_id = ")
+            .i64(mb.id);
+        up.push(" AND ").uid_chunk("uid", &chunk);
+        pred(&mut up);
+        up.push(" RETURNING uid, flags, keywords, modseq");
+        let rows = q(up).load::<FlagRow>(c)?;
+        d_unseen -= before.unseen.unwrap_or(0);
+        d_recent -= before.recent.unwrap_or(0);
+        d_unseen += rows.iter().filter(|r| r.flags & SEEN == 0).count() as i64;
+        d_recent += rows.iter().filter(|r| r.flags & RECENT != 0).count() as i64;
+        changed.extend(rows.into_iter().map(flag_row));
+    }
+    if changed.is_empty() {
+        return Ok(FlagChanges {
+            modseq: mb.highest_modseq as u64,
+            changed,
+        });
+    }
+    changed.sort_unstable_by_key(|m| m.uid);
+    diesel::update(mailboxes::table.find(mb.id))
+        .set((
+            mailboxes::highest_modseq.eq(modseq),
+            mailboxes::unseen_count.eq(mailboxes::unseen_count + d_unseen),
+            mailboxes::recent_count.eq(mailboxes::recent_count + d_recent),
+        ))
+        .execute(c)?;
+    Ok(FlagChanges {
+        modseq: modseq as u64,
+        changed,
+    })
+}
+
+// ---- expunge, copy, move -----------------------------------------------------------------
+
+/// The rows of `uids` in the mailbox (only those with `\Deleted` if `only_deleted`), in UID
+/// order.
+fn source_rows(
+    c: &mut Conn,
+    mailbox: i64,
+    uids: &UidSet,
+    only_deleted: bool,
+) -> Result<Vec<SourceRow>> {
+    let chunks = uid_chunks(uids);
+    let mut out = Vec::new();
+    for chunk in &chunks {
+        let mut s = Sql::new(
+            PG,
+            "SELECT mm.uid, mm.message_id, mm.flags, mm.keywords, m.size \
+             FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+             WHERE mm.mailbox_id = ",
+        );
+        s.i64(mailbox).push(" AND ").uid_chunk("mm.uid", chunk);
+        if only_deleted {
+            s.push(" AND (mm.flags & ").i32(DELETED).push(") <> 0");
+        }
+        out.extend(q(s).load::<SourceRow>(c)?);
+    }
+    out.sort_unstable_by_key(|r| r.uid);
+    Ok(out)
+}
+
+/// Deletes `rows` (read under the mailbox lock) from the mailbox, records them as expunged and
+/// updates the counters.
+fn remove_rows(c: &mut Conn, mb: &MailboxRow, rows: &[SourceRow]) -> Result<Expunged> {
+    if rows.is_empty() {
+        return Ok(Expunged {
+            modseq: mb.highest_modseq as u64,
+            uids: Vec::new(),
+        });
+    }
+    let modseq = mb.highest_modseq + 1;
+    let set = UidSet::from_uids(rows.iter().map(|r| r.uid as u32));
+    for chunk in uid_chunks(&set) {
+        let mut s = Sql::new(PG, "DELETE FROM mailbox_messages WHERE mailbox_id = ");
+        s.i64(mb.id).push(" AND ").uid_chunk("uid", &chunk);
+        q(s).execute(c)?;
+    }
+    let ex: Vec<ExpungedInsert> = rows
+        .iter()
+        .map(|r| ExpungedInsert {
+            mailbox_id: mb.id,
+            uid: r.uid,
+            modseq,
+        })
+        .collect();
+    for chunk in ex.chunks(EXPUNGED_INSERT_CHUNK) {
+        diesel::insert_into(expunged::table)
+            .values(chunk)
+            .execute(c)?;
+    }
+    let n = rows.len() as i64;
+    let unseen = rows.iter().filter(|r| r.flags & SEEN == 0).count() as i64;
+    let recent = rows.iter().filter(|r| r.flags & RECENT != 0).count() as i64;
+    let size: i64 = rows.iter().map(|r| r.size).sum();
+    diesel::update(mailboxes::table.find(mb.id))
+        .set((
+            mailboxes::highest_modseq.eq(modseq),
+            mailboxes::message_count.eq(mailboxes::message_count - n),
+            mailboxes::unseen_count.eq(mailboxes::unseen_count - unseen),
+            mailboxes::recent_count.eq(mailboxes::recent_count - recent),
+            mailboxes::total_size.eq(mailboxes::total_size - size),
+        ))
+        .execute(c)?;
+    Ok(Expunged {
+        modseq: modseq as u64,
+        uids: rows.iter().map(|r| r.uid as u32).collect(),
+    })
+}
+
+pub(crate) fn expunge(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    only_deleted: bool,
+) -> Result<Expunged> {
+    let mb = locked(c, mailbox)?;
+    let rows = source_rows(c, mb.id, uids, only_deleted)?;
+    remove_rows(c, &mb, &rows)
+}
+
+pub(crate) fn copy(
+    c: &mut Conn,
+    src: MailboxId,
+    uids: &UidSet,
+    dst: MailboxId,
+    is_move: bool,
+) -> Result<(Copied, Expunged)> {
+    // Lock in id order so that two opposite copies cannot deadlock.
+    let (src_row, dst_row) = if src == dst {
+        let r = locked(c, src)?;
+        (r.clone(), r)
+    } else if src < dst {
+        let s = locked(c, src)?;
+        (s, locked(c, dst)?)
+    } else {
+        let d = locked(c, dst)?;
+        (locked(c, src)?, d)
+    };
+    let rows = source_rows(c, src_row.id, uids, false)?;
+    if rows.is_empty() {
+        let e = Expunged {
+            modseq: src_row.highest_modseq as u64,
+            uids: Vec::new(),
+        };
+        let copied = Copied {
+            uidvalidity: dst_row.uidvalidity as u32,
+            uid_map: Vec::new(),
+            modseq: dst_row.highest_modseq as u64,
+        };
+        return Ok((copied, e));
+    }
+    let n = rows.len() as i64;
+    let last_uid = dst_row.uidnext + n - 1;
+    if last_uid >= i64::from(u32::MAX) {
+        return Err(StoreError::UidsExhausted(dst));
+    }
+    // Keyword bits are per mailbox: translate through the names.
+    let used = rows.iter().fold(0u64, |acc, r| acc | r.keywords as u64);
+    let mut remap = [0u64; 64];
+    if used != 0 {
+        let src_names = keyword_list(c, src_row.id)?;
+        let names: Vec<&str> = (0..64)
+            .filter(|b| used & (1 << b) != 0)
+            .filter_map(|b| src_names.get(b).map(String::as_str))
+            .collect();
+        let (_, dict) = keyword_mask(c, dst_row.id, names.iter().copied(), true)?;
+        for (b, name) in src_names.iter().enumerate() {
+            if let Some(&d) = dict.get(&name.to_ascii_lowercase()) {
+                remap[b] = 1 << d;
+            }
+        }
+    }
+    let modseq = dst_row.highest_modseq + 1;
+    let mut uid_map = Vec::with_capacity(rows.len());
+    let mut inserts = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let uid = dst_row.uidnext + i as i64;
+        let kw = (0..64)
+            .filter(|b| r.keywords as u64 & (1 << b) != 0)
+            .fold(0u64, |acc, b| acc | remap[b]);
+        uid_map.push((r.uid as u32, uid as u32));
+        inserts.push(MailboxMessageInsert {
+            mailbox_id: dst_row.id,
+            uid,
+            message_id: r.message_id,
+            // RFC 3501 §6.4.7: the copy SHOULD have \Recent set.
+            flags: r.flags | RECENT,
+            keywords: kw as i64,
+            modseq,
+        });
+    }
+    for chunk in inserts.chunks(MM_INSERT_CHUNK) {
+        diesel::insert_into(mailbox_messages::table)
+            .values(chunk)
+            .execute(c)?;
+    }
+    let unseen = rows.iter().filter(|r| r.flags & SEEN == 0).count() as i64;
+    let size: i64 = rows.iter().map(|r| r.size).sum();
+    diesel::update(mailboxes::table.find(dst_row.id))
+        .set((
+            mailboxes::uidnext.eq(last_uid + 1),
+            mailboxes::highest_modseq.eq(modseq),
+            mailboxes::message_count.eq(mailboxes::message_count + n),
+            mailboxes::unseen_count.eq(mailboxes::unseen_count + unseen),
+            mailboxes::recent_count.eq(mailboxes::recent_count + n),
+            mailboxes::total_size.eq(mailboxes::total_size + size),
+        ))
+        .execute(c)?;
+    let copied = Copied {
+        uidvalidity: dst_row.uidvalidity as u32,
+        uid_map,
+        modseq: modseq as u64,
+    };
+    let expunged = if is_move {
+        // Re-read: when source and destination are the same, the row just changed.
+        let src_row = mailbox_row(c, src)?;
+        remove_rows(c, &src_row, &rows)?
+    } else {
+        Expunged {
+            modseq: src_row.highest_modseq as u64,
+            uids: Vec::new(),
+        }
+    };
+    Ok((copied, expunged))
+}
+
+pub(crate) fn expunged_since(c: &mut Conn, mailbox: MailboxId, modseq: u64) -> Result<Vec<u32>> {
+    mailbox_row(c, mailbox)?;
+    Ok(expunged::table
+        .filter(expunged::mailbox_id.eq(mailbox.0))
+        .filter(expunged::modseq.gt(modseq as i64))
+        .order(expunged::uid)
+        .select(expunged::uid)
+        .load::<i64>(c)?
+        .into_iter()
+        .map(|u| u as u32)
+        .collect())
+}
+
+pub(crate) fn prune_expunged(c: &mut Conn, mailbox: MailboxId, up_to_modseq: u64) -> Result<usize> {
+    Ok(diesel::delete(
+        expunged::table
+            .filter(expunged::mailbox_id.eq(mailbox.0))
+            .filter(expunged::modseq.le(up_to_modseq as i64)),
+    )
+    .execute(c)?)
+}
+
+// ---- garbage -----------------------------------------------------------------------------
+
+pub(crate) fn purge_orphan_messages(c: &mut Conn) -> Result<usize> {
+    Ok(diesel::sql_query(
+        "DELETE FROM messages WHERE NOT EXISTS \
+         (SELECT 1 FROM mailbox_messages mm WHERE mm.message_id = messages.id)",
+    )
+    .execute(c)?)
+}
+
+/// Which of `hashes` some message row references.
+pub(crate) fn referenced_hashes(c: &mut Conn, hashes: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in hashes.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
+        out.extend(
+            messages::table
+                .filter(messages::content_hash.eq_any(chunk))
+                .select(messages::content_hash)
+                .distinct()
+                .load::<String>(c)?,
+        );
+    }
+    Ok(out)
+}
+
+pub(crate) fn blob_put(c: &mut Conn, hash: &str, data: &[u8], now: i64) -> Result<()> {
+    diesel::insert_into(blobs::table)
+        .values((
+            blobs::hash.eq(hash),
+            blobs::data.eq(data),
+            blobs::stored_at.eq(now),
+        ))
+        .on_conflict(blobs::hash)
+        .do_update()
+        .set(blobs::stored_at.eq(now))
+        .execute(c)?;
+    Ok(())
+}
+
+pub(crate) fn blob_get(c: &mut Conn, hash: &str) -> Result<Option<Vec<u8>>> {
+    Ok(blobs::table
+        .find(hash)
+        .select(blobs::data)
+        .first::<Vec<u8>>(c)
+        .optional()?)
+}
+
+/// Deletes the blobs stored before `cutoff` that no message references, in one statement.
+pub(crate) fn blob_collect(c: &mut Conn, cutoff: i64) -> Result<usize> {
+    let mut s = Sql::new(PG, "DELETE FROM blobs WHERE stored_at <= ");
+    s.i64(cutoff)
+        .push(" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.content_hash = blobs.hash)");
+    Ok(q(s).execute(c)?)
+}

@@ -1,0 +1,493 @@
+//! [`Store`]: the handle through which everything reads and writes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{PgConnection, SqliteConnection};
+
+use crate::backend::AnyConn;
+use crate::error::{Result, StoreError};
+use crate::migrate;
+use crate::types::{
+    Appended, Copied, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo, MessageFlags,
+    NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
+};
+
+/// Runs the operation `$f` of the backend that `$conn` belongs to.
+macro_rules! dispatch {
+    ($conn:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        match $conn {
+            AnyConn::Pg(c) => crate::ops::pg::$f(c, $($arg),*),
+            AnyConn::Sqlite(c) => crate::ops::sqlite::$f(c, $($arg),*),
+        }
+    };
+}
+
+/// How durable a SQLite commit is (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSync {
+    /// `FULL`: every commit is fsynced before it is acknowledged (the default).
+    #[default]
+    Full,
+    /// `NORMAL`: in WAL mode a power loss may lose the last commits (never corrupts).
+    Normal,
+}
+
+/// Options for [`Store::open`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// SQLite: commit durability.
+    pub sqlite_sync: SqliteSync,
+    /// SQLite: number of reader connections; PostgreSQL: pool size.
+    pub pool_size: u32,
+    /// SQLite: most writes committed together in one transaction (group commit).
+    pub max_group_commit: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            sqlite_sync: SqliteSync::Full,
+            pool_size: 8,
+            max_group_commit: 512,
+        }
+    }
+}
+
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A write queued for the SQLite writer thread. It runs inside the batch transaction (in its
+/// own savepoint) and returns a completion that is told whether the batch committed.
+type Job = Box<dyn FnOnce(&mut SqliteConnection) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+
+struct Writer {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread once it has committed what is queued.
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+enum Backend {
+    Pg(Pool<ConnectionManager<PgConnection>>),
+    Sqlite {
+        readers: Pool<ConnectionManager<SqliteConnection>>,
+        writer: Writer,
+        path: PathBuf,
+    },
+}
+
+/// Handle to the mail database. Cheap to clone; all clones share the connections.
+///
+/// All methods block: call them from `spawn_blocking` in async code. Each method is one
+/// transaction: it either happens completely or (on error) not at all. Writes return only once
+/// they are committed (and, with [`SqliteSync::Full`] or on PostgreSQL, on disk).
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Backend>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+struct SqliteReaderSetup;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteReaderSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA query_only = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+pub(crate) fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn writer_loop(mut conn: SqliteConnection, jobs: mpsc::Receiver<Job>, max: usize) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        // Group commit: every queued write in one transaction, one fsync, then all answered.
+        let mut done = Vec::with_capacity(batch.len());
+        let r = conn.immediate_transaction::<_, diesel::result::Error, _>(|c| {
+            for job in batch {
+                done.push(job(c));
+            }
+            Ok(())
+        });
+        let err = r.err().map(|e| e.to_string());
+        for d in done {
+            d(err.as_deref());
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date:
+    /// `sqlite://PATH` (or `sqlite:PATH`) or `postgres://…` / `postgresql://…`.
+    ///
+    /// Fails with [`StoreError::SchemaTooNew`] if a newer Hadron migrated the database.
+    pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url, options)
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            Self::open_sqlite(Path::new(path), options)
+        } else {
+            Err(StoreError::BadUrl(url.to_owned()))
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite database file at `path`: WAL mode, one writer
+    /// thread fed by a queue, a pool of reader connections.
+    pub fn open_sqlite(path: &Path, options: &StoreOptions) -> Result<Self> {
+        let url = path
+            .to_str()
+            .ok_or_else(|| StoreError::BadUrl(path.display().to_string()))?
+            .to_owned();
+        let mut conn = SqliteConnection::establish(&url)?;
+        let sync = match options.sqlite_sync {
+            SqliteSync::Full => "FULL",
+            SqliteSync::Normal => "NORMAL",
+        };
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+        ))?;
+        migrate::run_sqlite(&mut conn)?;
+        let readers = Pool::builder()
+            .max_size(options.pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_customizer(Box::new(SqliteReaderSetup))
+            .build(ConnectionManager::<SqliteConnection>::new(url))?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let max = options.max_group_commit.max(1);
+        let thread = std::thread::Builder::new()
+            .name("hadron-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, max))?;
+        Ok(Self {
+            inner: Arc::new(Backend::Sqlite {
+                readers,
+                writer: Writer {
+                    jobs: Some(tx),
+                    thread: Some(thread),
+                },
+                path: path.to_owned(),
+            }),
+        })
+    }
+
+    /// Connects to PostgreSQL at `url` with a pool and runs pending migrations (serialised
+    /// between instances by an advisory lock).
+    pub fn open_postgres(url: &str, options: &StoreOptions) -> Result<Self> {
+        let pool = Pool::builder()
+            .max_size(options.pool_size.max(1))
+            .min_idle(Some(1))
+            .build(ConnectionManager::<PgConnection>::new(url))?;
+        let mut conn = pool.get()?;
+        migrate::run_postgres(&mut conn)?;
+        drop(conn);
+        Ok(Self {
+            inner: Arc::new(Backend::Pg(pool)),
+        })
+    }
+
+    /// Applies pending migrations to the database at `url` without keeping it open; returns
+    /// the versions applied. Used by `cargo xtask migrate`.
+    pub fn migrate(url: &str) -> Result<Vec<String>> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            migrate::run_postgres(&mut PgConnection::establish(url)?)
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let mut c = SqliteConnection::establish(path)?;
+            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
+            migrate::run_sqlite(&mut c)
+        } else {
+            Err(StoreError::BadUrl(url.to_owned()))
+        }
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> BackendKind {
+        match &*self.inner {
+            Backend::Pg(_) => BackendKind::Postgres,
+            Backend::Sqlite { .. } => BackendKind::Sqlite,
+        }
+    }
+
+    /// The SQLite database file, if this is a SQLite store.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &*self.inner {
+            Backend::Sqlite { path, .. } => Some(path),
+            Backend::Pg(_) => None,
+        }
+    }
+
+    /// Runs `f` in a read transaction (a consistent snapshot; never waits for writers).
+    fn read<T>(&self, f: impl FnOnce(AnyConn<'_>) -> Result<T>) -> Result<T> {
+        match &*self.inner {
+            Backend::Pg(pool) => {
+                let mut c = pool.get()?;
+                c.build_transaction()
+                    .read_only()
+                    .repeatable_read()
+                    .run(|c| f(AnyConn::Pg(c)))
+            }
+            Backend::Sqlite { readers, .. } => {
+                let mut c = readers.get()?;
+                c.transaction(|c| f(AnyConn::Sqlite(c)))
+            }
+        }
+    }
+
+    /// Runs `f` in a write transaction and waits until it is durably committed.
+    fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(AnyConn<'_>) -> Result<T> + Send + 'static,
+    {
+        match &*self.inner {
+            Backend::Pg(pool) => {
+                let mut c = pool.get()?;
+                c.transaction(|c| f(AnyConn::Pg(c)))
+            }
+            Backend::Sqlite { writer, .. } => {
+                let (tx, rx) = mpsc::sync_channel::<Result<T>>(1);
+                let job: Job = Box::new(move |conn| {
+                    // A savepoint: a failing write rolls back alone, the batch goes on.
+                    let r = conn.transaction(|c| f(AnyConn::Sqlite(c)));
+                    Box::new(move |commit_error: Option<&str>| {
+                        let r = match (r, commit_error) {
+                            (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_owned())),
+                            (r, _) => r,
+                        };
+                        let _ = tx.send(r);
+                    })
+                });
+                writer
+                    .jobs
+                    .as_ref()
+                    .ok_or(StoreError::WriterGone)?
+                    .send(job)
+                    .map_err(|_| StoreError::WriterGone)?;
+                rx.recv().map_err(|_| StoreError::WriterGone)?
+            }
+        }
+    }
+
+    // ---- users ---------------------------------------------------------------------------
+
+    /// Creates a user. `password_hash` is stored as given (hash it — e.g. argon2 PHC string —
+    /// before calling; the store never sees passwords).
+    pub fn create_user(&self, name: &str, password_hash: &str) -> Result<UserId> {
+        let (name, hash) = (name.to_owned(), password_hash.to_owned());
+        self.write(move |c| dispatch!(c, create_user(&name, &hash, now_secs())))
+    }
+
+    /// Looks a user up by name: its id and stored password hash.
+    pub fn user_by_name(&self, name: &str) -> Result<Option<(UserId, String)>> {
+        self.read(|c| dispatch!(c, user_by_name(name)))
+    }
+
+    // ---- mailboxes -----------------------------------------------------------------------
+
+    /// Creates a mailbox (UIDVALIDITY fresh, UIDNEXT 1, HIGHESTMODSEQ 1).
+    pub fn create_mailbox(
+        &self,
+        user: UserId,
+        name: &str,
+        special_use: Option<&str>,
+    ) -> Result<MailboxInfo> {
+        let name = name.to_owned();
+        let su = special_use.map(str::to_owned);
+        self.write(move |c| dispatch!(c, create_mailbox(user, &name, su.as_deref(), now_secs())))
+    }
+
+    /// Renames a mailbox and every mailbox below it; ids, UIDs and UIDVALIDITY are kept.
+    pub fn rename_mailbox(&self, user: UserId, from: &str, to: &str) -> Result<()> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.write(move |c| dispatch!(c, rename_mailbox(user, &from, &to)))
+    }
+
+    /// Deletes a mailbox and its messages (mailboxes below it are kept). The message content
+    /// stays until [`Store::purge_orphan_messages`] and blob collection run.
+    pub fn delete_mailbox(&self, user: UserId, name: &str) -> Result<MailboxId> {
+        let name = name.to_owned();
+        self.write(move |c| dispatch!(c, delete_mailbox(user, &name)))
+    }
+
+    /// All mailboxes of a user with their counters, sorted by name (bytewise).
+    pub fn list_mailboxes(&self, user: UserId) -> Result<Vec<MailboxInfo>> {
+        self.read(|c| dispatch!(c, list_mailboxes(user)))
+    }
+
+    /// A user's mailbox by name.
+    pub fn mailbox_by_name(&self, user: UserId, name: &str) -> Result<Option<MailboxInfo>> {
+        self.read(|c| dispatch!(c, mailbox_by_name(user, name)))
+    }
+
+    /// STATUS: the mailbox row with its counters (one primary-key read).
+    pub fn mailbox_status(&self, mailbox: MailboxId) -> Result<MailboxInfo> {
+        self.read(|c| dispatch!(c, mailbox_status(mailbox)))
+    }
+
+    /// Subscribes the user to a name (which need not exist).
+    pub fn subscribe(&self, user: UserId, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |c| dispatch!(c, subscribe(user, &name)))
+    }
+
+    /// Removes a subscription (no error if there was none).
+    pub fn unsubscribe(&self, user: UserId, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |c| dispatch!(c, unsubscribe(user, &name)))
+    }
+
+    /// The user's subscribed names, sorted.
+    pub fn subscriptions(&self, user: UserId) -> Result<Vec<String>> {
+        self.read(|c| dispatch!(c, subscriptions(user)))
+    }
+
+    /// The keywords in use in a mailbox; index `i` is bit `i` of [`MessageFlags::keywords`].
+    pub fn keywords(&self, mailbox: MailboxId) -> Result<Vec<String>> {
+        self.read(|c| dispatch!(c, keywords(mailbox)))
+    }
+
+    // ---- messages ------------------------------------------------------------------------
+
+    /// Appends messages in one transaction; they get consecutive UIDs and one MODSEQ. Store
+    /// each body with [`crate::BlobStore::put`] first.
+    pub fn append(&self, mailbox: MailboxId, messages: Vec<NewMessage>) -> Result<Appended> {
+        self.write(move |c| dispatch!(c, append(mailbox, &messages)))
+    }
+
+    /// `(uid, flags, keywords, modseq)` of the messages of `uids` (use [`UidSet::all`] for the
+    /// whole mailbox), in UID order. A contiguous set is one indexed range query.
+    pub fn fetch_flags(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<MessageFlags>> {
+        self.read(|c| dispatch!(c, fetch_flags(mailbox, uids)))
+    }
+
+    /// Content metadata of the messages of `uids`, in UID order.
+    pub fn fetch_messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<StoredMessage>> {
+        self.read(|c| dispatch!(c, fetch_messages(mailbox, uids)))
+    }
+
+    /// Changes the flags of the messages of `uids`. Only messages whose flags actually change
+    /// get the new MODSEQ and are returned. Any number of UIDs in one call.
+    pub fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+    ) -> Result<FlagChanges> {
+        let (uids, keywords) = (uids.clone(), keywords.to_vec());
+        self.write(move |c| dispatch!(c, store_flags(mailbox, &uids, op, flags, &keywords)))
+    }
+
+    /// Copies the messages of `uids` to `dst` (the copies get `\Recent`). The message content
+    /// is shared, not duplicated.
+    pub fn copy(&self, src: MailboxId, uids: &UidSet, dst: MailboxId) -> Result<Copied> {
+        let uids = uids.clone();
+        self.write(move |c| dispatch!(c, copy(src, &uids, dst, false)))
+            .map(|(copied, _)| copied)
+    }
+
+    /// Moves the messages of `uids` to `dst` atomically: a copy plus an expunge from `src`.
+    pub fn move_messages(
+        &self,
+        src: MailboxId,
+        uids: &UidSet,
+        dst: MailboxId,
+    ) -> Result<(Copied, Expunged)> {
+        let uids = uids.clone();
+        self.write(move |c| dispatch!(c, copy(src, &uids, dst, true)))
+    }
+
+    /// Expunges the messages of `uids` (whatever their flags), returning the expunged UIDs.
+    pub fn expunge(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Expunged> {
+        let uids = uids.clone();
+        self.write(move |c| dispatch!(c, expunge(mailbox, &uids, false)))
+    }
+
+    /// Expunges the messages of `uids` that have `\Deleted` (EXPUNGE, UID EXPUNGE, CLOSE).
+    pub fn expunge_deleted(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Expunged> {
+        let uids = uids.clone();
+        self.write(move |c| dispatch!(c, expunge(mailbox, &uids, true)))
+    }
+
+    /// UIDs expunged with a MODSEQ above `modseq` (QRESYNC VANISHED), ascending.
+    pub fn expunged_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<u32>> {
+        self.read(|c| dispatch!(c, expunged_since(mailbox, modseq)))
+    }
+
+    /// Forgets expunged UIDs with a MODSEQ up to `up_to_modseq`; returns how many.
+    pub fn prune_expunged(&self, mailbox: MailboxId, up_to_modseq: u64) -> Result<usize> {
+        self.write(move |c| dispatch!(c, prune_expunged(mailbox, up_to_modseq)))
+    }
+
+    /// Deletes message rows that no mailbox holds any more; returns how many. Call it only
+    /// when no session can still refer to an expunged message (e.g. at startup); afterwards
+    /// blob collection can reclaim their bodies.
+    pub fn purge_orphan_messages(&self) -> Result<usize> {
+        self.write(|c| dispatch!(c, purge_orphan_messages()))
+    }
+
+    /// Which of `hashes` a committed message row references.
+    pub fn referenced_hashes(&self, hashes: &[String]) -> Result<Vec<String>> {
+        self.read(|c| dispatch!(c, referenced_hashes(hashes)))
+    }
+
+    pub(crate) fn blob_put(&self, hash: String, data: Vec<u8>) -> Result<()> {
+        self.write(move |c| dispatch!(c, blob_put(&hash, &data, now_secs())))
+    }
+
+    pub(crate) fn blob_get(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|c| dispatch!(c, blob_get(hash)))
+    }
+
+    pub(crate) fn blob_collect(&self, cutoff: i64) -> Result<usize> {
+        self.write(move |c| dispatch!(c, blob_collect(cutoff)))
+    }
+}

@@ -1,0 +1,332 @@
+//! Plain data types exchanged with the store.
+
+use std::fmt;
+
+/// Id of a user row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
+
+/// Id of a mailbox row. Stable across renames; never reused for another mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MailboxId(pub i64);
+
+/// Id of an immutable message row (shared by every mailbox that holds the message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+impl fmt::Display for MailboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// The IMAP system flags of a message in one mailbox, as a bit set.
+///
+/// `\Recent` is stored like the others; [`FlagOp::Replace`] leaves it untouched (RFC 3501:
+/// STORE cannot change it) and only [`FlagOp::Add`] / [`FlagOp::Remove`] naming it change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SystemFlags(u8);
+
+impl SystemFlags {
+    /// No flags.
+    pub const EMPTY: Self = Self(0);
+    /// `\Seen`.
+    pub const SEEN: Self = Self(1);
+    /// `\Answered`.
+    pub const ANSWERED: Self = Self(2);
+    /// `\Flagged`.
+    pub const FLAGGED: Self = Self(4);
+    /// `\Deleted`.
+    pub const DELETED: Self = Self(8);
+    /// `\Draft`.
+    pub const DRAFT: Self = Self(16);
+    /// `\Recent`.
+    pub const RECENT: Self = Self(32);
+    /// All defined bits.
+    pub const ALL: Self = Self(63);
+
+    /// The raw bits (as stored in the database).
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Builds a set from raw bits, dropping undefined ones.
+    pub const fn from_bits_truncate(bits: u8) -> Self {
+        Self(bits & Self::ALL.0)
+    }
+
+    /// Whether every flag of `other` is in `self`.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `self` without the flags of `other`.
+    pub const fn difference(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+}
+
+impl std::ops::BitOr for SystemFlags {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOrAssign for SystemFlags {
+    fn bitor_assign(&mut self, rhs: Self) {
+        self.0 |= rhs.0;
+    }
+}
+
+/// How [`crate::Store::store_flags`] combines the given flags with the current ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    /// `+FLAGS`: add the given flags.
+    Add,
+    /// `-FLAGS`: remove the given flags.
+    Remove,
+    /// `FLAGS`: replace all flags (except `\Recent`, which is kept) with the given ones.
+    Replace,
+}
+
+/// A set of UIDs as sorted, non-overlapping, non-adjacent inclusive ranges.
+///
+/// Contiguous sets stay small however many UIDs they cover (`1:*` is one range), and the
+/// store turns them into `BETWEEN` conditions rather than one bind parameter per UID.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UidSet {
+    ranges: Vec<(u32, u32)>,
+}
+
+impl UidSet {
+    /// The empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every UID (`1:*`).
+    pub fn all() -> Self {
+        Self::range(1, u32::MAX)
+    }
+
+    /// The UIDs `first..=last` (in either order).
+    pub fn range(first: u32, last: u32) -> Self {
+        let (a, b) = if first <= last {
+            (first, last)
+        } else {
+            (last, first)
+        };
+        Self::from_ranges([(a, b)])
+    }
+
+    /// The given UIDs, in any order, duplicates allowed. UID 0 is ignored.
+    pub fn from_uids(uids: impl IntoIterator<Item = u32>) -> Self {
+        Self::from_ranges(uids.into_iter().map(|u| (u, u)))
+    }
+
+    /// The union of the given inclusive ranges (each `(first, last)` in either order).
+    /// UID 0 is ignored.
+    pub fn from_ranges(ranges: impl IntoIterator<Item = (u32, u32)>) -> Self {
+        let mut v: Vec<(u32, u32)> = ranges
+            .into_iter()
+            .map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
+            .filter_map(|(a, b)| if b == 0 { None } else { Some((a.max(1), b)) })
+            .collect();
+        v.sort_unstable();
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(v.len());
+        for (a, b) in v {
+            match out.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        Self { ranges: out }
+    }
+
+    /// The ranges, sorted and disjoint.
+    pub fn ranges(&self) -> &[(u32, u32)] {
+        &self.ranges
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Whether `uid` is in the set.
+    pub fn contains(&self, uid: u32) -> bool {
+        let i = self.ranges.partition_point(|&(_, b)| b < uid);
+        self.ranges.get(i).is_some_and(|&(a, _)| a <= uid)
+    }
+}
+
+/// Immutable content metadata of a message, computed once at ingest by the caller.
+///
+/// `envelope` and `bodystructure` are opaque to the store (serialized by the layer above).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MessageMeta {
+    /// Blob reference: the content hash returned by [`crate::BlobStore::put`].
+    pub content_hash: String,
+    /// Size of the message in bytes (RFC822.SIZE).
+    pub size: u64,
+    /// INTERNALDATE as seconds since the Unix epoch.
+    pub internal_date: i64,
+    /// The Date: header as seconds since the Unix epoch, if it parsed.
+    pub sent_date: Option<i64>,
+    /// Serialized ENVELOPE.
+    pub envelope: Vec<u8>,
+    /// Serialized BODYSTRUCTURE.
+    pub bodystructure: Vec<u8>,
+    /// Decoded Subject: header (for SEARCH).
+    pub subject: Option<String>,
+    /// Decoded From: header (for SEARCH).
+    pub from: Option<String>,
+    /// Decoded To: header (for SEARCH).
+    pub to: Option<String>,
+    /// Decoded Cc: header (for SEARCH).
+    pub cc: Option<String>,
+    /// Message-ID: header.
+    pub message_id_header: Option<String>,
+}
+
+/// A message to append to a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewMessage {
+    /// Its content metadata.
+    pub meta: MessageMeta,
+    /// Initial system flags.
+    pub flags: SystemFlags,
+    /// Initial keywords.
+    pub keywords: Vec<String>,
+}
+
+/// A mailbox row: identity, UID state and counters (everything STATUS needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxInfo {
+    /// Its id.
+    pub id: MailboxId,
+    /// Owner.
+    pub user: UserId,
+    /// Full name (UTF-8, hierarchy delimiter [`crate::HIERARCHY_DELIMITER`]).
+    pub name: String,
+    /// SPECIAL-USE attribute such as `\Sent`, if any.
+    pub special_use: Option<String>,
+    /// UIDVALIDITY.
+    pub uidvalidity: u32,
+    /// UIDNEXT.
+    pub uidnext: u32,
+    /// HIGHESTMODSEQ.
+    pub highest_modseq: u64,
+    /// Number of messages.
+    pub messages: u64,
+    /// Number of messages without `\Seen`.
+    pub unseen: u64,
+    /// Number of messages with `\Recent`.
+    pub recent: u64,
+    /// Total size of the messages in bytes (STATUS=SIZE).
+    pub size: u64,
+}
+
+/// The per-mailbox state of one message: what a snapshot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageFlags {
+    /// Its UID.
+    pub uid: u32,
+    /// System flags.
+    pub flags: SystemFlags,
+    /// Keywords as a bit set over the mailbox's keyword list ([`crate::Store::keywords`]):
+    /// bit `i` set means keyword `i` is set.
+    pub keywords: u64,
+    /// MODSEQ of the last change.
+    pub modseq: u64,
+}
+
+/// A message in a mailbox with its content metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Its UID in the mailbox.
+    pub uid: u32,
+    /// The immutable message row it refers to.
+    pub message: MessageId,
+    /// Content metadata.
+    pub meta: MessageMeta,
+}
+
+/// Result of [`crate::Store::append`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// UIDVALIDITY of the mailbox (for APPENDUID).
+    pub uidvalidity: u32,
+    /// The UIDs given to the messages, in input order (consecutive).
+    pub uids: Vec<u32>,
+    /// The MODSEQ of the new messages.
+    pub modseq: u64,
+}
+
+/// Result of [`crate::Store::store_flags`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagChanges {
+    /// The MODSEQ given to the changed messages (unchanged HIGHESTMODSEQ if none changed).
+    pub modseq: u64,
+    /// The messages whose flags actually changed, in UID order, with their new flags.
+    pub changed: Vec<MessageFlags>,
+}
+
+/// Result of [`crate::Store::copy`] and [`crate::Store::move_messages`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copied {
+    /// UIDVALIDITY of the destination (for COPYUID).
+    pub uidvalidity: u32,
+    /// `(source UID, destination UID)` pairs in source UID order.
+    pub uid_map: Vec<(u32, u32)>,
+    /// MODSEQ of the new messages in the destination.
+    pub modseq: u64,
+}
+
+/// Result of [`crate::Store::expunge`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expunged {
+    /// The MODSEQ of the expunge (HIGHESTMODSEQ unchanged if nothing was expunged).
+    pub modseq: u64,
+    /// The UIDs removed, ascending.
+    pub uids: Vec<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_set_normalises() {
+        let s = UidSet::from_uids([5, 3, 4, 9, 0, 10, 1]);
+        assert_eq!(s.ranges(), &[(1, 1), (3, 5), (9, 10)]);
+        assert!(s.contains(4) && !s.contains(2) && !s.contains(11) && !s.contains(0));
+        assert_eq!(UidSet::range(7, 2).ranges(), &[(2, 7)]);
+        assert_eq!(
+            UidSet::from_ranges([(1, 5), (3, 9), (10, 12)]).ranges(),
+            &[(1, 12)]
+        );
+        assert!(UidSet::from_uids([0]).is_empty());
+        assert_eq!(UidSet::all().ranges(), &[(1, u32::MAX)]);
+    }
+
+    #[test]
+    fn flags_bits() {
+        let f = SystemFlags::SEEN | SystemFlags::DELETED;
+        assert!(f.contains(SystemFlags::SEEN) && !f.contains(SystemFlags::DRAFT));
+        assert_eq!(SystemFlags::from_bits_truncate(0xff), SystemFlags::ALL);
+        assert_eq!(f.difference(SystemFlags::SEEN), SystemFlags::DELETED);
+    }
+}

@@ -1,0 +1,177 @@
+//! Test harness: the same test body against SQLite (always) and PostgreSQL (when
+//! `HADRON_TEST_PG` is set), each on a fresh database that is dropped afterwards.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel::prelude::*;
+use hadron_store::{
+    MailboxId, MessageMeta, NewMessage, Store, StoreOptions, SystemFlags, UidSet, content_hash,
+};
+
+pub struct TestDb {
+    pub store: Option<Store>,
+    pub url: String,
+    dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn store(&self) -> &Store {
+        self.store.as_ref().expect("store open")
+    }
+
+    /// Another independent `Store` (another pool; "another instance") on the same database.
+    pub fn reopen(&self) -> Store {
+        Store::open(&self.url, &StoreOptions::default()).expect("reopen")
+    }
+
+    pub fn reopen_result(&self) -> hadron_store::Result<Store> {
+        Store::open(&self.url, &StoreOptions::default())
+    }
+
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_ref().map(|d| d.path())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.store.take();
+        if let Some((admin, name)) = self.pg.take()
+            && let Ok(mut c) = PgConnection::establish(&admin)
+        {
+            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = diesel::sql_query(sql).execute(&mut c);
+        }
+    }
+}
+
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("hadron.db").display());
+    let store = Store::open(&url, &StoreOptions::default()).expect("open sqlite");
+    TestDb {
+        store: Some(store),
+        url,
+        dir: Some(dir),
+        pg: None,
+    }
+}
+
+/// Replaces the database name of a PostgreSQL URL.
+fn with_db(base: &str, db: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base, None),
+    };
+    let scheme_end = head.find("://").map_or(0, |i| i + 3);
+    let host_part = match head[scheme_end..].find('/') {
+        Some(i) => &head[..scheme_end + i],
+        None => head,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{db}?{q}"),
+        None => format!("{host_part}/{db}"),
+    }
+}
+
+pub fn postgres() -> Option<TestDb> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let Ok(admin) = std::env::var("HADRON_TEST_PG") else {
+        eprintln!("skipping the PostgreSQL run: HADRON_TEST_PG is not set");
+        return None;
+    };
+    let name = format!(
+        "hadron_test_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut c = PgConnection::establish(&admin).expect("HADRON_TEST_PG unreachable");
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut c)
+        .expect("create database");
+    let url = with_db(&admin, &name);
+    let store = Store::open(&url, &StoreOptions::default()).expect("open postgres");
+    Some(TestDb {
+        store: Some(store),
+        url,
+        dir: None,
+        pg: Some((admin, name)),
+    })
+}
+
+/// Defines `mod NAME { fn sqlite(); fn postgres(); }` running the body on each backend.
+#[macro_export]
+macro_rules! both {
+    ($(fn $name:ident($db:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn run($db: &common::TestDb) $body
+            #[test]
+            fn sqlite() {
+                run(&common::sqlite());
+            }
+            #[test]
+            fn postgres() {
+                if let Some(db) = common::postgres() {
+                    run(&db);
+                }
+            }
+        }
+    )*};
+}
+
+/// A small synthetic message.
+pub fn msg(i: u32, flags: SystemFlags, keywords: &[&str]) -> NewMessage {
+    let body = format!("Subject: m{i}\r\n\r\nbody {i}\r\n");
+    NewMessage {
+        meta: MessageMeta {
+            content_hash: content_hash(body.as_bytes()),
+            size: body.len() as u64,
+            internal_date: 1_700_000_000 + i64::from(i),
+            sent_date: Some(1_700_000_000),
+            envelope: format!("(env {i})").into_bytes(),
+            bodystructure: b"(\"text\" \"plain\")".to_vec(),
+            subject: Some(format!("m{i}")),
+            from: Some("a@example.org".into()),
+            to: None,
+            cc: None,
+            message_id_header: Some(format!("<{i}@example.org>")),
+        },
+        flags,
+        keywords: keywords.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Asserts that the mailbox counters equal a recount of its rows.
+pub fn check_counters(store: &Store, mailbox: MailboxId) {
+    let st = store.mailbox_status(mailbox).unwrap();
+    let flags = store.fetch_flags(mailbox, &UidSet::all()).unwrap();
+    let metas = store.fetch_messages(mailbox, &UidSet::all()).unwrap();
+    assert_eq!(st.messages, flags.len() as u64, "message count");
+    let unseen = flags
+        .iter()
+        .filter(|f| !f.flags.contains(SystemFlags::SEEN))
+        .count();
+    let recent = flags
+        .iter()
+        .filter(|f| f.flags.contains(SystemFlags::RECENT))
+        .count();
+    assert_eq!(st.unseen, unseen as u64, "unseen count");
+    assert_eq!(st.recent, recent as u64, "recent count");
+    assert_eq!(
+        st.size,
+        metas.iter().map(|m| m.meta.size).sum::<u64>(),
+        "size"
+    );
+    if let Some(last) = flags.last() {
+        assert!(st.uidnext > last.uid);
+        assert!(flags.iter().all(|f| f.modseq <= st.highest_modseq));
+    }
+}

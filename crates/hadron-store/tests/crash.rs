@@ -1,0 +1,194 @@
+//! Crash test: a child process appending batches is killed with SIGKILL at random points, 20
+//! times. After every kill the database must reopen without repair, hold every acknowledged
+//! write, hold no half batch, have counters that match its rows and blobs for every row, and
+//! blob collection must remove only orphans.
+//!
+//! The child is this same test binary, re-run on the ignored `crash_child` test with
+//! `HADRON_CRASH_DIR` set.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hadron_store::{
+    BlobStore, FlagOp, FsBlobStore, MailboxId, Store, StoreOptions, SystemFlags, UidSet,
+};
+
+const BATCH: usize = 5;
+
+fn open(dir: &Path) -> (Store, FsBlobStore) {
+    let store = Store::open_sqlite(&dir.join("hadron.db"), &StoreOptions::default()).unwrap();
+    let blobs = FsBlobStore::open(dir.join("blobs")).unwrap();
+    (store, blobs)
+}
+
+/// The child: appends batches forever, printing `ACK <uid>...` after each acknowledged one.
+#[test]
+#[ignore = "run by crash_recovery as a child process"]
+fn crash_child() {
+    let Ok(dir) = std::env::var("HADRON_CRASH_DIR") else {
+        return;
+    };
+    let (store, blobs) = open(Path::new(&dir));
+    let user = match store.user_by_name("crash").unwrap() {
+        Some((u, _)) => u,
+        None => store.create_user("crash", "h").unwrap(),
+    };
+    let mb = match store.mailbox_by_name(user, "INBOX").unwrap() {
+        Some(m) => m.id,
+        None => store.create_mailbox(user, "INBOX", None).unwrap().id,
+    };
+    let pid = std::process::id();
+    let mut out = std::io::stdout().lock();
+    for round in 0u64.. {
+        // An orphan: stored, never referenced.
+        blobs
+            .put(format!("orphan {pid} {round}").as_bytes())
+            .unwrap();
+        let mut batch = Vec::new();
+        for j in 0..BATCH {
+            let body = format!("From: {pid}\r\n\r\nround {round} message {j}\r\n").repeat(20);
+            let mut m = common::msg(j as u32, SystemFlags::EMPTY, &["crash"]);
+            m.meta.content_hash = blobs.put(body.as_bytes()).unwrap();
+            m.meta.size = body.len() as u64;
+            batch.push(m);
+        }
+        let a = store.append(mb, batch).unwrap();
+        let uids: Vec<String> = a.uids.iter().map(u32::to_string).collect();
+        writeln!(out, "ACK {}", uids.join(" ")).unwrap();
+        out.flush().unwrap();
+        if round % 3 == 0 {
+            let first = a.uids[0];
+            store
+                .store_flags(
+                    mb,
+                    &UidSet::range(first, first),
+                    FlagOp::Add,
+                    SystemFlags::SEEN,
+                    &[],
+                )
+                .unwrap();
+        }
+    }
+}
+
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+fn blob_files(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for shard in std::fs::read_dir(root).unwrap() {
+        let shard = shard.unwrap();
+        if shard.file_name() == "tmp" {
+            continue;
+        }
+        for f in std::fs::read_dir(shard.path()).unwrap() {
+            out.push(f.unwrap().file_name().to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn crash_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("crash_recovery seed {seed}");
+    let mut acked: HashSet<u32> = HashSet::new();
+    for round in 0..20 {
+        let mut child = Command::new(&exe)
+            .args([
+                "crash_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("HADRON_CRASH_DIR", dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let wait_for = xorshift(&mut seed) % 6;
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = 0;
+        while seen < wait_for {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(rest) = line.strip_prefix("ACK ") {
+                acked.extend(rest.split(' ').map(|u| u.parse::<u32>().unwrap()));
+                seen += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_micros(xorshift(&mut seed) % 20_000));
+        child.kill().unwrap(); // SIGKILL
+        // Acknowledgements printed before the kill landed count too.
+        for line in lines.map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("ACK ") {
+                acked.extend(rest.split(' ').map(|u| u.parse::<u32>().unwrap()));
+            }
+        }
+        child.wait().unwrap();
+
+        let (store, blobs) = open(dir.path());
+        let Some((user, _)) = store.user_by_name("crash").unwrap() else {
+            assert!(acked.is_empty());
+            continue;
+        };
+        let Some(mb) = store.mailbox_by_name(user, "INBOX").unwrap() else {
+            assert!(acked.is_empty());
+            continue;
+        };
+        let mb: MailboxId = mb.id;
+        let rows = store.fetch_flags(mb, &UidSet::all()).unwrap();
+        let present: HashSet<u32> = rows.iter().map(|r| r.uid).collect();
+        assert!(
+            acked.is_subset(&present),
+            "round {round}: an acknowledged write was lost"
+        );
+        assert_eq!(
+            rows.len() % BATCH,
+            0,
+            "round {round}: half a batch is visible"
+        );
+        assert!(
+            rows.iter()
+                .enumerate()
+                .all(|(i, r)| r.uid as usize == i + 1)
+        );
+        common::check_counters(&store, mb);
+        eprintln!(
+            "round {round}: {} acknowledged, {} present",
+            acked.len(),
+            rows.len()
+        );
+        let metas = store.fetch_messages(mb, &UidSet::all()).unwrap();
+        let referenced: HashSet<String> =
+            metas.iter().map(|m| m.meta.content_hash.clone()).collect();
+        for h in &referenced {
+            assert!(
+                blobs.get(h).is_ok(),
+                "round {round}: a committed row lost its blob"
+            );
+        }
+        blobs.collect(&store, Duration::ZERO).unwrap();
+        let left: HashSet<String> = blob_files(&dir.path().join("blobs")).into_iter().collect();
+        assert_eq!(
+            left, referenced,
+            "round {round}: collection kept an orphan or lost a blob"
+        );
+    }
+    assert!(!acked.is_empty(), "the child never acknowledged a write");
+}

@@ -1,0 +1,466 @@
+//! The store test suite, run on SQLite and (with `HADRON_TEST_PG`) PostgreSQL.
+
+mod common;
+
+use common::{check_counters, msg};
+use hadron_store::{
+    BlobStore, DbBlobStore, FlagOp, FsBlobStore, MailboxId, StoreError, SystemFlags, UidSet, UserId,
+};
+use std::time::Duration;
+
+const SEEN: SystemFlags = SystemFlags::SEEN;
+const RECENT: SystemFlags = SystemFlags::RECENT;
+const DELETED: SystemFlags = SystemFlags::DELETED;
+
+fn kw(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+both! {
+    fn users_and_mailboxes(db) {
+        let s = db.store();
+        let u = s.create_user("alice", "$argon2id$fake").unwrap();
+        assert!(matches!(s.create_user("alice", "x"), Err(StoreError::UserExists(_))));
+        assert!(matches!(s.create_user("", "x"), Err(StoreError::InvalidName { .. })));
+        assert_eq!(s.user_by_name("alice").unwrap(), Some((u, "$argon2id$fake".into())));
+        assert_eq!(s.user_by_name("bob").unwrap(), None);
+
+        let inbox = s.create_mailbox(u, "INBOX", None).unwrap();
+        assert_eq!((inbox.uidnext, inbox.messages, inbox.highest_modseq), (1, 0, 1));
+        assert!(inbox.uidvalidity > 0);
+        assert!(matches!(
+            s.create_mailbox(u, "INBOX", None),
+            Err(StoreError::MailboxExists(_))
+        ));
+        assert!(matches!(
+            s.create_mailbox(u, &"x".repeat(5000), None),
+            Err(StoreError::NameTooLong { len: 5000, .. })
+        ));
+        assert!(matches!(
+            s.create_mailbox(u, "a\0b", None),
+            Err(StoreError::InvalidName { .. })
+        ));
+        assert!(matches!(
+            s.create_mailbox(UserId(9999), "x", None),
+            Err(StoreError::UnknownUser(_))
+        ));
+        assert!(matches!(
+            s.create_mailbox(u, "Sent", Some("nope")),
+            Err(StoreError::InvalidName { .. })
+        ));
+        let sent = s.create_mailbox(u, "Sent", Some("\\Sent")).unwrap();
+        assert_eq!(sent.special_use.as_deref(), Some("\\Sent"));
+        s.create_mailbox(u, "Work", None).unwrap();
+        s.create_mailbox(u, "Work/a", None).unwrap();
+        s.create_mailbox(u, "Work/a/b", None).unwrap();
+        s.create_mailbox(u, "Workshop", None).unwrap();
+        s.create_mailbox(u, "Ünïcødé", None).unwrap();
+
+        // Rename carries the children, not the siblings sharing a prefix.
+        s.rename_mailbox(u, "Work", "Job").unwrap();
+        let names: Vec<String> = s.list_mailboxes(u).unwrap().into_iter().map(|m| m.name).collect();
+        assert_eq!(
+            names,
+            ["INBOX", "Job", "Job/a", "Job/a/b", "Sent", "Workshop", "Ünïcødé"]
+        );
+        assert!(matches!(
+            s.rename_mailbox(u, "Job", "Sent"),
+            Err(StoreError::MailboxExists(_))
+        ));
+        assert!(matches!(
+            s.rename_mailbox(u, "Nope", "X"),
+            Err(StoreError::UnknownMailbox(_))
+        ));
+        assert!(matches!(
+            s.rename_mailbox(u, "Job", "Job/a/c"),
+            Err(StoreError::InvalidName { .. })
+        ));
+        // A failed rename changed nothing.
+        assert!(s.mailbox_by_name(u, "Job/a/b").unwrap().is_some());
+
+        // Subscriptions outlive their mailbox.
+        s.subscribe(u, "Sent").unwrap();
+        s.subscribe(u, "Sent").unwrap();
+        s.subscribe(u, "Future").unwrap();
+        let id = s.delete_mailbox(u, "Sent").unwrap();
+        assert_eq!(id, sent.id);
+        assert!(matches!(s.mailbox_status(sent.id), Err(StoreError::UnknownMailbox(_))));
+        assert!(matches!(s.delete_mailbox(u, "Sent"), Err(StoreError::UnknownMailbox(_))));
+        assert_eq!(s.subscriptions(u).unwrap(), ["Future", "Sent"]);
+        s.unsubscribe(u, "Future").unwrap();
+        assert_eq!(s.subscriptions(u).unwrap(), ["Sent"]);
+
+        // A re-created mailbox gets a new id and a larger UIDVALIDITY.
+        let again = s.create_mailbox(u, "Sent", None).unwrap();
+        assert_ne!(again.id, sent.id);
+        assert!(again.uidvalidity > sent.uidvalidity);
+    }
+
+    fn append_fetch_and_flags(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let mb = s.create_mailbox(u, "INBOX", None).unwrap().id;
+        let batch: Vec<_> = (0..1500)
+            .map(|i| {
+                let f = if i % 3 == 0 { SEEN } else { RECENT };
+                let k: &[&str] = if i % 2 == 0 { &["$Important"] } else { &[] };
+                msg(i, f, k)
+            })
+            .collect();
+        let a = s.append(mb, batch.clone()).unwrap();
+        assert_eq!(a.uids, (1..=1500).collect::<Vec<_>>());
+        assert_eq!(a.modseq, 2);
+        let st = s.mailbox_status(mb).unwrap();
+        assert_eq!((st.uidnext, st.messages, st.unseen, st.recent), (1501, 1500, 1000, 1000));
+        assert_eq!(st.highest_modseq, 2);
+        check_counters(s, mb);
+        assert_eq!(s.keywords(mb).unwrap(), ["$Important"]);
+
+        let all = s.fetch_flags(mb, &UidSet::all()).unwrap();
+        assert_eq!(all.len(), 1500);
+        assert!(all.windows(2).all(|w| w[0].uid < w[1].uid));
+        assert_eq!(all[0].keywords, 1);
+        assert_eq!(all[1].keywords, 0);
+        let some = s.fetch_flags(mb, &UidSet::from_ranges([(10, 19), (1490, 4000)])).unwrap();
+        assert_eq!(some.len(), 21);
+        let metas = s.fetch_messages(mb, &UidSet::from_uids([3, 1])).unwrap();
+        assert_eq!(metas.len(), 2);
+        assert_eq!(metas[0].uid, 1);
+        assert_eq!(metas[1].meta, batch[2].meta);
+
+        // +FLAGS \Seen on everything: only the 1000 unseen change.
+        let ch = s
+            .store_flags(mb, &UidSet::range(1, 1500), FlagOp::Add, SEEN, &[])
+            .unwrap();
+        assert_eq!(ch.modseq, 3);
+        assert_eq!(ch.changed.len(), 1000);
+        assert!(ch.changed.iter().all(|c| c.modseq == 3 && c.flags.contains(SEEN)));
+        assert_eq!(s.mailbox_status(mb).unwrap().unseen, 0);
+        // Repeating it changes nothing and does not bump HIGHESTMODSEQ.
+        let ch = s.store_flags(mb, &UidSet::all(), FlagOp::Add, SEEN, &[]).unwrap();
+        assert!(ch.changed.is_empty());
+        assert_eq!(ch.modseq, 3);
+        check_counters(s, mb);
+
+        // -FLAGS with a keyword and \Seen on a sparse set.
+        let set = UidSet::from_uids((1..=1500).filter(|u| u % 4 == 1));
+        let ch = s
+            .store_flags(mb, &set, FlagOp::Remove, SEEN, &kw(&["$important"]))
+            .unwrap();
+        assert_eq!(ch.changed.len(), 375);
+        assert!(ch.changed.iter().all(|c| c.keywords == 0 && !c.flags.contains(SEEN)));
+        assert_eq!(s.mailbox_status(mb).unwrap().unseen, 375);
+        check_counters(s, mb);
+
+        // FLAGS replace keeps \Recent and allocates a new keyword bit.
+        let ch = s
+            .store_flags(mb, &UidSet::range(1, 2), FlagOp::Replace, DELETED, &kw(&["Work"]))
+            .unwrap();
+        assert_eq!(ch.changed.len(), 2);
+        assert_eq!(ch.changed[0].flags, DELETED);
+        assert_eq!(ch.changed[1].flags, DELETED | RECENT);
+        assert_eq!(ch.changed[1].keywords, 2);
+        assert_eq!(s.keywords(mb).unwrap(), ["$Important", "Work"]);
+        check_counters(s, mb);
+
+        // Bad input: typed errors and nothing written.
+        let before = s.mailbox_status(mb).unwrap();
+        assert!(matches!(
+            s.store_flags(mb, &UidSet::all(), FlagOp::Add, SEEN, &kw(&["ok", "bad word"])),
+            Err(StoreError::InvalidName { .. })
+        ));
+        let mut bad = vec![msg(1, SEEN, &[]), msg(2, SEEN, &["\\Nope"])];
+        bad[0].keywords.push("fresh".into());
+        assert!(s.append(mb, bad).is_err());
+        assert_eq!(s.mailbox_status(mb).unwrap(), before);
+        assert_eq!(s.keywords(mb).unwrap().len(), 2);
+        assert!(matches!(
+            s.append(MailboxId(424242), vec![msg(1, SEEN, &[])]),
+            Err(StoreError::UnknownMailbox(_))
+        ));
+        assert!(matches!(
+            s.fetch_flags(MailboxId(424242), &UidSet::all()),
+            Err(StoreError::UnknownMailbox(_))
+        ));
+        assert!(s.append(mb, vec![]).unwrap().uids.is_empty());
+
+        // At most 63 keywords per mailbox; the 64th fails without partial writes.
+        let many: Vec<String> = (0..61).map(|i| format!("k{i}")).collect();
+        s.store_flags(mb, &UidSet::range(3, 3), FlagOp::Add, SystemFlags::EMPTY, &many)
+            .unwrap();
+        assert_eq!(s.keywords(mb).unwrap().len(), 63);
+        let before = s.mailbox_status(mb).unwrap();
+        assert!(matches!(
+            s.store_flags(mb, &UidSet::range(3, 3), FlagOp::Add, SEEN, &kw(&["one-too-many"])),
+            Err(StoreError::TooManyKeywords(_))
+        ));
+        assert_eq!(s.mailbox_status(mb).unwrap(), before);
+        let f = s.fetch_flags(mb, &UidSet::range(3, 3)).unwrap();
+        // $Important (bit 0) and k0..k60 (bits 2..=62), not Work (bit 1).
+        assert_eq!(f[0].keywords, (u64::MAX >> 1) & !2);
+    }
+
+    fn copy_move_expunge(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let a = s.create_mailbox(u, "A", None).unwrap().id;
+        let b = s.create_mailbox(u, "B", None).unwrap().id;
+        // B's dictionary gets a different keyword first, so bits must be translated.
+        s.append(b, vec![msg(0, SEEN, &["Other"])]).unwrap();
+        let batch: Vec<_> = (0..1200).map(|i| msg(i, SystemFlags::EMPTY, &["Tag"])).collect();
+        s.append(a, batch).unwrap();
+        s.store_flags(a, &UidSet::range(1, 600), FlagOp::Add, SEEN, &[]).unwrap();
+
+        let c = s.copy(a, &UidSet::range(501, 1100), b).unwrap();
+        assert_eq!(c.uid_map.len(), 600);
+        assert_eq!(c.uid_map[0], (501, 2));
+        assert_eq!(c.uid_map[599], (1100, 601));
+        let bf = s.fetch_flags(b, &UidSet::range(2, 601)).unwrap();
+        assert!(bf.iter().all(|f| f.keywords == 2 && f.flags.contains(RECENT)));
+        assert_eq!(s.keywords(b).unwrap(), ["Other", "Tag"]);
+        let bst = s.mailbox_status(b).unwrap();
+        assert_eq!((bst.messages, bst.unseen, bst.recent), (601, 500, 600));
+        check_counters(s, a);
+        check_counters(s, b);
+        // Copies share the message row.
+        let ma = s.fetch_messages(a, &UidSet::range(501, 501)).unwrap();
+        let mbm = s.fetch_messages(b, &UidSet::range(2, 2)).unwrap();
+        assert_eq!(ma[0].message, mbm[0].message);
+
+        // MOVE: copy plus expunge in one transaction.
+        let (moved, ex) = s.move_messages(a, &UidSet::range(1, 100), b).unwrap();
+        assert_eq!(moved.uid_map.len(), 100);
+        assert_eq!(ex.uids, (1..=100).collect::<Vec<_>>());
+        assert_eq!(s.mailbox_status(a).unwrap().messages, 1100);
+        assert_eq!(s.expunged_since(a, ex.modseq - 1).unwrap(), ex.uids);
+        check_counters(s, a);
+        check_counters(s, b);
+
+        // EXPUNGE of \Deleted only, within a set.
+        s.store_flags(a, &UidSet::range(101, 300), FlagOp::Add, DELETED, &[]).unwrap();
+        let ex2 = s.expunge_deleted(a, &UidSet::range(200, 1200)).unwrap();
+        assert_eq!(ex2.uids, (200..=300).collect::<Vec<_>>());
+        let ex3 = s.expunge(a, &UidSet::from_uids([101, 102, 5000])).unwrap();
+        assert_eq!(ex3.uids, [101, 102]);
+        assert!(ex3.modseq > ex2.modseq);
+        let gone = s.expunged_since(a, ex.modseq).unwrap();
+        assert_eq!(gone.len(), 101 + 2);
+        check_counters(s, a);
+        // Empty operations change nothing.
+        let st = s.mailbox_status(a).unwrap();
+        assert!(s.expunge(a, &UidSet::range(1, 50)).unwrap().uids.is_empty());
+        assert!(s.copy(a, &UidSet::range(1, 50), b).unwrap().uid_map.is_empty());
+        assert_eq!(s.mailbox_status(a).unwrap(), st);
+        // Move within one mailbox renumbers.
+        let (m2, e2) = s.move_messages(a, &UidSet::range(1200, 1200), a).unwrap();
+        assert_eq!(m2.uid_map, [(1200, 1201)]);
+        assert_eq!(e2.uids, [1200]);
+        check_counters(s, a);
+        assert_eq!(s.prune_expunged(a, ex.modseq).unwrap(), 100);
+        assert!(matches!(
+            s.copy(a, &UidSet::all(), MailboxId(77777)),
+            Err(StoreError::UnknownMailbox(_))
+        ));
+        // Deleting a mailbox leaves orphan message rows for the purge.
+        s.delete_mailbox(u, "B").unwrap();
+        assert!(s.purge_orphan_messages().unwrap() >= 1);
+        check_counters(s, a);
+    }
+
+    fn batches_beyond_bind_limits(db) {
+        // > 65,535 items per call: more than either backend's bind-parameter limit.
+        const N: u32 = 70_000;
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let a = s.create_mailbox(u, "A", None).unwrap().id;
+        let b = s.create_mailbox(u, "B", None).unwrap().id;
+        let batch: Vec<_> = (0..N).map(|i| msg(i, SystemFlags::EMPTY, &[])).collect();
+        let ap = s.append(a, batch).unwrap();
+        assert_eq!(ap.uids.len(), N as usize);
+        assert_eq!(s.fetch_flags(a, &UidSet::all()).unwrap().len(), N as usize);
+        // 70,000 single UIDs (every odd one up to 139,999): one IN list per chunk.
+        let odd = UidSet::from_uids((0..N).map(|i| 2 * i + 1));
+        assert_eq!(odd.ranges().len(), N as usize);
+        assert_eq!(s.fetch_flags(a, &odd).unwrap().len(), N as usize / 2);
+        let ch = s.store_flags(a, &odd, FlagOp::Add, SEEN, &kw(&["x"])).unwrap();
+        assert_eq!(ch.changed.len(), N as usize / 2);
+        let ch = s.store_flags(a, &UidSet::all(), FlagOp::Add, SEEN, &[]).unwrap();
+        assert_eq!(ch.changed.len(), N as usize / 2);
+        let c = s.copy(a, &UidSet::all(), b).unwrap();
+        assert_eq!(c.uid_map.len(), N as usize);
+        let ex = s.expunge(b, &UidSet::from_uids(1..=N)).unwrap();
+        assert_eq!(ex.uids.len(), N as usize);
+        let (m, e) = s.move_messages(a, &odd, b).unwrap();
+        assert_eq!((m.uid_map.len(), e.uids.len()), (N as usize / 2, N as usize / 2));
+        check_counters(s, a);
+        check_counters(s, b);
+    }
+
+    fn concurrent_appends(db) {
+        // Several threads append at once (on PostgreSQL through two separate pools, as two
+        // instances would) while a reader checks that the visible UIDs are always 1..=k:
+        // a higher UID never becomes visible before a lower one.
+        const THREADS: usize = 6;
+        const ROUNDS: usize = 20;
+        const PER: usize = 3;
+        let s = db.store().clone();
+        let u = s.create_user("u", "h").unwrap();
+        let mb = s.create_mailbox(u, "INBOX", None).unwrap().id;
+        let other = db.reopen();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        std::thread::scope(|scope| {
+            let reader = {
+                let s = other.clone();
+                let done = done.clone();
+                scope.spawn(move || {
+                    let mut checks = 0;
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        let f = s.fetch_flags(mb, &UidSet::all()).unwrap();
+                        for (i, m) in f.iter().enumerate() {
+                            assert_eq!(m.uid as usize, i + 1, "gap in visible UIDs");
+                        }
+                        checks += 1;
+                    }
+                    checks
+                })
+            };
+            let writers: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let s = if t % 2 == 0 { s.clone() } else { other.clone() };
+                    scope.spawn(move || {
+                        let mut last = 0;
+                        let mut mine = Vec::new();
+                        for r in 0..ROUNDS {
+                            let batch = (0..PER)
+                                .map(|i| msg((t * 1000 + r * 10 + i) as u32, SystemFlags::EMPTY, &[]))
+                                .collect();
+                            let a = s.append(mb, batch).unwrap();
+                            assert!(a.uids[0] > last);
+                            assert!(a.uids.windows(2).all(|w| w[1] == w[0] + 1));
+                            last = *a.uids.last().unwrap();
+                            mine.extend(a.uids);
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            let mut all: Vec<u32> = writers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            assert!(reader.join().unwrap() > 0);
+            all.sort_unstable();
+            let n = THREADS * ROUNDS * PER;
+            assert_eq!(all, (1..=n as u32).collect::<Vec<_>>());
+        });
+        let st = s.mailbox_status(mb).unwrap();
+        assert_eq!(st.messages as usize, THREADS * ROUNDS * PER);
+        assert_eq!(st.uidnext as usize, THREADS * ROUNDS * PER + 1);
+        assert_eq!(st.highest_modseq as usize, THREADS * ROUNDS + 1);
+        check_counters(&s, mb);
+    }
+
+    fn failing_writes_do_not_poison_a_group_commit(db) {
+        let s = db.store().clone();
+        let u = s.create_user("u", "h").unwrap();
+        std::thread::scope(|scope| {
+            let hs: Vec<_> = (0..16)
+                .map(|i| {
+                    let s = s.clone();
+                    scope.spawn(move || s.create_mailbox(u, &format!("box{}", i / 2), None))
+                })
+                .collect();
+            let results: Vec<_> = hs.into_iter().map(|h| h.join().unwrap()).collect();
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            let dup = results
+                .iter()
+                .filter(|r| matches!(r, Err(StoreError::MailboxExists(_))))
+                .count();
+            assert_eq!((ok, dup), (8, 8));
+        });
+        assert_eq!(s.list_mailboxes(u).unwrap().len(), 8);
+    }
+
+    fn blobs_and_collection(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let mb = s.create_mailbox(u, "INBOX", None).unwrap().id;
+        let fs_store = FsBlobStore::open(db.dir().map_or_else(
+            || std::env::temp_dir().join(format!("hadron-blobs-{}", std::process::id())),
+            |d| d.join("blobs"),
+        ))
+        .unwrap();
+        let db_store = DbBlobStore::new(s.clone());
+        let stores: [&dyn BlobStore; 2] = [&fs_store, &db_store];
+        for (i, bs) in stores.into_iter().enumerate() {
+            let kept = format!("kept body {i}");
+            let orphan = format!("orphan body {i}");
+            let h1 = bs.put(kept.as_bytes()).unwrap();
+            assert_eq!(bs.put(kept.as_bytes()).unwrap(), h1, "dedup");
+            let h2 = bs.put(orphan.as_bytes()).unwrap();
+            assert_eq!(bs.get(&h1).unwrap(), kept.as_bytes());
+            assert!(matches!(bs.get(&"0".repeat(64)), Err(StoreError::BlobNotFound(_))));
+            let mut m = msg(i as u32, SEEN, &[]);
+            m.meta.content_hash = h1.clone();
+            let a = s.append(mb, vec![m]).unwrap();
+            // Young blobs are spared by the grace period.
+            assert_eq!(bs.collect(s, Duration::from_secs(3600)).unwrap(), 0);
+            assert_eq!(bs.collect(s, Duration::ZERO).unwrap(), 1);
+            assert!(bs.get(&h1).is_ok());
+            assert!(matches!(bs.get(&h2), Err(StoreError::BlobNotFound(_))));
+            // Once the message is gone and purged, its blob goes too.
+            s.expunge(mb, &UidSet::from_uids(a.uids)).unwrap();
+            assert_eq!(bs.collect(s, Duration::ZERO).unwrap(), 0, "row still exists");
+            s.purge_orphan_messages().unwrap();
+            assert_eq!(bs.collect(s, Duration::ZERO).unwrap(), 1);
+            assert!(bs.get(&h1).is_err());
+        }
+    }
+}
+
+#[test]
+fn schema_newer_than_code_is_refused() {
+    use diesel::prelude::*;
+    let db = common::sqlite();
+    let path = db.store().sqlite_path().unwrap().to_owned();
+    let mut c = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('29990101000000')")
+        .execute(&mut c)
+        .unwrap();
+    match db.reopen_result() {
+        Err(StoreError::SchemaTooNew { unknown }) => assert_eq!(unknown, "29990101000000"),
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn schema_newer_than_code_is_refused_postgres() {
+    use diesel::prelude::*;
+    let Some(db) = common::postgres() else { return };
+    let mut c = PgConnection::establish(&db.url).unwrap();
+    diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('29990101000000')")
+        .execute(&mut c)
+        .unwrap();
+    assert!(matches!(
+        db.reopen_result(),
+        Err(StoreError::SchemaTooNew { .. })
+    ));
+}
+
+#[test]
+fn bad_urls() {
+    assert!(matches!(
+        hadron_store::Store::open("mysql://x", &Default::default()),
+        Err(StoreError::BadUrl(_))
+    ));
+}
+
+both! {
+    fn schema_rs_matches_migrations(db) {
+        let norm = |s: &str| s.split_whitespace().collect::<String>();
+        let generated = hadron_store::codegen::generate_schema(&db.url).unwrap();
+        assert_eq!(
+            norm(&generated),
+            norm(hadron_store::codegen::CHECKED_IN_SCHEMA),
+            "src/schema.rs drifted from the migrations: run `cargo xtask codegen`\n{generated}"
+        );
+    }
+}
