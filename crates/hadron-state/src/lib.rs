@@ -102,7 +102,9 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod connector;
 pub mod delivery;
+pub mod engine;
 pub mod flags;
 pub mod message;
 pub mod snapshot;
