@@ -75,8 +75,10 @@ pub enum StoreError {
     /// The group commit of a batch of SQLite writes failed; the write was not applied.
     #[error("commit failed: {0}")]
     Commit(String),
-    /// The SQLite writer thread has stopped (the store is shutting down or it panicked).
-    #[error("the database writer has stopped")]
+    /// The write was not committed: the SQLite writer thread has stopped (the store is
+    /// shutting down), or another write in the same group commit panicked and the whole batch
+    /// was rolled back (retrying is safe).
+    #[error("the write was not committed (database writer stopped or batch rolled back)")]
     WriterGone,
     /// A filesystem error (blob store).
     #[error("I/O error: {0}")]

@@ -134,7 +134,27 @@ pub(crate) fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn writer_loop(mut conn: SqliteConnection, jobs: mpsc::Receiver<Job>, max: usize) {
+/// Opens the SQLite write connection with its pragmas.
+fn open_writer(url: &str, sync: SqliteSync) -> Result<SqliteConnection> {
+    let mut conn = SqliteConnection::establish(url)?;
+    let sync = match sync {
+        SqliteSync::Full => "FULL",
+        SqliteSync::Normal => "NORMAL",
+    };
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+    ))?;
+    Ok(conn)
+}
+
+fn writer_loop(
+    mut conn: SqliteConnection,
+    jobs: mpsc::Receiver<Job>,
+    max: usize,
+    url: String,
+    sync: SqliteSync,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < max {
@@ -145,15 +165,31 @@ fn writer_loop(mut conn: SqliteConnection, jobs: mpsc::Receiver<Job>, max: usize
         }
         // Group commit: every queued write in one transaction, one fsync, then all answered.
         let mut done = Vec::with_capacity(batch.len());
-        let r = conn.immediate_transaction::<_, diesel::result::Error, _>(|c| {
-            for job in batch {
-                done.push(job(c));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            conn.immediate_transaction::<_, diesel::result::Error, _>(|c| {
+                for job in batch {
+                    done.push(job(c));
+                }
+                Ok(())
+            })
+        }));
+        match r {
+            Ok(r) => {
+                let err = r.err().map(|e| e.to_string());
+                for d in done {
+                    d(err.as_deref());
+                }
             }
-            Ok(())
-        });
-        let err = r.err().map(|e| e.to_string());
-        for d in done {
-            d(err.as_deref());
+            Err(_) => {
+                // A write panicked mid-batch: the transaction state is unknown. Dropping the
+                // connection rolls the whole batch back; its callers see the error when their
+                // completions are dropped. Carry on with a fresh connection.
+                drop(done);
+                conn = match open_writer(&url, sync) {
+                    Ok(c) => c,
+                    Err(_) => return,
+                };
+            }
         }
     }
 }
@@ -183,26 +219,19 @@ impl Store {
             .to_str()
             .ok_or_else(|| StoreError::BadUrl(path.display().to_string()))?
             .to_owned();
-        let mut conn = SqliteConnection::establish(&url)?;
-        let sync = match options.sqlite_sync {
-            SqliteSync::Full => "FULL",
-            SqliteSync::Normal => "NORMAL",
-        };
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
-        ))?;
+        let mut conn = open_writer(&url, options.sqlite_sync)?;
         migrate::run_sqlite(&mut conn)?;
         let readers = Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
             .connection_customizer(Box::new(SqliteReaderSetup))
-            .build(ConnectionManager::<SqliteConnection>::new(url))?;
+            .build(ConnectionManager::<SqliteConnection>::new(url.clone()))?;
         let (tx, rx) = mpsc::channel::<Job>();
         let max = options.max_group_commit.max(1);
+        let sync = options.sqlite_sync;
         let thread = std::thread::Builder::new()
             .name("hadron-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, max))?;
+            .spawn(move || writer_loop(conn, rx, max, url, sync))?;
         Ok(Self {
             inner: Arc::new(Backend::Sqlite {
                 readers,
@@ -489,5 +518,24 @@ impl Store {
 
     pub(crate) fn blob_collect(&self, cutoff: i64) -> Result<usize> {
         self.write(move |c| dispatch!(c, blob_collect(cutoff)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_write_rolls_back_its_batch_and_the_writer_survives() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
+        let r: Result<()> = store.write(|c| {
+            dispatch!(c, create_user("ghost", "h", 0))?;
+            panic!("injected");
+        });
+        assert!(matches!(r, Err(StoreError::WriterGone)));
+        assert_eq!(store.user_by_name("ghost").unwrap(), None);
+        let u = store.create_user("alive", "h").unwrap();
+        assert_eq!(store.user_by_name("alive").unwrap().map(|x| x.0), Some(u));
     }
 }

@@ -4,7 +4,9 @@
 //! blob collection must remove only orphans.
 //!
 //! The child is this same test binary, re-run on the ignored `crash_child` test with
-//! `HADRON_CRASH_DIR` set.
+//! `HADRON_CRASH_URL` set (and `HADRON_CRASH_BLOBS`, a directory, for file blobs; without it
+//! the blobs are kept in the database). SQLite with file blobs always; PostgreSQL with
+//! database blobs when `HADRON_TEST_PG` is set.
 
 mod common;
 
@@ -15,14 +17,18 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hadron_store::{
-    BlobStore, FlagOp, FsBlobStore, MailboxId, Store, StoreOptions, SystemFlags, UidSet,
+    BlobStore, DbBlobStore, FlagOp, FsBlobStore, MailboxId, Store, StoreOptions, SystemFlags,
+    UidSet,
 };
 
 const BATCH: usize = 5;
 
-fn open(dir: &Path) -> (Store, FsBlobStore) {
-    let store = Store::open_sqlite(&dir.join("hadron.db"), &StoreOptions::default()).unwrap();
-    let blobs = FsBlobStore::open(dir.join("blobs")).unwrap();
+fn open(url: &str, blob_dir: Option<&Path>) -> (Store, Box<dyn BlobStore>) {
+    let store = Store::open(url, &StoreOptions::default()).unwrap();
+    let blobs: Box<dyn BlobStore> = match blob_dir {
+        Some(dir) => Box::new(FsBlobStore::open(dir).unwrap()),
+        None => Box::new(DbBlobStore::new(store.clone())),
+    };
     (store, blobs)
 }
 
@@ -30,10 +36,11 @@ fn open(dir: &Path) -> (Store, FsBlobStore) {
 #[test]
 #[ignore = "run by crash_recovery as a child process"]
 fn crash_child() {
-    let Ok(dir) = std::env::var("HADRON_CRASH_DIR") else {
+    let Ok(url) = std::env::var("HADRON_CRASH_URL") else {
         return;
     };
-    let (store, blobs) = open(Path::new(&dir));
+    let blob_dir = std::env::var("HADRON_CRASH_BLOBS").ok();
+    let (store, blobs) = open(&url, blob_dir.as_deref().map(Path::new));
     let user = match store.user_by_name("crash").unwrap() {
         Some((u, _)) => u,
         None => store.create_user("crash", "h").unwrap(),
@@ -97,9 +104,38 @@ fn blob_files(root: &Path) -> Vec<String> {
     out
 }
 
+/// The blobs present: files under `root`, or rows of the `blobs` table.
+fn stored_blobs(url: &str, root: Option<&Path>) -> HashSet<String> {
+    use diesel::prelude::*;
+    if let Some(root) = root {
+        return blob_files(root).into_iter().collect();
+    }
+    #[derive(QueryableByName)]
+    struct H {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        hash: String,
+    }
+    let mut c = diesel::PgConnection::establish(url).unwrap();
+    let rows: Vec<H> = diesel::sql_query("SELECT hash FROM blobs")
+        .load(&mut c)
+        .unwrap();
+    rows.into_iter().map(|h| h.hash).collect()
+}
+
 #[test]
-fn crash_recovery() {
+fn crash_recovery_sqlite() {
     let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hadron.db").display());
+    crash_recovery(&url, Some(&dir.path().join("blobs")));
+}
+
+#[test]
+fn crash_recovery_postgres() {
+    let Some(db) = common::postgres() else { return };
+    crash_recovery(&db.url, None);
+}
+
+fn crash_recovery(url: &str, blob_dir: Option<&Path>) {
     let exe = std::env::current_exe().unwrap();
     let mut seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -109,19 +145,15 @@ fn crash_recovery() {
     eprintln!("crash_recovery seed {seed}");
     let mut acked: HashSet<u32> = HashSet::new();
     for round in 0..20 {
-        let mut child = Command::new(&exe)
-            .args([
-                "crash_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("HADRON_CRASH_DIR", dir.path())
+        let mut cmd = Command::new(&exe);
+        cmd.args(["crash_child", "--exact", "--ignored", "--nocapture"])
+            .env("HADRON_CRASH_URL", url)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        if let Some(d) = blob_dir {
+            cmd.env("HADRON_CRASH_BLOBS", d);
+        }
+        let mut child = cmd.spawn().unwrap();
         let wait_for = xorshift(&mut seed) % 6;
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut seen = 0;
@@ -142,7 +174,7 @@ fn crash_recovery() {
         }
         child.wait().unwrap();
 
-        let (store, blobs) = open(dir.path());
+        let (store, blobs) = open(url, blob_dir);
         let Some((user, _)) = store.user_by_name("crash").unwrap() else {
             assert!(acked.is_empty());
             continue;
@@ -184,7 +216,7 @@ fn crash_recovery() {
             );
         }
         blobs.collect(&store, Duration::ZERO).unwrap();
-        let left: HashSet<String> = blob_files(&dir.path().join("blobs")).into_iter().collect();
+        let left = stored_blobs(url, blob_dir);
         assert_eq!(
             left, referenced,
             "round {round}: collection kept an orphan or lost a blob"

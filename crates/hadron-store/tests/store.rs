@@ -464,3 +464,38 @@ both! {
         );
     }
 }
+
+both! {
+    fn readers_do_not_wait_for_writers(db) {
+        // Another connection holds the write lock (SQLite) / the mailbox row lock
+        // (PostgreSQL) in an open transaction; reads through the store still answer at once.
+        use diesel::prelude::*;
+        use std::time::Instant;
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let mb = s.create_mailbox(u, "INBOX", None).unwrap().id;
+        s.append(mb, (0..10).map(|i| msg(i, SEEN, &[])).collect()).unwrap();
+        let sql = format!("UPDATE mailboxes SET message_count = 999 WHERE id = {}", mb.0);
+        let check = |s: &hadron_store::Store| {
+            let t = Instant::now();
+            assert_eq!(s.mailbox_status(mb).unwrap().messages, 10);
+            assert_eq!(s.fetch_flags(mb, &UidSet::all()).unwrap().len(), 10);
+            assert!(t.elapsed() < Duration::from_secs(2), "a read waited for a writer");
+        };
+        if let Some(dir) = db.dir() {
+            let path = dir.join("hadron.db");
+            let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+            diesel::sql_query("BEGIN IMMEDIATE").execute(&mut c).unwrap();
+            diesel::sql_query(sql).execute(&mut c).unwrap();
+            check(s);
+            diesel::sql_query("ROLLBACK").execute(&mut c).unwrap();
+        } else {
+            let mut c = diesel::PgConnection::establish(&db.url).unwrap();
+            diesel::sql_query("BEGIN").execute(&mut c).unwrap();
+            diesel::sql_query(sql).execute(&mut c).unwrap();
+            check(s);
+            diesel::sql_query("ROLLBACK").execute(&mut c).unwrap();
+        }
+        check(s);
+    }
+}
