@@ -237,10 +237,9 @@ impl Session {
                 self.finish(&tag, r.map(|_| ()), "CREATE completed", out);
             }
             CommandBody::Delete { mailbox } if authenticated => {
+                // Deleting the selected mailbox is allowed; like any other
+                // session, this one is closed (`* BYE`) at its next command.
                 let r = self.engine.delete_mailbox(self.acct(), &mailbox).await;
-                // A session deleting its own selected mailbox learns of it
-                // like any other: it is closed by the delivery below.
-                self.deliver(CommandContext::NoCommand, out);
                 self.finish(&tag, r, "DELETE completed", out);
             }
             CommandBody::Rename { from, to } if authenticated => {
