@@ -137,6 +137,8 @@ both! {
     async fn idle_delivers_at_once(env) {
         let mut a = env.client("alice").await;
         a.run("s SELECT INBOX").await;
+        assert_eq!(a.run("i IDLE").await, ["+ idling"]);
+        assert!(a.session.is_idling());
         let mut b = env.client("alice").await;
         let waiter = {
             // The wake-up hook fires when B's append is published.
@@ -150,6 +152,10 @@ both! {
         b.run("d STORE 1 +FLAGS.SILENT (\\Deleted)").await;
         b.run("e EXPUNGE").await;
         assert_eq!(a.idle_poll(), ["* 1 FETCH (FLAGS (\\Deleted \\Recent) UID 1)", "* 1 EXPUNGE"]);
+        let mut out: Vec<hadron_state::session::Output> = Vec::new();
+        a.session.idle_done(&mut out);
+        assert_eq!(common::lines(&out), ["i OK IDLE terminated"]);
+        assert!(!a.session.is_idling());
     }
 
     async fn rename_of_the_selected_mailbox_keeps_the_session_working(env) {

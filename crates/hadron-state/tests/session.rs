@@ -400,3 +400,20 @@ both! {
         assert_eq!(info.size, (message("1").len() + message("22").len()) as u64);
     }
 }
+
+/// The server spawns one task per connection: a command's future must be
+/// `Send`.
+#[test]
+fn command_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let env = common::Env::sqlite();
+    let mut session = hadron_state::session::Session::new(env.engine.clone());
+    let mut out: Vec<hadron_state::session::Output> = Vec::new();
+    let cmd = hadron_proto::parse::command(
+        b"a FETCH 1 BODY[]\r\n",
+        &hadron_proto::parse::ParseLimits::default(),
+    )
+    .unwrap();
+    let fut = session.execute(cmd, &mut out);
+    assert_send(&fut);
+}

@@ -8,10 +8,11 @@
 //! queued updates (through [`crate::delivery`]) with its command's context,
 //! before its own responses.
 //!
-//! IDLE: the server answers `+ idling`, then loops on
-//! [`Session::wait_for_updates`] (or its own select on the socket) and
-//! [`Session::idle_poll`], which writes what arrived; on `DONE` it sends the
-//! tagged OK itself.
+//! IDLE (RFC 2177): [`Session::execute`] answers `IDLE` with `+ idling`
+//! (after delivering what is queued); the server then loops on
+//! [`Session::wait_for_updates`] (selecting on the socket as well) and
+//! [`Session::idle_poll`], which writes what arrived, until the client
+//! sends `DONE`; [`Session::idle_done`] writes the tagged OK.
 //!
 //! ```no_run
 //! # async fn f(engine: std::sync::Arc<hadron_state::engine::Engine>) {
@@ -76,6 +77,7 @@ pub struct Session {
     account: Option<Account>,
     mailbox: Option<SelectedMailbox>,
     logged_out: bool,
+    idling: Option<Tag<'static>>,
     wake: Arc<tokio::sync::Notify>,
 }
 
@@ -115,6 +117,7 @@ impl Session {
             account: None,
             mailbox: None,
             logged_out: false,
+            idling: None,
             wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -188,6 +191,20 @@ impl Session {
     /// During IDLE: writes every queued update at once (RFC 2177).
     pub fn idle_poll(&mut self, out: &mut dyn ResponseSink) {
         self.deliver(CommandContext::Idle, out);
+    }
+
+    /// Whether an IDLE is in progress (waiting for `DONE`).
+    pub fn is_idling(&self) -> bool {
+        self.idling.is_some()
+    }
+
+    /// The client sent `DONE`: delivers what is left and ends the IDLE
+    /// command with its tagged OK. Does nothing when not idling.
+    pub fn idle_done(&mut self, out: &mut dyn ResponseSink) {
+        if let Some(tag) = self.idling.take() {
+            let issued = self.deliver(CommandContext::Idle, out);
+            self.ok(&tag, issued, "IDLE terminated", out);
+        }
     }
 
     /// Executes one command, writing its untagged responses and its tagged
@@ -282,6 +299,15 @@ impl Session {
             }
             CommandBody::Append { mailbox, messages } if authenticated => {
                 self.append(&tag, &mailbox, messages.to_vec(), out).await
+            }
+            CommandBody::Idle if authenticated => {
+                self.deliver(CommandContext::Idle, out);
+                if !self.logged_out {
+                    out.send(Output::new(Response::Continue(
+                        hadron_proto::types::Continue::Text(resp_text(None, "idling")),
+                    )));
+                    self.idling = Some(tag);
+                }
             }
             CommandBody::Check if selected => {
                 self.simple(&tag, CommandContext::Check, "CHECK completed", out)
