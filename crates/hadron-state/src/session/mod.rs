@@ -477,43 +477,7 @@ impl Session {
             self.id,
             Some(Arc::new(move || wake.notify_one())),
         );
-        let shared = self.engine.shared(info.id);
-        // The write lock makes claiming \Recent exclusive.
-        let guard = shared.write.lock().await;
-        let id = info.id;
-        let read = self
-            .engine
-            .blocking(move |store, _| {
-                let info = store.mailbox_status(id)?;
-                let rows = store.fetch_flags(id, &UidSet::all())?;
-                let names = store.keywords(id)?;
-                let mut snapshot = Snapshot::new();
-                snapshot.reserve(rows.len());
-                let mut recent = Vec::new();
-                for m in &rows {
-                    let (flags, is_recent) = flags_from_store(m, &names);
-                    if is_recent {
-                        recent.push(m.uid);
-                    }
-                    snapshot
-                        .push(m.uid, &flags, is_recent)
-                        .map_err(|e| EngineError::Internal(e.to_string()))?;
-                }
-                if !read_only && !recent.is_empty() {
-                    // This session is the first to see them.
-                    store.store_flags(
-                        id,
-                        &UidSet::from_uids(recent),
-                        FlagOp::Remove,
-                        StoreFlags::RECENT,
-                        &[],
-                    )?;
-                }
-                Ok((info, snapshot))
-            })
-            .await;
-        drop(guard);
-        let (info, snapshot) = match read {
+        let (info, snapshot) = match self.read_index(info.id, read_only).await {
             Ok(r) => r,
             Err(e) => return out.send(no_for(tag, &e)),
         };
@@ -581,6 +545,81 @@ impl Session {
             subscription,
             selected,
         });
+    }
+
+    /// The mailbox's row and this session's snapshot of it. A mailbox open
+    /// elsewhere in this instance is copied from the shared index (no row
+    /// read but the mailbox's) unless the store holds `\Recent` messages
+    /// for this session to claim; otherwise every (UID, flags) is read in
+    /// one query, the `\Recent` ones claimed (read-write only), and the
+    /// result becomes the shared index.
+    async fn read_index(
+        &self,
+        id: hadron_store::MailboxId,
+        read_only: bool,
+    ) -> Result<(MailboxInfo, Snapshot), EngineError> {
+        // Called after subscribing: from here on no new message is stored
+        // \Recent, so a zero count means there is nothing to claim.
+        let info = self
+            .engine
+            .blocking(move |store, _| Ok(store.mailbox_status(id)?))
+            .await?;
+        if info.recent == 0
+            && let Some(snapshot) = self.engine.shared_index(id)
+        {
+            return Ok((info, snapshot));
+        }
+        let follow = self.engine.follow(id);
+        let shared = self.engine.shared(id);
+        // The write lock makes claiming \Recent exclusive.
+        let _guard = shared.write.lock().await;
+        let (info, snapshot, index) = self
+            .engine
+            .blocking(move |store, _| {
+                let info = store.mailbox_status(id)?;
+                let rows = store.fetch_flags(id, &UidSet::all())?;
+                let names = store.keywords(id)?;
+                let bad = |e: crate::snapshot::SnapshotError| EngineError::Internal(e.to_string());
+                let mut index = Snapshot::new();
+                index.reserve(rows.len());
+                let mut recent = Vec::new();
+                for m in &rows {
+                    let (flags, is_recent) = flags_from_store(m, &names);
+                    if is_recent {
+                        recent.push(m.uid);
+                    }
+                    index.push(m.uid, &flags, false).map_err(bad)?;
+                }
+                let mut snapshot = index.clone();
+                if let Some(&first) = recent.first() {
+                    let tail = index.uids().len() - index.uids().partition_point(|&u| u < first);
+                    if tail == recent.len() {
+                        // The usual case: the recent messages are the newest.
+                        snapshot.set_recent_from(first);
+                    } else {
+                        snapshot = Snapshot::new();
+                        snapshot.reserve(rows.len());
+                        for m in &rows {
+                            let (flags, is_recent) = flags_from_store(m, &names);
+                            snapshot.push(m.uid, &flags, is_recent).map_err(bad)?;
+                        }
+                    }
+                    if !read_only {
+                        // This session is the first to see them.
+                        store.store_flags(
+                            id,
+                            &UidSet::from_uids(recent),
+                            FlagOp::Remove,
+                            StoreFlags::RECENT,
+                            &[],
+                        )?;
+                    }
+                }
+                Ok((info, snapshot, index))
+            })
+            .await?;
+        self.engine.keep_index(id, follow, index);
+        Ok((info, snapshot))
     }
 
     /// LIST / LSUB.
