@@ -41,7 +41,7 @@ use hadron_store::{FlagOp, MailboxInfo, SystemFlags as StoreFlags, UidSet};
 
 use self::output::{data, event, nz, resp_text, tagged, untagged_ok};
 use crate::connector::ConnectorError;
-use crate::delivery::{CommandContext, Selected};
+use crate::delivery::{CloseReason, CommandContext, Selected};
 use crate::engine::{Account, Engine, EngineError, flags_from_store, hub_id};
 use crate::flags::FlagSet;
 use crate::mailboxes::store_name;
@@ -419,7 +419,22 @@ impl Session {
         let Some(m) = self.mailbox.as_mut() else {
             return false;
         };
-        let d = m.selected.deliver(&m.subscription, context);
+        let mut d = m.selected.deliver(&m.subscription, context);
+        if d.close == Some(CloseReason::QueueOverflow) {
+            // Fell too far behind: catch up from the shared index when it
+            // is still current, told under the usual rules; else `* BYE`.
+            for e in &d.events {
+                out.send(event(e));
+            }
+            m.subscription.reset();
+            if let Some(fresh) = self.engine.shared_index(m.info.id)
+                && m.selected.resync(&fresh)
+            {
+                d = m.selected.deliver(&m.subscription, context);
+            } else {
+                d.events.clear();
+            }
+        }
         for e in &d.events {
             out.send(event(e));
         }
