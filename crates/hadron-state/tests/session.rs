@@ -17,6 +17,22 @@ both! {
         assert_eq!(c.state(), State::NotAuthenticated);
         assert_eq!(c.run("c LOGIN alice right").await, ["c OK LOGIN completed"]);
         assert_eq!(c.state(), State::Authenticated);
+        assert_eq!(
+            c.run("e UID FETCH 1 FLAGS").await,
+            ["e BAD UID FETCH needs a selected mailbox"]
+        );
+        assert_eq!(c.run("f LOGIN alice right").await, ["f BAD already logged in"]);
+        assert_eq!(
+            c.run("g NAMESPACE").await,
+            ["* NAMESPACE ((\"\" \"/\")) NIL NIL", "g OK NAMESPACE completed"]
+        );
+        assert_eq!(
+            c.run("h CAPABILITY").await,
+            [
+                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE NAMESPACE",
+                "h OK CAPABILITY completed",
+            ]
+        );
         assert_eq!(c.run("d LOGOUT").await, ["* BYE logging out", "d OK LOGOUT completed"]);
         assert_eq!(c.state(), State::Logout);
     }

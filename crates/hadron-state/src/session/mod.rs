@@ -168,6 +168,7 @@ impl Session {
             "MOVE",
             "CHILDREN",
             "SPECIAL-USE",
+            "NAMESPACE",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
@@ -219,6 +220,22 @@ impl Session {
         let authenticated = state != State::NotAuthenticated;
         let selected = state == State::Selected;
         match body {
+            CommandBody::Namespace if authenticated => {
+                // RFC 2342: one personal namespace, "" with delimiter "/".
+                let personal = hadron_proto::types::NamespaceDescr {
+                    prefix: hadron_proto::types::IString::try_from("")
+                        .unwrap_or_else(|_| unreachable!("the empty string is valid")),
+                    delimiter: hadron_proto::types::Delimiter::new(crate::mailboxes::DELIMITER)
+                        .ok(),
+                    extensions: Vec::new(),
+                };
+                out.send(data(Data::Namespace {
+                    personal: vec![personal],
+                    other: Vec::new(),
+                    shared: Vec::new(),
+                }));
+                out.send(tagged(&tag, StatusKind::Ok, None, "NAMESPACE completed"));
+            }
             CommandBody::Capability => {
                 out.send(data(Data::Capability(Session::capabilities())));
                 out.send(tagged(&tag, StatusKind::Ok, None, "CAPABILITY completed"));
@@ -338,13 +355,14 @@ impl Session {
             // Until that merge, SEARCH takes the `NO` of the last arm.
             other => {
                 let name = other.name();
+                let base = name.strip_prefix("UID ").unwrap_or(name);
                 let (kind, why) = match state {
                     State::NotAuthenticated if name != "LOGIN" => {
                         (StatusKind::Bad, format!("{name} needs LOGIN first"))
                     }
                     State::Authenticated | State::NotAuthenticated
                         if matches!(
-                            name,
+                            base,
                             "CHECK"
                                 | "CLOSE"
                                 | "UNSELECT"
@@ -354,7 +372,6 @@ impl Session {
                                 | "COPY"
                                 | "MOVE"
                                 | "SEARCH"
-                                | "UID"
                         ) =>
                     {
                         (StatusKind::Bad, format!("{name} needs a selected mailbox"))
