@@ -251,6 +251,48 @@ both! {
         );
     }
 
+    async fn fetch_structure_dates_and_rfc822_items(env) {
+        let mut c = env.client("alice").await;
+        let raw = message("one");
+        c.run(&format!(
+            "a APPEND INBOX (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {{{}}}\r\n{raw}",
+            raw.len()
+        ))
+        .await;
+        c.run("s SELECT INBOX").await;
+        assert_eq!(
+            c.run("f FETCH 1 (INTERNALDATE BODY BODYSTRUCTURE)").await,
+            [
+                "* 1 FETCH (INTERNALDATE \"17-Jul-1996 09:44:25 +0000\" \
+                 BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 11 1) \
+                 BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 11 1 NIL NIL NIL NIL))",
+                "f OK FETCH completed",
+            ]
+        );
+        let header_len = raw.len() - "Hello one\r\n".len();
+        assert_eq!(
+            c.run("g FETCH 1 (RFC822.HEADER RFC822.TEXT)").await,
+            [
+                format!(
+                    "* 1 FETCH (RFC822.HEADER {{{header_len}}}\r\n{} RFC822.TEXT {{11}}\r\nHello one\r\n)",
+                    &raw[..header_len]
+                ),
+                "g OK FETCH completed".to_owned(),
+            ]
+        );
+        assert_eq!(
+            c.run("h FETCH 1 RFC822").await,
+            [
+                format!("* 1 FETCH (RFC822 {{{}}}\r\n{raw})", raw.len()),
+                "h OK FETCH completed".to_owned(),
+            ]
+        );
+        assert_eq!(
+            c.run("i FETCH 1 BINARY[]").await,
+            ["i BAD BINARY is not supported (not advertised)"]
+        );
+    }
+
     async fn fetch_body_sets_seen_but_examine_and_peek_do_not(env) {
         let mut c = env.client("alice").await;
         c.append("a", "INBOX", "", &message("one")).await;
