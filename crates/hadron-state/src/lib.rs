@@ -135,4 +135,5 @@ pub mod mailboxes;
 pub mod message;
 pub mod session;
 pub mod snapshot;
+mod tombstones;
 pub mod update;

@@ -44,7 +44,15 @@ both! {
                 "h OK [EXPUNGEISSUED] STORE completed",
             ]
         );
+        let inbox = env
+            .store
+            .mailbox_by_name(a.session.account().unwrap().id, "INBOX")
+            .unwrap()
+            .unwrap()
+            .id;
+        assert_eq!(env.engine.kept_expunged(inbox), 1, "kept while A shows it");
         assert_eq!(a.run("n NOOP").await, ["* 2 EXPUNGE", "n OK NOOP completed"]);
+        assert_eq!(env.engine.kept_expunged(inbox), 0, "dropped once A was told");
         assert_eq!(
             a.run("i FETCH 1:* UID").await,
             ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)", "i OK FETCH completed"]
