@@ -67,7 +67,9 @@ both! {
         a.run("s SELECT INBOX").await;
         b.run("s SELECT INBOX").await;
         b.run("e EXPUNGE").await;
-        b.append("x", "INBOX", "", &message("3")).await;
+        let r = b.append("x", "INBOX", "", &message("3")).await;
+        assert_eq!(r[0], "* 2 EXISTS", "APPEND to the selected mailbox announces it");
+        assert!(r[1].starts_with("x OK [APPENDUID ") && r.len() == 2, "{r:?}");
         assert_eq!(
             a.run("f FETCH 1 UID").await,
             ["* 1 FETCH (UID 1)", "f OK [EXPUNGEISSUED] FETCH completed"],
