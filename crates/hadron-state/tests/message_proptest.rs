@@ -122,7 +122,9 @@ fn check_extract(
                 section,
                 Section::HeaderFields(..) | Section::HeaderFieldsNot(..)
             ));
-            prop_assert!(v.len() <= 2 * raw.len() + 2);
+            // Each byte at most doubles (bare LF → CRLF); an unterminated last
+            // line gains a CRLF, and the blank line ending the header another.
+            prop_assert!(v.len() <= 2 * raw.len() + 4);
             if partial.is_none() {
                 prop_assert!(v.ends_with(b"\r\n"));
             }
