@@ -111,6 +111,47 @@ impl Structure {
     }
 }
 
+/// Every value of the top-level header field `name` (ASCII
+/// case-insensitive) of `raw`, in order, unfolded and with RFC 2047
+/// encoded words decoded to UTF-8 (for SEARCH `HEADER`, `BCC`).
+pub fn header_values(raw: &[u8], name: &str) -> Vec<String> {
+    let end = header::body_start(raw, 0, raw.len());
+    header::fields(raw, 0, end)
+        .into_iter()
+        .filter(|f| raw[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+        .map(|f| encoded_word::decode(&header::unfold(&raw[f.value.clone()])))
+        .collect()
+}
+
+/// The top-level header of `raw` decoded for SEARCH `TEXT`: one
+/// `Name: value` line per field, each value unfolded and RFC 2047-decoded.
+pub fn header_text(raw: &[u8]) -> String {
+    let end = header::body_start(raw, 0, raw.len());
+    let mut text = String::new();
+    for f in header::fields(raw, 0, end) {
+        text.push_str(&charset::bytes_to_string(&raw[f.name.clone()]));
+        text.push_str(": ");
+        text.push_str(&encoded_word::decode(&header::unfold(
+            &raw[f.value.clone()],
+        )));
+        text.push_str("\r\n");
+    }
+    text
+}
+
+/// The calendar date of the top-level `Date:` field of `raw`, in the zone
+/// written in the field (UTC when it names none); `None` when the field is
+/// missing or unreadable. For SEARCH `SENTBEFORE`/`SENTON`/`SENTSINCE`.
+pub fn sent_date(raw: &[u8]) -> Option<hadron_proto::types::Date> {
+    let end = header::body_start(raw, 0, raw.len());
+    let h = header::Header::parse(raw, 0, end);
+    let (utc, zone) = date::parse_zoned(&h.value("Date")?)?;
+    let minutes = i16::try_from(zone / 60).ok()?;
+    hadron_proto::types::DateTime::from_unix(utc, minutes)
+        .ok()
+        .map(hadron_proto::types::DateTime::date)
+}
+
 /// What the store keeps for a message, computed once at ingest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedMessage {
