@@ -319,4 +319,34 @@ both! {
         assert_eq!(a.run("i SEARCH ALL").await, ["* SEARCH 1 2", "i OK SEARCH completed"]);
         assert_eq!(a.run("j SEARCH BODY zebra").await, ["* SEARCH", "j OK SEARCH completed"]);
     }
+
+    async fn modseq_key_answers_the_highest_modseq(env) {
+        let mut c = mailbox(&env).await;
+        let inbox = env
+            .store
+            .mailbox_by_name(c.session.account().unwrap().id, "INBOX")
+            .unwrap()
+            .unwrap()
+            .id;
+        c.run("a STORE 2 +FLAGS.SILENT (\\Answered)").await;
+        let flags = env.store.fetch_flags(inbox, &hadron_store::UidSet::all()).unwrap();
+        let of = |uid: u32| flags.iter().find(|f| f.uid == uid).unwrap().modseq;
+        let top = of(3);
+        assert!(top > of(2) && top > of(4), "{flags:?}");
+        assert_eq!(
+            c.run(&format!("b SEARCH MODSEQ {top}")).await,
+            [format!("* SEARCH 2 (MODSEQ {top})"), "b OK SEARCH completed".to_owned()]
+        );
+        assert_eq!(
+            c.run("c UID SEARCH RETURN (COUNT) MODSEQ 1").await,
+            [
+                format!("* ESEARCH (TAG \"c\") UID COUNT 3 MODSEQ {top}"),
+                "c OK UID SEARCH completed".to_owned(),
+            ]
+        );
+        assert_eq!(
+            c.run(&format!("d SEARCH MODSEQ {}", top + 1)).await,
+            ["* SEARCH", "d OK SEARCH completed"]
+        );
+    }
 }

@@ -127,7 +127,20 @@ pub(crate) fn parse_zoned(v: &[u8]) -> Option<(i64, i64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, parse_zoned};
+
+    #[test]
+    fn zoned_keeps_the_offset() {
+        assert_eq!(
+            parse_zoned(b"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)"),
+            Some((837_595_405, -7 * 3600))
+        );
+        assert_eq!(parse_zoned(b"1 Jan 1970 00:00:00"), Some((0, 0)));
+        assert_eq!(
+            parse_zoned(b"1 Jan 1970 01:00:00 +0130"),
+            Some((-1800, 5400))
+        );
+    }
 
     #[test]
     fn rfc5322_and_zones() {

@@ -180,3 +180,42 @@ impl ParsedMessage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RAW: &[u8] = b"Received: one\r\nX-Tag: =?UTF-8?Q?caf=C3=A9?=\r\n\
+Subject: first\r\n  folded\r\nx-tag: second\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\n\
+\r\nX-Tag: in the body\r\n";
+
+    #[test]
+    fn header_values_are_every_occurrence_decoded_and_unfolded() {
+        assert_eq!(header_values(RAW, "X-TAG"), ["café", "second"]);
+        assert_eq!(header_values(RAW, "subject"), ["first  folded"]);
+        assert!(header_values(RAW, "Bcc").is_empty());
+        assert!(header_values(b"no header at all", "X-Tag").is_empty());
+    }
+
+    #[test]
+    fn header_text_holds_every_field_decoded() {
+        let text = header_text(RAW);
+        assert!(
+            text.starts_with("Received: one\r\nX-Tag: café\r\n"),
+            "{text:?}"
+        );
+        assert!(!text.contains("in the body"), "{text:?}");
+    }
+
+    #[test]
+    fn sent_date_is_the_date_in_the_header_zone() {
+        let d = sent_date(RAW).unwrap();
+        assert_eq!((d.year(), d.month(), d.day()), (1994, 2, 7));
+        let utc = sent_date(b"Date: 7 Feb 1994 23:30 +0000\r\n\r\n").unwrap();
+        assert_eq!(utc.day(), 7);
+        let east = sent_date(b"Date: 7 Feb 1994 23:30 -0100\r\n\r\n").unwrap();
+        assert_eq!(east.day(), 7, "local date, not the UTC one (8 Feb)");
+        assert!(sent_date(b"Date: someday\r\n\r\n").is_none());
+        assert!(sent_date(b"Subject: x\r\n\r\n").is_none());
+    }
+}
