@@ -26,8 +26,10 @@
 //! - [`session`]: one per connection; the IMAP states and a handler per
 //!   command (FETCH in `session/fetch.rs`, message changes in
 //!   `session/messages.rs`).
-//! - SEARCH: evaluated by `search/` (separate branch); its integration
-//!   point is marked `INTEGRATION POINT (SEARCH)` in `session/mod.rs`.
+//! - [`search`]: SEARCH evaluation, pure over a snapshot and a
+//!   `MessageSource`; the session answers SEARCH, UID SEARCH, ESEARCH
+//!   result options and `$` in `session/search.rs`, reading the store
+//!   through `session/search_source.rs`.
 //!
 //! # Persistent state and session state
 //!
@@ -92,7 +94,10 @@
 //! size, date and `MODSEQ` keys read compact metadata in batches, and text
 //! keys read decoded header fields and body text, from a
 //! [`search::MessageSource`] — only for the messages still candidates
-//! after the cheaper keys.
+//! after the cheaper keys. Sessions evaluate inside `spawn_blocking` with a
+//! source over the store (metadata in batches, FROM/TO/CC/SUBJECT from the
+//! decoded columns stored at ingest, other headers and text from the
+//! blob), after delivering updates with EXPUNGE held back.
 //!
 //! # Example
 //!

@@ -136,6 +136,20 @@ impl KeywordSets {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SeqRanges(Vec<RangeInclusive<u32>>);
 
+impl FromIterator<u32> for SeqRanges {
+    /// Collects sequence numbers (any order, duplicates allowed; 0 is
+    /// skipped).
+    fn from_iter<I: IntoIterator<Item = u32>>(iter: I) -> SeqRanges {
+        let mut seqs: Vec<u32> = iter.into_iter().filter(|&s| s > 0).collect();
+        seqs.sort_unstable();
+        let mut out = SeqRanges::default();
+        for s in seqs {
+            out.push(s..=s);
+        }
+        out
+    }
+}
+
 impl SeqRanges {
     fn push(&mut self, range: RangeInclusive<u32>) {
         match self.0.last_mut() {

@@ -76,6 +76,12 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// Parses a Date value to Unix seconds (UTC); `None` when no day, month
 /// and year can be found.
 pub(crate) fn parse(v: &[u8]) -> Option<i64> {
+    parse_zoned(v).map(|(utc, _)| utc)
+}
+
+/// Parses a Date value to Unix seconds (UTC) and the zone offset written
+/// in it (seconds east of UTC; 0 when missing).
+pub(crate) fn parse_zoned(v: &[u8]) -> Option<(i64, i64)> {
     let mut mon = None;
     let mut secs = None;
     let mut tz = None;
@@ -115,12 +121,26 @@ pub(crate) fn parse(v: &[u8]) -> Option<i64> {
         return None;
     }
     let days = days_from_civil(year, mon, day as u32);
-    Some(days * 86_400 + secs.unwrap_or(0) - tz.unwrap_or(0))
+    let tz = tz.unwrap_or(0);
+    Some((days * 86_400 + secs.unwrap_or(0) - tz, tz))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, parse_zoned};
+
+    #[test]
+    fn zoned_keeps_the_offset() {
+        assert_eq!(
+            parse_zoned(b"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)"),
+            Some((837_595_405, -7 * 3600))
+        );
+        assert_eq!(parse_zoned(b"1 Jan 1970 00:00:00"), Some((0, 0)));
+        assert_eq!(
+            parse_zoned(b"1 Jan 1970 01:00:00 +0130"),
+            Some((-1800, 5400))
+        );
+    }
 
     #[test]
     fn rfc5322_and_zones() {

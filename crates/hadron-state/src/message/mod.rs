@@ -111,6 +111,47 @@ impl Structure {
     }
 }
 
+/// Every value of the top-level header field `name` (ASCII
+/// case-insensitive) of `raw`, in order, unfolded and with RFC 2047
+/// encoded words decoded to UTF-8 (for SEARCH `HEADER`, `BCC`).
+pub fn header_values(raw: &[u8], name: &str) -> Vec<String> {
+    let end = header::body_start(raw, 0, raw.len());
+    header::fields(raw, 0, end)
+        .into_iter()
+        .filter(|f| raw[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+        .map(|f| encoded_word::decode(&header::unfold(&raw[f.value.clone()])))
+        .collect()
+}
+
+/// The top-level header of `raw` decoded for SEARCH `TEXT`: one
+/// `Name: value` line per field, each value unfolded and RFC 2047-decoded.
+pub fn header_text(raw: &[u8]) -> String {
+    let end = header::body_start(raw, 0, raw.len());
+    let mut text = String::new();
+    for f in header::fields(raw, 0, end) {
+        text.push_str(&charset::bytes_to_string(&raw[f.name.clone()]));
+        text.push_str(": ");
+        text.push_str(&encoded_word::decode(&header::unfold(
+            &raw[f.value.clone()],
+        )));
+        text.push_str("\r\n");
+    }
+    text
+}
+
+/// The calendar date of the top-level `Date:` field of `raw`, in the zone
+/// written in the field (UTC when it names none); `None` when the field is
+/// missing or unreadable. For SEARCH `SENTBEFORE`/`SENTON`/`SENTSINCE`.
+pub fn sent_date(raw: &[u8]) -> Option<hadron_proto::types::Date> {
+    let end = header::body_start(raw, 0, raw.len());
+    let h = header::Header::parse(raw, 0, end);
+    let (utc, zone) = date::parse_zoned(&h.value("Date")?)?;
+    let minutes = i16::try_from(zone / 60).ok()?;
+    hadron_proto::types::DateTime::from_unix(utc, minutes)
+        .ok()
+        .map(hadron_proto::types::DateTime::date)
+}
+
 /// What the store keeps for a message, computed once at ingest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedMessage {
@@ -137,5 +178,44 @@ impl ParsedMessage {
             part_map: s.part_map,
             fields: s.fields,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RAW: &[u8] = b"Received: one\r\nX-Tag: =?UTF-8?Q?caf=C3=A9?=\r\n\
+Subject: first\r\n  folded\r\nx-tag: second\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\n\
+\r\nX-Tag: in the body\r\n";
+
+    #[test]
+    fn header_values_are_every_occurrence_decoded_and_unfolded() {
+        assert_eq!(header_values(RAW, "X-TAG"), ["café", "second"]);
+        assert_eq!(header_values(RAW, "subject"), ["first  folded"]);
+        assert!(header_values(RAW, "Bcc").is_empty());
+        assert!(header_values(b"no header at all", "X-Tag").is_empty());
+    }
+
+    #[test]
+    fn header_text_holds_every_field_decoded() {
+        let text = header_text(RAW);
+        assert!(
+            text.starts_with("Received: one\r\nX-Tag: café\r\n"),
+            "{text:?}"
+        );
+        assert!(!text.contains("in the body"), "{text:?}");
+    }
+
+    #[test]
+    fn sent_date_is_the_date_in_the_header_zone() {
+        let d = sent_date(RAW).unwrap();
+        assert_eq!((d.year(), d.month(), d.day()), (1994, 2, 7));
+        let utc = sent_date(b"Date: 7 Feb 1994 23:30 +0000\r\n\r\n").unwrap();
+        assert_eq!(utc.day(), 7);
+        let east = sent_date(b"Date: 7 Feb 1994 23:30 -0100\r\n\r\n").unwrap();
+        assert_eq!(east.day(), 7, "local date, not the UTC one (8 Feb)");
+        assert!(sent_date(b"Date: someday\r\n\r\n").is_none());
+        assert!(sent_date(b"Subject: x\r\n\r\n").is_none());
     }
 }

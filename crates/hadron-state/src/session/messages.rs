@@ -62,7 +62,14 @@ impl Session {
         set: &SequenceSet,
         out: &mut dyn ResponseSink,
     ) -> Option<SeqRanges> {
-        let snap = self.mailbox.as_ref()?.selected.snapshot();
+        let m = self.mailbox.as_ref()?;
+        let snap = m.selected.snapshot();
+        if set.is_saved() {
+            // RFC 5182: `$` names the saved UIDs still in the mailbox,
+            // for the sequence-number and UID forms alike.
+            let saved = m.saved.as_deref().unwrap_or_default();
+            return Some(saved.iter().filter_map(|&u| snap.seq(u)).collect());
+        }
         let r = if uid {
             snap.resolve_uids(set)
         } else {

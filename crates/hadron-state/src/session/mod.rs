@@ -28,6 +28,8 @@
 mod fetch;
 mod messages;
 mod output;
+mod search;
+mod search_source;
 
 pub use self::output::{Output, ResponseSink};
 
@@ -68,6 +70,9 @@ struct SelectedMailbox {
     read_only: bool,
     subscription: Subscription,
     selected: Selected,
+    /// The saved search result `$` (RFC 5182) as UIDs; `None` until a
+    /// `SEARCH RETURN (SAVE)` in this selection.
+    saved: Option<Vec<u32>>,
 }
 
 /// One client's session; see the [module docs](self).
@@ -169,6 +174,8 @@ impl Session {
             "CHILDREN",
             "SPECIAL-USE",
             "NAMESPACE",
+            "ESEARCH",
+            "SEARCHRES",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
@@ -348,11 +355,15 @@ impl Session {
             CommandBody::Move { uid, set, mailbox } if selected => {
                 self.copy(&tag, uid, &set, &mailbox, true, out).await
             }
-            // INTEGRATION POINT (SEARCH): `crate::search` (branch `search`)
-            // evaluates the keys against a `MessageSource`; wire it here as
-            //   CommandBody::Search { .. } if selected => self.search(..)
-            // delivering with `CommandContext::Search` before `* SEARCH`.
-            // Until that merge, SEARCH takes the `NO` of the last arm.
+            CommandBody::Search {
+                uid,
+                return_options,
+                charset,
+                criteria,
+            } if selected => {
+                self.search(&tag, uid, return_options, charset, criteria.into_vec(), out)
+                    .await
+            }
             other => {
                 let name = other.name();
                 let base = name.strip_prefix("UID ").unwrap_or(name);
@@ -584,6 +595,7 @@ impl Session {
             read_only,
             subscription,
             selected,
+            saved: None,
         });
     }
 

@@ -1,0 +1,217 @@
+//! SEARCH / UID SEARCH (RFC 3501 §6.4.4), with ESEARCH result options
+//! (RFC 4731) and the saved result `$` (RFC 5182).
+//!
+//! Queued updates are delivered first, as SEARCH allows (flag changes
+//! yes, EXPUNGE held back with `[EXPUNGEISSUED]`), so the keys see the
+//! flags the client has just been told. The snapshot is then copied and
+//! the keys evaluated inside `spawn_blocking` against a
+//! [`StoreSource`](super::search_source::StoreSource).
+
+use std::num::NonZeroU32;
+
+use hadron_proto::types::{
+    Charset, Code, Data, ESearch, ESearchItem, IString, SearchKey, SearchReturnOption, StatusKind,
+    Tag,
+};
+
+use super::messages::wire_uids;
+use super::output::{Output, data, tagged};
+use super::search_source::StoreSource;
+use super::{ResponseSink, Session, no_for};
+use crate::delivery::CommandContext;
+use crate::search::{SUPPORTED_CHARSETS, SearchError, SearchOptions, search, uses_modseq};
+
+/// The matches of one search, in both numberings.
+struct Found {
+    uids: Vec<u32>,
+    seqs: Vec<u32>,
+    modseq: Option<u64>,
+}
+
+/// What `RETURN (...)` asks for.
+#[derive(Debug, Default, Clone, Copy)]
+struct Wanted {
+    min: bool,
+    max: bool,
+    all: bool,
+    count: bool,
+    save: bool,
+}
+
+impl Wanted {
+    fn of(options: &[SearchReturnOption]) -> Wanted {
+        let mut w = Wanted::default();
+        for o in options {
+            match o {
+                SearchReturnOption::Min => w.min = true,
+                SearchReturnOption::Max => w.max = true,
+                SearchReturnOption::All => w.all = true,
+                SearchReturnOption::Count => w.count = true,
+                SearchReturnOption::Save => w.save = true,
+            }
+        }
+        // RFC 4731: `RETURN ()` is `RETURN (ALL)`.
+        if options.is_empty() {
+            w.all = true;
+        }
+        w
+    }
+}
+
+fn nonzero(n: u32) -> Option<NonZeroU32> {
+    NonZeroU32::new(n)
+}
+
+/// The tagged answer to a search that could not be evaluated.
+fn search_error(tag: &Tag<'_>, e: &SearchError) -> Output {
+    match e {
+        SearchError::BadCharset(name) => tagged(
+            tag,
+            StatusKind::No,
+            Some(Code::BadCharset(
+                SUPPORTED_CHARSETS
+                    .iter()
+                    .filter_map(|c| Charset::try_from(*c).ok())
+                    .collect(),
+            )),
+            format!("charset {name} is not supported"),
+        ),
+        SearchError::NotAscii | SearchError::InvalidUtf8 => {
+            tagged(tag, StatusKind::Bad, None, e.to_string())
+        }
+        SearchError::Source(_) | SearchError::SourceMismatch { .. } => {
+            tagged(tag, StatusKind::No, Some(Code::ServerBug), e.to_string())
+        }
+    }
+}
+
+impl Session {
+    /// Writes `answer`; a failed SEARCH with SAVE empties `$` (RFC 5182
+    /// §2.1).
+    fn search_failed(&mut self, save: bool, answer: Output, out: &mut dyn ResponseSink) {
+        if save && let Some(m) = self.mailbox.as_mut() {
+            m.saved = Some(Vec::new());
+        }
+        out.send(answer);
+    }
+
+    /// SEARCH / UID SEARCH; see the [module docs](self).
+    pub(super) async fn search(
+        &mut self,
+        tag: &Tag<'_>,
+        uid: bool,
+        return_options: Option<Vec<SearchReturnOption>>,
+        charset: Option<Charset<'static>>,
+        criteria: Vec<SearchKey<'static>>,
+        out: &mut dyn ResponseSink,
+    ) {
+        let wanted = return_options.as_deref().map(Wanted::of);
+        let save = wanted.is_some_and(|w| w.save);
+        let issued = self.deliver(CommandContext::Search, out);
+        if self.logged_out {
+            return;
+        }
+        let Some(m) = self.mailbox.as_ref() else {
+            return;
+        };
+        let snapshot = m.selected.snapshot().clone();
+        let saved = m.saved.clone();
+        let mailbox = m.info.id;
+        let engine = self.engine.clone();
+        let modseq = uses_modseq(&criteria);
+        let r = self
+            .engine
+            .blocking(move |store, blobs| {
+                let source = StoreSource::new(store, blobs, &engine, mailbox, &criteria, modseq);
+                let options = SearchOptions {
+                    return_uids: true,
+                    highest_modseq: modseq,
+                    saved: saved.as_deref(),
+                };
+                Ok(
+                    search(&snapshot, &criteria, charset.as_ref(), &source, &options).map(|r| {
+                        let seqs = r.numbers.iter().filter_map(|&u| snapshot.seq(u)).collect();
+                        Found {
+                            uids: r.numbers,
+                            seqs,
+                            modseq: r.highest_modseq,
+                        }
+                    }),
+                )
+            })
+            .await;
+        let found = match r {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => return self.search_failed(save, search_error(tag, &e), out),
+            Err(e) => return self.search_failed(save, no_for(tag, &e), out),
+        };
+        let numbers = if uid { &found.uids } else { &found.seqs };
+        match wanted {
+            None => out.send(data(Data::Search {
+                ids: numbers.iter().filter_map(|&n| nonzero(n)).collect(),
+                modseq: found.modseq,
+            })),
+            Some(w) => {
+                if w.save {
+                    // RFC 5182 §2.4: with MIN and/or MAX alone, only those
+                    // are saved.
+                    let only_ends = (w.min || w.max) && !w.all && !w.count;
+                    let kept: Vec<u32> = if only_ends {
+                        let mut v = Vec::new();
+                        if w.min {
+                            v.extend(found.uids.first());
+                        }
+                        if w.max {
+                            v.extend(found.uids.last());
+                        }
+                        v.dedup();
+                        v
+                    } else {
+                        found.uids.clone()
+                    };
+                    if let Some(m) = self.mailbox.as_mut() {
+                        m.saved = Some(kept);
+                    }
+                }
+                // RFC 5182 §2.4: SAVE alone answers no ESEARCH.
+                if w.min || w.max || w.all || w.count {
+                    let mut items = Vec::new();
+                    if w.min
+                        && let Some(n) = numbers.first().and_then(|&n| nonzero(n))
+                    {
+                        items.push(ESearchItem::Min(n));
+                    }
+                    if w.max
+                        && let Some(n) = numbers.last().and_then(|&n| nonzero(n))
+                    {
+                        items.push(ESearchItem::Max(n));
+                    }
+                    if w.all
+                        && let Some(set) = wire_uids(numbers.iter().copied())
+                    {
+                        items.push(ESearchItem::All(set.as_sequence_set().clone()));
+                    }
+                    if w.count {
+                        items.push(ESearchItem::Count(
+                            u32::try_from(numbers.len()).unwrap_or(u32::MAX),
+                        ));
+                    }
+                    if let Some(modseq) = found.modseq {
+                        items.push(ESearchItem::ModSeq(modseq));
+                    }
+                    out.send(data(Data::ESearch(ESearch {
+                        tag: IString::try_from(tag.as_str().to_owned()).ok(),
+                        uid,
+                        items,
+                    })));
+                }
+            }
+        }
+        let done = if uid {
+            "UID SEARCH completed"
+        } else {
+            "SEARCH completed"
+        };
+        self.ok(tag, issued, done, out);
+    }
+}

@@ -1,0 +1,233 @@
+//! A [`MessageSource`] over the engine's store and blob store, for one
+//! mailbox: what SEARCH reads besides the snapshot.
+//!
+//! The store is blocking, and so is [`MessageSource`]: the session builds
+//! this source inside `spawn_blocking` ([`Engine::blocking`]) and runs the
+//! whole evaluation there.
+//!
+//! # Where each answer comes from
+//!
+//! - **Metadata** (size, dates, mod-sequence): one `fetch_messages` query
+//!   per batch the evaluator asks for (plus one `fetch_flags` query when
+//!   the search uses `MODSEQ`). A message expunged elsewhere but still in
+//!   the snapshot is answered from the engine's tombstone.
+//! - **Internal date**: the store keeps Unix seconds only, so it is taken
+//!   in UTC — the same date FETCH INTERNALDATE shows.
+//! - **Sent date**: when the search has a `SENT*` key the `Date:` header is
+//!   re-read from the blob, so that its calendar date is the one in its own
+//!   zone (RFC 3501). Otherwise no key reads it, and it is derived from the
+//!   stored UTC seconds.
+//! - **FROM/TO/CC/SUBJECT** come from the decoded columns stored at
+//!   ingest, read through a window of rows (one query per 1,024 UIDs).
+//!   Those columns hold the first occurrence of the field only, and an
+//!   empty field is stored as absent, so `FROM ""` does not match a
+//!   message whose `From:` is empty.
+//! - **BCC, any other `HEADER` field, `TEXT`, `BODY`**: the blob is read
+//!   and parsed (RFC 2047 words, transfer encodings and charsets decoded by
+//!   [`crate::message`]). Text parts are decoded up to [`MAX_TEXT_BYTES`]
+//!   of encoded body per message. The last blob read is kept, so `TEXT`
+//!   (header then body) reads a message once.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use hadron_proto::types::{Date, DateTime, SearchKey};
+use hadron_store::{BlobStore, MailboxId, Store, StoredMessage, UidSet};
+
+use crate::engine::Engine;
+use crate::message::{self, Structure};
+use crate::search::{MessageMeta, MessageSource, SourceError};
+
+/// Bytes of encoded body decoded per message for `BODY`/`TEXT`.
+pub(crate) const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
+
+/// UIDs per window of rows read for the header keys.
+const ROW_WINDOW: u32 = 1024;
+
+/// Whether any key reads the sent date (`SENTBEFORE`, `SENTON`,
+/// `SENTSINCE`).
+pub(crate) fn uses_sent_date(keys: &[SearchKey<'_>]) -> bool {
+    keys.iter().any(|k| match k {
+        SearchKey::SentBefore(_) | SearchKey::SentOn(_) | SearchKey::SentSince(_) => true,
+        SearchKey::Not(k) => uses_sent_date(std::slice::from_ref(k)),
+        SearchKey::Or(a, b) => {
+            uses_sent_date(std::slice::from_ref(a)) || uses_sent_date(std::slice::from_ref(b))
+        }
+        SearchKey::And(keys) => uses_sent_date(keys),
+        _ => false,
+    })
+}
+
+/// Rows of the UIDs `first..=last` of a window, by UID.
+type RowWindow = ((u32, u32), BTreeMap<u32, Arc<StoredMessage>>);
+
+#[derive(Debug, thiserror::Error)]
+#[error("message UID {0} is neither in the store nor kept for this session")]
+struct Missing(u32);
+
+/// The store-backed source; see the [module docs](self).
+pub(crate) struct StoreSource<'a> {
+    store: &'a Store,
+    blobs: &'a dyn BlobStore,
+    engine: &'a Engine,
+    mailbox: MailboxId,
+    /// Re-read `Date:` from the blob (a `SENT*` key is present).
+    sent_from_header: bool,
+    /// Read mod-sequences (a `MODSEQ` key or CONDSTORE result).
+    want_modseq: bool,
+    /// Rows of UIDs `window.0..=window.1`.
+    rows: RefCell<RowWindow>,
+    /// The last blob read.
+    blob: RefCell<Option<(u32, Arc<Vec<u8>>)>>,
+}
+
+impl<'a> StoreSource<'a> {
+    pub(crate) fn new(
+        store: &'a Store,
+        blobs: &'a dyn BlobStore,
+        engine: &'a Engine,
+        mailbox: MailboxId,
+        keys: &[SearchKey<'_>],
+        want_modseq: bool,
+    ) -> StoreSource<'a> {
+        StoreSource {
+            store,
+            blobs,
+            engine,
+            mailbox,
+            sent_from_header: uses_sent_date(keys),
+            want_modseq,
+            rows: RefCell::new(((1, 0), BTreeMap::new())),
+            blob: RefCell::new(None),
+        }
+    }
+
+    /// The row of `uid`: from the window, reading the window starting at
+    /// `uid` when outside it, else the engine's tombstone.
+    fn row(&self, uid: u32) -> Result<Arc<StoredMessage>, SourceError> {
+        let mut rows = self.rows.borrow_mut();
+        let ((lo, hi), _) = *rows;
+        if !(lo..=hi).contains(&uid) {
+            let end = uid.saturating_add(ROW_WINDOW - 1);
+            let read = self
+                .store
+                .fetch_messages(self.mailbox, &UidSet::range(uid, end))?;
+            *rows = (
+                (uid, end),
+                read.into_iter().map(|r| (r.uid, Arc::new(r))).collect(),
+            );
+        }
+        if let Some(r) = rows.1.get(&uid) {
+            return Ok(r.clone());
+        }
+        drop(rows);
+        self.engine
+            .tombstone(self.mailbox, uid)
+            .ok_or_else(|| Box::new(Missing(uid)) as SourceError)
+    }
+
+    /// The raw message `uid`.
+    fn raw(&self, uid: u32, row: Option<&StoredMessage>) -> Result<Arc<Vec<u8>>, SourceError> {
+        if let Some((u, raw)) = &*self.blob.borrow()
+            && *u == uid
+        {
+            return Ok(raw.clone());
+        }
+        let hash = match row {
+            Some(r) => r.meta.content_hash.clone(),
+            None => self.row(uid)?.meta.content_hash.clone(),
+        };
+        let raw = Arc::new(self.blobs.get(&hash)?);
+        *self.blob.borrow_mut() = Some((uid, raw.clone()));
+        Ok(raw)
+    }
+}
+
+impl MessageSource for StoreSource<'_> {
+    fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
+        let set = UidSet::from_uids(uids.iter().copied());
+        let mut rows: HashMap<u32, Arc<StoredMessage>> = self
+            .store
+            .fetch_messages(self.mailbox, &set)?
+            .into_iter()
+            .map(|r| (r.uid, Arc::new(r)))
+            .collect();
+        let modseqs: HashMap<u32, u64> = if self.want_modseq {
+            self.store
+                .fetch_flags(self.mailbox, &set)?
+                .into_iter()
+                .map(|f| (f.uid, f.modseq))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut out = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            let row = match rows.remove(&uid) {
+                Some(r) => r,
+                None => self
+                    .engine
+                    .tombstone(self.mailbox, uid)
+                    .ok_or_else(|| Box::new(Missing(uid)) as SourceError)?,
+            };
+            let meta = &row.meta;
+            let internal_date = DateTime::from_unix(meta.internal_date, 0)?;
+            let sent_date: Option<Date> = if self.sent_from_header {
+                message::sent_date(&self.raw(uid, Some(&row))?)
+            } else {
+                meta.sent_date
+                    .and_then(|s| DateTime::from_unix(s, 0).ok())
+                    .map(DateTime::date)
+            };
+            out.push(MessageMeta {
+                size: u32::try_from(meta.size).unwrap_or(u32::MAX),
+                internal_date,
+                sent_date,
+                // A message expunged elsewhere has no flags row left: its
+                // last mod-sequence is unknown and taken as 0.
+                modseq: modseqs.get(&uid).copied().unwrap_or(0),
+            });
+        }
+        Ok(out)
+    }
+
+    fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {
+        let stored = |row: &StoredMessage| -> Option<Option<String>> {
+            let m = &row.meta;
+            let column = match name.to_ascii_lowercase().as_str() {
+                "from" => &m.from,
+                "to" => &m.to,
+                "cc" => &m.cc,
+                "subject" => &m.subject,
+                _ => return None,
+            };
+            Some(column.clone())
+        };
+        let row = self.row(uid)?;
+        if let Some(value) = stored(&row) {
+            return Ok(value.into_iter().map(Cow::Owned).collect());
+        }
+        let raw = self.raw(uid, Some(&row))?;
+        Ok(message::header_values(&raw, name)
+            .into_iter()
+            .map(Cow::Owned)
+            .collect())
+    }
+
+    fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
+        let raw = self.raw(uid, None)?;
+        Ok(Cow::Owned(message::header_text(&raw)))
+    }
+
+    fn body_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
+        let raw = self.raw(uid, None)?;
+        let structure = Structure::parse(&raw);
+        let parts: Vec<String> = structure
+            .part_map
+            .text_parts(&raw, MAX_TEXT_BYTES)
+            .collect();
+        Ok(Cow::Owned(parts.join("\n")))
+    }
+}
