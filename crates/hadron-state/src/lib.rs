@@ -111,9 +111,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod backend_updates;
+pub mod connector;
 pub mod delivery;
+pub mod engine;
 pub mod flags;
+pub mod mailboxes;
 pub mod message;
 pub mod search;
+pub mod session;
 pub mod snapshot;
 pub mod update;

@@ -1,0 +1,149 @@
+//! [`LocalConnector`]: the backend is Hadron's own database.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use async_trait::async_trait;
+use hadron_store::Store;
+
+use super::{BackendId, Connector, ConnectorError, FlagMode, OutgoingMessage};
+use crate::flags::FlagSet;
+
+/// Hashes `password` for [`Store::create_user`]: an Argon2id PHC string
+/// with a random salt and the crate's default parameters.
+///
+/// ```
+/// let phc = hadron_state::connector::hash_password("secret");
+/// assert!(phc.starts_with("$argon2id$"));
+/// assert!(hadron_state::connector::verify_password(&phc, "secret"));
+/// assert!(!hadron_state::connector::verify_password(&phc, "Secret"));
+/// ```
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        // Only fails for parameters or salts out of range, which the
+        // defaults and a generated salt never are.
+        .unwrap_or_default()
+}
+
+/// Whether `password` matches the PHC string `phc`. A malformed hash
+/// matches nothing (e.g. `!` for an account that cannot log in).
+pub fn verify_password(phc: &str, password: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// The connector of the `hadron` server: users and their argon2 password
+/// hashes live in the store, and there is no other backend to tell about
+/// mutations — the engine's own store write *is* the backend write. Its
+/// mutation methods therefore only accept, and its [`BackendId`]s are the
+/// Hadron names (`mailbox`) and `mailbox/uid`-free placeholders are never
+/// invented: message ids are returned empty, as the store assigns UIDs.
+#[derive(Debug, Clone)]
+pub struct LocalConnector {
+    store: Store,
+}
+
+impl LocalConnector {
+    /// A connector over `store`.
+    pub fn new(store: Store) -> LocalConnector {
+        LocalConnector { store }
+    }
+}
+
+#[async_trait]
+impl Connector for LocalConnector {
+    async fn authenticate(&self, username: &str, password: &str) -> Result<(), ConnectorError> {
+        let store = self.store.clone();
+        let (name, password) = (username.to_owned(), password.to_owned());
+        // Both the lookup and Argon2 (deliberately slow) block.
+        let ok = tokio::task::spawn_blocking(move || {
+            let user = store
+                .user_by_name(&name)
+                .map_err(|e| ConnectorError::Unavailable(e.to_string()))?;
+            Ok::<bool, ConnectorError>(
+                user.is_some_and(|(_, phc)| verify_password(&phc, &password)),
+            )
+        })
+        .await
+        .map_err(|e| ConnectorError::Unavailable(e.to_string()))??;
+        if ok {
+            Ok(())
+        } else {
+            Err(ConnectorError::AuthenticationFailed)
+        }
+    }
+
+    async fn create_mailbox(&self, _user: &str, name: &str) -> Result<BackendId, ConnectorError> {
+        Ok(BackendId(name.to_owned()))
+    }
+
+    async fn rename_mailbox(
+        &self,
+        _user: &str,
+        _from: &str,
+        _to: &str,
+    ) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    async fn delete_mailbox(&self, _user: &str, _name: &str) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    async fn create_messages(
+        &self,
+        _user: &str,
+        _mailbox: &str,
+        _messages: &[OutgoingMessage<'_>],
+    ) -> Result<Vec<BackendId>, ConnectorError> {
+        Ok(Vec::new())
+    }
+
+    async fn add_messages(
+        &self,
+        _user: &str,
+        _from: &str,
+        _uids: &[u32],
+        _to: &str,
+    ) -> Result<Vec<BackendId>, ConnectorError> {
+        Ok(Vec::new())
+    }
+
+    async fn remove_messages(
+        &self,
+        _user: &str,
+        _mailbox: &str,
+        _uids: &[u32],
+    ) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    async fn move_messages(
+        &self,
+        _user: &str,
+        _from: &str,
+        _uids: &[u32],
+        _to: &str,
+    ) -> Result<Vec<BackendId>, ConnectorError> {
+        Ok(Vec::new())
+    }
+
+    async fn set_flags(
+        &self,
+        _user: &str,
+        _mailbox: &str,
+        _uids: &[u32],
+        _mode: FlagMode,
+        _flags: &FlagSet,
+    ) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,728 @@
+//! The shared [`Engine`]: the connector, the store, the update hub and the
+//! per-mailbox state every session of one server instance shares.
+//!
+//! Every mutation follows one order, whoever asks for it:
+//!
+//! 1. the connector is asked (skipped for changes that *come from* the
+//!    connector) — outside any database transaction; a refusal stops here
+//!    and nothing changed;
+//! 2. under the mailbox's write lock, the store commits the change (one
+//!    transaction, blocking work on tokio's blocking pool);
+//! 3. still under the lock, the change is published to the [`Hub`] so that
+//!    every session sees the mailbox's updates in commit order.
+//!
+//! Reads (SELECT, STATUS, LIST, FETCH metadata, bodies) go straight to the
+//! store and never wait for writers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use hadron_store::{
+    BlobStore, FlagOp, MailboxInfo, MessageFlags, NewMessage, Store, StoreError, StoredMessage,
+    SystemFlags as StoreFlags, UidSet, UserId,
+};
+
+use crate::connector::{Connector, ConnectorError, FlagMode, OutgoingMessage};
+use crate::flags::{FlagSet, SystemFlags};
+use crate::message::ParsedMessage;
+use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update};
+
+/// Why an engine operation failed. Every variant leaves state unchanged;
+/// the session answers `NO` (with a response code where one fits).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The connector refused or failed.
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    /// The store failed or refused (bad name, duplicate, limits).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No mailbox of that name.
+    #[error("no mailbox named {0:?}")]
+    NoSuchMailbox(String),
+    /// A mailbox of that name exists already.
+    #[error("mailbox {0:?} already exists")]
+    MailboxExists(String),
+    /// INBOX cannot be deleted (RFC 3501 §6.3.4).
+    #[error("INBOX cannot be deleted")]
+    InboxNotDeletable,
+    /// A mailbox cannot be renamed to below itself.
+    #[error("cannot rename {0:?} to below itself")]
+    RenameIntoItself(String),
+    /// A blocking task failed (a bug or shutdown).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The special-use mailboxes every new account gets (RFC 6154), besides
+/// INBOX.
+pub const DEFAULT_MAILBOXES: [(&str, &str); 5] = [
+    ("Sent", "\\Sent"),
+    ("Drafts", "\\Drafts"),
+    ("Trash", "\\Trash"),
+    ("Junk", "\\Junk"),
+    ("Archive", "\\Archive"),
+];
+
+/// What one instance shares about a mailbox across its sessions.
+#[derive(Debug, Default)]
+pub(crate) struct MailboxShared {
+    /// Serialises commit + publish, so updates are published in commit
+    /// order.
+    pub(crate) write: tokio::sync::Mutex<()>,
+    /// Metadata of messages expunged while other sessions had the mailbox
+    /// selected: they may still FETCH them until told (deferred deletion;
+    /// the store keeps the message rows and blobs until purge). Dropped
+    /// when the last session leaves the mailbox.
+    tombstones: Mutex<HashMap<u32, Arc<StoredMessage>>>,
+}
+
+/// A user's account as the engine knows it after LOGIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The store's user id.
+    pub id: UserId,
+    /// The login name (what the connector knows the user by).
+    pub name: String,
+}
+
+/// A message for [`Engine::append`].
+#[derive(Debug, Clone)]
+pub struct AppendRequest {
+    /// The raw RFC 5322 message.
+    pub raw: Vec<u8>,
+    /// Initial flags.
+    pub flags: FlagSet,
+    /// INTERNALDATE, Unix seconds.
+    pub internal_date: i64,
+}
+
+/// Result of [`Engine::append`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// The target mailbox.
+    pub mailbox: MailboxInfo,
+    /// Its UIDVALIDITY.
+    pub uid_validity: u32,
+    /// The new UIDs, in order.
+    pub uids: Vec<u32>,
+}
+
+/// Result of [`Engine::copy`] / [`Engine::move_messages`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOutcome {
+    /// UIDVALIDITY of the destination.
+    pub uid_validity: u32,
+    /// `(source UID, destination UID)` pairs, in source UID order.
+    pub uid_map: Vec<(u32, u32)>,
+}
+
+/// The engine of one server instance; share it with `Arc`.
+pub struct Engine {
+    connector: Arc<dyn Connector>,
+    store: Store,
+    blobs: Arc<dyn BlobStore>,
+    hub: Hub,
+    shared: Mutex<HashMap<i64, Arc<MailboxShared>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The hub's id for a store mailbox.
+pub(crate) fn hub_id(id: hadron_store::MailboxId) -> MailboxId {
+    MailboxId(id.0 as u64)
+}
+
+/// Converts the store's flag bits and keyword bit set into a [`FlagSet`]
+/// plus the stored `\Recent` bit.
+pub(crate) fn flags_from_store(m: &MessageFlags, keywords: &[String]) -> (FlagSet, bool) {
+    let s = m.flags;
+    let mut system = SystemFlags::EMPTY;
+    for (from, to) in [
+        (StoreFlags::SEEN, SystemFlags::SEEN),
+        (StoreFlags::ANSWERED, SystemFlags::ANSWERED),
+        (StoreFlags::FLAGGED, SystemFlags::FLAGGED),
+        (StoreFlags::DELETED, SystemFlags::DELETED),
+        (StoreFlags::DRAFT, SystemFlags::DRAFT),
+    ] {
+        if s.contains(from) {
+            system = system.union(to);
+        }
+    }
+    let mut set = FlagSet::system(system);
+    for (i, name) in keywords.iter().enumerate().take(64) {
+        if m.keywords & (1u64 << i) != 0
+            && let Ok(flag) = hadron_proto::types::Flag::keyword(name)
+        {
+            set.insert(flag);
+        }
+    }
+    (set, s.contains(StoreFlags::RECENT))
+}
+
+/// Converts a [`FlagSet`] into the store's system bits and keyword names.
+/// `\Extension` flags the protocol crate does not know are not stored.
+pub(crate) fn flags_to_store(flags: &FlagSet) -> (StoreFlags, Vec<String>) {
+    let mut bits = StoreFlags::EMPTY;
+    for (from, to) in [
+        (SystemFlags::SEEN, StoreFlags::SEEN),
+        (SystemFlags::ANSWERED, StoreFlags::ANSWERED),
+        (SystemFlags::FLAGGED, StoreFlags::FLAGGED),
+        (SystemFlags::DELETED, StoreFlags::DELETED),
+        (SystemFlags::DRAFT, StoreFlags::DRAFT),
+    ] {
+        if flags.system.contains(from) {
+            bits |= to;
+        }
+    }
+    let keywords = flags
+        .keywords
+        .iter()
+        .filter_map(|f| match f {
+            hadron_proto::types::Flag::Keyword(a) => Some(a.as_str().to_owned()),
+            _ => None,
+        })
+        .collect();
+    (bits, keywords)
+}
+
+impl Engine {
+    /// An engine over `connector`, `store` and `blobs`, with session queues
+    /// of `queue_capacity` updates.
+    pub fn new(
+        connector: Arc<dyn Connector>,
+        store: Store,
+        blobs: Arc<dyn BlobStore>,
+        queue_capacity: usize,
+    ) -> Arc<Engine> {
+        Arc::new(Engine {
+            connector,
+            store,
+            blobs,
+            hub: Hub::new(queue_capacity),
+            shared: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The store (for reads).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The update hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The connector.
+    pub fn connector(&self) -> &Arc<dyn Connector> {
+        &self.connector
+    }
+
+    /// Runs blocking store work on tokio's blocking pool.
+    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &dyn BlobStore) -> Result<T, EngineError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || f(&store, &*blobs))
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?
+    }
+
+    pub(crate) fn shared(&self, id: hadron_store::MailboxId) -> Arc<MailboxShared> {
+        self.shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(id.0)
+            .or_default()
+            .clone()
+    }
+
+    /// Called by a session after it left `id`: forgets the mailbox's
+    /// tombstones once no session has it selected.
+    pub(crate) fn release(&self, id: hadron_store::MailboxId) {
+        if self.hub.subscribers(hub_id(id)) == 0 {
+            let mut map = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = map.get(&id.0) {
+                s.tombstones
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clear();
+                if Arc::strong_count(s) == 1 {
+                    map.remove(&id.0);
+                }
+            }
+        }
+    }
+
+    /// Metadata of an expunged message kept for sessions not yet told.
+    pub(crate) fn tombstone(
+        &self,
+        id: hadron_store::MailboxId,
+        uid: u32,
+    ) -> Option<Arc<StoredMessage>> {
+        let map = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&id.0).and_then(|s| {
+            s.tombstones
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&uid)
+                .cloned()
+        })
+    }
+
+    // ---- accounts ----------------------------------------------------------
+
+    /// Creates a user with an argon2 hash of `password` and the default
+    /// mailboxes (INBOX, Sent, Drafts, Trash, Junk, Archive).
+    pub async fn create_user(&self, name: &str, password: &str) -> Result<Account, EngineError> {
+        let (name, password) = (name.to_owned(), password.to_owned());
+        self.blocking(move |store, _| {
+            let phc = crate::connector::hash_password(&password);
+            let id = store.create_user(&name, &phc)?;
+            create_default_mailboxes(store, id)?;
+            Ok(Account { id, name })
+        })
+        .await
+    }
+
+    /// LOGIN: asks the connector, then opens the local account — creating
+    /// it (with the default mailboxes and no usable local password) the
+    /// first time a backend user logs in.
+    pub async fn login(&self, name: &str, password: &str) -> Result<Account, EngineError> {
+        self.connector.authenticate(name, password).await?;
+        let name = name.to_owned();
+        self.blocking(move |store, _| match store.user_by_name(&name)? {
+            Some((id, _)) => Ok(Account { id, name }),
+            None => {
+                let id = store.create_user(&name, "!")?;
+                create_default_mailboxes(store, id)?;
+                Ok(Account { id, name })
+            }
+        })
+        .await
+    }
+
+    /// A mailbox of `user` by name.
+    pub async fn mailbox(&self, user: UserId, name: &str) -> Result<MailboxInfo, EngineError> {
+        let name = name.to_owned();
+        self.blocking(move |store, _| {
+            store
+                .mailbox_by_name(user, &name)?
+                .ok_or(EngineError::NoSuchMailbox(name))
+        })
+        .await
+    }
+
+    // ---- messages ----------------------------------------------------------
+
+    /// APPEND: parses each message at ingest, asks the connector, stores
+    /// bodies then rows in one transaction, publishes the additions.
+    pub async fn append(
+        &self,
+        account: &Account,
+        mailbox: &str,
+        messages: Vec<AppendRequest>,
+        origin: Option<SessionId>,
+    ) -> Result<AppendOutcome, EngineError> {
+        let info = self.mailbox(account.id, mailbox).await?;
+        let outgoing: Vec<OutgoingMessage<'_>> = messages
+            .iter()
+            .map(|m| OutgoingMessage {
+                raw: &m.raw,
+                flags: &m.flags,
+                internal_date: m.internal_date,
+            })
+            .collect();
+        self.connector
+            .create_messages(&account.name, &info.name, &outgoing)
+            .await?;
+        self.commit_append(info, messages, origin).await
+    }
+
+    pub(crate) async fn commit_append(
+        &self,
+        info: MailboxInfo,
+        messages: Vec<AppendRequest>,
+        origin: Option<SessionId>,
+    ) -> Result<AppendOutcome, EngineError> {
+        let shared = self.shared(info.id);
+        let _guard = shared.write.lock().await;
+        // \Recent is stored only for messages no session will be given it
+        // by the hub: the next SELECT claims those.
+        let recent_in_store = self.hub.subscribers(hub_id(info.id)) == 0;
+        let flags: Vec<FlagSet> = messages.iter().map(|m| m.flags.clone()).collect();
+        let id = info.id;
+        let appended = self
+            .blocking(move |store, blobs| {
+                let mut rows = Vec::with_capacity(messages.len());
+                for m in &messages {
+                    let parsed = ParsedMessage::parse(&m.raw);
+                    let (mut bits, keywords) = flags_to_store(&m.flags);
+                    if recent_in_store {
+                        bits |= StoreFlags::RECENT;
+                    }
+                    let mut row = NewMessage {
+                        flags: bits,
+                        keywords,
+                        ..NewMessage::default()
+                    };
+                    let meta = &mut row.meta;
+                    meta.content_hash = blobs.put(&m.raw)?;
+                    meta.size = m.raw.len() as u64;
+                    meta.internal_date = m.internal_date;
+                    meta.sent_date = parsed.fields.sent_date;
+                    meta.envelope = parsed.envelope;
+                    meta.bodystructure = parsed.body_structure;
+                    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+                    meta.subject = non_empty(parsed.fields.subject);
+                    meta.from = non_empty(parsed.fields.from);
+                    meta.to = non_empty(parsed.fields.to);
+                    meta.cc = non_empty(parsed.fields.cc);
+                    meta.message_id_header = parsed.fields.message_id;
+                    rows.push(row);
+                }
+                Ok(store.append(id, rows)?)
+            })
+            .await?;
+        let added = appended
+            .uids
+            .iter()
+            .zip(flags)
+            .map(|(&uid, flags)| AddedMessage { uid, flags })
+            .collect();
+        self.hub.publish(
+            hub_id(id),
+            Update::MessagesAdded {
+                messages: added,
+                recent_for: None,
+                origin,
+            },
+        );
+        Ok(AppendOutcome {
+            mailbox: info,
+            uid_validity: appended.uidvalidity,
+            uids: appended.uids,
+        })
+    }
+
+    /// STORE (and FETCH's implicit `\Seen`): asks the connector, changes the
+    /// flags, publishes the messages whose flags changed. Returns their
+    /// complete new flags, in UID order.
+    pub async fn store_flags(
+        &self,
+        account: &Account,
+        mailbox: &MailboxInfo,
+        uids: Vec<u32>,
+        mode: FlagMode,
+        flags: FlagSet,
+        origin: Option<SessionId>,
+    ) -> Result<Vec<(u32, FlagSet)>, EngineError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.connector
+            .set_flags(&account.name, &mailbox.name, &uids, mode, &flags)
+            .await?;
+        self.commit_flags(mailbox.id, uids, mode, flags, origin)
+            .await
+    }
+
+    pub(crate) async fn commit_flags(
+        &self,
+        id: hadron_store::MailboxId,
+        uids: Vec<u32>,
+        mode: FlagMode,
+        flags: FlagSet,
+        origin: Option<SessionId>,
+    ) -> Result<Vec<(u32, FlagSet)>, EngineError> {
+        let shared = self.shared(id);
+        let _guard = shared.write.lock().await;
+        let op = match mode {
+            FlagMode::Add => FlagOp::Add,
+            FlagMode::Remove => FlagOp::Remove,
+            FlagMode::Replace => FlagOp::Replace,
+        };
+        let (bits, keywords) = flags_to_store(&flags);
+        let (changes, names) = self
+            .blocking(move |store, _| {
+                let set = UidSet::from_uids(uids);
+                let changes = store.store_flags(id, &set, op, bits, &keywords)?;
+                let names = store.keywords(id)?;
+                Ok((changes, names))
+            })
+            .await?;
+        let changed: Vec<(u32, FlagSet)> = changes
+            .changed
+            .iter()
+            .map(|m| (m.uid, flags_from_store(m, &names).0))
+            .collect();
+        if !changed.is_empty() {
+            self.hub.publish(
+                hub_id(id),
+                Update::FlagsChanged {
+                    changes: changed
+                        .iter()
+                        .map(|(uid, flags)| FlagChange {
+                            uid: *uid,
+                            flags: flags.clone(),
+                            modseq: Some(changes.modseq),
+                        })
+                        .collect(),
+                    origin,
+                },
+            );
+        }
+        Ok(changed)
+    }
+
+    /// EXPUNGE / UID EXPUNGE / CLOSE: expunges those of `candidates` that
+    /// have `\Deleted` in the store. Returns the expunged UIDs.
+    pub async fn expunge_deleted(
+        &self,
+        account: &Account,
+        mailbox: &MailboxInfo,
+        candidates: Vec<u32>,
+        origin: Option<SessionId>,
+    ) -> Result<Vec<u32>, EngineError> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let id = mailbox.id;
+        let shared = self.shared(id);
+        let _guard = shared.write.lock().await;
+        let uids = self
+            .blocking(move |store, _| {
+                let set = UidSet::from_uids(candidates);
+                Ok(store
+                    .fetch_flags(id, &set)?
+                    .into_iter()
+                    .filter(|m| m.flags.contains(StoreFlags::DELETED))
+                    .map(|m| m.uid)
+                    .collect::<Vec<u32>>())
+            })
+            .await?;
+        if uids.is_empty() {
+            return Ok(uids);
+        }
+        self.connector
+            .remove_messages(&account.name, &mailbox.name, &uids)
+            .await?;
+        self.commit_expunge_locked(&shared, id, uids, origin).await
+    }
+
+    /// Expunges `uids` in the store and publishes it; the caller holds the
+    /// mailbox's write lock.
+    async fn commit_expunge_locked(
+        &self,
+        shared: &MailboxShared,
+        id: hadron_store::MailboxId,
+        uids: Vec<u32>,
+        origin: Option<SessionId>,
+    ) -> Result<Vec<u32>, EngineError> {
+        // Others may still FETCH these until told: keep their metadata.
+        let keep = self.hub.subscribers(hub_id(id)) > usize::from(origin.is_some());
+        let (expunged, kept) = self
+            .blocking(move |store, _| {
+                let set = UidSet::from_uids(uids);
+                let kept = if keep {
+                    store.fetch_messages(id, &set)?
+                } else {
+                    Vec::new()
+                };
+                Ok((store.expunge(id, &set)?, kept))
+            })
+            .await?;
+        self.keep_tombstones(shared, kept);
+        if !expunged.uids.is_empty() {
+            self.hub.publish(
+                hub_id(id),
+                Update::MessagesExpunged {
+                    uids: expunged.uids.clone(),
+                    origin,
+                },
+            );
+        }
+        Ok(expunged.uids)
+    }
+
+    fn keep_tombstones(&self, shared: &MailboxShared, kept: Vec<StoredMessage>) {
+        if kept.is_empty() {
+            return;
+        }
+        let mut t = shared
+            .tombstones
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for m in kept {
+            t.insert(m.uid, Arc::new(m));
+        }
+    }
+
+    /// Removes messages whatever their flags (a backend deletion).
+    pub(crate) async fn commit_expunge(
+        &self,
+        id: hadron_store::MailboxId,
+        uids: Vec<u32>,
+    ) -> Result<Vec<u32>, EngineError> {
+        let shared = self.shared(id);
+        let _guard = shared.write.lock().await;
+        self.commit_expunge_locked(&shared, id, uids, None).await
+    }
+
+    /// COPY: asks the connector, copies (content shared), publishes the
+    /// additions to the destination.
+    pub async fn copy(
+        &self,
+        account: &Account,
+        from: &MailboxInfo,
+        uids: Vec<u32>,
+        to: &str,
+    ) -> Result<CopyOutcome, EngineError> {
+        let dst = self.mailbox(account.id, to).await?;
+        if uids.is_empty() {
+            return Ok(CopyOutcome {
+                uid_validity: dst.uidvalidity,
+                uid_map: Vec::new(),
+            });
+        }
+        self.connector
+            .add_messages(&account.name, &from.name, &uids, &dst.name)
+            .await?;
+        let shared = self.shared(dst.id);
+        let _guard = shared.write.lock().await;
+        let (src, dst_id) = (from.id, dst.id);
+        let copied = self
+            .blocking(move |store, _| Ok(store.copy(src, &UidSet::from_uids(uids), dst_id)?))
+            .await?;
+        self.publish_copies(src, dst_id, &copied.uid_map).await?;
+        Ok(CopyOutcome {
+            uid_validity: copied.uidvalidity,
+            uid_map: copied.uid_map,
+        })
+    }
+
+    /// MOVE: asks the connector, moves atomically, publishes the additions
+    /// to the destination and the expunges from the source.
+    pub async fn move_messages(
+        &self,
+        account: &Account,
+        from: &MailboxInfo,
+        uids: Vec<u32>,
+        to: &str,
+        origin: Option<SessionId>,
+    ) -> Result<CopyOutcome, EngineError> {
+        let dst = self.mailbox(account.id, to).await?;
+        if uids.is_empty() {
+            return Ok(CopyOutcome {
+                uid_validity: dst.uidvalidity,
+                uid_map: Vec::new(),
+            });
+        }
+        self.connector
+            .move_messages(&account.name, &from.name, &uids, &dst.name)
+            .await?;
+        let (src_shared, dst_shared) = (self.shared(from.id), self.shared(dst.id));
+        // Both write locks, in id order (no deadlock between crossing MOVEs).
+        let (first, second) = if from.id <= dst.id {
+            (&src_shared, &dst_shared)
+        } else {
+            (&dst_shared, &src_shared)
+        };
+        let _g1 = first.write.lock().await;
+        let _g2 = if from.id == dst.id {
+            None
+        } else {
+            Some(second.write.lock().await)
+        };
+        let (src, dst_id) = (from.id, dst.id);
+        let keep = self.hub.subscribers(hub_id(src)) > usize::from(origin.is_some());
+        let ((copied, expunged), kept) = self
+            .blocking(move |store, _| {
+                let set = UidSet::from_uids(uids);
+                let kept = if keep {
+                    store.fetch_messages(src, &set)?
+                } else {
+                    Vec::new()
+                };
+                Ok((store.move_messages(src, &set, dst_id)?, kept))
+            })
+            .await?;
+        self.keep_tombstones(&src_shared, kept);
+        self.publish_copies(src, dst_id, &copied.uid_map).await?;
+        if !expunged.uids.is_empty() {
+            self.hub.publish(
+                hub_id(src),
+                Update::MessagesExpunged {
+                    uids: expunged.uids,
+                    origin,
+                },
+            );
+        }
+        Ok(CopyOutcome {
+            uid_validity: copied.uidvalidity,
+            uid_map: copied.uid_map,
+        })
+    }
+
+    /// Publishes copies into `dst`. The store marks copies `\Recent`; when a
+    /// session will be given them by the hub, the stored bit is cleared so
+    /// that no later SELECT claims them a second time.
+    async fn publish_copies(
+        &self,
+        _src: hadron_store::MailboxId,
+        dst: hadron_store::MailboxId,
+        uid_map: &[(u32, u32)],
+    ) -> Result<(), EngineError> {
+        if uid_map.is_empty() {
+            return Ok(());
+        }
+        let new: Vec<u32> = uid_map.iter().map(|&(_, d)| d).collect();
+        let selected = self.hub.subscribers(hub_id(dst)) > 0;
+        let rows = self
+            .blocking(move |store, _| {
+                let set = UidSet::from_uids(new);
+                if selected {
+                    store.store_flags(dst, &set, FlagOp::Remove, StoreFlags::RECENT, &[])?;
+                }
+                let names = store.keywords(dst)?;
+                Ok(store
+                    .fetch_flags(dst, &set)?
+                    .iter()
+                    .map(|m| AddedMessage {
+                        uid: m.uid,
+                        flags: flags_from_store(m, &names).0,
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        self.hub.publish(
+            hub_id(dst),
+            Update::MessagesAdded {
+                messages: rows,
+                recent_for: None,
+                origin: None,
+            },
+        );
+        Ok(())
+    }
+}
+
+/// Creates INBOX and the special-use mailboxes for a new user.
+fn create_default_mailboxes(store: &Store, user: UserId) -> Result<(), EngineError> {
+    store.create_mailbox(user, "INBOX", None)?;
+    for (name, special) in DEFAULT_MAILBOXES {
+        store.create_mailbox(user, name, Some(special))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,348 @@
+//! FETCH / UID FETCH (RFC 3501 §6.4.5).
+//!
+//! FLAGS and UID come from the snapshot. ENVELOPE, BODYSTRUCTURE, BODY,
+//! INTERNALDATE and RFC822.SIZE come from the stored metadata, read in
+//! batches (one query per batch). Sections come from the blob, cut with
+//! [`crate::message::extract`], and are written as deferred literals.
+//! A message expunged elsewhere but not yet announced is answered from the
+//! metadata the engine kept for it, or with its flags alone.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use hadron_proto::types::{
+    BodyData, BodyStructure, Data, DateTime, Envelope, FetchAttribute, FetchItem, FetchItems,
+    Response, Section, SequenceSet, StatusKind, Tag,
+};
+use hadron_store::{StoredMessage, UidSet};
+
+use super::output::{Output, flag_fetch, nz, tagged};
+use super::{ResponseSink, Session, no_for};
+use crate::connector::FlagMode;
+use crate::delivery::CommandContext;
+use crate::flags::{FlagSet, SystemFlags};
+use crate::message::{Structure, extract};
+
+/// Messages per metadata query.
+const META_BATCH: usize = 512;
+/// Messages per batch when bodies are read (bounds memory).
+const BODY_BATCH: usize = 16;
+
+/// Decodes a stored wire-form ENVELOPE or BODYSTRUCTURE into its typed
+/// value by parsing it as the FETCH item it is.
+fn decode_item(name: &str, wire: &[u8]) -> Option<FetchItem<'static>> {
+    let mut line = format!("* 1 FETCH ({name} ").into_bytes();
+    line.extend_from_slice(wire);
+    line.extend_from_slice(b")\r\n");
+    match hadron_proto::parse::response(&line).ok()? {
+        Response::Data(Data::Fetch { mut items, .. }) if items.len() == 1 => {
+            items.pop().map(FetchItem::into_static)
+        }
+        _ => None,
+    }
+}
+
+fn envelope(wire: &[u8]) -> Option<Box<Envelope<'static>>> {
+    match decode_item("ENVELOPE", wire)? {
+        FetchItem::Envelope(e) => Some(e),
+        _ => None,
+    }
+}
+
+fn body_structure(wire: &[u8]) -> Option<Box<BodyStructure<'static>>> {
+    match decode_item("BODYSTRUCTURE", wire)? {
+        FetchItem::BodyStructure(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// What a FETCH needs beyond the snapshot.
+fn needs(attrs: &[FetchAttribute<'_>]) -> (bool, bool) {
+    use FetchAttribute as A;
+    let body = attrs.iter().any(|a| {
+        matches!(
+            a,
+            A::BodySection { .. } | A::Rfc822 | A::Rfc822Header | A::Rfc822Text
+        )
+    });
+    let meta = body
+        || attrs.iter().any(|a| {
+            matches!(
+                a,
+                A::Envelope | A::InternalDate | A::Rfc822Size | A::Body | A::BodyStructure
+            )
+        });
+    (meta, body)
+}
+
+/// Whether fetching `attrs` sets `\Seen` (RFC 3501: BODY[...] without
+/// PEEK, RFC822, RFC822.TEXT).
+fn sets_seen(attrs: &[FetchAttribute<'_>]) -> bool {
+    attrs.iter().any(|a| {
+        matches!(
+            a,
+            FetchAttribute::BodySection { peek: false, .. }
+                | FetchAttribute::Rfc822
+                | FetchAttribute::Rfc822Text
+        )
+    })
+}
+
+impl Session {
+    pub(super) async fn fetch(
+        &mut self,
+        tag: &Tag<'_>,
+        uid: bool,
+        set: &SequenceSet,
+        items: &FetchItems<'_>,
+        out: &mut dyn ResponseSink,
+    ) {
+        let mut attrs: Vec<FetchAttribute<'static>> = items
+            .attributes()
+            .into_iter()
+            .map(FetchAttribute::into_static)
+            .collect();
+        if let Some(a) = attrs.iter().find(|a| {
+            matches!(
+                a,
+                FetchAttribute::Binary { .. }
+                    | FetchAttribute::BinarySize { .. }
+                    | FetchAttribute::ModSeq
+            )
+        }) {
+            let what = match a {
+                FetchAttribute::ModSeq => "MODSEQ",
+                _ => "BINARY",
+            };
+            return out.send(tagged(
+                tag,
+                StatusKind::Bad,
+                None,
+                format!("{what} is not supported (not advertised)"),
+            ));
+        }
+        if uid && !attrs.contains(&FetchAttribute::Uid) {
+            attrs.insert(0, FetchAttribute::Uid);
+        }
+        let Some(seqs) = self.resolve(tag, uid, set, out) else {
+            return;
+        };
+        let Some(m) = self.mailbox.as_ref() else {
+            return;
+        };
+        let info = m.info.clone();
+
+        // \Seen first, so that delivery below applies it to the snapshot.
+        let mut seen_now: HashSet<u32> = HashSet::new();
+        if !m.read_only && sets_seen(&attrs) {
+            let snap = m.selected.snapshot();
+            let unseen: Vec<u32> = seqs
+                .iter()
+                .filter_map(|s| snap.get(s))
+                .filter(|msg| !msg.pending_expunge && !msg.system.contains(SystemFlags::SEEN))
+                .map(|msg| msg.uid)
+                .collect();
+            match self
+                .engine
+                .store_flags(
+                    self.acct(),
+                    &info,
+                    unseen,
+                    FlagMode::Add,
+                    FlagSet::system(SystemFlags::SEEN),
+                    Some(self.id),
+                )
+                .await
+            {
+                Ok(changed) => seen_now.extend(changed.into_iter().map(|(u, _)| u)),
+                Err(e) => return out.send(no_for(tag, &e)),
+            }
+        }
+        let issued = self.deliver(CommandContext::Fetch, out);
+        if self.logged_out {
+            return;
+        }
+
+        let (need_meta, need_body) = needs(&attrs);
+        let batch = if need_body { BODY_BATCH } else { META_BATCH };
+        let all: Vec<u32> = seqs.iter().collect();
+        for chunk in all.chunks(batch) {
+            let Some(m) = self.mailbox.as_ref() else {
+                return;
+            };
+            let snap = m.selected.snapshot();
+            let uids: Vec<u32> = chunk.iter().filter_map(|&s| snap.uid(s)).collect();
+            let mut metas: HashMap<u32, Arc<StoredMessage>> = HashMap::new();
+            let mut bodies: HashMap<u32, Vec<u8>> = HashMap::new();
+            if need_meta {
+                let id = info.id;
+                let wanted = uids.clone();
+                let read = self
+                    .engine
+                    .blocking(move |store, _| {
+                        Ok(store.fetch_messages(id, &UidSet::from_uids(wanted))?)
+                    })
+                    .await;
+                match read {
+                    Ok(rows) => metas.extend(rows.into_iter().map(|r| (r.uid, Arc::new(r)))),
+                    Err(e) => return out.send(no_for(tag, &e)),
+                }
+                for &u in &uids {
+                    if !metas.contains_key(&u)
+                        && let Some(t) = self.engine.tombstone(info.id, u)
+                    {
+                        metas.insert(u, t);
+                    }
+                }
+            }
+            if need_body {
+                let wanted: Vec<(u32, String)> = metas
+                    .values()
+                    .map(|m| (m.uid, m.meta.content_hash.clone()))
+                    .collect();
+                let read = self
+                    .engine
+                    .blocking(move |_, blobs| {
+                        wanted
+                            .into_iter()
+                            .map(|(u, h)| Ok((u, blobs.get(&h)?)))
+                            .collect::<Result<Vec<_>, crate::engine::EngineError>>()
+                    })
+                    .await;
+                match read {
+                    Ok(v) => bodies.extend(v),
+                    Err(e) => return out.send(no_for(tag, &e)),
+                }
+            }
+            let Some(m) = self.mailbox.as_ref() else {
+                return;
+            };
+            let snap = m.selected.snapshot();
+            for &seq in chunk {
+                let Some(msg) = snap.get(seq) else {
+                    continue;
+                };
+                let meta = metas.get(&msg.uid);
+                let raw = bodies.get(&msg.uid);
+                out.send(fetch_one(
+                    seq,
+                    msg.uid,
+                    &msg.flags(),
+                    msg.recent,
+                    &attrs,
+                    meta.map(|m| &**m),
+                    raw.map(Vec::as_slice),
+                    seen_now.contains(&msg.uid),
+                ));
+            }
+        }
+        self.ok(tag, issued, "FETCH completed", out);
+    }
+}
+
+/// The `* seq FETCH (...)` of one message.
+#[allow(clippy::too_many_arguments)]
+fn fetch_one(
+    seq: u32,
+    uid: u32,
+    flags: &FlagSet,
+    recent: bool,
+    attrs: &[FetchAttribute<'static>],
+    meta: Option<&StoredMessage>,
+    raw: Option<&[u8]>,
+    seen_now: bool,
+) -> Output {
+    use FetchAttribute as A;
+    let mut items = Vec::with_capacity(attrs.len() + 1);
+    let mut literals = Vec::new();
+    let structure = raw
+        .filter(|_| attrs.iter().any(|a| matches!(a, A::BodySection { .. })))
+        .map(Structure::parse);
+    let deferred = |bytes: Vec<u8>, literals: &mut Vec<Vec<u8>>| {
+        let len = bytes.len() as u64;
+        literals.push(bytes);
+        BodyData::Deferred { len }
+    };
+    for a in attrs {
+        match a {
+            A::Flags => items.push(FetchItem::Flags(flag_fetch(flags, recent))),
+            A::Uid => items.push(FetchItem::Uid(nz(uid))),
+            A::InternalDate => {
+                if let Some(d) =
+                    meta.and_then(|m| DateTime::from_unix(m.meta.internal_date, 0).ok())
+                {
+                    items.push(FetchItem::InternalDate(d));
+                }
+            }
+            A::Rfc822Size => {
+                if let Some(m) = meta {
+                    items.push(FetchItem::Rfc822Size(
+                        u32::try_from(m.meta.size).unwrap_or(u32::MAX),
+                    ));
+                }
+            }
+            A::Envelope => {
+                if let Some(e) = meta.and_then(|m| envelope(&m.meta.envelope)) {
+                    items.push(FetchItem::Envelope(e));
+                }
+            }
+            A::BodyStructure => {
+                if let Some(b) = meta.and_then(|m| body_structure(&m.meta.bodystructure)) {
+                    items.push(FetchItem::BodyStructure(b));
+                }
+            }
+            A::Body => {
+                // The encoder writes BODY without extension data.
+                if let Some(b) = meta.and_then(|m| body_structure(&m.meta.bodystructure)) {
+                    items.push(FetchItem::Body(b));
+                }
+            }
+            A::Rfc822 => {
+                if let Some(r) = raw {
+                    items.push(FetchItem::Rfc822(deferred(r.to_vec(), &mut literals)));
+                }
+            }
+            A::Rfc822Header | A::Rfc822Text => {
+                if let Some(r) = raw {
+                    let s = Structure::parse(r);
+                    let section = if matches!(a, A::Rfc822Header) {
+                        Section::Header(None)
+                    } else {
+                        Section::Text(None)
+                    };
+                    let bytes = extract(r, &s.part_map, &section, None).into_owned();
+                    let d = deferred(bytes, &mut literals);
+                    items.push(if matches!(a, A::Rfc822Header) {
+                        FetchItem::Rfc822Header(d)
+                    } else {
+                        FetchItem::Rfc822Text(d)
+                    });
+                }
+            }
+            A::BodySection {
+                section, partial, ..
+            } => {
+                if let (Some(r), Some(s)) = (raw, structure.as_ref()) {
+                    let partial = partial.map(|(o, n)| (o, n.get()));
+                    let bytes = extract(r, &s.part_map, section, partial).into_owned();
+                    items.push(FetchItem::BodySection {
+                        section: section.clone(),
+                        origin: partial.map(|(o, _)| o),
+                        data: deferred(bytes, &mut literals),
+                    });
+                }
+            }
+            A::Binary { .. } | A::BinarySize { .. } | A::ModSeq => {}
+        }
+    }
+    if seen_now && !attrs.contains(&A::Flags) {
+        items.push(FetchItem::Flags(flag_fetch(flags, recent)));
+    }
+    Output {
+        response: Response::Data(Data::Fetch {
+            seq: nz(seq),
+            items,
+        }),
+        literals,
+    }
+}

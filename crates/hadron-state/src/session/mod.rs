@@ -1,0 +1,613 @@
+//! One IMAP session (one client connection): the RFC 3501 states and a
+//! handler per command, writing responses through a [`ResponseSink`].
+//!
+//! The server parses a command, calls [`Session::execute`], and encodes
+//! what the sink received, in order. The session never does socket I/O.
+//! Updates from other sessions reach the client only where RFC 3501
+//! §7.4.1 allows: every handler that runs in the Selected state delivers
+//! queued updates (through [`crate::delivery`]) with its command's context,
+//! before its own responses.
+//!
+//! IDLE: the server answers `+ idling`, then loops on
+//! [`Session::wait_for_updates`] (or its own select on the socket) and
+//! [`Session::idle_poll`], which writes what arrived; on `DONE` it sends the
+//! tagged OK itself.
+//!
+//! ```no_run
+//! # async fn f(engine: std::sync::Arc<hadron_state::engine::Engine>) {
+//! use hadron_proto::parse::{self, ParseLimits};
+//! use hadron_state::session::{Output, Session};
+//! let mut session = Session::new(engine);
+//! let mut out: Vec<Output> = Vec::new();
+//! let cmd = parse::command(b"a LOGIN alice secret\r\n", &ParseLimits::default()).unwrap();
+//! session.execute(cmd, &mut out).await;
+//! # }
+//! ```
+
+mod fetch;
+mod messages;
+mod output;
+
+pub use self::output::{Output, ResponseSink};
+
+use std::sync::Arc;
+
+use hadron_proto::types::{
+    Capability, Code, Command, CommandBody, Data, Flag, FlagPerm, ListMailbox, Mailbox, Response,
+    StatusKind, Tag,
+};
+use hadron_store::{FlagOp, MailboxInfo, SystemFlags as StoreFlags, UidSet};
+
+use self::output::{data, event, nz, resp_text, tagged, untagged_ok};
+use crate::connector::ConnectorError;
+use crate::delivery::{CommandContext, Selected};
+use crate::engine::{Account, Engine, EngineError, flags_from_store, hub_id};
+use crate::flags::FlagSet;
+use crate::mailboxes::store_name;
+use crate::snapshot::Snapshot;
+use crate::update::{SessionId, Subscription};
+
+/// The IMAP connection states (RFC 3501 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Before LOGIN.
+    NotAuthenticated,
+    /// Logged in, no mailbox selected.
+    Authenticated,
+    /// A mailbox is selected.
+    Selected,
+    /// LOGOUT done, or closed with `* BYE`: the server closes the
+    /// connection.
+    Logout,
+}
+
+/// The selected mailbox of a session.
+struct SelectedMailbox {
+    info: MailboxInfo,
+    read_only: bool,
+    subscription: Subscription,
+    selected: Selected,
+}
+
+/// One client's session; see the [module docs](self).
+pub struct Session {
+    engine: Arc<Engine>,
+    id: SessionId,
+    account: Option<Account>,
+    mailbox: Option<SelectedMailbox>,
+    logged_out: bool,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `NO` (with a response code where one fits) for an engine error.
+fn no_for(tag: &Tag<'_>, e: &EngineError) -> Output {
+    let code = match e {
+        EngineError::Connector(ConnectorError::AuthenticationFailed) => {
+            Some(Code::AuthenticationFailed)
+        }
+        EngineError::Connector(ConnectorError::Unavailable(_)) => Some(Code::Unavailable),
+        EngineError::NoSuchMailbox(_) => Some(Code::NonExistent),
+        EngineError::MailboxExists(_) => Some(Code::AlreadyExists),
+        EngineError::InboxNotDeletable | EngineError::RenameIntoItself(_) => Some(Code::Cannot),
+        EngineError::Store(hadron_store::StoreError::TooManyKeywords(_)) => Some(Code::Limit),
+        EngineError::Internal(_) => Some(Code::ServerBug),
+        _ => None,
+    };
+    tagged(tag, StatusKind::No, code, e.to_string())
+}
+
+impl Session {
+    /// A new session in the Not Authenticated state.
+    pub fn new(engine: Arc<Engine>) -> Session {
+        let id = engine.hub().new_session_id();
+        Session {
+            engine,
+            id,
+            account: None,
+            mailbox: None,
+            logged_out: false,
+            wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// This session's id in the hub.
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        if self.logged_out {
+            State::Logout
+        } else if self.mailbox.is_some() {
+            State::Selected
+        } else if self.account.is_some() {
+            State::Authenticated
+        } else {
+            State::NotAuthenticated
+        }
+    }
+
+    /// The logged-in account.
+    pub fn account(&self) -> Option<&Account> {
+        self.account.as_ref()
+    }
+
+    /// The selected mailbox's current name and whether it is read-only.
+    pub fn selected_mailbox(&self) -> Option<(&str, bool)> {
+        self.mailbox
+            .as_ref()
+            .map(|m| (m.info.name.as_str(), m.read_only))
+    }
+
+    /// The selected mailbox's snapshot (what this client has been told).
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.mailbox.as_ref().map(|m| m.selected.snapshot())
+    }
+
+    /// The capabilities this engine implements (the server adds its own,
+    /// such as STARTTLS).
+    pub fn capabilities() -> Vec<Capability<'static>> {
+        [
+            "IMAP4rev1",
+            "IDLE",
+            "UNSELECT",
+            "UIDPLUS",
+            "MOVE",
+            "CHILDREN",
+            "SPECIAL-USE",
+        ]
+        .into_iter()
+        .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
+        .map(|a| Capability::from_atom(a).into_static())
+        .collect()
+    }
+
+    /// Waits until an update is queued for the selected mailbox (IDLE).
+    /// Returns at once if one is already waiting.
+    pub async fn wait_for_updates(&self) {
+        if self
+            .mailbox
+            .as_ref()
+            .is_some_and(|m| m.subscription.pending() > 0)
+        {
+            return;
+        }
+        self.wake.notified().await;
+    }
+
+    /// During IDLE: writes every queued update at once (RFC 2177).
+    pub fn idle_poll(&mut self, out: &mut dyn ResponseSink) {
+        self.deliver(CommandContext::Idle, out);
+    }
+
+    /// Executes one command, writing its untagged responses and its tagged
+    /// status to `out`.
+    pub async fn execute(&mut self, command: Command<'_>, out: &mut dyn ResponseSink) {
+        let Command { tag, body } = command.into_static();
+        if self.logged_out {
+            out.send(tagged(&tag, StatusKind::Bad, None, "logged out"));
+            return;
+        }
+        let state = self.state();
+        let authenticated = state != State::NotAuthenticated;
+        let selected = state == State::Selected;
+        match body {
+            CommandBody::Capability => {
+                out.send(data(Data::Capability(Session::capabilities())));
+                out.send(tagged(&tag, StatusKind::Ok, None, "CAPABILITY completed"));
+            }
+            CommandBody::Noop => self.simple(&tag, CommandContext::Noop, "NOOP completed", out),
+            CommandBody::Logout => self.logout(&tag, out).await,
+            CommandBody::Login { username, password } if !authenticated => {
+                let user = String::from_utf8_lossy(username.as_bytes()).into_owned();
+                let pass = String::from_utf8_lossy(password.as_bytes()).into_owned();
+                match self.engine.login(&user, &pass).await {
+                    Ok(account) => {
+                        self.account = Some(account);
+                        out.send(tagged(&tag, StatusKind::Ok, None, "LOGIN completed"));
+                    }
+                    Err(e) => out.send(no_for(&tag, &e)),
+                }
+            }
+            CommandBody::Select { mailbox, .. } if authenticated => {
+                self.select(&tag, &mailbox, false, out).await
+            }
+            CommandBody::Examine { mailbox, .. } if authenticated => {
+                self.select(&tag, &mailbox, true, out).await
+            }
+            CommandBody::Create {
+                mailbox,
+                special_use,
+            } if authenticated => {
+                let su = special_use.first().map(|a| format!("\\{}", a.as_str()));
+                let r = self
+                    .engine
+                    .create_mailbox(self.acct(), &mailbox, su.as_deref())
+                    .await;
+                self.finish(&tag, r.map(|_| ()), "CREATE completed", out);
+            }
+            CommandBody::Delete { mailbox } if authenticated => {
+                let r = self.engine.delete_mailbox(self.acct(), &mailbox).await;
+                // A session deleting its own selected mailbox learns of it
+                // like any other: it is closed by the delivery below.
+                self.deliver(CommandContext::NoCommand, out);
+                self.finish(&tag, r, "DELETE completed", out);
+            }
+            CommandBody::Rename { from, to } if authenticated => {
+                let r = self.engine.rename_mailbox(self.acct(), &from, &to).await;
+                self.finish(&tag, r, "RENAME completed", out);
+            }
+            CommandBody::Subscribe { mailbox } if authenticated => {
+                let r = self.engine.subscribe(self.acct(), &mailbox).await;
+                self.finish(&tag, r, "SUBSCRIBE completed", out);
+            }
+            CommandBody::Unsubscribe { mailbox } if authenticated => {
+                let r = self.engine.unsubscribe(self.acct(), &mailbox).await;
+                self.finish(&tag, r, "UNSUBSCRIBE completed", out);
+            }
+            CommandBody::List {
+                reference,
+                patterns,
+                ..
+            } if authenticated => {
+                self.list(&tag, &reference, patterns.as_slice(), false, out)
+                    .await
+            }
+            CommandBody::Lsub { reference, pattern } if authenticated => {
+                self.list(&tag, &reference, std::slice::from_ref(&pattern), true, out)
+                    .await
+            }
+            CommandBody::Status { mailbox, items } if authenticated => {
+                match self
+                    .engine
+                    .status(self.acct(), &mailbox, items.as_slice())
+                    .await
+                {
+                    Ok(items) => {
+                        self.deliver(CommandContext::Status, out);
+                        out.send(data(Data::Status { mailbox, items }));
+                        out.send(tagged(&tag, StatusKind::Ok, None, "STATUS completed"));
+                    }
+                    Err(e) => out.send(no_for(&tag, &e)),
+                }
+            }
+            CommandBody::Append { mailbox, messages } if authenticated => {
+                self.append(&tag, &mailbox, messages.to_vec(), out).await
+            }
+            CommandBody::Check if selected => {
+                self.simple(&tag, CommandContext::Check, "CHECK completed", out)
+            }
+            CommandBody::Close if selected => self.close(&tag, true, out).await,
+            CommandBody::Unselect if selected => self.close(&tag, false, out).await,
+            CommandBody::Expunge if selected => self.expunge(&tag, None, out).await,
+            CommandBody::UidExpunge(set) if selected => self.expunge(&tag, Some(set), out).await,
+            CommandBody::Fetch {
+                uid, set, items, ..
+            } if selected => self.fetch(&tag, uid, &set, &items, out).await,
+            CommandBody::Store {
+                uid,
+                set,
+                unchanged_since: None,
+                action,
+            } if selected => self.store(&tag, uid, &set, &action, out).await,
+            CommandBody::Copy { uid, set, mailbox } if selected => {
+                self.copy(&tag, uid, &set, &mailbox, false, out).await
+            }
+            CommandBody::Move { uid, set, mailbox } if selected => {
+                self.copy(&tag, uid, &set, &mailbox, true, out).await
+            }
+            // INTEGRATION POINT (SEARCH): `crate::search` (branch `search`)
+            // evaluates the keys against a `MessageSource`; wire it here as
+            //   CommandBody::Search { .. } if selected => self.search(..)
+            // delivering with `CommandContext::Search` before `* SEARCH`.
+            // Until that merge, SEARCH takes the `NO` of the last arm.
+            other => {
+                let name = other.name();
+                let (kind, why) = match state {
+                    State::NotAuthenticated if name != "LOGIN" => {
+                        (StatusKind::Bad, format!("{name} needs LOGIN first"))
+                    }
+                    State::Authenticated | State::NotAuthenticated
+                        if matches!(
+                            name,
+                            "CHECK"
+                                | "CLOSE"
+                                | "UNSELECT"
+                                | "EXPUNGE"
+                                | "FETCH"
+                                | "STORE"
+                                | "COPY"
+                                | "MOVE"
+                                | "SEARCH"
+                                | "UID"
+                        ) =>
+                    {
+                        (StatusKind::Bad, format!("{name} needs a selected mailbox"))
+                    }
+                    _ if name == "LOGIN" => (StatusKind::Bad, "already logged in".to_owned()),
+                    _ => (
+                        StatusKind::No,
+                        format!("{name} is not supported by this engine"),
+                    ),
+                };
+                out.send(tagged(&tag, kind, None, why));
+            }
+        }
+    }
+
+    fn acct(&self) -> &Account {
+        // Only called in handlers guarded by `authenticated`.
+        self.account
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("handler guarded by the Authenticated state"))
+    }
+
+    fn finish(
+        &mut self,
+        tag: &Tag<'_>,
+        r: Result<(), EngineError>,
+        ok: &str,
+        out: &mut dyn ResponseSink,
+    ) {
+        match r {
+            Ok(()) => out.send(tagged(tag, StatusKind::Ok, None, ok)),
+            Err(e) => out.send(no_for(tag, &e)),
+        }
+    }
+
+    /// NOOP / CHECK: deliver everything, then OK.
+    fn simple(
+        &mut self,
+        tag: &Tag<'_>,
+        context: CommandContext,
+        ok: &str,
+        out: &mut dyn ResponseSink,
+    ) {
+        let issued = self.deliver(context, out);
+        self.ok(tag, issued, ok, out);
+    }
+
+    /// The tagged OK, with `[EXPUNGEISSUED]` when delivery asked for it; or
+    /// nothing if delivery closed the session (`* BYE` was sent).
+    fn ok(&mut self, tag: &Tag<'_>, expunge_issued: bool, s: &str, out: &mut dyn ResponseSink) {
+        if self.logged_out {
+            return;
+        }
+        let code = expunge_issued.then_some(Code::ExpungeIssued);
+        out.send(tagged(tag, StatusKind::Ok, code, s));
+    }
+
+    /// Applies queued updates as `context` allows and writes the events.
+    /// Returns whether the tagged OK needs `[EXPUNGEISSUED]`. A close
+    /// reason ends the session with `* BYE`.
+    fn deliver(&mut self, context: CommandContext, out: &mut dyn ResponseSink) -> bool {
+        let Some(m) = self.mailbox.as_mut() else {
+            return false;
+        };
+        let d = m.selected.deliver(&m.subscription, context);
+        for e in &d.events {
+            out.send(event(e));
+        }
+        if let Some(name) = d.renamed_to {
+            m.info.name = name.as_str().to_owned();
+        }
+        if let Some(reason) = d.close {
+            out.send(Output::new(Response::Status(
+                hadron_proto::types::Status::Bye(resp_text(None, reason.bye_text())),
+            )));
+            self.leave();
+            self.logged_out = true;
+        }
+        d.expunge_issued
+    }
+
+    /// Leaves the selected mailbox (no responses).
+    fn leave(&mut self) {
+        if let Some(m) = self.mailbox.take() {
+            let id = m.info.id;
+            drop(m);
+            self.engine.release(id);
+        }
+    }
+
+    async fn logout(&mut self, tag: &Tag<'_>, out: &mut dyn ResponseSink) {
+        self.leave();
+        out.send(Output::new(Response::Status(
+            hadron_proto::types::Status::Bye(resp_text(None, "logging out")),
+        )));
+        out.send(tagged(tag, StatusKind::Ok, None, "LOGOUT completed"));
+        self.logged_out = true;
+    }
+
+    /// SELECT / EXAMINE (RFC 3501 §6.3.1–2).
+    async fn select(
+        &mut self,
+        tag: &Tag<'_>,
+        mailbox: &Mailbox<'_>,
+        read_only: bool,
+        out: &mut dyn ResponseSink,
+    ) {
+        // A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1).
+        self.leave();
+        let name = store_name(mailbox);
+        let info = match self.engine.mailbox(self.acct().id, &name).await {
+            Ok(i) => i,
+            Err(e) => return out.send(no_for(tag, &e)),
+        };
+        let wake = self.wake.clone();
+        // Subscribe first, read second: updates in between are in both,
+        // which is harmless (updates are absolute).
+        let subscription = self.engine.hub().subscribe(
+            hub_id(info.id),
+            self.id,
+            Some(Arc::new(move || wake.notify_one())),
+        );
+        let shared = self.engine.shared(info.id);
+        // The write lock makes claiming \Recent exclusive.
+        let guard = shared.write.lock().await;
+        let id = info.id;
+        let read = self
+            .engine
+            .blocking(move |store, _| {
+                let info = store.mailbox_status(id)?;
+                let rows = store.fetch_flags(id, &UidSet::all())?;
+                let names = store.keywords(id)?;
+                let mut snapshot = Snapshot::new();
+                snapshot.reserve(rows.len());
+                let mut recent = Vec::new();
+                for m in &rows {
+                    let (flags, is_recent) = flags_from_store(m, &names);
+                    if is_recent {
+                        recent.push(m.uid);
+                    }
+                    snapshot
+                        .push(m.uid, &flags, is_recent)
+                        .map_err(|e| EngineError::Internal(e.to_string()))?;
+                }
+                if !read_only && !recent.is_empty() {
+                    // This session is the first to see them.
+                    store.store_flags(
+                        id,
+                        &UidSet::from_uids(recent),
+                        FlagOp::Remove,
+                        StoreFlags::RECENT,
+                        &[],
+                    )?;
+                }
+                Ok((info, snapshot))
+            })
+            .await;
+        drop(guard);
+        let (info, snapshot) = match read {
+            Ok(r) => r,
+            Err(e) => return out.send(no_for(tag, &e)),
+        };
+        let mut selected = Selected::new(self.id, snapshot);
+        selected.deliver(&subscription, CommandContext::Select);
+        let snap = selected.snapshot();
+        let flags: Vec<Flag<'static>> = [
+            Flag::Answered,
+            Flag::Flagged,
+            Flag::Deleted,
+            Flag::Seen,
+            Flag::Draft,
+        ]
+        .into_iter()
+        .chain(keywords_in_use(snap))
+        .collect();
+        let permanent: Vec<FlagPerm<'static>> = if read_only {
+            Vec::new()
+        } else {
+            flags
+                .iter()
+                .cloned()
+                .map(FlagPerm::Flag)
+                .chain([FlagPerm::Asterisk])
+                .collect()
+        };
+        out.send(data(Data::Flags(flags)));
+        out.send(data(Data::Exists(snap.len())));
+        out.send(data(Data::Recent(snap.recent_count())));
+        if let Some(seq) = (1..=snap.len()).find(|&s| {
+            snap.get(s)
+                .is_some_and(|m| !m.system.contains(crate::flags::SystemFlags::SEEN))
+        }) {
+            out.send(untagged_ok(
+                Some(Code::Unseen(nz(seq))),
+                format!("message {seq} is first unseen"),
+            ));
+        }
+        out.send(untagged_ok(
+            Some(Code::UidValidity(nz(info.uidvalidity))),
+            "UIDs valid",
+        ));
+        let uidnext = info.uidnext.max(snap.max_uid().saturating_add(1));
+        out.send(untagged_ok(
+            Some(Code::UidNext(nz(uidnext))),
+            "predicted next UID",
+        ));
+        out.send(untagged_ok(
+            Some(Code::PermanentFlags(permanent)),
+            if read_only {
+                "no permanent flags"
+            } else {
+                "limited"
+            },
+        ));
+        let (code, what) = if read_only {
+            (Code::ReadOnly, "EXAMINE completed")
+        } else {
+            (Code::ReadWrite, "SELECT completed")
+        };
+        out.send(tagged(tag, StatusKind::Ok, Some(code), what));
+        self.mailbox = Some(SelectedMailbox {
+            info,
+            read_only,
+            subscription,
+            selected,
+        });
+    }
+
+    /// LIST / LSUB.
+    async fn list(
+        &mut self,
+        tag: &Tag<'_>,
+        reference: &Mailbox<'_>,
+        patterns: &[ListMailbox<'_>],
+        lsub: bool,
+        out: &mut dyn ResponseSink,
+    ) {
+        let mut all = Vec::new();
+        for p in patterns {
+            let r = if lsub {
+                self.engine
+                    .lsub(self.acct(), reference.as_str(), p.as_str())
+                    .await
+            } else {
+                self.engine
+                    .list(self.acct(), reference.as_str(), p.as_str())
+                    .await
+            };
+            match r {
+                Ok(v) => all.extend(v),
+                Err(e) => return out.send(no_for(tag, &e)),
+            }
+        }
+        for d in all {
+            out.send(data(if lsub { Data::Lsub(d) } else { Data::List(d) }));
+        }
+        let what = if lsub {
+            "LSUB completed"
+        } else {
+            "LIST completed"
+        };
+        out.send(tagged(tag, StatusKind::Ok, None, what));
+    }
+}
+
+/// The keywords used by some message of the snapshot, sorted.
+fn keywords_in_use(snapshot: &Snapshot) -> Vec<Flag<'static>> {
+    let mut set = std::collections::BTreeSet::new();
+    for m in snapshot.iter() {
+        if !m.keywords.is_empty() {
+            set.extend(m.keywords.iter().cloned());
+        }
+    }
+    set.into_iter().collect()
+}
+
+/// The flags of a STORE/APPEND flag list as a [`FlagSet`] (`\Recent`
+/// cannot be stored and is not in the list type).
+pub(crate) fn flag_set(flags: &[Flag<'_>]) -> FlagSet {
+    FlagSet::from_flags(flags.iter().cloned())
+}

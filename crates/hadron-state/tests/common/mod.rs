@@ -1,0 +1,206 @@
+//! Test harness: an engine on SQLite (always) and PostgreSQL (when
+//! `HADRON_TEST_PG` is set, in a database created and dropped per test),
+//! and a scripted client that sends command lines and returns the
+//! response lines.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel::prelude::*;
+use hadron_proto::parse::{self, ParseLimits};
+use hadron_state::connector::{Connector, LocalConnector};
+use hadron_state::engine::Engine;
+use hadron_state::session::{Output, Session, State};
+use hadron_store::{FsBlobStore, Store, StoreOptions};
+
+pub struct Env {
+    pub engine: Arc<Engine>,
+    pub store: Store,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take()
+            && let Ok(mut c) = PgConnection::establish(&admin)
+        {
+            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = diesel::sql_query(sql).execute(&mut c);
+        }
+    }
+}
+
+fn with_db(base: &str, db: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base, None),
+    };
+    let scheme_end = head.find("://").map_or(0, |i| i + 3);
+    let host_part = match head[scheme_end..].find('/') {
+        Some(i) => &head[..scheme_end + i],
+        None => head,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{db}?{q}"),
+        None => format!("{host_part}/{db}"),
+    }
+}
+
+impl Env {
+    fn build(store: Store, dir: tempfile::TempDir, pg: Option<(String, String)>) -> Env {
+        let blobs = Arc::new(FsBlobStore::open(dir.path().join("blobs")).expect("blobs"));
+        let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
+        Env::with_connector(store, dir, pg, connector, blobs)
+    }
+
+    pub fn with_connector(
+        store: Store,
+        dir: tempfile::TempDir,
+        pg: Option<(String, String)>,
+        connector: Arc<dyn Connector>,
+        blobs: Arc<FsBlobStore>,
+    ) -> Env {
+        let engine = Engine::new(connector, store.clone(), blobs, 1024);
+        Env {
+            engine,
+            store,
+            _dir: dir,
+            pg,
+        }
+    }
+
+    pub fn sqlite() -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("hadron.db").display());
+        let store = Store::open(&url, &StoreOptions::default()).expect("open sqlite");
+        Env::build(store, dir, None)
+    }
+
+    pub fn postgres() -> Option<Env> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let Ok(admin) = std::env::var("HADRON_TEST_PG") else {
+            eprintln!("skipping the PostgreSQL run: HADRON_TEST_PG is not set");
+            return None;
+        };
+        let name = format!(
+            "hadron_state_test_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        let mut c = PgConnection::establish(&admin).expect("HADRON_TEST_PG unreachable");
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut c)
+            .expect("create database");
+        let url = with_db(&admin, &name);
+        let store = Store::open(&url, &StoreOptions::default()).expect("open postgres");
+        let dir = tempfile::tempdir().expect("tempdir");
+        Some(Env::build(store, dir, Some((admin, name))))
+    }
+
+    /// A logged-in client of `user` (created with password `pw` if new).
+    pub async fn client(&self, user: &str) -> Client {
+        if self.store.user_by_name(user).unwrap().is_none() {
+            self.engine.create_user(user, "pw").await.unwrap();
+        }
+        let mut c = Client::new(self.engine.clone());
+        let r = c.run(&format!("L LOGIN {user} pw")).await;
+        assert_eq!(r, ["L OK LOGIN completed"]);
+        c
+    }
+}
+
+pub struct Client {
+    pub session: Session,
+}
+
+impl Client {
+    pub fn new(engine: Arc<Engine>) -> Client {
+        Client {
+            session: Session::new(engine),
+        }
+    }
+
+    /// Sends one command (a line without CRLF; literals written inline as
+    /// `{n}\r\n...`) and returns the response lines, each without its
+    /// final CRLF.
+    pub async fn run(&mut self, line: &str) -> Vec<String> {
+        let input = format!("{line}\r\n");
+        let cmd = parse::command(input.as_bytes(), &ParseLimits::default())
+            .unwrap_or_else(|e| panic!("test command {line:?} does not parse: {e}"));
+        let mut out: Vec<Output> = Vec::new();
+        self.session.execute(cmd, &mut out).await;
+        lines(&out)
+    }
+
+    /// IDLE: the updates delivered right now.
+    pub fn idle_poll(&mut self) -> Vec<String> {
+        let mut out: Vec<Output> = Vec::new();
+        self.session.idle_poll(&mut out);
+        lines(&out)
+    }
+
+    pub fn state(&self) -> State {
+        self.session.state()
+    }
+
+    /// APPENDs `raw` to `mailbox`.
+    pub async fn append(
+        &mut self,
+        tag: &str,
+        mailbox: &str,
+        flags: &str,
+        raw: &str,
+    ) -> Vec<String> {
+        self.run(&format!(
+            "{tag} APPEND {mailbox} ({flags}) {{{}}}\r\n{raw}",
+            raw.len()
+        ))
+        .await
+    }
+}
+
+pub fn lines(out: &[Output]) -> Vec<String> {
+    out.iter()
+        .map(|o| {
+            let b = o.to_bytes();
+            let s = String::from_utf8_lossy(&b).into_owned();
+            s.strip_suffix("\r\n").unwrap_or(&s).to_owned()
+        })
+        .collect()
+}
+
+/// A small message.
+pub fn message(subject: &str) -> String {
+    format!(
+        "From: Ann <ann@example.org>\r\nTo: bob@example.org\r\nSubject: {subject}\r\n\
+         Date: Mon, 7 Feb 1994 21:52:25 -0800\r\n\r\nHello {subject}\r\n"
+    )
+}
+
+/// Runs an async test body on SQLite and, with `HADRON_TEST_PG`, PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($(async fn $name:ident($env:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($env: common::Env) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(common::Env::sqlite()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(env) = common::Env::postgres() {
+                    run(env).await;
+                }
+            }
+        }
+    )*};
+}

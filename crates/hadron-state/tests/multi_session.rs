@@ -1,0 +1,197 @@
+//! Several sessions on one mailbox: what each is told, and when
+//! (RFC 3501 §5.5, §7.4.1; RFC 5530 EXPUNGEISSUED).
+
+mod common;
+
+use common::message;
+use hadron_state::session::State;
+
+both! {
+    async fn other_expunge_is_held_during_fetch_and_delivered_at_noop(env) {
+        let mut a = env.client("alice").await;
+        for s in ["1", "2", "3"] {
+            a.append("p", "INBOX", "", &message(s)).await;
+        }
+        let mut b = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT INBOX").await;
+        b.run("d STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+        assert_eq!(b.run("e EXPUNGE").await, ["* 2 EXPUNGE", "e OK EXPUNGE completed"]);
+
+        // A's sequence numbers keep their meaning; message 2 still answers
+        // from its last known data, and the OK says EXPUNGEISSUED. B's flag
+        // change comes first: flag changes may be told during FETCH.
+        assert_eq!(
+            a.run("f FETCH 1:3 (UID RFC822.SIZE)").await,
+            [
+                "* 2 FETCH (FLAGS (\\Deleted \\Recent) UID 2)".to_owned(),
+                format!("* 1 FETCH (UID 1 RFC822.SIZE {})", message("1").len()),
+                format!("* 2 FETCH (UID 2 RFC822.SIZE {})", message("2").len()),
+                format!("* 3 FETCH (UID 3 RFC822.SIZE {})", message("3").len()),
+                "f OK [EXPUNGEISSUED] FETCH completed".to_owned(),
+            ]
+        );
+        assert_eq!(
+            a.run("g FETCH 2 BODY.PEEK[TEXT]").await,
+            ["* 2 FETCH (BODY[TEXT] {9}\r\nHello 2\r\n)", "g OK [EXPUNGEISSUED] FETCH completed"],
+            "deferred deletion: the body stays readable until A is told"
+        );
+        // STORE and COPY hold it too.
+        assert_eq!(
+            a.run("h STORE 3 +FLAGS (\\Answered)").await,
+            [
+                "* 3 FETCH (FLAGS (\\Answered \\Recent))",
+                "h OK [EXPUNGEISSUED] STORE completed",
+            ]
+        );
+        assert_eq!(a.run("n NOOP").await, ["* 2 EXPUNGE", "n OK NOOP completed"]);
+        assert_eq!(
+            a.run("i FETCH 1:* UID").await,
+            ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)", "i OK FETCH completed"]
+        );
+    }
+
+    async fn exists_never_overtakes_a_held_expunge(env) {
+        let mut a = env.client("alice").await;
+        a.append("p", "INBOX", "\\Deleted", &message("1")).await;
+        a.append("p", "INBOX", "", &message("2")).await;
+        let mut b = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT INBOX").await;
+        b.run("e EXPUNGE").await;
+        b.append("x", "INBOX", "", &message("3")).await;
+        assert_eq!(
+            a.run("f FETCH 1 UID").await,
+            ["* 1 FETCH (UID 1)", "f OK [EXPUNGEISSUED] FETCH completed"],
+            "no EXISTS while the expunge is held"
+        );
+        assert_eq!(
+            a.run("n NOOP").await,
+            ["* 1 EXPUNGE", "* 2 EXISTS", "n OK NOOP completed"],
+            "the expunge first; the recent count (still 2) is unchanged"
+        );
+        assert_eq!(
+            a.run("r FETCH 2 FLAGS").await[0],
+            "* 2 FETCH (FLAGS (\\Recent))",
+            "the new message is recent for the longest-selected session"
+        );
+    }
+
+    async fn flag_changes_by_others_arrive_as_fetch_at_the_next_command(env) {
+        let mut a = env.client("alice").await;
+        a.append("p", "INBOX", "", &message("1")).await;
+        let mut b = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT INBOX").await;
+        assert_eq!(
+            b.run("t STORE 1 +FLAGS ($Later \\Flagged)").await,
+            ["* 1 FETCH (FLAGS (\\Flagged $Later))", "t OK STORE completed"]
+        );
+        assert_eq!(
+            a.run("c CHECK").await,
+            ["* 1 FETCH (FLAGS (\\Flagged $Later \\Recent) UID 1)", "c OK CHECK completed"]
+        );
+        assert_eq!(a.run("n NOOP").await, ["n OK NOOP completed"], "told once");
+    }
+
+    async fn recent_goes_to_exactly_one_session(env) {
+        let mut a = env.client("alice").await;
+        let mut b = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT INBOX").await;
+        let mut c = env.client("alice").await;
+        c.append("p", "INBOX", "", &message("1")).await;
+        let ra = a.run("n NOOP").await;
+        let rb = b.run("n NOOP").await;
+        assert_eq!(ra, ["* 1 EXISTS", "* 1 RECENT", "n OK NOOP completed"]);
+        assert_eq!(rb, ["* 1 EXISTS", "n OK NOOP completed"], "B's recent count stays 0");
+        assert_eq!(b.run("f FETCH 1 FLAGS").await[0], "* 1 FETCH (FLAGS ())");
+        let r = c.run("x SELECT INBOX").await;
+        assert!(r.contains(&"* 0 RECENT".to_owned()), "{r:?}");
+        // With nobody selected, the next SELECT claims it.
+        a.run("u UNSELECT").await;
+        b.run("u UNSELECT").await;
+        c.run("u UNSELECT").await;
+        c.append("q", "INBOX", "", &message("2")).await;
+        let r = a.run("s SELECT INBOX").await;
+        assert!(r.contains(&"* 1 RECENT".to_owned()), "{r:?}");
+        let r = b.run("s SELECT INBOX").await;
+        assert!(r.contains(&"* 0 RECENT".to_owned()), "{r:?}");
+    }
+
+    async fn copy_into_a_selected_mailbox_is_announced(env) {
+        let mut a = env.client("alice").await;
+        let mut b = env.client("alice").await;
+        a.append("p", "INBOX", "", &message("1")).await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT Archive").await;
+        a.run("c COPY 1 Archive").await;
+        assert_eq!(
+            b.run("n NOOP").await,
+            ["* 1 EXISTS", "* 1 RECENT", "n OK NOOP completed"]
+        );
+        let r = a.run("t STATUS Archive (RECENT)").await;
+        assert_eq!(r[0], "* STATUS Archive (RECENT 0)", "the stored \\Recent was given away");
+    }
+
+    async fn idle_delivers_at_once(env) {
+        let mut a = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        let mut b = env.client("alice").await;
+        let waiter = {
+            // The wake-up hook fires when B's append is published.
+            b.append("p", "INBOX", "", &message("1")).await;
+            tokio::time::timeout(std::time::Duration::from_secs(5), a.session.wait_for_updates())
+                .await
+        };
+        assert!(waiter.is_ok(), "IDLE was woken");
+        assert_eq!(a.idle_poll(), ["* 1 EXISTS", "* 1 RECENT"]);
+        b.run("s SELECT INBOX").await;
+        b.run("d STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+        b.run("e EXPUNGE").await;
+        assert_eq!(a.idle_poll(), ["* 1 FETCH (FLAGS (\\Deleted \\Recent) UID 1)", "* 1 EXPUNGE"]);
+    }
+
+    async fn rename_of_the_selected_mailbox_keeps_the_session_working(env) {
+        let mut a = env.client("alice").await;
+        a.run("c CREATE Box").await;
+        a.append("p", "Box", "", &message("1")).await;
+        a.run("s SELECT Box").await;
+        let mut b = env.client("alice").await;
+        assert_eq!(b.run("r RENAME Box Box2").await, ["r OK RENAME completed"]);
+        assert_eq!(a.run("n NOOP").await, ["n OK NOOP completed"]);
+        assert_eq!(a.session.selected_mailbox(), Some(("Box2", false)));
+        a.run("t STORE 1 +FLAGS.SILENT (\\Seen)").await;
+        assert_eq!(b.run("u STATUS Box2 (UNSEEN)").await[0], "* STATUS Box2 (UNSEEN 0)");
+    }
+
+    async fn rename_inbox_under_a_selected_session_reports_expunges(env) {
+        let mut a = env.client("alice").await;
+        a.append("p", "INBOX", "", &message("1")).await;
+        a.append("p", "INBOX", "", &message("2")).await;
+        a.run("s SELECT INBOX").await;
+        let mut b = env.client("alice").await;
+        assert_eq!(b.run("r RENAME INBOX Old").await, ["r OK RENAME completed"]);
+        assert_eq!(
+            a.run("f FETCH 1:* UID").await,
+            ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 2)", "f OK [EXPUNGEISSUED] FETCH completed"]
+        );
+        assert_eq!(
+            a.run("n NOOP").await,
+            ["* 2 EXPUNGE", "* 1 EXPUNGE", "n OK NOOP completed"]
+        );
+        assert_eq!(a.session.selected_mailbox(), Some(("INBOX", false)));
+    }
+
+    async fn deleting_a_selected_mailbox_closes_its_sessions(env) {
+        let mut a = env.client("alice").await;
+        a.run("c CREATE Doomed").await;
+        a.run("s SELECT Doomed").await;
+        let mut b = env.client("alice").await;
+        assert_eq!(b.run("d DELETE Doomed").await, ["d OK DELETE completed"]);
+        let r = a.run("n NOOP").await;
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].starts_with("* BYE "), "{r:?}");
+        assert_eq!(a.state(), State::Logout);
+    }
+}

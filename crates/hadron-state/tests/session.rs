@@ -1,0 +1,402 @@
+//! One session at a time: each command's exact RFC 3501 response sequence.
+
+mod common;
+
+use common::{Client, message};
+use hadron_state::session::State;
+
+both! {
+    async fn login_checks_the_argon2_password(env) {
+        env.engine.create_user("alice", "right").await.unwrap();
+        let mut c = Client::new(env.engine.clone());
+        assert_eq!(c.run("a SELECT INBOX").await, ["a BAD SELECT needs LOGIN first"]);
+        assert_eq!(
+            c.run("b LOGIN alice wrong").await,
+            ["b NO [AUTHENTICATIONFAILED] authentication failed"]
+        );
+        assert_eq!(c.state(), State::NotAuthenticated);
+        assert_eq!(c.run("c LOGIN alice right").await, ["c OK LOGIN completed"]);
+        assert_eq!(c.state(), State::Authenticated);
+        assert_eq!(c.run("d LOGOUT").await, ["* BYE logging out", "d OK LOGOUT completed"]);
+        assert_eq!(c.state(), State::Logout);
+    }
+
+    async fn new_users_get_special_use_mailboxes_listed_in_order(env) {
+        let mut c = env.client("alice").await;
+        assert_eq!(
+            c.run("a LIST \"\" *").await,
+            [
+                "* LIST (\\HasNoChildren) \"/\" INBOX",
+                "* LIST (\\HasNoChildren \\Archive) \"/\" Archive",
+                "* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts",
+                "* LIST (\\HasNoChildren \\Junk) \"/\" Junk",
+                "* LIST (\\HasNoChildren \\Sent) \"/\" Sent",
+                "* LIST (\\HasNoChildren \\Trash) \"/\" Trash",
+                "a OK LIST completed",
+            ]
+        );
+        assert_eq!(
+            c.run("b LIST \"\" \"\"").await,
+            ["* LIST (\\Noselect) \"/\" \"\"", "b OK LIST completed"]
+        );
+    }
+
+    async fn create_makes_parents_and_list_patterns_follow_the_hierarchy(env) {
+        let mut c = env.client("alice").await;
+        assert_eq!(c.run("a CREATE Work/2024/Q1").await, ["a OK CREATE completed"]);
+        assert_eq!(
+            c.run("b CREATE Work").await,
+            ["b NO [ALREADYEXISTS] mailbox \"Work\" already exists"]
+        );
+        assert_eq!(
+            c.run("c LIST \"\" Work/%").await,
+            ["* LIST (\\HasChildren) \"/\" Work/2024", "c OK LIST completed"]
+        );
+        assert_eq!(
+            c.run("d LIST Work *").await,
+            [
+                "* LIST (\\HasChildren) \"/\" Work/2024",
+                "* LIST (\\HasNoChildren) \"/\" Work/2024/Q1",
+                "d OK LIST completed",
+            ]
+        );
+        assert_eq!(
+            c.run("e LIST \"\" %").await.len(),
+            8,
+            "INBOX, five special-use mailboxes, Work, and OK"
+        );
+    }
+
+    async fn delete_with_inferiors_leaves_a_noselect_level_and_inbox_stays(env) {
+        let mut c = env.client("alice").await;
+        c.run("a CREATE A/B").await;
+        assert_eq!(c.run("b DELETE A").await, ["b OK DELETE completed"]);
+        assert_eq!(
+            c.run("c LIST \"\" A*").await,
+            [
+                "* LIST (\\Noselect \\HasChildren) \"/\" A",
+                "* LIST (\\HasNoChildren) \"/\" A/B",
+                "* LIST (\\HasNoChildren \\Archive) \"/\" Archive",
+                "c OK LIST completed",
+            ]
+        );
+        assert_eq!(c.run("d DELETE A").await, ["d NO [NONEXISTENT] no mailbox named \"A\""]);
+        assert_eq!(c.run("e SELECT A").await, ["e NO [NONEXISTENT] no mailbox named \"A\""]);
+        assert_eq!(c.run("f DELETE inbox").await, ["f NO [CANNOT] INBOX cannot be deleted"]);
+    }
+
+    async fn rename_takes_children_along(env) {
+        let mut c = env.client("alice").await;
+        c.run("a CREATE P/C").await;
+        assert_eq!(c.run("b RENAME P Q").await, ["b OK RENAME completed"]);
+        assert_eq!(
+            c.run("c LIST \"\" Q*").await,
+            [
+                "* LIST (\\HasChildren) \"/\" Q",
+                "* LIST (\\HasNoChildren) \"/\" Q/C",
+                "c OK LIST completed",
+            ]
+        );
+        assert_eq!(c.run("d LIST \"\" P*").await, ["d OK LIST completed"]);
+        assert_eq!(
+            c.run("e RENAME Q Q/C/D").await,
+            ["e NO [CANNOT] cannot rename \"Q\" to below itself"]
+        );
+    }
+
+    async fn rename_inbox_moves_its_messages_and_leaves_it_empty(env) {
+        let mut c = env.client("alice").await;
+        c.append("a", "INBOX", "", &message("one")).await;
+        c.append("b", "INBOX", "\\Seen", &message("two")).await;
+        assert_eq!(c.run("c RENAME INBOX Old").await, ["c OK RENAME completed"]);
+        assert_eq!(
+            c.run("d STATUS INBOX (MESSAGES UIDNEXT)").await,
+            ["* STATUS INBOX (MESSAGES 0 UIDNEXT 3)", "d OK STATUS completed"]
+        );
+        assert_eq!(
+            c.run("e STATUS Old (MESSAGES UNSEEN)").await,
+            ["* STATUS Old (MESSAGES 2 UNSEEN 1)", "e OK STATUS completed"]
+        );
+    }
+
+    async fn subscribe_and_lsub(env) {
+        let mut c = env.client("alice").await;
+        assert_eq!(c.run("a SUBSCRIBE Sent").await, ["a OK SUBSCRIBE completed"]);
+        assert_eq!(c.run("b SUBSCRIBE Gone").await, ["b OK SUBSCRIBE completed"]);
+        assert_eq!(
+            c.run("c LSUB \"\" *").await,
+            [
+                "* LSUB (\\Noselect) \"/\" Gone",
+                "* LSUB () \"/\" Sent",
+                "c OK LSUB completed",
+            ]
+        );
+        assert_eq!(c.run("d UNSUBSCRIBE Gone").await, ["d OK UNSUBSCRIBE completed"]);
+        assert_eq!(
+            c.run("e LSUB \"\" %").await,
+            ["* LSUB () \"/\" Sent", "e OK LSUB completed"]
+        );
+    }
+
+    async fn append_reports_appenduid_and_trycreate(env) {
+        let mut c = env.client("alice").await;
+        let v = env.store.user_by_name("alice").unwrap().unwrap().0;
+        let uv = env.store.mailbox_by_name(v, "Drafts").unwrap().unwrap().uidvalidity;
+        assert_eq!(
+            c.append("a", "Drafts", "\\Draft", &message("x")).await,
+            [format!("a OK [APPENDUID {uv} 1] APPEND completed")]
+        );
+        assert_eq!(
+            c.append("b", "Nope", "", &message("x")).await,
+            ["b NO [TRYCREATE] no mailbox named \"Nope\""]
+        );
+        assert_eq!(
+            c.run("c STATUS Drafts (MESSAGES RECENT UIDNEXT UNSEEN)").await,
+            ["* STATUS Drafts (MESSAGES 1 RECENT 1 UIDNEXT 2 UNSEEN 1)", "c OK STATUS completed"]
+        );
+    }
+
+    async fn select_sends_the_rfc3501_sequence(env) {
+        let mut c = env.client("alice").await;
+        c.append("a", "INBOX", "\\Seen", &message("one")).await;
+        c.append("b", "INBOX", "$Work", &message("two")).await;
+        let uv = env
+            .store
+            .mailbox_by_name(c.session.account().unwrap().id, "INBOX")
+            .unwrap()
+            .unwrap()
+            .uidvalidity;
+        assert_eq!(
+            c.run("s SELECT INBOX").await,
+            [
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)".to_owned(),
+                "* 2 EXISTS".to_owned(),
+                "* 2 RECENT".to_owned(),
+                "* OK [UNSEEN 2] message 2 is first unseen".to_owned(),
+                format!("* OK [UIDVALIDITY {uv}] UIDs valid"),
+                "* OK [UIDNEXT 3] predicted next UID".to_owned(),
+                "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] limited"
+                    .to_owned(),
+                "s OK [READ-WRITE] SELECT completed".to_owned(),
+            ]
+        );
+        assert_eq!(c.state(), State::Selected);
+        // \Recent went to that session: a second SELECT sees none.
+        let mut d = env.client("alice").await;
+        let r = d.run("x EXAMINE INBOX").await;
+        assert!(r.contains(&"* 0 RECENT".to_owned()), "{r:?}");
+        assert!(r.contains(&"* OK [PERMANENTFLAGS ()] no permanent flags".to_owned()), "{r:?}");
+        assert_eq!(r.last().unwrap(), "x OK [READ-ONLY] EXAMINE completed");
+        assert_eq!(
+            d.run("y SELECT Nope").await,
+            ["y NO [NONEXISTENT] no mailbox named \"Nope\""]
+        );
+        assert_eq!(d.state(), State::Authenticated, "a failed SELECT deselects");
+    }
+
+    async fn fetch_answers_from_snapshot_metadata_and_sections(env) {
+        let mut c = env.client("alice").await;
+        c.append("a", "INBOX", "\\Flagged", &message("one")).await;
+        c.run("s SELECT INBOX").await;
+        assert_eq!(
+            c.run("f FETCH 1 (FLAGS UID RFC822.SIZE)").await,
+            [
+                format!(
+                    "* 1 FETCH (FLAGS (\\Flagged \\Recent) UID 1 RFC822.SIZE {})",
+                    message("one").len()
+                ),
+                "f OK FETCH completed".to_owned(),
+            ]
+        );
+        assert_eq!(
+            c.run("g FETCH 1 (ENVELOPE)").await,
+            [
+                "* 1 FETCH (ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"one\" ((\"Ann\" NIL \"ann\" \"example.org\")) ((\"Ann\" NIL \"ann\" \"example.org\")) ((\"Ann\" NIL \"ann\" \"example.org\")) ((NIL NIL \"bob\" \"example.org\")) NIL NIL NIL NIL))",
+                "g OK FETCH completed",
+            ]
+        );
+        assert_eq!(
+            c.run("h UID FETCH 1 (BODY.PEEK[TEXT] BODY.PEEK[HEADER.FIELDS (Subject)])").await,
+            [
+                "* 1 FETCH (UID 1 BODY[TEXT] {11}\r\nHello one\r\n BODY[HEADER.FIELDS (Subject)] {16}\r\nSubject: one\r\n\r\n)",
+                "h OK FETCH completed",
+            ]
+        );
+        assert_eq!(
+            c.run("i FETCH 1 BODY.PEEK[]<0.4>").await,
+            ["* 1 FETCH (BODY[]<0> {4}\r\nFrom)", "i OK FETCH completed"]
+        );
+        let r = c.run("j FETCH 2 FLAGS").await;
+        assert!(r.len() == 1 && r[0].starts_with("j BAD "), "{r:?}");
+        assert_eq!(
+            c.run("l UID FETCH 7:* FLAGS").await,
+            ["* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))", "l OK FETCH completed"],
+            "UID n:* above the top UID still matches the highest message"
+        );
+    }
+
+    async fn fetch_body_sets_seen_but_examine_and_peek_do_not(env) {
+        let mut c = env.client("alice").await;
+        c.append("a", "INBOX", "", &message("one")).await;
+        c.run("e EXAMINE INBOX").await;
+        assert_eq!(
+            c.run("f FETCH 1 BODY[TEXT]").await,
+            ["* 1 FETCH (BODY[TEXT] {11}\r\nHello one\r\n)", "f OK FETCH completed"]
+        );
+        assert_eq!(c.run("g FETCH 1 FLAGS").await[0], "* 1 FETCH (FLAGS (\\Recent))");
+        c.run("s SELECT INBOX").await;
+        assert_eq!(
+            c.run("h FETCH 1 BODY.PEEK[TEXT]").await[0],
+            "* 1 FETCH (BODY[TEXT] {11}\r\nHello one\r\n)"
+        );
+        assert_eq!(
+            c.run("i FETCH 1 BODY[TEXT]").await,
+            [
+                "* 1 FETCH (BODY[TEXT] {11}\r\nHello one\r\n FLAGS (\\Seen \\Recent))",
+                "i OK FETCH completed",
+            ]
+        );
+        assert_eq!(
+            c.run("j FETCH 1 (FLAGS BODY[TEXT])").await[0],
+            "* 1 FETCH (FLAGS (\\Seen \\Recent) BODY[TEXT] {11}\r\nHello one\r\n)"
+        );
+    }
+
+    async fn store_modes_and_silent(env) {
+        let mut c = env.client("alice").await;
+        c.append("a", "INBOX", "", &message("one")).await;
+        c.append("b", "INBOX", "", &message("two")).await;
+        c.run("s SELECT INBOX").await;
+        assert_eq!(
+            c.run("c STORE 1:2 +FLAGS (\\Flagged $Todo)").await,
+            [
+                "* 1 FETCH (FLAGS (\\Flagged $Todo \\Recent))",
+                "* 2 FETCH (FLAGS (\\Flagged $Todo \\Recent))",
+                "c OK STORE completed",
+            ]
+        );
+        assert_eq!(
+            c.run("d UID STORE 2 -FLAGS ($Todo)").await,
+            ["* 2 FETCH (FLAGS (\\Flagged \\Recent) UID 2)", "d OK STORE completed"]
+        );
+        assert_eq!(c.run("e STORE 1 FLAGS.SILENT (\\Seen)").await, ["e OK STORE completed"]);
+        assert_eq!(
+            c.run("f FETCH 1:* FLAGS").await,
+            [
+                "* 1 FETCH (FLAGS (\\Seen \\Recent))",
+                "* 2 FETCH (FLAGS (\\Flagged \\Recent))",
+                "f OK FETCH completed",
+            ]
+        );
+        c.run("x EXAMINE INBOX").await;
+        assert_eq!(
+            c.run("g STORE 1 +FLAGS (\\Deleted)").await,
+            ["g NO [READ-ONLY] mailbox is read-only"]
+        );
+    }
+
+    async fn copy_reports_copyuid_and_works_read_only(env) {
+        let mut c = env.client("alice").await;
+        c.append("a", "INBOX", "\\Seen", &message("one")).await;
+        c.append("b", "INBOX", "", &message("two")).await;
+        c.run("x EXAMINE INBOX").await;
+        let id = c.session.account().unwrap().id;
+        let (src, dst) = (
+            env.store.mailbox_by_name(id, "INBOX").unwrap().unwrap(),
+            env.store.mailbox_by_name(id, "Archive").unwrap().unwrap(),
+        );
+        let _ = src;
+        assert_eq!(
+            c.run("c COPY 1:2 Archive").await,
+            [format!("c OK [COPYUID {} 1:2 1:2] COPY completed", dst.uidvalidity)]
+        );
+        assert_eq!(
+            c.run("d UID COPY 2 Nope").await,
+            ["d NO [TRYCREATE] no mailbox named \"Nope\""]
+        );
+        assert_eq!(
+            c.run("e STATUS Archive (MESSAGES UNSEEN RECENT)").await,
+            ["* STATUS Archive (MESSAGES 2 UNSEEN 1 RECENT 2)", "e OK STATUS completed"]
+        );
+    }
+
+    async fn move_sends_copyuid_then_expunges(env) {
+        let mut c = env.client("alice").await;
+        for s in ["one", "two", "three"] {
+            c.append("a", "INBOX", "", &message(s)).await;
+        }
+        c.run("s SELECT INBOX").await;
+        let id = c.session.account().unwrap().id;
+        let uv = env.store.mailbox_by_name(id, "Trash").unwrap().unwrap().uidvalidity;
+        assert_eq!(
+            c.run("m MOVE 1,3 Trash").await,
+            [
+                format!("* OK [COPYUID {uv} 1,3 1:2] moved"),
+                "* 3 EXPUNGE".to_owned(),
+                "* 1 EXPUNGE".to_owned(),
+                "m OK MOVE completed".to_owned(),
+            ]
+        );
+        assert_eq!(
+            c.run("f FETCH 1:* UID").await,
+            ["* 1 FETCH (UID 2)", "f OK FETCH completed"]
+        );
+    }
+
+    async fn expunge_and_uid_expunge_remove_only_deleted(env) {
+        let mut c = env.client("alice").await;
+        for s in ["1", "2", "3", "4"] {
+            c.append("a", "INBOX", "\\Deleted", &message(s)).await;
+        }
+        c.run("s SELECT INBOX").await;
+        c.run("t STORE 2 -FLAGS.SILENT (\\Deleted)").await;
+        assert_eq!(
+            c.run("u UID EXPUNGE 3:4").await,
+            ["* 4 EXPUNGE", "* 3 EXPUNGE", "u OK EXPUNGE completed"]
+        );
+        assert_eq!(c.run("e EXPUNGE").await, ["* 1 EXPUNGE", "e OK EXPUNGE completed"]);
+        assert_eq!(
+            c.run("f FETCH 1:* UID").await,
+            ["* 1 FETCH (UID 2)", "f OK FETCH completed"]
+        );
+    }
+
+    async fn close_expunges_silently_and_unselect_does_not(env) {
+        let mut c = env.client("alice").await;
+        c.append("a", "INBOX", "\\Deleted", &message("1")).await;
+        c.append("b", "INBOX", "\\Deleted", &message("2")).await;
+        c.run("x EXAMINE INBOX").await;
+        assert_eq!(c.run("c CLOSE").await, ["c OK CLOSE completed"]);
+        assert_eq!(c.state(), State::Authenticated);
+        c.run("s SELECT INBOX").await;
+        assert_eq!(c.run("u UNSELECT").await, ["u OK UNSELECT completed"]);
+        assert_eq!(
+            c.run("v STATUS INBOX (MESSAGES)").await[0],
+            "* STATUS INBOX (MESSAGES 2)",
+            "neither EXAMINE+CLOSE nor UNSELECT expunges"
+        );
+        c.run("s SELECT INBOX").await;
+        assert_eq!(c.run("c CLOSE").await, ["c OK CLOSE completed"]);
+        assert_eq!(c.run("v STATUS INBOX (MESSAGES)").await[0], "* STATUS INBOX (MESSAGES 0)");
+        assert_eq!(c.run("w FETCH 1 FLAGS").await, ["w BAD FETCH needs a selected mailbox"]);
+    }
+
+    async fn status_is_answered_from_counters(env) {
+        let mut c = env.client("alice").await;
+        c.append("a", "Sent", "\\Seen", &message("1")).await;
+        c.append("b", "Sent", "", &message("22")).await;
+        let id = c.session.account().unwrap().id;
+        let info = env.store.mailbox_by_name(id, "Sent").unwrap().unwrap();
+        assert_eq!(
+            c.run("s STATUS Sent (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE)").await,
+            [
+                format!(
+                    "* STATUS Sent (MESSAGES 2 RECENT 2 UIDNEXT 3 UIDVALIDITY {} UNSEEN 1 SIZE {})",
+                    info.uidvalidity, info.size
+                ),
+                "s OK STATUS completed".to_owned(),
+            ]
+        );
+        assert_eq!(info.size, (message("1").len() + message("22").len()) as u64);
+    }
+}
