@@ -344,10 +344,32 @@ impl Engine {
                 internal_date: m.internal_date,
             })
             .collect();
-        self.connector
+        let ids = self
+            .connector
             .create_messages(&account.name, &info.name, &outgoing)
             .await?;
-        self.commit_append(info, messages, origin).await
+        let name = info.name.clone();
+        let done = self.commit_append(info, messages, origin).await?;
+        self.tell_uids(account, &name, ids, done.uids.iter().copied())
+            .await;
+        Ok(done)
+    }
+
+    /// [`Connector::uids_assigned`], when the backend returned one id per
+    /// new message.
+    async fn tell_uids(
+        &self,
+        account: &Account,
+        mailbox: &str,
+        ids: Vec<crate::connector::BackendId>,
+        uids: impl ExactSizeIterator<Item = u32>,
+    ) {
+        if !ids.is_empty() && ids.len() == uids.len() {
+            let pairs: Vec<_> = ids.into_iter().zip(uids).collect();
+            self.connector
+                .uids_assigned(&account.name, mailbox, &pairs)
+                .await;
+        }
     }
 
     pub(crate) async fn commit_append(
@@ -596,7 +618,8 @@ impl Engine {
                 uid_map: Vec::new(),
             });
         }
-        self.connector
+        let ids = self
+            .connector
             .add_messages(&account.name, &from.name, &uids, &dst.name)
             .await?;
         let shared = self.shared(dst.id);
@@ -606,6 +629,9 @@ impl Engine {
             .blocking(move |store, _| Ok(store.copy(src, &UidSet::from_uids(uids), dst_id)?))
             .await?;
         self.publish_copies(src, dst_id, &copied.uid_map).await?;
+        drop(_guard);
+        self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))
+            .await;
         Ok(CopyOutcome {
             uid_validity: copied.uidvalidity,
             uid_map: copied.uid_map,
@@ -629,7 +655,8 @@ impl Engine {
                 uid_map: Vec::new(),
             });
         }
-        self.connector
+        let ids = self
+            .connector
             .move_messages(&account.name, &from.name, &uids, &dst.name)
             .await?;
         let (src_shared, dst_shared) = (self.shared(from.id), self.shared(dst.id));
@@ -669,6 +696,9 @@ impl Engine {
                 },
             );
         }
+        drop((_g1, _g2));
+        self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))
+            .await;
         Ok(CopyOutcome {
             uid_validity: copied.uidvalidity,
             uid_map: copied.uid_map,

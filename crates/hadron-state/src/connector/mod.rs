@@ -142,6 +142,14 @@ pub trait Connector: Send + Sync + 'static {
         Ok(ids)
     }
 
+    /// Told after a successful APPEND, COPY or MOVE was committed locally:
+    /// the UID each new backend message got in `mailbox`, so the backend
+    /// can address it later (the other calls name messages by UID).
+    /// Defaults to doing nothing.
+    async fn uids_assigned(&self, user: &str, mailbox: &str, assigned: &[(BackendId, u32)]) {
+        let _ = (user, mailbox, assigned);
+    }
+
     /// Changes the flags of messages (STORE, and `\Seen` set by FETCH).
     async fn set_flags(
         &self,
