@@ -1,0 +1,263 @@
+//! The server configuration: a TOML file, overridden by command-line flags.
+//! Every option is documented, with its default, in `docs/CONFIGURATION.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown or mistyped options.
+    #[error("invalid configuration file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with its position.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// How log lines are formatted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event (the default).
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The whole configuration (`hadron serve --config FILE`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the IMAP listener binds. Default `127.0.0.1:1143`.
+    pub listen: SocketAddr,
+    /// Directory of the SQLite database and the message files. Default
+    /// `./hadron-data`.
+    pub data_dir: PathBuf,
+    /// Database URL: empty for SQLite under `data_dir`, or `postgres://…`
+    /// (message bodies are then stored in the database too).
+    pub database: Option<String>,
+    /// Log settings.
+    pub log: LogConfig,
+    /// Limits protecting the server from clients.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 1143)),
+            data_dir: PathBuf::from("./hadron-data"),
+            database: None,
+            log: LogConfig::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The `[log]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `human` or `json`. Default `human`.
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `hadron_server=debug`; the
+    /// `RUST_LOG` environment variable wins when set. Default `info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Human,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// The `[limits]` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Most simultaneous connections; more are greeted with `* BYE` and
+    /// closed. Default 1,000.
+    pub max_connections: usize,
+    /// Longest command line in bytes (literal data not counted). Default
+    /// 65,536.
+    pub max_line: usize,
+    /// Largest literal (an APPENDed message) in bytes. Default 64 MiB.
+    pub max_literal: u64,
+    /// Seconds a logged-in client may stay silent (RFC 3501 §5.4 asks for
+    /// at least 30 minutes; smaller values are refused). Default 1,800.
+    pub idle_timeout_secs: u64,
+    /// Seconds a client that has not logged in may stay silent. Default 60.
+    pub login_timeout_secs: u64,
+    /// Malformed commands a connection may send before it is closed with
+    /// `* BYE`. Default 20.
+    pub max_bad_commands: u32,
+    /// Updates from other sessions queued per session before it is closed
+    /// as too far behind. Default 100,000.
+    pub session_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 1000,
+            max_line: 64 * 1024,
+            max_literal: 64 << 20,
+            idle_timeout_secs: 30 * 60,
+            login_timeout_secs: 60,
+            max_bad_commands: 20,
+            session_queue: 100_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The authenticated idle timeout.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// The idle timeout before login.
+    pub fn login_timeout(&self) -> Duration {
+        Duration::from_secs(self.login_timeout_secs)
+    }
+}
+
+impl Config {
+    /// Reads `path` (options it does not set keep their defaults).
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { source, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses a configuration from TOML text and checks it.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::new(),
+            source: Box::new(e),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values a client relies on.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        if l.idle_timeout_secs < 30 * 60 {
+            return Err(ConfigError::Invalid(format!(
+                "limits.idle_timeout_secs = {} is below the 1800 seconds RFC 3501 §5.4 requires",
+                l.idle_timeout_secs
+            )));
+        }
+        for (name, value) in [
+            ("max_connections", l.max_connections as u64),
+            ("max_line", l.max_line as u64),
+            ("login_timeout_secs", l.login_timeout_secs),
+            ("session_queue", l.session_queue as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.{name} must be at least 1"
+                )));
+            }
+        }
+        if l.max_line < 1024 {
+            return Err(ConfigError::Invalid(format!(
+                "limits.max_line = {} is too small for IMAP (at least 1024)",
+                l.max_line
+            )));
+        }
+        Ok(())
+    }
+
+    /// The database URL: the configured one, or SQLite under `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.data_dir.join("hadron.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn every_section_parses() {
+        let c = Config::from_toml(
+            r#"
+            listen = "0.0.0.0:143"
+            data_dir = "/var/lib/hadron"
+            database = "postgres://u@h/db"
+            [log]
+            format = "json"
+            level = "debug"
+            [limits]
+            max_connections = 5
+            max_line = 2048
+            max_literal = 1000
+            idle_timeout_secs = 3600
+            login_timeout_secs = 10
+            max_bad_commands = 3
+            session_queue = 50
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 143);
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(c.limits.max_bad_commands, 3);
+        assert_eq!(c.database_url(), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn unknown_options_and_short_idle_timeouts_are_refused() {
+        let e = Config::from_toml("lisen = \"1.2.3.4:1\"").unwrap_err();
+        assert!(e.to_string().contains("lisen"), "{e}");
+        let e = Config::from_toml("[limits]\nidle_timeout_secs = 60").unwrap_err();
+        assert!(e.to_string().contains("RFC 3501"), "{e}");
+    }
+
+    #[test]
+    fn sqlite_lives_under_the_data_dir_by_default() {
+        let c = Config {
+            data_dir: PathBuf::from("/tmp/x"),
+            ..Config::default()
+        };
+        assert_eq!(c.database_url(), "sqlite:///tmp/x/hadron.db");
+    }
+}
