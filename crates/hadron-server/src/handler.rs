@@ -21,6 +21,10 @@ use tracing::{debug, info};
 use crate::config::Limits;
 use crate::connection::Connection;
 
+/// The largest synchronising literal accepted before login (a user name or
+/// password); larger ones are refused without a `+`.
+const PRE_LOGIN_LITERAL: u64 = 8 * 1024;
+
 /// What every connection of one server shares.
 #[derive(Debug)]
 pub(crate) struct Settings {
@@ -203,7 +207,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Handler<S> {
                     Err(e) => Ok(self.bad_input(e.tag(), e.message())),
                 }
             }
-            FrameEvent::NeedContinuation { .. } => {
+            FrameEvent::NeedContinuation { tag, size, .. } => {
+                let refusal = match &tag {
+                    None => Some("literal in a line without a tag".to_owned()),
+                    Some(_)
+                        if self.session.state() == State::NotAuthenticated
+                            && size > PRE_LOGIN_LITERAL =>
+                    {
+                        Some(format!(
+                            "literal of {size} bytes before login (at most {PRE_LOGIN_LITERAL})"
+                        ))
+                    }
+                    Some(_) => None,
+                };
+                if let Some(why) = refusal {
+                    // The client sends no data without our `+`.
+                    let _ = self.conn.framer().reject_literal();
+                    return Ok(self.bad_input(tag.as_ref(), &why));
+                }
                 if self.conn.framer().accept_literal().is_ok() {
                     self.conn.write(&Response::Continue(Continue::Text(
                         RespText::plain("Ready for literal data").into_static(),
