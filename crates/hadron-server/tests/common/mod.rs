@@ -306,6 +306,17 @@ impl Client {
         self.until_tagged(&tag).await
     }
 
+    /// Sends `line` and returns every response until the server closes
+    /// the connection (which must happen before any tagged response).
+    pub async fn cmd_until_closed(&mut self, line: &str) -> Vec<String> {
+        self.line(line).await;
+        let mut lines = Vec::new();
+        while let Some(l) = self.read().await {
+            lines.push(l);
+        }
+        lines
+    }
+
     /// Like [`cmd`](Self::cmd), asserting the tagged response is OK.
     pub async fn cmd_ok(&mut self, line: &str) -> Vec<String> {
         let r = self.cmd(line).await;
