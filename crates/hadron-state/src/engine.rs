@@ -25,6 +25,7 @@ use hadron_store::{
 use crate::connector::{Connector, ConnectorError, FlagMode, OutgoingMessage};
 use crate::flags::{FlagSet, SystemFlags};
 use crate::message::ParsedMessage;
+use crate::snapshot::Snapshot;
 use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update};
 
 /// Why an engine operation failed. Every variant leaves state unchanged;
@@ -75,6 +76,19 @@ pub(crate) struct MailboxShared {
     /// the store keeps the message rows and blobs until purge). Dropped
     /// when the last session leaves the mailbox.
     tombstones: Mutex<HashMap<u32, Arc<StoredMessage>>>,
+    /// The mailbox's index as a passive follower of its updates, shared
+    /// by the sessions of this instance: a SELECT of a mailbox already
+    /// open here copies it instead of reading every row again. Exists
+    /// while some session has the mailbox selected.
+    index: Mutex<Option<SharedIndex>>,
+}
+
+/// A snapshot kept current by a passive hub subscription. Its messages are
+/// never `\Recent` (that is per session).
+#[derive(Debug)]
+pub(crate) struct SharedIndex {
+    subscription: crate::update::Subscription,
+    follower: crate::delivery::Selected,
 }
 
 /// A user's account as the engine knows it after LOGIN.
@@ -124,6 +138,7 @@ pub struct Engine {
     blobs: Arc<dyn BlobStore>,
     hub: Hub,
     shared: Mutex<HashMap<i64, Arc<MailboxShared>>>,
+    index_copies: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -208,6 +223,7 @@ impl Engine {
             blobs,
             hub: Hub::new(queue_capacity),
             shared: Mutex::new(HashMap::new()),
+            index_copies: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -249,7 +265,7 @@ impl Engine {
     }
 
     /// Called by a session after it left `id`: forgets the mailbox's
-    /// tombstones once no session has it selected.
+    /// tombstones and shared index once no session has it selected.
     pub(crate) fn release(&self, id: hadron_store::MailboxId) {
         if self.hub.subscribers(hub_id(id)) == 0 {
             let mut map = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
@@ -258,11 +274,67 @@ impl Engine {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .clear();
+                s.index
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
                 if Arc::strong_count(s) == 1 {
                     map.remove(&id.0);
                 }
             }
         }
+    }
+
+    /// A copy of the shared index of `id`, brought up to date, if this
+    /// instance has one (some session has the mailbox selected). An index
+    /// that fell behind (queue overflow) or whose mailbox went away is
+    /// dropped and `None` returned: the caller reads the store.
+    pub(crate) fn shared_index(&self, id: hadron_store::MailboxId) -> Option<Snapshot> {
+        let shared = self.shared(id);
+        let mut slot = shared.index.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = slot.as_mut()?;
+        let d = index
+            .follower
+            .deliver(&index.subscription, crate::delivery::CommandContext::Select);
+        if d.close.is_some() {
+            *slot = None;
+            return None;
+        }
+        self.index_copies
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(index.follower.snapshot().clone())
+    }
+
+    /// Starts following `id` for a shared index: subscribe before reading
+    /// the store, then hand the snapshot read to [`Engine::keep_index`].
+    pub(crate) fn follow(&self, id: hadron_store::MailboxId) -> crate::update::Subscription {
+        self.hub.subscribe_passive(hub_id(id))
+    }
+
+    /// Keeps `snapshot` (read after `subscription` was made; no message
+    /// `\Recent`) as the shared index of `id`, unless one exists.
+    pub(crate) fn keep_index(
+        &self,
+        id: hadron_store::MailboxId,
+        subscription: crate::update::Subscription,
+        snapshot: Snapshot,
+    ) {
+        let shared = self.shared(id);
+        let mut slot = shared.index.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            let mut follower = crate::delivery::Selected::new(subscription.session(), snapshot);
+            follower.deliver(&subscription, crate::delivery::CommandContext::Select);
+            *slot = Some(SharedIndex {
+                subscription,
+                follower,
+            });
+        }
+    }
+
+    /// How many SELECTs were answered from a shared index instead of the
+    /// store (a metric).
+    pub fn index_copies(&self) -> u64 {
+        self.index_copies.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Metadata of an expunged message kept for sessions not yet told.

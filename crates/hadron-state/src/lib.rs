@@ -1,9 +1,33 @@
 //! The state engine of Hadron: what each IMAP session knows about its
 //! selected mailbox, and when it may be told about changes.
 //!
-//! This crate is the pure, I/O-free core of the engine (DESIGN.md §2). It
-//! knows nothing of sockets, SQL or async; the server and the persistence
-//! layer drive it.
+//! It has two layers (DESIGN.md §2, §4):
+//!
+//! - **The core** — [`snapshot`], [`flags`], [`update`], [`delivery`],
+//!   [`message`] — is pure and synchronous: no SQL, no async, no I/O.
+//! - **The session layer** on top — [`connector`], [`engine`],
+//!   [`mailboxes`], [`session`] — drives the core for a server: it calls
+//!   the embedder's [`connector::Connector`] (async), reads and writes the
+//!   `hadron-store` database (blocking calls on tokio's blocking pool),
+//!   and turns parsed `hadron-proto` commands into typed responses through
+//!   a [`session::ResponseSink`]. It still knows nothing of sockets: the
+//!   server crate owns connections, framing, TLS and encoding.
+//!
+//! # Code map
+//!
+//! - [`connector`]: the embedder boundary — the async `Connector` trait,
+//!   the backend update stream with completion handles, and
+//!   `LocalConnector` (the backend is the Hadron database; argon2
+//!   passwords).
+//! - [`engine`]: the shared `Engine` (connector + store + blobs + hub +
+//!   per-mailbox write locks and deferred-deletion metadata); every
+//!   mutation is *connector call → store commit → hub publish*.
+//! - [`mailboxes`]: CREATE, DELETE, RENAME, SUBSCRIBE, LIST/LSUB, STATUS.
+//! - [`session`]: one per connection; the IMAP states and a handler per
+//!   command (FETCH in `session/fetch.rs`, message changes in
+//!   `session/messages.rs`).
+//! - SEARCH: evaluated by `search/` (separate branch); its integration
+//!   point is marked `INTEGRATION POINT (SEARCH)` in `session/mod.rs`.
 //!
 //! # Persistent state and session state
 //!

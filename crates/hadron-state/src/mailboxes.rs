@@ -47,23 +47,26 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     wildcard(pattern.as_bytes(), name.as_bytes())
 }
 
-/// Iterative wildcard match with backtracking to the last `*`/`%`.
+/// Wildcard match by dynamic programming over (pattern, name) suffixes:
+/// O(|pattern| × |name|) time whatever the pattern, so no client pattern
+/// (`*%*%*%…`) can make LIST slow.
 fn wildcard(p: &[u8], s: &[u8]) -> bool {
-    // Each wildcard is tried for every possible length; `%` stops at the
-    // delimiter. Patterns are short, so plain recursion on wildcards is
-    // bounded by the pattern length times the name length.
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|i| wildcard(rest, &s[i..])),
-        Some((b'%', rest)) => {
-            let stop = s
-                .iter()
-                .position(|&c| c == DELIMITER as u8)
-                .unwrap_or(s.len());
-            (0..=stop).any(|i| wildcard(rest, &s[i..]))
+    // next[j]: does p[i+1..] match s[j..]; cur[j]: does p[i..] match s[j..].
+    let n = s.len();
+    let mut next = vec![false; n + 1];
+    next[n] = true; // the empty pattern matches the empty name
+    let mut cur = vec![false; n + 1];
+    for &c in p.iter().rev() {
+        for j in (0..=n).rev() {
+            cur[j] = match c {
+                b'*' => next[j] || (j < n && cur[j + 1]),
+                b'%' => next[j] || (j < n && s[j] != DELIMITER as u8 && cur[j + 1]),
+                c => j < n && s[j] == c && next[j + 1],
+            };
         }
-        Some((c, rest)) => s.first() == Some(c) && wildcard(rest, &s[1..]),
+        std::mem::swap(&mut cur, &mut next);
     }
+    next[0]
 }
 
 /// Orders INBOX first, then bytewise.
@@ -455,6 +458,20 @@ mod tests {
         assert!(pattern_matches("*", "Sent/2024/Jan"));
         assert!(pattern_matches("S*t", "Sent"));
         assert!(!pattern_matches("S%t", "Se/nt"));
+    }
+
+    #[test]
+    fn pathological_patterns_stay_linear() {
+        let name = "a/".repeat(100) + "b";
+        let pattern = "*%".repeat(200) + "c";
+        let t = std::time::Instant::now();
+        assert!(!pattern_matches(&pattern, &name));
+        assert!(pattern_matches(&"*".repeat(300), &name));
+        assert!(t.elapsed() < std::time::Duration::from_secs(1));
+        assert!(pattern_matches("a/%/*b", &name));
+        assert!(!pattern_matches("%b", &name));
+        assert!(pattern_matches("", ""));
+        assert!(!pattern_matches("", "a"));
     }
 
     #[test]

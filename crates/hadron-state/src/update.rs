@@ -155,6 +155,9 @@ struct Queue {
     session: SessionId,
     state: Mutex<QueueState>,
     notify: Option<Arc<dyn Notify>>,
+    /// A follower that is not a client session ([`Hub::subscribe_passive`]):
+    /// never given `\Recent`, not counted by [`Hub::subscribers`].
+    passive: bool,
 }
 
 impl Queue {
@@ -228,6 +231,25 @@ impl Hub {
         session: SessionId,
         notify: Option<Arc<dyn Notify>>,
     ) -> Subscription {
+        self.subscribe_queue(mailbox, session, notify, false)
+    }
+
+    /// Subscribes a follower that is not a client session (e.g. a shared
+    /// copy of a mailbox's index kept up to date for later SELECTs): it
+    /// receives every update but is never given `\Recent` and is not
+    /// counted by [`Hub::subscribers`].
+    pub fn subscribe_passive(&self, mailbox: MailboxId) -> Subscription {
+        let id = self.new_session_id();
+        self.subscribe_queue(mailbox, id, None, true)
+    }
+
+    fn subscribe_queue(
+        &self,
+        mailbox: MailboxId,
+        session: SessionId,
+        notify: Option<Arc<dyn Notify>>,
+        passive: bool,
+    ) -> Subscription {
         let queue = Arc::new(Queue {
             session,
             state: Mutex::new(QueueState {
@@ -235,6 +257,7 @@ impl Hub {
                 overflowed: false,
             }),
             notify,
+            passive,
         });
         self.inner
             .lock()
@@ -250,7 +273,10 @@ impl Hub {
 
     /// How many sessions are subscribed to `mailbox`.
     pub fn subscribers(&self, mailbox: MailboxId) -> usize {
-        self.inner.lock().get(&mailbox).map_or(0, Vec::len)
+        self.inner
+            .lock()
+            .get(&mailbox)
+            .map_or(0, |v| v.iter().filter(|q| !q.passive).count())
     }
 
     /// Queues `update` for every session subscribed to `mailbox`, without
@@ -271,7 +297,9 @@ impl Hub {
                         .iter()
                         .find(|q| {
                             let state = q.lock();
-                            !state.overflowed && state.updates.len() < self.inner.capacity
+                            !q.passive
+                                && !state.overflowed
+                                && state.updates.len() < self.inner.capacity
                         })
                         .map(|q| q.session);
                 }

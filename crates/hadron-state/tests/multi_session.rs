@@ -137,6 +137,8 @@ both! {
     async fn idle_delivers_at_once(env) {
         let mut a = env.client("alice").await;
         a.run("s SELECT INBOX").await;
+        assert_eq!(a.run("i IDLE").await, ["+ idling"]);
+        assert!(a.session.is_idling());
         let mut b = env.client("alice").await;
         let waiter = {
             // The wake-up hook fires when B's append is published.
@@ -150,6 +152,10 @@ both! {
         b.run("d STORE 1 +FLAGS.SILENT (\\Deleted)").await;
         b.run("e EXPUNGE").await;
         assert_eq!(a.idle_poll(), ["* 1 FETCH (FLAGS (\\Deleted \\Recent) UID 1)", "* 1 EXPUNGE"]);
+        let mut out: Vec<hadron_state::session::Output> = Vec::new();
+        a.session.idle_done(&mut out);
+        assert_eq!(common::lines(&out), ["i OK IDLE terminated"]);
+        assert!(!a.session.is_idling());
     }
 
     async fn rename_of_the_selected_mailbox_keeps_the_session_working(env) {
@@ -193,5 +199,54 @@ both! {
         assert_eq!(r.len(), 1, "{r:?}");
         assert!(r[0].starts_with("* BYE "), "{r:?}");
         assert_eq!(a.state(), State::Logout);
+    }
+
+    async fn a_second_select_copies_the_shared_index_and_sees_every_change(env) {
+        let mut a = env.client("alice").await;
+        for s in ["1", "2", "3", "4"] {
+            a.append("p", "INBOX", "", &message(s)).await;
+        }
+        a.run("s SELECT INBOX").await;
+        let copies = env.engine.index_copies();
+        // Changes while only A has it open: flags, an expunge, an addition.
+        let mut b = env.client("alice").await;
+        b.run("x EXAMINE INBOX").await;
+        assert_eq!(env.engine.index_copies(), copies + 1, "B copied the index");
+        b.run("u UNSELECT").await;
+        a.run("t STORE 2 +FLAGS.SILENT (\\Deleted $Old)").await;
+        a.run("e EXPUNGE").await;
+        a.run("t STORE 1 +FLAGS.SILENT (\\Seen)").await;
+        b.append("p", "INBOX", "", &message("5")).await;
+
+        let mut c = env.client("alice").await;
+        let r = c.run("s SELECT INBOX").await;
+        assert_eq!(env.engine.index_copies(), copies + 2, "C copied the index");
+        assert_eq!(
+            &r[..4],
+            [
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* 4 EXISTS",
+                "* 0 RECENT",
+                "* OK [UNSEEN 2] message 2 is first unseen",
+            ],
+            "$Old left with its message; the new message is recent for A, which had it selected"
+        );
+        assert_eq!(
+            c.run("f FETCH 1:* (UID FLAGS)").await,
+            [
+                "* 1 FETCH (UID 1 FLAGS (\\Seen))",
+                "* 2 FETCH (UID 3 FLAGS ())",
+                "* 3 FETCH (UID 4 FLAGS ())",
+                "* 4 FETCH (UID 5 FLAGS ())",
+                "f OK FETCH completed",
+            ]
+        );
+        // With nobody left, the index is dropped and the store read again.
+        a.run("u UNSELECT").await;
+        c.run("u UNSELECT").await;
+        b.append("q", "INBOX", "", &message("6")).await;
+        let r = c.run("s SELECT INBOX").await;
+        assert_eq!(env.engine.index_copies(), copies + 2, "read from the store");
+        assert_eq!(&r[1..3], ["* 5 EXISTS", "* 1 RECENT"]);
     }
 }

@@ -17,6 +17,22 @@ both! {
         assert_eq!(c.state(), State::NotAuthenticated);
         assert_eq!(c.run("c LOGIN alice right").await, ["c OK LOGIN completed"]);
         assert_eq!(c.state(), State::Authenticated);
+        assert_eq!(
+            c.run("e UID FETCH 1 FLAGS").await,
+            ["e BAD UID FETCH needs a selected mailbox"]
+        );
+        assert_eq!(c.run("f LOGIN alice right").await, ["f BAD already logged in"]);
+        assert_eq!(
+            c.run("g NAMESPACE").await,
+            ["* NAMESPACE ((\"\" \"/\")) NIL NIL", "g OK NAMESPACE completed"]
+        );
+        assert_eq!(
+            c.run("h CAPABILITY").await,
+            [
+                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE NAMESPACE",
+                "h OK CAPABILITY completed",
+            ]
+        );
         assert_eq!(c.run("d LOGOUT").await, ["* BYE logging out", "d OK LOGOUT completed"]);
         assert_eq!(c.state(), State::Logout);
     }
@@ -235,6 +251,48 @@ both! {
         );
     }
 
+    async fn fetch_structure_dates_and_rfc822_items(env) {
+        let mut c = env.client("alice").await;
+        let raw = message("one");
+        c.run(&format!(
+            "a APPEND INBOX (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {{{}}}\r\n{raw}",
+            raw.len()
+        ))
+        .await;
+        c.run("s SELECT INBOX").await;
+        assert_eq!(
+            c.run("f FETCH 1 (INTERNALDATE BODY BODYSTRUCTURE)").await,
+            [
+                "* 1 FETCH (INTERNALDATE \"17-Jul-1996 09:44:25 +0000\" \
+                 BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 11 1) \
+                 BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 11 1 NIL NIL NIL NIL))",
+                "f OK FETCH completed",
+            ]
+        );
+        let header_len = raw.len() - "Hello one\r\n".len();
+        assert_eq!(
+            c.run("g FETCH 1 (RFC822.HEADER RFC822.TEXT)").await,
+            [
+                format!(
+                    "* 1 FETCH (RFC822.HEADER {{{header_len}}}\r\n{} RFC822.TEXT {{11}}\r\nHello one\r\n)",
+                    &raw[..header_len]
+                ),
+                "g OK FETCH completed".to_owned(),
+            ]
+        );
+        assert_eq!(
+            c.run("h FETCH 1 RFC822").await,
+            [
+                format!("* 1 FETCH (RFC822 {{{}}}\r\n{raw})", raw.len()),
+                "h OK FETCH completed".to_owned(),
+            ]
+        );
+        assert_eq!(
+            c.run("i FETCH 1 BINARY[]").await,
+            ["i BAD BINARY is not supported (not advertised)"]
+        );
+    }
+
     async fn fetch_body_sets_seen_but_examine_and_peek_do_not(env) {
         let mut c = env.client("alice").await;
         c.append("a", "INBOX", "", &message("one")).await;
@@ -399,4 +457,21 @@ both! {
         );
         assert_eq!(info.size, (message("1").len() + message("22").len()) as u64);
     }
+}
+
+/// The server spawns one task per connection: a command's future must be
+/// `Send`.
+#[test]
+fn command_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let env = common::Env::sqlite();
+    let mut session = hadron_state::session::Session::new(env.engine.clone());
+    let mut out: Vec<hadron_state::session::Output> = Vec::new();
+    let cmd = hadron_proto::parse::command(
+        b"a FETCH 1 BODY[]\r\n",
+        &hadron_proto::parse::ParseLimits::default(),
+    )
+    .unwrap();
+    let fut = session.execute(cmd, &mut out);
+    assert_send(&fut);
 }

@@ -8,10 +8,11 @@
 //! queued updates (through [`crate::delivery`]) with its command's context,
 //! before its own responses.
 //!
-//! IDLE: the server answers `+ idling`, then loops on
-//! [`Session::wait_for_updates`] (or its own select on the socket) and
-//! [`Session::idle_poll`], which writes what arrived; on `DONE` it sends the
-//! tagged OK itself.
+//! IDLE (RFC 2177): [`Session::execute`] answers `IDLE` with `+ idling`
+//! (after delivering what is queued); the server then loops on
+//! [`Session::wait_for_updates`] (selecting on the socket as well) and
+//! [`Session::idle_poll`], which writes what arrived, until the client
+//! sends `DONE`; [`Session::idle_done`] writes the tagged OK.
 //!
 //! ```no_run
 //! # async fn f(engine: std::sync::Arc<hadron_state::engine::Engine>) {
@@ -40,7 +41,7 @@ use hadron_store::{FlagOp, MailboxInfo, SystemFlags as StoreFlags, UidSet};
 
 use self::output::{data, event, nz, resp_text, tagged, untagged_ok};
 use crate::connector::ConnectorError;
-use crate::delivery::{CommandContext, Selected};
+use crate::delivery::{CloseReason, CommandContext, Selected};
 use crate::engine::{Account, Engine, EngineError, flags_from_store, hub_id};
 use crate::flags::FlagSet;
 use crate::mailboxes::store_name;
@@ -76,6 +77,7 @@ pub struct Session {
     account: Option<Account>,
     mailbox: Option<SelectedMailbox>,
     logged_out: bool,
+    idling: Option<Tag<'static>>,
     wake: Arc<tokio::sync::Notify>,
 }
 
@@ -115,6 +117,7 @@ impl Session {
             account: None,
             mailbox: None,
             logged_out: false,
+            idling: None,
             wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -165,6 +168,7 @@ impl Session {
             "MOVE",
             "CHILDREN",
             "SPECIAL-USE",
+            "NAMESPACE",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
@@ -190,6 +194,20 @@ impl Session {
         self.deliver(CommandContext::Idle, out);
     }
 
+    /// Whether an IDLE is in progress (waiting for `DONE`).
+    pub fn is_idling(&self) -> bool {
+        self.idling.is_some()
+    }
+
+    /// The client sent `DONE`: delivers what is left and ends the IDLE
+    /// command with its tagged OK. Does nothing when not idling.
+    pub fn idle_done(&mut self, out: &mut dyn ResponseSink) {
+        if let Some(tag) = self.idling.take() {
+            let issued = self.deliver(CommandContext::Idle, out);
+            self.ok(&tag, issued, "IDLE terminated", out);
+        }
+    }
+
     /// Executes one command, writing its untagged responses and its tagged
     /// status to `out`.
     pub async fn execute(&mut self, command: Command<'_>, out: &mut dyn ResponseSink) {
@@ -202,6 +220,22 @@ impl Session {
         let authenticated = state != State::NotAuthenticated;
         let selected = state == State::Selected;
         match body {
+            CommandBody::Namespace if authenticated => {
+                // RFC 2342: one personal namespace, "" with delimiter "/".
+                let personal = hadron_proto::types::NamespaceDescr {
+                    prefix: hadron_proto::types::IString::try_from("")
+                        .unwrap_or_else(|_| unreachable!("the empty string is valid")),
+                    delimiter: hadron_proto::types::Delimiter::new(crate::mailboxes::DELIMITER)
+                        .ok(),
+                    extensions: Vec::new(),
+                };
+                out.send(data(Data::Namespace {
+                    personal: vec![personal],
+                    other: Vec::new(),
+                    shared: Vec::new(),
+                }));
+                out.send(tagged(&tag, StatusKind::Ok, None, "NAMESPACE completed"));
+            }
             CommandBody::Capability => {
                 out.send(data(Data::Capability(Session::capabilities())));
                 out.send(tagged(&tag, StatusKind::Ok, None, "CAPABILITY completed"));
@@ -237,10 +271,9 @@ impl Session {
                 self.finish(&tag, r.map(|_| ()), "CREATE completed", out);
             }
             CommandBody::Delete { mailbox } if authenticated => {
+                // Deleting the selected mailbox is allowed; like any other
+                // session, this one is closed (`* BYE`) at its next command.
                 let r = self.engine.delete_mailbox(self.acct(), &mailbox).await;
-                // A session deleting its own selected mailbox learns of it
-                // like any other: it is closed by the delivery below.
-                self.deliver(CommandContext::NoCommand, out);
                 self.finish(&tag, r, "DELETE completed", out);
             }
             CommandBody::Rename { from, to } if authenticated => {
@@ -284,6 +317,15 @@ impl Session {
             CommandBody::Append { mailbox, messages } if authenticated => {
                 self.append(&tag, &mailbox, messages.to_vec(), out).await
             }
+            CommandBody::Idle if authenticated => {
+                self.deliver(CommandContext::Idle, out);
+                if !self.logged_out {
+                    out.send(Output::new(Response::Continue(
+                        hadron_proto::types::Continue::Text(resp_text(None, "idling")),
+                    )));
+                    self.idling = Some(tag);
+                }
+            }
             CommandBody::Check if selected => {
                 self.simple(&tag, CommandContext::Check, "CHECK completed", out)
             }
@@ -313,13 +355,14 @@ impl Session {
             // Until that merge, SEARCH takes the `NO` of the last arm.
             other => {
                 let name = other.name();
+                let base = name.strip_prefix("UID ").unwrap_or(name);
                 let (kind, why) = match state {
                     State::NotAuthenticated if name != "LOGIN" => {
                         (StatusKind::Bad, format!("{name} needs LOGIN first"))
                     }
                     State::Authenticated | State::NotAuthenticated
                         if matches!(
-                            name,
+                            base,
                             "CHECK"
                                 | "CLOSE"
                                 | "UNSELECT"
@@ -329,7 +372,6 @@ impl Session {
                                 | "COPY"
                                 | "MOVE"
                                 | "SEARCH"
-                                | "UID"
                         ) =>
                     {
                         (StatusKind::Bad, format!("{name} needs a selected mailbox"))
@@ -394,7 +436,22 @@ impl Session {
         let Some(m) = self.mailbox.as_mut() else {
             return false;
         };
-        let d = m.selected.deliver(&m.subscription, context);
+        let mut d = m.selected.deliver(&m.subscription, context);
+        if d.close == Some(CloseReason::QueueOverflow) {
+            // Fell too far behind: catch up from the shared index when it
+            // is still current, told under the usual rules; else `* BYE`.
+            for e in &d.events {
+                out.send(event(e));
+            }
+            m.subscription.reset();
+            if let Some(fresh) = self.engine.shared_index(m.info.id)
+                && m.selected.resync(&fresh)
+            {
+                d = m.selected.deliver(&m.subscription, context);
+            } else {
+                d.events.clear();
+            }
+        }
         for e in &d.events {
             out.send(event(e));
         }
@@ -452,43 +509,7 @@ impl Session {
             self.id,
             Some(Arc::new(move || wake.notify_one())),
         );
-        let shared = self.engine.shared(info.id);
-        // The write lock makes claiming \Recent exclusive.
-        let guard = shared.write.lock().await;
-        let id = info.id;
-        let read = self
-            .engine
-            .blocking(move |store, _| {
-                let info = store.mailbox_status(id)?;
-                let rows = store.fetch_flags(id, &UidSet::all())?;
-                let names = store.keywords(id)?;
-                let mut snapshot = Snapshot::new();
-                snapshot.reserve(rows.len());
-                let mut recent = Vec::new();
-                for m in &rows {
-                    let (flags, is_recent) = flags_from_store(m, &names);
-                    if is_recent {
-                        recent.push(m.uid);
-                    }
-                    snapshot
-                        .push(m.uid, &flags, is_recent)
-                        .map_err(|e| EngineError::Internal(e.to_string()))?;
-                }
-                if !read_only && !recent.is_empty() {
-                    // This session is the first to see them.
-                    store.store_flags(
-                        id,
-                        &UidSet::from_uids(recent),
-                        FlagOp::Remove,
-                        StoreFlags::RECENT,
-                        &[],
-                    )?;
-                }
-                Ok((info, snapshot))
-            })
-            .await;
-        drop(guard);
-        let (info, snapshot) = match read {
+        let (info, snapshot) = match self.read_index(info.id, read_only).await {
             Ok(r) => r,
             Err(e) => return out.send(no_for(tag, &e)),
         };
@@ -556,6 +577,81 @@ impl Session {
             subscription,
             selected,
         });
+    }
+
+    /// The mailbox's row and this session's snapshot of it. A mailbox open
+    /// elsewhere in this instance is copied from the shared index (no row
+    /// read but the mailbox's) unless the store holds `\Recent` messages
+    /// for this session to claim; otherwise every (UID, flags) is read in
+    /// one query, the `\Recent` ones claimed (read-write only), and the
+    /// result becomes the shared index.
+    async fn read_index(
+        &self,
+        id: hadron_store::MailboxId,
+        read_only: bool,
+    ) -> Result<(MailboxInfo, Snapshot), EngineError> {
+        // Called after subscribing: from here on no new message is stored
+        // \Recent, so a zero count means there is nothing to claim.
+        let info = self
+            .engine
+            .blocking(move |store, _| Ok(store.mailbox_status(id)?))
+            .await?;
+        if info.recent == 0
+            && let Some(snapshot) = self.engine.shared_index(id)
+        {
+            return Ok((info, snapshot));
+        }
+        let follow = self.engine.follow(id);
+        let shared = self.engine.shared(id);
+        // The write lock makes claiming \Recent exclusive.
+        let _guard = shared.write.lock().await;
+        let (info, snapshot, index) = self
+            .engine
+            .blocking(move |store, _| {
+                let info = store.mailbox_status(id)?;
+                let rows = store.fetch_flags(id, &UidSet::all())?;
+                let names = store.keywords(id)?;
+                let bad = |e: crate::snapshot::SnapshotError| EngineError::Internal(e.to_string());
+                let mut index = Snapshot::new();
+                index.reserve(rows.len());
+                let mut recent = Vec::new();
+                for m in &rows {
+                    let (flags, is_recent) = flags_from_store(m, &names);
+                    if is_recent {
+                        recent.push(m.uid);
+                    }
+                    index.push(m.uid, &flags, false).map_err(bad)?;
+                }
+                let mut snapshot = index.clone();
+                if let Some(&first) = recent.first() {
+                    let tail = index.uids().len() - index.uids().partition_point(|&u| u < first);
+                    if tail == recent.len() {
+                        // The usual case: the recent messages are the newest.
+                        snapshot.set_recent_from(first);
+                    } else {
+                        snapshot = Snapshot::new();
+                        snapshot.reserve(rows.len());
+                        for m in &rows {
+                            let (flags, is_recent) = flags_from_store(m, &names);
+                            snapshot.push(m.uid, &flags, is_recent).map_err(bad)?;
+                        }
+                    }
+                    if !read_only {
+                        // This session is the first to see them.
+                        store.store_flags(
+                            id,
+                            &UidSet::from_uids(recent),
+                            FlagOp::Remove,
+                            StoreFlags::RECENT,
+                            &[],
+                        )?;
+                    }
+                }
+                Ok((info, snapshot, index))
+            })
+            .await?;
+        self.engine.keep_index(id, follow, index);
+        Ok((info, snapshot))
     }
 
     /// LIST / LSUB.

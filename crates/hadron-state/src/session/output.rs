@@ -54,8 +54,9 @@ impl Output {
 }
 
 /// Where a session writes its responses, in order (go-imap's writer
-/// pattern: handlers never produce bytes themselves).
-pub trait ResponseSink {
+/// pattern: handlers never produce bytes themselves). `Send`, so a
+/// session's command future can run on any tokio worker.
+pub trait ResponseSink: Send {
     /// Writes one response.
     fn send(&mut self, output: Output);
 }
