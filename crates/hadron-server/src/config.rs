@@ -54,6 +54,8 @@ pub struct Config {
     /// Database URL: empty for SQLite under `data_dir`, or `postgres://…`
     /// (message bodies are then stored in the database too).
     pub database: Option<String>,
+    /// TLS; absent: plain IMAP only.
+    pub tls: Option<TlsConfig>,
     /// Log settings.
     pub log: LogConfig,
     /// Limits protecting the server from clients.
@@ -66,10 +68,30 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 1143)),
             data_dir: PathBuf::from("./hadron-data"),
             database: None,
+            tls: None,
             log: LogConfig::default(),
             limits: Limits::default(),
         }
     }
+}
+
+/// The `[tls]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file with the certificate chain (leaf first).
+    pub cert: PathBuf,
+    /// PEM file with the private key.
+    pub key: PathBuf,
+    /// Address of the implicit-TLS listener (port 993 in production);
+    /// absent: STARTTLS on the plain port only.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+    /// Whether LOGIN / AUTHENTICATE work on the plain port before
+    /// STARTTLS. Default `false`: `LOGINDISABLED` is advertised until TLS
+    /// is up.
+    #[serde(default)]
+    pub plaintext_auth: bool,
 }
 
 /// The `[log]` section.
@@ -224,6 +246,10 @@ mod tests {
             listen = "0.0.0.0:143"
             data_dir = "/var/lib/hadron"
             database = "postgres://u@h/db"
+            [tls]
+            cert = "c.pem"
+            key = "k.pem"
+            listen = "0.0.0.0:993"
             [log]
             format = "json"
             level = "debug"
@@ -239,6 +265,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.listen.port(), 143);
+        let tls = c.tls.as_ref().unwrap();
+        assert_eq!(tls.listen.unwrap().port(), 993);
+        assert!(!tls.plaintext_auth);
         assert_eq!(c.log.format, LogFormat::Json);
         assert_eq!(c.limits.max_bad_commands, 3);
         assert_eq!(c.database_url(), "postgres://u@h/db");

@@ -8,7 +8,13 @@ use hadron_proto::encode::{ResponseWriter, Step};
 use hadron_proto::framing::{FrameEvent, Framer, FramerLimits, Role};
 use hadron_proto::types::Response;
 use hadron_state::session::{Output, ResponseSink};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::TlsAcceptor;
+
+use crate::tls::Stream;
 
 /// Bytes read from the socket per call.
 const READ_CHUNK: usize = 16 * 1024;
@@ -19,22 +25,48 @@ const DIRECT_WRITE: usize = 64 * 1024;
 
 /// The socket, its framer and its output buffer.
 #[derive(Debug)]
-pub(crate) struct Connection<S> {
-    stream: S,
+pub(crate) struct Connection {
+    stream: Stream,
     read_buf: BytesMut,
     framer: Framer,
     out: Vec<u8>,
+    /// Set once TLS is up (read by the panic supervisor, which must not
+    /// write plaintext into a TLS session).
+    tls: Arc<AtomicBool>,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+impl Connection {
     /// A connection over `stream`, framing commands within `limits`.
-    pub(crate) fn new(stream: S, limits: FramerLimits) -> Self {
+    pub(crate) fn new(stream: Stream, limits: FramerLimits, tls: Arc<AtomicBool>) -> Self {
+        tls.store(stream.is_tls(), Ordering::Relaxed);
         Connection {
             stream,
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             framer: Framer::new(Role::Server, limits),
             out: Vec::with_capacity(8 * 1024),
+            tls,
         }
+    }
+
+    /// Whether TLS is up.
+    pub(crate) fn is_tls(&self) -> bool {
+        self.stream.is_tls()
+    }
+
+    /// STARTTLS: flushes what is buffered (the tagged OK), runs the
+    /// handshake, and forgets any input the client sent after STARTTLS in
+    /// plaintext (RFC 3501 §6.2.1: it must not be taken as commands).
+    pub(crate) async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> std::io::Result<()> {
+        self.flush().await?;
+        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Upgrading) else {
+            return Err(std::io::Error::other("TLS is already active"));
+        };
+        let tls = acceptor.accept(tcp).await?;
+        self.stream = Stream::Tls(Box::new(tls));
+        self.tls.store(true, Ordering::Relaxed);
+        let limits = *self.framer.limits();
+        self.framer = Framer::new(Role::Server, limits);
+        Ok(())
     }
 
     /// The next framing event the input read so far allows, if any.

@@ -14,8 +14,8 @@ use hadron_proto::types::{
     RespText, Response, Status, StatusKind, Tag, Text,
 };
 use hadron_state::session::{Output, Session, State};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info};
 
 use crate::config::Limits;
@@ -26,10 +26,25 @@ use crate::connection::Connection;
 const PRE_LOGIN_LITERAL: u64 = 8 * 1024;
 
 /// What every connection of one server shares.
-#[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) limits: Limits,
     pub(crate) parse_limits: ParseLimits,
+    /// TLS, when a certificate is configured: STARTTLS is offered on
+    /// plain connections.
+    pub(crate) tls: Option<TlsAcceptor>,
+    /// Whether LOGIN and AUTHENTICATE are allowed without TLS when TLS is
+    /// available (without TLS configured they always are).
+    pub(crate) plaintext_auth: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("limits", &self.limits)
+            .field("tls", &self.tls.is_some())
+            .field("plaintext_auth", &self.plaintext_auth)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Whether the connection goes on after a command.
@@ -47,12 +62,22 @@ enum Input {
     Timeout,
 }
 
-/// The capabilities the server advertises in the given state: the engine's
-/// plus what the connection layer implements.
-pub(crate) fn capabilities() -> Vec<Capability<'static>> {
+/// The capabilities the server advertises: the engine's plus what the
+/// connection layer implements, given whether STARTTLS is on offer and
+/// whether logging in is allowed on this connection now.
+pub(crate) fn capabilities(starttls: bool, login_allowed: bool) -> Vec<Capability<'static>> {
     let mut caps = Session::capabilities();
-    for extra in ["LITERAL+", "SASL-IR", "AUTH=PLAIN"] {
-        if let Ok(atom) = hadron_proto::types::Atom::try_from(extra) {
+    let mut extra = vec!["LITERAL+"];
+    if starttls {
+        extra.push("STARTTLS");
+    }
+    if login_allowed {
+        extra.extend(["SASL-IR", "AUTH=PLAIN"]);
+    } else {
+        extra.push("LOGINDISABLED");
+    }
+    for name in extra {
+        if let Ok(atom) = hadron_proto::types::Atom::try_from(name) {
             caps.push(Capability::from_atom(atom).into_static());
         }
     }
@@ -111,17 +136,17 @@ pub(crate) fn bye(code: Option<Code<'static>>, s: &str) -> Response<'static> {
 }
 
 /// One connection's IMAP conversation.
-pub(crate) struct Handler<S> {
-    conn: Connection<S>,
+pub(crate) struct Handler {
+    conn: Connection,
     session: Session,
     settings: Arc<Settings>,
     shutdown: watch::Receiver<bool>,
     bad_commands: u32,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Handler<S> {
+impl Handler {
     pub(crate) fn new(
-        conn: Connection<S>,
+        conn: Connection,
         session: Session,
         settings: Arc<Settings>,
         shutdown: watch::Receiver<bool>,
@@ -140,7 +165,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Handler<S> {
     pub(crate) async fn run(mut self) -> std::io::Result<()> {
         let greeting = hadron_proto::types::Greeting {
             kind: hadron_proto::types::GreetingKind::Ok,
-            text: resp_text(Some(Code::Capability(capabilities())), "Hadron ready"),
+            text: resp_text(Some(Code::Capability(self.capabilities())), "Hadron ready"),
         };
         let mut buf = Vec::new();
         hadron_proto::encode::greeting(&greeting, &mut buf);
@@ -168,6 +193,71 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Handler<S> {
             }
             if self.conn.should_flush() {
                 self.conn.flush().await?;
+            }
+        }
+    }
+
+    /// Whether STARTTLS is on offer: TLS configured and not yet up.
+    fn starttls_available(&self) -> bool {
+        self.settings.tls.is_some() && !self.conn.is_tls()
+    }
+
+    /// Whether LOGIN / AUTHENTICATE may be used now.
+    fn login_allowed(&self) -> bool {
+        self.conn.is_tls() || self.settings.tls.is_none() || self.settings.plaintext_auth
+    }
+
+    fn capabilities(&self) -> Vec<Capability<'static>> {
+        capabilities(self.starttls_available(), self.login_allowed())
+    }
+
+    /// `NO [PRIVACYREQUIRED]` for a login attempt before TLS, if needed.
+    fn refuse_plaintext_login(&mut self, tag: &Tag<'_>) -> bool {
+        if self.login_allowed() || self.session.state() != State::NotAuthenticated {
+            return false;
+        }
+        self.conn.write(&tagged(
+            tag,
+            StatusKind::No,
+            Some(Code::PrivacyRequired),
+            "plaintext login is disabled; use STARTTLS first",
+        ));
+        true
+    }
+
+    /// STARTTLS (RFC 3501 §6.2.1).
+    async fn start_tls(&mut self, tag: &Tag<'static>) -> std::io::Result<Flow> {
+        if self.conn.is_tls() {
+            return Ok(self.bad_input(Some(tag), "TLS is already active"));
+        }
+        let Some(acceptor) = self.settings.tls.clone() else {
+            return Ok(self.bad_input(
+                Some(tag),
+                "STARTTLS is not available: no certificate configured",
+            ));
+        };
+        if self.session.state() != State::NotAuthenticated {
+            return Ok(self.bad_input(Some(tag), "STARTTLS is only allowed before login"));
+        }
+        self.conn.write(&tagged(
+            tag,
+            StatusKind::Ok,
+            None,
+            "begin TLS negotiation now",
+        ));
+        let timeout = self.settings.limits.login_timeout();
+        match tokio::time::timeout(timeout, self.conn.start_tls(&acceptor)).await {
+            Ok(Ok(())) => {
+                debug!("TLS established");
+                Ok(Flow::Continue)
+            }
+            Ok(Err(e)) => {
+                info!(error = %e, "TLS handshake failed");
+                Ok(Flow::Close)
+            }
+            Err(_) => {
+                info!("TLS handshake timed out");
+                Ok(Flow::Close)
             }
         }
     }
@@ -274,9 +364,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Handler<S> {
         match command.body {
             CommandBody::Capability => {
                 self.conn
-                    .write(&Response::Data(Data::Capability(capabilities())));
+                    .write(&Response::Data(Data::Capability(self.capabilities())));
                 self.conn
                     .write(&tagged(&tag, StatusKind::Ok, None, "CAPABILITY completed"));
+                Ok(Flow::Continue)
+            }
+            CommandBody::StartTls => self.start_tls(&tag).await,
+            CommandBody::Login { .. } | CommandBody::Authenticate { .. }
+                if self.refuse_plaintext_login(&tag) =>
+            {
                 Ok(Flow::Continue)
             }
             CommandBody::Authenticate {

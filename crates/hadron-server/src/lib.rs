@@ -10,6 +10,8 @@
 //!   order, literal continuations, AUTHENTICATE PLAIN, IDLE, timeouts and
 //!   limits — driving one engine [`hadron_state::session::Session`].
 //! - [`config`]: the TOML configuration (`docs/CONFIGURATION.md`).
+//! - [`tls`]: rustls — PEM certificate and key, STARTTLS and implicit TLS,
+//!   self-signed development certificates.
 //! - [`backend`]: opening the store, blob store and engine a configuration
 //!   names.
 //!
@@ -29,6 +31,7 @@ pub mod config;
 mod connection;
 mod handler;
 pub mod listener;
+pub mod tls;
 mod workers;
 
-pub use listener::Server;
+pub use listener::{Server, TlsOptions};

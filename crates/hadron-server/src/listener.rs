@@ -37,8 +37,30 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    tls_listener: Option<TcpListener>,
     engine: Arc<Engine>,
-    settings: Arc<Settings>,
+    settings: Settings,
+}
+
+/// TLS for [`Server::with_tls`].
+#[derive(Clone)]
+pub struct TlsOptions {
+    /// The certificate and key (see [`crate::tls::load_acceptor`]).
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    /// A second port where connections are TLS from the first byte.
+    pub implicit_listen: Option<SocketAddr>,
+    /// Whether LOGIN / AUTHENTICATE are allowed before STARTTLS (if not,
+    /// `LOGINDISABLED` is advertised until TLS is up).
+    pub plaintext_auth: bool,
+}
+
+impl std::fmt::Debug for TlsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("implicit_listen", &self.implicit_listen)
+            .field("plaintext_auth", &self.plaintext_auth)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
@@ -52,12 +74,26 @@ impl Server {
         let listener = TcpListener::bind(addr).await?;
         Ok(Server {
             listener,
+            tls_listener: None,
             engine,
-            settings: Arc::new(Settings {
+            settings: Settings {
                 limits,
                 parse_limits: ParseLimits::default(),
-            }),
+                tls: None,
+                plaintext_auth: true,
+            },
         })
+    }
+
+    /// Offers STARTTLS on the plain port and, with
+    /// [`TlsOptions::implicit_listen`], binds the implicit-TLS port.
+    pub async fn with_tls(mut self, tls: TlsOptions) -> std::io::Result<Server> {
+        if let Some(addr) = tls.implicit_listen {
+            self.tls_listener = Some(TcpListener::bind(addr).await?);
+        }
+        self.settings.tls = Some(tls.acceptor);
+        self.settings.plaintext_auth = tls.plaintext_auth;
+        Ok(self)
     }
 
     /// The address the listener is bound to.
@@ -65,14 +101,21 @@ impl Server {
         self.listener.local_addr()
     }
 
+    /// The address of the implicit-TLS listener, if there is one.
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.tls_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// Serves until `shutdown` completes, then says BYE to every
     /// connection and waits for them (at most [`SHUTDOWN_GRACE`]).
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let Server {
             listener,
+            tls_listener,
             engine,
             settings,
         } = self;
+        let settings = Arc::new(settings);
         let limits = settings.limits;
         let permits = Arc::new(Semaphore::new(limits.max_connections));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -98,7 +141,7 @@ impl Server {
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
-                accepted = listener.accept() => {
+                (accepted, implicit_tls) = accept(&listener, tls_listener.as_ref()) => {
                     let (stream, peer) = match accepted {
                         Ok(a) => a,
                         Err(e) => {
@@ -118,6 +161,7 @@ impl Server {
                         Ok(stream) => workers.dispatch(Job {
                             stream,
                             peer,
+                            implicit_tls,
                             permit,
                             done: done_tx.clone(),
                         }),
@@ -127,6 +171,7 @@ impl Server {
             }
         }
         drop(listener);
+        drop(tls_listener);
         info!("shutting down: saying BYE to every connection");
         let _ = stop_tx.send(true);
         drop(workers);
@@ -139,6 +184,21 @@ impl Server {
         }
         info!("server stopped");
         Ok(())
+    }
+}
+
+/// The next connection from either listener, and whether it came from
+/// the implicit-TLS one.
+async fn accept(
+    plain: &TcpListener,
+    tls: Option<&TcpListener>,
+) -> (std::io::Result<(TcpStream, SocketAddr)>, bool) {
+    match tls {
+        None => (plain.accept().await, false),
+        Some(tls) => tokio::select! {
+            a = plain.accept() => (a, false),
+            a = tls.accept() => (a, true),
+        },
     }
 }
 
@@ -159,8 +219,11 @@ async fn refuse(mut stream: TcpStream) {
 /// Runs a connection's handler in its own task, so that a panic (a bug)
 /// ends only that connection: it is logged, and the client gets `* BYE`
 /// through `spare` before the socket is closed.
-pub(crate) async fn supervise<F>(handler: F, spare: std::net::TcpStream)
-where
+pub(crate) async fn supervise<F>(
+    handler: F,
+    spare: std::net::TcpStream,
+    tls: &std::sync::atomic::AtomicBool,
+) where
     F: Future<Output = std::io::Result<()>> + 'static,
 {
     // A local task (the engine's session futures are not `Send`); it must
@@ -183,7 +246,10 @@ where
                 &mut out,
             );
             // Best effort: the socket is non-blocking, and a few bytes fit.
-            let _ = (&spare).write_all(&out);
+            // Plaintext cannot be written into a TLS session.
+            if !tls.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = (&spare).write_all(&out);
+            }
         }
         Err(e) => info!(error = %e, "connection task cancelled"),
     }
@@ -211,6 +277,7 @@ mod tests {
                     panic!("bug in a handler");
                 },
                 spare,
+                &std::sync::atomic::AtomicBool::new(false),
             ))
             .await;
         let mut got = Vec::new();

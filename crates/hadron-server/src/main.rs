@@ -9,8 +9,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use hadron_server::backend::{open_engine, redact_url};
-use hadron_server::config::{Config, LogFormat};
-use hadron_server::listener::Server;
+use hadron_server::config::{Config, LogFormat, TlsConfig};
+use hadron_server::listener::{Server, TlsOptions};
+use hadron_server::tls::{load_acceptor, self_signed};
 use hadron_state::engine::Engine;
 
 /// The Hadron IMAP server.
@@ -28,6 +29,25 @@ enum Cmd {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCmd),
+    /// Make TLS certificates.
+    #[command(subcommand)]
+    Cert(CertCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum CertCmd {
+    /// Write a self-signed certificate and key (PEM) for development.
+    SelfSigned {
+        /// Certificate file to write.
+        #[arg(long, default_value = "hadron-cert.pem")]
+        cert: PathBuf,
+        /// Private key file to write (mode 0600).
+        #[arg(long, default_value = "hadron-key.pem")]
+        key: PathBuf,
+        /// Host names and IP addresses the certificate is for.
+        #[arg(long = "name", default_values = ["localhost", "127.0.0.1"])]
+        names: Vec<String>,
+    },
 }
 
 /// Where the configuration and the data are.
@@ -51,6 +71,15 @@ struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:1143].
     #[arg(long)]
     listen: Option<SocketAddr>,
+    /// Address of the implicit-TLS listener (needs --tls-cert and --tls-key).
+    #[arg(long)]
+    tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain; enables STARTTLS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long)]
     log_json: bool,
@@ -148,13 +177,41 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.log_json {
         config.log.format = LogFormat::Json;
     }
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        let previous = config.tls.take();
+        config.tls = Some(TlsConfig {
+            cert,
+            key,
+            listen: previous.as_ref().and_then(|t| t.listen),
+            plaintext_auth: previous.is_some_and(|t| t.plaintext_auth),
+        });
+    }
+    if let Some(listen) = args.tls_listen {
+        match config.tls.as_mut() {
+            Some(tls) => tls.listen = Some(listen),
+            None => bail!("--tls-listen needs a certificate: --tls-cert and --tls-key"),
+        }
+    }
     init_logging(&config);
     let engine = engine(&config).await?;
-    let server = Server::bind(config.listen, engine, config.limits)
+    let mut server = Server::bind(config.listen, engine, config.limits)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
+    if let Some(tls) = &config.tls {
+        let acceptor = load_acceptor(&tls.cert, &tls.key)?;
+        server = server
+            .with_tls(TlsOptions {
+                acceptor,
+                implicit_listen: tls.listen,
+                plaintext_auth: tls.plaintext_auth,
+            })
+            .await
+            .with_context(|| format!("listening for TLS on {:?}", tls.listen))?;
+    }
     tracing::info!(
         listen = %server.local_addr()?,
+        tls_listen = ?server.tls_local_addr(),
+        starttls = config.tls.is_some(),
         database = %redact_url(&config.database_url()),
         "Hadron IMAP server ready"
     );
@@ -189,10 +246,40 @@ async fn user(cmd: UserCmd) -> anyhow::Result<()> {
     }
 }
 
+fn cert(cmd: CertCmd) -> anyhow::Result<()> {
+    match cmd {
+        CertCmd::SelfSigned { cert, key, names } => {
+            let (cert_pem, key_pem) = self_signed(&names)?;
+            std::fs::write(&cert, cert_pem)
+                .with_context(|| format!("writing {}", cert.display()))?;
+            write_private(&key, key_pem.as_bytes())
+                .with_context(|| format!("writing {}", key.display()))?;
+            println!(
+                "wrote {} and {} for {}",
+                cert.display(),
+                key.display(),
+                names.join(", ")
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(data)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Serve(args) => serve(args).await,
         Cmd::User(cmd) => user(cmd).await,
+        Cmd::Cert(cmd) => cert(cmd),
     }
 }

@@ -11,17 +11,19 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use hadron_proto::framing::FramerLimits;
 use hadron_state::engine::Engine;
 use hadron_state::session::Session;
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
-use tracing::{Instrument, info_span, warn};
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::connection::Connection;
 use crate::handler::{Handler, Settings};
 use crate::listener::supervise;
+use crate::tls::Stream;
 
 /// An accepted connection on its way to a worker.
 pub(crate) struct Job {
@@ -29,6 +31,8 @@ pub(crate) struct Job {
     pub(crate) stream: std::net::TcpStream,
     /// The client's address.
     pub(crate) peer: SocketAddr,
+    /// Whether it arrived on the implicit-TLS port.
+    pub(crate) implicit_tls: bool,
     /// Its slot under the connection limit, released when it ends.
     pub(crate) permit: OwnedSemaphorePermit,
     /// Dropped when the connection ends; shutdown waits for all of them.
@@ -100,6 +104,7 @@ fn work(
 async fn connection(job: Job, context: WorkerContext) {
     let Job {
         stream,
+        implicit_tls,
         permit: _permit,
         done: _done,
         ..
@@ -112,8 +117,22 @@ async fn connection(job: Job, context: WorkerContext) {
         Ok(s) => s,
         Err(e) => return warn!(error = %e, "cannot set up connection"),
     };
-    let conn = Connection::new(stream, context.framer_limits);
+    let stream = if implicit_tls {
+        let Some(acceptor) = context.settings.tls.clone() else {
+            return warn!("implicit TLS connection without a certificate");
+        };
+        let timeout = context.settings.limits.login_timeout();
+        match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => Stream::Tls(Box::new(tls)),
+            Ok(Err(e)) => return info!(error = %e, "TLS handshake failed"),
+            Err(_) => return info!("TLS handshake timed out"),
+        }
+    } else {
+        Stream::Plain(stream)
+    };
+    let tls = Arc::new(AtomicBool::new(false));
+    let conn = Connection::new(stream, context.framer_limits, tls.clone());
     let session = Session::new(context.engine.clone());
     let handler = Handler::new(conn, session, context.settings, context.stop);
-    supervise(handler.run(), spare).await;
+    supervise(handler.run(), spare, &tls).await;
 }

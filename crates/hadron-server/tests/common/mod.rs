@@ -18,10 +18,16 @@ use hadron_server::Server;
 use hadron_server::backend::open_engine;
 use hadron_server::config::{Config, Limits};
 use hadron_state::engine::Engine;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{
+    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf,
+    WriteHalf,
+};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::oneshot;
+
+/// A client's socket: TCP or TLS.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// How long a test waits for a response before failing.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -83,6 +89,10 @@ fn with_db(admin: &str, name: &str) -> String {
 /// A running server; stopped (and its PostgreSQL database dropped) on drop.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The implicit-TLS port, when started with TLS.
+    pub tls_addr: Option<SocketAddr>,
+    /// A client TLS config trusting the server's certificate.
+    pub tls_client: Option<Arc<rustls::ClientConfig>>,
     pub engine: Arc<Engine>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -98,6 +108,16 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, limits: Limits) -> TestServer {
+        TestServer::start_full(backend, limits, None).await
+    }
+
+    /// A server with STARTTLS and an implicit-TLS port, with a fresh
+    /// self-signed certificate for `localhost`.
+    pub async fn start_tls(backend: Backend, plaintext_auth: bool) -> TestServer {
+        TestServer::start_full(backend, Limits::default(), Some(plaintext_auth)).await
+    }
+
+    async fn start_full(backend: Backend, limits: Limits, tls: Option<bool>) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -119,16 +139,36 @@ impl TestServer {
                 .await
                 .expect("create user");
         }
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), engine.clone(), limits)
+        let mut server = Server::bind("127.0.0.1:0".parse().unwrap(), engine.clone(), limits)
             .await
             .expect("bind");
+        let mut tls_client = None;
+        if let Some(plaintext_auth) = tls {
+            let (cert, key) = hadron_server::tls::self_signed(&["localhost".to_owned()]).unwrap();
+            let (c, k) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+            std::fs::write(&c, &cert).unwrap();
+            std::fs::write(&k, &key).unwrap();
+            let acceptor = hadron_server::tls::load_acceptor(&c, &k).unwrap();
+            server = server
+                .with_tls(hadron_server::TlsOptions {
+                    acceptor,
+                    implicit_listen: Some("127.0.0.1:0".parse().unwrap()),
+                    plaintext_auth,
+                })
+                .await
+                .unwrap();
+            tls_client = Some(client_config(&cert));
+        }
         let addr = server.local_addr().unwrap();
+        let tls_addr = server.tls_local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
         }));
         TestServer {
             addr,
+            tls_addr,
+            tls_client,
             engine,
             stop: Some(stop),
             task: Some(task),
@@ -141,6 +181,14 @@ impl TestServer {
     pub async fn connect(&self) -> Client {
         let mut c = Client::connect(self.addr).await;
         c.expect(&["* OK [CAPABILITY %] Hadron ready"]).await;
+        c
+    }
+
+    /// A connected client whose greeting's capability list matches `caps`.
+    pub async fn connect_expecting(&self, caps: &str) -> Client {
+        let mut c = Client::connect(self.addr).await;
+        c.expect(&[&format!("* OK [CAPABILITY {caps}] Hadron ready")])
+            .await;
         c
     }
 
@@ -210,17 +258,56 @@ pub fn matches(pattern: &str, line: &str) -> bool {
     i == p.len()
 }
 
+/// A rustls client config trusting only `cert_pem`.
+fn client_config(cert_pem: &str) -> Arc<rustls::ClientConfig> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(cert_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// A TLS handshake as a client of `server` (name `localhost`) over `tcp`.
+pub async fn tls_handshake(
+    server: &TestServer,
+    tcp: TcpStream,
+) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let config = server.tls_client.clone().expect("server started with TLS");
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    tokio::time::timeout(
+        TIMEOUT,
+        tokio_rustls::TlsConnector::from(config).connect(name, tcp),
+    )
+    .await
+    .expect("TLS handshake timed out")
+    .expect("TLS handshake")
+}
+
 /// A raw IMAP client.
 pub struct Client {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    reader: BufReader<ReadHalf<Box<dyn Io>>>,
+    writer: WriteHalf<Box<dyn Io>>,
 }
 
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).await.expect("connect");
         stream.set_nodelay(true).unwrap();
-        let (r, w) = stream.into_split();
+        Client::over(Box::new(stream))
+    }
+
+    /// A client over an established stream (e.g. TLS).
+    pub fn over(stream: Box<dyn Io>) -> Client {
+        let (r, w) = tokio::io::split(stream);
         Client {
             reader: BufReader::new(r),
             writer: w,
