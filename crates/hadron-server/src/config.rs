@@ -137,6 +137,24 @@ pub struct Limits {
     /// Updates from other sessions queued per session before it is closed
     /// as too far behind. Default 100,000.
     pub session_queue: usize,
+    /// Simultaneous connections from one IP address. Default 100.
+    pub max_connections_per_ip: usize,
+    /// Simultaneous logged-in sessions of one user. Default 100.
+    pub max_sessions_per_user: usize,
+    /// Password checks (deliberately slow Argon2) run at once; further
+    /// logins wait. Default 8.
+    pub max_concurrent_logins: usize,
+    /// Failed logins (per IP address and per user) answered without delay.
+    /// Default 3.
+    pub login_free_failures: u32,
+    /// Delay before answering the first failure after the free ones; it
+    /// doubles with each further failure (at most 16 times). Default 1,000.
+    pub login_delay_ms: u64,
+    /// Failed logins after which the IP address and the user are refused
+    /// outright for `login_lockout_secs`. Default 10.
+    pub login_lockout_failures: u32,
+    /// How long failures are remembered and a lockout lasts. Default 300.
+    pub login_lockout_secs: u64,
 }
 
 impl Default for Limits {
@@ -149,6 +167,13 @@ impl Default for Limits {
             login_timeout_secs: 60,
             max_bad_commands: 20,
             session_queue: 100_000,
+            max_connections_per_ip: 100,
+            max_sessions_per_user: 100,
+            max_concurrent_logins: 8,
+            login_free_failures: 3,
+            login_delay_ms: 1000,
+            login_lockout_failures: 10,
+            login_lockout_secs: 300,
         }
     }
 }
@@ -205,6 +230,13 @@ impl Config {
             ("max_line", l.max_line as u64),
             ("login_timeout_secs", l.login_timeout_secs),
             ("session_queue", l.session_queue as u64),
+            ("max_connections_per_ip", l.max_connections_per_ip as u64),
+            ("max_sessions_per_user", l.max_sessions_per_user as u64),
+            ("max_concurrent_logins", l.max_concurrent_logins as u64),
+            (
+                "login_lockout_failures",
+                u64::from(l.login_lockout_failures),
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!(

@@ -4,6 +4,7 @@
 //! literal continuations, AUTHENTICATE's exchange, IDLE, timeouts, limits
 //! on bad input and shutdown.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,12 +15,13 @@ use hadron_proto::types::{
     RespText, Response, Status, StatusKind, Tag, Text,
 };
 use hadron_state::session::{Output, Session, State};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info};
 
 use crate::config::Limits;
 use crate::connection::Connection;
+use crate::guards::{CountGuard, Counter, LoginThrottle, Verdict};
 
 /// The largest synchronising literal accepted before login (a user name or
 /// password); larger ones are refused without a `+`.
@@ -35,6 +37,32 @@ pub(crate) struct Settings {
     /// Whether LOGIN and AUTHENTICATE are allowed without TLS when TLS is
     /// available (without TLS configured they always are).
     pub(crate) plaintext_auth: bool,
+    /// Logged-in sessions per user.
+    pub(crate) per_user: Arc<Counter<String>>,
+    /// Password checks running at once.
+    pub(crate) login_slots: Semaphore,
+    /// Failed-login throttling.
+    pub(crate) throttle: LoginThrottle,
+}
+
+impl Settings {
+    /// Settings for `limits`, without TLS.
+    pub(crate) fn new(limits: Limits) -> Settings {
+        Settings {
+            limits,
+            parse_limits: ParseLimits::default(),
+            tls: None,
+            plaintext_auth: true,
+            per_user: Counter::new(limits.max_sessions_per_user),
+            login_slots: Semaphore::new(limits.max_concurrent_logins),
+            throttle: LoginThrottle::new(
+                limits.login_free_failures,
+                limits.login_lockout_failures,
+                Duration::from_millis(limits.login_delay_ms),
+                Duration::from_secs(limits.login_lockout_secs),
+            ),
+        }
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -142,6 +170,9 @@ pub(crate) struct Handler {
     settings: Arc<Settings>,
     shutdown: watch::Receiver<bool>,
     bad_commands: u32,
+    peer: IpAddr,
+    /// This session's slot under the per-user limit, once logged in.
+    user_slot: Option<CountGuard<String>>,
 }
 
 impl Handler {
@@ -150,6 +181,7 @@ impl Handler {
         session: Session,
         settings: Arc<Settings>,
         shutdown: watch::Receiver<bool>,
+        peer: IpAddr,
     ) -> Self {
         Handler {
             conn,
@@ -157,6 +189,8 @@ impl Handler {
             settings,
             shutdown,
             bad_commands: 0,
+            peer,
+            user_slot: None,
         }
     }
 
@@ -383,11 +417,12 @@ impl Handler {
                 self.authenticate(&tag, mechanism.as_str(), initial).await
             }
             CommandBody::Idle => self.idle(&tag).await,
-            CommandBody::Login { ref username, .. } => {
-                let name = String::from_utf8_lossy(username.as_bytes()).into_owned();
-                self.session.execute(command, &mut self.conn.sink()).await;
-                self.after_login(&name);
-                Ok(self.flow())
+            CommandBody::Login { username, password } if !self.is_authenticated() => {
+                let username = username.into_static();
+                let password = password.into_static();
+                self.login(&tag, username, password, "LOGIN completed")
+                    .await;
+                Ok(Flow::Continue)
             }
             _ => {
                 self.session.execute(command, &mut self.conn.sink()).await;
@@ -397,20 +432,77 @@ impl Handler {
     }
 
     /// Closes once the session has ended (LOGOUT, or `* BYE` from the engine).
-    fn flow(&self) -> Flow {
+    fn flow(&mut self) -> Flow {
         if self.session.state() == State::Logout {
+            // Free the user's session slot before the client can see the
+            // end of this one (the responses are still buffered).
+            self.user_slot = None;
             Flow::Close
         } else {
             Flow::Continue
         }
     }
 
-    fn after_login(&self, name: &str) {
+    fn is_authenticated(&self) -> bool {
+        self.session.state() != State::NotAuthenticated
+    }
+
+    /// LOGIN and AUTHENTICATE's common end: throttling, the per-user
+    /// session limit, a bounded number of concurrent password checks, then
+    /// the engine's LOGIN.
+    async fn login(
+        &mut self,
+        tag: &Tag<'static>,
+        username: AString<'static>,
+        password: AString<'static>,
+        ok_text: &str,
+    ) {
+        let name = String::from_utf8_lossy(username.as_bytes()).into_owned();
+        let settings = self.settings.clone();
+        if let Verdict::Refuse(wait) = settings.throttle.check(self.peer, &name) {
+            info!(attempted_user = %name, "login refused: too many failures");
+            let why = format!(
+                "too many failed logins; try again in {} minutes",
+                wait.as_secs().div_ceil(60).max(1)
+            );
+            self.conn
+                .write(&tagged(tag, StatusKind::No, Some(Code::Unavailable), &why));
+            return;
+        }
+        let Some(slot) = settings.per_user.try_acquire(name.clone()) else {
+            info!(attempted_user = %name, "login refused: too many sessions");
+            self.conn.write(&tagged(
+                tag,
+                StatusKind::No,
+                Some(Code::Limit),
+                "too many sessions for this user",
+            ));
+            return;
+        };
+        let login = Command {
+            tag: tag.clone(),
+            body: CommandBody::Login { username, password },
+        };
+        let mut out: Vec<Output> = Vec::new();
+        {
+            let _check = settings.login_slots.acquire().await;
+            self.session.execute(login, &mut out).await;
+        }
         if self.session.account().is_some() {
-            tracing::Span::current().record("user", name);
+            settings.throttle.succeeded(self.peer, &name);
+            self.user_slot = Some(slot);
+            tracing::Span::current().record("user", name.as_str());
             info!("logged in");
+            self.conn.write(&tagged(tag, StatusKind::Ok, None, ok_text));
         } else {
-            info!(attempted_user = name, "login failed");
+            drop(slot);
+            let delay = settings.throttle.failed(self.peer, &name);
+            info!(attempted_user = %name, "login failed");
+            tokio::time::sleep(delay).await;
+            let mut sink = self.conn.sink();
+            for o in out {
+                hadron_state::session::ResponseSink::send(&mut sink, o);
+            }
         }
     }
 
@@ -509,23 +601,8 @@ impl Handler {
             ));
             return Ok(Flow::Continue);
         };
-        let name = String::from_utf8_lossy(authcid).into_owned();
-        let login = Command {
-            tag: tag.clone(),
-            body: CommandBody::Login { username, password },
-        };
-        let mut out: Vec<Output> = Vec::new();
-        self.session.execute(login, &mut out).await;
-        self.after_login(&name);
-        if self.session.account().is_some() {
-            self.conn
-                .write(&tagged(tag, StatusKind::Ok, None, "AUTHENTICATE completed"));
-        } else {
-            let mut sink = self.conn.sink();
-            for o in out {
-                hadron_state::session::ResponseSink::send(&mut sink, o);
-            }
-        }
+        self.login(tag, username, password, "AUTHENTICATE completed")
+            .await;
         Ok(Flow::Continue)
     }
 

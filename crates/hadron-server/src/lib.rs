@@ -29,6 +29,7 @@
 pub mod backend;
 pub mod config;
 mod connection;
+mod guards;
 mod handler;
 pub mod listener;
 pub mod tls;

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hadron_proto::framing::FramerLimits;
-use hadron_proto::parse::ParseLimits;
 use hadron_proto::types::Code;
 use hadron_state::engine::Engine;
 use tokio::io::AsyncWriteExt;
@@ -26,6 +25,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::{Instrument, error, info, warn};
 
 use crate::config::Limits;
+use crate::guards::Counter;
 use crate::handler::{Settings, bye};
 use crate::workers::{Job, WorkerContext, Workers};
 
@@ -76,12 +76,7 @@ impl Server {
             listener,
             tls_listener: None,
             engine,
-            settings: Settings {
-                limits,
-                parse_limits: ParseLimits::default(),
-                tls: None,
-                plaintext_auth: true,
-            },
+            settings: Settings::new(limits),
         })
     }
 
@@ -118,6 +113,7 @@ impl Server {
         let settings = Arc::new(settings);
         let limits = settings.limits;
         let permits = Arc::new(Semaphore::new(limits.max_connections));
+        let per_ip = Counter::new(limits.max_connections_per_ip);
         let (stop_tx, stop_rx) = watch::channel(false);
         let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
         let framer_limits = FramerLimits {
@@ -154,7 +150,12 @@ impl Server {
                     };
                     let Ok(permit) = permits.clone().try_acquire_owned() else {
                         warn!(%peer, "connection limit reached; refusing");
-                        tokio::spawn(refuse(stream).in_current_span());
+                        tokio::spawn(refuse(stream, "too many connections; try again later"));
+                        continue;
+                    };
+                    let Some(ip_slot) = per_ip.try_acquire(peer.ip()) else {
+                        warn!(%peer, "per-address connection limit reached; refusing");
+                        tokio::spawn(refuse(stream, "too many connections from your address"));
                         continue;
                     };
                     match stream.into_std() {
@@ -163,6 +164,7 @@ impl Server {
                             peer,
                             implicit_tls,
                             permit,
+                            ip_slot,
                             done: done_tx.clone(),
                         }),
                         Err(e) => warn!(%peer, error = %e, "cannot hand over connection"),
@@ -203,15 +205,9 @@ async fn accept(
 }
 
 /// Greets a connection over the limit with `* BYE` and closes it.
-async fn refuse(mut stream: TcpStream) {
+async fn refuse(mut stream: TcpStream, why: &'static str) {
     let mut out = Vec::new();
-    hadron_proto::encode::response(
-        &bye(
-            Some(Code::Unavailable),
-            "too many connections; try again later",
-        ),
-        &mut out,
-    );
+    hadron_proto::encode::response(&bye(Some(Code::Unavailable), why), &mut out);
     let _ = stream.write_all(&out).await;
     let _ = stream.shutdown().await;
 }

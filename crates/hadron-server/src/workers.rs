@@ -21,6 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::connection::Connection;
+use crate::guards::CountGuard;
 use crate::handler::{Handler, Settings};
 use crate::listener::supervise;
 use crate::tls::Stream;
@@ -35,6 +36,8 @@ pub(crate) struct Job {
     pub(crate) implicit_tls: bool,
     /// Its slot under the connection limit, released when it ends.
     pub(crate) permit: OwnedSemaphorePermit,
+    /// Its slot under the per-address limit.
+    pub(crate) ip_slot: CountGuard<std::net::IpAddr>,
     /// Dropped when the connection ends; shutdown waits for all of them.
     pub(crate) done: mpsc::Sender<()>,
 }
@@ -105,9 +108,10 @@ async fn connection(job: Job, context: WorkerContext) {
     let Job {
         stream,
         implicit_tls,
+        peer,
+        ip_slot: _ip_slot,
         permit: _permit,
         done: _done,
-        ..
     } = job;
     let spare = match stream.try_clone() {
         Ok(s) => s,
@@ -133,6 +137,6 @@ async fn connection(job: Job, context: WorkerContext) {
     let tls = Arc::new(AtomicBool::new(false));
     let conn = Connection::new(stream, context.framer_limits, tls.clone());
     let session = Session::new(context.engine.clone());
-    let handler = Handler::new(conn, session, context.settings, context.stop);
+    let handler = Handler::new(conn, session, context.settings, context.stop, peer.ip());
     supervise(handler.run(), spare, &tls).await;
 }

@@ -356,10 +356,15 @@ both! {
         assert!(tokio::net::TcpStream::connect(server.addr).await.is_err());
     }
 
-    async fn many_concurrent_connections_log_in(backend) {
-        let server = TestServer::start(backend).await;
+    async fn a_hundred_concurrent_connections_log_in(backend) {
+        let limits = Limits {
+            max_connections_per_ip: 1000,
+            max_sessions_per_user: 1000,
+            ..Limits::default()
+        };
+        let server = TestServer::start_with(backend, limits).await;
         let mut tasks = Vec::new();
-        for _ in 0..50 {
+        for _ in 0..100 {
             let addr = server.addr;
             tasks.push(tokio::spawn(async move {
                 let mut c = common::Client::connect(addr).await;
@@ -373,5 +378,52 @@ both! {
         for t in tasks {
             tokio::time::timeout(Duration::from_secs(60), t).await.unwrap().unwrap();
         }
+    }
+
+    async fn failed_logins_are_delayed_then_refused(backend) {
+        let limits = Limits {
+            login_free_failures: 1,
+            login_delay_ms: 50,
+            login_lockout_failures: 3,
+            ..Limits::default()
+        };
+        let server = TestServer::start_with(backend, limits).await;
+        let mut c = server.connect().await;
+        let r = c.cmd("a LOGIN alice wrong").await;
+        assert_lines(&r, &["a NO [AUTHENTICATIONFAILED] %"]);
+        let t = std::time::Instant::now();
+        let r = c.cmd("b LOGIN alice wrong").await;
+        assert_lines(&r, &["b NO [AUTHENTICATIONFAILED] %"]);
+        assert!(t.elapsed() >= Duration::from_millis(50), "{:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let r = c.cmd("c AUTHENTICATE PLAIN AGFsaWNlAHdyb25n").await; // "\0alice\0wrong"
+        assert_lines(&r, &["c NO [AUTHENTICATIONFAILED] %"]);
+        assert!(t.elapsed() >= Duration::from_millis(100), "{:?}", t.elapsed());
+        // Locked out: even the right password is refused, for every user
+        // from this address.
+        let r = c.cmd("d LOGIN alice secret").await;
+        assert_lines(&r, &["d NO [UNAVAILABLE] too many failed logins; try again in 5 minutes"]);
+        let mut other = server.connect().await;
+        let r = other.cmd("e LOGIN bob secret").await;
+        assert_lines(&r, &["e NO [UNAVAILABLE] %"]);
+    }
+
+    async fn connections_per_address_and_sessions_per_user_are_limited(backend) {
+        let limits = Limits {
+            max_connections_per_ip: 2,
+            max_sessions_per_user: 1,
+            ..Limits::default()
+        };
+        let server = TestServer::start_with(backend, limits).await;
+        let mut a = server.login("alice").await;
+        let mut b = server.connect().await;
+        let mut third = common::Client::connect(server.addr).await;
+        third.expect(&["* BYE [UNAVAILABLE] too many connections from your address"]).await;
+        third.expect_closed().await;
+        let r = b.cmd("x LOGIN alice secret").await;
+        assert_lines(&r, &["x NO [LIMIT] too many sessions for this user"]);
+        a.cmd_ok("y LOGOUT").await;
+        a.expect_closed().await;
+        b.cmd_ok("z LOGIN alice secret").await;
     }
 }
