@@ -74,8 +74,8 @@ pub(crate) struct MailboxShared {
     /// Metadata of messages expunged while other sessions had the mailbox
     /// selected: they may still FETCH them until told (deferred deletion;
     /// the store keeps the message rows and blobs until purge). Dropped
-    /// when the last session leaves the mailbox.
-    tombstones: Mutex<HashMap<u32, Arc<StoredMessage>>>,
+    /// until every session of the mailbox is past them.
+    tombstones: Mutex<crate::tombstones::Tombstones>,
     /// The mailbox's index as a passive follower of its updates, shared
     /// by the sessions of this instance: a SELECT of a mailbox already
     /// open here copies it instead of reading every row again. Exists
@@ -270,10 +270,8 @@ impl Engine {
         if self.hub.subscribers(hub_id(id)) == 0 {
             let mut map = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(s) = map.get(&id.0) {
-                s.tombstones
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clear();
+                *s.tombstones.lock().unwrap_or_else(PoisonError::into_inner) =
+                    crate::tombstones::Tombstones::default();
                 s.index
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -348,9 +346,46 @@ impl Engine {
             s.tombstones
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .get(&uid)
-                .cloned()
+                .get(uid)
         })
+    }
+
+    /// The last published expunge epoch of `id` (see
+    /// [`crate::tombstones`]); read before draining.
+    pub(crate) fn expunge_epoch(&self, id: hadron_store::MailboxId) -> u64 {
+        self.shared(id)
+            .tombstones
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .epoch()
+    }
+
+    /// `session` shows no message of `id` expunged in `epoch` or before.
+    pub(crate) fn caught_up(&self, id: hadron_store::MailboxId, session: SessionId, epoch: u64) {
+        self.shared(id)
+            .tombstones
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .caught_up(session, epoch);
+    }
+
+    /// `session` left `id`.
+    pub(crate) fn forget_session(&self, id: hadron_store::MailboxId, session: SessionId) {
+        self.shared(id)
+            .tombstones
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .forget(session);
+    }
+
+    /// How many expunged messages of `id` are kept for sessions not yet
+    /// told (a metric).
+    pub fn kept_expunged(&self, id: hadron_store::MailboxId) -> usize {
+        self.shared(id)
+            .tombstones
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     // ---- accounts ----------------------------------------------------------
@@ -637,7 +672,7 @@ impl Engine {
                 Ok((store.expunge(id, &set)?, kept))
             })
             .await?;
-        self.keep_tombstones(shared, kept);
+        let epoch = self.keep_tombstones(shared, kept);
         if !expunged.uids.is_empty() {
             self.hub.publish(
                 hub_id(id),
@@ -647,19 +682,30 @@ impl Engine {
                 },
             );
         }
+        self.tombstones_published(shared, epoch);
         Ok(expunged.uids)
     }
 
-    fn keep_tombstones(&self, shared: &MailboxShared, kept: Vec<StoredMessage>) {
+    fn keep_tombstones(&self, shared: &MailboxShared, kept: Vec<StoredMessage>) -> Option<u64> {
         if kept.is_empty() {
-            return;
+            return None;
         }
-        let mut t = shared
-            .tombstones
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for m in kept {
-            t.insert(m.uid, Arc::new(m));
+        Some(
+            shared
+                .tombstones
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .keep(kept),
+        )
+    }
+
+    fn tombstones_published(&self, shared: &MailboxShared, epoch: Option<u64>) {
+        if let Some(e) = epoch {
+            shared
+                .tombstones
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .published(e);
         }
     }
 
@@ -757,7 +803,7 @@ impl Engine {
                 Ok((store.move_messages(src, &set, dst_id)?, kept))
             })
             .await?;
-        self.keep_tombstones(&src_shared, kept);
+        let epoch = self.keep_tombstones(&src_shared, kept);
         self.publish_copies(src, dst_id, &copied.uid_map).await?;
         if !expunged.uids.is_empty() {
             self.hub.publish(
@@ -768,6 +814,7 @@ impl Engine {
                 },
             );
         }
+        self.tombstones_published(&src_shared, epoch);
         drop((_g1, _g2));
         self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))
             .await;

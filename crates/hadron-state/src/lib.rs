@@ -145,4 +145,5 @@ pub mod message;
 pub mod search;
 pub mod session;
 pub mod snapshot;
+mod tombstones;
 pub mod update;

@@ -44,7 +44,15 @@ both! {
                 "h OK [EXPUNGEISSUED] STORE completed",
             ]
         );
+        let inbox = env
+            .store
+            .mailbox_by_name(a.session.account().unwrap().id, "INBOX")
+            .unwrap()
+            .unwrap()
+            .id;
+        assert_eq!(env.engine.kept_expunged(inbox), 1, "kept while A shows it");
         assert_eq!(a.run("n NOOP").await, ["* 2 EXPUNGE", "n OK NOOP completed"]);
+        assert_eq!(env.engine.kept_expunged(inbox), 0, "dropped once A was told");
         assert_eq!(
             a.run("i FETCH 1:* UID").await,
             ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)", "i OK FETCH completed"]
@@ -59,7 +67,9 @@ both! {
         a.run("s SELECT INBOX").await;
         b.run("s SELECT INBOX").await;
         b.run("e EXPUNGE").await;
-        b.append("x", "INBOX", "", &message("3")).await;
+        let r = b.append("x", "INBOX", "", &message("3")).await;
+        assert_eq!(r[0], "* 2 EXISTS", "APPEND to the selected mailbox announces it");
+        assert!(r[1].starts_with("x OK [APPENDUID ") && r.len() == 2, "{r:?}");
         assert_eq!(
             a.run("f FETCH 1 UID").await,
             ["* 1 FETCH (UID 1)", "f OK [EXPUNGEISSUED] FETCH completed"],

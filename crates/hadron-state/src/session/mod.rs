@@ -436,6 +436,7 @@ impl Session {
         let Some(m) = self.mailbox.as_mut() else {
             return false;
         };
+        let epoch = self.engine.expunge_epoch(m.info.id);
         let mut d = m.selected.deliver(&m.subscription, context);
         if d.close == Some(CloseReason::QueueOverflow) {
             // Fell too far behind: catch up from the shared index when it
@@ -458,6 +459,9 @@ impl Session {
         if let Some(name) = d.renamed_to {
             m.info.name = name.as_str().to_owned();
         }
+        if d.close.is_none() && m.selected.snapshot().pending_expunge_count() == 0 {
+            self.engine.caught_up(m.info.id, self.id, epoch);
+        }
         if let Some(reason) = d.close {
             out.send(Output::new(Response::Status(
                 hadron_proto::types::Status::Bye(resp_text(None, reason.bye_text())),
@@ -473,6 +477,7 @@ impl Session {
         if let Some(m) = self.mailbox.take() {
             let id = m.info.id;
             drop(m);
+            self.engine.forget_session(id, self.id);
             self.engine.release(id);
         }
     }
@@ -511,7 +516,10 @@ impl Session {
         );
         let (info, snapshot) = match self.read_index(info.id, read_only).await {
             Ok(r) => r,
-            Err(e) => return out.send(no_for(tag, &e)),
+            Err(e) => {
+                self.engine.forget_session(info.id, self.id);
+                return out.send(no_for(tag, &e));
+            }
         };
         let mut selected = Selected::new(self.id, snapshot);
         selected.deliver(&subscription, CommandContext::Select);
@@ -590,6 +598,9 @@ impl Session {
         id: hadron_store::MailboxId,
         read_only: bool,
     ) -> Result<(MailboxInfo, Snapshot), EngineError> {
+        // No expunge of this epoch or before is in what is read below.
+        let epoch = self.engine.expunge_epoch(id);
+        self.engine.caught_up(id, self.id, epoch);
         // Called after subscribing: from here on no new message is stored
         // \Recent, so a zero count means there is nothing to claim.
         let info = self
