@@ -6,9 +6,15 @@
 //!   and shuts down gracefully (`* BYE` to everyone).
 //! - `connection`: the socket, `hadron-proto`'s sans-I/O framer and a write
 //!   buffer responses are encoded straight into.
+//! - `workers`: one single-threaded runtime per core running connections
+//!   as local tasks (the engine's session futures are not `Send`).
 //! - `handler`: one IMAP conversation — greeting, pipelined commands in
-//!   order, literal continuations, AUTHENTICATE PLAIN, IDLE, timeouts and
-//!   limits — driving one engine [`hadron_state::session::Session`].
+//!   order, literal continuations, timeouts and limits on bad input —
+//!   driving one engine [`hadron_state::session::Session`]; `handler/auth`
+//!   (STARTTLS, LOGIN, AUTHENTICATE PLAIN), `handler/idle`, `handler/wire`
+//!   (response helpers, capabilities).
+//! - `guards`: connections per IP, sessions per user, failed-login
+//!   throttling.
 //! - [`config`]: the TOML configuration (`docs/CONFIGURATION.md`).
 //! - [`tls`]: rustls — PEM certificate and key, STARTTLS and implicit TLS,
 //!   self-signed development certificates.
