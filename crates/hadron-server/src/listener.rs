@@ -176,13 +176,23 @@ impl Server {
         drop(tls_listener);
         info!("shutting down: saying BYE to every connection");
         let _ = stop_tx.send(true);
-        drop(workers);
+        let threads = workers.close();
         drop(done_tx);
         if tokio::time::timeout(SHUTDOWN_GRACE, done_rx.recv())
             .await
             .is_err()
         {
             warn!("connections did not finish in time; abandoning them");
+        } else {
+            // Every connection has ended: the workers exit, dropping their
+            // handles on the engine, so that the store closes cleanly
+            // when its last owner lets go.
+            let _ = tokio::task::spawn_blocking(move || {
+                for t in threads {
+                    let _ = t.join();
+                }
+            })
+            .await;
         }
         info!("server stopped");
         Ok(())

@@ -55,6 +55,7 @@ pub(crate) struct WorkerContext {
 /// and exit.
 pub(crate) struct Workers {
     queues: Vec<mpsc::UnboundedSender<Job>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
     next: usize,
 }
 
@@ -62,18 +63,31 @@ impl Workers {
     /// Starts `count` (at least one) worker threads.
     pub(crate) fn start(count: usize, context: &WorkerContext) -> std::io::Result<Workers> {
         let mut queues = Vec::new();
+        let mut threads = Vec::new();
         for i in 0..count.max(1) {
             let (tx, rx) = mpsc::unbounded_channel();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             let context = context.clone();
-            std::thread::Builder::new()
-                .name(format!("hadron-conn-{i}"))
-                .spawn(move || work(&runtime, rx, &context))?;
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("hadron-conn-{i}"))
+                    .spawn(move || work(&runtime, rx, &context))?,
+            );
             queues.push(tx);
         }
-        Ok(Workers { queues, next: 0 })
+        Ok(Workers {
+            queues,
+            threads,
+            next: 0,
+        })
+    }
+
+    /// Stops handing out connections; the threads exit once their
+    /// connections have ended. Returns them to be joined.
+    pub(crate) fn close(self) -> Vec<std::thread::JoinHandle<()>> {
+        self.threads
     }
 
     /// Hands a connection to the next worker.
