@@ -144,7 +144,8 @@ both! {
         let mut b = server.login("alice").await;
         append_n(&mut b, "INBOX", 2).await;
         a.line("i IDLE").await;
-        a.expect(&["+ idling", "* 2 EXISTS", "* 2 RECENT"]).await;
+        // Delivered at once, before the continuation request.
+        a.expect(&["* 2 EXISTS", "* 2 RECENT", "+ idling"]).await;
         a.line("DONE").await;
         a.expect(&["i OK IDLE terminated"]).await;
     }

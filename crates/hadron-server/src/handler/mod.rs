@@ -284,7 +284,7 @@ impl Handler {
                 let initial = initial_response.map(Base64::into_static);
                 self.authenticate(&tag, mechanism.as_str(), initial).await
             }
-            CommandBody::Idle => self.idle(&tag).await,
+            CommandBody::Idle => self.idle(command).await,
             CommandBody::Login { username, password } if !self.is_authenticated() => {
                 let username = username.into_static();
                 let password = password.into_static();
