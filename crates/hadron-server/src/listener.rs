@@ -1,5 +1,5 @@
 //! The listener: accepts connections, bounds how many run at once with a
-//! semaphore, hands each to a connection worker (see [`crate::workers`])
+//! semaphore, hands each to a connection worker (`workers.rs`)
 //! that runs its handler under a supervisor containing panics, and shuts
 //! down gracefully.
 //!
