@@ -356,7 +356,7 @@ both! {
         assert!(tokio::net::TcpStream::connect(server.addr).await.is_err());
     }
 
-    async fn a_hundred_concurrent_connections_log_in(backend) {
+    async fn fifty_concurrent_connections_log_in(backend) {
         let limits = Limits {
             max_connections_per_ip: 1000,
             max_sessions_per_user: 1000,
@@ -364,7 +364,7 @@ both! {
         };
         let server = TestServer::start_with(backend, limits).await;
         let mut tasks = Vec::new();
-        for _ in 0..100 {
+        for _ in 0..50 {
             let addr = server.addr;
             tasks.push(tokio::spawn(async move {
                 let mut c = common::Client::connect(addr).await;
