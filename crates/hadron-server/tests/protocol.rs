@@ -17,7 +17,7 @@ fn caps() -> String {
         .iter()
         .map(ToString::to_string)
         .collect();
-    format!("{} LITERAL+ SASL-IR AUTH=PLAIN", engine.join(" "))
+    format!("{} ID LITERAL+ SASL-IR AUTH=PLAIN", engine.join(" "))
 }
 
 both! {
@@ -37,6 +37,10 @@ both! {
         assert_lines(&r, &["d OK LOGIN completed"]);
         let r = c.cmd("e LOGIN alice secret").await;
         assert_lines(&r, &["e BAD already logged in"]);
+        let r = c.cmd("f ID (\"name\" \"test\" \"version\" \"1\")").await;
+        assert_lines(&r, &["* ID (\"name\" \"Hadron\" \"version\" \"%\")", "f OK ID completed"]);
+        let r = c.cmd("g ID NIL").await;
+        assert_lines(&r, &["* ID (%)", "g OK ID completed"]);
         let r = c.cmd("f LOGOUT").await;
         assert_lines(&r, &["* BYE logging out", "f OK LOGOUT completed"]);
         c.expect_closed().await;

@@ -11,7 +11,8 @@ use std::time::Duration;
 use hadron_proto::framing::FrameEvent;
 use hadron_proto::parse::{self, ParseLimits};
 use hadron_proto::types::{
-    Base64, Code, Command, CommandBody, Continue, Data, RespText, Response, StatusKind, Tag,
+    Base64, Code, Command, CommandBody, Continue, Data, IString, NString, RespText, Response,
+    StatusKind, Tag,
 };
 use hadron_state::session::{Session, State};
 use tokio::sync::{Semaphore, watch};
@@ -272,6 +273,10 @@ impl Handler {
                 Ok(Flow::Continue)
             }
             CommandBody::StartTls => self.start_tls(&tag).await,
+            CommandBody::Id(params) => {
+                self.id(&tag, params.as_deref().unwrap_or_default());
+                Ok(Flow::Continue)
+            }
             CommandBody::Login { .. } | CommandBody::Authenticate { .. }
                 if self.refuse_plaintext_login(&tag) =>
             {
@@ -297,6 +302,31 @@ impl Handler {
                 Ok(self.flow())
             }
         }
+    }
+
+    /// ID (RFC 2971): logs the client's name and version, answers with the
+    /// server's.
+    fn id(&mut self, tag: &Tag<'static>, params: &[(IString<'_>, NString<'_>)]) {
+        let field = |key: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k.as_bytes().eq_ignore_ascii_case(key.as_bytes()))
+                .and_then(|(_, v)| v.as_bytes())
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        debug!(client = ?field("name"), client_version = ?field("version"), "client ID");
+        let ours = [("name", "Hadron"), ("version", env!("CARGO_PKG_VERSION"))]
+            .into_iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    IString::try_from(k).ok()?,
+                    NString(Some(IString::try_from(v).ok()?)),
+                ))
+            })
+            .collect();
+        self.conn.write(&Response::Data(Data::Id(ours)));
+        self.conn
+            .write(&tagged(tag, StatusKind::Ok, None, "ID completed"));
     }
 
     /// Closes once the session has ended (LOGOUT, or `* BYE` from the engine).

@@ -9,7 +9,7 @@ use hadron_state::session::Session;
 /// whether logging in is allowed on this connection now.
 pub(crate) fn capabilities(starttls: bool, login_allowed: bool) -> Vec<Capability<'static>> {
     let mut caps = Session::capabilities();
-    let mut extra = vec!["LITERAL+"];
+    let mut extra = vec!["ID", "LITERAL+"];
     if starttls {
         extra.push("STARTTLS");
     }
