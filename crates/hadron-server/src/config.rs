@@ -131,6 +131,9 @@ pub struct Limits {
     pub idle_timeout_secs: u64,
     /// Seconds a client that has not logged in may stay silent. Default 60.
     pub login_timeout_secs: u64,
+    /// Seconds a response may wait for a client that does not read it
+    /// before the connection is dropped. Default 300.
+    pub write_timeout_secs: u64,
     /// Malformed commands a connection may send before it is closed with
     /// `* BYE`. Default 20.
     pub max_bad_commands: u32,
@@ -165,6 +168,7 @@ impl Default for Limits {
             max_literal: 64 << 20,
             idle_timeout_secs: 30 * 60,
             login_timeout_secs: 60,
+            write_timeout_secs: 300,
             max_bad_commands: 20,
             session_queue: 100_000,
             max_connections_per_ip: 100,
@@ -182,6 +186,11 @@ impl Limits {
     /// The authenticated idle timeout.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// How long a write may wait for a client that does not read.
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_timeout_secs)
     }
 
     /// The idle timeout before login.
@@ -229,6 +238,7 @@ impl Config {
             ("max_connections", l.max_connections as u64),
             ("max_line", l.max_line as u64),
             ("login_timeout_secs", l.login_timeout_secs),
+            ("write_timeout_secs", l.write_timeout_secs),
             ("session_queue", l.session_queue as u64),
             ("max_connections_per_ip", l.max_connections_per_ip as u64),
             ("max_sessions_per_user", l.max_sessions_per_user as u64),

@@ -10,6 +10,7 @@ use hadron_proto::types::Response;
 use hadron_state::session::{Output, ResponseSink};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
@@ -33,11 +34,18 @@ pub(crate) struct Connection {
     /// Set once TLS is up (read by the panic supervisor, which must not
     /// write plaintext into a TLS session).
     tls: Arc<AtomicBool>,
+    /// How long a write may wait for a client that does not read.
+    write_timeout: Duration,
 }
 
 impl Connection {
     /// A connection over `stream`, framing commands within `limits`.
-    pub(crate) fn new(stream: Stream, limits: FramerLimits, tls: Arc<AtomicBool>) -> Self {
+    pub(crate) fn new(
+        stream: Stream,
+        limits: FramerLimits,
+        tls: Arc<AtomicBool>,
+        write_timeout: Duration,
+    ) -> Self {
         tls.store(stream.is_tls(), Ordering::Relaxed);
         Connection {
             stream,
@@ -45,6 +53,7 @@ impl Connection {
             framer: Framer::new(Role::Server, limits),
             out: Vec::with_capacity(8 * 1024),
             tls,
+            write_timeout,
         }
     }
 
@@ -108,9 +117,18 @@ impl Connection {
     }
 
     /// Writes everything buffered to the socket.
+    /// Fails with `TimedOut` if the client does not take the data within
+    /// the write timeout (it stopped reading).
     pub(crate) async fn flush(&mut self) -> std::io::Result<()> {
         if !self.out.is_empty() {
-            self.stream.write_all(&self.out).await?;
+            tokio::time::timeout(self.write_timeout, self.stream.write_all(&self.out))
+                .await
+                .map_err(|_| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "client stopped reading; write timed out",
+                    )
+                })??;
             self.out.clear();
             // Keep a burst's buffer from pinning memory for the connection's life.
             if self.out.capacity() > 4 * DIRECT_WRITE {

@@ -149,7 +149,8 @@ async fn connection(job: Job, context: WorkerContext) {
         Stream::Plain(stream)
     };
     let tls = Arc::new(AtomicBool::new(false));
-    let conn = Connection::new(stream, context.framer_limits, tls.clone());
+    let write_timeout = context.settings.limits.write_timeout();
+    let conn = Connection::new(stream, context.framer_limits, tls.clone(), write_timeout);
     let session = Session::new(context.engine.clone());
     let handler = Handler::new(conn, session, context.settings, context.stop, peer.ip());
     supervise(handler.run(), spare, &tls).await;

@@ -430,4 +430,26 @@ both! {
         a.expect_closed().await;
         b.cmd_ok("z LOGIN alice secret").await;
     }
+
+    async fn a_client_that_stops_reading_is_dropped(backend) {
+        let limits = Limits { write_timeout_secs: 1, ..Limits::default() };
+        let server = TestServer::start_with(backend, limits).await;
+        let mut c = server.login("alice").await;
+        let m = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(4 << 20));
+        let r = c.cmd(&format!("a APPEND INBOX {{{}+}}\r\n{m}", m.len())).await;
+        assert_lines(&r, &["a OK %"]);
+        c.cmd_ok("s SELECT INBOX").await;
+        // 40 MiB of responses that the client does not read.
+        let burst: String = (0..10).map(|i| format!("f{i} FETCH 1 BODY.PEEK[]\r\n")).collect();
+        c.send(burst.as_bytes()).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        // The server gave up: reading now ends before the last response.
+        let mut tags = Vec::new();
+        while let Some(line) = c.read().await {
+            if let Some(tag) = line.split(' ').next().filter(|t| t.starts_with('f')) {
+                tags.push(tag.to_owned());
+            }
+        }
+        assert!(!tags.contains(&"f9".to_owned()), "all responses were written: {tags:?}");
+    }
 }
