@@ -7,6 +7,7 @@ mod codegen;
 mod fuzz;
 mod migrate;
 mod process;
+mod run;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,8 @@ enum Task {
     Migrate(migrate::MigrateArgs),
     /// Regenerate crates/hadron-store/src/schema.rs from the migrations.
     Codegen(codegen::CodegenArgs),
+    /// Build and start the hadron server (first run: data dir and a demo user).
+    Run(run::RunArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,5 +40,6 @@ fn main() -> anyhow::Result<()> {
         Task::Fuzz(args) => fuzz::run(&args),
         Task::Migrate(args) => migrate::migrate(args),
         Task::Codegen(args) => codegen::codegen(args),
+        Task::Run(args) => run::run(&args),
     }
 }

@@ -1,0 +1,334 @@
+//! The server configuration: a TOML file, overridden by command-line flags.
+//! Every option is documented, with its default, in `docs/CONFIGURATION.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown or mistyped options.
+    #[error("invalid configuration file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with its position.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// How log lines are formatted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event (the default).
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The whole configuration (`hadron serve --config FILE`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the IMAP listener binds. Default `127.0.0.1:1143`.
+    pub listen: SocketAddr,
+    /// Directory of the SQLite database and the message files. Default
+    /// `./hadron-data`.
+    pub data_dir: PathBuf,
+    /// Database URL: empty for SQLite under `data_dir`, or `postgres://…`
+    /// (message bodies are then stored in the database too).
+    pub database: Option<String>,
+    /// TLS; absent: plain IMAP only.
+    pub tls: Option<TlsConfig>,
+    /// Log settings.
+    pub log: LogConfig,
+    /// Limits protecting the server from clients.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 1143)),
+            data_dir: PathBuf::from("./hadron-data"),
+            database: None,
+            tls: None,
+            log: LogConfig::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The `[tls]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file with the certificate chain (leaf first).
+    pub cert: PathBuf,
+    /// PEM file with the private key.
+    pub key: PathBuf,
+    /// Address of the implicit-TLS listener (port 993 in production);
+    /// absent: STARTTLS on the plain port only.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+    /// Whether LOGIN / AUTHENTICATE work on the plain port before
+    /// STARTTLS. Default `false`: `LOGINDISABLED` is advertised until TLS
+    /// is up.
+    #[serde(default)]
+    pub plaintext_auth: bool,
+}
+
+/// The `[log]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `human` or `json`. Default `human`.
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `hadron_server=debug`; the
+    /// `RUST_LOG` environment variable wins when set. Default `info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Human,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// The `[limits]` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Most simultaneous connections; more are greeted with `* BYE` and
+    /// closed. Default 1,000.
+    pub max_connections: usize,
+    /// Longest command line in bytes (literal data not counted). Default
+    /// 65,536.
+    pub max_line: usize,
+    /// Largest literal (an APPENDed message) in bytes. Default 64 MiB.
+    pub max_literal: u64,
+    /// Seconds a logged-in client may stay silent (RFC 3501 §5.4 asks for
+    /// at least 30 minutes; smaller values are refused). Default 1,800.
+    pub idle_timeout_secs: u64,
+    /// Seconds a client that has not logged in may stay silent. Default 60.
+    pub login_timeout_secs: u64,
+    /// Seconds a response may wait for a client that does not read it
+    /// before the connection is dropped. Default 300.
+    pub write_timeout_secs: u64,
+    /// Malformed commands a connection may send before it is closed with
+    /// `* BYE`. Default 20.
+    pub max_bad_commands: u32,
+    /// Updates from other sessions queued per session before it is closed
+    /// as too far behind. Default 100,000.
+    pub session_queue: usize,
+    /// Simultaneous connections from one IP address. Default 100.
+    pub max_connections_per_ip: usize,
+    /// Simultaneous logged-in sessions of one user. Default 100.
+    pub max_sessions_per_user: usize,
+    /// Password checks (deliberately slow Argon2) run at once; further
+    /// logins wait. Default 8.
+    pub max_concurrent_logins: usize,
+    /// Failed logins (per IP address and per user) answered without delay.
+    /// Default 3.
+    pub login_free_failures: u32,
+    /// Delay before answering the first failure after the free ones; it
+    /// doubles with each further failure (at most 16 times). Default 1,000.
+    pub login_delay_ms: u64,
+    /// Failed logins after which the IP address and the user are refused
+    /// outright for `login_lockout_secs`. Default 10.
+    pub login_lockout_failures: u32,
+    /// How long failures are remembered and a lockout lasts. Default 300.
+    pub login_lockout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 1000,
+            max_line: 64 * 1024,
+            max_literal: 64 << 20,
+            idle_timeout_secs: 30 * 60,
+            login_timeout_secs: 60,
+            write_timeout_secs: 300,
+            max_bad_commands: 20,
+            session_queue: 100_000,
+            max_connections_per_ip: 100,
+            max_sessions_per_user: 100,
+            max_concurrent_logins: 8,
+            login_free_failures: 3,
+            login_delay_ms: 1000,
+            login_lockout_failures: 10,
+            login_lockout_secs: 300,
+        }
+    }
+}
+
+impl Limits {
+    /// The authenticated idle timeout.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// How long a write may wait for a client that does not read.
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_timeout_secs)
+    }
+
+    /// The idle timeout before login.
+    pub fn login_timeout(&self) -> Duration {
+        Duration::from_secs(self.login_timeout_secs)
+    }
+}
+
+impl Config {
+    /// Reads `path` (options it does not set keep their defaults).
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { source, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses a configuration from TOML text and checks it.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::new(),
+            source: Box::new(e),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values a client relies on.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        if l.idle_timeout_secs < 30 * 60 {
+            return Err(ConfigError::Invalid(format!(
+                "limits.idle_timeout_secs = {} is below the 1800 seconds RFC 3501 §5.4 requires",
+                l.idle_timeout_secs
+            )));
+        }
+        for (name, value) in [
+            ("max_connections", l.max_connections as u64),
+            ("max_line", l.max_line as u64),
+            ("login_timeout_secs", l.login_timeout_secs),
+            ("write_timeout_secs", l.write_timeout_secs),
+            ("session_queue", l.session_queue as u64),
+            ("max_connections_per_ip", l.max_connections_per_ip as u64),
+            ("max_sessions_per_user", l.max_sessions_per_user as u64),
+            ("max_concurrent_logins", l.max_concurrent_logins as u64),
+            (
+                "login_lockout_failures",
+                u64::from(l.login_lockout_failures),
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.{name} must be at least 1"
+                )));
+            }
+        }
+        if l.max_line < 1024 {
+            return Err(ConfigError::Invalid(format!(
+                "limits.max_line = {} is too small for IMAP (at least 1024)",
+                l.max_line
+            )));
+        }
+        Ok(())
+    }
+
+    /// The database URL: the configured one, or SQLite under `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.data_dir.join("hadron.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn every_section_parses() {
+        let c = Config::from_toml(
+            r#"
+            listen = "0.0.0.0:143"
+            data_dir = "/var/lib/hadron"
+            database = "postgres://u@h/db"
+            [tls]
+            cert = "c.pem"
+            key = "k.pem"
+            listen = "0.0.0.0:993"
+            [log]
+            format = "json"
+            level = "debug"
+            [limits]
+            max_connections = 5
+            max_line = 2048
+            max_literal = 1000
+            idle_timeout_secs = 3600
+            login_timeout_secs = 10
+            max_bad_commands = 3
+            session_queue = 50
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 143);
+        let tls = c.tls.as_ref().unwrap();
+        assert_eq!(tls.listen.unwrap().port(), 993);
+        assert!(!tls.plaintext_auth);
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(c.limits.max_bad_commands, 3);
+        assert_eq!(c.database_url(), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn unknown_options_and_short_idle_timeouts_are_refused() {
+        let e = Config::from_toml("lisen = \"1.2.3.4:1\"").unwrap_err();
+        assert!(e.to_string().contains("lisen"), "{e}");
+        let e = Config::from_toml("[limits]\nidle_timeout_secs = 60").unwrap_err();
+        assert!(e.to_string().contains("RFC 3501"), "{e}");
+    }
+
+    #[test]
+    fn sqlite_lives_under_the_data_dir_by_default() {
+        let c = Config {
+            data_dir: PathBuf::from("/tmp/x"),
+            ..Config::default()
+        };
+        assert_eq!(c.database_url(), "sqlite:///tmp/x/hadron.db");
+    }
+}

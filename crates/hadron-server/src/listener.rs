@@ -1,0 +1,293 @@
+//! The listener: accepts connections, bounds how many run at once with a
+//! semaphore, hands each to a connection worker (`workers.rs`)
+//! that runs its handler under a supervisor containing panics, and shuts
+//! down gracefully.
+//!
+//! Shutdown: the listener stops accepting, flips a `watch` flag every
+//! handler selects on while it waits for client input (never in the middle
+//! of a command, so in-flight commands finish and their responses are
+//! written), each handler sends `* BYE` and closes, and the listener waits
+//! for them (mini-redis's "every connection holds a sender" trick) for up
+//! to [`SHUTDOWN_GRACE`].
+
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hadron_proto::framing::FramerLimits;
+use hadron_proto::types::Code;
+use hadron_state::engine::Engine;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tracing::{Instrument, error, info, warn};
+
+use crate::config::Limits;
+use crate::guards::Counter;
+use crate::handler::{Settings, bye};
+use crate::workers::{Job, WorkerContext, Workers};
+
+/// How long shutdown waits for connections to finish their command and
+/// say BYE before they are abandoned.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A bound IMAP listener, ready to [`run`](Server::run).
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    tls_listener: Option<TcpListener>,
+    engine: Arc<Engine>,
+    settings: Settings,
+}
+
+/// TLS for [`Server::with_tls`].
+#[derive(Clone)]
+pub struct TlsOptions {
+    /// The certificate and key (see [`crate::tls::load_acceptor`]).
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    /// A second port where connections are TLS from the first byte.
+    pub implicit_listen: Option<SocketAddr>,
+    /// Whether LOGIN / AUTHENTICATE are allowed before STARTTLS (if not,
+    /// `LOGINDISABLED` is advertised until TLS is up).
+    pub plaintext_auth: bool,
+}
+
+impl std::fmt::Debug for TlsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("implicit_listen", &self.implicit_listen)
+            .field("plaintext_auth", &self.plaintext_auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks a free port; see
+    /// [`local_addr`](Server::local_addr)).
+    pub async fn bind(
+        addr: SocketAddr,
+        engine: Arc<Engine>,
+        limits: Limits,
+    ) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Server {
+            listener,
+            tls_listener: None,
+            engine,
+            settings: Settings::new(limits),
+        })
+    }
+
+    /// Offers STARTTLS on the plain port and, with
+    /// [`TlsOptions::implicit_listen`], binds the implicit-TLS port.
+    pub async fn with_tls(mut self, tls: TlsOptions) -> std::io::Result<Server> {
+        if let Some(addr) = tls.implicit_listen {
+            self.tls_listener = Some(TcpListener::bind(addr).await?);
+        }
+        self.settings.tls = Some(tls.acceptor);
+        self.settings.plaintext_auth = tls.plaintext_auth;
+        Ok(self)
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The address of the implicit-TLS listener, if there is one.
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.tls_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` completes, then says BYE to every
+    /// connection and waits for them (at most [`SHUTDOWN_GRACE`]).
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let Server {
+            listener,
+            tls_listener,
+            engine,
+            settings,
+        } = self;
+        let settings = Arc::new(settings);
+        let limits = settings.limits;
+        let permits = Arc::new(Semaphore::new(limits.max_connections));
+        let per_ip = Counter::new(limits.max_connections_per_ip);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+        let framer_limits = FramerLimits {
+            max_line: limits.max_line,
+            max_sync_literal: limits.max_literal,
+            max_non_sync_literal: limits.max_literal,
+            max_frame: limits.max_literal.saturating_add(1 << 20),
+            ..FramerLimits::default()
+        };
+        let threads = std::thread::available_parallelism().map_or(2, usize::from);
+        let mut workers = Workers::start(
+            threads,
+            &WorkerContext {
+                engine,
+                settings,
+                framer_limits,
+                stop: stop_rx,
+            },
+        )?;
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                (accepted, implicit_tls) = accept(&listener, tls_listener.as_ref()) => {
+                    let (stream, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            // Out of file descriptors and the like: back off
+                            // instead of spinning.
+                            warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            continue;
+                        }
+                    };
+                    let Ok(permit) = permits.clone().try_acquire_owned() else {
+                        warn!(%peer, "connection limit reached; refusing");
+                        tokio::spawn(refuse(stream, "too many connections; try again later"));
+                        continue;
+                    };
+                    let Some(ip_slot) = per_ip.try_acquire(peer.ip()) else {
+                        warn!(%peer, "per-address connection limit reached; refusing");
+                        tokio::spawn(refuse(stream, "too many connections from your address"));
+                        continue;
+                    };
+                    match stream.into_std() {
+                        Ok(stream) => workers.dispatch(Job {
+                            stream,
+                            peer,
+                            implicit_tls,
+                            permit,
+                            ip_slot,
+                            done: done_tx.clone(),
+                        }),
+                        Err(e) => warn!(%peer, error = %e, "cannot hand over connection"),
+                    }
+                }
+            }
+        }
+        drop(listener);
+        drop(tls_listener);
+        info!("shutting down: saying BYE to every connection");
+        let _ = stop_tx.send(true);
+        let threads = workers.close();
+        drop(done_tx);
+        if tokio::time::timeout(SHUTDOWN_GRACE, done_rx.recv())
+            .await
+            .is_err()
+        {
+            warn!("connections did not finish in time; abandoning them");
+        } else {
+            // Every connection has ended: the workers exit, dropping their
+            // handles on the engine, so that the store closes cleanly
+            // when its last owner lets go.
+            let _ = tokio::task::spawn_blocking(move || {
+                for t in threads {
+                    let _ = t.join();
+                }
+            })
+            .await;
+        }
+        info!("server stopped");
+        Ok(())
+    }
+}
+
+/// The next connection from either listener, and whether it came from
+/// the implicit-TLS one.
+async fn accept(
+    plain: &TcpListener,
+    tls: Option<&TcpListener>,
+) -> (std::io::Result<(TcpStream, SocketAddr)>, bool) {
+    match tls {
+        None => (plain.accept().await, false),
+        Some(tls) => tokio::select! {
+            a = plain.accept() => (a, false),
+            a = tls.accept() => (a, true),
+        },
+    }
+}
+
+/// Greets a connection over the limit with `* BYE` and closes it.
+async fn refuse(mut stream: TcpStream, why: &'static str) {
+    let mut out = Vec::new();
+    hadron_proto::encode::response(&bye(Some(Code::Unavailable), why), &mut out);
+    let _ = stream.write_all(&out).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Runs a connection's handler in its own task, so that a panic (a bug)
+/// ends only that connection: it is logged, and the client gets `* BYE`
+/// through `spare` before the socket is closed.
+pub(crate) async fn supervise<F>(
+    handler: F,
+    spare: std::net::TcpStream,
+    tls: &std::sync::atomic::AtomicBool,
+) where
+    F: Future<Output = std::io::Result<()>> + 'static,
+{
+    // A local task (the engine's session futures are not `Send`); it must
+    // run inside a `LocalSet`, as connection workers do.
+    let task = tokio::task::spawn_local(handler.in_current_span());
+    match task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => info!(error = %e, "connection ended with an I/O error"),
+        Err(e) if e.is_panic() => {
+            let what = e.into_panic();
+            let msg = what
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| what.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            error!(panic = %msg, "connection handler panicked; closing the connection");
+            let mut out = Vec::new();
+            hadron_proto::encode::response(
+                &bye(Some(Code::ServerBug), "internal server error; closing"),
+                &mut out,
+            );
+            // Best effort: the socket is non-blocking, and a few bytes fit.
+            // Plaintext cannot be written into a TLS session.
+            if !tls.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = (&spare).write_all(&out);
+            }
+        }
+        Err(e) => info!(error = %e, "connection task cancelled"),
+    }
+    let _ = spare.shutdown(std::net::Shutdown::Both);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_says_bye_and_closes_only_its_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (server_side, _) = listener.accept().await.unwrap();
+        let stream = server_side.into_std().unwrap();
+        let spare = stream.try_clone().unwrap();
+        let stream = TcpStream::from_std(stream).unwrap();
+        tokio::task::LocalSet::new()
+            .run_until(supervise(
+                async move {
+                    let _held = stream;
+                    panic!("bug in a handler");
+                },
+                spare,
+                &std::sync::atomic::AtomicBool::new(false),
+            ))
+            .await;
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"* BYE [SERVERBUG] internal server error; closing\r\n");
+    }
+}

@@ -1,0 +1,285 @@
+//! `hadron`: the Hadron IMAP server and its administration commands.
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use hadron_server::backend::{open_engine, redact_url};
+use hadron_server::config::{Config, LogFormat, TlsConfig};
+use hadron_server::listener::{Server, TlsOptions};
+use hadron_server::tls::{load_acceptor, self_signed};
+use hadron_state::engine::Engine;
+
+/// The Hadron IMAP server.
+#[derive(Debug, Parser)]
+#[command(name = "hadron", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the IMAP server until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Make TLS certificates.
+    #[command(subcommand)]
+    Cert(CertCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum CertCmd {
+    /// Write a self-signed certificate and key (PEM) for development.
+    SelfSigned {
+        /// Certificate file to write.
+        #[arg(long, default_value = "hadron-cert.pem")]
+        cert: PathBuf,
+        /// Private key file to write (mode 0600).
+        #[arg(long, default_value = "hadron-key.pem")]
+        key: PathBuf,
+        /// Host names and IP addresses the certificate is for.
+        #[arg(long = "name", default_values = ["localhost", "127.0.0.1"])]
+        names: Vec<String>,
+    },
+}
+
+/// Where the configuration and the data are.
+#[derive(Debug, Args)]
+struct StorageArgs {
+    /// TOML configuration file (see docs/CONFIGURATION.md).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Directory of the SQLite database and message files [default: ./hadron-data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Database URL; `postgres://…` uses PostgreSQL (message bodies in the database).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// Address to listen on [default: 127.0.0.1:1143].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Address of the implicit-TLS listener (needs --tls-cert and --tls-key).
+    #[arg(long)]
+    tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain; enables STARTTLS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCmd {
+    /// Create a user with the default mailboxes (INBOX, Sent, Drafts, Trash, Junk, Archive).
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Args)]
+struct UserAddArgs {
+    /// The login name.
+    name: String,
+    /// The password (visible in the process list; prefer --password-stdin).
+    #[arg(
+        long,
+        conflicts_with = "password_stdin",
+        required_unless_present = "password_stdin"
+    )]
+    password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+impl StorageArgs {
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(url) = &self.database {
+            config.database = Some(url.clone());
+        }
+        Ok(config)
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+async fn engine(config: &Config) -> anyhow::Result<Arc<Engine>> {
+    let config = config.clone();
+    let url = redact_url(&config.database_url());
+    tokio::task::spawn_blocking(move || open_engine(&config))
+        .await?
+        .with_context(|| format!("opening {url}"))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = args.storage.config()?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if args.log_json {
+        config.log.format = LogFormat::Json;
+    }
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        let previous = config.tls.take();
+        config.tls = Some(TlsConfig {
+            cert,
+            key,
+            listen: previous.as_ref().and_then(|t| t.listen),
+            plaintext_auth: previous.is_some_and(|t| t.plaintext_auth),
+        });
+    }
+    if let Some(listen) = args.tls_listen {
+        match config.tls.as_mut() {
+            Some(tls) => tls.listen = Some(listen),
+            None => bail!("--tls-listen needs a certificate: --tls-cert and --tls-key"),
+        }
+    }
+    init_logging(&config);
+    let engine = engine(&config).await?;
+    let mut server = Server::bind(config.listen, engine, config.limits)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    if let Some(tls) = &config.tls {
+        let acceptor = load_acceptor(&tls.cert, &tls.key)?;
+        server = server
+            .with_tls(TlsOptions {
+                acceptor,
+                implicit_listen: tls.listen,
+                plaintext_auth: tls.plaintext_auth,
+            })
+            .await
+            .with_context(|| format!("listening for TLS on {:?}", tls.listen))?;
+    }
+    tracing::info!(
+        listen = %server.local_addr()?,
+        tls_listen = ?server.tls_local_addr(),
+        starttls = config.tls.is_some(),
+        database = %redact_url(&config.database_url()),
+        "Hadron IMAP server ready"
+    );
+    server.run(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn user(cmd: UserCmd) -> anyhow::Result<()> {
+    match cmd {
+        UserCmd::Add(args) => {
+            let password = match (args.password, args.password_stdin) {
+                (Some(p), _) => p,
+                (None, true) => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+                (None, false) => bail!("give --password or --password-stdin"),
+            };
+            if password.is_empty() {
+                bail!("the password is empty");
+            }
+            let config = args.storage.config()?;
+            let engine = engine(&config).await?;
+            engine
+                .create_user(&args.name, &password)
+                .await
+                .with_context(|| format!("creating user {}", args.name))?;
+            println!("user {} created", args.name);
+            Ok(())
+        }
+    }
+}
+
+fn cert(cmd: CertCmd) -> anyhow::Result<()> {
+    match cmd {
+        CertCmd::SelfSigned { cert, key, names } => {
+            let (cert_pem, key_pem) = self_signed(&names)?;
+            std::fs::write(&cert, cert_pem)
+                .with_context(|| format!("writing {}", cert.display()))?;
+            write_private(&key, key_pem.as_bytes())
+                .with_context(|| format!("writing {}", key.display()))?;
+            println!(
+                "wrote {} and {} for {}",
+                cert.display(),
+                key.display(),
+                names.join(", ")
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(data)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Cmd::Serve(args) => serve(args).await,
+        Cmd::User(cmd) => user(cmd).await,
+        Cmd::Cert(cmd) => cert(cmd),
+    }
+}

@@ -1,0 +1,183 @@
+//! Black-box tests of several sessions on one account: what one session
+//! is told, and when, about another's changes (RFC 3501 §5.5, §7.4.1;
+//! RFC 5530 EXPUNGEISSUED; RFC 2177 IDLE). On SQLite and, with
+//! `HADRON_TEST_PG`, PostgreSQL.
+#![allow(missing_docs)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TestServer, append_n, assert_lines, message};
+
+/// How quickly an IDLE session must be told of another session's change.
+const PUSH_LATENCY: Duration = Duration::from_millis(100);
+
+both! {
+    async fn another_sessions_expunge_is_held_during_fetch_and_delivered_at_noop(backend) {
+        let server = TestServer::start(backend).await;
+        let mut a = server.login("alice").await;
+        append_n(&mut a, "INBOX", 3).await;
+        a.cmd_ok("s SELECT INBOX").await;
+        let mut b = server.select_inbox().await;
+        b.cmd_ok("b1 STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+        let r = b.cmd("b2 EXPUNGE").await;
+        assert_lines(&r, &["* 2 EXPUNGE", "b2 OK EXPUNGE completed"]);
+        // A's sequence numbers keep their meaning during FETCH, and the
+        // expunged message still answers, with [EXPUNGEISSUED].
+        let r = a.cmd("a1 FETCH 1:3 (UID)").await;
+        assert_lines(&r, &[
+            "* 2 FETCH (FLAGS (\\Deleted \\Recent) UID 2)",
+            "* 1 FETCH (UID 1)",
+            "* 2 FETCH (UID 2)",
+            "* 3 FETCH (UID 3)",
+            "a1 OK [EXPUNGEISSUED] FETCH completed",
+        ]);
+        let r = a.cmd("a2 FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])").await;
+        assert_lines(&r, &[
+            "* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {%}\r\nSubject: message 2\r\n\r\n)",
+            "a2 OK [EXPUNGEISSUED] FETCH completed",
+        ]);
+        // STORE holds it too.
+        let r = a.cmd("a3 STORE 3 +FLAGS (\\Flagged)").await;
+        assert_lines(&r, &["* 3 FETCH (FLAGS (\\Flagged%))", "a3 OK [EXPUNGEISSUED] STORE completed"]);
+        let r = a.cmd("a4 NOOP").await;
+        assert_lines(&r, &["* 2 EXPUNGE", "a4 OK NOOP completed"]);
+        let r = a.cmd("a5 FETCH 1:* (UID)").await;
+        assert_lines(&r, &["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)", "a5 OK FETCH completed"]);
+    }
+
+    async fn additions_wait_behind_a_held_expunge(backend) {
+        let server = TestServer::start(backend).await;
+        let mut a = server.login("alice").await;
+        append_n(&mut a, "INBOX", 2).await;
+        a.cmd_ok("s SELECT INBOX").await;
+        let mut b = server.select_inbox().await;
+        b.cmd_ok("b1 STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+        b.cmd_ok("b2 EXPUNGE").await;
+        append_n(&mut b, "INBOX", 1).await;
+        // During FETCH: no EXISTS may overtake the pending EXPUNGE.
+        let r = a.cmd("a1 FETCH 1 (UID)").await;
+        assert_lines(&r, &[
+            "* 1 FETCH (FLAGS (\\Deleted \\Recent) UID 1)",
+            "* 1 FETCH (UID 1)",
+            "a1 OK [EXPUNGEISSUED] FETCH completed",
+        ]);
+        let mut r = a.cmd("a2 NOOP").await;
+        // Which session is given \Recent for the new message is the hub's choice.
+        r.retain(|l| !l.ends_with(" RECENT"));
+        assert_lines(&r, &["* 1 EXPUNGE", "* 2 EXISTS", "a2 OK NOOP completed"]);
+    }
+
+    async fn flag_changes_arrive_as_fetch_at_the_next_command(backend) {
+        let server = TestServer::start(backend).await;
+        let mut a = server.login("alice").await;
+        append_n(&mut a, "INBOX", 2).await;
+        a.cmd_ok("s SELECT INBOX").await;
+        let mut b = server.select_inbox().await;
+        b.cmd_ok("b1 STORE 2 +FLAGS.SILENT (\\Flagged)").await;
+        // Nothing is sent between commands.
+        assert_eq!(a.read_within(Duration::from_millis(50)).await, None);
+        let r = a.cmd("a1 NOOP").await;
+        assert_lines(&r, &["* 2 FETCH (FLAGS (\\Flagged \\Recent) UID 2)", "a1 OK NOOP completed"]);
+        // During FETCH too (flag changes may be sent with FETCH).
+        b.cmd_ok("b2 STORE 1 +FLAGS.SILENT (\\Seen)").await;
+        let r = a.cmd("a2 FETCH 2 (UID)").await;
+        assert_lines(&r, &[
+            "* 1 FETCH (FLAGS (\\Seen \\Recent) UID 1)",
+            "* 2 FETCH (UID 2)",
+            "a2 OK FETCH completed",
+        ]);
+    }
+
+    async fn recent_belongs_to_one_session(backend) {
+        let server = TestServer::start(backend).await;
+        let mut a = server.select_inbox().await;
+        let mut b = server.select_inbox().await;
+        let mut c = server.login("alice").await;
+        append_n(&mut c, "INBOX", 1).await;
+        let ra = a.cmd("a1 NOOP").await;
+        let rb = b.cmd("b1 NOOP").await;
+        assert_eq!(ra[0], "* 1 EXISTS");
+        assert_eq!(rb[0], "* 1 EXISTS");
+        // Exactly one session is told the message is \Recent.
+        let recent: Vec<&String> = ra.iter().chain(&rb).filter(|l| l.ends_with("RECENT")).collect();
+        assert_eq!(recent, ["* 1 RECENT"], "{ra:?} {rb:?}");
+    }
+
+    async fn idle_pushes_exists_expunge_and_fetch_promptly(backend) {
+        let server = TestServer::start(backend).await;
+        let mut a = server.select_inbox().await;
+        let mut b = server.select_inbox().await;
+        a.line("i IDLE").await;
+        a.expect(&["+ idling"]).await;
+
+        let m = message("pushed", "now");
+        b.line(&format!("b1 APPEND INBOX {{{}+}}\r\n{m}", m.len())).await;
+        b.until_tagged("b1").await;
+        let t = Instant::now();
+        a.expect(&["* 1 EXISTS", "* 1 RECENT"]).await;
+        assert!(t.elapsed() < PUSH_LATENCY, "EXISTS took {:?}", t.elapsed());
+
+        b.cmd_ok("b2 NOOP").await;
+        b.cmd_ok("b3 STORE 1 +FLAGS.SILENT (\\Flagged)").await;
+        let t = Instant::now();
+        a.expect(&["* 1 FETCH (FLAGS (\\Flagged \\Recent) UID 1)"]).await;
+        assert!(t.elapsed() < PUSH_LATENCY, "FETCH took {:?}", t.elapsed());
+
+        b.cmd_ok("b4 STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+        a.expect(&["* 1 FETCH (FLAGS (\\Flagged \\Deleted \\Recent) UID 1)"]).await;
+        b.cmd_ok("b5 EXPUNGE").await;
+        let t = Instant::now();
+        a.expect(&["* 1 EXPUNGE"]).await;
+        assert!(t.elapsed() < PUSH_LATENCY, "EXPUNGE took {:?}", t.elapsed());
+
+        a.line("DONE").await;
+        a.expect(&["i OK IDLE terminated"]).await;
+        let r = a.cmd("a1 NOOP").await;
+        assert_lines(&r, &["a1 OK NOOP completed"]);
+    }
+
+    async fn idle_delivers_what_queued_before_it_started(backend) {
+        let server = TestServer::start(backend).await;
+        let mut a = server.select_inbox().await;
+        let mut b = server.login("alice").await;
+        append_n(&mut b, "INBOX", 2).await;
+        a.line("i IDLE").await;
+        // Delivered at once, before the continuation request.
+        a.expect(&["* 2 EXISTS", "* 2 RECENT", "+ idling"]).await;
+        a.line("DONE").await;
+        a.expect(&["i OK IDLE terminated"]).await;
+    }
+
+    async fn a_mailbox_deleted_under_a_selected_session_closes_it(backend) {
+        let server = TestServer::start(backend).await;
+        let mut b = server.login("alice").await;
+        b.cmd_ok("b1 CREATE Doomed").await;
+        append_n(&mut b, "Doomed", 1).await;
+        let mut a = server.login("alice").await;
+        a.cmd_ok("a1 SELECT Doomed").await;
+        b.cmd_ok("b2 DELETE Doomed").await;
+        let r = a.cmd_until_closed("a2 NOOP").await;
+        assert_lines(&r, &["* BYE %"]);
+    }
+
+    async fn rename_of_the_selected_mailbox_keeps_the_session_working(backend) {
+        let server = TestServer::start(backend).await;
+        let mut b = server.login("alice").await;
+        b.cmd_ok("b1 CREATE Old").await;
+        append_n(&mut b, "Old", 1).await;
+        let mut a = server.login("alice").await;
+        a.cmd_ok("a1 SELECT Old").await;
+        b.cmd_ok("b2 RENAME Old New").await;
+        let r = a.cmd("a2 FETCH 1 (UID)").await;
+        assert_lines(&r, &["* 1 FETCH (UID 1)", "a2 OK FETCH completed"]);
+        // RENAME INBOX moves its messages to the new mailbox; INBOX stays, empty.
+        append_n(&mut b, "INBOX", 2).await;
+        b.cmd_ok("b3 RENAME INBOX Saved").await;
+        let r = b.cmd("b4 STATUS Saved (MESSAGES)").await;
+        assert_lines(&r, &["* STATUS Saved (MESSAGES 2)", "b4 OK STATUS completed"]);
+        let r = b.cmd("b5 STATUS INBOX (MESSAGES)").await;
+        assert_lines(&r, &["* STATUS INBOX (MESSAGES 0)", "b5 OK STATUS completed"]);
+    }
+}
