@@ -74,6 +74,8 @@ mod migrate;
 mod ops;
 pub mod schema;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
 mod validate;
 

@@ -10,14 +10,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use diesel::prelude::*;
 use hadron_server::Server;
 use hadron_server::backend::open_engine;
 use hadron_server::config::{Config, Limits};
 use hadron_state::engine::Engine;
+use hadron_store::testing::PgTestDatabase;
 use tokio::io::{
     AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf,
     WriteHalf,
@@ -36,53 +35,15 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub enum Backend {
     Sqlite,
-    /// Admin URL and the name of the database created for the test.
-    Postgres {
-        admin: String,
-        name: String,
-    },
+    /// The database created for the test (dropped with the last clone).
+    Postgres(Arc<PgTestDatabase>),
 }
 
 impl Backend {
     /// A fresh PostgreSQL database, or `None` (with a printed reason)
     /// without `HADRON_TEST_PG`.
     pub fn postgres() -> Option<Backend> {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let Ok(admin) = std::env::var("HADRON_TEST_PG") else {
-            eprintln!("skipping the PostgreSQL run: HADRON_TEST_PG is not set");
-            return None;
-        };
-        let name = format!(
-            "hadron_server_test_{}_{}_{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        let mut c = PgConnection::establish(&admin).expect("HADRON_TEST_PG unreachable");
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut c)
-            .expect("create database");
-        Some(Backend::Postgres { admin, name })
-    }
-}
-
-/// `postgres://.../db` with the database name replaced.
-fn with_db(admin: &str, name: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (admin, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
+        PgTestDatabase::create("hadron_server_test").map(|db| Backend::Postgres(Arc::new(db)))
     }
 }
 
@@ -124,7 +85,7 @@ impl TestServer {
             data_dir: dir.path().join("data"),
             database: match &backend {
                 Backend::Sqlite => None,
-                Backend::Postgres { admin, name } => Some(with_db(admin, name)),
+                Backend::Postgres(db) => Some(db.url().to_owned()),
             },
             limits,
             ..Config::default()
@@ -221,12 +182,6 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
-        }
-        if let Backend::Postgres { admin, name } = &self.backend
-            && let Ok(mut c) = PgConnection::establish(admin)
-        {
-            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = diesel::sql_query(sql).execute(&mut c);
         }
     }
 }

@@ -5,51 +5,23 @@
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-use diesel::prelude::*;
 use hadron_proto::parse::{self, ParseLimits};
 use hadron_state::connector::{Connector, LocalConnector};
 use hadron_state::engine::Engine;
 use hadron_state::session::{Output, Session, State};
+use hadron_store::testing::PgTestDatabase;
 use hadron_store::{FsBlobStore, Store, StoreOptions};
 
 pub struct Env {
     pub engine: Arc<Engine>,
     pub store: Store,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg.take()
-            && let Ok(mut c) = PgConnection::establish(&admin)
-        {
-            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = diesel::sql_query(sql).execute(&mut c);
-        }
-    }
-}
-
-fn with_db(base: &str, db: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (base, None),
-    };
-    let scheme_end = head.find("://").map_or(0, |i| i + 3);
-    let host_part = match head[scheme_end..].find('/') {
-        Some(i) => &head[..scheme_end + i],
-        None => head,
-    };
-    match query {
-        Some(q) => format!("{host_part}/{db}?{q}"),
-        None => format!("{host_part}/{db}"),
-    }
+    pg: Option<PgTestDatabase>,
 }
 
 impl Env {
-    fn build(store: Store, dir: tempfile::TempDir, pg: Option<(String, String)>) -> Env {
+    fn build(store: Store, dir: tempfile::TempDir, pg: Option<PgTestDatabase>) -> Env {
         let blobs = Arc::new(FsBlobStore::open(dir.path().join("blobs")).expect("blobs"));
         let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
         Env::with_connector(store, dir, pg, connector, blobs)
@@ -58,7 +30,7 @@ impl Env {
     pub fn with_connector(
         store: Store,
         dir: tempfile::TempDir,
-        pg: Option<(String, String)>,
+        pg: Option<PgTestDatabase>,
         connector: Arc<dyn Connector>,
         blobs: Arc<FsBlobStore>,
     ) -> Env {
@@ -79,28 +51,10 @@ impl Env {
     }
 
     pub fn postgres() -> Option<Env> {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let Ok(admin) = std::env::var("HADRON_TEST_PG") else {
-            eprintln!("skipping the PostgreSQL run: HADRON_TEST_PG is not set");
-            return None;
-        };
-        let name = format!(
-            "hadron_state_test_{}_{}_{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        let mut c = PgConnection::establish(&admin).expect("HADRON_TEST_PG unreachable");
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut c)
-            .expect("create database");
-        let url = with_db(&admin, &name);
-        let store = Store::open(&url, &StoreOptions::default()).expect("open postgres");
+        let pg = PgTestDatabase::create("hadron_state_test")?;
+        let store = Store::open(pg.url(), &StoreOptions::default()).expect("open postgres");
         let dir = tempfile::tempdir().expect("tempdir");
-        Some(Env::build(store, dir, Some((admin, name))))
+        Some(Env::build(store, dir, Some(pg)))
     }
 
     /// A logged-in client of `user` (created with password `pw` if new).

@@ -2,9 +2,7 @@
 //! `HADRON_TEST_PG` is set), each on a fresh database that is dropped afterwards.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use diesel::prelude::*;
+use hadron_store::testing::PgTestDatabase;
 use hadron_store::{
     MailboxId, MessageMeta, NewMessage, Store, StoreOptions, SystemFlags, UidSet, content_hash,
 };
@@ -13,7 +11,7 @@ pub struct TestDb {
     pub store: Option<Store>,
     pub url: String,
     dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
+    pg: Option<PgTestDatabase>,
 }
 
 impl TestDb {
@@ -37,13 +35,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        // Close the pools before the database is dropped.
         self.store.take();
-        if let Some((admin, name)) = self.pg.take()
-            && let Ok(mut c) = PgConnection::establish(&admin)
-        {
-            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = diesel::sql_query(sql).execute(&mut c);
-        }
+        self.pg.take();
     }
 }
 
@@ -59,49 +53,15 @@ pub fn sqlite() -> TestDb {
     }
 }
 
-/// Replaces the database name of a PostgreSQL URL.
-fn with_db(base: &str, db: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (base, None),
-    };
-    let scheme_end = head.find("://").map_or(0, |i| i + 3);
-    let host_part = match head[scheme_end..].find('/') {
-        Some(i) => &head[..scheme_end + i],
-        None => head,
-    };
-    match query {
-        Some(q) => format!("{host_part}/{db}?{q}"),
-        None => format!("{host_part}/{db}"),
-    }
-}
-
 pub fn postgres() -> Option<TestDb> {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let Ok(admin) = std::env::var("HADRON_TEST_PG") else {
-        eprintln!("skipping the PostgreSQL run: HADRON_TEST_PG is not set");
-        return None;
-    };
-    let name = format!(
-        "hadron_test_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
-    let mut c = PgConnection::establish(&admin).expect("HADRON_TEST_PG unreachable");
-    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut c)
-        .expect("create database");
-    let url = with_db(&admin, &name);
+    let pg = PgTestDatabase::create("hadron_test")?;
+    let url = pg.url().to_owned();
     let store = Store::open(&url, &StoreOptions::default()).expect("open postgres");
     Some(TestDb {
         store: Some(store),
         url,
         dir: None,
-        pg: Some((admin, name)),
+        pg: Some(pg),
     })
 }
 

@@ -1,0 +1,98 @@
+//! Test support (feature `testing`): a PostgreSQL database of one's own.
+//!
+//! The test suites of this crate and of the crates above it run against
+//! PostgreSQL when `HADRON_TEST_PG` names a server; each test gets a
+//! uniquely named database that is dropped when the test is done.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel::prelude::*;
+
+/// A PostgreSQL database created for one test and dropped (`WITH (FORCE)`)
+/// when this value is dropped.
+#[derive(Debug)]
+pub struct PgTestDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgTestDatabase {
+    /// Creates `<prefix>_<pid>_<n>_<nanos>` on the server `HADRON_TEST_PG`
+    /// names; `None`, with the reason printed, when the variable is unset.
+    ///
+    /// # Panics
+    ///
+    /// When the server is unreachable or refuses the database: a test run
+    /// that asked for PostgreSQL must not silently skip it.
+    pub fn create(prefix: &str) -> Option<PgTestDatabase> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let Ok(admin) = std::env::var("HADRON_TEST_PG") else {
+            eprintln!("skipping the PostgreSQL run: HADRON_TEST_PG is not set");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "{prefix}_{}_{}_{nanos}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+        );
+        let mut c = PgConnection::establish(&admin).expect("HADRON_TEST_PG unreachable");
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut c)
+            .expect("create database");
+        let url = with_database(&admin, &name);
+        Some(PgTestDatabase { admin, name, url })
+    }
+
+    /// The URL of the new database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for PgTestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) = PgConnection::establish(&self.admin) {
+            let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+            let _ = diesel::sql_query(sql).execute(&mut c);
+        }
+    }
+}
+
+/// `postgres://host/db?query` with the database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_only_the_database_name() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres", "t"),
+            "postgres://u@h:5432/t"
+        );
+        assert_eq!(with_database("postgres://h", "t"), "postgres://h/t");
+        assert_eq!(
+            with_database("postgres://h/db?sslmode=disable", "t"),
+            "postgres://h/t?sslmode=disable"
+        );
+    }
+}
