@@ -513,6 +513,7 @@ impl Engine {
                     meta.sent_date = parsed.fields.sent_date;
                     meta.envelope = parsed.envelope;
                     meta.bodystructure = parsed.body_structure;
+                    meta.part_map = parsed.part_map.to_bytes();
                     let non_empty = |s: String| (!s.is_empty()).then_some(s);
                     meta.subject = non_empty(parsed.fields.subject);
                     meta.from = non_empty(parsed.fields.from);

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 
 use hadron_proto::types::{AString, HeaderNames, Part, Section};
 use hadron_state::message::section::Location;
-use hadron_state::message::{ParsedMessage, PartMap, PartMapError, extract};
+use hadron_state::message::{ParsedMessage, PartMap, PartMapError, extract, read_section};
 
 fn crlf(s: &str) -> Vec<u8> {
     s.replace('\n', "\r\n").into_bytes()
@@ -87,10 +87,36 @@ impl Fixture {
         self.partial(section, None)
     }
 
+    /// The section by [`extract`], checked against [`read_section`] reading
+    /// ranges from "storage".
     fn partial(&self, section: Section<'_>, partial: Option<(u32, u32)>) -> String {
         let out = extract(&self.raw, &self.map, &section, partial);
+        assert_eq!(
+            ranged(&self.raw, &self.map, &section, partial).0,
+            &*out,
+            "{section:?} {partial:?}"
+        );
         String::from_utf8(out.into_owned()).unwrap()
     }
+}
+
+/// [`read_section`] over `raw` as if it were a blob on disk: the content
+/// and how many bytes it asked for.
+fn ranged(
+    raw: &[u8],
+    map: &PartMap,
+    section: &Section<'_>,
+    partial: Option<(u32, u32)>,
+) -> (Vec<u8>, usize) {
+    let mut asked = 0;
+    let out = read_section(map, section, partial, |r| {
+        let start = r.start.min(raw.len());
+        let r = start..r.end.min(raw.len()).max(start);
+        asked += r.len();
+        Ok::<_, ()>(raw[r].to_vec())
+    })
+    .unwrap();
+    (out, asked)
 }
 
 #[test]
@@ -296,6 +322,35 @@ fn part_map_stored_form_roundtrips_and_rejects_garbage() {
         );
         for cut in 0..bytes.len() {
             assert!(PartMap::from_bytes(&bytes[..cut]).is_err());
+        }
+        // The stored map serves every section as the parse does, reading
+        // only what the section needs.
+        let stored = PartMap::from_bytes(&bytes).unwrap();
+        let fields = names(&["subject", "from"]);
+        let sections = [
+            Section::Full,
+            Section::Header(None),
+            Section::Text(None),
+            Section::HeaderFields(None, fields.clone()),
+            Section::HeaderFieldsNot(None, fields),
+            Section::Part(p(&[1])),
+            Section::Part(p(&[2])),
+            Section::Part(p(&[1, 1])),
+            Section::Mime(p(&[1])),
+            Section::Header(Some(p(&[2]))),
+        ];
+        for section in &sections {
+            for partial in [None, Some((3, 40))] {
+                let whole = extract(&raw, &map, section, partial);
+                let (got, asked) = ranged(&raw, &stored, section, partial);
+                assert_eq!(got, &*whole, "{} {section:?}", path.display());
+                if !matches!(
+                    section,
+                    Section::HeaderFields(..) | Section::HeaderFieldsNot(..)
+                ) {
+                    assert_eq!(asked, got.len(), "{} {section:?}", path.display());
+                }
+            }
         }
     }
     assert!(sizes.iter().all(|&s| s < 128), "{sizes:?}");

@@ -30,6 +30,7 @@ fn message(i: u64) -> NewMessage {
             to: Some("rcpt@example.org".into()),
             cc: None,
             message_id_header: Some(format!("<{i}@example.org>")),
+            part_map: vec![b'p'; 24],
         },
         flags: if i.is_multiple_of(2) {
             SystemFlags::SEEN

@@ -109,6 +109,7 @@ pub(crate) struct MessageInsert<'a> {
     pub(crate) to_addr: Option<&'a str>,
     pub(crate) cc_addr: Option<&'a str>,
     pub(crate) message_id_header: Option<&'a str>,
+    pub(crate) part_map: Option<&'a [u8]>,
 }
 
 /// A `mailbox_messages` row to insert.
@@ -161,6 +162,15 @@ pub(crate) struct MetaRow {
     pub(crate) cc_addr: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub(crate) message_id_header: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+    pub(crate) part_map: Option<Vec<u8>>,
+}
+
+/// One blob's bytes (or a range of them).
+#[derive(QueryableByName)]
+pub(crate) struct BlobData {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub(crate) data: Vec<u8>,
 }
 
 /// The SQL that differs between backends.

@@ -10,7 +10,7 @@ use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Integer, Text};
 
 use crate::backend::{
-    Arg, CountRow, ExpungedInsert, FlagRow, MailboxMessageInsert, MailboxRow, MessageInsert,
+    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, MailboxMessageInsert, MailboxRow, MessageInsert,
     MetaRow, SourceRow, Specific, Sql, uid_chunks,
 };
 use crate::error::{Result, StoreError};
@@ -425,6 +425,7 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             to_addr: m.meta.to.as_deref(),
             cc_addr: m.meta.cc.as_deref(),
             message_id_header: m.meta.message_id_header.as_deref(),
+            part_map: Some(&m.meta.part_map).filter(|p| !p.is_empty()).map(Vec::as_slice),
         })
         .collect();
     for chunk in rows.chunks(MESSAGE_INSERT_CHUNK) {
@@ -553,7 +554,7 @@ pub(crate) fn fetch_messages(
             PG,
             "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
              m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
-             m.message_id_header FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+             m.message_id_header, m.part_map FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
              WHERE mm.mailbox_id = ",
         );
         s.i64(mailbox.0)
@@ -575,6 +576,7 @@ pub(crate) fn fetch_messages(
                 to: r.to_addr,
                 cc: r.cc_addr,
                 message_id_header: r.message_id_header,
+                part_map: r.part_map.unwrap_or_default(),
             },
         }));
     }
@@ -955,6 +957,23 @@ pub(crate) fn blob_get(c: &mut Conn, hash: &str) -> Result<Option<Vec<u8>>> {
         .select(blobs::data)
         .first::<Vec<u8>>(c)
         .optional()?)
+}
+
+/// Reads at most `len` bytes of a blob from byte `start` (0-based) without reading the rest
+/// into memory (`substr` works on BLOB in SQLite and on bytea in PostgreSQL).
+pub(crate) fn blob_get_range(
+    c: &mut Conn,
+    hash: &str,
+    start: i32,
+    len: i32,
+) -> Result<Option<Vec<u8>>> {
+    let mut s = Sql::new(PG, "SELECT substr(data, ");
+    s.i32(start.saturating_add(1))
+        .push(", ")
+        .i32(len)
+        .push(") AS data FROM blobs WHERE hash = ")
+        .arg(Arg::Text(hash.to_owned()));
+    Ok(q(s).load::<BlobData>(c)?.into_iter().next().map(|r| r.data))
 }
 
 /// Deletes the blobs stored before `cutoff` that no message references, in one statement.

@@ -68,6 +68,7 @@ diesel::table! {
         to_addr -> Nullable<Text>,
         cc_addr -> Nullable<Text>,
         message_id_header -> Nullable<Text>,
+        part_map -> Nullable<Binary>,
     }
 }
 

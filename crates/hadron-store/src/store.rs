@@ -516,6 +516,15 @@ impl Store {
         self.read(|c| dispatch!(c, blob_get(hash)))
     }
 
+    pub(crate) fn blob_get_range(
+        &self,
+        hash: &str,
+        start: i32,
+        len: i32,
+    ) -> Result<Option<Vec<u8>>> {
+        self.read(|c| dispatch!(c, blob_get_range(hash, start, len)))
+    }
+
     pub(crate) fn blob_collect(&self, cutoff: i64) -> Result<usize> {
         self.write(move |c| dispatch!(c, blob_collect(cutoff)))
     }

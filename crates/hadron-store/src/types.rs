@@ -174,7 +174,8 @@ impl UidSet {
 
 /// Immutable content metadata of a message, computed once at ingest by the caller.
 ///
-/// `envelope` and `bodystructure` are opaque to the store (serialized by the layer above).
+/// `envelope`, `bodystructure` and `part_map` are opaque to the store (serialized by the layer
+/// above).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MessageMeta {
     /// Blob reference: the content hash returned by [`crate::BlobStore::put`].
@@ -199,6 +200,9 @@ pub struct MessageMeta {
     pub cc: Option<String>,
     /// Message-ID: header.
     pub message_id_header: Option<String>,
+    /// Serialized byte offsets of the message's MIME entities, so a section can be read
+    /// from the blob without the rest; empty when unknown (rows stored before it existed).
+    pub part_map: Vec<u8>,
 }
 
 /// A message to append to a mailbox.

@@ -126,7 +126,12 @@ both! {
         let metas = s.fetch_messages(mb, &UidSet::from_uids([3, 1])).unwrap();
         assert_eq!(metas.len(), 2);
         assert_eq!(metas[0].uid, 1);
+        assert_eq!(metas[0].meta, batch[0].meta);
         assert_eq!(metas[1].meta, batch[2].meta);
+        // Both a stored part map and none (NULL) come back as written.
+        let pm = s.fetch_messages(mb, &UidSet::from_uids([1, 2])).unwrap();
+        assert_eq!(pm[0].meta.part_map, [0, 7, 1]);
+        assert!(pm[1].meta.part_map.is_empty());
 
         // +FLAGS \Seen on everything: only the 1000 unseen change.
         let ch = s
@@ -398,6 +403,15 @@ both! {
             let h2 = bs.put(orphan.as_bytes()).unwrap();
             assert_eq!(bs.get(&h1).unwrap(), kept.as_bytes());
             assert!(matches!(bs.get(&"0".repeat(64)), Err(StoreError::BlobNotFound(_))));
+            // Ranges: inside, running past the end, empty, wholly past the end, missing blob.
+            assert_eq!(bs.get_range(&h1, 5..9).unwrap(), b"body");
+            assert_eq!(bs.get_range(&h1, 5..1000).unwrap(), &kept.as_bytes()[5..]);
+            assert_eq!(bs.get_range(&h1, 3..3).unwrap(), b"");
+            assert_eq!(bs.get_range(&h1, 500..600).unwrap(), b"");
+            assert!(matches!(
+                bs.get_range(&"0".repeat(64), 0..1),
+                Err(StoreError::BlobNotFound(_))
+            ));
             let mut m = msg(i as u32, SEEN, &[]);
             m.meta.content_hash = h1.clone();
             let a = s.append(mb, vec![m]).unwrap();

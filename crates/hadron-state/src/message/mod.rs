@@ -80,7 +80,7 @@ use hadron_proto::types::{BodyStructure, Envelope};
 
 pub use self::fields::SearchFields;
 pub use self::partmap::{PartContent, PartMap, PartMapError, PartNode};
-pub use self::section::{Location, extract};
+pub use self::section::{Location, extract, read_section};
 pub use self::transfer::TransferEncoding;
 
 /// The typed ENVELOPE and BODYSTRUCTURE of a message, with its part map

@@ -17,6 +17,7 @@
 //! `BODY[4] ""` rather than failing the FETCH.
 
 use std::borrow::Cow;
+use std::convert::Infallible;
 use std::ops::Range;
 
 use hadron_proto::types::{HeaderNames, Part, Section};
@@ -146,6 +147,40 @@ pub fn partial_range(len: usize, partial: Option<(u32, u32)>) -> Range<usize> {
     }
 }
 
+/// The content of `BODY[section]<partial>` of a message whose bytes are
+/// not in memory: `read` is asked only for the byte ranges the section (and
+/// its partial) needs — for a message's header or one attachment, a small
+/// part of the whole. Equal to [`extract`] over the whole message.
+///
+/// # Errors
+/// Whatever `read` fails with.
+pub fn read_section<E>(
+    map: &PartMap,
+    section: &Section<'_>,
+    partial: Option<(u32, u32)>,
+    mut read: impl FnMut(Range<usize>) -> Result<Vec<u8>, E>,
+) -> Result<Vec<u8>, E> {
+    match map.locate(section) {
+        Location::Missing => Ok(Vec::new()),
+        Location::Range(r) => {
+            let keep = partial_range(r.len(), partial);
+            read(r.start + keep.start..r.start + keep.end)
+        }
+        Location::HeaderFields { header, not } => {
+            let names = match section {
+                Section::HeaderFields(_, n) | Section::HeaderFieldsNot(_, n) => n,
+                _ => return Ok(Vec::new()),
+            };
+            let block = read(header)?;
+            let mut v = header_fields(&block, 0..block.len(), names, not);
+            let keep = partial_range(v.len(), partial);
+            v.truncate(keep.end);
+            v.drain(..keep.start);
+            Ok(v)
+        }
+    }
+}
+
 /// The content of `BODY[section]<partial>` of the message `raw` with part
 /// map `map`.
 ///
@@ -168,17 +203,12 @@ pub fn extract<'a>(
             let content = &raw[clamp(r)];
             Cow::Borrowed(&content[partial_range(content.len(), partial)])
         }
-        Location::HeaderFields { header, not } => {
-            let names = match section {
-                Section::HeaderFields(_, n) | Section::HeaderFieldsNot(_, n) => n,
-                _ => return Cow::Borrowed(&[]),
-            };
-            let r = clamp(header);
-            let mut v = header_fields(raw, r, names, not);
-            let keep = partial_range(v.len(), partial);
-            v.truncate(keep.end);
-            v.drain(..keep.start);
-            Cow::Owned(v)
+        Location::HeaderFields { .. } => {
+            let read = |r: Range<usize>| Ok::<_, Infallible>(raw[clamp(r)].to_vec());
+            match read_section(map, section, partial, read) {
+                Ok(v) => Cow::Owned(v),
+                Err(never) => match never {},
+            }
         }
     }
 }

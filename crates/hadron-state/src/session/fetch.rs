@@ -8,20 +8,21 @@
 //! metadata the engine kept for it, or with its flags alone.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use hadron_proto::types::{
     BodyData, BodyStructure, Data, DateTime, Envelope, FetchAttribute, FetchItem, FetchItems,
     Response, Section, SequenceSet, StatusKind, Tag,
 };
-use hadron_store::{StoredMessage, UidSet};
+use hadron_store::{BlobStore, MessageMeta, StoreError, StoredMessage, UidSet};
 
 use super::output::{Output, flag_fetch, nz, tagged};
 use super::{ResponseSink, Session, no_for};
 use crate::connector::FlagMode;
 use crate::delivery::CommandContext;
 use crate::flags::{FlagSet, SystemFlags};
-use crate::message::{Structure, extract};
+use crate::message::{PartMap, Structure, extract, read_section};
 
 /// Messages per metadata query.
 const META_BATCH: usize = 512;
@@ -173,7 +174,7 @@ impl Session {
             let snap = m.selected.snapshot();
             let uids: Vec<u32> = chunk.iter().filter_map(|&s| snap.uid(s)).collect();
             let mut metas: HashMap<u32, Arc<StoredMessage>> = HashMap::new();
-            let mut bodies: HashMap<u32, Vec<u8>> = HashMap::new();
+            let mut bodies: HashMap<u32, Vec<Vec<u8>>> = HashMap::new();
             if need_meta {
                 let id = info.id;
                 let wanted = uids.clone();
@@ -196,16 +197,14 @@ impl Session {
                 }
             }
             if need_body {
-                let wanted: Vec<(u32, String)> = metas
-                    .values()
-                    .map(|m| (m.uid, m.meta.content_hash.clone()))
-                    .collect();
+                let wanted: Vec<Arc<StoredMessage>> = metas.values().cloned().collect();
+                let body_attrs = attrs.clone();
                 let read = self
                     .engine
                     .blocking(move |_, blobs| {
                         wanted
-                            .into_iter()
-                            .map(|(u, h)| Ok((u, blobs.get(&h)?)))
+                            .iter()
+                            .map(|m| Ok((m.uid, read_contents(blobs, &m.meta, &body_attrs)?)))
                             .collect::<Result<Vec<_>, crate::engine::EngineError>>()
                     })
                     .await;
@@ -223,7 +222,7 @@ impl Session {
                     continue;
                 };
                 let meta = metas.get(&msg.uid);
-                let raw = bodies.get(&msg.uid);
+                let contents = bodies.remove(&msg.uid).unwrap_or_default();
                 out.send(fetch_one(
                     seq,
                     msg.uid,
@@ -231,7 +230,7 @@ impl Session {
                     msg.recent,
                     &attrs,
                     meta.map(|m| &**m),
-                    raw.map(Vec::as_slice),
+                    contents,
                     seen_now.contains(&msg.uid),
                 ));
             }
@@ -240,7 +239,71 @@ impl Session {
     }
 }
 
-/// The `* seq FETCH (...)` of one message.
+/// What a body attribute reads from the message.
+enum BodyRead {
+    /// The whole message (RFC822).
+    Whole,
+    /// A section, with its partial `(offset, count)`.
+    Section(Section<'static>, Option<(u32, u32)>),
+}
+
+/// What `a` reads from the message body, if it reads from it at all.
+fn body_read(a: &FetchAttribute<'static>) -> Option<BodyRead> {
+    use FetchAttribute as A;
+    match a {
+        A::Rfc822 => Some(BodyRead::Whole),
+        A::Rfc822Header => Some(BodyRead::Section(Section::Header(None), None)),
+        A::Rfc822Text => Some(BodyRead::Section(Section::Text(None), None)),
+        A::BodySection {
+            section, partial, ..
+        } => Some(BodyRead::Section(
+            section.clone(),
+            partial.map(|(o, n)| (o, n.get())),
+        )),
+        _ => None,
+    }
+}
+
+/// The content of each body attribute of `attrs`, in order, read from the
+/// message's blob. With the part map stored at ingest only the ranges the
+/// sections need are read (a header, one attachment, a partial), never the
+/// whole message unless asked for; a message stored without one is read
+/// whole and parsed once.
+fn read_contents(
+    blobs: &dyn BlobStore,
+    meta: &MessageMeta,
+    attrs: &[FetchAttribute<'static>],
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let hash = &meta.content_hash;
+    let stored = Some(&meta.part_map)
+        .filter(|b| !b.is_empty())
+        .and_then(|b| PartMap::from_bytes(b).ok());
+    let mut whole: Option<(Vec<u8>, PartMap)> = None;
+    let mut out = Vec::new();
+    for wanted in attrs.iter().filter_map(body_read) {
+        let BodyRead::Section(section, partial) = wanted else {
+            out.push(blobs.get(hash)?);
+            continue;
+        };
+        if let Some(map) = &stored {
+            let range = |r: Range<usize>| blobs.get_range(hash, r.start as u64..r.end as u64);
+            out.push(read_section(map, &section, partial, range)?);
+            continue;
+        }
+        if whole.is_none() {
+            let raw = blobs.get(hash)?;
+            let map = Structure::parse(&raw).part_map;
+            whole = Some((raw, map));
+        }
+        if let Some((raw, map)) = &whole {
+            out.push(extract(raw, map, &section, partial).into_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The `* seq FETCH (...)` of one message; `contents` holds the content of
+/// each of its body attributes in order (empty when the message has none).
 #[allow(clippy::too_many_arguments)]
 fn fetch_one(
     seq: u32,
@@ -249,19 +312,18 @@ fn fetch_one(
     recent: bool,
     attrs: &[FetchAttribute<'static>],
     meta: Option<&StoredMessage>,
-    raw: Option<&[u8]>,
+    contents: Vec<Vec<u8>>,
     seen_now: bool,
 ) -> Output {
     use FetchAttribute as A;
     let mut items = Vec::with_capacity(attrs.len() + 1);
     let mut literals = Vec::new();
-    let structure = raw
-        .filter(|_| attrs.iter().any(|a| matches!(a, A::BodySection { .. })))
-        .map(Structure::parse);
-    let deferred = |bytes: Vec<u8>, literals: &mut Vec<Vec<u8>>| {
+    let mut contents = contents.into_iter();
+    let mut deferred = || {
+        let bytes = contents.next()?;
         let len = bytes.len() as u64;
         literals.push(bytes);
-        BodyData::Deferred { len }
+        Some(BodyData::Deferred { len })
     };
     for a in attrs {
         match a {
@@ -297,41 +359,16 @@ fn fetch_one(
                     items.push(FetchItem::Body(b));
                 }
             }
-            A::Rfc822 => {
-                if let Some(r) = raw {
-                    items.push(FetchItem::Rfc822(deferred(r.to_vec(), &mut literals)));
-                }
-            }
-            A::Rfc822Header | A::Rfc822Text => {
-                if let Some(r) = raw {
-                    let s = Structure::parse(r);
-                    let section = if matches!(a, A::Rfc822Header) {
-                        Section::Header(None)
-                    } else {
-                        Section::Text(None)
-                    };
-                    let bytes = extract(r, &s.part_map, &section, None).into_owned();
-                    let d = deferred(bytes, &mut literals);
-                    items.push(if matches!(a, A::Rfc822Header) {
-                        FetchItem::Rfc822Header(d)
-                    } else {
-                        FetchItem::Rfc822Text(d)
-                    });
-                }
-            }
+            A::Rfc822 => items.extend(deferred().map(FetchItem::Rfc822)),
+            A::Rfc822Header => items.extend(deferred().map(FetchItem::Rfc822Header)),
+            A::Rfc822Text => items.extend(deferred().map(FetchItem::Rfc822Text)),
             A::BodySection {
                 section, partial, ..
-            } => {
-                if let (Some(r), Some(s)) = (raw, structure.as_ref()) {
-                    let partial = partial.map(|(o, n)| (o, n.get()));
-                    let bytes = extract(r, &s.part_map, section, partial).into_owned();
-                    items.push(FetchItem::BodySection {
-                        section: section.clone(),
-                        origin: partial.map(|(o, _)| o),
-                        data: deferred(bytes, &mut literals),
-                    });
-                }
-            }
+            } => items.extend(deferred().map(|data| FetchItem::BodySection {
+                section: section.clone(),
+                origin: partial.map(|(o, _)| o),
+                data,
+            })),
             A::Binary { .. } | A::BinarySize { .. } | A::ModSeq => {}
         }
     }
