@@ -134,6 +134,11 @@ pub struct Limits {
     /// Seconds a response may wait for a client that does not read it
     /// before the connection is dropped. Default 300.
     pub write_timeout_secs: u64,
+    /// Milliseconds an IDLE client's first pending update waits for more to
+    /// arrive, so that a burst (many APPENDs, a big flag change by another
+    /// client) is written as one set of responses rather than one write per
+    /// update; 0 writes each update at once. Default 5.
+    pub idle_coalesce_ms: u64,
     /// Malformed commands a connection may send before it is closed with
     /// `* BYE`. Default 20.
     pub max_bad_commands: u32,
@@ -169,6 +174,7 @@ impl Default for Limits {
             idle_timeout_secs: 30 * 60,
             login_timeout_secs: 60,
             write_timeout_secs: 300,
+            idle_coalesce_ms: 5,
             max_bad_commands: 20,
             session_queue: 100_000,
             max_connections_per_ip: 100,
@@ -186,6 +192,11 @@ impl Limits {
     /// The authenticated idle timeout.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// How long an IDLE client's first pending update waits for others.
+    pub fn idle_coalesce(&self) -> Duration {
+        Duration::from_millis(self.idle_coalesce_ms)
     }
 
     /// How long a write may wait for a client that does not read.
@@ -254,6 +265,12 @@ impl Config {
                 )));
             }
         }
+        if l.idle_coalesce_ms > 1000 {
+            return Err(ConfigError::Invalid(format!(
+                "limits.idle_coalesce_ms = {} would delay IDLE pushes by over a second (at most 1000)",
+                l.idle_coalesce_ms
+            )));
+        }
         if l.max_line < 1024 {
             return Err(ConfigError::Invalid(format!(
                 "limits.max_line = {} is too small for IMAP (at least 1024)",
@@ -321,6 +338,10 @@ mod tests {
         assert!(e.to_string().contains("lisen"), "{e}");
         let e = Config::from_toml("[limits]\nidle_timeout_secs = 60").unwrap_err();
         assert!(e.to_string().contains("RFC 3501"), "{e}");
+        let e = Config::from_toml("[limits]\nidle_coalesce_ms = 5000").unwrap_err();
+        assert!(e.to_string().contains("idle_coalesce_ms"), "{e}");
+        let c = Config::from_toml("[limits]\nidle_coalesce_ms = 0").unwrap();
+        assert_eq!(c.limits.idle_coalesce(), Duration::ZERO);
     }
 
     #[test]

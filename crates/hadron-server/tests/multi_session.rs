@@ -9,6 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{TestServer, append_n, assert_lines, message};
+use hadron_server::config::Limits;
 
 /// How quickly an IDLE session must be told of another session's change.
 const PUSH_LATENCY: Duration = Duration::from_millis(100);
@@ -136,6 +137,29 @@ both! {
         a.expect(&["i OK IDLE terminated"]).await;
         let r = a.cmd("a1 NOOP").await;
         assert_lines(&r, &["a1 OK NOOP completed"]);
+    }
+
+    async fn idle_coalesces_a_burst_and_done_cuts_the_window_short(backend) {
+        let limits = Limits { idle_coalesce_ms: 1000, ..Limits::default() };
+        let server = TestServer::start_with(backend, limits).await;
+        let mut a = server.select_inbox().await;
+        let mut b = server.select_inbox().await;
+        a.line("i IDLE").await;
+        a.expect(&["+ idling"]).await;
+        // Three APPENDs, pipelined: three updates within the window.
+        let m = message("burst", "one of three");
+        let one = format!("APPEND INBOX {{{}+}}\r\n{m}", m.len());
+        b.send(format!("b1 {one}\r\nb2 {one}\r\nb3 {one}\r\n").as_bytes()).await;
+        b.until_tagged("b3").await;
+        // One EXISTS for the three, not one per APPEND.
+        a.expect(&["* 3 EXISTS", "* 3 RECENT"]).await;
+
+        // DONE during a window ends it at once, with the update delivered.
+        b.cmd_ok(&format!("b4 {one}")).await;
+        let t = Instant::now();
+        a.line("DONE").await;
+        a.expect(&["* 4 EXISTS", "* 4 RECENT", "i OK IDLE terminated"]).await;
+        assert!(t.elapsed() < Duration::from_millis(900), "DONE waited {:?}", t.elapsed());
     }
 
     async fn idle_delivers_what_queued_before_it_started(backend) {

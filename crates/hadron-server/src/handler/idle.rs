@@ -39,6 +39,16 @@ impl Handler {
             tokio::select! {
                 more = self.conn.fill() => if !more? { return Ok(Flow::Close) },
                 () = self.session.wait_for_updates() => {
+                    // Short coalescing: updates that follow within the
+                    // window go out with this one, as one write.
+                    let window = self.settings.limits.idle_coalesce();
+                    if !window.is_zero() {
+                        tokio::select! {
+                            () = tokio::time::sleep(window) => {}
+                            // DONE (or anything) ends the window early.
+                            more = self.conn.fill() => if !more? { return Ok(Flow::Close) },
+                        }
+                    }
                     self.session.idle_poll(&mut self.conn.sink());
                 }
                 _ = self.shutdown.wait_for(|stop| *stop) => {
