@@ -8,6 +8,8 @@ use hadron_proto::encode::{ResponseWriter, Step};
 use hadron_proto::framing::{FrameEvent, Framer, FramerLimits, Role};
 use hadron_proto::types::Response;
 use hadron_state::session::{Output, ResponseSink};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,8 +22,8 @@ use crate::tls::Stream;
 /// Bytes read from the socket per call.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Above this many buffered output bytes a literal is written straight to
-/// the socket instead of being copied into the buffer.
+/// Buffered output above which a long command's output is written to the
+/// socket at its next flush point instead of accumulating.
 const DIRECT_WRITE: usize = 64 * 1024;
 
 /// The socket, its framer and its output buffer.
@@ -36,6 +38,9 @@ pub(crate) struct Connection {
     tls: Arc<AtomicBool>,
     /// How long a write may wait for a client that does not read.
     write_timeout: Duration,
+    /// A write that failed in the middle of a command; reported by the
+    /// next [`Connection::flush`], and until then output is dropped.
+    broken: Option<std::io::Error>,
 }
 
 impl Connection {
@@ -54,6 +59,7 @@ impl Connection {
             out: Vec::with_capacity(8 * 1024),
             tls,
             write_timeout,
+            broken: None,
         }
     }
 
@@ -113,13 +119,17 @@ impl Connection {
 
     /// A [`ResponseSink`] encoding into this connection's buffer.
     pub(crate) fn sink(&mut self) -> WireSink<'_> {
-        WireSink { out: &mut self.out }
+        WireSink { conn: self }
     }
 
     /// Writes everything buffered to the socket.
     /// Fails with `TimedOut` if the client does not take the data within
     /// the write timeout (it stopped reading).
     pub(crate) async fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(e) = self.broken.take() {
+            self.out.clear();
+            return Err(e);
+        }
         if !self.out.is_empty() {
             tokio::time::timeout(self.write_timeout, self.stream.write_all(&self.out))
                 .await
@@ -152,16 +162,24 @@ impl Connection {
 
 /// Encodes a session's responses into the connection's write buffer, each
 /// deferred literal's bytes right after the header the encoder wrote.
+/// At the session's flush points (between FETCH batches) the buffer goes
+/// to the socket once it holds [`DIRECT_WRITE`] bytes, so a FETCH of a
+/// whole mailbox's bodies is streamed, never held in memory whole.
 pub(crate) struct WireSink<'a> {
-    out: &'a mut Vec<u8>,
+    conn: &'a mut Connection,
 }
 
 impl ResponseSink for WireSink<'_> {
     fn send(&mut self, output: Output) {
+        if self.conn.broken.is_some() {
+            // The client is gone; the command's end will report it.
+            return;
+        }
+        let out = &mut self.conn.out;
         let mut writer = ResponseWriter::new(&output.response);
         let mut literals = output.literals.iter();
         loop {
-            match writer.write(self.out) {
+            match writer.write(out) {
                 Step::Done => break,
                 Step::Literal { len } => {
                     let data = literals.next().map_or(&[][..], Vec::as_slice);
@@ -169,10 +187,91 @@ impl ResponseSink for WireSink<'_> {
                     // mismatch desynchronise the client.
                     let len = usize::try_from(len).unwrap_or(usize::MAX);
                     let take = data.len().min(len);
-                    self.out.extend_from_slice(&data[..take]);
-                    self.out.resize(self.out.len() + (len - take), b' ');
+                    out.extend_from_slice(&data[..take]);
+                    out.resize(out.len() + (len - take), b' ');
                 }
             }
         }
+    }
+
+    fn flush(&mut self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if self.conn.broken.is_none()
+                && self.conn.should_flush()
+                && let Err(e) = self.conn.flush().await
+            {
+                self.conn.broken = Some(e);
+                self.conn.out.clear();
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hadron_proto::types::Data;
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// A connection on one end of a loopback socket, and the other end.
+    async fn pair(write_timeout: Duration) -> (Connection, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let conn = Connection::new(
+            Stream::Plain(server),
+            FramerLimits::default(),
+            Arc::new(AtomicBool::new(false)),
+            write_timeout,
+        );
+        (conn, client)
+    }
+
+    /// About `n` × 12 bytes of output.
+    fn send_many(sink: &mut WireSink<'_>, n: u32) {
+        for i in 0..n {
+            sink.send(Output::new(Response::Data(Data::Exists(100_000 + i))));
+        }
+    }
+
+    #[tokio::test]
+    async fn output_reaches_the_socket_at_flush_points_once_large() {
+        let (mut conn, mut client) = pair(Duration::from_secs(5)).await;
+        let mut sink = conn.sink();
+        send_many(&mut sink, 10);
+        sink.flush().await;
+        // Small output stays buffered until the command ends...
+        assert_eq!(conn.out.len(), 10 * "* 100000 EXISTS\r\n".len());
+        let mut sink = conn.sink();
+        send_many(&mut sink, 6_000);
+        sink.flush().await;
+        // ...large output goes out mid-command.
+        assert!(conn.out.is_empty());
+        let mut got = vec![0u8; DIRECT_WRITE];
+        client.read_exact(&mut got).await.unwrap();
+        assert!(got.starts_with(b"* 100000 EXISTS\r\n"));
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_breaks_the_command_not_memory() {
+        let (mut conn, _client) = pair(Duration::from_millis(100)).await;
+        // The client never reads: once the socket buffers are full the
+        // write times out, later output is dropped, and the next flush
+        // (the command's end) reports the failure.
+        let mut rounds = 0;
+        while conn.broken.is_none() {
+            rounds += 1;
+            assert!(rounds < 10_000, "socket never filled up");
+            let mut sink = conn.sink();
+            send_many(&mut sink, 6_000);
+            sink.flush().await;
+        }
+        let mut sink = conn.sink();
+        send_many(&mut sink, 6_000);
+        assert!(conn.out.is_empty(), "output after the failure is dropped");
+        let e = conn.flush().await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
     }
 }

@@ -331,6 +331,28 @@ both! {
         assert!(new[0].contains("BODY[]<10> {20}\r\nample.org\r\nSubject: "), "{}", new[0]);
     }
 
+    async fn a_long_fetch_offers_flush_points_between_batches(env) {
+        // A network sink writes at flush points; a FETCH of many bodies
+        // must offer them as it goes, not only at the end.
+        let mut c = env.client("alice").await;
+        for i in 0..40 {
+            c.append("a", "INBOX", "", &message(&format!("m{i}"))).await;
+        }
+        c.run("s SELECT INBOX").await;
+        let cmd = hadron_proto::parse::command(
+            b"f FETCH 1:* BODY.PEEK[]\r\n",
+            &hadron_proto::parse::ParseLimits::default(),
+        )
+        .unwrap();
+        let mut sink = FlushLog::default();
+        c.session.execute(cmd, &mut sink).await;
+        assert_eq!(sink.sent, 41, "40 FETCH responses and the tagged OK");
+        // Flushed after each batch of bodies, with output in between.
+        assert!(sink.flushed_at.len() >= 3, "{:?}", sink.flushed_at);
+        assert!(sink.flushed_at.windows(2).all(|w| w[0] < w[1]), "{:?}", sink.flushed_at);
+        assert!(*sink.flushed_at.first().unwrap() < 40, "{:?}", sink.flushed_at);
+    }
+
     async fn fetch_body_sets_seen_but_examine_and_peek_do_not(env) {
         let mut c = env.client("alice").await;
         c.append("a", "INBOX", "", &message("one")).await;
@@ -494,6 +516,25 @@ both! {
             ]
         );
         assert_eq!(info.size, (message("1").len() + message("22").len()) as u64);
+    }
+}
+
+/// A sink that counts responses and notes how many had been sent at each
+/// flush point.
+#[derive(Default)]
+struct FlushLog {
+    sent: usize,
+    flushed_at: Vec<usize>,
+}
+
+impl hadron_state::session::ResponseSink for FlushLog {
+    fn send(&mut self, _output: hadron_state::session::Output) {
+        self.sent += 1;
+    }
+
+    fn flush(&mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.flushed_at.push(self.sent);
+        Box::pin(std::future::ready(()))
     }
 }
 

@@ -234,6 +234,8 @@ impl Session {
                     seen_now.contains(&msg.uid),
                 ));
             }
+            // Let the output go to the client before the next batch.
+            out.flush().await;
         }
         self.ok(tag, issued, "FETCH completed", out);
     }

@@ -1,7 +1,9 @@
 //! What a session writes: typed responses, each with the bytes of its
 //! deferred literals, through a [`ResponseSink`].
 
+use std::future::Future;
 use std::num::NonZeroU32;
+use std::pin::Pin;
 
 use hadron_proto::encode::{ResponseWriter, Step};
 use hadron_proto::types::{
@@ -59,6 +61,16 @@ impl Output {
 pub trait ResponseSink: Send {
     /// Writes one response.
     fn send(&mut self, output: Output);
+
+    /// A point where a long command may wait for the client to take what
+    /// was sent so far. Commands with large output (FETCH of many messages
+    /// or of bodies) call it between batches, so that a network sink writes
+    /// the output as it is produced instead of holding all of it: memory
+    /// per FETCH stays bounded by one batch. The default does nothing
+    /// (right for sinks that collect, like `Vec<Output>`).
+    fn flush(&mut self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 impl ResponseSink for Vec<Output> {
