@@ -59,6 +59,14 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
             out.extend_from_slice(b"BODYSTRUCTURE ");
             body(out, b, true);
         }
+        FetchItem::EnvelopeWire(w) => {
+            out.extend_from_slice(b"ENVELOPE ");
+            out.extend_from_slice(w.as_bytes());
+        }
+        FetchItem::BodyStructureWire(w) => {
+            out.extend_from_slice(b"BODYSTRUCTURE ");
+            out.extend_from_slice(w.as_bytes());
+        }
         FetchItem::BodySection {
             section: s,
             origin,

@@ -4,8 +4,8 @@
 mod responses;
 
 pub use self::responses::{
-    arb_body, arb_continue, arb_data, arb_fetch_item, arb_greeting, arb_response, arb_status,
-    check_response_round_trip,
+    arb_body, arb_continue, arb_data, arb_envelope, arb_fetch_item, arb_greeting, arb_response,
+    arb_status, check_response_round_trip,
 };
 
 mod commands;

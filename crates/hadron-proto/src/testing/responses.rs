@@ -307,7 +307,8 @@ fn address() -> impl Strategy<Value = Address<'static>> {
     })
 }
 
-fn envelope() -> impl Strategy<Value = Envelope<'static>> {
+/// Any envelope.
+pub fn arb_envelope() -> impl Strategy<Value = Envelope<'static>> {
     let list = || vec(address(), 0..3);
     (
         (nstring(), nstring(), nstring(), nstring()),
@@ -427,17 +428,24 @@ pub fn arb_body(ext: bool) -> impl Strategy<Value = BodyStructure<'static>> {
                     ext,
                 }
             }),
-            (envelope(), inner, any::<u32>(), body_fields(), single_ext()).prop_map(
-                |(envelope, body, lines, fields, ext)| BodyStructure::Single {
-                    kind: SinglePartKind::Message {
-                        envelope: Box::new(envelope),
-                        body: Box::new(body),
-                        lines,
-                    },
-                    fields,
-                    ext,
-                }
-            ),
+            (
+                arb_envelope(),
+                inner,
+                any::<u32>(),
+                body_fields(),
+                single_ext()
+            )
+                .prop_map(|(envelope, body, lines, fields, ext)| {
+                    BodyStructure::Single {
+                        kind: SinglePartKind::Message {
+                            envelope: Box::new(envelope),
+                            body: Box::new(body),
+                            lines,
+                        },
+                        fields,
+                        ext,
+                    }
+                }),
         ]
     })
 }
@@ -452,7 +460,7 @@ pub fn arb_fetch_item() -> impl Strategy<Value = FetchItem<'static>> {
         nstring().prop_map(|s| FetchItem::Rfc822(BodyData::Inline(s))),
         nstring().prop_map(|s| FetchItem::Rfc822Header(BodyData::Inline(s))),
         nstring().prop_map(|s| FetchItem::Rfc822Text(BodyData::Inline(s))),
-        envelope().prop_map(|e| FetchItem::Envelope(Box::new(e))),
+        arb_envelope().prop_map(|e| FetchItem::Envelope(Box::new(e))),
         arb_body(false).prop_map(|b| FetchItem::Body(Box::new(b))),
         arb_body(true).prop_map(|b| FetchItem::BodyStructure(Box::new(b))),
         (

@@ -37,4 +37,13 @@ pub enum ValidationError {
     /// A date or time that does not exist.
     #[error("invalid date or time")]
     BadDate,
+    /// Bytes that are not one lexically valid parenthesized list
+    /// ([`crate::types::WireList`]).
+    #[error("invalid wire-form list at offset {at}: {reason}")]
+    BadWireList {
+        /// Offset of the problem.
+        at: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }

@@ -47,6 +47,9 @@ pub use self::response_data::{
 };
 pub use self::response_fetch::{BinaryData, BodyData, FetchItem};
 
+mod wire_list;
+pub use self::wire_list::WireList;
+
 mod append;
 mod auth;
 mod command;

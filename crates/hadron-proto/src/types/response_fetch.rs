@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::num::NonZeroU32;
 
-use crate::types::{BodyStructure, DateTime, Envelope, FlagFetch, NString, Section};
+use crate::types::{BodyStructure, DateTime, Envelope, FlagFetch, NString, Section, WireList};
 
 /// The content of a `BODY[section]` item.
 ///
@@ -88,6 +88,14 @@ pub enum FetchItem<'a> {
     Body(Box<BodyStructure<'a>>),
     /// `BODYSTRUCTURE (...)`: with extension data when present.
     BodyStructure(Box<BodyStructure<'a>>),
+    /// `ENVELOPE (...)` whose value is already in wire form: a server
+    /// writing the encoding it stored at ingest instead of decoding and
+    /// re-encoding it. The parser never produces it (it gives
+    /// [`FetchItem::Envelope`]).
+    EnvelopeWire(WireList<'a>),
+    /// `BODYSTRUCTURE (...)` whose value is already in wire form; see
+    /// [`FetchItem::EnvelopeWire`].
+    BodyStructureWire(WireList<'a>),
     /// `BODY[section]<origin> data`
     BodySection {
         /// The section.
@@ -131,6 +139,8 @@ impl FetchItem<'_> {
             FetchItem::Envelope(e) => FetchItem::Envelope(Box::new(e.into_static())),
             FetchItem::Body(b) => FetchItem::Body(Box::new(b.into_static())),
             FetchItem::BodyStructure(b) => FetchItem::BodyStructure(Box::new(b.into_static())),
+            FetchItem::EnvelopeWire(w) => FetchItem::EnvelopeWire(w.into_static()),
+            FetchItem::BodyStructureWire(w) => FetchItem::BodyStructureWire(w.into_static()),
             FetchItem::BodySection {
                 section,
                 origin,

@@ -12,8 +12,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use hadron_proto::types::{
-    BodyData, BodyStructure, Data, DateTime, Envelope, FetchAttribute, FetchItem, FetchItems,
-    Response, Section, SequenceSet, StatusKind, Tag,
+    BodyData, BodyStructure, Data, DateTime, FetchAttribute, FetchItem, FetchItems, Response,
+    Section, SequenceSet, StatusKind, Tag, WireList,
 };
 use hadron_store::{BlobStore, MessageMeta, StoreError, StoredMessage, UidSet};
 
@@ -43,11 +43,11 @@ fn decode_item(name: &str, wire: &[u8]) -> Option<FetchItem<'static>> {
     }
 }
 
-fn envelope(wire: &[u8]) -> Option<Box<Envelope<'static>>> {
-    match decode_item("ENVELOPE", wire)? {
-        FetchItem::Envelope(e) => Some(e),
-        _ => None,
-    }
+/// A stored wire-form ENVELOPE or BODYSTRUCTURE, written as it is (the
+/// store holds what the encoder wrote at ingest; bytes that fail the
+/// lexical check are not sent).
+fn stored(wire: &[u8]) -> Option<WireList<'static>> {
+    WireList::new(wire.to_vec()).ok()
 }
 
 fn body_structure(wire: &[u8]) -> Option<Box<BodyStructure<'static>>> {
@@ -346,13 +346,13 @@ fn fetch_one(
                 }
             }
             A::Envelope => {
-                if let Some(e) = meta.and_then(|m| envelope(&m.meta.envelope)) {
-                    items.push(FetchItem::Envelope(e));
+                if let Some(w) = meta.and_then(|m| stored(&m.meta.envelope)) {
+                    items.push(FetchItem::EnvelopeWire(w));
                 }
             }
             A::BodyStructure => {
-                if let Some(b) = meta.and_then(|m| body_structure(&m.meta.bodystructure)) {
-                    items.push(FetchItem::BodyStructure(b));
+                if let Some(w) = meta.and_then(|m| stored(&m.meta.bodystructure)) {
+                    items.push(FetchItem::BodyStructureWire(w));
                 }
             }
             A::Body => {
