@@ -91,8 +91,10 @@ impl SystemFlags {
 /// The flags stored on one message: system flags as bits plus a sorted set
 /// of keywords (and `\Extension` flags the protocol crate does not know).
 ///
-/// Keywords are compared byte-exactly, as [`hadron_proto::types::Atom`]
-/// compares them.
+/// Keywords are case-insensitive (ASCII), as IMAP's atoms are and as the
+/// store keeps them: `$Forwarded` and `$forwarded` are one keyword, kept
+/// in the spelling first inserted, so SEARCH KEYWORD, STORE -FLAGS and
+/// delivery agree with the store whatever case a client writes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FlagSet {
     /// The system flags.
@@ -120,12 +122,15 @@ impl FlagSet {
         set
     }
 
-    /// Adds one flag.
+    /// Adds one flag (a keyword already present in another case is kept
+    /// as it is).
     pub fn insert(&mut self, flag: Flag<'_>) {
         match SystemFlags::of(&flag) {
             Some(bit) => self.system = self.system.union(bit),
             None => {
-                self.keywords.insert(flag.into_static());
+                if !self.has_keyword(&flag) {
+                    self.keywords.insert(flag.into_static());
+                }
             }
         }
     }
@@ -134,23 +139,35 @@ impl FlagSet {
     pub fn contains(&self, flag: &Flag<'_>) -> bool {
         match SystemFlags::of(flag) {
             Some(bit) => self.system.contains(bit),
-            None => self.keywords.contains(&flag.clone().into_static()),
+            None => self.has_keyword(flag),
         }
+    }
+
+    /// Whether a keyword equal to `flag` but for ASCII case is present.
+    fn has_keyword(&self, flag: &Flag<'_>) -> bool {
+        keyword_in(&self.keywords, flag)
     }
 
     /// `self ∪ other` (STORE `+FLAGS`).
     pub fn union(&self, other: &FlagSet) -> FlagSet {
-        FlagSet {
-            system: self.system.union(other.system),
-            keywords: self.keywords.union(&other.keywords).cloned().collect(),
+        let mut out = self.clone();
+        out.system = out.system.union(other.system);
+        for k in &other.keywords {
+            out.insert(k.clone());
         }
+        out
     }
 
     /// `self ∖ other` (STORE `-FLAGS`).
     pub fn difference(&self, other: &FlagSet) -> FlagSet {
         FlagSet {
             system: self.system.difference(other.system),
-            keywords: self.keywords.difference(&other.keywords).cloned().collect(),
+            keywords: self
+                .keywords
+                .iter()
+                .filter(|k| !other.has_keyword(k))
+                .cloned()
+                .collect(),
         }
     }
 
@@ -162,6 +179,23 @@ impl FlagSet {
     /// Every flag, system flags first in canonical order, then keywords.
     pub fn iter(&self) -> impl Iterator<Item = Flag<'static>> + '_ {
         self.system.iter().chain(self.keywords.iter().cloned())
+    }
+}
+
+/// Whether `keywords` holds `flag` (a keyword or extension flag),
+/// ignoring ASCII case.
+pub(crate) fn keyword_in(keywords: &BTreeSet<Flag<'static>>, flag: &Flag<'_>) -> bool {
+    keywords.iter().any(|k| same_keyword(k, flag))
+}
+
+/// Whether two non-system flags are the same keyword (or extension flag)
+/// but for ASCII case.
+fn same_keyword(a: &Flag<'_>, b: &Flag<'_>) -> bool {
+    match (a, b) {
+        (Flag::Keyword(x), Flag::Keyword(y)) | (Flag::Extension(x), Flag::Extension(y)) => {
+            x.as_str().eq_ignore_ascii_case(y.as_str())
+        }
+        _ => false,
     }
 }
 
@@ -181,6 +215,20 @@ impl fmt::Display for FlagSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_are_case_insensitive_and_keep_their_first_spelling() {
+        let kw = |s| Flag::keyword(s).unwrap();
+        let mut set = FlagSet::from_flags([kw("$Forwarded"), kw("$FORWARDED"), kw("Work")]);
+        assert_eq!(set.to_string(), "$Forwarded Work");
+        assert!(set.contains(&kw("$forwarded")));
+        assert!(!set.contains(&kw("$Forwarde")));
+        let other = FlagSet::from_flags([kw("work"), kw("Home")]);
+        assert_eq!(set.union(&other).to_string(), "$Forwarded Home Work");
+        assert_eq!(set.difference(&other).to_string(), "$Forwarded");
+        set.insert(kw("WORK"));
+        assert_eq!(set.keywords.len(), 2);
+    }
 
     #[test]
     fn system_flags_become_bits_and_keywords_stay_a_set() {

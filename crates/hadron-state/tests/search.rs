@@ -201,8 +201,9 @@ fn keywords() {
     assert_eq!(seqs("KEYWORD $Junk"), [5]);
     assert_eq!(seqs("KEYWORD $Nothing"), Vec::<u32>::new());
     assert_eq!(seqs("UNKEYWORD $Nothing"), [1, 2, 3, 4, 5, 6]);
-    // Keywords are compared exactly, as the snapshot stores them.
-    assert_eq!(seqs("KEYWORD $work"), Vec::<u32>::new());
+    // Keywords are case-insensitive, as the store keeps them.
+    assert_eq!(seqs("KEYWORD $work"), [1]);
+    assert_eq!(seqs("UNKEYWORD $WORK"), [2, 3, 4, 5, 6]);
 }
 
 #[test]

@@ -99,6 +99,16 @@ both! {
         // Flag changes made by this session are seen at once.
         c.run("f STORE 1 +FLAGS.SILENT (\\Answered)").await;
         assert_eq!(c.run("g SEARCH ANSWERED").await, ["* SEARCH 1", "g OK SEARCH completed"]);
+        // Keywords are case-insensitive, in the spelling first stored.
+        c.run("h STORE 1,3 +FLAGS.SILENT ($Work)").await;
+        assert_eq!(
+            c.run("i STORE 3 +FLAGS ($WORK)").await,
+            ["* 3 FETCH (FLAGS (\\Flagged \\Seen $Work \\Recent))", "i OK STORE completed"]
+        );
+        assert_eq!(c.run("j SEARCH KEYWORD $work").await, ["* SEARCH 1 3", "j OK SEARCH completed"]);
+        assert_eq!(c.run("k SEARCH UNKEYWORD $WORK").await, ["* SEARCH 2", "k OK SEARCH completed"]);
+        c.run("l STORE 1 -FLAGS.SILENT ($wOrK)").await;
+        assert_eq!(c.run("m SEARCH KEYWORD $Work").await, ["* SEARCH 3", "m OK SEARCH completed"]);
     }
 
     async fn size_and_date_searches(env) {

@@ -260,7 +260,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
             }),
             Node::Keyword { flag, set } => cand.filter(|i| {
                 let m = snap.get(i as u32 + 1).expect("position in snapshot");
-                m.keywords.contains(flag) == *set
+                crate::flags::keyword_in(m.keywords, flag) == *set
             }),
             Node::Seqs(ranges) => {
                 let mut out = Bitset::empty(cand.len);
