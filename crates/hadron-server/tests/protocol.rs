@@ -384,6 +384,25 @@ both! {
         }
     }
 
+    async fn a_deleted_user_is_logged_out_of_its_mailbox_and_cannot_log_in(backend) {
+        let server = TestServer::start(backend).await;
+        let mut selected = server.select_inbox().await;
+        let mut authenticated = server.login("alice").await;
+        let gone = server.engine.delete_user("alice").await.unwrap();
+        assert_eq!(gone.mailboxes.len(), 6);
+        let r = selected.cmd_until_closed("a NOOP").await;
+        assert_lines(&r, &["* BYE Selected mailbox was deleted"]);
+        let r = authenticated.cmd("b SELECT INBOX").await;
+        assert_lines(&r, &["b NO [NONEXISTENT] %"]);
+        let r = authenticated.cmd("c CREATE Again").await;
+        assert_lines(&r, &["c NO %"]);
+        authenticated.cmd_ok("d LOGOUT").await;
+        let mut c = server.connect().await;
+        let r = c.cmd("e LOGIN alice secret").await;
+        assert_lines(&r, &["e NO [AUTHENTICATIONFAILED] %"]);
+        c.cmd_ok("f LOGIN bob secret").await;
+    }
+
     async fn failed_logins_are_delayed_then_refused(backend) {
         let limits = Limits {
             login_free_failures: 1,
