@@ -384,6 +384,26 @@ both! {
         }
     }
 
+    async fn enable_works_in_the_authenticated_state_only(backend) {
+        let server = TestServer::start(backend).await;
+        let mut c = server.connect().await;
+        let r = c.cmd("a ENABLE CONDSTORE").await;
+        assert_lines(&r, &["a BAD ENABLE needs LOGIN first"]);
+        c.cmd_ok("b LOGIN alice secret").await;
+        let r = c.cmd("c CAPABILITY").await;
+        assert_lines(&r, &["* CAPABILITY % ENABLE %", "c OK CAPABILITY completed"]);
+        // Nothing this server implements needs enabling: every name,
+        // known or not, is ignored, and the ENABLED response is empty.
+        let r = c.cmd("d ENABLE CONDSTORE QRESYNC UTF8=ACCEPT X-UNHEARD-OF").await;
+        assert_lines(&r, &["* ENABLED", "d OK ENABLE completed"]);
+        let r = c.cmd("e ENABLE").await;
+        assert_lines(&r, &["e BAD %"]);
+        c.cmd_ok("f SELECT INBOX").await;
+        let r = c.cmd("g ENABLE CONDSTORE").await;
+        assert_lines(&r, &["g BAD ENABLE is only valid before a mailbox is selected (RFC 5161)"]);
+        c.cmd_ok("h NOOP").await;
+    }
+
     async fn a_deleted_user_is_logged_out_of_its_mailbox_and_cannot_log_in(backend) {
         let server = TestServer::start(backend).await;
         let mut selected = server.select_inbox().await;
