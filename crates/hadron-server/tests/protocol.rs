@@ -451,11 +451,14 @@ async fn concurrent_logins(backend: common::Backend, n: usize) {
         let (addr, all_open) = (server.addr, all_open.clone());
         let user = if i % 2 == 0 { "alice" } else { "bob" };
         tasks.push(tokio::spawn(async move {
-            let mut c = common::Client::connect(addr)
-                .await
-                .with_timeout(Duration::from_secs(300));
+            let mut c = common::Client::connect(addr).await;
             c.expect(&["* OK [CAPABILITY %] Hadron ready"]).await;
-            all_open.wait().await;
+            // Every connection is greeted quickly, so all are open at once;
+            // if one is not, fail instead of waiting here for ever.
+            tokio::time::timeout(common::TIMEOUT, all_open.wait())
+                .await
+                .expect("not every client was greeted");
+            let mut c = c.with_timeout(Duration::from_secs(300));
             let r = c.cmd(&format!("a LOGIN {user} secret")).await;
             assert_lines(&r, &["a OK LOGIN completed"]);
             let r = c.cmd("b SELECT INBOX").await;
