@@ -429,8 +429,10 @@ impl Engine {
     /// mailbox of the user selected is closed with `* BYE` at its next
     /// command. A session of the user in the Authenticated state (or on
     /// another instance, which is not told) stays open, but every command
-    /// that needs the account's data fails with `NO`; the user can no
-    /// longer log in.
+    /// that needs the account's data fails with `NO`. With
+    /// [`LocalConnector`](crate::connector::LocalConnector) the user can no
+    /// longer log in; with an embedder's connector that still accepts the
+    /// user, the next LOGIN creates a fresh, empty local account.
     pub async fn delete_user(&self, name: &str) -> Result<DeletedUser, EngineError> {
         let owned = name.to_owned();
         let mut ids: Vec<hadron_store::MailboxId> = self
