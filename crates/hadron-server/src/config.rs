@@ -119,7 +119,8 @@ impl Default for LogConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Most simultaneous connections; more are greeted with `* BYE` and
-    /// closed. Default 1,000.
+    /// closed. Also the listen backlog (capped by the kernel). Default
+    /// 1,000.
     pub max_connections: usize,
     /// Longest command line in bytes (literal data not counted). Default
     /// 65,536.

@@ -20,7 +20,7 @@ use hadron_proto::framing::FramerLimits;
 use hadron_proto::types::Code;
 use hadron_state::engine::Engine;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::{Instrument, error, info, warn};
 
@@ -63,6 +63,28 @@ impl std::fmt::Debug for TlsOptions {
     }
 }
 
+/// Binds a listening socket whose accept queue holds a burst of `backlog`
+/// connections (the kernel caps it at `net.core.somaxconn`).
+///
+/// `TcpListener::bind` asks for 128. When more clients than that connect at
+/// once, Linux drops the final handshake packet of those that do not fit
+/// and, if the queue stays full through the SYN-ACK retries, forgets them:
+/// the client believes it is connected and waits for a greeting that never
+/// comes. So the queue is sized for every connection the server accepts
+/// (`max_connections`).
+fn listen(addr: SocketAddr, backlog: usize) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restarted server can rebind at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(u32::try_from(backlog).unwrap_or(u32::MAX).max(128))
+}
+
 impl Server {
     /// Binds `addr` (port 0 picks a free port; see
     /// [`local_addr`](Server::local_addr)).
@@ -71,7 +93,7 @@ impl Server {
         engine: Arc<Engine>,
         limits: Limits,
     ) -> std::io::Result<Server> {
-        let listener = TcpListener::bind(addr).await?;
+        let listener = listen(addr, limits.max_connections)?;
         Ok(Server {
             listener,
             tls_listener: None,
@@ -84,7 +106,7 @@ impl Server {
     /// [`TlsOptions::implicit_listen`], binds the implicit-TLS port.
     pub async fn with_tls(mut self, tls: TlsOptions) -> std::io::Result<Server> {
         if let Some(addr) = tls.implicit_listen {
-            self.tls_listener = Some(TcpListener::bind(addr).await?);
+            self.tls_listener = Some(listen(addr, self.settings.limits.max_connections)?);
         }
         self.settings.tls = Some(tls.acceptor);
         self.settings.plaintext_auth = tls.plaintext_auth;

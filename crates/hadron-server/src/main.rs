@@ -88,11 +88,19 @@ struct ServeArgs {
 #[derive(Debug, Subcommand)]
 enum UserCmd {
     /// Create a user with the default mailboxes (INBOX, Sent, Drafts, Trash, Junk, Archive).
-    Add(UserAddArgs),
+    Add(UserPasswordArgs),
+    /// Set a user's password (sessions already logged in stay logged in).
+    Passwd(UserPasswordArgs),
+    /// Delete a user with all its mailboxes and messages.
+    #[command(alias = "delete")]
+    Del(UserNameArgs),
+    /// List the users with their mailbox and message counts.
+    List(UserListArgs),
 }
 
+/// A user name and a new password.
 #[derive(Debug, Args)]
-struct UserAddArgs {
+struct UserPasswordArgs {
     /// The login name.
     name: String,
     /// The password (visible in the process list; prefer --password-stdin).
@@ -105,6 +113,41 @@ struct UserAddArgs {
     /// Read the password from the first line of standard input.
     #[arg(long)]
     password_stdin: bool,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+impl UserPasswordArgs {
+    /// The password from `--password` or the first line of standard input.
+    fn password(&self) -> anyhow::Result<String> {
+        let password = match (&self.password, self.password_stdin) {
+            (Some(p), _) => p.clone(),
+            (None, true) => {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            }
+            (None, false) => bail!("give --password or --password-stdin"),
+        };
+        if password.is_empty() {
+            bail!("the password is empty");
+        }
+        Ok(password)
+    }
+}
+
+/// Just a user name.
+#[derive(Debug, Args)]
+struct UserNameArgs {
+    /// The login name.
+    name: String,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+/// `user list` takes only the storage options.
+#[derive(Debug, Args)]
+struct UserListArgs {
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -222,28 +265,75 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 async fn user(cmd: UserCmd) -> anyhow::Result<()> {
     match cmd {
         UserCmd::Add(args) => {
-            let password = match (args.password, args.password_stdin) {
-                (Some(p), _) => p,
-                (None, true) => {
-                    let mut line = String::new();
-                    std::io::stdin().lock().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
-                (None, false) => bail!("give --password or --password-stdin"),
-            };
-            if password.is_empty() {
-                bail!("the password is empty");
-            }
-            let config = args.storage.config()?;
-            let engine = engine(&config).await?;
+            let password = args.password()?;
+            let engine = engine(&args.storage.config()?).await?;
             engine
                 .create_user(&args.name, &password)
                 .await
                 .with_context(|| format!("creating user {}", args.name))?;
             println!("user {} created", args.name);
-            Ok(())
+        }
+        UserCmd::Passwd(args) => {
+            let password = args.password()?;
+            let engine = engine(&args.storage.config()?).await?;
+            engine
+                .set_password(&args.name, &password)
+                .await
+                .with_context(|| format!("setting the password of user {}", args.name))?;
+            println!("password of user {} changed", args.name);
+        }
+        UserCmd::Del(args) => {
+            let engine = engine(&args.storage.config()?).await?;
+            let deleted = engine
+                .delete_user(&args.name)
+                .await
+                .with_context(|| format!("deleting user {}", args.name))?;
+            println!(
+                "user {} deleted with {} mailboxes",
+                args.name,
+                deleted.mailboxes.len()
+            );
+        }
+        UserCmd::List(args) => {
+            let engine = engine(&args.storage.config()?).await?;
+            let users = engine.users().await.context("listing users")?;
+            print!("{}", user_table(&users));
         }
     }
+    Ok(())
+}
+
+/// `user list` output: a header and one aligned row per user.
+fn user_table(users: &[hadron_store::UserInfo]) -> String {
+    let width = users
+        .iter()
+        .map(|u| u.name.chars().count())
+        .chain([4])
+        .max()
+        .unwrap_or(4);
+    let mut out = format!(
+        "{:<width$}  {:<20}  {:>9}  {:>9}  {:>12}\n",
+        "NAME", "CREATED", "MAILBOXES", "MESSAGES", "BYTES"
+    );
+    for u in users {
+        let created = hadron_proto::types::DateTime::from_unix(u.created, 0).map_or_else(
+            |_| u.created.to_string(),
+            |t| {
+                let (d, (h, m, s)) = (t.date(), t.time());
+                format!(
+                    "{:04}-{:02}-{:02} {h:02}:{m:02}:{s:02}Z",
+                    d.year(),
+                    d.month(),
+                    d.day()
+                )
+            },
+        );
+        out.push_str(&format!(
+            "{:<width$}  {created:<20}  {:>9}  {:>9}  {:>12}\n",
+            u.name, u.mailboxes, u.messages, u.size
+        ));
+    }
+    out
 }
 
 fn cert(cmd: CertCmd) -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
-//! The `hadron` binary end to end: `user add`, `serve` with a config file,
-//! TLS flags and `cert self-signed`, SIGTERM shutdown with BYE, and
-//! readable errors for bad configuration.
+//! The `hadron` binary end to end: `user add`/`passwd`/`del`/`list`,
+//! `serve` with a config file, TLS flags and `cert self-signed`, SIGTERM
+//! shutdown with BYE, and readable errors for bad configuration.
 #![allow(missing_docs)]
 
 mod common;
@@ -135,6 +135,122 @@ async fn user_add_serve_and_sigterm() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    assert!(!out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_list_passwd_and_del_work_beside_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_dir(dir.path());
+    let d = ["--data-dir", data.as_str()];
+    for (name, pw) in [("carol", "pw1"), ("dave", "pw2")] {
+        let out = hadron(&[&["user", "add", name, "--password", pw][..], &d].concat());
+        assert_eq!(stdout(&out), format!("user {name} created\n"));
+    }
+    let list = stdout(&hadron(&[&["user", "list"][..], &d].concat()));
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["NAME", "CREATED", "MAILBOXES", "MESSAGES", "BYTES"]
+    );
+    for (line, name) in lines[1..].iter().zip(["carol", "dave"]) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        // NAME, date, time, then 6 mailboxes, no messages, 0 bytes.
+        assert_eq!(
+            (cols[0], &cols[3..]),
+            (name, &["6", "0", "0"][..]),
+            "{list}"
+        );
+        assert!(
+            cols[1].starts_with("20") && cols[2].ends_with('Z'),
+            "{list}"
+        );
+    }
+
+    let (_server, port) = serve(&[&["--listen", "127.0.0.1:0"][..], &d].concat()).await;
+    let connect = || async move {
+        let mut c = Client::connect(([127, 0, 0, 1], port).into()).await;
+        c.expect(&["* OK %"]).await;
+        c
+    };
+    let mut carol = connect().await;
+    carol.cmd_ok("a LOGIN carol pw1").await;
+    let mut dave = connect().await;
+    dave.cmd_ok("a LOGIN dave pw2").await;
+    let m = "Subject: hi\r\n\r\nhello\r\n";
+    dave.cmd_ok(&format!("a APPEND INBOX {{{}+}}\r\n{m}", m.len()))
+        .await;
+    dave.cmd_ok("b SELECT INBOX").await;
+
+    // passwd (from stdin) takes effect at the next login; sessions stay.
+    let mut child = Command::new(HADRON)
+        .args([&["user", "passwd", "carol", "--password-stdin"][..], &d].concat())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"pw3\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&out), "password of user carol changed\n");
+    carol.cmd_ok("b NOOP").await;
+    let mut c = connect().await;
+    assert_lines(
+        &c.cmd("a LOGIN carol pw1").await,
+        &["a NO [AUTHENTICATIONFAILED] %"],
+    );
+    c.cmd_ok("b LOGIN carol pw3").await;
+    let err = stderr(&hadron(
+        &[&["user", "passwd", "nobody", "--password", "x"][..], &d].concat(),
+    ));
+    assert!(err.contains("nobody"), "{err}");
+
+    // del while dave is logged in with INBOX selected: this server is not
+    // told (another process), so dave's session goes on, but it finds no
+    // data, and it is answered, not dropped.
+    let out = hadron(&[&["user", "del", "dave"][..], &d].concat());
+    assert_eq!(stdout(&out), "user dave deleted with 6 mailboxes\n");
+    dave.cmd_ok("c NOOP").await;
+    // What the session already knows it may still show; the content is gone.
+    assert_lines(
+        &dave.cmd("d FETCH 1 FLAGS").await,
+        &["* 1 FETCH (FLAGS (\\Recent))", "d OK FETCH completed"],
+    );
+    let r = dave.cmd("d FETCH 1 BODY[]").await;
+    assert!(r.last().unwrap().starts_with("d NO"), "{r:?}");
+    assert_lines(&dave.cmd("e SELECT INBOX").await, &["e NO %"]);
+    assert_lines(&dave.cmd("f LIST \"\" *").await, &["f OK LIST completed"]);
+    assert_lines(&dave.cmd("g CREATE Again").await, &["g NO %"]);
+    assert_lines(&dave.cmd("h STATUS INBOX (MESSAGES)").await, &["h NO %"]);
+    assert_lines(
+        &dave.cmd("i LOGOUT").await,
+        &["* BYE logging out", "i OK LOGOUT completed"],
+    );
+    let mut c = connect().await;
+    assert_lines(
+        &c.cmd("a LOGIN dave pw2").await,
+        &["a NO [AUTHENTICATIONFAILED] %"],
+    );
+    let err = stderr(&hadron(&[&["user", "del", "dave"][..], &d].concat()));
+    assert!(err.contains("dave"), "{err}");
+    let list = stdout(&hadron(&[&["user", "list"][..], &d].concat()));
+    let names: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert_eq!(names, ["carol"], "{list}");
+    carol.cmd_ok("z LOGOUT").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

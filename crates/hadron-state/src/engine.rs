@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hadron_store::{
-    BlobStore, FlagOp, MailboxInfo, MessageFlags, NewMessage, Store, StoreError, StoredMessage,
-    SystemFlags as StoreFlags, UidSet, UserId,
+    BlobStore, DeletedUser, FlagOp, MailboxInfo, MessageFlags, NewMessage, Store, StoreError,
+    StoredMessage, SystemFlags as StoreFlags, UidSet, UserId, UserInfo,
 };
 
 use crate::connector::{Connector, ConnectorError, FlagMode, OutgoingMessage};
@@ -401,6 +401,73 @@ impl Engine {
             Ok(Account { id, name })
         })
         .await
+    }
+
+    /// Replaces the stored password of the user `name` with an argon2 hash
+    /// of `password`, made as [`Engine::create_user`] makes it. Sessions
+    /// already logged in stay logged in.
+    pub async fn set_password(&self, name: &str, password: &str) -> Result<(), EngineError> {
+        let (name, password) = (name.to_owned(), password.to_owned());
+        self.blocking(move |store, _| {
+            let phc = crate::connector::hash_password(&password);
+            Ok(store.set_password_hash(&name, &phc)?)
+        })
+        .await
+    }
+
+    /// Every user of the store with its mailbox and message totals, sorted
+    /// by name.
+    pub async fn users(&self) -> Result<Vec<UserInfo>, EngineError> {
+        self.blocking(|store, _| Ok(store.list_users()?)).await
+    }
+
+    /// Deletes the user `name` with its mailboxes, messages and
+    /// subscriptions ([`Store::delete_user`]); message bodies are reclaimed
+    /// later by the orphan purge and blob collection.
+    ///
+    /// Sessions of this instance are told as for DELETE: one that has a
+    /// mailbox of the user selected is closed with `* BYE` at its next
+    /// command. A session of the user in the Authenticated state (or on
+    /// another instance, which is not told) stays open, but every command
+    /// that needs the account's data fails with `NO`. With
+    /// [`LocalConnector`](crate::connector::LocalConnector) the user can no
+    /// longer log in; with an embedder's connector that still accepts the
+    /// user, the next LOGIN creates a fresh, empty local account.
+    pub async fn delete_user(&self, name: &str) -> Result<DeletedUser, EngineError> {
+        let owned = name.to_owned();
+        let mut ids: Vec<hadron_store::MailboxId> = self
+            .blocking(move |store, _| {
+                let Some((id, _)) = store.user_by_name(&owned)? else {
+                    return Err(StoreError::UnknownUser(owned).into());
+                };
+                Ok(store
+                    .list_mailboxes(id)?
+                    .into_iter()
+                    .map(|m| m.id)
+                    .collect())
+            })
+            .await?;
+        // Hold every mailbox's write lock (in id order, as MOVE takes two)
+        // so that no commit to one of them is published after its deletion.
+        ids.sort_unstable();
+        let shared: Vec<Arc<MailboxShared>> = ids.iter().map(|&id| self.shared(id)).collect();
+        let mut guards = Vec::with_capacity(shared.len());
+        for s in &shared {
+            guards.push(s.write.lock().await);
+        }
+        let owned = name.to_owned();
+        let deleted = self
+            .blocking(move |store, _| Ok(store.delete_user(&owned)?))
+            .await?;
+        for &id in &deleted.mailboxes {
+            self.hub().publish(hub_id(id), Update::MailboxDeleted);
+        }
+        drop(guards);
+        drop(shared);
+        for &id in &deleted.mailboxes {
+            self.release(id);
+        }
+        Ok(deleted)
     }
 
     /// LOGIN: asks the connector, then opens the local account — creating

@@ -29,7 +29,7 @@ both! {
         assert_eq!(
             c.run("h CAPABILITY").await,
             [
-                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE NAMESPACE ESEARCH SEARCHRES",
+                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE NAMESPACE ESEARCH SEARCHRES ENABLE",
                 "h OK CAPABILITY completed",
             ]
         );
@@ -553,4 +553,87 @@ fn command_futures_are_send() {
     .unwrap();
     let fut = session.execute(cmd, &mut out);
     assert_send(&fut);
+}
+
+both! {
+    async fn enable_is_for_the_authenticated_state_and_ignores_what_it_cannot_enable(env) {
+        env.engine.create_user("alice", "pw").await.unwrap();
+        let mut c = Client::new(env.engine.clone());
+        assert_eq!(c.run("a ENABLE CONDSTORE").await, ["a BAD ENABLE needs LOGIN first"]);
+        assert_eq!(c.run("b LOGIN alice pw").await, ["b OK LOGIN completed"]);
+        // Nothing is enable-able yet: unknown and known names alike are
+        // ignored, and the (empty) ENABLED response still comes.
+        assert_eq!(
+            c.run("c ENABLE CONDSTORE QRESYNC UTF8=ACCEPT X-NOT-A-THING IDLE").await,
+            ["* ENABLED", "c OK ENABLE completed"]
+        );
+        assert!(c.session.enabled().is_empty());
+        assert_eq!(c.run("d SELECT INBOX").await.last().unwrap(), "d OK [READ-WRITE] SELECT completed");
+        assert_eq!(
+            c.run("e ENABLE CONDSTORE").await,
+            ["e BAD ENABLE is only valid before a mailbox is selected (RFC 5161)"]
+        );
+        assert_eq!(c.state(), State::Selected);
+        assert_eq!(c.run("f UNSELECT").await, ["f OK UNSELECT completed"]);
+        assert_eq!(c.run("g ENABLE CONDSTORE").await, ["* ENABLED", "g OK ENABLE completed"]);
+    }
+
+    async fn passwords_are_replaced_with_a_fresh_argon2_hash(env) {
+        env.engine.create_user("alice", "old").await.unwrap();
+        env.engine.set_password("alice", "new").await.unwrap();
+        let (_, phc) = env.store.user_by_name("alice").unwrap().unwrap();
+        assert!(phc.starts_with("$argon2id$"), "{phc}");
+        let mut c = Client::new(env.engine.clone());
+        assert_eq!(
+            c.run("a LOGIN alice old").await,
+            ["a NO [AUTHENTICATIONFAILED] authentication failed"]
+        );
+        assert_eq!(c.run("b LOGIN alice new").await, ["b OK LOGIN completed"]);
+        assert!(matches!(
+            env.engine.set_password("nobody", "x").await,
+            Err(hadron_state::engine::EngineError::Store(hadron_store::StoreError::UnknownUser(_)))
+        ));
+        let users = env.engine.users().await.unwrap();
+        assert_eq!(users.len(), 1);
+        assert_eq!((users[0].name.as_str(), users[0].mailboxes), ("alice", 6));
+    }
+
+    async fn deleting_a_user_closes_its_selected_sessions_and_refuses_the_rest(env) {
+        let mut selected = env.client("alice").await;
+        let r = selected.append("a", "INBOX", "", &message("hello")).await;
+        assert!(r.last().unwrap().starts_with("a OK"), "{r:?}");
+        assert!(selected.run("s SELECT INBOX").await.last().unwrap().starts_with("s OK"));
+        let mut authenticated = env.client("alice").await;
+        let mut bob = env.client("bob").await;
+        assert!(bob.run("s SELECT INBOX").await.last().unwrap().starts_with("s OK"));
+
+        let gone = env.engine.delete_user("alice").await.unwrap();
+        assert_eq!(gone.mailboxes.len(), 6);
+        // The selected session is told its mailbox went away, as for DELETE.
+        assert_eq!(selected.run("n NOOP").await, ["* BYE Selected mailbox was deleted"]);
+        assert_eq!(selected.state(), State::Logout);
+        // The other stays logged in, but finds nothing and may create nothing.
+        assert_eq!(authenticated.run("l LIST \"\" *").await, ["l OK LIST completed"]);
+        let r = authenticated.run("s SELECT INBOX").await;
+        assert!(r.last().unwrap().starts_with("s NO"), "{r:?}");
+        let r = authenticated.run("c CREATE Again").await;
+        assert!(r.last().unwrap().starts_with("c NO"), "{r:?}");
+        let r = authenticated.append("p", "INBOX", "", &message("late")).await;
+        assert!(r.last().unwrap().starts_with("p NO"), "{r:?}");
+        assert_eq!(
+            authenticated.run("z LOGOUT").await,
+            ["* BYE logging out", "z OK LOGOUT completed"]
+        );
+        // Nobody can log in as alice any more; bob is untouched.
+        let mut again = Client::new(env.engine.clone());
+        assert_eq!(
+            again.run("a LOGIN alice pw").await,
+            ["a NO [AUTHENTICATIONFAILED] authentication failed"]
+        );
+        assert_eq!(bob.run("n NOOP").await, ["n OK NOOP completed"]);
+        assert!(matches!(
+            env.engine.delete_user("alice").await,
+            Err(hadron_state::engine::EngineError::Store(hadron_store::StoreError::UnknownUser(_)))
+        ));
+    }
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::{PgConnection, SqliteConnection};
 
-use crate::schema::mailboxes;
+use crate::schema::{mailboxes, users};
 use crate::types::{MailboxId, MailboxInfo, UidSet, UserId};
 
 /// A connection of either backend, handed to the operations.
@@ -66,6 +66,23 @@ pub(crate) struct FlagRow {
     pub(crate) keywords: i64,
     #[diesel(sql_type = BigInt)]
     pub(crate) modseq: i64,
+}
+
+/// A user with totals over its mailboxes (`list_users`).
+#[derive(QueryableByName)]
+pub(crate) struct UserRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) name: String,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) created_at: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) mailboxes: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) messages: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) size: i64,
 }
 
 /// Counts of unseen and recent messages among some rows.
@@ -178,6 +195,10 @@ pub(crate) trait Specific {
     /// Reads the mailbox row and locks it until commit (`FOR UPDATE` on PostgreSQL; on SQLite
     /// the single writer already holds the database lock).
     fn lock_mailbox(&mut self, id: i64) -> QueryResult<Option<MailboxRow>>;
+    /// Reads the id of the user named `name` and locks its row until commit (`FOR UPDATE` on
+    /// PostgreSQL, which also holds off a concurrent insert of a mailbox for it; on SQLite the
+    /// single writer already holds the database lock).
+    fn lock_user(&mut self, name: &str) -> QueryResult<Option<i64>>;
     /// Reserves `n` fresh ids for the `messages` table.
     fn alloc_message_ids(&mut self, n: usize) -> QueryResult<Vec<i64>>;
     /// Whether this is PostgreSQL (placeholder style).
@@ -190,6 +211,15 @@ impl Specific for PgConnection {
             .find(id)
             .for_update()
             .first::<MailboxRow>(self)
+            .optional()
+    }
+
+    fn lock_user(&mut self, name: &str) -> QueryResult<Option<i64>> {
+        users::table
+            .filter(users::name.eq(name))
+            .select(users::id)
+            .for_update()
+            .first::<i64>(self)
             .optional()
     }
 
@@ -210,6 +240,14 @@ impl Specific for SqliteConnection {
         mailboxes::table
             .find(id)
             .first::<MailboxRow>(self)
+            .optional()
+    }
+
+    fn lock_user(&mut self, name: &str) -> QueryResult<Option<i64>> {
+        users::table
+            .filter(users::name.eq(name))
+            .select(users::id)
+            .first::<i64>(self)
             .optional()
     }
 

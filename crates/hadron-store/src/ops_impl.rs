@@ -10,16 +10,17 @@ use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Integer, Text};
 
 use crate::backend::{
-    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, MailboxMessageInsert, MailboxRow, MessageInsert,
-    MetaRow, SourceRow, Specific, Sql, uid_chunks,
+    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, MailboxMessageInsert, MailboxRow,
+    MessageInsert, MetaRow, SourceRow, Specific, Sql, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
 use crate::schema::{
     blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, users,
 };
 use crate::types::{
-    Appended, Copied, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo, MessageFlags,
-    MessageId, MessageMeta, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
+    Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
+    MessageFlags, MessageId, MessageMeta, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
+    UserInfo,
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};
 
@@ -130,6 +131,75 @@ pub(crate) fn user_by_name(c: &mut Conn, name: &str) -> Result<Option<(UserId, S
         .first::<(i64, String)>(c)
         .optional()?
         .map(|(id, hash)| (UserId(id), hash)))
+}
+
+pub(crate) fn set_password_hash(c: &mut Conn, name: &str, password_hash: &str) -> Result<()> {
+    let n = diesel::update(users::table.filter(users::name.eq(name)))
+        .set(users::password_hash.eq(password_hash))
+        .execute(c)?;
+    if n == 0 {
+        return Err(StoreError::UnknownUser(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// Every user with totals summed from its mailboxes' counters (one grouped query), sorted by
+/// name bytewise.
+pub(crate) fn list_users(c: &mut Conn) -> Result<Vec<UserInfo>> {
+    let mut users: Vec<UserInfo> = diesel::sql_query(
+        "SELECT u.id, u.name, u.created_at, COUNT(m.id) AS mailboxes, \
+         CAST(COALESCE(SUM(m.message_count), 0) AS BIGINT) AS messages, \
+         CAST(COALESCE(SUM(m.total_size), 0) AS BIGINT) AS size \
+         FROM users u LEFT JOIN mailboxes m ON m.user_id = u.id \
+         GROUP BY u.id, u.name, u.created_at",
+    )
+    .load::<UserRow>(c)?
+    .into_iter()
+    .map(|r| UserInfo {
+        id: UserId(r.id),
+        name: r.name,
+        created: r.created_at,
+        mailboxes: r.mailboxes.max(0) as u64,
+        messages: r.messages.max(0) as u64,
+        size: r.size.max(0) as u64,
+    })
+    .collect();
+    users.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(users)
+}
+
+/// Deletes a user with its mailboxes (their message rows, keywords and expunge records) and
+/// subscriptions. The `messages` rows stay for `purge_orphan_messages` (a message row is
+/// shared only by mailboxes holding the same message, and another user's copy of the same
+/// body has its own row, which keeps the blob referenced).
+pub(crate) fn delete_user(c: &mut Conn, name: &str) -> Result<DeletedUser> {
+    let id = c
+        .lock_user(name)?
+        .ok_or_else(|| StoreError::UnknownUser(name.to_owned()))?;
+    let mut ids: Vec<i64> = mailboxes::table
+        .filter(mailboxes::user_id.eq(id))
+        .select(mailboxes::id)
+        .load(c)?;
+    ids.sort_unstable();
+    // Lock them in id order, as COPY does: no append or copy into them is in flight, and none
+    // can deadlock with this.
+    for &mailbox in &ids {
+        c.lock_mailbox(mailbox)?;
+    }
+    for chunk in ids.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
+        diesel::delete(mailbox_messages::table.filter(mailbox_messages::mailbox_id.eq_any(chunk)))
+            .execute(c)?;
+        diesel::delete(mailbox_keywords::table.filter(mailbox_keywords::mailbox_id.eq_any(chunk)))
+            .execute(c)?;
+        diesel::delete(expunged::table.filter(expunged::mailbox_id.eq_any(chunk))).execute(c)?;
+        diesel::delete(mailboxes::table.filter(mailboxes::id.eq_any(chunk))).execute(c)?;
+    }
+    diesel::delete(subscriptions::table.filter(subscriptions::user_id.eq(id))).execute(c)?;
+    diesel::delete(users::table.find(id)).execute(c)?;
+    Ok(DeletedUser {
+        id: UserId(id),
+        mailboxes: ids.into_iter().map(MailboxId).collect(),
+    })
 }
 
 // ---- mailboxes ---------------------------------------------------------------------------

@@ -15,8 +15,8 @@ use crate::backend::AnyConn;
 use crate::error::{Result, StoreError};
 use crate::migrate;
 use crate::types::{
-    Appended, Copied, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo, MessageFlags,
-    NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
+    Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
+    MessageFlags, NewMessage, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -356,6 +356,32 @@ impl Store {
     /// Looks a user up by name: its id and stored password hash.
     pub fn user_by_name(&self, name: &str) -> Result<Option<(UserId, String)>> {
         self.read(|c| dispatch!(c, user_by_name(name)))
+    }
+
+    /// Replaces a user's stored password hash (hashed by the caller, as for
+    /// [`Store::create_user`]). [`StoreError::UnknownUser`] if there is no such user.
+    pub fn set_password_hash(&self, name: &str, password_hash: &str) -> Result<()> {
+        let (name, hash) = (name.to_owned(), password_hash.to_owned());
+        self.write(move |c| dispatch!(c, set_password_hash(&name, &hash)))
+    }
+
+    /// Every user, sorted by name (bytewise), with its mailbox count and message totals (read
+    /// from the mailbox counters, so this costs one grouped query whatever the mail volume).
+    pub fn list_users(&self) -> Result<Vec<UserInfo>> {
+        self.read(|c| dispatch!(c, list_users()))
+    }
+
+    /// Deletes a user in one transaction: its mailboxes with their messages, keywords and
+    /// expunge records, its subscriptions, then the user row. [`StoreError::UnknownUser`] if
+    /// there is no such user.
+    ///
+    /// Like [`Store::delete_mailbox`], message content is not removed here: the message rows
+    /// only the user's mailboxes held become orphans for [`Store::purge_orphan_messages`], and
+    /// their bodies then for blob collection. A body another user also has is kept, since that
+    /// user's own message row still references it.
+    pub fn delete_user(&self, name: &str) -> Result<DeletedUser> {
+        let name = name.to_owned();
+        self.write(move |c| dispatch!(c, delete_user(&name)))
     }
 
     // ---- mailboxes -----------------------------------------------------------------------

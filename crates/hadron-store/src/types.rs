@@ -216,6 +216,34 @@ pub struct NewMessage {
     pub keywords: Vec<String>,
 }
 
+/// A user account as `hadron user list` shows it: identity plus totals over its mailboxes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    /// Its id.
+    pub id: UserId,
+    /// The login name.
+    pub name: String,
+    /// When it was created, Unix seconds.
+    pub created: i64,
+    /// How many mailboxes it has.
+    pub mailboxes: u64,
+    /// Messages over all its mailboxes (a message copied to two mailboxes counts twice), from
+    /// the mailbox counters: no message row is read.
+    pub messages: u64,
+    /// Total size of those messages in bytes, from the mailbox counters.
+    pub size: u64,
+}
+
+/// What [`crate::Store::delete_user`] removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedUser {
+    /// The id the user had.
+    pub id: UserId,
+    /// The mailboxes deleted with it, in id order (sessions that have one selected must be
+    /// told it is gone).
+    pub mailboxes: Vec<MailboxId>,
+}
+
 /// A mailbox row: identity, UID state and counters (everything STATUS needs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxInfo {

@@ -513,3 +513,118 @@ both! {
         check(s);
     }
 }
+
+/// A message whose body is `body` (stored in `blobs`), for the user-deletion tests.
+fn with_body(blobs: &dyn BlobStore, i: u32, body: &str) -> hadron_store::NewMessage {
+    let mut m = msg(i, SEEN, &["$Work"]);
+    m.meta.content_hash = blobs.put(body.as_bytes()).unwrap();
+    m.meta.size = body.len() as u64;
+    m
+}
+
+both! {
+    fn users_are_listed_and_their_passwords_replaced(db) {
+        let s = db.store();
+        assert!(s.list_users().unwrap().is_empty());
+        let bob = s.create_user("bob", "h1").unwrap();
+        let alice = s.create_user("alice", "h2").unwrap();
+        let inbox = s.create_mailbox(alice, "INBOX", None).unwrap().id;
+        s.create_mailbox(alice, "Work", None).unwrap();
+        s.append(inbox, vec![msg(1, SEEN, &[]), msg(2, RECENT, &[])]).unwrap();
+        let users = s.list_users().unwrap();
+        let rows: Vec<_> = users
+            .iter()
+            .map(|u| (u.id, u.name.as_str(), u.mailboxes, u.messages))
+            .collect();
+        assert_eq!(rows, [(alice, "alice", 2, 2), (bob, "bob", 0, 0)]);
+        let st = s.mailbox_status(inbox).unwrap();
+        assert_eq!(users[0].size, st.size);
+        assert!(users.iter().all(|u| u.created > 1_700_000_000));
+
+        s.set_password_hash("alice", "$argon2id$new").unwrap();
+        assert_eq!(s.user_by_name("alice").unwrap(), Some((alice, "$argon2id$new".into())));
+        assert_eq!(s.user_by_name("bob").unwrap(), Some((bob, "h1".into())));
+        assert!(matches!(
+            s.set_password_hash("carol", "x"),
+            Err(StoreError::UnknownUser(name)) if name == "carol"
+        ));
+    }
+
+    fn deleting_a_user_removes_everything_it_owns_and_nothing_else(db) {
+        let s = db.store();
+        let blob_dir = db.dir().map_or_else(
+            || std::env::temp_dir().join(format!("hadron-userdel-{}", std::process::id())),
+            |d| d.join("blobs"),
+        );
+        let fs_blobs = FsBlobStore::open(&blob_dir).unwrap();
+        let db_blobs = DbBlobStore::new(s.clone());
+        let blob_stores: [&dyn BlobStore; 2] = [&fs_blobs, &db_blobs];
+
+        let alice = s.create_user("alice", "h").unwrap();
+        let bob = s.create_user("bob", "h").unwrap();
+        let a_inbox = s.create_mailbox(alice, "INBOX", None).unwrap().id;
+        let a_work = s.create_mailbox(alice, "Work", None).unwrap().id;
+        let b_inbox = s.create_mailbox(bob, "INBOX", None).unwrap().id;
+        s.subscribe(alice, "Work").unwrap();
+        s.subscribe(bob, "INBOX").unwrap();
+        for (n, bs) in blob_stores.into_iter().enumerate() {
+            let n = n as u32 * 10;
+            let own = format!("alice only {n}");
+            let shared = format!("both have it {n}");
+            // Alice: her own body, and one bob has too (each user has its own message row).
+            let a = s
+                .append(a_inbox, vec![with_body(bs, n, &own), with_body(bs, n + 1, &shared)])
+                .unwrap();
+            s.append(b_inbox, vec![with_body(bs, n + 2, &shared)]).unwrap();
+            // A copy (shared message row) and an expunge record in alice's mailboxes.
+            s.copy(a_inbox, &UidSet::from_uids(a.uids.clone()), a_work).unwrap();
+            s.expunge(a_work, &UidSet::from_uids([s.mailbox_status(a_work).unwrap().uidnext - 1]))
+                .unwrap();
+        }
+
+        assert!(matches!(
+            s.delete_user("carol"),
+            Err(StoreError::UnknownUser(name)) if name == "carol"
+        ));
+        let gone = s.delete_user("alice").unwrap();
+        assert_eq!(gone.id, alice);
+        assert_eq!(gone.mailboxes, [a_inbox, a_work]);
+        assert_eq!(s.user_by_name("alice").unwrap(), None);
+        assert!(matches!(s.mailbox_status(a_inbox), Err(StoreError::UnknownMailbox(_))));
+        assert!(matches!(s.mailbox_status(a_work), Err(StoreError::UnknownMailbox(_))));
+        assert!(s.list_mailboxes(alice).unwrap().is_empty());
+        assert!(s.subscriptions(alice).unwrap().is_empty());
+        assert!(matches!(s.delete_user("alice"), Err(StoreError::UnknownUser(_))));
+        let names: Vec<String> = s.list_users().unwrap().into_iter().map(|u| u.name).collect();
+        assert_eq!(names, ["bob"]);
+
+        // Alice's 4 message rows (2 per blob store) are now orphans; bob's are not.
+        assert_eq!(s.purge_orphan_messages().unwrap(), 4);
+        for (n, bs) in blob_stores.into_iter().enumerate() {
+            let n = n * 10;
+            let (own, shared) = (format!("alice only {n}"), format!("both have it {n}"));
+            let (own, shared) = (
+                hadron_store::content_hash(own.as_bytes()),
+                hadron_store::content_hash(shared.as_bytes()),
+            );
+            // Only the body no one else has is collected.
+            assert_eq!(bs.collect(s, Duration::ZERO).unwrap(), 1);
+            assert!(matches!(bs.get(&own), Err(StoreError::BlobNotFound(_))));
+            assert!(bs.get(&shared).is_ok());
+        }
+        // Bob is untouched.
+        assert_eq!(s.subscriptions(bob).unwrap(), ["INBOX"]);
+        assert_eq!(s.fetch_messages(b_inbox, &UidSet::all()).unwrap().len(), 2);
+        check_counters(s, b_inbox);
+        assert_eq!(s.keywords(b_inbox).unwrap(), ["$Work"]);
+
+        // The name can be used again: a new account with nothing of the old one.
+        let again = s.create_user("alice", "h").unwrap();
+        assert_ne!(again, alice);
+        assert!(s.list_mailboxes(again).unwrap().is_empty());
+        assert!(s.subscriptions(again).unwrap().is_empty());
+        if db.dir().is_none() {
+            let _ = std::fs::remove_dir_all(&blob_dir);
+        }
+    }
+}

@@ -251,6 +251,8 @@ pub async fn tls_handshake(
 pub struct Client {
     reader: BufReader<ReadHalf<Box<dyn Io>>>,
     writer: WriteHalf<Box<dyn Io>>,
+    /// How long [`Client::read`] waits; [`TIMEOUT`] unless changed.
+    timeout: Duration,
 }
 
 impl Client {
@@ -266,7 +268,15 @@ impl Client {
         Client {
             reader: BufReader::new(r),
             writer: w,
+            timeout: TIMEOUT,
         }
+    }
+
+    /// Waits up to `timeout` for each response instead of [`TIMEOUT`]
+    /// (e.g. behind hundreds of queued Argon2 checks).
+    pub fn with_timeout(mut self, timeout: Duration) -> Client {
+        self.timeout = timeout;
+        self
     }
 
     /// Sends raw bytes.
@@ -282,7 +292,7 @@ impl Client {
     /// Reads one response: a line, plus any literal it announces (inline,
     /// with its CRLFs), without the final CRLF. `None` at end of input.
     pub async fn read(&mut self) -> Option<String> {
-        tokio::time::timeout(TIMEOUT, self.read_inner())
+        tokio::time::timeout(self.timeout, self.read_inner())
             .await
             .expect("timed out waiting for a response")
     }

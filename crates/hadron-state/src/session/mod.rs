@@ -25,12 +25,14 @@
 //! # }
 //! ```
 
+mod enable;
 mod fetch;
 mod messages;
 mod output;
 mod search;
 mod search_source;
 
+pub use self::enable::{ENABLEABLE, Enabled};
 pub use self::output::{Output, ResponseSink};
 
 use std::sync::Arc;
@@ -84,6 +86,8 @@ pub struct Session {
     logged_out: bool,
     idling: Option<Tag<'static>>,
     wake: Arc<tokio::sync::Notify>,
+    /// What the client turned on with ENABLE (RFC 5161).
+    enabled: Enabled,
 }
 
 impl std::fmt::Debug for Session {
@@ -124,6 +128,7 @@ impl Session {
             logged_out: false,
             idling: None,
             wake: Arc::new(tokio::sync::Notify::new()),
+            enabled: Enabled::default(),
         }
     }
 
@@ -162,6 +167,12 @@ impl Session {
         self.mailbox.as_ref().map(|m| m.selected.snapshot())
     }
 
+    /// The extensions the client has turned on with ENABLE (see
+    /// [`Enabled`]).
+    pub fn enabled(&self) -> &Enabled {
+        &self.enabled
+    }
+
     /// The capabilities this engine implements (the server adds its own,
     /// such as STARTTLS).
     pub fn capabilities() -> Vec<Capability<'static>> {
@@ -176,6 +187,7 @@ impl Session {
             "NAMESPACE",
             "ESEARCH",
             "SEARCHRES",
+            "ENABLE",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
@@ -247,6 +259,17 @@ impl Session {
                 out.send(data(Data::Capability(Session::capabilities())));
                 out.send(tagged(&tag, StatusKind::Ok, None, "CAPABILITY completed"));
             }
+            CommandBody::Enable(caps) if authenticated && !selected => {
+                let newly = self.enabled.enable(caps.as_slice(), ENABLEABLE);
+                out.send(data(Data::Enabled(newly)));
+                out.send(tagged(&tag, StatusKind::Ok, None, "ENABLE completed"));
+            }
+            CommandBody::Enable(_) if selected => out.send(tagged(
+                &tag,
+                StatusKind::Bad,
+                None,
+                "ENABLE is only valid before a mailbox is selected (RFC 5161)",
+            )),
             CommandBody::Noop => self.simple(&tag, CommandContext::Noop, "NOOP completed", out),
             CommandBody::Logout => self.logout(&tag, out).await,
             CommandBody::Login { username, password } if !authenticated => {
