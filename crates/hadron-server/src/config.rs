@@ -60,6 +60,32 @@ pub struct Config {
     pub log: LogConfig,
     /// Limits protecting the server from clients.
     pub limits: Limits,
+    /// Garbage collection of deleted messages' rows and bodies.
+    pub gc: GcConfig,
+}
+
+/// The `[gc]` section: removing what no mailbox holds any more (message
+/// rows of expunged messages, deleted mailboxes and users, then bodies no
+/// row references).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GcConfig {
+    /// Seconds between runs; the first runs at startup. 0 turns collection
+    /// off. Default 3,600.
+    pub interval_secs: u64,
+    /// Bodies stored more recently than this many seconds are kept even if
+    /// unreferenced (an APPEND writes the body before its row commits).
+    /// Default 3,600; at least 60.
+    pub blob_grace_secs: u64,
+}
+
+impl Default for GcConfig {
+    fn default() -> Self {
+        GcConfig {
+            interval_secs: 3600,
+            blob_grace_secs: 3600,
+        }
+    }
 }
 
 impl Default for Config {
@@ -71,6 +97,7 @@ impl Default for Config {
             tls: None,
             log: LogConfig::default(),
             limits: Limits::default(),
+            gc: GcConfig::default(),
         }
     }
 }
@@ -266,6 +293,13 @@ impl Config {
                 )));
             }
         }
+        if self.gc.blob_grace_secs < 60 {
+            return Err(ConfigError::Invalid(format!(
+                "gc.blob_grace_secs = {} is too short: a body being appended could be removed \
+                 before its message commits (at least 60)",
+                self.gc.blob_grace_secs
+            )));
+        }
         if l.idle_coalesce_ms > 1000 {
             return Err(ConfigError::Invalid(format!(
                 "limits.idle_coalesce_ms = {} would delay IDLE pushes by over a second (at most 1000)",
@@ -341,6 +375,10 @@ mod tests {
         assert!(e.to_string().contains("RFC 3501"), "{e}");
         let e = Config::from_toml("[limits]\nidle_coalesce_ms = 5000").unwrap_err();
         assert!(e.to_string().contains("idle_coalesce_ms"), "{e}");
+        let e = Config::from_toml("[gc]\nblob_grace_secs = 5").unwrap_err();
+        assert!(e.to_string().contains("blob_grace_secs"), "{e}");
+        let c = Config::from_toml("[gc]\ninterval_secs = 0").unwrap();
+        assert_eq!(c.gc.interval_secs, 0);
         let c = Config::from_toml("[limits]\nidle_coalesce_ms = 0").unwrap();
         assert_eq!(c.limits.idle_coalesce(), Duration::ZERO);
     }

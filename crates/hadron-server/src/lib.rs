@@ -20,6 +20,7 @@
 //!   self-signed development certificates.
 //! - [`backend`]: opening the store, blob store and engine a configuration
 //!   names.
+//! - [`maintenance`]: garbage collection at startup and periodically.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +39,7 @@ mod connection;
 mod guards;
 mod handler;
 pub mod listener;
+pub mod maintenance;
 pub mod tls;
 mod workers;
 

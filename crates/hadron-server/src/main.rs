@@ -237,6 +237,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     init_logging(&config);
     let engine = engine(&config).await?;
+    let gc = hadron_server::maintenance::spawn_gc(engine.clone(), config.gc);
     let mut server = Server::bind(config.listen, engine, config.limits)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -259,6 +260,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "Hadron IMAP server ready"
     );
     server.run(shutdown_signal()).await?;
+    if let Some(gc) = gc {
+        gc.abort();
+    }
     Ok(())
 }
 

@@ -139,6 +139,20 @@ pub struct Engine {
     hub: Hub,
     shared: Mutex<HashMap<i64, Arc<MailboxShared>>>,
     index_copies: std::sync::atomic::AtomicU64,
+    /// Expunges hold it shared from the store's expunge until their
+    /// tombstones are kept; garbage collection holds it exclusively while
+    /// it reads the tombstones and purges, so it never purges a row a
+    /// session may still FETCH.
+    gc: tokio::sync::RwLock<()>,
+}
+
+/// What [`Engine::collect_garbage`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// Message rows no mailbox held any more.
+    pub messages: usize,
+    /// Bodies no message row referenced any more.
+    pub blobs: usize,
 }
 
 impl std::fmt::Debug for Engine {
@@ -224,7 +238,44 @@ impl Engine {
             hub: Hub::new(queue_capacity),
             shared: Mutex::new(HashMap::new()),
             index_copies: std::sync::atomic::AtomicU64::new(0),
+            gc: tokio::sync::RwLock::new(()),
         })
+    }
+
+    /// Removes what no mailbox holds any more: message rows that are
+    /// orphans (deleted mailboxes and users, expunged messages), then the
+    /// bodies no row references that are older than `grace` (a body whose
+    /// APPEND is still committing is younger). Messages expunged that a
+    /// session may still FETCH, because it has not been told yet, are
+    /// spared until a later run (deferred deletion). Run it at startup and
+    /// periodically; it is safe alongside every other operation.
+    pub async fn collect_garbage(
+        &self,
+        grace: std::time::Duration,
+    ) -> Result<Collected, EngineError> {
+        let gc = self.gc.write().await;
+        let held: Vec<hadron_store::MessageId> = {
+            let shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+            shared
+                .values()
+                .flat_map(|s| {
+                    s.tombstones
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .messages()
+                })
+                .collect()
+        };
+        let messages = self
+            .blocking(move |store, _| Ok(store.purge_orphan_messages_except(&held)?))
+            .await?;
+        // Spared rows still reference their bodies: blob collection needs
+        // no exclusion and no lock.
+        drop(gc);
+        let blobs = self
+            .blocking(move |store, blobs| Ok(blobs.collect(store, grace)?))
+            .await?;
+        Ok(Collected { messages, blobs })
     }
 
     /// The store (for reads).
@@ -729,6 +780,7 @@ impl Engine {
     ) -> Result<Vec<u32>, EngineError> {
         // Others may still FETCH these until told: keep their metadata.
         let keep = self.hub.subscribers(hub_id(id)) > usize::from(origin.is_some());
+        let _gc = self.gc.read().await;
         let (expunged, kept) = self
             .blocking(move |store, _| {
                 let set = UidSet::from_uids(uids);
@@ -860,6 +912,7 @@ impl Engine {
         };
         let (src, dst_id) = (from.id, dst.id);
         let keep = self.hub.subscribers(hub_id(src)) > usize::from(origin.is_some());
+        let gc = self.gc.read().await;
         let ((copied, expunged), kept) = self
             .blocking(move |store, _| {
                 let set = UidSet::from_uids(uids);
@@ -872,6 +925,7 @@ impl Engine {
             })
             .await?;
         let epoch = self.keep_tombstones(&src_shared, kept);
+        drop(gc);
         self.publish_copies(src, dst_id, &copied.uid_map).await?;
         if !expunged.uids.is_empty() {
             self.hub.publish(

@@ -48,6 +48,11 @@ impl Tombstones {
         self.published
     }
 
+    /// The message rows of everything kept (to spare from purging).
+    pub(crate) fn messages(&self) -> Vec<hadron_store::MessageId> {
+        self.entries.values().map(|(_, m)| m.message).collect()
+    }
+
     /// The metadata of `uid`, if kept.
     pub(crate) fn get(&self, uid: u32) -> Option<Arc<StoredMessage>> {
         self.entries.get(&uid).map(|(_, m)| m.clone())

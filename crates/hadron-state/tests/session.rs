@@ -637,3 +637,45 @@ both! {
         ));
     }
 }
+
+both! {
+    async fn garbage_collection_spares_what_a_session_may_still_fetch(env) {
+        let grace = std::time::Duration::ZERO;
+        let mut a = env.client("alice").await;
+        a.append("a", "INBOX", "", &message("one")).await;
+        a.append("b", "INBOX", "", &message("two")).await;
+        a.run("c CREATE Doomed").await;
+        a.append("d", "Doomed", "", &message("doomed")).await;
+        a.run("e DELETE Doomed").await;
+        a.run("s SELECT INBOX").await;
+        let mut b = env.client("alice").await;
+        b.run("s SELECT INBOX").await;
+        b.run("t STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+        b.run("u EXPUNGE").await;
+
+        // The deleted mailbox's message goes; the one A has not been told
+        // of stays, row and body.
+        let first = env.engine.collect_garbage(grace).await.unwrap();
+        assert_eq!(first, hadron_state::engine::Collected { messages: 1, blobs: 1 });
+        let fetched = a.run("f FETCH 1 BODY.PEEK[TEXT]").await;
+        assert_eq!(
+            fetched,
+            [
+                "* 1 FETCH (FLAGS (\\Deleted \\Recent) UID 1)",
+                "* 1 FETCH (BODY[TEXT] {11}\r\nHello one\r\n)",
+                "f OK [EXPUNGEISSUED] FETCH completed",
+            ]
+        );
+
+        // Once A is told, the next run takes it.
+        assert_eq!(a.run("g NOOP").await[0], "* 1 EXPUNGE");
+        let second = env.engine.collect_garbage(grace).await.unwrap();
+        assert_eq!(second, hadron_state::engine::Collected { messages: 1, blobs: 1 });
+        let third = env.engine.collect_garbage(grace).await.unwrap();
+        assert_eq!(third, hadron_state::engine::Collected::default());
+        assert_eq!(
+            a.run("h FETCH 1 BODY.PEEK[TEXT]").await,
+            ["* 1 FETCH (BODY[TEXT] {11}\r\nHello two\r\n)", "h OK FETCH completed"]
+        );
+    }
+}

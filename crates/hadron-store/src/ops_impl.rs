@@ -984,12 +984,31 @@ pub(crate) fn prune_expunged(c: &mut Conn, mailbox: MailboxId, up_to_modseq: u64
 
 // ---- garbage -----------------------------------------------------------------------------
 
-pub(crate) fn purge_orphan_messages(c: &mut Conn) -> Result<usize> {
-    Ok(diesel::sql_query(
-        "DELETE FROM messages WHERE NOT EXISTS \
-         (SELECT 1 FROM mailbox_messages mm WHERE mm.message_id = messages.id)",
-    )
-    .execute(c)?)
+pub(crate) fn purge_orphan_messages(c: &mut Conn, keep: &[MessageId]) -> Result<usize> {
+    if keep.is_empty() {
+        return Ok(diesel::sql_query(
+            "DELETE FROM messages WHERE NOT EXISTS \
+             (SELECT 1 FROM mailbox_messages mm WHERE mm.message_id = messages.id)",
+        )
+        .execute(c)?);
+    }
+    // An orphan never gains a reference again (COPY and MOVE start from a
+    // mailbox row), so listing them first and deleting by id is safe.
+    let keep: std::collections::HashSet<i64> = keep.iter().map(|m| m.0).collect();
+    let orphans: Vec<i64> = messages::table
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            mailbox_messages::table.filter(mailbox_messages::message_id.eq(messages::id)),
+        )))
+        .select(messages::id)
+        .load::<i64>(c)?
+        .into_iter()
+        .filter(|id| !keep.contains(id))
+        .collect();
+    let mut purged = 0;
+    for chunk in orphans.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
+        purged += diesel::delete(messages::table.filter(messages::id.eq_any(chunk))).execute(c)?;
+    }
+    Ok(purged)
 }
 
 /// Which of `hashes` some message row references.

@@ -16,7 +16,7 @@ use crate::error::{Result, StoreError};
 use crate::migrate;
 use crate::types::{
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, NewMessage, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    MessageFlags, MessageId, NewMessage, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -526,7 +526,15 @@ impl Store {
     /// when no session can still refer to an expunged message (e.g. at startup); afterwards
     /// blob collection can reclaim their bodies.
     pub fn purge_orphan_messages(&self) -> Result<usize> {
-        self.write(|c| dispatch!(c, purge_orphan_messages()))
+        self.purge_orphan_messages_except(&[])
+    }
+
+    /// [`Store::purge_orphan_messages`], sparing the rows in `keep`: messages expunged that
+    /// some session may still FETCH (deferred deletion), whose bodies must stay readable
+    /// until it has been told.
+    pub fn purge_orphan_messages_except(&self, keep: &[MessageId]) -> Result<usize> {
+        let keep = keep.to_vec();
+        self.write(move |c| dispatch!(c, purge_orphan_messages(&keep)))
     }
 
     /// Which of `hashes` a committed message row references.

@@ -1,0 +1,122 @@
+//! Background upkeep: garbage collection of what no mailbox holds any more
+//! ([`hadron_state::engine::Engine::collect_garbage`]) at startup and then
+//! periodically, as `[gc]` in the configuration says.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hadron_state::engine::Engine;
+use tokio::task::JoinHandle;
+
+use crate::config::GcConfig;
+
+/// Starts collecting garbage now and every `config.interval_secs`; `None`
+/// when collection is turned off. Abort the handle to stop it.
+pub fn spawn_gc(engine: Arc<Engine>, config: GcConfig) -> Option<JoinHandle<()>> {
+    if config.interval_secs == 0 {
+        return None;
+    }
+    let interval = Duration::from_secs(config.interval_secs);
+    let grace = Duration::from_secs(config.blob_grace_secs);
+    Some(tokio::spawn(collect_every(engine, interval, grace)))
+}
+
+/// Collects, then waits `interval`, forever. A failed run is logged and
+/// retried at the next one.
+async fn collect_every(engine: Arc<Engine>, interval: Duration, grace: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match engine.collect_garbage(grace).await {
+            Ok(c) if c.messages > 0 || c.blobs > 0 => {
+                tracing::info!(messages = c.messages, blobs = c.blobs, "garbage collected");
+            }
+            Ok(_) => tracing::debug!("garbage collection: nothing to remove"),
+            Err(e) => tracing::warn!(error = %e, "garbage collection failed; retrying later"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::open_engine;
+    use crate::config::Config;
+
+    #[tokio::test]
+    async fn runs_at_startup_and_again_each_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let engine = tokio::task::spawn_blocking(move || open_engine(&config))
+            .await
+            .unwrap()
+            .unwrap();
+        let store = engine.store().clone();
+        let user = store.create_user("u", "h").unwrap();
+        let orphan = |name: &str| {
+            let mb = store.create_mailbox(user, name, None).unwrap().id;
+            let msg = hadron_store::NewMessage {
+                meta: hadron_store::MessageMeta {
+                    content_hash: name.to_owned(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            store.append(mb, vec![msg]).unwrap();
+            store.delete_mailbox(user, name).unwrap();
+        };
+        orphan("First");
+        let task = tokio::spawn(collect_every(
+            engine.clone(),
+            Duration::from_millis(100),
+            Duration::ZERO,
+        ));
+        let gone = |store: &hadron_store::Store| {
+            store
+                .referenced_hashes(&["First".into(), "Second".into()])
+                .unwrap()
+        };
+        // At startup...
+        for _ in 0..50 {
+            if gone(&store).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone(&store).is_empty(), "not collected at startup");
+        // ...and at a later tick.
+        orphan("Second");
+        assert_eq!(gone(&store), ["Second"]);
+        for _ in 0..50 {
+            if gone(&store).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone(&store).is_empty(), "not collected periodically");
+        task.abort();
+    }
+
+    #[test]
+    fn zero_interval_turns_it_off() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let engine = open_engine(&config).unwrap();
+        let off = GcConfig {
+            interval_secs: 0,
+            ..GcConfig::default()
+        };
+        assert!(spawn_gc(engine, off).is_none());
+    }
+}
