@@ -1,4 +1,5 @@
-//! Snapshot benchmarks at 1,000,000 messages: build, sequence ↔ UID
+//! Snapshot build at 10k, 100k and 1M messages; at 1,000,000 messages:
+//! sequence ↔ UID
 //! lookups, delivering 1,000 expunges (the NOOP after another session's
 //! EXPUNGE, DESIGN.md §6) and delivering another session's `STORE 1:*`;
 //! and fan-out of one update to 100 sessions.
@@ -16,10 +17,16 @@ use hadron_state::update::{FlagChange, Hub, MailboxId, SessionId, Subscription, 
 
 const N: u32 = 1_000_000;
 
-/// A realistic mix: UIDs with gaps, most messages \Seen, a few keywords.
+/// A realistic mix of `N` messages: UIDs with gaps, most messages \Seen, a
+/// few keywords.
 fn messages() -> impl Iterator<Item = (u32, FlagSet)> {
+    messages_n(N)
+}
+
+/// [`messages`] with `n` messages.
+fn messages_n(n: u32) -> impl Iterator<Item = (u32, FlagSet)> {
     let label = Flag::keyword("$Label1").unwrap();
-    (1..=N).map(move |i| {
+    (1..=n).map(move |i| {
         let mut flags = FlagSet::system(if i % 10 == 0 {
             SystemFlags::EMPTY
         } else {
@@ -33,6 +40,18 @@ fn messages() -> impl Iterator<Item = (u32, FlagSet)> {
 }
 
 fn bench(c: &mut Criterion) {
+    let mut sizes = c.benchmark_group("snapshot_build");
+    sizes
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for n in [10_000u32, 100_000] {
+        sizes.bench_function(format!("{}k", n / 1000), |b| {
+            b.iter(|| Snapshot::from_messages(black_box(messages_n(n))).unwrap())
+        });
+    }
+    sizes.finish();
+
     let mut group = c.benchmark_group("snapshot_1m");
     group
         .sample_size(10)
