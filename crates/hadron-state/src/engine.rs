@@ -615,13 +615,16 @@ impl Engine {
         Ok(changed)
     }
 
-    /// EXPUNGE / UID EXPUNGE / CLOSE: expunges those of `candidates` that
-    /// have `\Deleted` in the store. Returns the expunged UIDs.
+    /// EXPUNGE / UID EXPUNGE / CLOSE: expunges the messages of
+    /// `candidates` that have `\Deleted` in the store — whether or not the
+    /// asking session has been told about the flag or the message yet
+    /// (RFC 3501 §6.4.3: *all* messages with `\Deleted`; RFC 4315 §2.1:
+    /// those with a UID in the set). Returns the expunged UIDs.
     pub async fn expunge_deleted(
         &self,
         account: &Account,
         mailbox: &MailboxInfo,
-        candidates: Vec<u32>,
+        candidates: UidSet,
         origin: Option<SessionId>,
     ) -> Result<Vec<u32>, EngineError> {
         if candidates.is_empty() {
@@ -632,9 +635,8 @@ impl Engine {
         let _guard = shared.write.lock().await;
         let uids = self
             .blocking(move |store, _| {
-                let set = UidSet::from_uids(candidates);
                 Ok(store
-                    .fetch_flags(id, &set)?
+                    .fetch_flags(id, &candidates)?
                     .into_iter()
                     .filter(|m| m.flags.contains(StoreFlags::DELETED))
                     .map(|m| m.uid)

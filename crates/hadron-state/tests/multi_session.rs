@@ -87,6 +87,40 @@ both! {
         );
     }
 
+    async fn expunge_removes_deleted_messages_this_session_was_not_told_about(env) {
+        // RFC 3501 §6.4.3: EXPUNGE removes *all* messages with \Deleted,
+        // not only those this session has seen flagged (found by the
+        // session model test).
+        let mut a = env.client("alice").await;
+        for s in ["1", "2"] {
+            a.append("p", "INBOX", "", &message(s)).await;
+        }
+        let mut b = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT INBOX").await;
+        b.run("d STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+        b.append("x", "INBOX", "\\Deleted", &message("3")).await;
+        assert_eq!(
+            a.run("e EXPUNGE").await,
+            [
+                "* 3 EXISTS",
+                "* 3 RECENT",
+                "* 1 FETCH (FLAGS (\\Deleted \\Recent) UID 1)",
+                "* 3 EXPUNGE",
+                "* 1 EXPUNGE",
+                "e OK EXPUNGE completed",
+            ]
+        );
+        // UID EXPUNGE: by UID, told or not.
+        b.append("y", "INBOX", "\\Deleted", &message("4")).await;
+        assert_eq!(
+            a.run("u UID EXPUNGE 1:4").await,
+            ["* 2 EXISTS", "* 2 RECENT", "* 2 EXPUNGE", "u OK EXPUNGE completed"]
+        );
+        assert_eq!(b.run("n NOOP").await, ["* 2 EXPUNGE", "n OK NOOP completed"]);
+        assert_eq!(a.run("f FETCH 1:* UID").await, ["* 1 FETCH (UID 2)", "f OK FETCH completed"]);
+    }
+
     async fn flag_changes_by_others_arrive_as_fetch_at_the_next_command(env) {
         let mut a = env.client("alice").await;
         a.append("p", "INBOX", "", &message("1")).await;
