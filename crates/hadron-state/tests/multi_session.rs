@@ -121,6 +121,30 @@ both! {
         assert_eq!(a.run("f FETCH 1:* UID").await, ["* 1 FETCH (UID 2)", "f OK FETCH completed"]);
     }
 
+    async fn fetching_a_body_sets_seen_even_if_another_session_just_cleared_it(env) {
+        // RFC 3501 §6.4.5: BODY[...] sets \Seen. The session knew the
+        // message as seen, but another session had cleared the flag (found
+        // by the session model test).
+        let mut a = env.client("alice").await;
+        a.append("p", "INBOX", "\\Seen", &message("1")).await;
+        let mut b = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT INBOX").await;
+        a.run("t STORE 1 -FLAGS.SILENT (\\Seen)").await;
+        assert_eq!(
+            b.run("f FETCH 1 BODY[TEXT]").await,
+            [
+                "* 1 FETCH (FLAGS () UID 1)",
+                "* 1 FETCH (BODY[TEXT] {9}\r\nHello 1\r\n FLAGS (\\Seen))",
+                "f OK FETCH completed",
+            ]
+        );
+        assert_eq!(
+            a.run("n NOOP").await,
+            ["* 1 FETCH (FLAGS (\\Seen \\Recent) UID 1)", "n OK NOOP completed"]
+        );
+    }
+
     async fn flag_changes_by_others_arrive_as_fetch_at_the_next_command(env) {
         let mut a = env.client("alice").await;
         a.append("p", "INBOX", "", &message("1")).await;
