@@ -168,11 +168,7 @@ enum Line {
     Exists(u32),
     Expunge(u32),
     Recent(u32),
-    Fetch {
-        seq: u32,
-        uid: Option<u32>,
-        flags: Option<(Flags, bool)>,
-    },
+    Fetch(Fetched),
     Search(Vec<u32>),
     /// `* OK [code] ...` (only the code is kept).
     UntaggedOk(Option<String>),
@@ -201,22 +197,36 @@ fn parse_fetch(seq: u32, body: &str) -> Result<Line, String> {
         .strip_prefix('(')
         .and_then(|b| b.strip_suffix(')'))
         .ok_or_else(|| format!("FETCH data not parenthesised: {body:?}"))?;
-    let (mut uid, mut flags) = (None, None);
+    let mut f = Fetched {
+        seq,
+        ..Fetched::default()
+    };
     let mut rest = inner.trim_start();
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix("UID ") {
             let end = r.find(' ').unwrap_or(r.len());
-            uid = Some(number(&r[..end])?);
+            f.uid = Some(number(&r[..end])?);
+            rest = r[end..].trim_start();
+        } else if let Some(r) = rest.strip_prefix("RFC822.SIZE ") {
+            let end = r.find(' ').unwrap_or(r.len());
+            f.size = Some(number(&r[..end])?);
             rest = r[end..].trim_start();
         } else if let Some(r) = rest.strip_prefix("FLAGS (") {
             let end = r.find(')').ok_or("unterminated FLAGS")?;
-            flags = Some(Flags::parse(r[..end].split_whitespace())?);
+            f.flags = Some(Flags::parse(r[..end].split_whitespace())?);
             rest = r[end + 1..].trim_start();
+        } else if let Some(r) = rest.strip_prefix("BODY[TEXT] {") {
+            // A literal, written inline by the test's line joiner.
+            let end = r.find("}\r\n").ok_or("bad literal")?;
+            let len = number(&r[..end])? as usize;
+            let data = r.get(end + 3..end + 3 + len).ok_or("short literal")?;
+            f.text = Some(data.to_owned());
+            rest = r[end + 3 + len..].trim_start();
         } else {
             return Err(format!("unexpected FETCH item in {body:?}"));
         }
     }
-    Ok(Line::Fetch { seq, uid, flags })
+    Ok(Line::Fetch(f))
 }
 
 fn parse_line(line: &str) -> Result<Line, String> {
@@ -349,7 +359,8 @@ enum Step {
         by: usize,
         set: SetPick,
         uid: bool,
-        /// 0: FLAGS, 1: UID, 2: both.
+        /// 0: FLAGS, 1: UID, 2: both, 3: FLAGS RFC822.SIZE, 4: UID
+        /// RFC822.SIZE, 5: BODY[TEXT], 6: BODY.PEEK[TEXT].
         items: u8,
     },
     Search {
@@ -426,7 +437,7 @@ fn step_strategy(sessions: usize) -> impl Strategy<Value = Step> {
         2 => (by.clone(), set_strategy(), any::<bool>(), any::<bool>())
             .prop_map(|(by, set, uid, is_move)| Step::Copy { by, set, uid, is_move }),
         1 => (any::<usize>(), any::<bool>()).prop_map(|(pick, is_move)| Step::Back { pick, is_move }),
-        5 => (by.clone(), set_strategy(), any::<bool>(), 0..3u8)
+        6 => (by.clone(), set_strategy(), any::<bool>(), 0..7u8)
             .prop_map(|(by, set, uid, items)| Step::Fetch { by, set, uid, items }),
         3 => (by.clone(), any::<bool>(), key).prop_map(|(by, uid, key)| Step::Search { by, uid, key }),
         4 => (by.clone(), any::<bool>()).prop_map(|(by, check)| Step::Noop { by, check }),
@@ -481,6 +492,9 @@ struct Mbox {
     messages: Vec<(u32, Flags)>,
     /// Highest UID it ever had.
     max_uid: u32,
+    /// The subject of every message it ever had (bodies stay readable
+    /// while a session still shows them).
+    subjects: HashMap<u32, String>,
 }
 
 impl Mbox {
@@ -491,14 +505,30 @@ impl Mbox {
             .map(|i| self.messages[i].1)
     }
 
+    /// RFC822.SIZE and BODY[TEXT] of a message the mailbox had.
+    fn content(&self, uid: u32) -> (u32, String) {
+        let subject = self.subjects.get(&uid).map_or("?", String::as_str);
+        (
+            message(subject).len() as u32,
+            format!("Hello {subject}\r\n"),
+        )
+    }
+
     fn alive(&self, uid: u32) -> bool {
         self.flags(uid).is_some()
     }
 
     /// Records newly assigned UIDs, checking that they were never used.
-    fn add(&mut self, uids: &[u32], flags: &[Flags]) -> Result<(), TestCaseError> {
+    fn add(
+        &mut self,
+        uids: &[u32],
+        flags: &[Flags],
+        subjects: &[String],
+    ) -> Result<(), TestCaseError> {
         prop_assert_eq!(uids.len(), flags.len(), "one UID per message");
-        for (&uid, &f) in uids.iter().zip(flags) {
+        prop_assert_eq!(uids.len(), subjects.len(), "one UID per message");
+        for ((&uid, &f), subject) in uids.iter().zip(flags).zip(subjects) {
+            self.subjects.insert(uid, subject.clone());
             prop_assert!(
                 uid > self.max_uid,
                 "UID {} reused in {} (highest so far {})",
@@ -539,9 +569,17 @@ struct Model {
     /// (the hub gives `\Recent` to the first).
     order: Vec<usize>,
     views: Vec<View>,
+    /// Messages made so far (for distinct subjects).
+    made: u32,
 }
 
 impl Model {
+    /// A fresh subject.
+    fn subject(&mut self) -> String {
+        self.made += 1;
+        format!("message {}", self.made)
+    }
+
     /// Records the test mailbox's state after a change; wakes idlers.
     fn changed(&mut self) {
         let uids: Vec<u32> = self.test.messages.iter().map(|m| m.0).collect();
@@ -580,8 +618,16 @@ enum Ctx {
     AllLater,
 }
 
-/// One FETCH response: sequence number, UID and (flags, `\Recent`).
-type Fetched = (u32, Option<u32>, Option<(Flags, bool)>);
+/// One FETCH response's items.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Fetched {
+    seq: u32,
+    uid: Option<u32>,
+    /// Flags and `\Recent`.
+    flags: Option<(Flags, bool)>,
+    size: Option<u32>,
+    text: Option<String>,
+}
 
 /// What one command's responses said, besides the view changes.
 #[derive(Debug, Default)]
@@ -616,7 +662,10 @@ fn replay(view: &mut View, out: &[String], ctx: Ctx) -> Result<Said, TestCaseErr
                 view.slots.resize(n as usize, Slot::default());
             }
             Line::Recent(_) | Line::Other => {}
-            Line::Fetch { seq, uid, flags } => {
+            Line::Fetch(fetched) => {
+                let Fetched {
+                    seq, uid, flags, ..
+                } = fetched.clone();
                 prop_assert!(
                     seq >= 1 && seq <= len,
                     "* {} FETCH of {} messages",
@@ -639,7 +688,7 @@ fn replay(view: &mut View, out: &[String], ctx: Ctx) -> Result<Said, TestCaseErr
                     slot.flags = Some(f);
                     slot.recent = Some(r);
                 }
-                said.fetches.push((seq, uid, flags));
+                said.fetches.push(fetched);
             }
             Line::Search(ids) => said.search = Some(ids),
             Line::UntaggedOk(code) => said.untagged_codes.extend(code),
@@ -897,7 +946,9 @@ impl Harness {
                     Applied::Uids(u) => u,
                     other => panic!("{other:?}"),
                 };
-                m.test.add(&uids, &vec![Flags::default(); uids.len()])?;
+                let subjects: Vec<String> = (0..initial).map(|i| format!("initial {i}")).collect();
+                m.test
+                    .add(&uids, &vec![Flags::default(); uids.len()], &subjects)?;
                 m.added(&uids);
             }
             m.history
@@ -1100,8 +1151,9 @@ impl Harness {
         }
         match *step {
             Step::Append { by, flags, other } => {
+                let subject = m.subject();
                 let name = if other { &m.other.name } else { &m.test.name };
-                let raw = message(&format!("{:?}", flags.names()));
+                let raw = message(&subject);
                 let line = format!(
                     "a APPEND {name} {} {{{}}}\r\n{raw}",
                     flags.list(),
@@ -1113,9 +1165,9 @@ impl Harness {
                     .map_err(TestCaseError::fail)?;
                 prop_assert_eq!(uids.len(), 1);
                 if other {
-                    m.other.add(&uids, &[flags])?;
+                    m.other.add(&uids, &[flags], &[subject])?;
                 } else {
-                    m.test.add(&uids, &[flags])?;
+                    m.test.add(&uids, &[flags], &[subject])?;
                     m.added(&uids);
                     m.changed();
                 }
@@ -1173,7 +1225,12 @@ impl Harness {
                         }
                     }
                 } else {
-                    answered(&said, &targets, uid, true, &line)?;
+                    let want = Want {
+                        uid,
+                        flags: true,
+                        ..Want::default()
+                    };
+                    answered(m, &said, &targets, want, &line)?;
                 }
                 issued(m, sessions, by, &said, &line)?;
             }
@@ -1246,7 +1303,9 @@ impl Harness {
                     Some(code) => {
                         let (src, dst) = copyuid(&code).map_err(TestCaseError::fail)?;
                         prop_assert_eq!(&src, &copied, "{}: COPYUID source", line);
-                        m.other.add(&dst, &flags)?;
+                        let subjects: Vec<String> =
+                            copied.iter().map(|u| m.test.subjects[u].clone()).collect();
+                        m.other.add(&dst, &flags, &subjects)?;
                     }
                     None => prop_assert!(copied.is_empty(), "{}: no COPYUID", line),
                 }
@@ -1277,7 +1336,8 @@ impl Harness {
                 let (src, dst) = copyuid(code.as_deref().unwrap_or_default())
                     .map_err(|e| TestCaseError::fail(format!("{line} → {r:?}: {e}")))?;
                 prop_assert_eq!(src, vec![u]);
-                m.test.add(&dst, &[f])?;
+                let subject = m.other.subjects[&u].clone();
+                m.test.add(&dst, &[f], &[subject])?;
                 m.added(&dst);
                 if is_move {
                     m.other.remove(&[u]);
@@ -1291,13 +1351,54 @@ impl Harness {
                 items,
             } => {
                 let (text, targets, bad) = render(m, sessions, by, set, uid);
-                let what = ["FLAGS", "UID", "(UID FLAGS)"][items as usize];
+                let what = [
+                    "FLAGS",
+                    "UID",
+                    "(UID FLAGS)",
+                    "(FLAGS RFC822.SIZE)",
+                    "(UID RFC822.SIZE)",
+                    "BODY[TEXT]",
+                    "BODY.PEEK[TEXT]",
+                ][items as usize];
                 let line = format!("f {}FETCH {text} {what}", if uid { "UID " } else { "" });
+                // BODY[TEXT] sets \Seen (RFC 3501 §6.4.5) on the messages
+                // still there.
+                let mut seen_now = Vec::new();
+                if items == 5 && !bad {
+                    for &(_, u) in &targets {
+                        if let Some(f) = m.test.flags(u)
+                            && f.system & SEEN == 0
+                        {
+                            m.test.set(u, f.apply(Mode::Add, Flags::new(SEEN, 0)));
+                            seen_now.push(u);
+                        }
+                    }
+                    if !seen_now.is_empty() {
+                        m.changed();
+                    }
+                }
                 let said = self.command(m, sessions, by, &line, Ctx::NoExpunge).await?;
                 if expect_bad(&said, bad, &line)? {
                     return Ok(());
                 }
-                answered(&said, &targets, uid || items > 0, items != 1, &line)?;
+                let want = Want {
+                    uid: uid || matches!(items, 1 | 2 | 4),
+                    flags: matches!(items, 0 | 2 | 3),
+                    size: matches!(items, 3 | 4),
+                    text: matches!(items, 5 | 6),
+                };
+                answered(m, &said, &targets, want, &line)?;
+                // The flags \Seen changed are told with the data.
+                let told: Vec<(u32, u32)> = targets
+                    .iter()
+                    .copied()
+                    .filter(|t| seen_now.contains(&t.1))
+                    .collect();
+                let want = Want {
+                    flags: true,
+                    ..Want::default()
+                };
+                answered(m, &said, &told, want, &line)?;
                 issued(m, sessions, by, &said, &line)?;
             }
             Step::Search { by, uid, key } => {
@@ -1360,12 +1461,13 @@ impl Harness {
             }
             Step::Reselect { by } => self.select(m, sessions, by).await?,
             Step::BackendAdd { flags } => {
+                let subject = m.subject();
                 let applied = self
                     .backend(BackendUpdate::MessagesCreated {
                         user: USER.into(),
                         mailbox: m.test.name.clone(),
                         messages: vec![IncomingMessage {
-                            raw: message("from the backend").into_bytes(),
+                            raw: message(&subject).into_bytes(),
                             flags: flags.flag_set(),
                             internal_date: 0,
                         }],
@@ -1374,7 +1476,7 @@ impl Harness {
                 let Applied::Uids(uids) = applied else {
                     return Err(TestCaseError::fail(format!("{applied:?}")));
                 };
-                m.test.add(&uids, &[flags])?;
+                m.test.add(&uids, &[flags], &[subject])?;
                 m.added(&uids);
                 m.changed();
             }
@@ -1634,24 +1736,41 @@ fn expect_bad(said: &Said, bad: bool, line: &str) -> Result<bool, TestCaseError>
     Ok(bad)
 }
 
-/// Every target message got a FETCH with the wanted items.
+/// What a FETCH (or STORE) answer must carry for each message.
+#[derive(Debug, Clone, Copy, Default)]
+struct Want {
+    uid: bool,
+    flags: bool,
+    size: bool,
+    text: bool,
+}
+
+/// Every target message got a FETCH with the wanted items, their values
+/// those of the message as the model knows it.
 fn answered(
+    m: &Model,
     said: &Said,
     targets: &[(u32, u32)],
-    want_uid: bool,
-    want_flags: bool,
+    want: Want,
     line: &str,
 ) -> Result<(), TestCaseError> {
     for &(seq, u) in targets {
-        let found = said.fetches.iter().any(|(q, uid, flags)| {
-            *q == seq && (!want_uid || *uid == Some(u)) && (!want_flags || flags.is_some())
+        let (size, text) = m.test.content(u);
+        let found = said.fetches.iter().any(|f| {
+            f.seq == seq
+                && (!want.uid || f.uid == Some(u))
+                && (!want.flags || f.flags.is_some())
+                && (!want.size || f.size == Some(size))
+                && (!want.text || f.text.as_deref() == Some(text.as_str()))
         });
         prop_assert!(
             found,
-            "{}: no FETCH for {} (UID {}): {:?}",
+            "{}: no FETCH for {} (UID {}, size {}) with {:?}: {:?}",
             line,
             seq,
             u,
+            size,
+            want,
             said.fetches
         );
     }
