@@ -379,6 +379,16 @@ enum Step {
     Reselect {
         by: usize,
     },
+    /// CLOSE (or UNSELECT), then SELECT again.
+    Close {
+        by: usize,
+        expunge: bool,
+    },
+    /// STATUS of the selected mailbox (or the second one).
+    Status {
+        by: usize,
+        other: bool,
+    },
     BackendAdd {
         flags: Flags,
     },
@@ -402,7 +412,9 @@ impl Step {
             | Step::Search { by, .. }
             | Step::Noop { by, .. }
             | Step::Idle { by }
-            | Step::Reselect { by } => Some(*by),
+            | Step::Reselect { by }
+            | Step::Close { by, .. }
+            | Step::Status { by, .. } => Some(*by),
             _ => None,
         }
     }
@@ -442,7 +454,9 @@ fn step_strategy(sessions: usize) -> impl Strategy<Value = Step> {
         3 => (by.clone(), any::<bool>(), key).prop_map(|(by, uid, key)| Step::Search { by, uid, key }),
         4 => (by.clone(), any::<bool>()).prop_map(|(by, check)| Step::Noop { by, check }),
         2 => by.clone().prop_map(|by| Step::Idle { by }),
-        1 => by.prop_map(|by| Step::Reselect { by }),
+        1 => by.clone().prop_map(|by| Step::Reselect { by }),
+        1 => (by.clone(), any::<bool>()).prop_map(|(by, expunge)| Step::Close { by, expunge }),
+        2 => (by, any::<bool>()).prop_map(|(by, other)| Step::Status { by, other }),
         2 => flags_strategy().prop_map(|flags| Step::BackendAdd { flags }),
         2 => (any::<usize>(), flags_strategy()).prop_map(|(pick, flags)| Step::BackendFlags { pick, flags }),
         1 => any::<usize>().prop_map(|pick| Step::BackendDelete { pick }),
@@ -638,12 +652,17 @@ struct Said {
     code: Option<String>,
     untagged_codes: Vec<String>,
     continued: bool,
+    /// Every line, as sent.
+    lines: Vec<String>,
 }
 
 /// Replays `out` onto `view` the way a client does; checks each line
 /// against what the view already knows and what `ctx` allows.
 fn replay(view: &mut View, out: &[String], ctx: Ctx) -> Result<Said, TestCaseError> {
-    let mut said = Said::default();
+    let mut said = Said {
+        lines: out.to_vec(),
+        ..Said::default()
+    };
     for line in out {
         let parsed = parse_line(line).map_err(TestCaseError::fail)?;
         let len = view.slots.len() as u32;
@@ -1460,6 +1479,67 @@ impl Harness {
                 }
             }
             Step::Reselect { by } => self.select(m, sessions, by).await?,
+            Step::Close { by, expunge } => {
+                let line = if expunge { "c CLOSE" } else { "c UNSELECT" };
+                if expunge {
+                    // RFC 3501 §6.4.2: every \Deleted message, silently.
+                    let gone: Vec<u32> = m
+                        .test
+                        .messages
+                        .iter()
+                        .filter(|(_, f)| f.system & DELETED != 0)
+                        .map(|x| x.0)
+                        .collect();
+                    if !gone.is_empty() {
+                        m.test.remove(&gone);
+                        m.changed();
+                    }
+                }
+                let out = exec(&mut sessions[by], line).await;
+                self.stats.borrow_mut().tally(&out);
+                let done = if expunge {
+                    "c OK CLOSE completed"
+                } else {
+                    "c OK UNSELECT completed"
+                };
+                prop_assert_eq!(&out, &[done], "{}", line);
+                self.select(m, sessions, by).await?;
+            }
+            Step::Status { by, other } => {
+                let mb = if other { &m.other } else { &m.test };
+                let line = format!("t STATUS {} (MESSAGES UIDNEXT UNSEEN)", mb.name);
+                let expected_prefix = format!("* STATUS {} (", mb.name);
+                let (messages, unseen, max_uid) = (
+                    mb.messages.len() as u32,
+                    mb.messages
+                        .iter()
+                        .filter(|x| x.1.system & SEEN == 0)
+                        .count() as u32,
+                    mb.max_uid,
+                );
+                let said = self.command(m, sessions, by, &line, Ctx::All).await?;
+                prop_assert_eq!(said.status.as_deref(), Some("OK"), "{}", line);
+                let status = said
+                    .lines
+                    .iter()
+                    .find_map(|l| l.strip_prefix(&expected_prefix))
+                    .and_then(|r| r.strip_suffix(')'))
+                    .ok_or_else(|| TestCaseError::fail(format!("{line} → {:?}", said.lines)))?;
+                let items: Vec<&str> = status.split(' ').collect();
+                let value = |name: &str| -> Option<u32> {
+                    let i = items.iter().position(|x| *x == name)?;
+                    items.get(i + 1)?.parse().ok()
+                };
+                prop_assert_eq!(value("MESSAGES"), Some(messages), "{}: {}", line, status);
+                prop_assert_eq!(value("UNSEEN"), Some(unseen), "{}: {}", line, status);
+                prop_assert!(
+                    value("UIDNEXT").is_some_and(|u| u > max_uid),
+                    "{}: {} (highest UID {})",
+                    line,
+                    status,
+                    max_uid
+                );
+            }
             Step::BackendAdd { flags } => {
                 let subject = m.subject();
                 let applied = self
