@@ -29,9 +29,17 @@
 //! - `\Recent` is held by at most one session per message, the one the
 //!   model predicts.
 //!
-//! `PROPTEST_CASES` sets the number of cases (128 by default, a quarter of
-//! that on PostgreSQL when `HADRON_TEST_PG` is set); `PROPTEST_RNG_SEED`
-//! fixes the seed.
+//! A second test runs the sessions' command scripts (and the backend's)
+//! *concurrently* on a multi-threaded runtime, where no single order can be
+//! predicted: each session's view must still agree with its own numbers
+//! after every command, no forbidden EXPUNGE may appear, no UID may be
+//! given twice, and once all are done a NOOP must bring every session to
+//! exactly what the store holds, with `\Recent` in at most one session.
+//!
+//! `PROPTEST_CASES` sets the number of cases of the model test (128 by
+//! default; a quarter of that on PostgreSQL when `HADRON_TEST_PG` is set;
+//! half and an eighth for the concurrent test); `PROPTEST_RNG_SEED` fixes
+//! the seed.
 
 mod common;
 
@@ -44,14 +52,16 @@ use hadron_proto::parse::{self, ParseLimits};
 use hadron_state::connector::{
     Applied, BackendUpdate, Connector, IncomingMessage, LocalConnector, PendingUpdate,
 };
+use hadron_state::engine::Engine;
 use hadron_state::flags::FlagSet;
 use hadron_state::session::{Output, Session};
+use hadron_state::snapshot::Snapshot;
 use hadron_store::{
     FsBlobStore, MailboxId, SqliteSync, Store, StoreOptions, SystemFlags as StoreFlags, UidSet,
     UserId,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestRunner};
 
 const USER: &str = "modeller";
 /// Cases without `PROPTEST_CASES`.
@@ -779,7 +789,8 @@ async fn exec(session: &mut Session, line: &str) -> Vec<String> {
 
 impl Harness {
     fn new(env: Env) -> Harness {
-        let rt = tokio::runtime::Builder::new_current_thread()
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
@@ -854,6 +865,9 @@ impl Harness {
         let config = ProptestConfig {
             cases,
             source_file: Some(file!()),
+            failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+                "proptest-regressions",
+            ))),
             max_shrink_iters: 2048,
             ..base
         };
@@ -875,44 +889,12 @@ impl Harness {
         let names = store.keywords(id).expect("keywords");
         let rows = store.fetch_flags(id, &UidSet::all()).expect("fetch_flags");
         rows.iter()
-            .map(|m| {
-                let mut f = Flags::default();
-                for (name, bit) in SYSTEM {
-                    let stored = match bit {
-                        1 => StoreFlags::ANSWERED,
-                        2 => StoreFlags::FLAGGED,
-                        4 => StoreFlags::DELETED,
-                        8 => StoreFlags::SEEN,
-                        _ => StoreFlags::DRAFT,
-                    };
-                    if m.flags.contains(stored) {
-                        f.system |= bit;
-                    }
-                    let _ = name;
-                }
-                for (i, n) in names.iter().enumerate() {
-                    if m.keywords & (1 << i) != 0 {
-                        let k = KEYWORDS
-                            .iter()
-                            .position(|k| k == n)
-                            .unwrap_or_else(|| panic!("stored keyword {n}"));
-                        f.keywords |= 1 << k;
-                    }
-                }
-                (m.uid, f)
-            })
+            .map(|m| (m.uid, store_flags(m, &names)))
             .collect()
     }
 
     async fn backend(&self, update: BackendUpdate) -> Applied {
-        let (done, wait) = tokio::sync::oneshot::channel();
-        self.env
-            .engine
-            .apply_backend_update(PendingUpdate { update, done })
-            .await;
-        wait.await
-            .expect("completion")
-            .unwrap_or_else(|e| panic!("backend update failed: {e}"))
+        backend(&self.env.engine, update).await
     }
 
     /// One case: `sessions[..n]` on the test mailbox, `sessions[n]` the
@@ -1202,7 +1184,7 @@ impl Harness {
                 flags,
                 silent,
             } => {
-                let (text, targets, bad) = render(m, sessions, by, set, uid);
+                let (text, targets, bad) = render(snapshot(sessions, by), m.test.max_uid, set, uid);
                 let line = format!(
                     "s {}STORE {text} {}FLAGS{} {}",
                     if uid { "UID " } else { "" },
@@ -1285,7 +1267,7 @@ impl Harness {
                 uid,
                 is_move,
             } => {
-                let (text, targets, bad) = render(m, sessions, by, set, uid);
+                let (text, targets, bad) = render(snapshot(sessions, by), m.test.max_uid, set, uid);
                 let line = format!(
                     "c {}{} {text} {}",
                     if uid { "UID " } else { "" },
@@ -1369,7 +1351,7 @@ impl Harness {
                 uid,
                 items,
             } => {
-                let (text, targets, bad) = render(m, sessions, by, set, uid);
+                let (text, targets, bad) = render(snapshot(sessions, by), m.test.max_uid, set, uid);
                 let what = [
                     "FLAGS",
                     "UID",
@@ -1667,6 +1649,10 @@ impl Harness {
     }
 }
 
+fn snapshot(sessions: &[Session], s: usize) -> &Snapshot {
+    sessions[s].snapshot().expect("selected")
+}
+
 /// After a command that may tell everything: the view is the truth.
 fn current(m: &mut Model, s: usize) -> Result<(), TestCaseError> {
     let view = &mut m.views[s];
@@ -1721,17 +1707,10 @@ fn fresh(m: &Model, s: usize) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Renders a sequence set (or UID set) for session `s`; returns it, the
+/// Renders a sequence set (or UID set) for a session; returns it, the
 /// (seq, UID) pairs it names in the session's view, and whether a BAD is
 /// expected (a sequence number past the end).
-fn render(
-    m: &Model,
-    sessions: &[Session],
-    s: usize,
-    p: SetPick,
-    uid: bool,
-) -> (String, Vec<(u32, u32)>, bool) {
-    let snap = sessions[s].snapshot().expect("selected");
+fn render(snap: &Snapshot, max_uid: u32, p: SetPick, uid: bool) -> (String, Vec<(u32, u32)>, bool) {
     let len = snap.len();
     let uids = snap.uids();
     if !uid {
@@ -1751,7 +1730,7 @@ fn render(
         return (text, pairs, false);
     }
     // UIDs: known ones, ones the session never saw, or none at all.
-    let max = m.test.max_uid.max(1);
+    let max = max_uid.max(1);
     let pick = |k: usize| -> u32 {
         if !uids.is_empty() && !k.is_multiple_of(3) {
             uids[k / 3 % uids.len()]
@@ -1874,6 +1853,474 @@ fn issued(
     let told = said.code.as_deref() == Some("EXPUNGEISSUED");
     prop_assert_eq!(told, held, "{}: EXPUNGEISSUED", line);
     Ok(())
+}
+
+// ---- concurrent sessions -------------------------------------------------------
+
+/// Applies one backend update and waits for it.
+async fn backend(engine: &Engine, update: BackendUpdate) -> Applied {
+    let (done, wait) = tokio::sync::oneshot::channel();
+    engine
+        .apply_backend_update(PendingUpdate { update, done })
+        .await;
+    wait.await
+        .expect("completion")
+        .unwrap_or_else(|e| panic!("backend update failed: {e}"))
+}
+
+/// A command of a session's script in the concurrent test.
+#[derive(Debug, Clone)]
+enum Op {
+    Append(Flags),
+    Store {
+        set: SetPick,
+        uid: bool,
+        mode: Mode,
+        flags: Flags,
+    },
+    Expunge,
+    Fetch {
+        set: SetPick,
+        uid: bool,
+    },
+    Search,
+    Noop,
+    Copy {
+        set: SetPick,
+        uid: bool,
+        is_move: bool,
+    },
+    Reselect,
+}
+
+/// A change by the backend in the concurrent test; picks index the
+/// mailbox's messages at the time.
+#[derive(Debug, Clone)]
+enum BackendOp {
+    Add(Flags),
+    Flags { pick: usize, flags: Flags },
+    Delete { pick: usize },
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let mode = prop_oneof![Just(Mode::Add), Just(Mode::Remove), Just(Mode::Replace)];
+    prop_oneof![
+        3 => flags_strategy().prop_map(Op::Append),
+        4 => (set_strategy(), any::<bool>(), mode, flags_strategy())
+            .prop_map(|(set, uid, mode, flags)| Op::Store { set, uid, mode, flags }),
+        2 => Just(Op::Expunge),
+        4 => (set_strategy(), any::<bool>()).prop_map(|(set, uid)| Op::Fetch { set, uid }),
+        1 => Just(Op::Search),
+        3 => Just(Op::Noop),
+        2 => (set_strategy(), any::<bool>(), any::<bool>())
+            .prop_map(|(set, uid, is_move)| Op::Copy { set, uid, is_move }),
+        1 => Just(Op::Reselect),
+    ]
+}
+
+fn backend_op_strategy() -> impl Strategy<Value = BackendOp> {
+    prop_oneof![
+        flags_strategy().prop_map(BackendOp::Add),
+        (any::<usize>(), flags_strategy())
+            .prop_map(|(pick, flags)| BackendOp::Flags { pick, flags }),
+        any::<usize>().prop_map(|pick| BackendOp::Delete { pick }),
+    ]
+}
+
+/// One script per session, and the backend's.
+fn concurrent_scenario() -> impl Strategy<Value = (Vec<Vec<Op>>, Vec<BackendOp>)> {
+    (2..=4usize).prop_flat_map(|n| {
+        (
+            prop::collection::vec(prop::collection::vec(op_strategy(), 1..=15), n),
+            prop::collection::vec(backend_op_strategy(), 0..=8),
+        )
+    })
+}
+
+/// Checks a view against the session's snapshot: the client's idea of
+/// every sequence number is the session's, and UIDs ascend.
+fn agrees(view: &View, session: &Session) -> Result<(), TestCaseError> {
+    let snap = session.snapshot().expect("selected");
+    prop_assert_eq!(view.slots.len() as u32, snap.len(), "length");
+    let mut last = 0;
+    for (i, slot) in view.slots.iter().enumerate() {
+        let msg = snap.get(i as u32 + 1).expect("in range");
+        if let Some(u) = slot.uid {
+            prop_assert_eq!(u, msg.uid, "seq {}: UID", i + 1);
+            prop_assert!(u > last, "UIDs not ascending at seq {}", i + 1);
+            last = u;
+        }
+        if let Some(f) = slot.flags {
+            prop_assert_eq!(
+                f,
+                Flags::of_set(&msg.flags()),
+                "seq {} (UID {})",
+                i + 1,
+                msg.uid
+            );
+        }
+        if let Some(r) = slot.recent {
+            prop_assert_eq!(r, msg.recent, "seq {}: \\Recent", i + 1);
+        }
+    }
+    Ok(())
+}
+
+/// SELECT, with the view rebuilt from its EXISTS.
+async fn select_view(session: &mut Session, name: &str) -> Result<View, TestCaseError> {
+    let r = exec(session, &format!("s SELECT {name}")).await;
+    prop_assert_eq!(
+        r.last().map(String::as_str),
+        Some("s OK [READ-WRITE] SELECT completed")
+    );
+    let n = r
+        .iter()
+        .find_map(|l| l.strip_prefix("* ").and_then(|x| x.strip_suffix(" EXISTS")))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| TestCaseError::fail(format!("no EXISTS: {r:?}")))?;
+    Ok(View {
+        slots: vec![Slot::default(); n],
+        ..View::default()
+    })
+}
+
+/// Runs one session's script while the others run theirs; returns the
+/// session, its view and the UIDs its APPENDs were given.
+async fn script(
+    mut session: Session,
+    test: String,
+    other: String,
+    ops: Vec<Op>,
+) -> (Session, Result<(View, Vec<u32>), TestCaseError>) {
+    let r = script_steps(&mut session, &test, &other, &ops).await;
+    (session, r)
+}
+
+async fn script_steps(
+    session: &mut Session,
+    test: &str,
+    other: &str,
+    ops: &[Op],
+) -> Result<(View, Vec<u32>), TestCaseError> {
+    let mut view = select_view(session, test).await?;
+    let mut appended = Vec::new();
+    for op in ops {
+        tokio::task::yield_now().await;
+        let snap = session.snapshot().expect("selected");
+        let max = snap.max_uid() + 2;
+        let (line, ctx, targets, bad) = match *op {
+            Op::Append(flags) => {
+                let raw = message("concurrent");
+                let line = format!(
+                    "a APPEND {test} {} {{{}}}\r\n{raw}",
+                    flags.list(),
+                    raw.len()
+                );
+                (line, Ctx::AllLater, Vec::new(), false)
+            }
+            Op::Store {
+                set,
+                uid,
+                mode,
+                flags,
+            } => {
+                let (text, targets, bad) = render(snap, max, set, uid);
+                let sign = match mode {
+                    Mode::Add => "+",
+                    Mode::Remove => "-",
+                    Mode::Replace => "",
+                };
+                let u = if uid { "UID " } else { "" };
+                let line = format!("s {u}STORE {text} {sign}FLAGS {}", flags.list());
+                (line, Ctx::NoExpunge, targets, bad)
+            }
+            Op::Expunge => ("e EXPUNGE".to_owned(), Ctx::AllLater, Vec::new(), false),
+            Op::Fetch { set, uid } => {
+                let (text, targets, bad) = render(snap, max, set, uid);
+                let u = if uid { "UID " } else { "" };
+                let line = format!("f {u}FETCH {text} (UID FLAGS)");
+                (line, Ctx::NoExpunge, targets, bad)
+            }
+            Op::Search => (
+                "q SEARCH UNSEEN".to_owned(),
+                Ctx::NoExpunge,
+                Vec::new(),
+                false,
+            ),
+            Op::Noop => ("n NOOP".to_owned(), Ctx::AllLater, Vec::new(), false),
+            Op::Copy { set, uid, is_move } => {
+                let (text, targets, bad) = render(snap, max, set, uid);
+                let u = if uid { "UID " } else { "" };
+                let (verb, ctx) = if is_move {
+                    ("MOVE", Ctx::AllLater)
+                } else {
+                    ("COPY", Ctx::NoExpunge)
+                };
+                (format!("c {u}{verb} {text} {other}"), ctx, targets, bad)
+            }
+            Op::Reselect => {
+                view = select_view(session, test).await?;
+                continue;
+            }
+        };
+        let out = exec(session, &line).await;
+        let said = replay(&mut view, &out, ctx)
+            .map_err(|e| TestCaseError::fail(format!("{line:?} → {out:?}: {e}")))?;
+        let want = if bad { "BAD" } else { "OK" };
+        prop_assert_eq!(said.status.as_deref(), Some(want), "{:?} → {:?}", line, out);
+        if matches!(op, Op::Fetch { .. } | Op::Store { .. }) {
+            for &(seq, u) in &targets {
+                prop_assert!(
+                    said.fetches.iter().any(|f| f.seq == seq
+                        && f.flags.is_some()
+                        && (f.uid.is_none() || f.uid == Some(u))),
+                    "{:?}: no FETCH for {} (UID {}): {:?}",
+                    line,
+                    seq,
+                    u,
+                    out
+                );
+            }
+        }
+        if let Op::Append(_) = op {
+            appended.extend(
+                appenduid(said.code.as_deref().unwrap_or_default()).map_err(TestCaseError::fail)?,
+            );
+        }
+        agrees(&view, session)
+            .map_err(|e| TestCaseError::fail(format!("{line:?} → {out:?}: {e}")))?;
+    }
+    Ok((view, appended))
+}
+
+/// The backend's script, concurrent with the sessions'.
+async fn backend_script(
+    engine: Arc<Engine>,
+    store: Store,
+    mailbox: MailboxId,
+    name: String,
+    ops: Vec<BackendOp>,
+) -> Vec<u32> {
+    let mut added = Vec::new();
+    for op in ops {
+        tokio::task::yield_now().await;
+        let s = store.clone();
+        let uids: Vec<u32> = tokio::task::spawn_blocking(move || {
+            s.fetch_flags(mailbox, &UidSet::all()).expect("read")
+        })
+        .await
+        .expect("join")
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+        let update = match op {
+            BackendOp::Add(flags) => BackendUpdate::MessagesCreated {
+                user: USER.into(),
+                mailbox: name.clone(),
+                messages: vec![IncomingMessage {
+                    raw: message("backend").into_bytes(),
+                    flags: flags.flag_set(),
+                    internal_date: 0,
+                }],
+            },
+            _ if uids.is_empty() => continue,
+            BackendOp::Flags { pick, flags } => BackendUpdate::FlagsChanged {
+                user: USER.into(),
+                mailbox: name.clone(),
+                uid: uids[pick % uids.len()],
+                flags: flags.flag_set(),
+            },
+            BackendOp::Delete { pick } => BackendUpdate::MessagesDeleted {
+                user: USER.into(),
+                mailbox: name.clone(),
+                uids: vec![uids[pick % uids.len()]],
+            },
+        };
+        if let Applied::Uids(u) = backend(&engine, update).await {
+            added.extend(u);
+        }
+    }
+    added
+}
+
+impl Harness {
+    fn run_concurrent(&self, share: u32) {
+        let base = ProptestConfig::default();
+        let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
+            base.cases
+        } else {
+            DEFAULT_CASES
+        } / share;
+        let config = ProptestConfig {
+            cases,
+            source_file: Some(file!()),
+            failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+                "proptest-regressions",
+            ))),
+            ..base
+        };
+        let mut runner = TestRunner::new(config);
+        let result = runner.run(&concurrent_scenario(), |(scripts, backend_ops)| {
+            let sessions = self.sessions(scripts.len());
+            let (sessions, r) = self.concurrent_case(sessions, scripts, backend_ops);
+            self.give_back(sessions);
+            r
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+    }
+
+    /// Every session runs its script at once (and the backend its own);
+    /// then everyone catches up and must see the store's contents.
+    fn concurrent_case(
+        &self,
+        sessions: Vec<Session>,
+        scripts: Vec<Vec<Op>>,
+        backend_ops: Vec<BackendOp>,
+    ) -> (Vec<Session>, Result<(), TestCaseError>) {
+        let case = {
+            let mut c = self.cases.borrow_mut();
+            *c += 1;
+            *c
+        };
+        let (test, other) = (format!("CT{case}"), format!("CO{case}"));
+        let mut test_id = None;
+        for name in [&test, &other] {
+            let info = self
+                .env
+                .store
+                .create_mailbox(self.user, name, None)
+                .expect("create");
+            test_id.get_or_insert(info.id);
+        }
+        let test_id = test_id.expect("created");
+        self.rt.block_on(async {
+            let backend_task = tokio::spawn(backend_script(
+                self.env.engine.clone(),
+                self.env.store.clone(),
+                test_id,
+                test.clone(),
+                backend_ops,
+            ));
+            let tasks: Vec<_> = sessions
+                .into_iter()
+                .zip(scripts)
+                .map(|(s, ops)| tokio::spawn(script(s, test.clone(), other.clone(), ops)))
+                .collect();
+            let mut sessions = Vec::new();
+            let mut views = Vec::new();
+            let mut failure = None;
+            let mut uids = backend_task.await.expect("backend task");
+            for t in tasks {
+                let (s, r) = t.await.expect("session task");
+                sessions.push(s);
+                match r {
+                    Ok((view, appended)) => {
+                        views.push(view);
+                        uids.extend(appended);
+                    }
+                    Err(e) => failure = failure.or(Some(e)),
+                }
+            }
+            if let Some(e) = failure {
+                return (sessions, Err(e));
+            }
+            let r = self
+                .catch_up(&mut sessions, &mut views, uids, test_id)
+                .await;
+            (sessions, r)
+        })
+    }
+
+    async fn catch_up(
+        &self,
+        sessions: &mut [Session],
+        views: &mut [View],
+        mut uids: Vec<u32>,
+        test: MailboxId,
+    ) -> Result<(), TestCaseError> {
+        let n = uids.len();
+        uids.sort_unstable();
+        uids.dedup();
+        prop_assert_eq!(uids.len(), n, "a UID was given twice");
+        let store = self.env.store.clone();
+        let truth: Vec<(u32, Flags)> = tokio::task::spawn_blocking(move || {
+            let names = store.keywords(test).expect("keywords");
+            let rows = store.fetch_flags(test, &UidSet::all()).expect("rows");
+            (names, rows)
+        })
+        .await
+        .map(|(names, rows)| {
+            rows.iter()
+                .map(|m| (m.uid, store_flags(m, &names)))
+                .collect()
+        })
+        .expect("join");
+        let mut recent: HashMap<u32, usize> = HashMap::new();
+        for (s, (session, view)) in sessions.iter_mut().zip(views.iter_mut()).enumerate() {
+            for (line, ctx) in [
+                ("n NOOP", Ctx::All),
+                ("f FETCH 1:* (UID FLAGS)", Ctx::NoExpunge),
+            ] {
+                let out = exec(session, line).await;
+                replay(view, &out, ctx).map_err(|e| {
+                    TestCaseError::fail(format!("session {s} {line:?} → {out:?}: {e}"))
+                })?;
+            }
+            agrees(view, session)?;
+            let told: Vec<(Option<u32>, Option<Flags>)> =
+                view.slots.iter().map(|x| (x.uid, x.flags)).collect();
+            let expected: Vec<(Option<u32>, Option<Flags>)> =
+                truth.iter().map(|x| (Some(x.0), Some(x.1))).collect();
+            prop_assert_eq!(told, expected, "session {} after NOOP", s);
+            for slot in &view.slots {
+                if slot.recent == Some(true) {
+                    let u = slot.uid.expect("fetched");
+                    prop_assert!(recent.insert(u, s).is_none(), "UID {} recent twice", u);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A store row's flags in the model's terms.
+fn store_flags(m: &hadron_store::MessageFlags, names: &[String]) -> Flags {
+    let mut f = Flags::default();
+    for (stored, bit) in [
+        (StoreFlags::ANSWERED, 1),
+        (StoreFlags::FLAGGED, 2),
+        (StoreFlags::DELETED, 4),
+        (StoreFlags::SEEN, 8),
+        (StoreFlags::DRAFT, 16),
+    ] {
+        if m.flags.contains(stored) {
+            f.system |= bit;
+        }
+    }
+    for (i, n) in names.iter().enumerate() {
+        if m.keywords & (1 << i) != 0 {
+            let k = KEYWORDS
+                .iter()
+                .position(|k| k == n)
+                .unwrap_or_else(|| panic!("stored keyword {n}"));
+            f.keywords |= 1 << k;
+        }
+    }
+    f
+}
+
+#[test]
+fn concurrent_sessions_end_up_agreeing_with_the_store() {
+    Harness::sqlite().run_concurrent(2);
+}
+
+#[test]
+fn concurrent_sessions_end_up_agreeing_with_the_store_on_postgres() {
+    if let Some(h) = Harness::postgres() {
+        h.run_concurrent(8);
+    }
 }
 
 #[test]
