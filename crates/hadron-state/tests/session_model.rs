@@ -358,6 +358,8 @@ enum Step {
         set: SetPick,
         uid: bool,
         is_move: bool,
+        /// Into the selected mailbox itself.
+        to_self: bool,
     },
     /// The helper session, which has the second mailbox selected, copies
     /// or moves one of its messages into the test mailbox.
@@ -456,8 +458,8 @@ fn step_strategy(sessions: usize) -> impl Strategy<Value = Step> {
             .prop_map(|(by, set, uid, mode, flags, silent)| Step::Store { by, set, uid, mode, flags, silent }),
         3 => (by.clone(), prop::option::of(set_strategy()))
             .prop_map(|(by, uid_set)| Step::Expunge { by, uid_set }),
-        2 => (by.clone(), set_strategy(), any::<bool>(), any::<bool>())
-            .prop_map(|(by, set, uid, is_move)| Step::Copy { by, set, uid, is_move }),
+        3 => (by.clone(), set_strategy(), any::<bool>(), any::<bool>(), prop::bool::weighted(0.3))
+            .prop_map(|(by, set, uid, is_move, to_self)| Step::Copy { by, set, uid, is_move, to_self }),
         1 => (any::<usize>(), any::<bool>()).prop_map(|(pick, is_move)| Step::Back { pick, is_move }),
         6 => (by.clone(), set_strategy(), any::<bool>(), 0..7u8)
             .prop_map(|(by, set, uid, items)| Step::Fetch { by, set, uid, items }),
@@ -1266,13 +1268,14 @@ impl Harness {
                 set,
                 uid,
                 is_move,
+                to_self,
             } => {
                 let (text, targets, bad) = render(snapshot(sessions, by), m.test.max_uid, set, uid);
                 let line = format!(
                     "c {}{} {text} {}",
                     if uid { "UID " } else { "" },
                     if is_move { "MOVE" } else { "COPY" },
-                    m.other.name
+                    if to_self { &m.test.name } else { &m.other.name }
                 );
                 let copied: Vec<u32> = targets
                     .iter()
@@ -1280,13 +1283,17 @@ impl Harness {
                     .filter(|&u| m.test.alive(u))
                     .collect();
                 let flags: Vec<Flags> = copied.iter().filter_map(|&u| m.test.flags(u)).collect();
-                if is_move && !bad {
+                if is_move && !bad && !to_self {
                     m.test.remove(&copied);
                     if !copied.is_empty() {
                         m.changed();
                     }
                 }
-                let ctx = if is_move { Ctx::All } else { Ctx::NoExpunge };
+                let ctx = match (is_move, to_self) {
+                    (true, false) => Ctx::All,
+                    (true, true) => Ctx::AllLater,
+                    (false, _) => Ctx::NoExpunge,
+                };
                 let said = self.command(m, sessions, by, &line, ctx).await?;
                 if expect_bad(&said, bad, &line)? {
                     return Ok(());
@@ -1306,12 +1313,26 @@ impl Harness {
                         prop_assert_eq!(&src, &copied, "{}: COPYUID source", line);
                         let subjects: Vec<String> =
                             copied.iter().map(|u| m.test.subjects[u].clone()).collect();
-                        m.other.add(&dst, &flags, &subjects)?;
+                        if to_self {
+                            // The copies are published first, then (MOVE)
+                            // the expunge of the originals.
+                            m.test.add(&dst, &flags, &subjects)?;
+                            m.added(&dst);
+                            m.changed();
+                            if is_move {
+                                m.test.remove(&copied);
+                                m.changed();
+                            }
+                        } else {
+                            m.other.add(&dst, &flags, &subjects)?;
+                        }
                     }
                     None => prop_assert!(copied.is_empty(), "{}: no COPYUID", line),
                 }
                 if !is_move {
                     issued(m, sessions, by, &said, &line)?;
+                } else if to_self {
+                    current(m, by)?;
                 }
             }
             Step::Back { pick, is_move } => {
