@@ -489,7 +489,7 @@ impl Engine {
         let _guard = shared.write.lock().await;
         // \Recent is stored only for messages no session will be given it
         // by the hub: the next SELECT claims those.
-        let recent_in_store = self.hub.subscribers(hub_id(info.id)) == 0;
+        let recent_in_store = self.hub.recent_takers(hub_id(info.id)) == 0;
         let flags: Vec<FlagSet> = messages.iter().map(|m| m.flags.clone()).collect();
         let id = info.id;
         let appended = self
@@ -839,7 +839,7 @@ impl Engine {
             return Ok(());
         }
         let new: Vec<u32> = uid_map.iter().map(|&(_, d)| d).collect();
-        let selected = self.hub.subscribers(hub_id(dst)) > 0;
+        let selected = self.hub.recent_takers(hub_id(dst)) > 0;
         let rows = self
             .blocking(move |store, _| {
                 let set = UidSet::from_uids(new);

@@ -187,6 +187,30 @@ both! {
         assert!(r.contains(&"* 0 RECENT".to_owned()), "{r:?}");
     }
 
+    async fn an_examining_session_does_not_take_recent_from_others(env) {
+        // RFC 3501 §6.3.2: EXAMINE must not cause messages to lose \Recent.
+        // A read-only session selected first is not the one the hub gives
+        // \Recent to; with only read-only sessions, the store keeps it for
+        // the next SELECT.
+        let mut a = env.client("alice").await;
+        let mut b = env.client("alice").await;
+        let mut c = env.client("alice").await;
+        a.run("x EXAMINE INBOX").await;
+        b.run("s SELECT INBOX").await;
+        c.append("p", "INBOX", "", &message("1")).await;
+        assert_eq!(a.run("n NOOP").await, ["* 1 EXISTS", "n OK NOOP completed"]);
+        assert_eq!(
+            b.run("n NOOP").await,
+            ["* 1 EXISTS", "* 1 RECENT", "n OK NOOP completed"]
+        );
+        b.run("u UNSELECT").await;
+        c.append("q", "INBOX", "", &message("2")).await;
+        assert_eq!(a.run("n NOOP").await, ["* 2 EXISTS", "n OK NOOP completed"]);
+        let r = b.run("s SELECT INBOX").await;
+        assert!(r.contains(&"* 1 RECENT".to_owned()), "{r:?}");
+        assert_eq!(b.run("f FETCH 2 FLAGS").await[0], "* 2 FETCH (FLAGS (\\Recent))");
+    }
+
     async fn copy_into_a_selected_mailbox_is_announced(env) {
         let mut a = env.client("alice").await;
         let mut b = env.client("alice").await;
