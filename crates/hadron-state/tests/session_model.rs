@@ -61,7 +61,7 @@ use hadron_store::{
     UserId,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 
 const USER: &str = "modeller";
 /// Cases without `PROPTEST_CASES`.
@@ -388,8 +388,11 @@ enum Step {
     Idle {
         by: usize,
     },
+    /// SELECT again, or EXAMINE (read-only; never session 0, so that a
+    /// read-write session always has the mailbox selected).
     Reselect {
         by: usize,
+        examine: bool,
     },
     /// CLOSE (or UNSELECT), then SELECT again.
     Close {
@@ -424,7 +427,7 @@ impl Step {
             | Step::Search { by, .. }
             | Step::Noop { by, .. }
             | Step::Idle { by }
-            | Step::Reselect { by }
+            | Step::Reselect { by, .. }
             | Step::Close { by, .. }
             | Step::Status { by, .. } => Some(*by),
             _ => None,
@@ -466,7 +469,7 @@ fn step_strategy(sessions: usize) -> impl Strategy<Value = Step> {
         3 => (by.clone(), any::<bool>(), key).prop_map(|(by, uid, key)| Step::Search { by, uid, key }),
         4 => (by.clone(), any::<bool>()).prop_map(|(by, check)| Step::Noop { by, check }),
         2 => by.clone().prop_map(|by| Step::Idle { by }),
-        1 => by.clone().prop_map(|by| Step::Reselect { by }),
+        2 => (by.clone(), any::<bool>()).prop_map(|(by, examine)| Step::Reselect { by, examine }),
         1 => (by.clone(), any::<bool>()).prop_map(|(by, expunge)| Step::Close { by, expunge }),
         2 => (by, any::<bool>()).prop_map(|(by, other)| Step::Status { by, other }),
         2 => flags_strategy().prop_map(|flags| Step::BackendAdd { flags }),
@@ -504,6 +507,8 @@ struct View {
     /// may still show.
     version: usize,
     idling: bool,
+    /// Selected with EXAMINE.
+    read_only: bool,
     /// The last command delivered updates: flags must be current.
     told: bool,
     /// Something changed in the mailbox since this session last delivered.
@@ -867,9 +872,6 @@ impl Harness {
         let config = ProptestConfig {
             cases,
             source_file: Some(file!()),
-            failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-                "proptest-regressions",
-            ))),
             max_shrink_iters: 2048,
             ..base
         };
@@ -1018,7 +1020,9 @@ impl Harness {
         // Leaving ends this session's \Recent.
         m.order.retain(|&x| x != s);
         m.recent.retain(|_, owner| *owner != s);
-        let r = exec(&mut sessions[s], &format!("s SELECT {}", m.test.name)).await;
+        let read_only = m.views[s].read_only;
+        let verb = if read_only { "EXAMINE" } else { "SELECT" };
+        let r = exec(&mut sessions[s], &format!("s {verb} {}", m.test.name)).await;
         let mut exists = None;
         let mut recent = None;
         let mut uidnext = None;
@@ -1035,12 +1039,17 @@ impl Harness {
                 uidnext = Some(number(n).map_err(TestCaseError::fail)?);
             }
         }
-        prop_assert_eq!(
-            r.last().map(String::as_str),
-            Some("s OK [READ-WRITE] SELECT completed")
-        );
+        let done = if read_only {
+            "s OK [READ-ONLY] EXAMINE completed"
+        } else {
+            "s OK [READ-WRITE] SELECT completed"
+        };
+        prop_assert_eq!(r.last().map(String::as_str), Some(done));
         let truth_len = m.test.messages.len() as u32;
         prop_assert_eq!(exists, Some(truth_len), "SELECT EXISTS: {:?}", r);
+        // Only session 0 may claim stored \Recent, at its first SELECT
+        // (read-write sessions are selected from then on).
+        prop_assert!(read_only || s == 0 || m.stored_recent.is_empty());
         let claimed = std::mem::take(&mut m.stored_recent);
         prop_assert_eq!(recent, Some(claimed.len() as u32), "SELECT RECENT: {:?}", r);
         for u in claimed {
@@ -1052,7 +1061,10 @@ impl Harness {
             uidnext,
             m.test.max_uid
         );
-        m.order.push(s);
+        if !read_only {
+            // EXAMINE is never given \Recent (RFC 3501 §6.3.2).
+            m.order.push(s);
+        }
         let v = &mut m.views[s];
         v.slots = vec![Slot::default(); truth_len as usize];
         v.version = m.history.len() - 1;
@@ -1084,7 +1096,7 @@ impl Harness {
             out
         );
         m.views[s].woken = false;
-        m.views[s].told = said.status.as_deref() != Some("BAD");
+        m.views[s].told = said.status.as_deref() == Some("OK");
         if ctx == Ctx::All && said.status.as_deref() == Some("OK") {
             current(m, s).map_err(|e| TestCaseError::fail(format!("{line:?} → {out:?}: {e}")))?;
         }
@@ -1199,6 +1211,9 @@ impl Harness {
                     flags.list()
                 );
                 let said = self.command(m, sessions, by, &line, Ctx::NoExpunge).await?;
+                if m.views[by].read_only {
+                    return read_only_refused(&said, &line);
+                }
                 if expect_bad(&said, bad, &line)? {
                     return Ok(());
                 }
@@ -1245,6 +1260,10 @@ impl Harness {
                         (format!("e UID EXPUNGE {text}"), Some(set))
                     }
                 };
+                if m.views[by].read_only {
+                    let said = self.command(m, sessions, by, &line, Ctx::NoExpunge).await?;
+                    return read_only_refused(&said, &line);
+                }
                 // RFC 3501 §6.4.3 / RFC 4315 §2.1: every message of the
                 // mailbox with \Deleted (and a UID in the set).
                 let gone: Vec<u32> = m
@@ -1283,6 +1302,10 @@ impl Harness {
                     .filter(|&u| m.test.alive(u))
                     .collect();
                 let flags: Vec<Flags> = copied.iter().filter_map(|&u| m.test.flags(u)).collect();
+                if is_move && m.views[by].read_only {
+                    let said = self.command(m, sessions, by, &line, Ctx::NoExpunge).await?;
+                    return read_only_refused(&said, &line);
+                }
                 if is_move && !bad && !to_self {
                     m.test.remove(&copied);
                     if !copied.is_empty() {
@@ -1386,7 +1409,7 @@ impl Harness {
                 // BODY[TEXT] sets \Seen (RFC 3501 §6.4.5) on the messages
                 // still there.
                 let mut seen_now = Vec::new();
-                if items == 5 && !bad {
+                if items == 5 && !bad && !m.views[by].read_only {
                     for &(_, u) in &targets {
                         if let Some(f) = m.test.flags(u)
                             && f.system & SEEN == 0
@@ -1481,10 +1504,13 @@ impl Harness {
                     current(m, by)?;
                 }
             }
-            Step::Reselect { by } => self.select(m, sessions, by).await?,
+            Step::Reselect { by, examine } => {
+                m.views[by].read_only = examine && by != 0;
+                self.select(m, sessions, by).await?
+            }
             Step::Close { by, expunge } => {
                 let line = if expunge { "c CLOSE" } else { "c UNSELECT" };
-                if expunge {
+                if expunge && !m.views[by].read_only {
                     // RFC 3501 §6.4.2: every \Deleted message, silently.
                     let gone: Vec<u32> = m
                         .test
@@ -1802,6 +1828,15 @@ fn explicit_uids(m: &Model, s: usize, p: SetPick) -> (String, Vec<u32>) {
         let (lo, hi) = (x.min(y), x.max(y));
         (format!("{lo}:{hi}"), (lo..=hi).collect())
     }
+}
+
+/// A change refused in a read-only (EXAMINE) session, with nothing else
+/// said.
+fn read_only_refused(said: &Said, line: &str) -> Result<(), TestCaseError> {
+    prop_assert_eq!(said.status.as_deref(), Some("NO"), "{}", line);
+    prop_assert_eq!(said.code.as_deref(), Some("READ-ONLY"), "{}", line);
+    prop_assert_eq!(said.lines.len(), 1, "{}: {:?}", line, said.lines);
+    Ok(())
 }
 
 /// Whether the command was (rightly) refused with BAD; a BAD says
@@ -2175,9 +2210,6 @@ impl Harness {
         let config = ProptestConfig {
             cases,
             source_file: Some(file!()),
-            failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-                "proptest-regressions",
-            ))),
             ..base
         };
         let mut runner = TestRunner::new(config);
