@@ -315,6 +315,11 @@ impl Session {
                 {
                     Ok(items) => {
                         self.deliver(CommandContext::Status, out);
+                        if self.logged_out {
+                            // Delivery closed the session: `* BYE` was the
+                            // last word.
+                            return;
+                        }
                         out.send(data(Data::Status { mailbox, items }));
                         out.send(tagged(&tag, StatusKind::Ok, None, "STATUS completed"));
                     }
