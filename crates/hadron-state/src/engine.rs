@@ -616,10 +616,10 @@ impl Engine {
     }
 
     /// EXPUNGE / UID EXPUNGE / CLOSE: expunges the messages of
-    /// `candidates` that have `\Deleted` in the store — whether or not the
-    /// asking session has been told about the flag or the message yet
-    /// (RFC 3501 §6.4.3: *all* messages with `\Deleted`; RFC 4315 §2.1:
-    /// those with a UID in the set). Returns the expunged UIDs.
+    /// `candidates` that have `\Deleted` in the store. The session brings
+    /// its snapshot up to date before choosing them, so that messages
+    /// flagged or added by others count too (RFC 3501 §6.4.3: *all*
+    /// messages with `\Deleted`). Returns the expunged UIDs.
     pub async fn expunge_deleted(
         &self,
         account: &Account,

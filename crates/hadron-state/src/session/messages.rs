@@ -11,6 +11,7 @@ use super::{ResponseSink, Session, flag_set, no_for};
 use crate::connector::FlagMode;
 use crate::delivery::CommandContext;
 use crate::engine::{AppendRequest, EngineError};
+use crate::flags::SystemFlags;
 use crate::mailboxes::store_name;
 use crate::snapshot::SeqRanges;
 use hadron_store::UidSet;
@@ -292,22 +293,22 @@ impl Session {
         }
     }
 
-    /// The UIDs a UID EXPUNGE names: the set as written (`*` is the
-    /// highest UID this session knows), or the saved result `$`. Messages
-    /// this session has not been told about yet are included: RFC 4315
-    /// names messages by UID, not by what the session has seen.
-    fn uid_expunge_set(&self, set: &SequenceSet) -> UidSet {
+    /// The UIDs of messages this session sees with `\Deleted` (none
+    /// pending expunge), optionally limited to some sequence numbers.
+    fn deleted_uids(&self, only: Option<&SeqRanges>) -> UidSet {
         let Some(m) = self.mailbox.as_ref() else {
             return UidSet::new();
         };
-        if set.is_saved() {
-            return UidSet::from_uids(m.saved.iter().flatten().copied());
-        }
-        let largest = m.selected.snapshot().max_uid();
-        UidSet::from_ranges(
-            set.normalized(largest)
-                .into_iter()
-                .map(|r| (*r.start(), *r.end())),
+        let snap = m.selected.snapshot();
+        UidSet::from_uids(
+            snap.iter()
+                .enumerate()
+                .filter(|(i, msg)| {
+                    msg.system.contains(SystemFlags::DELETED)
+                        && !msg.pending_expunge
+                        && only.is_none_or(|r| r.contains(*i as u32 + 1))
+                })
+                .map(|(_, msg)| msg.uid),
         )
     }
 
@@ -326,13 +327,22 @@ impl Session {
                 "mailbox is read-only",
             ));
         }
-        // RFC 3501 §6.4.3: every message with \Deleted, including those
-        // flagged or added by others and not yet announced here (delivery
-        // below announces them first, then their expunge).
-        let candidates = match &uid_set {
-            Some(set) => self.uid_expunge_set(set),
-            None => UidSet::all(),
+        // EXPUNGE removes every message with \Deleted, also those flagged
+        // or added by others since this session was last told: tell it
+        // first (EXPUNGE may say everything), then choose from its
+        // snapshot, which is current now — without reading every row.
+        self.deliver(CommandContext::Expunge, out);
+        if self.logged_out {
+            return;
+        }
+        let only = match &uid_set {
+            Some(set) => match self.resolve(tag, true, set, out) {
+                Some(r) => Some(r),
+                None => return,
+            },
+            None => None,
         };
+        let candidates = self.deleted_uids(only.as_ref());
         let info = match self.mailbox.as_ref() {
             Some(m) => m.info.clone(),
             None => return,
@@ -356,9 +366,15 @@ impl Session {
         };
         if expunge && !m.read_only {
             let info = m.info.clone();
+            if let Some(m) = self.mailbox.as_mut() {
+                // Silently up to date first (CLOSE says nothing), so that
+                // \Deleted set by others counts too.
+                m.selected.deliver(&m.subscription, CommandContext::Close);
+            }
+            let candidates = self.deleted_uids(None);
             if let Err(e) = self
                 .engine
-                .expunge_deleted(self.acct(), &info, UidSet::all(), Some(self.id))
+                .expunge_deleted(self.acct(), &info, candidates, Some(self.id))
                 .await
             {
                 return out.send(no_for(tag, &e));
