@@ -9,7 +9,7 @@ use hadron_proto::types::{
 use super::output::{data, flag_fetch, nz, tagged, untagged_ok};
 use super::{ResponseSink, Session, flag_set, no_for};
 use crate::connector::FlagMode;
-use crate::delivery::CommandContext;
+use crate::delivery::{CloseReason, CommandContext};
 use crate::engine::{AppendRequest, EngineError};
 use crate::flags::SystemFlags;
 use crate::mailboxes::store_name;
@@ -366,12 +366,18 @@ impl Session {
         };
         if expunge && !m.read_only {
             let info = m.info.clone();
-            if let Some(m) = self.mailbox.as_mut() {
-                // Silently up to date first (CLOSE says nothing), so that
-                // \Deleted set by others counts too.
-                m.selected.deliver(&m.subscription, CommandContext::Close);
-            }
-            let candidates = self.deleted_uids(None);
+            // Silently up to date first (CLOSE says nothing), so that
+            // \Deleted set by others counts too. A session too far behind
+            // cannot know: then every message is a candidate.
+            let lost = self.mailbox.as_mut().is_some_and(|m| {
+                let d = m.selected.deliver(&m.subscription, CommandContext::Close);
+                d.close == Some(CloseReason::QueueOverflow)
+            });
+            let candidates = if lost {
+                UidSet::all()
+            } else {
+                self.deleted_uids(None)
+            };
             if let Err(e) = self
                 .engine
                 .expunge_deleted(self.acct(), &info, candidates, Some(self.id))
