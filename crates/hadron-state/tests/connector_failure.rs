@@ -224,3 +224,23 @@ async fn nothing_follows_the_bye_of_a_session_closed_during_status() {
     assert!(r[0].starts_with("* BYE "), "{r:?}");
     assert_eq!(a.state(), State::Logout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_by_a_session_too_far_behind_still_removes_every_deleted_message() {
+    let (env, _) = flaky_env(2);
+    let mut a = env.client("alice").await;
+    a.append("p", "INBOX", "", &message("1")).await;
+    a.run("s SELECT INBOX").await;
+    let mut b = env.client("alice").await;
+    b.run("s SELECT INBOX").await;
+    b.run("d STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+    for s in ["2", "3"] {
+        b.append("p", "INBOX", "", &message(s)).await;
+    }
+    // A's queue overflowed: its snapshot never learnt of the \Deleted.
+    assert_eq!(a.run("c CLOSE").await, ["c OK CLOSE completed"]);
+    assert_eq!(
+        a.run("t STATUS INBOX (MESSAGES)").await[0],
+        "* STATUS INBOX (MESSAGES 2)"
+    );
+}
