@@ -607,7 +607,7 @@ impl Engine {
         let _guard = shared.write.lock().await;
         // \Recent is stored only for messages no session will be given it
         // by the hub: the next SELECT claims those.
-        let recent_in_store = self.hub.subscribers(hub_id(info.id)) == 0;
+        let recent_in_store = self.hub.recent_takers(hub_id(info.id)) == 0;
         let flags: Vec<FlagSet> = messages.iter().map(|m| m.flags.clone()).collect();
         let id = info.id;
         let appended = self
@@ -734,13 +734,16 @@ impl Engine {
         Ok(changed)
     }
 
-    /// EXPUNGE / UID EXPUNGE / CLOSE: expunges those of `candidates` that
-    /// have `\Deleted` in the store. Returns the expunged UIDs.
+    /// EXPUNGE / UID EXPUNGE / CLOSE: expunges the messages of
+    /// `candidates` that have `\Deleted` in the store. The session brings
+    /// its snapshot up to date before choosing them, so that messages
+    /// flagged or added by others count too (RFC 3501 §6.4.3: *all*
+    /// messages with `\Deleted`). Returns the expunged UIDs.
     pub async fn expunge_deleted(
         &self,
         account: &Account,
         mailbox: &MailboxInfo,
-        candidates: Vec<u32>,
+        candidates: UidSet,
         origin: Option<SessionId>,
     ) -> Result<Vec<u32>, EngineError> {
         if candidates.is_empty() {
@@ -751,9 +754,8 @@ impl Engine {
         let _guard = shared.write.lock().await;
         let uids = self
             .blocking(move |store, _| {
-                let set = UidSet::from_uids(candidates);
                 Ok(store
-                    .fetch_flags(id, &set)?
+                    .fetch_flags(id, &candidates)?
                     .into_iter()
                     .filter(|m| m.flags.contains(StoreFlags::DELETED))
                     .map(|m| m.uid)
@@ -959,7 +961,7 @@ impl Engine {
             return Ok(());
         }
         let new: Vec<u32> = uid_map.iter().map(|&(_, d)| d).collect();
-        let selected = self.hub.subscribers(hub_id(dst)) > 0;
+        let selected = self.hub.recent_takers(hub_id(dst)) > 0;
         let rows = self
             .blocking(move |store, _| {
                 let set = UidSet::from_uids(new);

@@ -158,6 +158,16 @@ struct Queue {
     /// A follower that is not a client session ([`Hub::subscribe_passive`]):
     /// never given `\Recent`, not counted by [`Hub::subscribers`].
     passive: bool,
+    /// A read-only (EXAMINE) session ([`Hub::subscribe_read_only`]): never
+    /// given `\Recent`.
+    read_only: bool,
+}
+
+impl Queue {
+    /// Whether `\Recent` may be given to this subscriber.
+    fn takes_recent(&self) -> bool {
+        !self.passive && !self.read_only
+    }
 }
 
 impl Queue {
@@ -231,7 +241,19 @@ impl Hub {
         session: SessionId,
         notify: Option<Arc<dyn Notify>>,
     ) -> Subscription {
-        self.subscribe_queue(mailbox, session, notify, false)
+        self.subscribe_queue(mailbox, session, notify, false, false)
+    }
+
+    /// Like [`Hub::subscribe`], for a read-only (EXAMINE) session: it is
+    /// never given `\Recent`, which stays for a read-write session (RFC
+    /// 3501 §6.3.2: EXAMINE must not cause messages to lose `\Recent`).
+    pub fn subscribe_read_only(
+        &self,
+        mailbox: MailboxId,
+        session: SessionId,
+        notify: Option<Arc<dyn Notify>>,
+    ) -> Subscription {
+        self.subscribe_queue(mailbox, session, notify, false, true)
     }
 
     /// Subscribes a follower that is not a client session (e.g. a shared
@@ -240,7 +262,7 @@ impl Hub {
     /// counted by [`Hub::subscribers`].
     pub fn subscribe_passive(&self, mailbox: MailboxId) -> Subscription {
         let id = self.new_session_id();
-        self.subscribe_queue(mailbox, id, None, true)
+        self.subscribe_queue(mailbox, id, None, true, false)
     }
 
     fn subscribe_queue(
@@ -249,6 +271,7 @@ impl Hub {
         session: SessionId,
         notify: Option<Arc<dyn Notify>>,
         passive: bool,
+        read_only: bool,
     ) -> Subscription {
         let queue = Arc::new(Queue {
             session,
@@ -258,6 +281,7 @@ impl Hub {
             }),
             notify,
             passive,
+            read_only,
         });
         self.inner
             .lock()
@@ -279,9 +303,20 @@ impl Hub {
             .map_or(0, |v| v.iter().filter(|q| !q.passive).count())
     }
 
+    /// How many sessions subscribed to `mailbox` may be given `\Recent`
+    /// (read-write client sessions). With none, new messages keep `\Recent`
+    /// in the store for the next read-write SELECT.
+    pub fn recent_takers(&self, mailbox: MailboxId) -> usize {
+        self.inner
+            .lock()
+            .get(&mailbox)
+            .map_or(0, |v| v.iter().filter(|q| q.takes_recent()).count())
+    }
+
     /// Queues `update` for every session subscribed to `mailbox`, without
     /// waiting for any of them. For [`Update::MessagesAdded`] with no
-    /// `recent_for`, `\Recent` goes to the longest-subscribed session.
+    /// `recent_for`, `\Recent` goes to the longest-subscribed read-write
+    /// session.
     pub fn publish(&self, mailbox: MailboxId, mut update: Update) -> PublishReport {
         let mut report = PublishReport::default();
         let mut wake = Vec::new();
@@ -297,7 +332,7 @@ impl Hub {
                         .iter()
                         .find(|q| {
                             let state = q.lock();
-                            !q.passive
+                            q.takes_recent()
                                 && !state.overflowed
                                 && state.updates.len() < self.inner.capacity
                         })
@@ -522,6 +557,27 @@ mod tests {
         assert_eq!(hub.publish(MB, add.clone()).recent_to, Some(SessionId(3)));
         let hub2 = Hub::new(8);
         assert_eq!(hub2.publish(MB, add).recent_to, None);
+    }
+
+    #[test]
+    fn recent_is_never_given_to_a_read_only_session() {
+        let hub = Hub::new(8);
+        let examine = hub.subscribe_read_only(MB, SessionId(1), None);
+        assert_eq!(hub.subscribers(MB), 1);
+        assert_eq!(hub.recent_takers(MB), 0, "the store keeps \\Recent");
+        let add = Update::MessagesAdded {
+            messages: vec![AddedMessage {
+                uid: 1,
+                flags: FlagSet::default(),
+            }],
+            recent_for: None,
+            origin: None,
+        };
+        assert_eq!(hub.publish(MB, add.clone()).recent_to, None);
+        let _select = hub.subscribe(MB, SessionId(2), None);
+        assert_eq!(hub.recent_takers(MB), 1);
+        assert_eq!(hub.publish(MB, add).recent_to, Some(SessionId(2)));
+        assert_eq!(updates(examine.drain()).len(), 2, "told all the same");
     }
 
     #[test]

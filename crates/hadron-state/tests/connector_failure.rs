@@ -207,3 +207,40 @@ async fn a_session_whose_queue_overflows_is_closed_with_bye() {
     let mut c = Client::new(env.engine.clone());
     assert_eq!(c.run("x LOGIN alice pw").await, ["x OK LOGIN completed"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_follows_the_bye_of_a_session_closed_during_status() {
+    // Like NOOP, a STATUS whose delivery closes the session ends with the
+    // `* BYE`: no STATUS data, no tagged OK after it.
+    let (env, _) = flaky_env(2);
+    let mut a = env.client("alice").await;
+    a.run("s SELECT INBOX").await;
+    let mut b = env.client("alice").await;
+    for s in ["1", "2", "3"] {
+        b.append("p", "INBOX", "", &message(s)).await;
+    }
+    let r = a.run("t STATUS Trash (MESSAGES)").await;
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert!(r[0].starts_with("* BYE "), "{r:?}");
+    assert_eq!(a.state(), State::Logout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_by_a_session_too_far_behind_still_removes_every_deleted_message() {
+    let (env, _) = flaky_env(2);
+    let mut a = env.client("alice").await;
+    a.append("p", "INBOX", "", &message("1")).await;
+    a.run("s SELECT INBOX").await;
+    let mut b = env.client("alice").await;
+    b.run("s SELECT INBOX").await;
+    b.run("d STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+    for s in ["2", "3"] {
+        b.append("p", "INBOX", "", &message(s)).await;
+    }
+    // A's queue overflowed: its snapshot never learnt of the \Deleted.
+    assert_eq!(a.run("c CLOSE").await, ["c OK CLOSE completed"]);
+    assert_eq!(
+        a.run("t STATUS INBOX (MESSAGES)").await[0],
+        "* STATUS INBOX (MESSAGES 2)"
+    );
+}

@@ -87,6 +87,64 @@ both! {
         );
     }
 
+    async fn expunge_removes_deleted_messages_this_session_was_not_told_about(env) {
+        // RFC 3501 §6.4.3: EXPUNGE removes *all* messages with \Deleted,
+        // not only those this session has seen flagged (found by the
+        // session model test).
+        let mut a = env.client("alice").await;
+        for s in ["1", "2"] {
+            a.append("p", "INBOX", "", &message(s)).await;
+        }
+        let mut b = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT INBOX").await;
+        b.run("d STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+        b.append("x", "INBOX", "\\Deleted", &message("3")).await;
+        assert_eq!(
+            a.run("e EXPUNGE").await,
+            [
+                "* 3 EXISTS",
+                "* 3 RECENT",
+                "* 1 FETCH (FLAGS (\\Deleted \\Recent) UID 1)",
+                "* 3 EXPUNGE",
+                "* 1 EXPUNGE",
+                "e OK EXPUNGE completed",
+            ]
+        );
+        // UID EXPUNGE: by UID, told or not.
+        b.append("y", "INBOX", "\\Deleted", &message("4")).await;
+        assert_eq!(
+            a.run("u UID EXPUNGE 1:4").await,
+            ["* 2 EXISTS", "* 2 RECENT", "* 2 EXPUNGE", "u OK EXPUNGE completed"]
+        );
+        assert_eq!(b.run("n NOOP").await, ["* 2 EXPUNGE", "n OK NOOP completed"]);
+        assert_eq!(a.run("f FETCH 1:* UID").await, ["* 1 FETCH (UID 2)", "f OK FETCH completed"]);
+    }
+
+    async fn fetching_a_body_sets_seen_even_if_another_session_just_cleared_it(env) {
+        // RFC 3501 §6.4.5: BODY[...] sets \Seen. The session knew the
+        // message as seen, but another session had cleared the flag (found
+        // by the session model test).
+        let mut a = env.client("alice").await;
+        a.append("p", "INBOX", "\\Seen", &message("1")).await;
+        let mut b = env.client("alice").await;
+        a.run("s SELECT INBOX").await;
+        b.run("s SELECT INBOX").await;
+        a.run("t STORE 1 -FLAGS.SILENT (\\Seen)").await;
+        assert_eq!(
+            b.run("f FETCH 1 BODY[TEXT]").await,
+            [
+                "* 1 FETCH (FLAGS () UID 1)",
+                "* 1 FETCH (BODY[TEXT] {9}\r\nHello 1\r\n FLAGS (\\Seen))",
+                "f OK FETCH completed",
+            ]
+        );
+        assert_eq!(
+            a.run("n NOOP").await,
+            ["* 1 FETCH (FLAGS (\\Seen \\Recent) UID 1)", "n OK NOOP completed"]
+        );
+    }
+
     async fn flag_changes_by_others_arrive_as_fetch_at_the_next_command(env) {
         let mut a = env.client("alice").await;
         a.append("p", "INBOX", "", &message("1")).await;
@@ -127,6 +185,30 @@ both! {
         assert!(r.contains(&"* 1 RECENT".to_owned()), "{r:?}");
         let r = b.run("s SELECT INBOX").await;
         assert!(r.contains(&"* 0 RECENT".to_owned()), "{r:?}");
+    }
+
+    async fn an_examining_session_does_not_take_recent_from_others(env) {
+        // RFC 3501 §6.3.2: EXAMINE must not cause messages to lose \Recent.
+        // A read-only session selected first is not the one the hub gives
+        // \Recent to; with only read-only sessions, the store keeps it for
+        // the next SELECT.
+        let mut a = env.client("alice").await;
+        let mut b = env.client("alice").await;
+        let mut c = env.client("alice").await;
+        a.run("x EXAMINE INBOX").await;
+        b.run("s SELECT INBOX").await;
+        c.append("p", "INBOX", "", &message("1")).await;
+        assert_eq!(a.run("n NOOP").await, ["* 1 EXISTS", "n OK NOOP completed"]);
+        assert_eq!(
+            b.run("n NOOP").await,
+            ["* 1 EXISTS", "* 1 RECENT", "n OK NOOP completed"]
+        );
+        b.run("u UNSELECT").await;
+        c.append("q", "INBOX", "", &message("2")).await;
+        assert_eq!(a.run("n NOOP").await, ["* 2 EXISTS", "n OK NOOP completed"]);
+        let r = b.run("s SELECT INBOX").await;
+        assert!(r.contains(&"* 1 RECENT".to_owned()), "{r:?}");
+        assert_eq!(b.run("f FETCH 2 FLAGS").await[0], "* 2 FETCH (FLAGS (\\Recent))");
     }
 
     async fn copy_into_a_selected_mailbox_is_announced(env) {

@@ -135,7 +135,18 @@ impl Session {
 
         // \Seen first, so that delivery below applies it to the snapshot.
         let mut seen_now: HashSet<u32> = HashSet::new();
+        let mut issued = false;
         if !m.read_only && sets_seen(&attrs) {
+            // Deliver first (FETCH may tell flag changes): the snapshot then
+            // knows about a \Seen another session or the backend removed,
+            // and the message is marked seen again (RFC 3501 §6.4.5).
+            issued = self.deliver(CommandContext::Fetch, out);
+            if self.logged_out {
+                return;
+            }
+            let Some(m) = self.mailbox.as_ref() else {
+                return;
+            };
             let snap = m.selected.snapshot();
             let unseen: Vec<u32> = seqs
                 .iter()
@@ -159,7 +170,7 @@ impl Session {
                 Err(e) => return out.send(no_for(tag, &e)),
             }
         }
-        let issued = self.deliver(CommandContext::Fetch, out);
+        let issued = self.deliver(CommandContext::Fetch, out) || issued;
         if self.logged_out {
             return;
         }

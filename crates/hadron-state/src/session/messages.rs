@@ -9,11 +9,12 @@ use hadron_proto::types::{
 use super::output::{data, flag_fetch, nz, tagged, untagged_ok};
 use super::{ResponseSink, Session, flag_set, no_for};
 use crate::connector::FlagMode;
-use crate::delivery::CommandContext;
+use crate::delivery::{CloseReason, CommandContext};
 use crate::engine::{AppendRequest, EngineError};
 use crate::flags::SystemFlags;
 use crate::mailboxes::store_name;
 use crate::snapshot::SeqRanges;
+use hadron_store::UidSet;
 
 /// A wire UID set (for APPENDUID / COPYUID) from ascending UIDs.
 pub(crate) fn wire_uids(uids: impl IntoIterator<Item = u32>) -> Option<WireUidSet> {
@@ -292,22 +293,23 @@ impl Session {
         }
     }
 
-    /// The UIDs of messages this session sees with `\Deleted`, optionally
-    /// limited to a UID set.
-    fn deleted_uids(&self, only: Option<&SeqRanges>) -> Vec<u32> {
+    /// The UIDs of messages this session sees with `\Deleted` (none
+    /// pending expunge), optionally limited to some sequence numbers.
+    fn deleted_uids(&self, only: Option<&SeqRanges>) -> UidSet {
         let Some(m) = self.mailbox.as_ref() else {
-            return Vec::new();
+            return UidSet::new();
         };
         let snap = m.selected.snapshot();
-        snap.iter()
-            .enumerate()
-            .filter(|(i, msg)| {
-                msg.system.contains(SystemFlags::DELETED)
-                    && !msg.pending_expunge
-                    && only.is_none_or(|r| r.contains(*i as u32 + 1))
-            })
-            .map(|(_, msg)| msg.uid)
-            .collect()
+        UidSet::from_uids(
+            snap.iter()
+                .enumerate()
+                .filter(|(i, msg)| {
+                    msg.system.contains(SystemFlags::DELETED)
+                        && !msg.pending_expunge
+                        && only.is_none_or(|r| r.contains(*i as u32 + 1))
+                })
+                .map(|(_, msg)| msg.uid),
+        )
     }
 
     /// EXPUNGE / UID EXPUNGE (RFC 3501 §6.4.3, RFC 4315 §2.1).
@@ -324,6 +326,14 @@ impl Session {
                 Some(Code::ReadOnly),
                 "mailbox is read-only",
             ));
+        }
+        // EXPUNGE removes every message with \Deleted, also those flagged
+        // or added by others since this session was last told: tell it
+        // first (EXPUNGE may say everything), then choose from its
+        // snapshot, which is current now — without reading every row.
+        self.deliver(CommandContext::Expunge, out);
+        if self.logged_out {
+            return;
         }
         let only = match &uid_set {
             Some(set) => match self.resolve(tag, true, set, out) {
@@ -356,7 +366,18 @@ impl Session {
         };
         if expunge && !m.read_only {
             let info = m.info.clone();
-            let candidates = self.deleted_uids(None);
+            // Silently up to date first (CLOSE says nothing), so that
+            // \Deleted set by others counts too. A session too far behind
+            // cannot know: then every message is a candidate.
+            let lost = self.mailbox.as_mut().is_some_and(|m| {
+                let d = m.selected.deliver(&m.subscription, CommandContext::Close);
+                d.close == Some(CloseReason::QueueOverflow)
+            });
+            let candidates = if lost {
+                UidSet::all()
+            } else {
+                self.deleted_uids(None)
+            };
             if let Err(e) = self
                 .engine
                 .expunge_deleted(self.acct(), &info, candidates, Some(self.id))

@@ -338,6 +338,11 @@ impl Session {
                 {
                     Ok(items) => {
                         self.deliver(CommandContext::Status, out);
+                        if self.logged_out {
+                            // Delivery closed the session: `* BYE` was the
+                            // last word.
+                            return;
+                        }
                         out.send(data(Data::Status { mailbox, items }));
                         out.send(tagged(&tag, StatusKind::Ok, None, "STATUS completed"));
                     }
@@ -543,11 +548,16 @@ impl Session {
         let wake = self.wake.clone();
         // Subscribe first, read second: updates in between are in both,
         // which is harmless (updates are absolute).
-        let subscription = self.engine.hub().subscribe(
-            hub_id(info.id),
-            self.id,
-            Some(Arc::new(move || wake.notify_one())),
-        );
+        let notify: Arc<dyn crate::update::Notify> = Arc::new(move || wake.notify_one());
+        let subscription = if read_only {
+            self.engine
+                .hub()
+                .subscribe_read_only(hub_id(info.id), self.id, Some(notify))
+        } else {
+            self.engine
+                .hub()
+                .subscribe(hub_id(info.id), self.id, Some(notify))
+        };
         let (info, snapshot) = match self.read_index(info.id, read_only).await {
             Ok(r) => r,
             Err(e) => {
