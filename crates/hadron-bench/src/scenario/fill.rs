@@ -1,0 +1,93 @@
+//! `fill`: APPEND generated messages into the corpus from several
+//! connections at once, one message per command; msgs/s and MB/s.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use super::{Ctx, Progress, append_body};
+use crate::BenchError;
+use crate::client::ErrorCounts;
+use crate::stats::Histogram;
+
+/// Tops the corpus up to `to` messages (creating it first).
+pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
+    let from = ctx.corpus_count;
+    if to <= from {
+        return Ok(());
+    }
+    let corpus = ctx.corpus.clone();
+    if from == 0 {
+        let mut client = ctx.target.connect().await?;
+        ctx.create(&mut client, &corpus).await?;
+        ctx.add_errors(&client);
+        client.logout().await;
+    }
+    let next = Arc::new(AtomicU64::new(from));
+    let done = Arc::new(AtomicU64::new(0));
+    let progress = Progress::start(
+        ctx.params.progress,
+        format!("[{}] fill", ctx.target.name),
+        to - from,
+        done.clone(),
+    );
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..ctx.params.fill_clients.max(1) {
+        let (target, mail, corpus) = (ctx.target.clone(), ctx.mail, corpus.clone());
+        let (next, done) = (next.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut client = target.connect().await?;
+            let mode = client.literal_mode();
+            let mut hist = Histogram::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= to {
+                    break;
+                }
+                let message = mail.message(index);
+                let bytes = message.data.len() as u64;
+                let body = append_body(&corpus, &message, mode)?;
+                let t = Instant::now();
+                client.execute(body).await?;
+                hist.record_bytes(t.elapsed(), bytes);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            let errors = client.errors();
+            client.logout().await;
+            Ok::<(Histogram, ErrorCounts), BenchError>((hist, errors))
+        }));
+    }
+    let mut hist = Histogram::new();
+    let mut first_error = None;
+    for task in tasks {
+        match task.await {
+            Ok(Ok((h, e))) => {
+                hist.merge(&h);
+                ctx.errors.add(e);
+            }
+            Ok(Err(e)) => first_error = first_error.or(Some(e)),
+            Err(e) => first_error = first_error.or(Some(BenchError::Protocol(e.to_string()))),
+        }
+    }
+    drop(progress);
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let elapsed = start.elapsed();
+    ctx.corpus_count = to;
+    let op = format!(
+        "APPEND {}→{} ({} clients)",
+        from,
+        to,
+        ctx.params.fill_clients.max(1)
+    );
+    let summary = hist.summary(elapsed);
+    let note = Some(format!(
+        "{:.1} MB/s, {:.1} MB",
+        summary.mb_per_s.unwrap_or(0.0),
+        hist.bytes() as f64 / 1e6
+    ));
+    ctx.push(&op, super::Metric::Throughput, &hist, elapsed, None, note);
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! Every `hadron-bench` scenario at tiny sizes against a real Hadron server:
+//! no command may fail and the counts must add up.
+
+mod common;
+
+use common::{Backend, TestServer};
+use hadron_bench::scenario::{Params, Report, ScenarioKind, Target};
+
+fn tiny() -> Params {
+    Params {
+        suite: "smoke".into(),
+        corpus_sizes: vec![30],
+        fill_clients: 2,
+        repeat: 2,
+        mailboxes: 10,
+        mixed_clients: 5,
+        mixed_secs: 1.0,
+        idle_connections: 5,
+        idle_messages: 3,
+        seed: 7,
+        progress: false,
+        cleanup: true,
+    }
+}
+
+fn find<'r>(
+    report: &'r Report,
+    kind: ScenarioKind,
+    op: &str,
+) -> &'r hadron_bench::scenario::Measurement {
+    report.targets[0]
+        .results
+        .iter()
+        .filter(|r| r.scenario == kind)
+        .flat_map(|r| &r.measurements)
+        .find(|m| m.op.starts_with(op))
+        .unwrap_or_else(|| panic!("no {op} in {kind}: {report:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_runs_cleanly_against_hadron() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let target = Target::new("hadron", &server.addr.to_string(), "alice", "secret");
+    let report = hadron_bench::run(&[target], ScenarioKind::ALL, &tiny())
+        .await
+        .expect("the benchmark runs");
+    let table = hadron_bench::report::table(&report);
+    println!("{table}");
+    for result in &report.targets[0].results {
+        assert_eq!(
+            result.errors.total(),
+            0,
+            "{}: {:?}\n{table}",
+            result.scenario,
+            result.errors
+        );
+    }
+    let ran: Vec<ScenarioKind> = report.targets[0]
+        .results
+        .iter()
+        .map(|r| r.scenario)
+        .collect();
+    assert_eq!(ran, ScenarioKind::ALL, "{table}");
+
+    assert_eq!(
+        find(&report, ScenarioKind::Fill, "APPEND").summary.count,
+        30
+    );
+    assert_eq!(
+        find(&report, ScenarioKind::Select, "SELECT").summary.count,
+        2
+    );
+    let all = find(&report, ScenarioKind::Fetch, "FETCH 1:* (UID FLAGS)");
+    assert_eq!(all.items, Some(3 * 30), "three FETCH 1:* of 30 messages");
+    assert_eq!(
+        find(&report, ScenarioKind::Fetch, "FETCH 100 ENVELOPE").items,
+        Some(2 * 30)
+    );
+    let body = find(&report, ScenarioKind::Fetch, "FETCH 1 BODY.PEEK[]");
+    assert!(body.summary.bytes >= 4 * 2048, "{body:?}");
+    let unseen = find(&report, ScenarioKind::Search, "SEARCH UNSEEN");
+    assert!(unseen.note.as_deref().is_some_and(|n| n.ends_with(" hits")));
+    let delivered = find(&report, ScenarioKind::Store, "NOOP delivering");
+    let expunged = find(&report, ScenarioKind::Store, "expunge ");
+    assert!(expunged.items.unwrap() > 0);
+    assert_eq!(
+        delivered.items, expunged.items,
+        "every expunge reaches the other session"
+    );
+    let list = find(&report, ScenarioKind::StatusList, "LIST");
+    assert!(list.note.as_deref().unwrap().starts_with("1"), "{list:?}"); // ≥ 10 listed
+    assert_eq!(
+        find(&report, ScenarioKind::StatusList, "STATUS (empty")
+            .summary
+            .count,
+        10
+    );
+    assert!(
+        find(&report, ScenarioKind::Mixed, "all commands")
+            .summary
+            .count
+            > 5
+    );
+    let pushes = find(&report, ScenarioKind::Idle, "IDLE push latency");
+    assert_eq!(
+        pushes.items,
+        Some(5 * 3),
+        "every idler sees every message: {pushes:?}"
+    );
+
+    // The run cleaned up after itself: only the user's own mailboxes are left.
+    let mut client = server.login("alice").await;
+    let listed = client.cmd_ok("l LIST \"\" \"bench-*\"").await;
+    assert_eq!(listed.len(), 1, "left behind: {listed:?}");
+    let json = hadron_bench::report::json(&report);
+    assert!(json.contains("\"scenario\": \"status-list\""));
+}
