@@ -106,6 +106,12 @@ fn client_limits() -> FramerLimits {
 impl Client {
     /// Connects to `addr` (`host:port`) and reads the greeting.
     pub async fn connect(addr: &str) -> Result<Client, BenchError> {
+        Client::connect_with_buffer(addr, 64 * 1024).await
+    }
+
+    /// Like [`Client::connect`] with a read buffer of `size` bytes (small
+    /// for thousands of idle connections, large for bulk transfers).
+    pub async fn connect_with_buffer(addr: &str, size: usize) -> Result<Client, BenchError> {
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|e| BenchError::io(format!("connecting to {addr}"), e))?;
@@ -115,7 +121,7 @@ impl Client {
         let mut client = Client {
             stream,
             framer: Framer::new(Role::Client, client_limits()),
-            read_buf: vec![0u8; 64 * 1024].into_boxed_slice(),
+            read_buf: vec![0u8; size.max(512)].into_boxed_slice(),
             out: Vec::with_capacity(4096),
             next_tag: 1,
             capabilities: Vec::new(),
@@ -143,6 +149,18 @@ impl Client {
         password: &str,
     ) -> Result<Client, BenchError> {
         let mut client = Client::connect(addr).await?;
+        client.login(user, password).await?;
+        Ok(client)
+    }
+
+    /// [`Client::connect_login`] with a read buffer of `size` bytes.
+    pub async fn connect_login_with_buffer(
+        addr: &str,
+        user: &str,
+        password: &str,
+        size: usize,
+    ) -> Result<Client, BenchError> {
+        let mut client = Client::connect_with_buffer(addr, size).await?;
         client.login(user, password).await?;
         Ok(client)
     }

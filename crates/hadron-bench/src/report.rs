@@ -91,8 +91,11 @@ fn layout(rows: &[Vec<String>]) -> String {
             if c > 0 {
                 line.push_str("  ");
             }
-            // Numbers right-aligned, text left-aligned.
-            if c > 0 && cell.starts_with(|ch: char| ch.is_ascii_digit() || ch == '-') {
+            // Numbers right-aligned, text (and the last column) left-aligned.
+            if c > 0
+                && c + 1 < row.len()
+                && cell.starts_with(|ch: char| ch.is_ascii_digit() || ch == '-')
+            {
                 line.push_str(&" ".repeat(pad));
                 line.push_str(cell);
             } else {

@@ -28,6 +28,7 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
     let progress = Progress::start(
         ctx.params.progress,
         format!("[{}] fill", ctx.target.name),
+        "msg",
         to - from,
         done.clone(),
     );

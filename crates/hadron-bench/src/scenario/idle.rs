@@ -47,7 +47,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         tasks.push(tokio::spawn(async move {
             let setup = async {
                 let _permit = gate.acquire().await.expect("never closed");
-                let mut client = target.connect().await?;
+                let mut client = target.connect_small().await?;
                 select(&mut client, &name, false).await?.0.ok("SELECT")?;
                 let tag = client.idle_start().await?;
                 Ok::<_, BenchError>((client, tag))

@@ -232,6 +232,11 @@ impl Target {
     pub async fn connect(&self) -> Result<Client, BenchError> {
         Client::connect_login(&self.addr, &self.user, &self.password).await
     }
+
+    /// A logged-in connection with a small read buffer (for idle ones).
+    pub async fn connect_small(&self) -> Result<Client, BenchError> {
+        Client::connect_login_with_buffer(&self.addr, &self.user, &self.password, 4096).await
+    }
 }
 
 /// Whether a measurement's headline is its latency or its rate.
@@ -762,7 +767,13 @@ pub(crate) struct Progress {
 
 impl Progress {
     /// Starts printing when `enabled`.
-    pub(crate) fn start(enabled: bool, label: String, total: u64, done: Arc<AtomicU64>) -> Self {
+    pub(crate) fn start(
+        enabled: bool,
+        label: String,
+        unit: &'static str,
+        total: u64,
+        done: Arc<AtomicU64>,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         if enabled {
             let stop = stop.clone();
@@ -777,7 +788,7 @@ impl Progress {
                     }
                     let n = done.load(Ordering::Relaxed);
                     let rate = n as f64 / start.elapsed().as_secs_f64().max(1e-9);
-                    eprintln!("{label} {n}/{total} ({} /s)", thousands(rate as u64));
+                    eprintln!("{label} {n}/{total} ({} {unit}/s)", thousands(rate as u64));
                 }
             });
         }

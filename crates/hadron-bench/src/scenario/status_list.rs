@@ -34,6 +34,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     let progress = Progress::start(
         ctx.params.progress,
         format!("[{}] create", ctx.target.name),
+        "mailbox",
         count as u64,
         done.clone(),
     );
