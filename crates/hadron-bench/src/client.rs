@@ -89,6 +89,10 @@ pub struct Client {
     next_tag: u64,
     capabilities: Vec<String>,
     errors: ErrorCounts,
+    /// Tags of pipelined commands sent and not yet awaited.
+    in_flight: Vec<String>,
+    /// Replies of pipelined commands that completed before being awaited.
+    completed: Vec<(String, Reply)>,
 }
 
 /// Limits for reading responses: a `SEARCH` of a million messages is one
@@ -126,6 +130,8 @@ impl Client {
             next_tag: 1,
             capabilities: Vec::new(),
             errors: ErrorCounts::default(),
+            in_flight: Vec::new(),
+            completed: Vec::new(),
         };
         let frame = client.read_frame().await?;
         let greeting = parse::greeting(&frame)
@@ -244,6 +250,49 @@ impl Client {
         let reply = tokio::time::timeout(COMMAND_TIMEOUT, run)
             .await
             .map_err(|_| BenchError::Timeout(format!("{name} took over {COMMAND_TIMEOUT:?}")))??;
+        match reply.kind {
+            StatusKind::Ok => {}
+            StatusKind::No => self.errors.no += 1,
+            StatusKind::Bad => self.errors.bad += 1,
+        }
+        Ok(reply)
+    }
+
+    /// Whether commands with literals can be pipelined: only with
+    /// LITERAL+, since a synchronising literal waits for the server.
+    pub fn can_pipeline(&self) -> bool {
+        self.literal_mode() == LiteralMode::NonSync
+    }
+
+    /// Sends a command without waiting for its completion; returns the tag
+    /// to pass to [`Client::complete`]. Untagged responses that arrive while
+    /// a synchronising literal waits for `+` are dropped, so pipeline only
+    /// when [`Client::can_pipeline`].
+    pub async fn send_pipelined(&mut self, body: CommandBody<'_>) -> Result<String, BenchError> {
+        let mut ignore = |_: &Response<'_>| {};
+        match self.send(body, &mut ignore).await? {
+            Sent::Tag(tag) => {
+                self.in_flight.push(tag.clone());
+                Ok(tag)
+            }
+            Sent::Refused(reply) => {
+                let tag = format!("b{}", self.next_tag - 1);
+                self.completed.push((tag.clone(), reply));
+                Ok(tag)
+            }
+        }
+    }
+
+    /// Waits for the completion of a pipelined command (untagged responses
+    /// are dropped). `NO` and `BAD` are counted, not errors.
+    pub async fn complete(&mut self, tag: &str) -> Result<Reply, BenchError> {
+        self.in_flight.retain(|t| t != tag);
+        let mut ignore = |_: &Response<'_>| {};
+        let reply = tokio::time::timeout(COMMAND_TIMEOUT, self.read_until_tagged(tag, &mut ignore))
+            .await
+            .map_err(|_| {
+                BenchError::Timeout(format!("command {tag} took over {COMMAND_TIMEOUT:?}"))
+            })??;
         match reply.kind {
             StatusKind::Ok => {}
             StatusKind::No => self.errors.no += 1,
@@ -384,6 +433,9 @@ impl Client {
         tag: &str,
         on_untagged: &mut impl FnMut(&Response<'_>),
     ) -> Result<Reply, BenchError> {
+        if let Some(at) = self.completed.iter().position(|(t, _)| t == tag) {
+            return Ok(self.completed.remove(at).1);
+        }
         loop {
             let frame = self.read_frame().await?;
             let Some(response) = self.parse(&frame) else {
@@ -391,15 +443,22 @@ impl Client {
             };
             match response {
                 Response::Status(Status::Tagged { tag: t, kind, text }) => {
+                    let reply = Reply {
+                        kind,
+                        code: text.code().cloned().map(Code::into_static),
+                        text: text.text().to_string(),
+                        untagged: Vec::new(),
+                    };
                     if t.as_str() == tag {
-                        return Ok(Reply {
-                            kind,
-                            code: text.code().cloned().map(Code::into_static),
-                            text: text.text().to_string(),
-                            untagged: Vec::new(),
-                        });
+                        return Ok(reply);
                     }
-                    self.errors.protocol += 1;
+                    if let Some(at) = self.in_flight.iter().position(|f| f == t.as_str()) {
+                        // Another pipelined command finished first.
+                        self.in_flight.remove(at);
+                        self.completed.push((t.as_str().to_owned(), reply));
+                    } else {
+                        self.errors.protocol += 1;
+                    }
                 }
                 Response::Status(Status::Bye(text)) => {
                     on_untagged(&Response::Status(Status::Bye(text)));

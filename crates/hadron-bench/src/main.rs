@@ -59,6 +59,9 @@ struct Cli {
     /// Connections of `fill`.
     #[arg(long)]
     fill_clients: Option<usize>,
+    /// APPENDs in flight per `fill` connection.
+    #[arg(long)]
+    fill_pipeline: Option<usize>,
     /// Repetitions of each timed command.
     #[arg(long)]
     repeat: Option<usize>,
@@ -96,6 +99,8 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
     let mut p = Params::suite(&cli.suite)?;
     let custom = !cli.messages.is_empty()
         || cli.repeat.is_some()
+        || cli.fill_clients.is_some()
+        || cli.fill_pipeline.is_some()
         || cli.mailboxes.is_some()
         || cli.mixed_clients.is_some()
         || cli.mixed_secs.is_some()
@@ -109,6 +114,7 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
     }
     p.seed = cli.seed.unwrap_or(p.seed);
     p.fill_clients = cli.fill_clients.unwrap_or(p.fill_clients);
+    p.fill_pipeline = cli.fill_pipeline.unwrap_or(p.fill_pipeline);
     p.repeat = cli.repeat.unwrap_or(p.repeat);
     p.mailboxes = cli.mailboxes.unwrap_or(p.mailboxes);
     p.mixed_clients = cli.mixed_clients.unwrap_or(p.mixed_clients);

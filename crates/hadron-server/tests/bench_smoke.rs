@@ -11,6 +11,7 @@ fn tiny() -> Params {
         suite: "smoke".into(),
         corpus_sizes: vec![30],
         fill_clients: 2,
+        fill_pipeline: 4,
         repeat: 2,
         mailboxes: 10,
         mixed_clients: 5,

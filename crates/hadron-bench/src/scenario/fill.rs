@@ -1,6 +1,9 @@
 //! `fill`: APPEND generated messages into the corpus from several
-//! connections at once, one message per command; msgs/s and MB/s.
+//! connections at once, one message per command, several commands in
+//! flight per connection when the server has LITERAL+; msgs/s and MB/s.
+//! Latency is from sending a command to its completion.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -37,22 +40,33 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
     for _ in 0..ctx.params.fill_clients.max(1) {
         let (target, mail, corpus) = (ctx.target.clone(), ctx.mail, corpus.clone());
         let (next, done) = (next.clone(), done.clone());
+        let depth = ctx.params.fill_pipeline.max(1);
         tasks.push(tokio::spawn(async move {
             let mut client = target.connect().await?;
             let mode = client.literal_mode();
+            let depth = if client.can_pipeline() { depth } else { 1 };
             let mut hist = Histogram::new();
-            loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= to {
-                    break;
+            let mut in_flight = VecDeque::with_capacity(depth);
+            let mut more = true;
+            while more || !in_flight.is_empty() {
+                while more && in_flight.len() < depth {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= to {
+                        more = false;
+                        break;
+                    }
+                    let message = mail.message(index);
+                    let bytes = message.data.len() as u64;
+                    let body = append_body(&corpus, &message, mode)?;
+                    let t = Instant::now();
+                    let tag = client.send_pipelined(body).await?;
+                    in_flight.push_back((tag, t, bytes));
                 }
-                let message = mail.message(index);
-                let bytes = message.data.len() as u64;
-                let body = append_body(&corpus, &message, mode)?;
-                let t = Instant::now();
-                client.execute(body).await?;
-                hist.record_bytes(t.elapsed(), bytes);
-                done.fetch_add(1, Ordering::Relaxed);
+                if let Some((tag, t, bytes)) = in_flight.pop_front() {
+                    client.complete(&tag).await?;
+                    hist.record_bytes(t.elapsed(), bytes);
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
             }
             let errors = client.errors();
             client.logout().await;
@@ -78,10 +92,11 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
     let elapsed = start.elapsed();
     ctx.corpus_count = to;
     let op = format!(
-        "APPEND {}→{} ({} clients)",
+        "APPEND {}→{} ({} clients × {} in flight)",
         from,
         to,
-        ctx.params.fill_clients.max(1)
+        ctx.params.fill_clients.max(1),
+        ctx.params.fill_pipeline.max(1)
     );
     let summary = hist.summary(elapsed);
     let note = Some(format!(

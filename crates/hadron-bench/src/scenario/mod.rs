@@ -129,6 +129,8 @@ pub struct Params {
     pub corpus_sizes: Vec<u64>,
     /// Parallel connections of `fill`.
     pub fill_clients: usize,
+    /// APPENDs in flight per `fill` connection (1 without LITERAL+).
+    pub fill_pipeline: usize,
     /// Repetitions of each timed command in `select`, `fetch`, `search`
     /// and `store`.
     pub repeat: usize,
@@ -157,6 +159,7 @@ impl Params {
             suite: "quick".into(),
             corpus_sizes: vec![5_000],
             fill_clients: 4,
+            fill_pipeline: 8,
             repeat: 20,
             mailboxes: 1_000,
             mixed_clients: 50,
@@ -176,6 +179,7 @@ impl Params {
             suite: "full".into(),
             corpus_sizes: vec![100_000, 1_000_000],
             fill_clients: 8,
+            fill_pipeline: 8,
             repeat: 20,
             mailboxes: 10_000,
             mixed_clients: 50,
