@@ -229,8 +229,9 @@ fn escape(s: &str) -> String {
 const COLORS: [&str; 4] = ["#2b6cb0", "#dd6b20", "#38a169", "#805ad5"];
 
 /// A horizontal bar chart: one group per measurement, one bar per target,
-/// each bar's length relative to the group's largest value, labelled with
-/// its headline (p50 time or rate).
+/// labelled with its headline (p50 time or rate). With several targets a
+/// bar's length is relative to the group's largest value; with one, it is
+/// on a log scale shared by all measurements of the same kind (times, rates).
 pub fn svg(report: &Report) -> String {
     const LABEL_W: f64 = 430.0;
     const BAR_W: f64 = 380.0;
@@ -247,10 +248,22 @@ pub fn svg(report: &Report) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
     );
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let single = report.targets.len() == 1;
     let title = format!(
-        "hadron-bench {} suite, run {} (bars: p50 time or rate; shorter time / longer rate is better)",
-        report.params.suite, report.run_id
+        "hadron-bench {} suite, run {} (bars: p50 time or rate{}; shorter time / longer rate is better)",
+        report.params.suite,
+        report.run_id,
+        if single { ", log scale" } else { "" }
     );
+    // With one target: the largest value of each metric, for the log scale.
+    let metric_max = |metric: Metric| {
+        rows.iter()
+            .filter_map(|r| r.values[0])
+            .filter(|m| m.metric == metric)
+            .map(Measurement::headline)
+            .fold(0.0f64, f64::max)
+    };
+    let (max_latency, max_rate) = (metric_max(Metric::Latency), metric_max(Metric::Throughput));
     let _ = writeln!(
         s,
         r#"<text x="10" y="18" font-size="13">{}</text>"#,
@@ -286,7 +299,19 @@ pub fn svg(report: &Report) -> String {
         for (i, value) in row.values.iter().enumerate() {
             let Some(m) = value else { continue };
             let y = y0 + BAR_H * i as f64;
-            let w = if max > 0.0 {
+            let w = if single {
+                let top = match m.metric {
+                    Metric::Latency => max_latency,
+                    Metric::Throughput => max_rate,
+                };
+                // log10(1 + v) keeps values below 1 (ms) visible and positive.
+                let scale = (1.0 + top).log10();
+                if scale > 0.0 {
+                    ((1.0 + m.headline()).log10() / scale * BAR_W).max(1.0)
+                } else {
+                    1.0
+                }
+            } else if max > 0.0 {
                 (m.headline() / max * BAR_W).max(1.0)
             } else {
                 1.0
@@ -411,6 +436,15 @@ mod tests {
         assert_eq!(s.matches("<rect x=\"430\"").count(), 4);
         assert!(s.contains("width=\"380.0\""));
         assert_eq!(s.matches('<').count(), s.matches('>').count());
+    }
+
+    #[test]
+    fn svg_of_one_target_uses_a_log_scale() {
+        let s = svg(&report(&[("hadron", 2)]));
+        assert!(s.contains("log scale"));
+        // SELECT (2 ms) is the only time: full width; so is APPEND (the
+        // only rate). A second, smaller time would be shorter.
+        assert_eq!(s.matches("width=\"380.0\"").count(), 2, "{s}");
     }
 
     #[test]
