@@ -54,8 +54,12 @@ impl Reply {
     }
 }
 
-/// What went wrong on a connection, counted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How many failure descriptions [`ErrorCounts`] keeps.
+pub const MAX_SAMPLES: usize = 10;
+
+/// What went wrong on a connection, counted, with the first few failures
+/// described.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorCounts {
     /// Commands answered `NO`.
     pub no: u64,
@@ -63,6 +67,8 @@ pub struct ErrorCounts {
     pub bad: u64,
     /// Responses that could not be framed or parsed, and unexpected tags.
     pub protocol: u64,
+    /// The first [`MAX_SAMPLES`] failures (`STORE: NO reason`).
+    pub samples: Vec<String>,
 }
 
 impl ErrorCounts {
@@ -76,6 +82,26 @@ impl ErrorCounts {
         self.no += other.no;
         self.bad += other.bad;
         self.protocol += other.protocol;
+        for sample in other.samples {
+            self.sample(sample);
+        }
+    }
+
+    /// Keeps a description of a failure, if there is room.
+    pub fn sample(&mut self, what: String) {
+        if self.samples.len() < MAX_SAMPLES {
+            self.samples.push(what);
+        }
+    }
+
+    /// Counts a command's failure (`NO` or `BAD`; `OK` is not counted).
+    fn count(&mut self, command: &str, reply: &Reply) {
+        match reply.kind {
+            StatusKind::Ok => return,
+            StatusKind::No => self.no += 1,
+            StatusKind::Bad => self.bad += 1,
+        }
+        self.sample(format!("{command}: {} {}", reply.kind.name(), reply.text));
     }
 }
 
@@ -209,7 +235,7 @@ impl Client {
 
     /// The failures counted so far.
     pub fn errors(&self) -> ErrorCounts {
-        self.errors
+        self.errors.clone()
     }
 
     /// How literals should be sent: without waiting when the server has
@@ -250,11 +276,7 @@ impl Client {
         let reply = tokio::time::timeout(COMMAND_TIMEOUT, run)
             .await
             .map_err(|_| BenchError::Timeout(format!("{name} took over {COMMAND_TIMEOUT:?}")))??;
-        match reply.kind {
-            StatusKind::Ok => {}
-            StatusKind::No => self.errors.no += 1,
-            StatusKind::Bad => self.errors.bad += 1,
-        }
+        self.errors.count(name, &reply);
         Ok(reply)
     }
 
@@ -293,11 +315,7 @@ impl Client {
             .map_err(|_| {
                 BenchError::Timeout(format!("command {tag} took over {COMMAND_TIMEOUT:?}"))
             })??;
-        match reply.kind {
-            StatusKind::Ok => {}
-            StatusKind::No => self.errors.no += 1,
-            StatusKind::Bad => self.errors.bad += 1,
-        }
+        self.errors.count("pipelined command", &reply);
         Ok(reply)
     }
 

@@ -171,5 +171,13 @@ async fn main() -> anyhow::Result<()> {
     if errors > 0 {
         eprintln!("{errors} commands failed or responses were unreadable (see the table)");
     }
+    let failures = report.failures();
+    if !failures.is_empty() {
+        bail!(
+            "{} scenario(s) stopped early:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
     Ok(())
 }

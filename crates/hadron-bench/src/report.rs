@@ -204,6 +204,19 @@ pub fn table(report: &Report) -> String {
         }
     }
     out.push_str(&layout(&cells));
+    for t in &report.targets {
+        for r in &t.results {
+            for sample in &r.errors.samples {
+                out.push_str(&format!(
+                    "{} {} @{}: {sample}\n",
+                    t.target.name, r.scenario, r.corpus
+                ));
+            }
+        }
+    }
+    for failure in report.failures() {
+        out.push_str(&format!("FAILED {failure}\n"));
+    }
     out
 }
 
@@ -388,6 +401,7 @@ mod tests {
                         ],
                         errors: Errors::default(),
                         server: None,
+                        failure: None,
                     }],
                 })
                 .collect(),

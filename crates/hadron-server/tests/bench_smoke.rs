@@ -47,6 +47,11 @@ async fn every_scenario_runs_cleanly_against_hadron() {
         .expect("the benchmark runs");
     let table = hadron_bench::report::table(&report);
     println!("{table}");
+    assert!(
+        report.failures().is_empty(),
+        "{:?}\n{table}",
+        report.failures()
+    );
     for result in &report.targets[0].results {
         assert_eq!(
             result.errors.total(),
@@ -115,4 +120,17 @@ async fn every_scenario_runs_cleanly_against_hadron() {
     assert_eq!(listed.len(), 1, "left behind: {listed:?}");
     let json = hadron_bench::report::json(&report);
     assert!(json.contains("\"scenario\": \"status-list\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_login_is_reported_not_fatal() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let target = Target::new("hadron", &server.addr.to_string(), "alice", "wrong");
+    let report = hadron_bench::run(&[target], &[ScenarioKind::StatusList], &tiny())
+        .await
+        .expect("a report even when every scenario fails");
+    let failures = report.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("LOGIN alice"), "{failures:?}");
+    assert!(hadron_bench::report::table(&report).contains("FAILED hadron: status-list"));
 }

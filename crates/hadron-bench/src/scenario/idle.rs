@@ -120,19 +120,26 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         tokio::time::sleep(WRITE_GAP).await;
     }
     let write_time = write_start.elapsed();
-    let waited = tokio::time::timeout(GRACE, async {
-        for task in &mut tasks {
-            let _ = task.await;
-        }
-    })
-    .await;
-    let _ = stop_tx.send(true);
+    // Idlers stop by themselves after the last push; stragglers are told to.
     let mut errors = ErrorCounts::default();
-    if waited.is_err() {
-        for task in tasks {
-            if let Ok(e) = task.await {
-                errors.add(e);
+    let grace_end = Instant::now() + GRACE;
+    let mut next = 0;
+    while next < tasks.len() {
+        let left = grace_end.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, &mut tasks[next]).await {
+            Ok(result) => {
+                if let Ok(e) = result {
+                    errors.add(e);
+                }
+                next += 1;
             }
+            Err(_) => break,
+        }
+    }
+    let _ = stop_tx.send(true);
+    for task in &mut tasks[next..] {
+        if let Ok(e) = task.await {
+            errors.add(e);
         }
     }
     ctx.errors.add(errors);

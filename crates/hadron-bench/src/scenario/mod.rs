@@ -292,7 +292,7 @@ impl Measurement {
 }
 
 /// Errors of a scenario, serialisable.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Errors {
     /// Commands answered `NO`.
     pub no: u64,
@@ -300,6 +300,9 @@ pub struct Errors {
     pub bad: u64,
     /// Unreadable responses and unexpected tags.
     pub protocol: u64,
+    /// The first few failures, described (`STORE: NO reason`).
+    #[serde(default)]
+    pub samples: Vec<String>,
 }
 
 impl From<ErrorCounts> for Errors {
@@ -308,6 +311,7 @@ impl From<ErrorCounts> for Errors {
             no: e.no,
             bad: e.bad,
             protocol: e.protocol,
+            samples: e.samples,
         }
     }
 }
@@ -348,6 +352,10 @@ pub struct ScenarioResult {
     pub errors: Errors,
     /// The server's CPU and memory, when its pid is known.
     pub server: Option<ServerUse>,
+    /// Why the scenario stopped early, if it did (its measurements are
+    /// then partial or missing).
+    #[serde(default)]
+    pub failure: Option<String>,
 }
 
 /// Everything measured on one target.
@@ -378,6 +386,18 @@ impl Report {
             .flat_map(|t| &t.results)
             .map(|r| r.errors.total())
             .sum()
+    }
+
+    /// The scenarios that stopped early, as `target: scenario: why`.
+    pub fn failures(&self) -> Vec<String> {
+        self.targets
+            .iter()
+            .flat_map(|t| t.results.iter().map(move |r| (t, r)))
+            .filter_map(|(t, r)| {
+                let why = r.failure.as_ref()?;
+                Some(format!("{}: {}: {why}", t.target.name, r.scenario))
+            })
+            .collect()
     }
 }
 
@@ -438,14 +458,19 @@ pub async fn run(
                 if params.progress {
                     eprintln!("[{}] {kind} (corpus {size}) ...", state.target.name);
                 }
-                let result = state.run_scenario(kind, size).await?;
-                if params.progress {
+                let result = state.run_scenario(kind, size).await;
+                if let Some(failure) = &result.failure {
+                    eprintln!("[{}] {kind} failed: {failure}", state.target.name);
+                } else if params.progress {
                     eprintln!(
                         "[{}] {kind} done in {:.1} s, {} errors",
                         state.target.name,
                         result.wall_s,
                         result.errors.total()
                     );
+                }
+                for sample in &result.errors.samples {
+                    eprintln!("[{}] {kind}: {sample}", state.target.name);
                 }
                 state.results.push(result);
             }
@@ -490,35 +515,44 @@ impl RunState {
         }
     }
 
-    async fn run_scenario(
-        &mut self,
-        kind: ScenarioKind,
-        size: u64,
-    ) -> Result<ScenarioResult, BenchError> {
+    /// Runs one scenario; a failure is recorded in the result (with what
+    /// was measured before it) rather than ending the run.
+    async fn run_scenario(&mut self, kind: ScenarioKind, size: u64) -> ScenarioResult {
         let needs_corpus = kind != ScenarioKind::StatusList && kind != ScenarioKind::Idle;
         if needs_corpus && kind != ScenarioKind::Fill && self.corpus_count < size.max(1) {
             // Untimed set-up: the corpus this scenario reads.
             let mut ctx = self.ctx(size.max(100));
-            fill::run(&mut ctx, size.max(100)).await?;
+            let filled = fill::run(&mut ctx, size.max(100)).await;
             let (count, created) = (ctx.corpus_count, ctx.created);
             self.corpus_count = count;
             self.created.extend(created);
+            if let Err(e) = filled {
+                return ScenarioResult {
+                    scenario: kind,
+                    corpus: self.corpus_count,
+                    wall_s: 0.0,
+                    measurements: Vec::new(),
+                    errors: Errors::default(),
+                    server: None,
+                    failure: Some(format!("filling the corpus: {e}")),
+                };
+            }
         }
         let proc = self.target.server_pid.map(ProcStat::new);
         let peak_reset = proc.as_ref().is_some_and(ProcStat::reset_peak);
         let before = proc.as_ref().and_then(|p| p.sample().ok());
         let start = Instant::now();
         let mut ctx = self.ctx(size);
-        match kind {
-            ScenarioKind::Fill => fill::run(&mut ctx, size).await?,
-            ScenarioKind::Select => select::run(&mut ctx).await?,
-            ScenarioKind::Fetch => fetch::run(&mut ctx).await?,
-            ScenarioKind::Search => search::run(&mut ctx).await?,
-            ScenarioKind::Store => store::run(&mut ctx).await?,
-            ScenarioKind::StatusList => status_list::run(&mut ctx).await?,
-            ScenarioKind::Mixed => mixed::run(&mut ctx).await?,
-            ScenarioKind::Idle => idle::run(&mut ctx).await?,
-        }
+        let outcome = match kind {
+            ScenarioKind::Fill => fill::run(&mut ctx, size).await,
+            ScenarioKind::Select => select::run(&mut ctx).await,
+            ScenarioKind::Fetch => fetch::run(&mut ctx).await,
+            ScenarioKind::Search => search::run(&mut ctx).await,
+            ScenarioKind::Store => store::run(&mut ctx).await,
+            ScenarioKind::StatusList => status_list::run(&mut ctx).await,
+            ScenarioKind::Mixed => mixed::run(&mut ctx).await,
+            ScenarioKind::Idle => idle::run(&mut ctx).await,
+        };
         let wall_s = start.elapsed().as_secs_f64();
         let server = match (&proc, before) {
             (Some(p), Some(before)) => p.sample().ok().map(|after| ServerUse {
@@ -538,14 +572,15 @@ impl RunState {
         } = ctx;
         self.corpus_count = corpus_count;
         self.created.extend(created);
-        Ok(ScenarioResult {
+        ScenarioResult {
             scenario: kind,
             corpus: self.corpus_count,
             wall_s,
             measurements,
             errors: errors.into(),
             server,
-        })
+            failure: outcome.err().map(|e| e.to_string()),
+        }
     }
 
     fn ctx(&self, size: u64) -> Ctx {
