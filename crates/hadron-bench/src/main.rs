@@ -62,6 +62,12 @@ struct Cli {
     /// APPENDs in flight per `fill` connection.
     #[arg(long)]
     fill_pipeline: Option<usize>,
+    /// Messages `fill` also appends with MULTIAPPEND (0: none).
+    #[arg(long)]
+    multiappend_messages: Option<usize>,
+    /// Messages per MULTIAPPEND command.
+    #[arg(long)]
+    multiappend_batch: Option<usize>,
     /// Repetitions of each timed command.
     #[arg(long)]
     repeat: Option<usize>,
@@ -101,6 +107,8 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
         || cli.repeat.is_some()
         || cli.fill_clients.is_some()
         || cli.fill_pipeline.is_some()
+        || cli.multiappend_messages.is_some()
+        || cli.multiappend_batch.is_some()
         || cli.mailboxes.is_some()
         || cli.mixed_clients.is_some()
         || cli.mixed_secs.is_some()
@@ -115,6 +123,8 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
     p.seed = cli.seed.unwrap_or(p.seed);
     p.fill_clients = cli.fill_clients.unwrap_or(p.fill_clients);
     p.fill_pipeline = cli.fill_pipeline.unwrap_or(p.fill_pipeline);
+    p.multiappend_messages = cli.multiappend_messages.unwrap_or(p.multiappend_messages);
+    p.multiappend_batch = cli.multiappend_batch.unwrap_or(p.multiappend_batch);
     p.repeat = cli.repeat.unwrap_or(p.repeat);
     p.mailboxes = cli.mailboxes.unwrap_or(p.mailboxes);
     p.mixed_clients = cli.mixed_clients.unwrap_or(p.mixed_clients);

@@ -2,13 +2,18 @@
 //! connections at once, one message per command, several commands in
 //! flight per connection when the server has LITERAL+; msgs/s and MB/s.
 //! Latency is from sending a command to its completion.
+//!
+//! Then, when the server has MULTIAPPEND (RFC 3502), batches of messages
+//! in one APPEND each go into a scratch mailbox from one connection.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use super::{Ctx, Progress, append_body};
+use hadron_proto::types::{AppendMessage, CommandBody, NonEmptyVec};
+
+use super::{Ctx, Metric, Progress, append_body, mailbox};
 use crate::BenchError;
 use crate::client::ErrorCounts;
 use crate::stats::Histogram;
@@ -104,6 +109,73 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
         summary.mb_per_s.unwrap_or(0.0),
         hist.bytes() as f64 / 1e6
     ));
-    ctx.push(&op, super::Metric::Throughput, &hist, elapsed, None, note);
+    ctx.push(&op, Metric::Throughput, &hist, elapsed, None, note);
+    Ok(())
+}
+
+/// Appends [`super::Params::multiappend_messages`] messages in batches of
+/// [`super::Params::multiappend_batch`] per APPEND into a scratch mailbox,
+/// if the server has MULTIAPPEND.
+pub(super) async fn multiappend(ctx: &mut Ctx) -> Result<(), BenchError> {
+    let (total, batch) = (
+        ctx.params.multiappend_messages as u64,
+        ctx.params.multiappend_batch.max(1) as u64,
+    );
+    if total == 0 {
+        return Ok(());
+    }
+    let mut client = ctx.target.connect().await?;
+    if !client.has_capability("MULTIAPPEND") {
+        ctx.add_errors(&client);
+        client.logout().await;
+        return Ok(());
+    }
+    let name = ctx.mailbox(&format!("fill-multi-{}", ctx.corpus_size));
+    ctx.create(&mut client, &name).await?;
+    let mode = client.literal_mode();
+    let (mut hist, mut items) = (Histogram::new(), 0u64);
+    let start = Instant::now();
+    let mut index = 0;
+    while index < total {
+        let n = batch.min(total - index);
+        let mut messages = Vec::with_capacity(n as usize);
+        let mut bytes = 0;
+        for i in index..index + n {
+            let message = ctx.mail.message(3_000_000_000 + i);
+            bytes += message.data.len() as u64;
+            let CommandBody::Append { messages: one, .. } = append_body(&name, &message, mode)?
+            else {
+                unreachable!("append_body builds an APPEND");
+            };
+            messages.extend(one.into_iter().map(AppendMessage::into_static));
+        }
+        let body = CommandBody::Append {
+            mailbox: mailbox(&name)?,
+            messages: NonEmptyVec::new(messages).map_err(|e| BenchError::Invalid(e.to_string()))?,
+        };
+        let t = Instant::now();
+        let reply = client.execute(body).await?;
+        hist.record_bytes(t.elapsed(), bytes);
+        if reply.is_ok() {
+            items += n;
+        }
+        index += n;
+    }
+    let elapsed = start.elapsed();
+    let note = Some(format!(
+        "{} msg/command, {:.1} MB/s",
+        batch,
+        hist.bytes() as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9)
+    ));
+    ctx.push(
+        &format!("MULTIAPPEND {total} (1 client)"),
+        Metric::Throughput,
+        &hist,
+        elapsed,
+        Some(items),
+        note,
+    );
+    ctx.add_errors(&client);
+    client.logout().await;
     Ok(())
 }

@@ -131,6 +131,14 @@ pub struct Params {
     pub fill_clients: usize,
     /// APPENDs in flight per `fill` connection (1 without LITERAL+).
     pub fill_pipeline: usize,
+    /// Messages `fill` also appends with MULTIAPPEND into a scratch
+    /// mailbox (0: none; skipped without MULTIAPPEND).
+    #[serde(default)]
+    pub multiappend_messages: usize,
+    /// Messages per MULTIAPPEND command (Hadron takes at most 128
+    /// literals per command by default).
+    #[serde(default)]
+    pub multiappend_batch: usize,
     /// Repetitions of each timed command in `select`, `fetch`, `search`
     /// and `store`.
     pub repeat: usize,
@@ -160,6 +168,8 @@ impl Params {
             corpus_sizes: vec![5_000],
             fill_clients: 4,
             fill_pipeline: 8,
+            multiappend_messages: 2_000,
+            multiappend_batch: 100,
             repeat: 20,
             mailboxes: 1_000,
             mixed_clients: 50,
@@ -180,6 +190,8 @@ impl Params {
             corpus_sizes: vec![100_000, 1_000_000],
             fill_clients: 8,
             fill_pipeline: 8,
+            multiappend_messages: 20_000,
+            multiappend_batch: 100,
             repeat: 20,
             mailboxes: 10_000,
             mixed_clients: 50,
@@ -544,7 +556,10 @@ impl RunState {
         let start = Instant::now();
         let mut ctx = self.ctx(size);
         let outcome = match kind {
-            ScenarioKind::Fill => fill::run(&mut ctx, size).await,
+            ScenarioKind::Fill => match fill::run(&mut ctx, size).await {
+                Ok(()) => fill::multiappend(&mut ctx).await,
+                Err(e) => Err(e),
+            },
             ScenarioKind::Select => select::run(&mut ctx).await,
             ScenarioKind::Fetch => fetch::run(&mut ctx).await,
             ScenarioKind::Search => search::run(&mut ctx).await,
