@@ -3,6 +3,7 @@
 //! Thin wrappers over cargo and the crates; logic that belongs in a crate
 //! lives there, not here.
 
+mod bench;
 mod codegen;
 mod fuzz;
 mod migrate;
@@ -32,6 +33,9 @@ enum Task {
     Codegen(codegen::CodegenArgs),
     /// Build and start the hadron server (first run: data dir and a demo user).
     Run(run::RunArgs),
+    /// End-to-end benchmark (`hadron-bench`) against a fresh Hadron or any
+    /// server; `--micro` runs the criterion benches.
+    Bench(Box<bench::BenchArgs>),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,5 +45,6 @@ fn main() -> anyhow::Result<()> {
         Task::Migrate(args) => migrate::migrate(args),
         Task::Codegen(args) => codegen::codegen(args),
         Task::Run(args) => run::run(&args),
+        Task::Bench(args) => bench::bench(&args),
     }
 }

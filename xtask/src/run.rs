@@ -101,7 +101,7 @@ fn demo_password(binary: &Path, data_dir: &Path) -> anyhow::Result<String> {
 }
 
 /// 16 random letters and digits from the operating system's generator.
-fn random_password() -> anyhow::Result<String> {
+pub(crate) fn random_password() -> anyhow::Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 16];
     std::fs::File::open("/dev/urandom")

@@ -1,0 +1,193 @@
+//! `hadron-bench`: run the benchmark scenarios against one IMAP server, or
+//! two alternately, and print and save the results.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use hadron_bench::report;
+use hadron_bench::scenario::{Params, ScenarioKind, Target};
+
+/// End-to-end IMAP benchmark: drives any IMAP server with generated mail.
+#[derive(Debug, Parser)]
+#[command(name = "hadron-bench", version, about)]
+struct Cli {
+    /// The server to measure (`host:port`, plain IMAP).
+    #[arg(long)]
+    target: String,
+    /// Its user.
+    #[arg(long)]
+    user: String,
+    /// Its password.
+    #[arg(long)]
+    password: String,
+    /// Its process id, for CPU and memory figures.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Its name in tables and file names.
+    #[arg(long, default_value = "hadron")]
+    name: String,
+    /// A second server, measured alternately with the first.
+    #[arg(long, requires_all = ["compare_user", "compare_password"])]
+    compare: Option<String>,
+    /// The second server's user.
+    #[arg(long)]
+    compare_user: Option<String>,
+    /// The second server's password.
+    #[arg(long)]
+    compare_password: Option<String>,
+    /// The second server's process id.
+    #[arg(long)]
+    compare_pid: Option<u32>,
+    /// The second server's name.
+    #[arg(long, default_value = "other")]
+    compare_name: String,
+    /// `quick` (minutes) or `full` (hours: 100k and 1M messages).
+    #[arg(long, default_value = "quick")]
+    suite: String,
+    /// Run only these scenarios (repeatable): fill, select, fetch, search,
+    /// store, status-list, mixed, idle.
+    #[arg(long = "scenario")]
+    scenarios: Vec<String>,
+    /// Seed of the generated mail and random choices.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Corpus size(s) instead of the suite's (repeatable).
+    #[arg(long = "messages")]
+    messages: Vec<u64>,
+    /// Connections of `fill`.
+    #[arg(long)]
+    fill_clients: Option<usize>,
+    /// APPENDs in flight per `fill` connection.
+    #[arg(long)]
+    fill_pipeline: Option<usize>,
+    /// Messages `fill` also appends with MULTIAPPEND (0: none).
+    #[arg(long)]
+    multiappend_messages: Option<usize>,
+    /// Messages per MULTIAPPEND command.
+    #[arg(long)]
+    multiappend_batch: Option<usize>,
+    /// Repetitions of each timed command.
+    #[arg(long)]
+    repeat: Option<usize>,
+    /// Mailboxes of `status-list`.
+    #[arg(long)]
+    mailboxes: Option<usize>,
+    /// Connections of `mixed`.
+    #[arg(long)]
+    mixed_clients: Option<usize>,
+    /// Seconds of `mixed`.
+    #[arg(long)]
+    mixed_secs: Option<f64>,
+    /// Connections in IDLE.
+    #[arg(long)]
+    idle_connections: Option<usize>,
+    /// Messages appended while they idle.
+    #[arg(long)]
+    idle_messages: Option<usize>,
+    /// Keep the run's mailboxes instead of deleting them at the end.
+    #[arg(long)]
+    keep: bool,
+    /// No progress lines on stderr.
+    #[arg(long)]
+    quiet: bool,
+    /// Directory of the JSON and SVG files.
+    #[arg(long, default_value = "target/bench")]
+    out_dir: PathBuf,
+    /// File name (without extension) of the JSON and SVG files
+    /// [default: the target's name, or NAME-vs-COMPARE_NAME].
+    #[arg(long)]
+    out_name: Option<String>,
+}
+
+fn params(cli: &Cli) -> anyhow::Result<Params> {
+    let mut p = Params::suite(&cli.suite)?;
+    let custom = !cli.messages.is_empty()
+        || cli.repeat.is_some()
+        || cli.fill_clients.is_some()
+        || cli.fill_pipeline.is_some()
+        || cli.multiappend_messages.is_some()
+        || cli.multiappend_batch.is_some()
+        || cli.mailboxes.is_some()
+        || cli.mixed_clients.is_some()
+        || cli.mixed_secs.is_some()
+        || cli.idle_connections.is_some()
+        || cli.idle_messages.is_some();
+    if custom {
+        p.suite = format!("{} (custom)", p.suite);
+    }
+    if !cli.messages.is_empty() {
+        p.corpus_sizes = cli.messages.clone();
+    }
+    p.seed = cli.seed.unwrap_or(p.seed);
+    p.fill_clients = cli.fill_clients.unwrap_or(p.fill_clients);
+    p.fill_pipeline = cli.fill_pipeline.unwrap_or(p.fill_pipeline);
+    p.multiappend_messages = cli.multiappend_messages.unwrap_or(p.multiappend_messages);
+    p.multiappend_batch = cli.multiappend_batch.unwrap_or(p.multiappend_batch);
+    p.repeat = cli.repeat.unwrap_or(p.repeat);
+    p.mailboxes = cli.mailboxes.unwrap_or(p.mailboxes);
+    p.mixed_clients = cli.mixed_clients.unwrap_or(p.mixed_clients);
+    p.mixed_secs = cli.mixed_secs.unwrap_or(p.mixed_secs);
+    p.idle_connections = cli.idle_connections.unwrap_or(p.idle_connections);
+    p.idle_messages = cli.idle_messages.unwrap_or(p.idle_messages);
+    p.progress = !cli.quiet;
+    p.cleanup = !cli.keep;
+    Ok(p)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let params = params(&cli)?;
+    let scenarios: Vec<ScenarioKind> = if cli.scenarios.is_empty() {
+        ScenarioKind::ALL.to_vec()
+    } else {
+        cli.scenarios
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()?
+    };
+    let mut first = Target::new(&cli.name, &cli.target, &cli.user, &cli.password);
+    first.server_pid = cli.server_pid;
+    let mut targets = vec![first];
+    if let Some(addr) = &cli.compare {
+        if cli.compare_name == cli.name {
+            bail!("--compare-name must differ from --name");
+        }
+        let mut other = Target::new(
+            &cli.compare_name,
+            addr,
+            cli.compare_user.as_deref().unwrap_or_default(),
+            cli.compare_password.as_deref().unwrap_or_default(),
+        );
+        other.server_pid = cli.compare_pid;
+        targets.push(other);
+    }
+    let report = hadron_bench::run(&targets, &scenarios, &params)
+        .await
+        .context("benchmark failed")?;
+    println!("{}", report::table(&report));
+    let name = cli.out_name.clone().unwrap_or_else(|| {
+        targets
+            .iter()
+            .map(|t| t.name.clone())
+            .collect::<Vec<_>>()
+            .join("-vs-")
+    });
+    let (json, svg) = report::write_files(&report, &cli.out_dir, &name)?;
+    println!("wrote {} and {}", json.display(), svg.display());
+    let errors = report.total_errors();
+    if errors > 0 {
+        eprintln!("{errors} commands failed or responses were unreadable (see the table)");
+    }
+    let failures = report.failures();
+    if !failures.is_empty() {
+        bail!(
+            "{} scenario(s) stopped early:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! The server's resource use, read from `/proc/<pid>` (Linux): CPU seconds
+//! (user + system) and resident memory (current and peak).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::BenchError;
+
+/// One reading of a process's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProcSample {
+    /// User plus system CPU time so far, in seconds.
+    pub cpu_s: f64,
+    /// Resident set size now (`VmRSS`), KiB.
+    pub rss_kib: u64,
+    /// Peak resident set size (`VmHWM`), KiB: since the process started, or
+    /// since [`ProcStat::reset_peak`] when that worked.
+    pub peak_rss_kib: u64,
+}
+
+/// A process whose counters are read.
+#[derive(Debug, Clone)]
+pub struct ProcStat {
+    pid: u32,
+    root: PathBuf,
+    ticks_per_s: u64,
+}
+
+impl ProcStat {
+    /// The process `pid` (under `/proc`).
+    pub fn new(pid: u32) -> Self {
+        ProcStat {
+            pid,
+            root: PathBuf::from("/proc"),
+            ticks_per_s: rustix::param::clock_ticks_per_second(),
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Reads the counters now.
+    pub fn sample(&self) -> Result<ProcSample, BenchError> {
+        let dir = self.root.join(self.pid.to_string());
+        let stat = std::fs::read_to_string(dir.join("stat"))
+            .map_err(|e| BenchError::Proc(format!("reading {}/stat: {e}", dir.display())))?;
+        let status = std::fs::read_to_string(dir.join("status"))
+            .map_err(|e| BenchError::Proc(format!("reading {}/status: {e}", dir.display())))?;
+        let ticks = parse_cpu_ticks(&stat)
+            .ok_or_else(|| BenchError::Proc(format!("unexpected {}/stat", dir.display())))?;
+        Ok(ProcSample {
+            cpu_s: ticks as f64 / self.ticks_per_s.max(1) as f64,
+            rss_kib: status_kib(&status, "VmRSS:").unwrap_or(0),
+            peak_rss_kib: status_kib(&status, "VmHWM:").unwrap_or(0),
+        })
+    }
+
+    /// Resets the peak RSS to the current RSS (writing `5` to
+    /// `/proc/<pid>/clear_refs`, Linux 4.0+), so that the next sample's peak
+    /// covers only what follows. Returns whether it worked (it needs the
+    /// rights to write there).
+    pub fn reset_peak(&self) -> bool {
+        let path = self.root.join(self.pid.to_string()).join("clear_refs");
+        std::fs::write(path, b"5").is_ok()
+    }
+}
+
+/// `utime + stime` (fields 14 and 15) of `/proc/<pid>/stat`. The command
+/// name (field 2) is in parentheses and may contain spaces and parentheses,
+/// so fields are counted after the last `)`.
+pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (state).
+    let utime: u64 = fields.get(14 - 3)?.parse().ok()?;
+    let stime: u64 = fields.get(15 - 3)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// The value in KiB of a `Name:   123 kB` line of `/proc/<pid>/status`.
+pub fn status_kib(status: &str, name: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_from_stat_with_a_strange_command_name() {
+        let stat = "1234 (ha) (d ron) S 1 1234 1234 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 8 0 100 1000000 500 18446744073709551615";
+        assert_eq!(parse_cpu_ticks(stat), Some(300));
+        assert_eq!(parse_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn status_fields() {
+        let status = "Name:\thadron\nVmHWM:\t  20480 kB\nVmRSS:\t  10240 kB\n";
+        assert_eq!(status_kib(status, "VmHWM:"), Some(20480));
+        assert_eq!(status_kib(status, "VmRSS:"), Some(10240));
+        assert_eq!(status_kib(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn reads_its_own_process() {
+        let me = ProcStat::new(std::process::id());
+        let s = me.sample().unwrap();
+        assert!(s.rss_kib > 0 && s.peak_rss_kib >= s.rss_kib / 2, "{s:?}");
+        assert!(ProcStat::new(u32::MAX).sample().is_err());
+    }
+}

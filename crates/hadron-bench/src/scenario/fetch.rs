@@ -1,0 +1,186 @@
+//! `fetch`: `FETCH 1:* (UID FLAGS)`, header fields and envelopes of random
+//! ranges of 100, `FETCH 1:* ENVELOPE`, and whole random single messages —
+//! all on the corpus opened with EXAMINE, so nothing changes.
+
+use std::time::{Duration, Instant};
+
+use hadron_proto::types::{
+    AString, BodyData, CommandBody, Data, FetchAttribute, FetchItem, FetchItems, HeaderNames,
+    NonEmptyVec, Response, Section, SequenceSet,
+};
+
+use super::{Ctx, Metric, all, random_range, range, select};
+use crate::BenchError;
+use crate::client::Client;
+use crate::stats::Histogram;
+
+/// A FETCH and what came back: time, messages, body bytes.
+pub(super) async fn timed_fetch(
+    client: &mut Client,
+    set: SequenceSet,
+    attributes: Vec<FetchAttribute<'static>>,
+) -> Result<(Duration, u64, u64), BenchError> {
+    let items = FetchItems::Attributes(
+        NonEmptyVec::new(attributes).map_err(|e| BenchError::Invalid(e.to_string()))?,
+    );
+    let (mut messages, mut bytes) = (0u64, 0u64);
+    let t = Instant::now();
+    client
+        .execute_with(
+            CommandBody::Fetch {
+                uid: false,
+                set,
+                items,
+                modifiers: Vec::new(),
+            },
+            |r| {
+                if let Response::Data(Data::Fetch { items, .. }) = r {
+                    messages += 1;
+                    for item in items {
+                        if let FetchItem::BodySection {
+                            data: BodyData::Inline(s),
+                            ..
+                        } = item
+                        {
+                            bytes += s.as_bytes().map_or(0, |b| b.len() as u64);
+                        }
+                    }
+                }
+            },
+        )
+        .await?;
+    Ok((t.elapsed(), messages, bytes))
+}
+
+fn header_fields() -> FetchAttribute<'static> {
+    let names = ["FROM", "TO", "SUBJECT", "DATE"]
+        .into_iter()
+        .map(|n| AString::try_from(n).expect("a valid header name"))
+        .collect();
+    FetchAttribute::BodySection {
+        section: Section::HeaderFields(None, HeaderNames::new(names).expect("four names")),
+        partial: None,
+        peek: true,
+    }
+}
+
+pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
+    let corpus = ctx.corpus.clone();
+    let mut client = ctx.target.connect().await?;
+    let (reply, exists) = select(&mut client, &corpus, true).await?;
+    reply.ok("EXAMINE")?;
+    if exists == 0 {
+        return Err(BenchError::Invalid(format!("{corpus} is empty")));
+    }
+    let repeat = ctx.params.repeat.max(1);
+    let mut rng = ctx.rng(0xFE7C);
+
+    // The whole mailbox's UIDs and flags, as a client syncing would.
+    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
+    for _ in 0..(repeat / 4).max(3) {
+        let (d, n, _) = timed_fetch(
+            &mut client,
+            all(),
+            vec![FetchAttribute::Uid, FetchAttribute::Flags],
+        )
+        .await?;
+        hist.record(d);
+        busy += d;
+        items += n;
+    }
+    ctx.push(
+        "FETCH 1:* (UID FLAGS)",
+        Metric::Latency,
+        &hist,
+        busy,
+        Some(items),
+        None,
+    );
+
+    // Header fields of random ranges of 100, as a message list would.
+    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
+    for _ in 0..repeat {
+        let (a, b) = random_range(&mut rng, exists, 100);
+        let (d, n, _) = timed_fetch(
+            &mut client,
+            range(a, b),
+            vec![FetchAttribute::Uid, header_fields()],
+        )
+        .await?;
+        hist.record(d);
+        busy += d;
+        items += n;
+    }
+    ctx.push(
+        "FETCH 100 BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)]",
+        Metric::Latency,
+        &hist,
+        busy,
+        Some(items),
+        None,
+    );
+
+    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
+    for _ in 0..repeat {
+        let (a, b) = random_range(&mut rng, exists, 100);
+        let (d, n, _) =
+            timed_fetch(&mut client, range(a, b), vec![FetchAttribute::Envelope]).await?;
+        hist.record(d);
+        busy += d;
+        items += n;
+    }
+    ctx.push(
+        "FETCH 100 ENVELOPE",
+        Metric::Latency,
+        &hist,
+        busy,
+        Some(items),
+        None,
+    );
+
+    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
+    for _ in 0..(repeat / 10).max(1) {
+        let (d, n, _) = timed_fetch(&mut client, all(), vec![FetchAttribute::Envelope]).await?;
+        hist.record(d);
+        busy += d;
+        items += n;
+    }
+    ctx.push(
+        "FETCH 1:* ENVELOPE",
+        Metric::Latency,
+        &hist,
+        busy,
+        Some(items),
+        None,
+    );
+
+    // Whole messages, as opening one does.
+    let (mut hist, mut busy) = (Histogram::new(), Duration::ZERO);
+    for _ in 0..repeat * 2 {
+        let (a, _) = random_range(&mut rng, exists, 1);
+        let attribute = FetchAttribute::BodySection {
+            section: Section::Full,
+            partial: None,
+            peek: true,
+        };
+        let (d, _, bytes) = timed_fetch(&mut client, range(a, a), vec![attribute]).await?;
+        hist.record_bytes(d, bytes);
+        busy += d;
+    }
+    let note = Some(format!(
+        "{:.1} MB/s",
+        hist.bytes() as f64 / 1e6 / busy.as_secs_f64().max(1e-9)
+    ));
+    ctx.push(
+        "FETCH 1 BODY.PEEK[]",
+        Metric::Latency,
+        &hist,
+        busy,
+        None,
+        note,
+    );
+
+    ctx.add_errors(&client);
+    client.logout().await;
+    Ok(())
+}

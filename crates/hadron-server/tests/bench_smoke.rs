@@ -1,0 +1,157 @@
+//! Every `hadron-bench` scenario at tiny sizes against a real Hadron server:
+//! no command may fail and the counts must add up.
+
+mod common;
+
+use common::{Backend, TestServer};
+use hadron_bench::scenario::{Params, Report, ScenarioKind, Target};
+
+fn tiny() -> Params {
+    Params {
+        suite: "smoke".into(),
+        corpus_sizes: vec![30],
+        fill_clients: 2,
+        fill_pipeline: 4,
+        multiappend_messages: 25,
+        multiappend_batch: 10,
+        repeat: 2,
+        mailboxes: 10,
+        mixed_clients: 5,
+        mixed_secs: 1.0,
+        idle_connections: 5,
+        idle_messages: 3,
+        seed: 7,
+        progress: false,
+        cleanup: true,
+    }
+}
+
+fn find<'r>(
+    report: &'r Report,
+    kind: ScenarioKind,
+    op: &str,
+) -> &'r hadron_bench::scenario::Measurement {
+    report.targets[0]
+        .results
+        .iter()
+        .filter(|r| r.scenario == kind)
+        .flat_map(|r| &r.measurements)
+        .find(|m| m.op.starts_with(op))
+        .unwrap_or_else(|| panic!("no {op} in {kind}: {report:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_runs_cleanly_against_hadron() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let target = Target::new("hadron", &server.addr.to_string(), "alice", "secret");
+    let report = hadron_bench::run(&[target], ScenarioKind::ALL, &tiny())
+        .await
+        .expect("the benchmark runs");
+    let table = hadron_bench::report::table(&report);
+    println!("{table}");
+    assert!(
+        report.failures().is_empty(),
+        "{:?}\n{table}",
+        report.failures()
+    );
+    for result in &report.targets[0].results {
+        assert_eq!(
+            result.errors.total(),
+            0,
+            "{}: {:?}\n{table}",
+            result.scenario,
+            result.errors
+        );
+    }
+    let ran: Vec<ScenarioKind> = report.targets[0]
+        .results
+        .iter()
+        .map(|r| r.scenario)
+        .collect();
+    assert_eq!(ran, ScenarioKind::ALL, "{table}");
+
+    assert_eq!(
+        find(&report, ScenarioKind::Fill, "APPEND").summary.count,
+        30
+    );
+    // MULTIAPPEND runs only where the server announces it.
+    let multi = report.targets[0].results[0]
+        .measurements
+        .iter()
+        .find(|m| m.op.starts_with("MULTIAPPEND"));
+    let announced = server.connect().await.cmd("c CAPABILITY").await[0].contains("MULTIAPPEND");
+    match multi {
+        Some(m) => assert_eq!((m.summary.count, m.items), (3, Some(25)), "{m:?}"),
+        None => assert!(!announced, "MULTIAPPEND announced but not measured"),
+    }
+    assert_eq!(
+        find(&report, ScenarioKind::Select, "SELECT").summary.count,
+        2
+    );
+    let all = find(&report, ScenarioKind::Fetch, "FETCH 1:* (UID FLAGS)");
+    assert_eq!(all.items, Some(3 * 30), "three FETCH 1:* of 30 messages");
+    assert_eq!(
+        find(&report, ScenarioKind::Fetch, "FETCH 100 ENVELOPE").items,
+        Some(2 * 30)
+    );
+    let body = find(&report, ScenarioKind::Fetch, "FETCH 1 BODY.PEEK[]");
+    assert!(body.summary.bytes >= 4 * 2048, "{body:?}");
+    let unseen = find(&report, ScenarioKind::Search, "SEARCH UNSEEN");
+    assert!(unseen.note.as_deref().is_some_and(|n| n.ends_with(" hits")));
+    let delivered = find(&report, ScenarioKind::Store, "NOOP delivering");
+    let expunged = find(&report, ScenarioKind::Store, "expunge ");
+    assert!(expunged.items.unwrap() > 0);
+    assert_eq!(
+        delivered.items, expunged.items,
+        "every expunge reaches the other session"
+    );
+    let list = find(&report, ScenarioKind::StatusList, "LIST");
+    let listed: u64 = list
+        .note
+        .as_deref()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(listed >= 10, "the 10 new mailboxes are listed: {list:?}");
+    assert_eq!(
+        find(&report, ScenarioKind::StatusList, "STATUS (empty")
+            .summary
+            .count,
+        10
+    );
+    assert!(
+        find(&report, ScenarioKind::Mixed, "all commands")
+            .summary
+            .count
+            > 5
+    );
+    let pushes = find(&report, ScenarioKind::Idle, "IDLE push latency");
+    assert_eq!(
+        pushes.items,
+        Some(5 * 3),
+        "every idler sees every message: {pushes:?}"
+    );
+
+    // The run cleaned up after itself: only the user's own mailboxes are left.
+    let mut client = server.login("alice").await;
+    let listed = client.cmd_ok("l LIST \"\" \"bench-*\"").await;
+    assert_eq!(listed.len(), 1, "left behind: {listed:?}");
+    let json = hadron_bench::report::json(&report);
+    assert!(json.contains("\"scenario\": \"status-list\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_login_is_reported_not_fatal() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let target = Target::new("hadron", &server.addr.to_string(), "alice", "wrong");
+    let report = hadron_bench::run(&[target], &[ScenarioKind::StatusList], &tiny())
+        .await
+        .expect("a report even when every scenario fails");
+    let failures = report.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("LOGIN alice"), "{failures:?}");
+    assert!(hadron_bench::report::table(&report).contains("FAILED hadron: status-list"));
+}

@@ -1,0 +1,292 @@
+//! `cargo xtask bench`: build the release server and `hadron-bench`, start a
+//! fresh Hadron on a free port (or use `--target`), run a benchmark suite
+//! and stop the server; `--micro` runs the criterion benches instead.
+//!
+//! The workload itself lives in `crates/hadron-bench`; this only starts and
+//! stops processes around it.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::process::{cargo, exec, workspace_root};
+use crate::run::random_password;
+
+/// Arguments of `cargo xtask bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BenchArgs {
+    /// `quick` (a few minutes) or `full` (hours: 100k and 1M messages,
+    /// 10,000 IDLE connections).
+    #[arg(long, default_value = "quick")]
+    suite: String,
+    /// Run only this scenario (repeatable): fill, select, fetch, search,
+    /// store, status-list, mixed, idle.
+    #[arg(long = "scenario")]
+    scenarios: Vec<String>,
+    /// Measure this server (`host:port`) instead of starting Hadron.
+    #[arg(long, requires_all = ["user", "password"])]
+    target: Option<String>,
+    /// The user of `--target`.
+    #[arg(long)]
+    user: Option<String>,
+    /// The password of `--target`.
+    #[arg(long)]
+    password: Option<String>,
+    /// The process id of `--target`, for CPU and memory figures.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// The name of `--target` in tables and file names [default: hadron
+    /// when started here, else the address].
+    #[arg(long)]
+    name: Option<String>,
+    /// Also measure this server, alternately with Hadron (or `--target`).
+    #[arg(long, requires_all = ["compare_user", "compare_password"])]
+    compare: Option<String>,
+    /// The user of `--compare`.
+    #[arg(long)]
+    compare_user: Option<String>,
+    /// The password of `--compare`.
+    #[arg(long)]
+    compare_password: Option<String>,
+    /// The process id of `--compare`.
+    #[arg(long)]
+    compare_pid: Option<u32>,
+    /// The name of `--compare` in tables and file names [default: the
+    /// address].
+    #[arg(long)]
+    compare_name: Option<String>,
+    /// Run the criterion micro-benchmarks (`cargo bench --workspace`) instead.
+    #[arg(long)]
+    micro: bool,
+    /// Further arguments: to `cargo bench` with `--micro`, else to
+    /// `hadron-bench` (such as `--messages 20000 --repeat 50`).
+    #[arg(last = true)]
+    extra: Vec<String>,
+}
+
+/// Runs `cargo xtask bench`.
+pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.micro {
+        return exec(cargo().args(["bench", "--workspace"]).args(&args.extra));
+    }
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "hadron-bench"]);
+    if args.target.is_none() {
+        build.args(["-p", "hadron-server"]);
+    }
+    exec(&mut build)?;
+    let release = target_dir().join("release");
+    let out_dir = target_dir().join("bench");
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+
+    let mut server = None;
+    let (addr, user, password, pid, name) = match &args.target {
+        Some(addr) => (
+            addr.clone(),
+            args.user.clone().unwrap_or_default(),
+            args.password.clone().unwrap_or_default(),
+            args.server_pid,
+            args.name.clone().unwrap_or_else(|| file_name(addr)),
+        ),
+        None => {
+            let started = LocalServer::start(&release.join("hadron"), &out_dir)?;
+            let target = (
+                started.addr.to_string(),
+                LocalServer::USER.to_owned(),
+                started.password.clone(),
+                Some(started.child.id()),
+                args.name.clone().unwrap_or_else(|| "hadron".to_owned()),
+            );
+            server = Some(started);
+            target
+        }
+    };
+
+    let mut cmd = Command::new(release.join("hadron-bench"));
+    cmd.current_dir(workspace_root())
+        .args(["--target", &addr, "--user", &user, "--password", &password])
+        .args(["--name", &name, "--suite", &args.suite])
+        .arg("--out-dir")
+        .arg(&out_dir);
+    if let Some(pid) = pid {
+        cmd.args(["--server-pid", &pid.to_string()]);
+    }
+    for s in &args.scenarios {
+        cmd.args(["--scenario", s]);
+    }
+    if let Some(other) = &args.compare {
+        let other_name = args
+            .compare_name
+            .clone()
+            .unwrap_or_else(|| file_name(other));
+        cmd.args(["--compare", other, "--compare-name", &other_name]);
+        cmd.args([
+            "--compare-user",
+            args.compare_user.as_deref().unwrap_or_default(),
+        ]);
+        cmd.args([
+            "--compare-password",
+            args.compare_password.as_deref().unwrap_or_default(),
+        ]);
+        if let Some(pid) = args.compare_pid {
+            cmd.args(["--compare-pid", &pid.to_string()]);
+        }
+    }
+    cmd.args(&args.extra);
+    // The password is on the command line of a local, short-lived process
+    // of this user; `exec` would echo it, so run it directly.
+    eprintln!(
+        "$ hadron-bench --target {addr} --name {name} --suite {} ...",
+        args.suite
+    );
+    let status = cmd.status().context("starting hadron-bench")?;
+    if let Some(server) = server {
+        server.stop()?;
+    }
+    if !status.success() {
+        bail!("hadron-bench failed ({status})");
+    }
+    Ok(())
+}
+
+/// The cargo target directory.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// `127.0.0.1:143` → `127.0.0.1-143`: usable as a file name.
+fn file_name(addr: &str) -> String {
+    addr.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// A Hadron started for the run: fresh SQLite data directory, one user,
+/// limits raised for thousands of connections; stopped on drop.
+struct LocalServer {
+    child: Child,
+    addr: SocketAddr,
+    password: String,
+    dir: PathBuf,
+}
+
+impl LocalServer {
+    const USER: &'static str = "bench";
+
+    fn start(binary: &Path, out_dir: &Path) -> anyhow::Result<LocalServer> {
+        let dir = out_dir.join(format!("hadron-run-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+        let config = dir.join("hadron.toml");
+        std::fs::write(
+            &config,
+            "# Written by cargo xtask bench: room for 10,000 IDLE connections of one user.\n\
+             [log]\nlevel = \"warn\"\n\n\
+             [limits]\nmax_connections = 20000\nmax_connections_per_ip = 20000\n\
+             max_sessions_per_user = 20000\n",
+        )?;
+        let password = random_password()?;
+        let mut add = Command::new(binary)
+            .args(["user", "add", Self::USER, "--password-stdin", "--data-dir"])
+            .arg(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting hadron user add")?;
+        if let Some(mut stdin) = add.stdin.take() {
+            writeln!(stdin, "{password}")?;
+        }
+        if !add.wait()?.success() {
+            bail!("hadron user add failed");
+        }
+        let addr = free_port()?;
+        let log = std::fs::File::create(dir.join("server.log"))?;
+        eprintln!(
+            "$ hadron serve --config {} --listen {addr}",
+            config.display()
+        );
+        let child = Command::new(binary)
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--listen", &addr.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("starting hadron serve")?;
+        let mut server = LocalServer {
+            child,
+            addr,
+            password,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(addr).is_err() {
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "hadron serve exited ({status}); see {}",
+                    server.dir.join("server.log").display()
+                );
+            }
+            if Instant::now() > deadline {
+                bail!("hadron serve did not listen on {addr} within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+
+    /// SIGTERM (a graceful shutdown), then the data directory is removed.
+    fn stop(mut self) -> anyhow::Result<()> {
+        self.terminate();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        Ok(())
+    }
+
+    fn terminate(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+fn free_port() -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?)
+}
