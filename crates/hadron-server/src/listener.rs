@@ -161,7 +161,16 @@ impl Server {
                 () = &mut shutdown => break,
                 (accepted, implicit_tls) = accept(&listener, tls_listener.as_ref()) => {
                     let (stream, peer) = match accepted {
-                        Ok(a) => a,
+                        Ok((stream, peer)) => {
+                            // Output is buffered and written in whole
+                            // responses: Nagle's algorithm would only hold
+                            // a tagged OK back until the client's delayed
+                            // ACK (~40 ms per APPEND with a literal).
+                            if let Err(e) = stream.set_nodelay(true) {
+                                warn!(%peer, error = %e, "cannot set TCP_NODELAY");
+                            }
+                            (stream, peer)
+                        }
                         Err(e) => {
                             // Out of file descriptors and the like: back off
                             // instead of spinning.

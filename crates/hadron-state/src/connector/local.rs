@@ -1,44 +1,10 @@
 //! [`LocalConnector`]: the backend is Hadron's own database.
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use async_trait::async_trait;
 use hadron_store::Store;
 
-use super::{BackendId, Connector, ConnectorError, FlagMode, OutgoingMessage};
+use super::{BackendId, Connector, ConnectorError, FlagMode, OutgoingMessage, verify_password};
 use crate::flags::FlagSet;
-
-/// Hashes `password` for [`Store::create_user`]: an Argon2id PHC string
-/// with a random salt and the crate's default parameters.
-///
-/// ```
-/// let phc = hadron_state::connector::hash_password("secret");
-/// assert!(phc.starts_with("$argon2id$"));
-/// assert!(hadron_state::connector::verify_password(&phc, "secret"));
-/// assert!(!hadron_state::connector::verify_password(&phc, "Secret"));
-/// ```
-pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        // Only fails for parameters or salts out of range, which the
-        // defaults and a generated salt never are.
-        .unwrap_or_default()
-}
-
-/// Whether `password` matches the PHC string `phc`. A malformed hash
-/// matches nothing (e.g. `!` for an account that cannot log in).
-pub fn verify_password(phc: &str, password: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
 
 /// The connector of the `hadron` server: users and their argon2 password
 /// hashes live in the store, and there is no other backend to tell about

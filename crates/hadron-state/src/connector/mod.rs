@@ -27,9 +27,11 @@
 //! MOVE inherits [`Connector::move_messages`], which adds then removes.
 
 mod local;
+mod password;
 mod updates;
 
-pub use self::local::{LocalConnector, hash_password, verify_password};
+pub use self::local::LocalConnector;
+pub use self::password::{hash_password, verify_password};
 pub use self::updates::{
     Applied, BackendUpdate, IncomingMessage, PendingUpdate, UpdateReceiver, UpdateSender,
     update_channel,
