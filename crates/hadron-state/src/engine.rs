@@ -315,19 +315,27 @@ impl Engine {
             .clone()
     }
 
-    /// Called by a session after it left `id`: forgets the mailbox's
-    /// tombstones and shared index once no session has it selected.
+    /// Called by a session after it left `id` (and forgot its place in
+    /// the tombstones): drops the shared index once no session has the
+    /// mailbox selected, and the mailbox's entry once nothing in it is
+    /// in use. Tombstones are never wiped here: a session may be selecting
+    /// the mailbox concurrently (subscribed just after the check) and
+    /// already be registered in them; they empty themselves as sessions
+    /// catch up or leave.
     pub(crate) fn release(&self, id: hadron_store::MailboxId) {
         if self.hub.subscribers(hub_id(id)) == 0 {
             let mut map = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(s) = map.get(&id.0) {
-                *s.tombstones.lock().unwrap_or_else(PoisonError::into_inner) =
-                    crate::tombstones::Tombstones::default();
                 s.index
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .take();
-                if Arc::strong_count(s) == 1 {
+                let unused = s
+                    .tombstones
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_unused();
+                if unused && Arc::strong_count(s) == 1 {
                     map.remove(&id.0);
                 }
             }

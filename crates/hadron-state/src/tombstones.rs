@@ -72,6 +72,11 @@ impl Tombstones {
         }
     }
 
+    /// Nothing kept and no session registered.
+    pub(crate) fn is_unused(&self) -> bool {
+        self.entries.is_empty() && self.caught_up.is_empty()
+    }
+
     /// How many messages are kept.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()

@@ -7,6 +7,53 @@ use common::message;
 use hadron_state::session::State;
 
 both! {
+    async fn a_session_that_only_selected_still_reads_messages_expunged_since(env) {
+        // C selects and issues nothing else; A expunges; everyone else
+        // catches up. C's first command after SELECT is a SEARCH that must
+        // still read the expunged message (deferred deletion) — found by
+        // the benchmark's mixed workload as "neither in the store nor kept".
+        let mut a = env.client("alice").await;
+        a.append("a", "INBOX", "", &message("one")).await;
+        a.append("b", "INBOX", "", &message("two")).await;
+        a.run("s SELECT INBOX").await;
+        let mut b = env.client("alice").await;
+        b.run("s SELECT INBOX").await;
+        let mut c = env.client("alice").await;
+        c.run("s SELECT INBOX").await;
+        a.run("t STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+        assert_eq!(a.run("u EXPUNGE").await, ["* 1 EXPUNGE", "u OK EXPUNGE completed"]);
+        b.run("n NOOP").await;
+        assert_eq!(
+            c.run("f SEARCH SUBJECT one").await,
+            [
+                "* 1 FETCH (FLAGS (\\Deleted) UID 1)",
+                "* SEARCH 1",
+                "f OK [EXPUNGEISSUED] SEARCH completed",
+            ]
+        );
+        assert_eq!(c.run("g NOOP").await[0], "* 1 EXPUNGE");
+    }
+
+    async fn a_session_dropped_without_logout_does_not_pin_expunged_messages(env) {
+        let mut a = env.client("alice").await;
+        a.append("a", "INBOX", "", &message("one")).await;
+        a.append("b", "INBOX", "", &message("two")).await;
+        a.run("s SELECT INBOX").await;
+        let mut b = env.client("alice").await;
+        b.run("s SELECT INBOX").await;
+        let mut c = env.client("alice").await;
+        c.run("s SELECT INBOX").await;
+        drop(c); // The connection went away, no LOGOUT.
+        a.run("t STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+        a.run("u EXPUNGE").await;
+        let (user, _) = env.store.user_by_name("alice").unwrap().unwrap();
+        let inbox = env.store.mailbox_by_name(user, "INBOX").unwrap().unwrap().id;
+        assert_eq!(env.engine.kept_expunged(inbox), 1, "kept for B");
+        b.run("n NOOP").await;
+        a.run("n NOOP").await;
+        assert_eq!(env.engine.kept_expunged(inbox), 0, "nobody left to tell");
+    }
+
     async fn other_expunge_is_held_during_fetch_and_delivered_at_noop(env) {
         let mut a = env.client("alice").await;
         for s in ["1", "2", "3"] {

@@ -116,6 +116,15 @@ fn no_for(tag: &Tag<'_>, e: &EngineError) -> Output {
     tagged(tag, StatusKind::No, code, e.to_string())
 }
 
+impl Drop for Session {
+    /// A session dropped while selected (its connection closed without
+    /// LOGOUT) leaves its mailbox, so the messages kept for it (deferred
+    /// deletion) are not kept forever.
+    fn drop(&mut self) {
+        self.leave();
+    }
+}
+
 impl Session {
     /// A new session in the Not Authenticated state.
     pub fn new(engine: Arc<Engine>) -> Session {
@@ -511,7 +520,8 @@ impl Session {
         d.expunge_issued
     }
 
-    /// Leaves the selected mailbox (no responses).
+    /// Leaves the selected mailbox (no responses); also when the session
+    /// is dropped (the connection went away without LOGOUT).
     fn leave(&mut self) {
         if let Some(m) = self.mailbox.take() {
             let id = m.info.id;
