@@ -196,6 +196,33 @@ pub(crate) fn flags_from_store(m: &MessageFlags, keywords: &[String]) -> (FlagSe
     (set, s.contains(StoreFlags::RECENT))
 }
 
+/// The store row of an APPENDed message whose body is stored under
+/// `content_hash`: flags, and everything parsed at ingest.
+fn new_message(m: &AppendRequest, content_hash: String) -> NewMessage {
+    let parsed = ParsedMessage::parse(&m.raw);
+    let (flags, keywords) = flags_to_store(&m.flags);
+    let mut row = NewMessage {
+        flags,
+        keywords,
+        ..NewMessage::default()
+    };
+    let meta = &mut row.meta;
+    meta.content_hash = content_hash;
+    meta.size = m.raw.len() as u64;
+    meta.internal_date = m.internal_date;
+    meta.sent_date = parsed.fields.sent_date;
+    meta.envelope = parsed.envelope;
+    meta.bodystructure = parsed.body_structure;
+    meta.part_map = parsed.part_map.to_bytes();
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    meta.subject = non_empty(parsed.fields.subject);
+    meta.from = non_empty(parsed.fields.from);
+    meta.to = non_empty(parsed.fields.to);
+    meta.cc = non_empty(parsed.fields.cc);
+    meta.message_id_header = parsed.fields.message_id;
+    row
+}
+
 /// Converts a [`FlagSet`] into the store's system bits and keyword names.
 /// `\Extension` flags the protocol crate does not know are not stored.
 pub(crate) fn flags_to_store(flags: &FlagSet) -> (StoreFlags, Vec<String>) {
@@ -611,45 +638,30 @@ impl Engine {
         messages: Vec<AppendRequest>,
         origin: Option<SessionId>,
     ) -> Result<AppendOutcome, EngineError> {
+        let flags: Vec<FlagSet> = messages.iter().map(|m| m.flags.clone()).collect();
+        let id = info.id;
+        // Parsing and the durable body writes need no ordering: they run
+        // before the mailbox's lock, so concurrent APPENDs overlap them and
+        // the lock covers only the row commit and the publish.
+        let mut rows = self
+            .blocking(move |_, blobs| {
+                messages
+                    .iter()
+                    .map(|m| Ok(new_message(m, blobs.put(&m.raw)?)))
+                    .collect::<Result<Vec<_>, EngineError>>()
+            })
+            .await?;
         let shared = self.shared(info.id);
         let _guard = shared.write.lock().await;
         // \Recent is stored only for messages no session will be given it
         // by the hub: the next SELECT claims those.
-        let recent_in_store = self.hub.recent_takers(hub_id(info.id)) == 0;
-        let flags: Vec<FlagSet> = messages.iter().map(|m| m.flags.clone()).collect();
-        let id = info.id;
+        if self.hub.recent_takers(hub_id(info.id)) == 0 {
+            for row in &mut rows {
+                row.flags |= StoreFlags::RECENT;
+            }
+        }
         let appended = self
-            .blocking(move |store, blobs| {
-                let mut rows = Vec::with_capacity(messages.len());
-                for m in &messages {
-                    let parsed = ParsedMessage::parse(&m.raw);
-                    let (mut bits, keywords) = flags_to_store(&m.flags);
-                    if recent_in_store {
-                        bits |= StoreFlags::RECENT;
-                    }
-                    let mut row = NewMessage {
-                        flags: bits,
-                        keywords,
-                        ..NewMessage::default()
-                    };
-                    let meta = &mut row.meta;
-                    meta.content_hash = blobs.put(&m.raw)?;
-                    meta.size = m.raw.len() as u64;
-                    meta.internal_date = m.internal_date;
-                    meta.sent_date = parsed.fields.sent_date;
-                    meta.envelope = parsed.envelope;
-                    meta.bodystructure = parsed.body_structure;
-                    meta.part_map = parsed.part_map.to_bytes();
-                    let non_empty = |s: String| (!s.is_empty()).then_some(s);
-                    meta.subject = non_empty(parsed.fields.subject);
-                    meta.from = non_empty(parsed.fields.from);
-                    meta.to = non_empty(parsed.fields.to);
-                    meta.cc = non_empty(parsed.fields.cc);
-                    meta.message_id_header = parsed.fields.message_id;
-                    rows.push(row);
-                }
-                Ok(store.append(id, rows)?)
-            })
+            .blocking(move |store, _| Ok(store.append(id, rows)?))
             .await?;
         let added = appended
             .uids
@@ -791,18 +803,18 @@ impl Engine {
         // Others may still FETCH these until told: keep their metadata.
         let keep = self.hub.subscribers(hub_id(id)) > usize::from(origin.is_some());
         let _gc = self.gc.read().await;
-        let (expunged, kept) = self
-            .blocking(move |store, _| {
-                let set = UidSet::from_uids(uids);
-                let kept = if keep {
-                    store.fetch_messages(id, &set)?
-                } else {
-                    Vec::new()
-                };
-                Ok((store.expunge(id, &set)?, kept))
-            })
-            .await?;
-        let epoch = self.keep_tombstones(shared, kept);
+        let set = UidSet::from_uids(uids);
+        let epoch = self.keep_before_expunge(shared, id, &set, keep).await?;
+        let expunged = match self
+            .blocking(move |store, _| Ok(store.expunge(id, &set)?))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => {
+                self.tombstones_published(shared, epoch);
+                return Err(e);
+            }
+        };
         if !expunged.uids.is_empty() {
             self.hub.publish(
                 hub_id(id),
@@ -814,6 +826,28 @@ impl Engine {
         }
         self.tombstones_published(shared, epoch);
         Ok(expunged.uids)
+    }
+
+    /// Keeps the metadata of `set` as tombstones *before* the store
+    /// removes the rows: a FETCH or SEARCH of another session reads the
+    /// store without waiting for the expunge to be published, and must
+    /// find every row either there or here. On a failed expunge the caller
+    /// marks the epoch published so the entries can be pruned.
+    async fn keep_before_expunge(
+        &self,
+        shared: &MailboxShared,
+        id: hadron_store::MailboxId,
+        set: &UidSet,
+        keep: bool,
+    ) -> Result<Option<u64>, EngineError> {
+        if !keep {
+            return Ok(None);
+        }
+        let set = set.clone();
+        let kept = self
+            .blocking(move |store, _| Ok(store.fetch_messages(id, &set)?))
+            .await?;
+        Ok(self.keep_tombstones(shared, kept))
     }
 
     fn keep_tombstones(&self, shared: &MailboxShared, kept: Vec<StoredMessage>) -> Option<u64> {
@@ -923,18 +957,20 @@ impl Engine {
         let (src, dst_id) = (from.id, dst.id);
         let keep = self.hub.subscribers(hub_id(src)) > usize::from(origin.is_some());
         let gc = self.gc.read().await;
-        let ((copied, expunged), kept) = self
-            .blocking(move |store, _| {
-                let set = UidSet::from_uids(uids);
-                let kept = if keep {
-                    store.fetch_messages(src, &set)?
-                } else {
-                    Vec::new()
-                };
-                Ok((store.move_messages(src, &set, dst_id)?, kept))
-            })
+        let set = UidSet::from_uids(uids);
+        let epoch = self
+            .keep_before_expunge(&src_shared, src, &set, keep)
             .await?;
-        let epoch = self.keep_tombstones(&src_shared, kept);
+        let (copied, expunged) = match self
+            .blocking(move |store, _| Ok(store.move_messages(src, &set, dst_id)?))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.tombstones_published(&src_shared, epoch);
+                return Err(e);
+            }
+        };
         drop(gc);
         self.publish_copies(src, dst_id, &copied.uid_map).await?;
         if !expunged.uids.is_empty() {
