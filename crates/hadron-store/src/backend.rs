@@ -183,6 +183,21 @@ pub(crate) struct MetaRow {
     pub(crate) part_map: Option<Vec<u8>>,
 }
 
+/// A message's size, dates and mod-sequence.
+#[derive(QueryableByName)]
+pub(crate) struct SummaryRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) uid: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) size: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) internal_date: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) sent_date: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) modseq: i64,
+}
+
 /// One blob's bytes (or a range of them).
 #[derive(QueryableByName)]
 pub(crate) struct BlobData {

@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Integer, Text};
 
 use crate::backend::{
     Arg, BlobData, CountRow, ExpungedInsert, FlagRow, MailboxMessageInsert, MailboxRow,
-    MessageInsert, MetaRow, SourceRow, Specific, Sql, UserRow, uid_chunks,
+    MessageInsert, MetaRow, SourceRow, Specific, Sql, SummaryRow, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
 use crate::schema::{
@@ -19,7 +19,7 @@ use crate::schema::{
 };
 use crate::types::{
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, MessageMeta, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
+    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
     UserInfo,
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};
@@ -648,6 +648,39 @@ pub(crate) fn fetch_messages(
                 message_id_header: r.message_id_header,
                 part_map: r.part_map.unwrap_or_default(),
             },
+        }));
+    }
+    if chunks.len() > 1 {
+        out.sort_unstable_by_key(|m| m.uid);
+    }
+    Ok(out)
+}
+
+pub(crate) fn fetch_summaries(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+) -> Result<Vec<MessageSummary>> {
+    mailbox_row(c, mailbox)?;
+    let chunks = uid_chunks(uids);
+    let mut out = Vec::new();
+    for chunk in &chunks {
+        let mut s = Sql::new(
+            PG,
+            "SELECT mm.uid, m.size, m.internal_date, m.sent_date, mm.modseq \
+             FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+             WHERE mm.mailbox_id = ",
+        );
+        s.i64(mailbox.0)
+            .push(" AND ")
+            .uid_chunk("mm.uid", chunk)
+            .push(" ORDER BY mm.uid");
+        out.extend(q(s).load::<SummaryRow>(c)?.into_iter().map(|r| MessageSummary {
+            uid: r.uid as u32,
+            size: r.size as u64,
+            internal_date: r.internal_date,
+            sent_date: r.sent_date,
+            modseq: r.modseq as u64,
         }));
     }
     if chunks.len() > 1 {

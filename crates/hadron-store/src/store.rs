@@ -16,7 +16,8 @@ use crate::error::{Result, StoreError};
 use crate::migrate;
 use crate::types::{
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, NewMessage, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    MessageFlags, MessageId, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet,
+    UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -465,6 +466,16 @@ impl Store {
     /// Content metadata of the messages of `uids`, in UID order.
     pub fn fetch_messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<StoredMessage>> {
         self.read(|c| dispatch!(c, fetch_messages(mailbox, uids)))
+    }
+
+    /// Size, dates and mod-sequence of the messages of `uids`, in UID order: one narrow read
+    /// (no ENVELOPE/BODYSTRUCTURE bytes) for SEARCH's size and date keys.
+    pub fn fetch_summaries(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+    ) -> Result<Vec<MessageSummary>> {
+        self.read(|c| dispatch!(c, fetch_summaries(mailbox, uids)))
     }
 
     /// Changes the flags of the messages of `uids`. Only messages whose flags actually change

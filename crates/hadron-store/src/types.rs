@@ -296,6 +296,22 @@ pub struct StoredMessage {
     pub meta: MessageMeta,
 }
 
+/// The fixed-size facts of a message that SEARCH's size and date keys
+/// need, without its serialized structures ([`crate::Store::fetch_summaries`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageSummary {
+    /// Its UID in the mailbox.
+    pub uid: u32,
+    /// RFC822.SIZE.
+    pub size: u64,
+    /// INTERNALDATE, seconds since the Unix epoch.
+    pub internal_date: i64,
+    /// The Date: header, seconds since the Unix epoch, if it parsed.
+    pub sent_date: Option<i64>,
+    /// The message's last mod-sequence in the mailbox.
+    pub modseq: u64,
+}
+
 /// Result of [`crate::Store::append`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appended {

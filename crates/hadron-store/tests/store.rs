@@ -128,6 +128,16 @@ both! {
         assert_eq!(metas[0].uid, 1);
         assert_eq!(metas[0].meta, batch[0].meta);
         assert_eq!(metas[1].meta, batch[2].meta);
+        // The narrow summaries agree with the full rows and the flags.
+        let sums = s.fetch_summaries(mb, &UidSet::from_uids([3, 1])).unwrap();
+        assert_eq!(sums.iter().map(|m| m.uid).collect::<Vec<_>>(), [1, 3]);
+        for (sum, full) in sums.iter().zip(&metas) {
+            assert_eq!(
+                (sum.size, sum.internal_date, sum.sent_date),
+                (full.meta.size, full.meta.internal_date, full.meta.sent_date)
+            );
+            assert_eq!(sum.modseq, 2);
+        }
         // Both a stored part map and none (NULL) come back as written.
         let pm = s.fetch_messages(mb, &UidSet::from_uids([1, 2])).unwrap();
         assert_eq!(pm[0].meta.part_map, [0, 7, 1]);

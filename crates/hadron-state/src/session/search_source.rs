@@ -145,9 +145,52 @@ impl<'a> StoreSource<'a> {
     }
 }
 
+impl StoreSource<'_> {
+    /// [`MessageSource::metadata`] from the store's narrow summary rows
+    /// (size, dates, mod-sequence; no serialized structures), falling back
+    /// to the tombstones for messages expunged elsewhere.
+    fn summaries(&self, uids: &[u32], set: &UidSet) -> Result<Vec<MessageMeta>, SourceError> {
+        let mut rows: HashMap<u32, hadron_store::MessageSummary> = self
+            .store
+            .fetch_summaries(self.mailbox, set)?
+            .into_iter()
+            .map(|r| (r.uid, r))
+            .collect();
+        let date = |secs: Option<i64>| {
+            secs.and_then(|s| DateTime::from_unix(s, 0).ok())
+                .map(DateTime::date)
+        };
+        let mut out = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            let (size, internal, sent, modseq) = match rows.remove(&uid) {
+                Some(r) => (r.size, r.internal_date, r.sent_date, r.modseq),
+                None => {
+                    let row = self
+                        .engine
+                        .tombstone(self.mailbox, uid)
+                        .ok_or_else(|| Box::new(Missing(uid)) as SourceError)?;
+                    // Expunged elsewhere: no flags row left, mod-sequence
+                    // unknown and taken as 0.
+                    (row.meta.size, row.meta.internal_date, row.meta.sent_date, 0)
+                }
+            };
+            out.push(MessageMeta {
+                size: u32::try_from(size).unwrap_or(u32::MAX),
+                internal_date: DateTime::from_unix(internal, 0)?,
+                sent_date: date(sent),
+                modseq,
+            });
+        }
+        Ok(out)
+    }
+}
+
 impl MessageSource for StoreSource<'_> {
     fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
         let set = UidSet::from_uids(uids.iter().copied());
+        if !self.sent_from_header {
+            return self.summaries(uids, &set);
+        }
         let mut rows: HashMap<u32, Arc<StoredMessage>> = self
             .store
             .fetch_messages(self.mailbox, &set)?
