@@ -169,6 +169,36 @@ both! {
         assert_lines(&r, &["* STATUS INBOX (MESSAGES 2 UIDNEXT 3)", "d OK STATUS completed"]);
     }
 
+    async fn multiappend_stores_all_messages_in_one_command_or_none(backend) {
+        // RFC 3502: several messages in one APPEND, with their own flags
+        // and dates, committed together; APPENDUID names all of them.
+        let server = TestServer::start(backend).await;
+        let mut c = server.login("alice").await;
+        let (m1, m2) = (message("one", "first"), message("two", "second"));
+        let r = c
+            .cmd(&format!(
+                "a APPEND INBOX (\\Seen) {{{}+}}\r\n{m1} (\\Flagged) \"01-Jan-2020 10:00:00 +0000\" {{{}+}}\r\n{m2}",
+                m1.len(),
+                m2.len()
+            ))
+            .await;
+        assert_lines(&r, &["a OK [APPENDUID % 1:2] APPEND completed"]);
+        c.cmd_ok("b SELECT INBOX").await;
+        let r = c.cmd("c FETCH 1:2 (FLAGS INTERNALDATE)").await;
+        assert_lines(&r, &[
+            "* 1 FETCH (FLAGS (\\Seen \\Recent) INTERNALDATE %)",
+            "* 2 FETCH (FLAGS (\\Flagged \\Recent) INTERNALDATE \" 1-Jan-2020 10:00:00 +0000\")",
+            "c OK FETCH completed",
+        ]);
+        // Into a mailbox that does not exist: nothing is stored.
+        let r = c
+            .cmd(&format!("d APPEND Nope {{{}+}}\r\n{m1} {{{}+}}\r\n{m2}", m1.len(), m2.len()))
+            .await;
+        assert_lines(&r, &["d NO [TRYCREATE] %"]);
+        let r = c.cmd("e STATUS INBOX (MESSAGES)").await;
+        assert_lines(&r, &["* STATUS INBOX (MESSAGES 2)", "e OK STATUS completed"]);
+    }
+
     async fn copy_move_and_expunge(backend) {
         let server = TestServer::start(backend).await;
         let mut c = server.login("alice").await;

@@ -29,7 +29,7 @@ both! {
         assert_eq!(
             c.run("h CAPABILITY").await,
             [
-                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE NAMESPACE ESEARCH SEARCHRES ENABLE",
+                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN SPECIAL-USE NAMESPACE ESEARCH SEARCHRES ENABLE",
                 "h OK CAPABILITY completed",
             ]
         );

@@ -190,6 +190,7 @@ impl Session {
             "IDLE",
             "UNSELECT",
             "UIDPLUS",
+            "MULTIAPPEND",
             "MOVE",
             "CHILDREN",
             "SPECIAL-USE",
