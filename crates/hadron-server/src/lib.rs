@@ -7,7 +7,7 @@
 //! - `connection`: the socket, `hadron-proto`'s sans-I/O framer and a write
 //!   buffer responses are encoded straight into.
 //! - `workers`: one single-threaded runtime per core running connections
-//!   as local tasks (the engine's session futures are not `Send`).
+//!   as local tasks (thread-per-core; a connection never changes thread).
 //! - `handler`: one IMAP conversation — greeting, pipelined commands in
 //!   order, literal continuations, timeouts and limits on bad input —
 //!   driving one engine [`hadron_state::session::Session`]; `handler/auth`

@@ -263,8 +263,8 @@ pub(crate) async fn supervise<F>(
 ) where
     F: Future<Output = std::io::Result<()>> + 'static,
 {
-    // A local task (the engine's session futures are not `Send`); it must
-    // run inside a `LocalSet`, as connection workers do.
+    // A local task (connections stay on their worker thread, see
+    // `workers`); it must run inside a `LocalSet`, as connection workers do.
     let task = tokio::task::spawn_local(handler.in_current_span());
     match task.await {
         Ok(Ok(())) => {}

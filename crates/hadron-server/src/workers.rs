@@ -2,9 +2,11 @@
 //! runtime with a `LocalSet`, running the connections the listener hands it
 //! (round robin).
 //!
-//! Why not `tokio::spawn` on the multi-threaded runtime: the engine's
-//! `Session::execute` takes `&mut dyn ResponseSink` (not `+ Send`), so its
-//! future is not `Send` and must run as a local task. Blocking store work
+//! Why not `tokio::spawn` on the multi-threaded runtime: this began because
+//! session futures were not `Send`. They are now (`ResponseSink: Send`, a
+//! test in hadron-state checks it), so the choice is open again; it stays
+//! thread-per-core (a connection never migrates between threads) until a
+//! benchmark says the work-stealing runtime does better. Blocking store work
 //! still goes to each runtime's blocking pool, and everything shared
 //! between sessions (the hub, the store) is thread-safe, so sessions on
 //! different workers see each other's changes as usual.
