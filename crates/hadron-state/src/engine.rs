@@ -802,19 +802,11 @@ impl Engine {
     ) -> Result<Vec<u32>, EngineError> {
         // Others may still FETCH these until told: keep their metadata.
         let keep = self.hub.subscribers(hub_id(id)) > usize::from(origin.is_some());
-        let _gc = self.gc.read().await;
-        let set = UidSet::from_uids(uids);
-        let epoch = self.keep_before_expunge(shared, id, &set, keep).await?;
-        let expunged = match self
-            .blocking(move |store, _| Ok(store.expunge(id, &set)?))
-            .await
-        {
-            Ok(e) => e,
-            Err(e) => {
-                self.tombstones_published(shared, epoch);
-                return Err(e);
-            }
-        };
+        let (expunged, epoch) = self
+            .remove_keeping(shared, id, uids, keep, move |store, set| {
+                store.expunge(id, set)
+            })
+            .await?;
         if !expunged.uids.is_empty() {
             self.hub.publish(
                 hub_id(id),
@@ -828,26 +820,43 @@ impl Engine {
         Ok(expunged.uids)
     }
 
-    /// Keeps the metadata of `set` as tombstones *before* the store
-    /// removes the rows: a FETCH or SEARCH of another session reads the
-    /// store without waiting for the expunge to be published, and must
-    /// find every row either there or here. On a failed expunge the caller
-    /// marks the epoch published so the entries can be pruned.
-    async fn keep_before_expunge(
+    /// Removes `uids` from mailbox `id` with `remove` (an expunge or a
+    /// move), keeping their metadata as tombstones first when `keep`: a
+    /// FETCH or SEARCH of another session reads the store without waiting
+    /// for the expunge to be published, and must find every row either
+    /// there or here. Holds the garbage collector off until the tombstones
+    /// are registered. Returns the removal's result and the tombstones'
+    /// epoch, which the caller marks published after publishing; on a
+    /// failed removal it is marked here, so the entries can be pruned.
+    async fn remove_keeping<T: Send + 'static>(
         &self,
         shared: &MailboxShared,
         id: hadron_store::MailboxId,
-        set: &UidSet,
+        uids: Vec<u32>,
         keep: bool,
-    ) -> Result<Option<u64>, EngineError> {
-        if !keep {
-            return Ok(None);
+        remove: impl FnOnce(&Store, &UidSet) -> Result<T, hadron_store::StoreError> + Send + 'static,
+    ) -> Result<(T, Option<u64>), EngineError> {
+        let _gc = self.gc.read().await;
+        let set = UidSet::from_uids(uids);
+        let epoch = if keep {
+            let wanted = set.clone();
+            let kept = self
+                .blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
+                .await?;
+            self.keep_tombstones(shared, kept)
+        } else {
+            None
+        };
+        match self
+            .blocking(move |store, _| Ok(remove(store, &set)?))
+            .await
+        {
+            Ok(done) => Ok((done, epoch)),
+            Err(e) => {
+                self.tombstones_published(shared, epoch);
+                Err(e)
+            }
         }
-        let set = set.clone();
-        let kept = self
-            .blocking(move |store, _| Ok(store.fetch_messages(id, &set)?))
-            .await?;
-        Ok(self.keep_tombstones(shared, kept))
     }
 
     fn keep_tombstones(&self, shared: &MailboxShared, kept: Vec<StoredMessage>) -> Option<u64> {
@@ -956,22 +965,11 @@ impl Engine {
         };
         let (src, dst_id) = (from.id, dst.id);
         let keep = self.hub.subscribers(hub_id(src)) > usize::from(origin.is_some());
-        let gc = self.gc.read().await;
-        let set = UidSet::from_uids(uids);
-        let epoch = self
-            .keep_before_expunge(&src_shared, src, &set, keep)
+        let ((copied, expunged), epoch) = self
+            .remove_keeping(&src_shared, src, uids, keep, move |store, set| {
+                store.move_messages(src, set, dst_id)
+            })
             .await?;
-        let (copied, expunged) = match self
-            .blocking(move |store, _| Ok(store.move_messages(src, &set, dst_id)?))
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                self.tombstones_published(&src_shared, epoch);
-                return Err(e);
-            }
-        };
-        drop(gc);
         self.publish_copies(src, dst_id, &copied.uid_map).await?;
         if !expunged.uids.is_empty() {
             self.hub.publish(

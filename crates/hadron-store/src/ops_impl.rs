@@ -48,6 +48,37 @@ fn q(sql: Sql) -> BoxedSqlQuery<'static, DB, SqlQuery> {
     q
 }
 
+/// Runs `select` (which ends in `... WHERE <table.>mailbox_id = `) once per UID chunk of
+/// `uids` within `mailbox`, with `uid_col` restricted to the chunk, and returns the mapped rows
+/// in UID order.
+fn select_by_uid_chunks<R, T>(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    select: &str,
+    uid_col: &str,
+    mut map: impl FnMut(R) -> T,
+    uid_of: impl Fn(&T) -> u32,
+) -> Result<Vec<T>>
+where
+    R: diesel::deserialize::QueryableByName<DB> + 'static,
+{
+    let chunks = uid_chunks(uids);
+    let mut out = Vec::new();
+    for chunk in &chunks {
+        let mut s = Sql::new(PG, select);
+        s.i64(mailbox.0)
+            .push(" AND ")
+            .uid_chunk(uid_col, chunk)
+            .push(&format!(" ORDER BY {uid_col}"));
+        out.extend(q(s).load::<R>(c)?.into_iter().map(&mut map));
+    }
+    if chunks.len() > 1 {
+        out.sort_unstable_by_key(|t| uid_of(t));
+    }
+    Ok(out)
+}
+
 fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(
         e,
@@ -592,23 +623,15 @@ pub(crate) fn fetch_flags(
         }
         return Ok(out);
     }
-    let chunks = uid_chunks(uids);
-    let mut out = Vec::new();
-    for chunk in &chunks {
-        let mut s = Sql::new(
-            PG,
-            "SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ",
-        );
-        s.i64(mailbox.0)
-            .push(" AND ")
-            .uid_chunk("uid", chunk)
-            .push(" ORDER BY uid");
-        out.extend(q(s).load::<FlagRow>(c)?.into_iter().map(flag_row));
-    }
-    if chunks.len() > 1 {
-        out.sort_unstable_by_key(|m| m.uid);
-    }
-    Ok(out)
+    select_by_uid_chunks(
+        c,
+        mailbox,
+        uids,
+        "SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ",
+        "uid",
+        flag_row,
+        |m: &MessageFlags| m.uid,
+    )
 }
 
 pub(crate) fn fetch_messages(
@@ -617,21 +640,16 @@ pub(crate) fn fetch_messages(
     uids: &UidSet,
 ) -> Result<Vec<StoredMessage>> {
     mailbox_row(c, mailbox)?;
-    let chunks = uid_chunks(uids);
-    let mut out = Vec::new();
-    for chunk in &chunks {
-        let mut s = Sql::new(
-            PG,
-            "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
-             m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
-             m.message_id_header, m.part_map FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
-             WHERE mm.mailbox_id = ",
-        );
-        s.i64(mailbox.0)
-            .push(" AND ")
-            .uid_chunk("mm.uid", chunk)
-            .push(" ORDER BY mm.uid");
-        out.extend(q(s).load::<MetaRow>(c)?.into_iter().map(|r| StoredMessage {
+    select_by_uid_chunks(
+        c,
+        mailbox,
+        uids,
+        "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
+         m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
+         m.message_id_header, m.part_map FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         WHERE mm.mailbox_id = ",
+        "mm.uid",
+        |r: MetaRow| StoredMessage {
             uid: r.uid as u32,
             message: MessageId(r.id),
             meta: MessageMeta {
@@ -648,12 +666,9 @@ pub(crate) fn fetch_messages(
                 message_id_header: r.message_id_header,
                 part_map: r.part_map.unwrap_or_default(),
             },
-        }));
-    }
-    if chunks.len() > 1 {
-        out.sort_unstable_by_key(|m| m.uid);
-    }
-    Ok(out)
+        },
+        |m| m.uid,
+    )
 }
 
 pub(crate) fn fetch_summaries(
@@ -662,31 +677,23 @@ pub(crate) fn fetch_summaries(
     uids: &UidSet,
 ) -> Result<Vec<MessageSummary>> {
     mailbox_row(c, mailbox)?;
-    let chunks = uid_chunks(uids);
-    let mut out = Vec::new();
-    for chunk in &chunks {
-        let mut s = Sql::new(
-            PG,
-            "SELECT mm.uid, m.size, m.internal_date, m.sent_date, mm.modseq \
-             FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
-             WHERE mm.mailbox_id = ",
-        );
-        s.i64(mailbox.0)
-            .push(" AND ")
-            .uid_chunk("mm.uid", chunk)
-            .push(" ORDER BY mm.uid");
-        out.extend(q(s).load::<SummaryRow>(c)?.into_iter().map(|r| MessageSummary {
+    select_by_uid_chunks(
+        c,
+        mailbox,
+        uids,
+        "SELECT mm.uid, m.size, m.internal_date, m.sent_date, mm.modseq \
+         FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         WHERE mm.mailbox_id = ",
+        "mm.uid",
+        |r: SummaryRow| MessageSummary {
             uid: r.uid as u32,
             size: r.size as u64,
             internal_date: r.internal_date,
             sent_date: r.sent_date,
             modseq: r.modseq as u64,
-        }));
-    }
-    if chunks.len() > 1 {
-        out.sort_unstable_by_key(|m| m.uid);
-    }
-    Ok(out)
+        },
+        |m| m.uid,
+    )
 }
 
 // ---- flags -------------------------------------------------------------------------------
