@@ -52,6 +52,27 @@ pub(super) async fn timed_fetch(
     Ok((t.elapsed(), messages, bytes))
 }
 
+/// Times `times` FETCHes of `attributes`, each over the set `next_set`
+/// gives, and records them as `name` (latency, and messages returned).
+async fn measure(
+    ctx: &mut Ctx,
+    client: &mut Client,
+    name: &str,
+    times: usize,
+    mut next_set: impl FnMut() -> SequenceSet,
+    attributes: Vec<FetchAttribute<'static>>,
+) -> Result<(), BenchError> {
+    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
+    for _ in 0..times {
+        let (d, n, _) = timed_fetch(client, next_set(), attributes.clone()).await?;
+        hist.record(d);
+        busy += d;
+        items += n;
+    }
+    ctx.push(name, Metric::Latency, &hist, busy, Some(items), None);
+    Ok(())
+}
+
 fn header_fields() -> FetchAttribute<'static> {
     let names = ["FROM", "TO", "SUBJECT", "DATE"]
         .into_iter()
@@ -76,83 +97,41 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     let mut rng = ctx.rng(0xFE7C);
 
     // The whole mailbox's UIDs and flags, as a client syncing would.
-    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
-    for _ in 0..(repeat / 4).max(3) {
-        let (d, n, _) = timed_fetch(
-            &mut client,
-            all(),
-            vec![FetchAttribute::Uid, FetchAttribute::Flags],
-        )
-        .await?;
-        hist.record(d);
-        busy += d;
-        items += n;
-    }
-    ctx.push(
+    let uid_flags = vec![FetchAttribute::Uid, FetchAttribute::Flags];
+    let times = (repeat / 4).max(3);
+    measure(
+        ctx,
+        &mut client,
         "FETCH 1:* (UID FLAGS)",
-        Metric::Latency,
-        &hist,
-        busy,
-        Some(items),
-        None,
-    );
+        times,
+        all,
+        uid_flags,
+    )
+    .await?;
 
     // Header fields of random ranges of 100, as a message list would.
-    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
-    for _ in 0..repeat {
+    let mut hundred = || {
         let (a, b) = random_range(&mut rng, exists, 100);
-        let (d, n, _) = timed_fetch(
-            &mut client,
-            range(a, b),
-            vec![FetchAttribute::Uid, header_fields()],
-        )
-        .await?;
-        hist.record(d);
-        busy += d;
-        items += n;
-    }
-    ctx.push(
-        "FETCH 100 BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)]",
-        Metric::Latency,
-        &hist,
-        busy,
-        Some(items),
-        None,
-    );
+        range(a, b)
+    };
+    let headers = vec![FetchAttribute::Uid, header_fields()];
+    let name = "FETCH 100 BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)]";
+    measure(ctx, &mut client, name, repeat, &mut hundred, headers).await?;
 
-    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
-    for _ in 0..repeat {
-        let (a, b) = random_range(&mut rng, exists, 100);
-        let (d, n, _) =
-            timed_fetch(&mut client, range(a, b), vec![FetchAttribute::Envelope]).await?;
-        hist.record(d);
-        busy += d;
-        items += n;
-    }
-    ctx.push(
-        "FETCH 100 ENVELOPE",
-        Metric::Latency,
-        &hist,
-        busy,
-        Some(items),
-        None,
-    );
+    let envelope = vec![FetchAttribute::Envelope];
+    let name = "FETCH 100 ENVELOPE";
+    measure(
+        ctx,
+        &mut client,
+        name,
+        repeat,
+        &mut hundred,
+        envelope.clone(),
+    )
+    .await?;
 
-    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
-    for _ in 0..(repeat / 10).max(1) {
-        let (d, n, _) = timed_fetch(&mut client, all(), vec![FetchAttribute::Envelope]).await?;
-        hist.record(d);
-        busy += d;
-        items += n;
-    }
-    ctx.push(
-        "FETCH 1:* ENVELOPE",
-        Metric::Latency,
-        &hist,
-        busy,
-        Some(items),
-        None,
-    );
+    let times = (repeat / 10).max(1);
+    measure(ctx, &mut client, "FETCH 1:* ENVELOPE", times, all, envelope).await?;
 
     // Whole messages, as opening one does.
     let (mut hist, mut busy) = (Histogram::new(), Duration::ZERO);
