@@ -22,9 +22,11 @@ pub(crate) struct RunArgs {
     /// Data directory (SQLite database and message files).
     #[arg(long, default_value = "hadron-data")]
     pub(crate) data_dir: PathBuf,
-    /// Build and run the release build.
+    /// Build and run the unoptimised debug build (for development; the
+    /// default is the release build, which is what users and benchmarks
+    /// should see).
     #[arg(long)]
-    pub(crate) release: bool,
+    pub(crate) debug: bool,
 }
 
 /// The demo account created on first run.
@@ -35,11 +37,11 @@ const CREDENTIALS: &str = "demo-credentials.txt";
 pub(crate) fn run(args: &RunArgs) -> anyhow::Result<()> {
     let mut build = cargo();
     build.args(["build", "-p", "hadron-server", "--bin", "hadron"]);
-    if args.release {
+    if !args.debug {
         build.arg("--release");
     }
     exec(&mut build)?;
-    let profile = if args.release { "release" } else { "debug" };
+    let profile = if args.debug { "debug" } else { "release" };
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let binary = target.join(profile).join("hadron");

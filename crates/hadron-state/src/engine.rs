@@ -970,7 +970,9 @@ impl Engine {
                 store.move_messages(src, set, dst_id)
             })
             .await?;
-        self.publish_copies(src, dst_id, &copied.uid_map).await?;
+        // The originals go first: a MOVE into the selected mailbox itself
+        // then reads `* n EXPUNGE` before the copy's `* m EXISTS`, as
+        // clients expect (and as counting sequence numbers is easiest).
         if !expunged.uids.is_empty() {
             self.hub.publish(
                 hub_id(src),
@@ -981,6 +983,7 @@ impl Engine {
             );
         }
         self.tombstones_published(&src_shared, epoch);
+        self.publish_copies(src, dst_id, &copied.uid_map).await?;
         drop((_g1, _g2));
         self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))
             .await;

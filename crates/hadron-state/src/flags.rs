@@ -190,7 +190,7 @@ pub(crate) fn keyword_in(keywords: &BTreeSet<Flag<'static>>, flag: &Flag<'_>) ->
 
 /// Whether two non-system flags are the same keyword (or extension flag)
 /// but for ASCII case.
-fn same_keyword(a: &Flag<'_>, b: &Flag<'_>) -> bool {
+pub(crate) fn same_keyword(a: &Flag<'_>, b: &Flag<'_>) -> bool {
     match (a, b) {
         (Flag::Keyword(x), Flag::Keyword(y)) | (Flag::Extension(x), Flag::Extension(y)) => {
             x.as_str().eq_ignore_ascii_case(y.as_str())

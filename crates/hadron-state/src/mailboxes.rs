@@ -382,7 +382,10 @@ impl Engine {
     }
 
     /// LSUB `reference` `pattern`: the matching subscribed names; one that
-    /// is not a mailbox (any more) is `\Noselect`.
+    /// is not a mailbox (any more) is `\Noselect`. A level that is not
+    /// subscribed but has a subscribed descendant the pattern stops short
+    /// of (`%` at `foo` when only `foo/bar` is subscribed) is listed too,
+    /// as `\Noselect` (RFC 3501 §6.3.9).
     pub async fn lsub(
         &self,
         account: &Account,
@@ -394,17 +397,28 @@ impl Engine {
             .blocking(move |store, _| Ok((store.subscriptions(user)?, store.list_mailboxes(user)?)))
             .await?;
         let existing: BTreeSet<&str> = mailboxes.iter().map(|m| m.name.as_str()).collect();
+        let subscribed: BTreeSet<&str> = subs.iter().map(String::as_str).collect();
         let pattern = canonical_pattern(reference, pattern);
-        let mut names: Vec<&String> = subs
-            .iter()
-            .filter(|n| pattern_matches(&pattern, n))
-            .collect();
-        names.sort_by(|a, b| list_order(a, b));
+        // name → whether it is selectable.
+        let mut names: BTreeMap<&str, bool> = BTreeMap::new();
+        for n in &subscribed {
+            if pattern_matches(&pattern, n) {
+                names.insert(n, existing.contains(n));
+                continue;
+            }
+            for p in parents(n) {
+                if !subscribed.contains(p) && pattern_matches(&pattern, p) {
+                    names.insert(p, false);
+                }
+            }
+        }
+        let mut names: Vec<(&str, bool)> = names.into_iter().collect();
+        names.sort_by(|a, b| list_order(a.0, b.0));
         names
             .into_iter()
-            .map(|n| {
+            .map(|(n, selectable)| {
                 Ok(ListData {
-                    attributes: if existing.contains(n.as_str()) {
+                    attributes: if selectable {
                         Vec::new()
                     } else {
                         vec![ListAttribute::NoSelect]

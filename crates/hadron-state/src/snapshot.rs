@@ -225,6 +225,9 @@ pub struct Snapshot {
     keyword_ids: Vec<u32>,
     keyword_sets: KeywordSets,
     compact_keywords_at: usize,
+    /// Every keyword any message of this snapshot has carried, in the
+    /// order first met (never shrinks: the mailbox's defined flags).
+    defined: Vec<Flag<'static>>,
     recent: u32,
     pending: u32,
 }
@@ -373,6 +376,14 @@ impl Snapshot {
         (1..=self.len()).filter_map(|seq| self.get(seq))
     }
 
+    /// Every keyword a message of this snapshot has carried since it was
+    /// built, in the order first met: the mailbox's defined keywords for
+    /// the `FLAGS` response (RFC 3501 §7.2.6). It only grows, so a caller
+    /// that announced the first `n` need only compare the length. O(1).
+    pub fn defined_keywords(&self) -> &[Flag<'static>] {
+        &self.defined
+    }
+
     /// All UIDs in sequence order.
     pub fn uids(&self) -> &[u32] {
         &self.uids
@@ -396,7 +407,20 @@ impl Snapshot {
     /// so a long session storing ever new keyword combinations stays
     /// bounded (amortised O(1) per call).
     fn intern(&mut self, keywords: &BTreeSet<Flag<'static>>) -> u32 {
+        let before = self.keyword_sets.len();
         let id = self.keyword_sets.intern(keywords);
+        if self.keyword_sets.len() > before {
+            // A combination not seen before may carry a new keyword.
+            for k in keywords {
+                if !self
+                    .defined
+                    .iter()
+                    .any(|d| crate::flags::same_keyword(d, k))
+                {
+                    self.defined.push(k.clone());
+                }
+            }
+        }
         if self.keyword_sets.len() > self.compact_keywords_at.max(64) {
             let mut used = vec![false; self.keyword_sets.len()];
             used[id as usize] = true;

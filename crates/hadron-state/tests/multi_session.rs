@@ -198,13 +198,18 @@ both! {
         let mut b = env.client("alice").await;
         a.run("s SELECT INBOX").await;
         b.run("s SELECT INBOX").await;
+        // $Later is new: both sessions hear of it before its first use.
+        let announce = [
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Later)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Later \\*)] limited",
+        ];
         assert_eq!(
             b.run("t STORE 1 +FLAGS ($Later \\Flagged)").await,
-            ["* 1 FETCH (FLAGS (\\Flagged $Later))", "t OK STORE completed"]
+            [announce[0], announce[1], "* 1 FETCH (FLAGS (\\Flagged $Later))", "t OK STORE completed"]
         );
         assert_eq!(
             a.run("c CHECK").await,
-            ["* 1 FETCH (FLAGS (\\Flagged $Later \\Recent) UID 1)", "c OK CHECK completed"]
+            [announce[0], announce[1], "* 1 FETCH (FLAGS (\\Flagged $Later \\Recent) UID 1)", "c OK CHECK completed"]
         );
         assert_eq!(a.run("n NOOP").await, ["n OK NOOP completed"], "told once");
     }
@@ -363,12 +368,12 @@ both! {
         assert_eq!(
             &r[..4],
             [
-                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Old)",
                 "* 4 EXISTS",
                 "* 0 RECENT",
                 "* OK [UNSEEN 2] message 2 is first unseen",
             ],
-            "$Old left with its message; the new message is recent for A, which had it selected"
+            "$Old stays defined after its message left (as in Dovecot); the new message is recent for A, which had it selected"
         );
         assert_eq!(
             c.run("f FETCH 1:* (UID FLAGS)").await,

@@ -388,6 +388,8 @@ both! {
         assert_eq!(
             c.run("c STORE 1:2 +FLAGS (\\Flagged $Todo)").await,
             [
+                "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Todo)",
+                "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Todo \\*)] limited",
                 "* 1 FETCH (FLAGS (\\Flagged $Todo \\Recent))",
                 "* 2 FETCH (FLAGS (\\Flagged $Todo \\Recent))",
                 "c OK STORE completed",

@@ -72,9 +72,64 @@ struct SelectedMailbox {
     read_only: bool,
     subscription: Subscription,
     selected: Selected,
+    /// How many of the snapshot's defined keywords the client was told of
+    /// in a `FLAGS` response; see [`SelectedMailbox::announce_keywords`].
+    announced: usize,
     /// The saved search result `$` (RFC 5182) as UIDs; `None` until a
     /// `SEARCH RETURN (SAVE)` in this selection.
     saved: Option<Vec<u32>>,
+}
+
+impl SelectedMailbox {
+    /// Sends `* FLAGS` and `* OK [PERMANENTFLAGS]` when the snapshot has
+    /// gained keywords since the client was last told: RFC 3501 §7.2.6
+    /// wants the defined flags announced before any response uses them
+    /// (another session's `STORE +FLAGS ($New)`, an APPEND with a new
+    /// keyword). Called before every batch of delivered events.
+    fn announce_keywords(&mut self, out: &mut dyn ResponseSink) {
+        let defined = self.selected.snapshot().defined_keywords().len();
+        if defined > self.announced {
+            self.announced = defined;
+            for o in flag_responses(self.selected.snapshot(), self.read_only) {
+                out.send(o);
+            }
+        }
+    }
+}
+
+/// `* FLAGS (...)` and `* OK [PERMANENTFLAGS (...)]` for a snapshot: the
+/// system flags and every defined keyword; a read-write mailbox also
+/// lets clients create keywords (`\*`), a read-only one changes nothing.
+fn flag_responses(snap: &Snapshot, read_only: bool) -> [Output; 2] {
+    let flags: Vec<Flag<'static>> = [
+        Flag::Answered,
+        Flag::Flagged,
+        Flag::Deleted,
+        Flag::Seen,
+        Flag::Draft,
+    ]
+    .into_iter()
+    .chain(snap.defined_keywords().iter().cloned())
+    .collect();
+    let permanent: Vec<FlagPerm<'static>> = if read_only {
+        Vec::new()
+    } else {
+        flags
+            .iter()
+            .cloned()
+            .map(FlagPerm::Flag)
+            .chain([FlagPerm::Asterisk])
+            .collect()
+    };
+    let text = if read_only {
+        "no permanent flags"
+    } else {
+        "limited"
+    };
+    [
+        data(Data::Flags(flags)),
+        untagged_ok(Some(Code::PermanentFlags(permanent)), text),
+    ]
 }
 
 /// One client's session; see the [module docs](self).
@@ -490,6 +545,7 @@ impl Session {
         if d.close == Some(CloseReason::QueueOverflow) {
             // Fell too far behind: catch up from the shared index when it
             // is still current, told under the usual rules; else `* BYE`.
+            m.announce_keywords(out);
             for e in &d.events {
                 out.send(event(e));
             }
@@ -502,6 +558,7 @@ impl Session {
                 d.events.clear();
             }
         }
+        m.announce_keywords(out);
         for e in &d.events {
             out.send(event(e));
         }
@@ -579,27 +636,8 @@ impl Session {
         let mut selected = Selected::new(self.id, snapshot);
         selected.deliver(&subscription, CommandContext::Select);
         let snap = selected.snapshot();
-        let flags: Vec<Flag<'static>> = [
-            Flag::Answered,
-            Flag::Flagged,
-            Flag::Deleted,
-            Flag::Seen,
-            Flag::Draft,
-        ]
-        .into_iter()
-        .chain(keywords_in_use(snap))
-        .collect();
-        let permanent: Vec<FlagPerm<'static>> = if read_only {
-            Vec::new()
-        } else {
-            flags
-                .iter()
-                .cloned()
-                .map(FlagPerm::Flag)
-                .chain([FlagPerm::Asterisk])
-                .collect()
-        };
-        out.send(data(Data::Flags(flags)));
+        let [flags, permanent] = flag_responses(snap, read_only);
+        out.send(flags);
         out.send(data(Data::Exists(snap.len())));
         out.send(data(Data::Recent(snap.recent_count())));
         if let Some(seq) = (1..=snap.len()).find(|&s| {
@@ -620,14 +658,8 @@ impl Session {
             Some(Code::UidNext(nz(uidnext))),
             "predicted next UID",
         ));
-        out.send(untagged_ok(
-            Some(Code::PermanentFlags(permanent)),
-            if read_only {
-                "no permanent flags"
-            } else {
-                "limited"
-            },
-        ));
+        out.send(permanent);
+        let snap_keywords = snap.defined_keywords().len();
         let (code, what) = if read_only {
             (Code::ReadOnly, "EXAMINE completed")
         } else {
@@ -638,6 +670,7 @@ impl Session {
             info,
             read_only,
             subscription,
+            announced: snap_keywords,
             selected,
             saved: None,
         });
@@ -756,17 +789,6 @@ impl Session {
         };
         out.send(tagged(tag, StatusKind::Ok, None, what));
     }
-}
-
-/// The keywords used by some message of the snapshot, sorted.
-fn keywords_in_use(snapshot: &Snapshot) -> Vec<Flag<'static>> {
-    let mut set = std::collections::BTreeSet::new();
-    for m in snapshot.iter() {
-        if !m.keywords.is_empty() {
-            set.extend(m.keywords.iter().cloned());
-        }
-    }
-    set.into_iter().collect()
 }
 
 /// The flags of a STORE/APPEND flag list as a [`FlagSet`] (`\Recent`

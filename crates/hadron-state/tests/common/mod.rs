@@ -140,7 +140,8 @@ pub fn message(subject: &str) -> String {
 /// Runs an async test body on SQLite and, with `HADRON_TEST_PG`, PostgreSQL.
 #[macro_export]
 macro_rules! both {
-    ($(async fn $name:ident($env:ident) $body:block)*) => {$(
+    ($($(#[$meta:meta])* async fn $name:ident($env:ident) $body:block)*) => {$(
+        $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
             use super::*;
