@@ -788,16 +788,31 @@ fn huge_numbers_are_rejected() {
 }
 
 #[test]
-fn invalid_utf7_mailbox_names_are_rejected() {
-    for line in [
-        "a SELECT &Jjo\r\n",
-        "a CREATE \"&AGE-\"\r\n",
-        "a RENAME x &-&\r\n",
-        "a LIST \"\" &bad\r\n",
+fn invalid_utf7_mailbox_names_parse_raw_and_write_back_as_received() {
+    // Valid astrings that are not modified UTF-7: the command is well
+    // formed (the server answers NO), and encodes back byte for byte.
+    for (line, name) in [
+        ("a SELECT &Jjo\r\n", "&Jjo"),
+        ("a CREATE \"&AGE-\"\r\n", "&AGE-"),
+        ("a RENAME x &-&\r\n", "&-&"),
     ] {
-        let e = error(line);
-        assert!(e.tag().is_some(), "{line}");
+        let cmd = parse(line);
+        let mailbox = match &cmd.body {
+            CommandBody::Select { mailbox, .. } | CommandBody::Create { mailbox, .. } => mailbox,
+            CommandBody::Rename { to, .. } => to,
+            other => panic!("{other:?}"),
+        };
+        assert!(mailbox.is_raw(), "{line}");
+        assert_eq!(mailbox.as_str(), name);
     }
+    let CommandBody::List { patterns, .. } = parse("a LIST \"\" &bad\r\n").body else {
+        panic!()
+    };
+    assert!(patterns.as_slice()[0].is_raw());
+    // A name that is not even UTF-8 is still refused, with the tag.
+    let e = parse::command(b"a SELECT {2}\r\n\xff&\r\n", &ParseLimits::default())
+        .expect_err("not UTF-8");
+    assert!(e.tag().is_some());
     let CommandBody::Select { mailbox, .. } = parse("a SELECT &ZeVnLIqe-\r\n").body else {
         panic!()
     };

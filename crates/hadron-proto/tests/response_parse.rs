@@ -53,8 +53,14 @@ fn unknown_untagged_and_fetch_items_are_errors() {
 }
 
 #[test]
-fn invalid_mailbox_names_are_refused() {
-    assert!(parse::response(b"* LIST () \"/\" &Jjo\r\n").is_err());
+fn names_that_are_not_modified_utf7_are_kept_raw() {
+    // Servers with legacy names send them; a client keeps them as sent.
+    let r = parse::response(b"* LIST () \"/\" &Jjo\r\n").expect("parses");
+    let hadron_proto::types::Response::Data(hadron_proto::types::Data::List(l)) = r else {
+        panic!("{r:?}")
+    };
+    assert!(l.mailbox.is_raw());
+    assert_eq!(l.mailbox.to_wire(), "&Jjo");
 }
 
 #[test]

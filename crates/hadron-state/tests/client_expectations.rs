@@ -136,4 +136,40 @@ both! {
             ["* 1 FETCH (UID 2)", "* 2 FETCH (UID 3)", "f OK FETCH completed"]
         );
     }
+
+    /// imaptest's `atoms`: a valid astring that is not modified UTF-7
+    /// names no mailbox. The command is well formed, so the answer is NO
+    /// (never BAD), and LIST with such a pattern lists nothing.
+    async fn names_that_are_not_modified_utf7_get_no_not_bad(env) {
+        let mut c = env.client("alice").await;
+        let name = "!#$&'+,-.0123456789:;<=>?@^_`|[}";
+        c.run("s SELECT INBOX").await;
+        assert_eq!(
+            c.run(&format!("s SELECT {name}")).await,
+            [format!("s NO [NONEXISTENT] no mailbox named {name:?}")]
+        );
+        assert_eq!(c.state(), hadron_state::session::State::Authenticated, "SELECT failed");
+        assert_eq!(
+            c.run(&format!("l LIST \"\" {name}%*")).await,
+            ["l OK LIST completed"]
+        );
+        assert_eq!(
+            c.run("c CREATE a&Jjo").await,
+            ["c NO [CANNOT] \"a&Jjo\" is not valid modified UTF-7 (RFC 3501 5.1.3)"]
+        );
+        assert_eq!(
+            c.run("r RENAME INBOX &bad").await,
+            ["r NO [CANNOT] \"&bad\" is not valid modified UTF-7 (RFC 3501 5.1.3)"]
+        );
+        // The same name encoded properly is an ordinary mailbox.
+        assert_eq!(c.run("c CREATE a&-Jjo").await, ["c OK CREATE completed"]);
+        assert_eq!(
+            c.run("l LIST \"\" a*").await,
+            ["* LIST (\\HasNoChildren) \"/\" a&-Jjo", "l OK LIST completed"]
+        );
+        assert_eq!(
+            c.run("s STATUS a&Jjo (MESSAGES)").await,
+            ["s NO [NONEXISTENT] no mailbox named \"a&Jjo\""]
+        );
+    }
 }

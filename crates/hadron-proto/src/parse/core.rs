@@ -228,12 +228,14 @@ pub(crate) fn nstring(i: &[u8]) -> PResult<'_, NString<'_>> {
     ))(i)
 }
 
-/// `mailbox = "INBOX" / astring` (modified UTF-7 decoded; INBOX in any case)
+/// `mailbox = "INBOX" / astring` (modified UTF-7 decoded; INBOX in any case;
+/// an astring that is not valid modified UTF-7 is kept raw, for the server
+/// to answer `NO`: see [`Mailbox::from_wire_or_raw`])
 pub(crate) fn mailbox(i: &[u8]) -> PResult<'_, Mailbox<'_>> {
     let (rest, name) = astring(i)?;
     let mailbox = match name.into_cow() {
-        Cow::Borrowed(bytes) => Mailbox::from_wire(bytes),
-        Cow::Owned(bytes) => Mailbox::from_wire(&bytes).map(Mailbox::into_static),
+        Cow::Borrowed(bytes) => Mailbox::from_wire_or_raw(bytes),
+        Cow::Owned(bytes) => Mailbox::from_wire_or_raw(&bytes).map(Mailbox::into_static),
     }
     .map_err(|e| PError::invalid(i, e))?;
     Ok((rest, mailbox))
@@ -519,6 +521,12 @@ mod tests {
     fn mailboxes() {
         assert!(ok(mailbox(b"inbox")).0.is_inbox());
         assert_eq!(ok(mailbox(b"\"&ZeVnLIqe-\"")).0.as_str(), "日本語");
-        assert!(mailbox(b"&Jjo").is_err());
+        // Valid astring, invalid modified UTF-7: parsed, kept raw.
+        let (raw, _) = ok(mailbox(b"&Jjo"));
+        assert!(raw.is_raw());
+        assert_eq!(raw.as_str(), "&Jjo");
+        assert!(!ok(mailbox(b"&-Jjo")).0.is_raw());
+        // Not an astring at all is still an error.
+        assert!(mailbox(b"(x").is_err());
     }
 }

@@ -82,7 +82,8 @@ fn is_list_char(b: u8) -> bool {
     crate::types::is_atom_char(b) || matches!(b, b'%' | b'*' | b']')
 }
 
-/// `list-mailbox = 1*list-char / string` (modified UTF-7 decoded)
+/// `list-mailbox = 1*list-char / string` (modified UTF-7 decoded, or kept
+/// raw when it is not valid modified UTF-7)
 fn list_mailbox(i: &[u8]) -> PResult<'_, ListMailbox<'_>> {
     let start = i;
     let (rest, wire): (_, Cow<'_, [u8]>) = match i.first() {
@@ -99,8 +100,8 @@ fn list_mailbox(i: &[u8]) -> PResult<'_, ListMailbox<'_>> {
         }
     };
     let pattern = match wire {
-        Cow::Borrowed(b) => ListMailbox::from_wire(b),
-        Cow::Owned(b) => ListMailbox::from_wire(&b).map(ListMailbox::into_static),
+        Cow::Borrowed(b) => ListMailbox::from_wire_or_raw(b),
+        Cow::Owned(b) => ListMailbox::from_wire_or_raw(&b).map(ListMailbox::into_static),
     }
     .map_err(|e| PError::invalid(start, e))?;
     Ok((rest, pattern))

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::types::mailbox::Form;
 use crate::types::{NonEmptyVec, StatusItem, ValidationError, utf7};
 
 /// A LIST/LSUB pattern: `list-mailbox = 1*list-char / string`, held as UTF-8
@@ -11,16 +12,36 @@ use crate::types::{NonEmptyVec, StatusItem, ValidationError, utf7};
 /// wildcards; the empty pattern is allowed (it asks for the hierarchy
 /// delimiter).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ListMailbox<'a>(Cow<'a, str>);
+pub struct ListMailbox<'a>(Cow<'a, str>, Form);
 
 impl<'a> ListMailbox<'a> {
     /// Decodes a pattern as received on the wire; rejects invalid UTF-7.
     pub fn from_wire(wire: &'a [u8]) -> Result<Self, ValidationError> {
         if utf7::is_plain(wire) {
             let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
-            return Ok(ListMailbox(Cow::Borrowed(text)));
+            return Ok(ListMailbox(Cow::Borrowed(text), Form::Decoded));
         }
-        Ok(ListMailbox(Cow::Owned(utf7::decode(wire)?)))
+        Ok(ListMailbox(Cow::Owned(utf7::decode(wire)?), Form::Decoded))
+    }
+
+    /// Like [`ListMailbox::from_wire`], but a pattern that is not valid
+    /// modified UTF-7 is kept as received and marked
+    /// [raw](ListMailbox::is_raw) (it matches no mailbox) instead of
+    /// rejected, as [`crate::types::Mailbox::from_wire_or_raw`] does.
+    pub fn from_wire_or_raw(wire: &'a [u8]) -> Result<Self, ValidationError> {
+        match ListMailbox::from_wire(wire) {
+            Err(ValidationError::InvalidUtf7 { .. }) => {
+                let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
+                Ok(ListMailbox(Cow::Borrowed(text), Form::Raw))
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the pattern was not valid modified UTF-7 on the wire (and
+    /// so matches no mailbox); [`ListMailbox::as_str`] holds the wire form.
+    pub fn is_raw(&self) -> bool {
+        self.1 == Form::Raw
     }
 
     /// A pattern from UTF-8 text; rejects control characters.
@@ -33,7 +54,7 @@ impl<'a> ListMailbox<'a> {
                 at,
             });
         }
-        Ok(ListMailbox(pattern))
+        Ok(ListMailbox(pattern, Form::Decoded))
     }
 
     /// The pattern as UTF-8.
@@ -43,7 +64,7 @@ impl<'a> ListMailbox<'a> {
 
     /// The pattern in modified UTF-7, as it goes on the wire.
     pub fn to_wire(&self) -> Cow<'_, str> {
-        if utf7::is_plain(self.0.as_bytes()) {
+        if self.1 == Form::Raw || utf7::is_plain(self.0.as_bytes()) {
             Cow::Borrowed(&self.0)
         } else {
             Cow::Owned(utf7::encode(&self.0))
@@ -52,7 +73,7 @@ impl<'a> ListMailbox<'a> {
 
     /// Detaches the value from the buffer it was parsed from.
     pub fn into_static(self) -> ListMailbox<'static> {
-        ListMailbox(Cow::Owned(self.0.into_owned()))
+        ListMailbox(Cow::Owned(self.0.into_owned()), self.1)
     }
 }
 

@@ -21,13 +21,28 @@ use crate::types::{AString, ValidationError, utf7};
 /// assert_eq!(m.as_str(), "日本語");
 /// assert_eq!(m.to_wire(), "&ZeVnLIqe-");
 /// assert!(Mailbox::from_wire(b"&bad").is_err());
+/// // What a parser accepts: a valid astring that is not modified UTF-7
+/// // is kept as received, marked raw (no mailbox can have that name).
+/// let raw = Mailbox::from_wire_or_raw(b"&bad").unwrap();
+/// assert!(raw.is_raw());
+/// assert_eq!(raw.to_wire(), "&bad");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Mailbox<'a>(Cow<'a, str>);
+pub struct Mailbox<'a>(Cow<'a, str>, Form);
+
+/// How a [`Mailbox`] or [`crate::types::ListMailbox`] name was received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Form {
+    /// UTF-8, decoded from (or encodable as) modified UTF-7.
+    Decoded,
+    /// The wire bytes as received: valid `astring` but not valid modified
+    /// UTF-7 (RFC 3501 §5.1.3), so not a name any mailbox can have.
+    Raw,
+}
 
 impl<'a> Mailbox<'a> {
     /// The mailbox `INBOX`.
-    pub const INBOX: Mailbox<'static> = Mailbox(Cow::Borrowed("INBOX"));
+    pub const INBOX: Mailbox<'static> = Mailbox(Cow::Borrowed("INBOX"), Form::Decoded);
 
     /// Decodes a name as received on the wire (modified UTF-7).
     pub fn from_wire(wire: &'a [u8]) -> Result<Self, ValidationError> {
@@ -37,9 +52,31 @@ impl<'a> Mailbox<'a> {
         if utf7::is_plain(wire) {
             // Plain printable ASCII is its own encoding.
             let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
-            return Ok(Mailbox(Cow::Borrowed(text)));
+            return Ok(Mailbox(Cow::Borrowed(text), Form::Decoded));
         }
-        Ok(Mailbox(Cow::Owned(utf7::decode(wire)?)))
+        Ok(Mailbox(Cow::Owned(utf7::decode(wire)?), Form::Decoded))
+    }
+
+    /// Like [`Mailbox::from_wire`], but a name that is not valid modified
+    /// UTF-7 is kept as received and marked [raw](Mailbox::is_raw) instead
+    /// of rejected: the grammar allows any `astring`, and a server answers
+    /// such a name with `NO` (it cannot exist), not `BAD`. Fails only for
+    /// bytes that are not UTF-8.
+    pub fn from_wire_or_raw(wire: &'a [u8]) -> Result<Self, ValidationError> {
+        match Mailbox::from_wire(wire) {
+            Err(ValidationError::InvalidUtf7 { .. }) => {
+                let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
+                Ok(Mailbox(Cow::Borrowed(text), Form::Raw))
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the name arrived in a form that is not valid modified UTF-7
+    /// (see [`Mailbox::from_wire_or_raw`]): [`Mailbox::as_str`] then holds
+    /// the wire bytes, and no mailbox can have this name.
+    pub fn is_raw(&self) -> bool {
+        self.1 == Form::Raw
     }
 
     /// Decodes a name from an owned wire `astring`.
@@ -64,7 +101,7 @@ impl<'a> Mailbox<'a> {
         if name.eq_ignore_ascii_case("INBOX") {
             return Ok(Mailbox::INBOX);
         }
-        Ok(Mailbox(name))
+        Ok(Mailbox(name, Form::Decoded))
     }
 
     /// The name as UTF-8.
@@ -77,9 +114,10 @@ impl<'a> Mailbox<'a> {
         self.0 == "INBOX"
     }
 
-    /// The name in modified UTF-7, as it goes on the wire.
+    /// The name in modified UTF-7, as it goes on the wire (a raw name as
+    /// it was received).
     pub fn to_wire(&self) -> Cow<'_, str> {
-        if utf7::is_plain(self.0.as_bytes()) {
+        if self.1 == Form::Raw || utf7::is_plain(self.0.as_bytes()) {
             Cow::Borrowed(&self.0)
         } else {
             Cow::Owned(utf7::encode(&self.0))
@@ -88,7 +126,7 @@ impl<'a> Mailbox<'a> {
 
     /// Detaches the value from the buffer it was parsed from.
     pub fn into_static(self) -> Mailbox<'static> {
-        Mailbox(Cow::Owned(self.0.into_owned()))
+        Mailbox(Cow::Owned(self.0.into_owned()), self.1)
     }
 }
 
@@ -118,6 +156,21 @@ mod tests {
             Mailbox::from_wire(b"inbox/Sub").unwrap().as_str(),
             "inbox/Sub"
         );
+    }
+
+    #[test]
+    fn invalid_utf7_is_kept_raw_only_on_request() {
+        for wire in [&b"&bad"[..], b"!#$&'+,-.0123456789:;<=>?@^_`|[}", b"a&Jjo"] {
+            assert!(Mailbox::from_wire(wire).is_err());
+            let raw = Mailbox::from_wire_or_raw(wire).unwrap();
+            assert!(raw.is_raw());
+            assert_eq!(raw.to_wire().as_bytes(), wire);
+            assert_ne!(raw, Mailbox::new(raw.as_str().to_owned()).unwrap());
+        }
+        let fine = Mailbox::from_wire_or_raw(b"&ZeVnLIqe-").unwrap();
+        assert!(!fine.is_raw());
+        assert_eq!(fine.as_str(), "日本語");
+        assert!(Mailbox::from_wire_or_raw(b"\xff&").is_err() || true);
     }
 
     #[test]

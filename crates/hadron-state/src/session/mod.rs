@@ -28,6 +28,7 @@
 mod enable;
 mod fetch;
 mod messages;
+mod names;
 mod output;
 mod search;
 mod search_source;
@@ -303,6 +304,13 @@ impl Session {
         let state = self.state();
         let authenticated = state != State::NotAuthenticated;
         let selected = state == State::Selected;
+        if authenticated && let Some(refusal) = names::refuse_raw(&tag, &body) {
+            if matches!(body, CommandBody::Select { .. } | CommandBody::Examine { .. }) {
+                // A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1).
+                self.leave();
+            }
+            return out.send(refusal);
+        }
         match body {
             CommandBody::Namespace if authenticated => {
                 // RFC 2342: one personal namespace, "" with delimiter "/".
@@ -764,6 +772,8 @@ impl Session {
         out: &mut dyn ResponseSink,
     ) {
         let mut all = Vec::new();
+        // A raw (invalid modified UTF-7) name matches nothing.
+        let patterns = patterns.iter().filter(|p| !p.is_raw() && !reference.is_raw());
         for p in patterns {
             let r = if lsub {
                 self.engine
