@@ -378,6 +378,23 @@ fn too_many_literals_skips_the_command() {
 }
 
 #[test]
+fn a_multiappend_of_thousands_of_messages_is_one_frame_by_default() {
+    // Migration tools append hundreds of messages per command: the
+    // default limits bound a command by bytes, not by its literal count.
+    let mut f = server();
+    let mut input = b"a1 APPEND INBOX".to_vec();
+    for i in 0..2000 {
+        let body = format!("Subject: {i}\r\n\r\nbody {i}\r\n");
+        input.extend_from_slice(format!(" {{{}+}}\r\n{body}", body.len()).as_bytes());
+    }
+    input.extend_from_slice(b"\r\n");
+    f.push(&input);
+    let events = drain_accepting(&mut f);
+    assert_eq!(events.len(), 1, "{:?}", &events[..events.len().min(3)]);
+    assert!(matches!(&events[0], FrameEvent::Frame(b) if b.len() == input.len()));
+}
+
+#[test]
 fn too_many_sync_literals_end_the_command_at_once() {
     let limits = FramerLimits {
         max_literals: 1,

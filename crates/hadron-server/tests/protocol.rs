@@ -197,6 +197,14 @@ both! {
         assert_lines(&r, &["d NO [TRYCREATE] %"]);
         let r = c.cmd("e STATUS INBOX (MESSAGES)").await;
         assert_lines(&r, &["* STATUS INBOX (MESSAGES 2)", "e OK STATUS completed"]);
+        // Migration tools send hundreds per command: bounded by bytes,
+        // not by a literal count (imaptest found a limit of 128).
+        let mut cmd = "f APPEND INBOX".to_owned();
+        for i in 0..300 {
+            let m = message("bulk", &format!("number {i}"));
+            cmd.push_str(&format!(" {{{}+}}\r\n{m}", m.len()));
+        }
+        assert_lines(&c.cmd(&cmd).await, &["f OK [APPENDUID % 3:302] APPEND completed"]);
     }
 
     async fn copy_move_and_expunge(backend) {

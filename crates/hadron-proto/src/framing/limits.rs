@@ -29,8 +29,11 @@ pub struct FramerLimits {
     /// Largest whole command: all lines, CRLFs and literal data. Default 80 MiB,
     /// so one literal of the default maximum fits with room to spare.
     pub max_frame: u64,
-    /// Most literals in one command (MULTIAPPEND sends one per message).
-    /// Default 128.
+    /// Most literals in one command. Commands are bounded by bytes
+    /// (`max_frame`); this count only caps the per-literal bookkeeping a
+    /// command of tiny literals could make the framer and parser keep.
+    /// MULTIAPPEND sends one literal per message and migration tools send
+    /// hundreds or thousands, so the default is high: 100,000.
     pub max_literals: usize,
 }
 
@@ -55,7 +58,7 @@ impl Default for FramerLimits {
             max_sync_literal: 64 << 20,
             max_non_sync_literal: 64 << 20,
             max_frame: 80 << 20,
-            max_literals: 128,
+            max_literals: 100_000,
         }
     }
 }
