@@ -5,16 +5,13 @@
 //! The workload itself lives in `crates/hadron-bench`; this only starts and
 //! stops processes around it.
 
-use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
 
 use anyhow::{Context, bail};
 
 use crate::process::{cargo, exec, workspace_root};
-use crate::run::random_password;
+use crate::server::{LocalServer, ServerOptions};
 
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
@@ -93,12 +90,13 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             args.name.clone().unwrap_or_else(|| file_name(addr)),
         ),
         None => {
-            let started = LocalServer::start(&release.join("hadron"), &out_dir)?;
+            let options = ServerOptions::for_benchmarks();
+            let started = LocalServer::start(&release.join("hadron"), &out_dir, &options)?;
             let target = (
                 started.addr.to_string(),
-                LocalServer::USER.to_owned(),
+                options.user.clone(),
                 started.password.clone(),
-                Some(started.child.id()),
+                Some(started.pid()),
                 args.name.clone().unwrap_or_else(|| "hadron".to_owned()),
             );
             server = Some(started);
@@ -154,7 +152,7 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
 }
 
 /// The cargo target directory.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
@@ -170,123 +168,4 @@ fn file_name(addr: &str) -> String {
             }
         })
         .collect()
-}
-
-/// A Hadron started for the run: fresh SQLite data directory, one user,
-/// limits raised for thousands of connections; stopped on drop.
-struct LocalServer {
-    child: Child,
-    addr: SocketAddr,
-    password: String,
-    dir: PathBuf,
-}
-
-impl LocalServer {
-    const USER: &'static str = "bench";
-
-    fn start(binary: &Path, out_dir: &Path) -> anyhow::Result<LocalServer> {
-        let dir = out_dir.join(format!("hadron-run-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-        }
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
-        let config = dir.join("hadron.toml");
-        std::fs::write(
-            &config,
-            "# Written by cargo xtask bench: room for 10,000 IDLE connections of one user.\n\
-             [log]\nlevel = \"warn\"\n\n\
-             [limits]\nmax_connections = 20000\nmax_connections_per_ip = 20000\n\
-             max_sessions_per_user = 20000\n",
-        )?;
-        let password = random_password()?;
-        let mut add = Command::new(binary)
-            .args(["user", "add", Self::USER, "--password-stdin", "--data-dir"])
-            .arg(&data)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .context("starting hadron user add")?;
-        if let Some(mut stdin) = add.stdin.take() {
-            writeln!(stdin, "{password}")?;
-        }
-        if !add.wait()?.success() {
-            bail!("hadron user add failed");
-        }
-        let addr = free_port()?;
-        let log = std::fs::File::create(dir.join("server.log"))?;
-        eprintln!(
-            "$ hadron serve --config {} --listen {addr}",
-            config.display()
-        );
-        let child = Command::new(binary)
-            .arg("serve")
-            .arg("--config")
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["--listen", &addr.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting hadron serve")?;
-        let mut server = LocalServer {
-            child,
-            addr,
-            password,
-            dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(addr).is_err() {
-            if let Some(status) = server.child.try_wait()? {
-                bail!(
-                    "hadron serve exited ({status}); see {}",
-                    server.dir.join("server.log").display()
-                );
-            }
-            if Instant::now() > deadline {
-                bail!("hadron serve did not listen on {addr} within 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(server)
-    }
-
-    /// SIGTERM (a graceful shutdown), then the data directory is removed.
-    fn stop(mut self) -> anyhow::Result<()> {
-        self.terminate();
-        let _ = std::fs::remove_dir_all(&self.dir);
-        Ok(())
-    }
-
-    fn terminate(&mut self) {
-        if matches!(self.child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for LocalServer {
-    fn drop(&mut self) {
-        self.terminate();
-    }
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?)
 }

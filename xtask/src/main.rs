@@ -6,9 +6,11 @@
 mod bench;
 mod codegen;
 mod fuzz;
+mod imaptest;
 mod migrate;
 mod process;
 mod run;
+mod server;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +38,9 @@ enum Task {
     /// End-to-end benchmark (`hadron-bench`) against a fresh Hadron or any
     /// server; `--micro` runs the criterion benches.
     Bench(Box<bench::BenchArgs>),
+    /// Dovecot's imaptest against a fresh release server: every scripted
+    /// test and a stress run with state checking, SQLite and PostgreSQL.
+    Imaptest(imaptest::ImaptestArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,5 +51,6 @@ fn main() -> anyhow::Result<()> {
         Task::Codegen(args) => codegen::codegen(args),
         Task::Run(args) => run::run(&args),
         Task::Bench(args) => bench::bench(&args),
+        Task::Imaptest(args) => imaptest::imaptest(&args),
     }
 }

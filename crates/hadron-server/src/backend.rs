@@ -64,7 +64,10 @@ pub fn open_engine(config: &Config) -> Result<Arc<Engine>, OpenError> {
         }
         BackendKind::Postgres => Arc::new(DbBlobStore::new(store.clone())),
     };
-    let connector = Arc::new(LocalConnector::new(store.clone()));
+    let connector = Arc::new(LocalConnector::with_auth_cache_ttl(
+        store.clone(),
+        std::time::Duration::from_secs(config.auth.cache_ttl_secs),
+    ));
     Ok(Engine::new(
         connector,
         store,

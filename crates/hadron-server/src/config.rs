@@ -62,6 +62,27 @@ pub struct Config {
     pub limits: Limits,
     /// Garbage collection of deleted messages' rows and bodies.
     pub gc: GcConfig,
+    /// Authentication.
+    pub auth: AuthConfig,
+}
+
+/// The `[auth]` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Seconds a successful password check is remembered, so a client
+    /// that reconnects often does not pay for Argon2 each time; 0 turns
+    /// the cache off. A changed password or deleted user is never let in
+    /// from it (each login compares the stored hash). Default 300.
+    pub cache_ttl_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            cache_ttl_secs: 300,
+        }
+    }
 }
 
 /// The `[gc]` section: removing what no mailbox holds any more (message
@@ -98,6 +119,7 @@ impl Default for Config {
             log: LogConfig::default(),
             limits: Limits::default(),
             gc: GcConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -381,6 +403,10 @@ mod tests {
         assert_eq!(c.gc.interval_secs, 0);
         let c = Config::from_toml("[limits]\nidle_coalesce_ms = 0").unwrap();
         assert_eq!(c.limits.idle_coalesce(), Duration::ZERO);
+        assert_eq!(Config::default().auth.cache_ttl_secs, 300);
+        let c = Config::from_toml("[auth]\ncache_ttl_secs = 0").unwrap();
+        assert_eq!(c.auth.cache_ttl_secs, 0);
+        assert!(Config::from_toml("[auth]\nttl = 1").is_err());
     }
 
     #[test]

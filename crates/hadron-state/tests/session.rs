@@ -600,6 +600,49 @@ both! {
         assert_eq!((users[0].name.as_str(), users[0].mailboxes), ("alice", 6));
     }
 
+    async fn the_auth_cache_never_outlives_a_password_change_or_deletion(env) {
+        // The engine's connector remembers verified logins; changes made
+        // straight in the store (as `hadron user passwd`/`del` do from
+        // another process, or another instance) must shut it out at once.
+        let connector = hadron_state::connector::LocalConnector::new(env.store.clone());
+        let cache = connector.clone();
+        let blob_dir = tempfile::tempdir().unwrap();
+        let blobs = hadron_store::FsBlobStore::open(blob_dir.path()).unwrap();
+        let engine = hadron_state::engine::Engine::new(
+            std::sync::Arc::new(connector),
+            env.store.clone(),
+            std::sync::Arc::new(blobs),
+            64,
+        );
+        engine.create_user("alice", "old").await.unwrap();
+        let mut c = Client::new(engine.clone());
+        assert_eq!(c.run("a LOGIN alice old").await, ["a OK LOGIN completed"]);
+        assert_eq!(cache.auth_cache().len(), 1, "remembered");
+        let mut c = Client::new(engine.clone());
+        assert_eq!(c.run("a LOGIN alice old").await, ["a OK LOGIN completed"], "from the cache");
+        let mut c = Client::new(engine.clone());
+        assert_eq!(
+            c.run("b LOGIN alice wrong").await,
+            ["b NO [AUTHENTICATIONFAILED] authentication failed"]
+        );
+        let phc = hadron_state::connector::hash_password("new");
+        env.store.set_password_hash("alice", &phc).unwrap();
+        let mut c = Client::new(engine.clone());
+        assert_eq!(
+            c.run("c LOGIN alice old").await,
+            ["c NO [AUTHENTICATIONFAILED] authentication failed"],
+            "the old password is gone although it was cached"
+        );
+        assert_eq!(c.run("d LOGIN alice new").await, ["d OK LOGIN completed"]);
+        env.store.delete_user("alice").unwrap();
+        let mut c = Client::new(engine.clone());
+        assert_eq!(
+            c.run("e LOGIN alice new").await,
+            ["e NO [AUTHENTICATIONFAILED] authentication failed"],
+            "a deleted user is gone although cached"
+        );
+    }
+
     async fn deleting_a_user_closes_its_selected_sessions_and_refuses_the_rest(env) {
         let mut selected = env.client("alice").await;
         let r = selected.append("a", "INBOX", "", &message("hello")).await;

@@ -26,10 +26,12 @@
 //! Optional capabilities are defaulted methods: a backend without a native
 //! MOVE inherits [`Connector::move_messages`], which adds then removes.
 
+mod auth_cache;
 mod local;
 mod password;
 mod updates;
 
+pub use self::auth_cache::AuthCache;
 pub use self::local::LocalConnector;
 pub use self::password::{hash_password, verify_password};
 pub use self::updates::{
