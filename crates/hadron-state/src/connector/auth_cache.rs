@@ -65,9 +65,7 @@ impl AuthCache {
         let mac = self.mac(user, phc, password);
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.get(user).is_some_and(|e| {
-            e.verified_at.elapsed() < self.ttl
-                && e.phc == phc
-                && constant_time_eq(&e.mac, &mac)
+            e.verified_at.elapsed() < self.ttl && e.phc == phc && constant_time_eq(&e.mac, &mac)
         })
     }
 
@@ -165,6 +163,10 @@ mod tests {
             AuthCache::new(Duration::from_secs(1)),
         );
         assert_ne!(a.mac("u", "h", "p"), b.mac("u", "h", "p"));
-        assert_ne!(a.mac("u", "hp", ""), a.mac("u", "h", "p"), "fields are delimited");
+        assert_ne!(
+            a.mac("u", "hp", ""),
+            a.mac("u", "h", "p"),
+            "fields are delimited"
+        );
     }
 }

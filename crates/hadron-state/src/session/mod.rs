@@ -305,7 +305,10 @@ impl Session {
         let authenticated = state != State::NotAuthenticated;
         let selected = state == State::Selected;
         if authenticated && let Some(refusal) = names::refuse_raw(&tag, &body) {
-            if matches!(body, CommandBody::Select { .. } | CommandBody::Examine { .. }) {
+            if matches!(
+                body,
+                CommandBody::Select { .. } | CommandBody::Examine { .. }
+            ) {
                 // A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1).
                 self.leave();
             }
@@ -773,7 +776,9 @@ impl Session {
     ) {
         let mut all = Vec::new();
         // A raw (invalid modified UTF-7) name matches nothing.
-        let patterns = patterns.iter().filter(|p| !p.is_raw() && !reference.is_raw());
+        let patterns = patterns
+            .iter()
+            .filter(|p| !p.is_raw() && !reference.is_raw());
         for p in patterns {
             let r = if lsub {
                 self.engine

@@ -40,7 +40,10 @@ pub(super) fn refuse_raw(tag: &Tag<'_>, body: &CommandBody<'_>) -> Option<Output
             tag,
             StatusKind::No,
             Some(Code::Cannot),
-            format!("{:?} is not valid modified UTF-7 (RFC 3501 5.1.3)", m.as_str()),
+            format!(
+                "{:?} is not valid modified UTF-7 (RFC 3501 5.1.3)",
+                m.as_str()
+            ),
         )
     })
 }
