@@ -651,32 +651,37 @@ impl Engine {
                     .collect::<Result<Vec<_>, EngineError>>()
             })
             .await?;
-        let shared = self.shared(info.id);
-        let _guard = shared.write.lock().await;
         // \Recent is stored only for messages no session will be given it
-        // by the hub: the next SELECT claims those.
-        if self.hub.recent_takers(hub_id(info.id)) == 0 {
-            for row in &mut rows {
-                row.flags |= StoreFlags::RECENT;
-            }
-        }
+        // by the hub: the next SELECT claims those. Decided under the
+        // mailbox's lock, as sessions subscribe under it too.
+        let hub = self.hub.clone();
         let appended = self
-            .blocking(move |store, _| Ok(store.append(id, rows)?))
+            .ordered_write(id, move |store, done| {
+                if hub.recent_takers(hub_id(id)) == 0 {
+                    for row in &mut rows {
+                        row.flags |= StoreFlags::RECENT;
+                    }
+                }
+                store.append_then(id, rows, move |r| {
+                    done(r.inspect(|appended| {
+                        let added = appended
+                            .uids
+                            .iter()
+                            .zip(flags)
+                            .map(|(&uid, flags)| AddedMessage { uid, flags })
+                            .collect();
+                        hub.publish(
+                            hub_id(id),
+                            Update::MessagesAdded {
+                                messages: added,
+                                recent_for: None,
+                                origin,
+                            },
+                        );
+                    }))
+                })
+            })
             .await?;
-        let added = appended
-            .uids
-            .iter()
-            .zip(flags)
-            .map(|(&uid, flags)| AddedMessage { uid, flags })
-            .collect();
-        self.hub.publish(
-            hub_id(id),
-            Update::MessagesAdded {
-                messages: added,
-                recent_for: None,
-                origin,
-            },
-        );
         Ok(AppendOutcome {
             mailbox: info,
             uid_validity: appended.uidvalidity,
@@ -714,44 +719,83 @@ impl Engine {
         flags: FlagSet,
         origin: Option<SessionId>,
     ) -> Result<Vec<(u32, FlagSet)>, EngineError> {
-        let shared = self.shared(id);
-        let _guard = shared.write.lock().await;
         let op = match mode {
             FlagMode::Add => FlagOp::Add,
             FlagMode::Remove => FlagOp::Remove,
             FlagMode::Replace => FlagOp::Replace,
         };
         let (bits, keywords) = flags_to_store(&flags);
-        let (changes, names) = self
-            .blocking(move |store, _| {
-                let set = UidSet::from_uids(uids);
-                let changes = store.store_flags(id, &set, op, bits, &keywords)?;
-                let names = store.keywords(id)?;
-                Ok((changes, names))
-            })
-            .await?;
-        let changed: Vec<(u32, FlagSet)> = changes
-            .changed
-            .iter()
-            .map(|m| (m.uid, flags_from_store(m, &names).0))
-            .collect();
-        if !changed.is_empty() {
-            self.hub.publish(
-                hub_id(id),
-                Update::FlagsChanged {
-                    changes: changed
+        let hub = self.hub.clone();
+        self.ordered_write(id, move |store, done| {
+            let set = UidSet::from_uids(uids);
+            store.store_flags_then(id, &set, op, bits, &keywords, move |r| {
+                done(r.map(|(changes, names)| {
+                    let changed: Vec<(u32, FlagSet)> = changes
+                        .changed
                         .iter()
-                        .map(|(uid, flags)| FlagChange {
-                            uid: *uid,
-                            flags: flags.clone(),
-                            modseq: Some(changes.modseq),
-                        })
-                        .collect(),
-                    origin,
-                },
-            );
+                        .map(|m| (m.uid, flags_from_store(m, &names).0))
+                        .collect();
+                    if !changed.is_empty() {
+                        hub.publish(
+                            hub_id(id),
+                            Update::FlagsChanged {
+                                changes: changed
+                                    .iter()
+                                    .map(|(uid, flags)| FlagChange {
+                                        uid: *uid,
+                                        flags: flags.clone(),
+                                        modseq: Some(changes.modseq),
+                                    })
+                                    .collect(),
+                                origin,
+                            },
+                        );
+                    }
+                    changed
+                }))
+            })
+        })
+        .await
+    }
+
+    /// One write to mailbox `id` in its commit order, without holding the
+    /// mailbox's lock while the write becomes durable. `submit` queues the
+    /// write with one of the store's `*_then` methods, passing `done` the
+    /// result; the store calls it after the commit, in commit order, so
+    /// whatever it publishes reaches the hub in commit order. The lock is
+    /// held only while the write is queued: on SQLite, concurrent writes to
+    /// one mailbox then share a group commit instead of waiting for each
+    /// other's fsync. On PostgreSQL the transaction runs while queuing, on
+    /// a blocking thread, under the lock as before.
+    async fn ordered_write<T: Send + 'static>(
+        &self,
+        id: hadron_store::MailboxId,
+        submit: impl FnOnce(
+            &Store,
+            Box<dyn FnOnce(Result<T, hadron_store::StoreError>) + Send>,
+        ) -> Result<(), hadron_store::StoreError>
+        + Send
+        + 'static,
+    ) -> Result<T, EngineError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let done: Box<dyn FnOnce(Result<T, hadron_store::StoreError>) + Send> =
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            });
+        {
+            let shared = self.shared(id);
+            let _guard = shared.write.lock().await;
+            if self.store.queues_writes() {
+                submit(&self.store, done)?;
+            } else {
+                self.blocking(move |store, _| Ok(submit(store, done)?))
+                    .await?;
+            }
         }
-        Ok(changed)
+        let r = rx
+            .await
+            .map_err(|_| EngineError::Internal("a queued write was lost".to_owned()))?;
+        Ok(r?)
     }
 
     /// EXPUNGE / UID EXPUNGE / CLOSE: expunges the messages of

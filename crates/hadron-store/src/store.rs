@@ -316,22 +316,40 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(AnyConn<'_>) -> Result<T> + Send + 'static,
     {
+        let (tx, rx) = mpsc::sync_channel::<Result<T>>(1);
+        self.write_then(f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Runs `f` as one write transaction and calls `done` with its result once it committed
+    /// (durably) or failed. On SQLite this returns as soon as the write is queued: `done` runs
+    /// on the writer thread after the group commit, and the `done`s of all writes run in the
+    /// order the writes were queued, which is their commit order. On PostgreSQL the
+    /// transaction runs here and `done` before this returns. An `Err` means the write was not
+    /// queued (and `done` is dropped uncalled).
+    fn write_then<T, F, D>(&self, f: F, done: D) -> Result<()>
+    where
+        T: Send + 'static,
+        F: FnOnce(AnyConn<'_>) -> Result<T> + Send + 'static,
+        D: FnOnce(Result<T>) + Send + 'static,
+    {
         match &*self.inner {
             Backend::Pg(pool) => {
                 let mut c = pool.get()?;
-                c.transaction(|c| f(AnyConn::Pg(c)))
+                done(c.transaction(|c| f(AnyConn::Pg(c))));
+                Ok(())
             }
             Backend::Sqlite { writer, .. } => {
-                let (tx, rx) = mpsc::sync_channel::<Result<T>>(1);
                 let job: Job = Box::new(move |conn| {
                     // A savepoint: a failing write rolls back alone, the batch goes on.
                     let r = conn.transaction(|c| f(AnyConn::Sqlite(c)));
                     Box::new(move |commit_error: Option<&str>| {
-                        let r = match (r, commit_error) {
+                        done(match (r, commit_error) {
                             (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_owned())),
                             (r, _) => r,
-                        };
-                        let _ = tx.send(r);
+                        });
                     })
                 });
                 writer
@@ -339,10 +357,16 @@ impl Store {
                     .as_ref()
                     .ok_or(StoreError::WriterGone)?
                     .send(job)
-                    .map_err(|_| StoreError::WriterGone)?;
-                rx.recv().map_err(|_| StoreError::WriterGone)?
+                    .map_err(|_| StoreError::WriterGone)
             }
         }
+    }
+
+    /// Whether [`Store::store_flags_then`] and [`Store::append_then`] return before the write
+    /// is done (SQLite, whose writes queue for one writer thread), so an async caller may call
+    /// them without a blocking thread. On PostgreSQL they run the transaction and block.
+    pub fn queues_writes(&self) -> bool {
+        matches!(&*self.inner, Backend::Sqlite { .. })
     }
 
     // ---- users ---------------------------------------------------------------------------
@@ -490,6 +514,47 @@ impl Store {
     ) -> Result<FlagChanges> {
         let (uids, keywords) = (uids.clone(), keywords.to_vec());
         self.write(move |c| dispatch!(c, store_flags(mailbox, &uids, op, flags, &keywords)))
+    }
+
+    /// [`Store::store_flags`] for callers that must act on writes in commit order without
+    /// holding a lock while the write becomes durable: returns once the write is queued (see
+    /// [`Store::queues_writes`]) and calls `done` after the commit, in commit order, with the
+    /// changes and the mailbox's keyword dictionary (to name the keyword bits). On SQLite
+    /// `done` runs on the writer thread: keep it short and never block in it.
+    pub fn store_flags_then(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        done: impl FnOnce(Result<(FlagChanges, Vec<String>)>) + Send + 'static,
+    ) -> Result<()> {
+        let (uids, keywords) = (uids.clone(), keywords.to_vec());
+        self.write_then(
+            move |c| match c {
+                AnyConn::Pg(c) => Ok((
+                    crate::ops::pg::store_flags(c, mailbox, &uids, op, flags, &keywords)?,
+                    crate::ops::pg::keywords(c, mailbox)?,
+                )),
+                AnyConn::Sqlite(c) => Ok((
+                    crate::ops::sqlite::store_flags(c, mailbox, &uids, op, flags, &keywords)?,
+                    crate::ops::sqlite::keywords(c, mailbox)?,
+                )),
+            },
+            done,
+        )
+    }
+
+    /// [`Store::append`] the way [`Store::store_flags_then`] is [`Store::store_flags`]: `done`
+    /// gets the result after the commit, in commit order (so in UID order).
+    pub fn append_then(
+        &self,
+        mailbox: MailboxId,
+        messages: Vec<NewMessage>,
+        done: impl FnOnce(Result<Appended>) + Send + 'static,
+    ) -> Result<()> {
+        self.write_then(move |c| dispatch!(c, append(mailbox, &messages)), done)
     }
 
     /// Copies the messages of `uids` to `dst` (the copies get `\Recent`). The message content
