@@ -415,21 +415,8 @@ fn strip_cfws(spec: &[u8]) -> Vec<u8> {
                 continue;
             }
             b'(' => {
-                let mut depth = 0usize;
-                while i < spec.len() {
-                    match spec[i] {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
+                i = super::content::skip_cfws(spec, i);
+                continue;
             }
             b if b.is_ascii_whitespace() => {}
             b => out.push(b),
