@@ -255,20 +255,17 @@ fn item_value(item: &FetchItem<'_>) -> Option<Vec<u8>> {
     }
 }
 
-/// Whether an expected item stands for a variable (see [`placeholders`]).
+/// Whether an expected item stands for a variable: the `NIL` or `0`
+/// [`placeholders`] put in its place.
 fn is_placeholder(item: &FetchItem<'_>) -> bool {
-    matches!(item, FetchItem::Rfc822Size(0)) || item_value(item).is_none() && !is_structure(item)
-}
-
-fn is_structure(item: &FetchItem<'_>) -> bool {
-    matches!(
-        item,
-        FetchItem::Envelope(_)
-            | FetchItem::EnvelopeWire(_)
-            | FetchItem::Body(_)
-            | FetchItem::BodyStructure(_)
-            | FetchItem::BodyStructureWire(_)
-    )
+    match item {
+        FetchItem::Rfc822Size(n) => *n == 0,
+        FetchItem::Rfc822(d)
+        | FetchItem::Rfc822Header(d)
+        | FetchItem::Rfc822Text(d)
+        | FetchItem::BodySection { data: d, .. } => matches!(d, BodyData::Inline(NString(None))),
+        _ => false,
+    }
 }
 
 /// One FETCH item in wire form.
@@ -693,9 +690,9 @@ fn fetch_binary_mime_base64_line_counts() {
     assert_eq!(counts, [(24, 4), (47, 5), (30, 3), (24, 0), (42, 1)]);
 }
 
-/// Every part of `structure` (at `path`, with the entity's bytes `body`
-/// for single parts) against what `BODY[path]` returns: the same octets,
-/// and for text and message/rfc822 parts as many lines as line endings.
+/// Checks `structure`, the part at `path` of `raw`, and every part inside
+/// it against what `BODY[part]` returns: the same octets, and for text and
+/// message/rfc822 parts as many lines as line endings.
 fn check_part(
     raw: &[u8],
     map: &PartMap,
