@@ -692,7 +692,8 @@ fn fetch_binary_mime_base64_line_counts() {
 
 /// Checks `structure`, the part at `path` of `raw`, and every part inside
 /// it against what `BODY[part]` returns: the same octets, and for text and
-/// message/rfc822 parts as many lines as line endings.
+/// message/rfc822 parts as many lines as line endings, the latter being
+/// their `HEADER` followed by their `TEXT`.
 fn check_part(
     raw: &[u8],
     map: &PartMap,
@@ -724,6 +725,11 @@ fn check_part(
                 }
                 SinglePartKind::Message { body, lines, .. } => {
                     assert_eq!(*lines, line_endings, "{at}: lines");
+                    // The attached message is its header, then its text.
+                    let sub = |s: Section<'_>| message::extract(raw, map, &s, None).into_owned();
+                    let mut whole = sub(Section::Header(Some(part.clone())));
+                    whole.extend(sub(Section::Text(Some(part.clone()))));
+                    assert_eq!(whole, *bytes, "{at}: HEADER + TEXT");
                     match &**body {
                         BodyStructure::Multi { parts, .. } => {
                             for (i, p) in parts.iter().enumerate() {
