@@ -73,22 +73,23 @@ fn rfc3501_section7_4_2_bodystructure_example() {
          --b\n\
          Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\n\n",
     );
-    // 1152 octets, 23 lines: 22 lines of 48 letters + CRLF, one of 52.
+    // 1152 octets, 23 lines: 22 lines of 48 letters and one of 50, each
+    // with CRLF; the CRLF after them belongs to the delimiter.
     raw.extend_from_slice(lines(22, 48).as_bytes());
     raw.extend_from_slice(b"\r\n");
-    raw.extend_from_slice("z".repeat(52).as_bytes());
+    raw.extend_from_slice("z".repeat(50).as_bytes());
     raw.extend_from_slice(&crlf(
-        "\n--b\n\
+        "\n\n--b\n\
          Content-Type: TEXT/PLAIN; CHARSET=US-ASCII; NAME=\"cc.diff\"\n\
          Content-ID: <960723163407.20117h@cac.washington.edu>\n\
          Content-Description: Compiler diff\n\
          Content-Transfer-Encoding: BASE64\n\n",
     ));
-    // 4554 octets, 73 lines: 72 lines of 60 + CRLF, one of 90.
+    // 4554 octets, 73 lines: 72 lines of 60 and one of 88, each with CRLF.
     raw.extend_from_slice(lines(72, 60).as_bytes());
     raw.extend_from_slice(b"\r\n");
-    raw.extend_from_slice("Q".repeat(90).as_bytes());
-    raw.extend_from_slice(b"\r\n--b--\r\n");
+    raw.extend_from_slice("Q".repeat(88).as_bytes());
+    raw.extend_from_slice(b"\r\n\r\n--b--\r\n");
     assert_eq!(
         body(&raw),
         "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1152 23)\
@@ -169,7 +170,7 @@ fn nul_bytes_are_dropped_from_strings() {
 fn missing_content_type_defaults_to_text_plain_us_ascii() {
     assert_eq!(
         body(b"\r\nab\r\ncd"),
-        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 6 2)"
+        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 6 1)"
     );
 }
 
@@ -200,7 +201,7 @@ fn multipart_extension_data() {
     );
     assert_eq!(
         bodystructure(&raw),
-        "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 1 NIL NIL NIL NIL) \
+        "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 0 NIL NIL NIL NIL) \
          \"ALTERNATIVE\" (\"BOUNDARY\" \"q\") (\"INLINE\" NIL) (\"en\" \"fr\") NIL)"
     );
 }
@@ -218,7 +219,7 @@ fn message_rfc822_has_envelope_body_and_lines() {
         format!(
             "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 43 \
              (NIL \"inner\" {inner_from} {inner_from} {inner_from} NIL NIL NIL NIL NIL) \
-             (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1) 4) \"MIXED\")"
+             (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0) 3) \"MIXED\")"
         )
     );
 }
@@ -285,4 +286,59 @@ fn check_roundtrip(raw: &[u8]) {
     assert_eq!(items[0], FetchItem::Envelope(Box::new(s.envelope.clone())));
     assert_eq!(items[1], FetchItem::BodyStructure(Box::new(s.body.clone())));
     assert!(matches!(items[2], FetchItem::Body(_)));
+}
+
+/// The line ending before a boundary delimiter belongs to the delimiter
+/// (RFC 2046 §5.1.1): it counts neither in a part's octets nor in its
+/// lines, and a last line without a line ending of its own is not a line.
+/// Line counts are the line endings of the body, as Dovecot (whose imaptest
+/// is the reference) and UW-IMAP count them; the expected values below are
+/// Dovecot 2.3.19's answers for the same messages.
+#[test]
+fn the_line_ending_before_a_boundary_is_not_a_line_of_the_part() {
+    // A one-line text part followed by an empty line, inside an attached
+    // message: the text keeps its own line ending, the empty line's goes to
+    // the delimiter.
+    let raw = crlf(
+        "Content-Type: multipart/mixed; boundary=b\n\n--b\n\
+         Content-Type: message/rfc822\n\nSubject: x\n\nhello\n\n--b--\n",
+    );
+    assert_eq!(
+        body(&raw),
+        "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 21 \
+         (NIL \"x\" NIL NIL NIL NIL NIL NIL NIL NIL) \
+         (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 7 1) 3) \"MIXED\")"
+    );
+    // The delimiter right after the text: the text has no line ending
+    // left, so no line; the attached message has two (its header's).
+    let raw = crlf(
+        "Content-Type: multipart/mixed; boundary=b\n\n--b\n\
+         Content-Type: message/rfc822\n\nSubject: x\n\nhello\n--b--\n",
+    );
+    assert_eq!(
+        body(&raw),
+        "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 19 \
+         (NIL \"x\" NIL NIL NIL NIL NIL NIL NIL NIL) \
+         (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 0) 2) \"MIXED\")"
+    );
+    // Nested: the parts of a multipart inside an attached message, the
+    // last one ending at the outer delimiter.
+    let raw = crlf(
+        "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/rfc822\n\n\
+         Subject: x\nContent-Type: multipart/alternative; boundary=c\n\n\
+         --c\n\nhello\n--c\n\nworld\n--b--\n",
+    );
+    assert_eq!(
+        body(&raw),
+        "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 89 \
+         (NIL \"x\" NIL NIL NIL NIL NIL NIL NIL NIL) \
+         ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 0)\
+         (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 0) \"ALTERNATIVE\") 8) \
+         \"MIXED\")"
+    );
+    // A message whose body does not end with a line ending.
+    assert_eq!(
+        body(b"Subject: x\r\n\r\nhello\r\nworld"),
+        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 12 1)"
+    );
 }

@@ -179,6 +179,43 @@ both! {
         );
     }
 
+    async fn address_keys_match_addresses_without_their_comments(env) {
+        // imaptest's search-addresses message 3, with comments in every
+        // address field: FROM/TO/CC come from the fields stored at ingest,
+        // BCC from the message itself; both must see `user@domain.org`.
+        let raw = "From: <user-from (comment)@ (comment) domain.org>\r\n\
+                   To: <user-to (c)@domain.org>\r\n\
+                   Cc: user-cc@ (c) domain.org (Real Cc)\r\n\
+                   Bcc: <user-bcc@(c)domain.org>\r\n\r\nbody3\r\n";
+        let mut c = env.client("alice").await;
+        append_dated(&mut c, "", "01-Jan-2020 12:00:00 +0000", raw).await;
+        c.run("s SELECT INBOX").await;
+        for (tag, key) in [
+            ("a", "FROM user-from@domain.org"),
+            ("b", "TO user-to@domain.org"),
+            ("c", "CC user-cc@domain.org"),
+            ("d", "BCC user-bcc@domain.org"),
+            ("e", "CC \"Real Cc <user-cc@\""),
+        ] {
+            assert_eq!(
+                c.run(&format!("{tag} SEARCH {key}")).await,
+                ["* SEARCH 1".to_owned(), format!("{tag} OK SEARCH completed")],
+                "{key}"
+            );
+        }
+        assert_eq!(c.run("f SEARCH FROM comment").await, ["* SEARCH", "f OK SEARCH completed"]);
+        assert_eq!(
+            c.run("g FETCH 1 ENVELOPE").await,
+            [
+                "* 1 FETCH (ENVELOPE (NIL NIL ((NIL NIL \"user-from\" \"domain.org\")) \
+                 ((NIL NIL \"user-from\" \"domain.org\")) ((NIL NIL \"user-from\" \"domain.org\")) \
+                 ((NIL NIL \"user-to\" \"domain.org\")) ((\"Real Cc\" NIL \"user-cc\" \"domain.org\")) \
+                 ((NIL NIL \"user-bcc\" \"domain.org\")) NIL NIL))",
+                "g OK FETCH completed",
+            ]
+        );
+    }
+
     async fn charsets(env) {
         let mut c = mailbox(&env).await;
         assert_eq!(

@@ -1,12 +1,21 @@
-//! RFC 5322 address lists (with RFC 822 groups) for ENVELOPE.
+//! RFC 5322 address lists (with RFC 822 groups): ENVELOPE addresses and
+//! the address text SEARCH FROM/TO/CC/BCC match.
 //!
 //! A tolerant tokenizer-driven parser over the unfolded header value:
 //! display names keep their raw form (encoded-words undecoded, as RFC 3501
 //! wants the envelope raw) with quoted strings unquoted and words joined by
 //! single spaces; a comment serves as the name of a bare `addr-spec`
-//! (`user@host (Name)`); a missing local part or domain becomes
-//! `MISSING_MAILBOX` / `.MISSING-HOST-NAME.` (never NIL, which would read
-//! as group syntax), the convention of UW-IMAP and Dovecot.
+//! (`user@host (Name)`); comments and white space inside an `addr-spec`
+//! (CFWS, RFC 5322 §3.2.2, §3.4.1) are dropped, so
+//! `<user (c)@ (c) host>` is `user` at `host`; a missing local part or
+//! domain becomes `MISSING_MAILBOX` / `.MISSING-HOST-NAME.` (never NIL,
+//! which would read as group syntax), the convention of UW-IMAP.
+//!
+//! [`search_text`] writes the same parse back as one line of text, the
+//! form SEARCH matches against (as Dovecot does): names decoded, addresses
+//! without comments, placeholders left out.
+
+use super::{charset, encoded_word};
 
 /// One address of ENVELOPE, fields as raw bytes (`None` is NIL).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -37,6 +46,7 @@ enum Token {
 fn tokenize(v: &[u8]) -> Vec<Token> {
     let mut out = Vec::new();
     let mut i = 0;
+    let mut balanced = true;
     while i < v.len() {
         match v[i] {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
@@ -83,10 +93,19 @@ fn tokenize(v: &[u8]) -> Vec<Token> {
                 out.push(Token::Comment(s));
             }
             b'<' => {
-                let end = v[i..].iter().position(|&b| b == b'>').map(|p| i + p);
-                let inner_end = end.unwrap_or(v.len());
-                out.push(Token::Angle(v[i + 1..inner_end].to_vec()));
-                i = end.map_or(v.len(), |e| e + 1);
+                // Once a scan found no '>' outside quotes and comments, the
+                // rest of the value is unbalanced: later '<'s take the
+                // first '>', so that hostile values stay linear.
+                let aware = if balanced { angle_end(v, i + 1) } else { None };
+                balanced = aware.is_some();
+                let end = aware.unwrap_or_else(|| {
+                    v[i + 1..]
+                        .iter()
+                        .position(|&b| b == b'>')
+                        .map_or(v.len(), |p| i + 1 + p)
+                });
+                out.push(Token::Angle(v[i + 1..end].to_vec()));
+                i = (end + 1).min(v.len());
             }
             b @ (b',' | b':' | b';' | b'@') => {
                 out.push(Token::Special(b));
@@ -105,13 +124,55 @@ fn tokenize(v: &[u8]) -> Vec<Token> {
     out
 }
 
+/// Where the `<...>` whose content starts at `v[start]` ends: the first
+/// `>` outside quoted strings and comments (`<a (x>y) @b>`); `None` when
+/// unbalanced quotes or parentheses hide every `>`.
+fn angle_end(v: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    let mut quoted = false;
+    let mut depth = 0usize;
+    while i < v.len() {
+        match v[i] {
+            b'\\' => i += 1,
+            b'"' if depth == 0 => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth = depth.saturating_sub(1),
+            b'>' if !quoted && depth == 0 => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Whether `b` ends an atom-like word.
 fn ends_word(b: u8) -> bool {
     b.is_ascii_whitespace() || b"\"(<>),:;@".contains(&b)
 }
 
-/// Parses an address-list header value (unfolded) into ENVELOPE addresses.
-pub(crate) fn parse_list(value: &[u8]) -> Vec<RawAddress> {
+/// One entry of an address list as parsed, before ENVELOPE's conventions
+/// (placeholders for missing parts, NIL for group syntax) apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    /// `name:` opening a group.
+    GroupStart(Vec<u8>),
+    /// `;` closing a group.
+    GroupEnd,
+    /// A mailbox; empty parts are missing.
+    Mailbox {
+        /// Display name (raw, unquoted), possibly empty.
+        name: Vec<u8>,
+        /// Source route (`@a,@b`), if any.
+        adl: Option<Vec<u8>>,
+        /// Local part, unquoted; empty when missing.
+        local: Vec<u8>,
+        /// Domain; empty when missing.
+        domain: Vec<u8>,
+    },
+}
+
+/// Parses an address-list header value (unfolded) into entries.
+fn entries(value: &[u8]) -> Vec<Entry> {
     let tokens = tokenize(value);
     let mut out = Vec::new();
     let mut cur: Vec<Token> = Vec::new();
@@ -124,16 +185,13 @@ pub(crate) fn parse_list(value: &[u8]) -> Vec<RawAddress> {
                 // after an '@' would be odd; treat it the same way.
                 let name = phrase(&cur);
                 cur.clear();
-                out.push(RawAddress {
-                    mailbox: Some(name),
-                    ..RawAddress::default()
-                });
+                out.push(Entry::GroupStart(name));
                 in_group = true;
             }
             Token::Special(b';') => {
                 finish(&mut cur, &mut out);
                 if in_group {
-                    out.push(RawAddress::default());
+                    out.push(Entry::GroupEnd);
                     in_group = false;
                 }
             }
@@ -142,7 +200,90 @@ pub(crate) fn parse_list(value: &[u8]) -> Vec<RawAddress> {
     }
     finish(&mut cur, &mut out);
     if in_group {
-        out.push(RawAddress::default());
+        out.push(Entry::GroupEnd);
+    }
+    out
+}
+
+/// Parses an address-list header value (unfolded) into ENVELOPE addresses.
+pub(crate) fn parse_list(value: &[u8]) -> Vec<RawAddress> {
+    let or_missing =
+        |v: Vec<u8>, missing: &[u8]| Some(if v.is_empty() { missing.to_vec() } else { v });
+    entries(value)
+        .into_iter()
+        .map(|e| match e {
+            Entry::GroupStart(name) => RawAddress {
+                mailbox: Some(name),
+                ..RawAddress::default()
+            },
+            Entry::GroupEnd => RawAddress::default(),
+            Entry::Mailbox {
+                name,
+                adl,
+                local,
+                domain,
+            } => RawAddress {
+                name: (!name.is_empty()).then_some(name),
+                adl,
+                mailbox: or_missing(local, MISSING_MAILBOX),
+                host: or_missing(domain, MISSING_HOST),
+            },
+        })
+        .collect()
+}
+
+/// The text SEARCH FROM/TO/CC/BCC match for an address-list header value
+/// (unfolded, raw): each mailbox as `Name <local@domain>` (or
+/// `local@domain` without a name), separated by `, `, a group as
+/// `name: members;`. Display names are RFC 2047-decoded and unquoted;
+/// comments and white space inside addresses are gone; missing parts are
+/// left out rather than written as placeholders; source routes are
+/// dropped.
+pub(crate) fn search_text(value: &[u8]) -> String {
+    let mut out = String::new();
+    let separate = |out: &mut String| {
+        if out.ends_with(':') {
+            out.push(' ');
+        } else if !out.is_empty() {
+            out.push_str(", ");
+        }
+    };
+    for e in entries(value) {
+        match e {
+            Entry::GroupStart(name) => {
+                separate(&mut out);
+                out.push_str(&encoded_word::decode(&name));
+                out.push(':');
+            }
+            Entry::GroupEnd => out.push(';'),
+            Entry::Mailbox {
+                name,
+                local,
+                domain,
+                ..
+            } => {
+                let mut addr = charset::bytes_to_string(&local);
+                if !domain.is_empty() {
+                    addr.push('@');
+                    addr.push_str(&charset::bytes_to_string(&domain));
+                }
+                let name = encoded_word::decode(&name);
+                if name.is_empty() && addr.is_empty() {
+                    continue;
+                }
+                separate(&mut out);
+                out.push_str(&name);
+                if !addr.is_empty() {
+                    if name.is_empty() {
+                        out.push_str(&addr);
+                    } else {
+                        out.push_str(" <");
+                        out.push_str(&addr);
+                        out.push('>');
+                    }
+                }
+            }
+        }
     }
     out
 }
@@ -172,7 +313,7 @@ fn phrase(tokens: &[Token]) -> Vec<u8> {
 }
 
 /// The mailbox of the tokens collected since the last separator.
-fn finish(cur: &mut Vec<Token>, out: &mut Vec<RawAddress>) {
+fn finish(cur: &mut Vec<Token>, out: &mut Vec<Entry>) {
     let tokens = std::mem::take(cur);
     if tokens.iter().all(|t| matches!(t, Token::Comment(_))) {
         return;
@@ -181,6 +322,11 @@ fn finish(cur: &mut Vec<Token>, out: &mut Vec<RawAddress>) {
         Token::Angle(a) => Some(a.clone()),
         _ => None,
     });
+    let words = tokens
+        .iter()
+        .filter(|t| matches!(t, Token::Word(_) | Token::Quoted(_)))
+        .count();
+    let has_at = tokens.contains(&Token::Special(b'@'));
     let (name, spec) = match angle {
         Some(inner) => {
             let before: Vec<Token> = tokens
@@ -188,87 +334,151 @@ fn finish(cur: &mut Vec<Token>, out: &mut Vec<RawAddress>) {
                 .take_while(|t| !matches!(t, Token::Angle(_)))
                 .cloned()
                 .collect();
-            let name = phrase(&before);
-            (name, inner)
+            (phrase(&before), inner)
         }
+        // Several words and no address at all (`From: John Doe`): a
+        // display name without a mailbox, as Dovecot reads it, rather than
+        // the words glued into one local part.
+        None if words > 1 && !has_at => (phrase(&tokens), Vec::new()),
         None => {
-            // A bare addr-spec: its tokens glued together; a comment is the
-            // name.
+            // A bare addr-spec: its tokens glued together (comments inside
+            // it dropped); the last comment after its start is the name,
+            // as in `user@host (Name)` (Dovecot's reading).
             let mut spec = Vec::new();
             let mut comment = Vec::new();
             for t in &tokens {
                 match t {
+                    Token::Comment(c) if !spec.is_empty() => comment.clone_from(c),
+                    Token::Comment(_) | Token::Angle(_) => {}
                     Token::Word(w) => spec.extend_from_slice(w),
                     Token::Quoted(q) => {
                         spec.push(b'"');
-                        spec.extend_from_slice(q);
+                        for &b in q {
+                            if b == b'"' || b == b'\\' {
+                                spec.push(b'\\');
+                            }
+                            spec.push(b);
+                        }
                         spec.push(b'"');
                     }
                     Token::Special(b) => spec.push(*b),
-                    Token::Comment(c) if comment.is_empty() => comment = c.clone(),
-                    _ => {}
                 }
             }
             (comment, spec)
         }
     };
-    let (adl, mailbox, host) = split_spec(&spec);
-    let name = super::header::trim(&name).to_vec();
-    out.push(RawAddress {
-        name: (!name.is_empty()).then_some(name),
+    let (adl, local, domain) = split_spec(&strip_cfws(&spec));
+    out.push(Entry::Mailbox {
+        name: super::header::trim(&name).to_vec(),
         adl,
-        mailbox: Some(mailbox),
-        host: Some(host),
+        local,
+        domain,
     });
 }
 
-/// Splits `[@route,@route:]local@domain` (the content of `<...>` or a bare
-/// spec) into adl, mailbox and host.
-fn split_spec(spec: &[u8]) -> (Option<Vec<u8>>, Vec<u8>, Vec<u8>) {
-    // Whitespace is insignificant outside quoted local parts.
-    let mut quoted = false;
-    let spec: Vec<u8> = spec
-        .iter()
-        .copied()
-        .filter(|&b| {
-            if b == b'"' {
-                quoted = !quoted;
+/// An `addr-spec` (or route-addr content) without its CFWS: comments and
+/// white space outside quoted strings are removed (RFC 5322 §3.4.1 allows
+/// CFWS around every atom of it); a `(` inside a domain literal opens no
+/// comment. Quoted strings keep their quotes, escapes and spaces, for
+/// [`split_spec`].
+fn strip_cfws(spec: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(spec.len());
+    let mut i = 0;
+    while i < spec.len() {
+        match spec[i] {
+            b'"' => {
+                // Through the closing quote (or the end).
+                out.push(b'"');
+                i += 1;
+                while i < spec.len() && spec[i] != b'"' {
+                    if spec[i] == b'\\' && i + 1 < spec.len() {
+                        out.push(b'\\');
+                        i += 1;
+                    }
+                    out.push(spec[i]);
+                    i += 1;
+                }
+                if i < spec.len() {
+                    out.push(b'"');
+                }
             }
-            quoted || !b.is_ascii_whitespace()
-        })
-        .collect();
+            b'[' => {
+                // A domain literal: no comments in it, its white space
+                // (obsolete FWS) dropped as in the bare form, whose words
+                // arrive without it.
+                let end = spec[i..]
+                    .iter()
+                    .position(|&b| b == b']')
+                    .map_or(spec.len(), |p| i + p + 1);
+                out.extend(spec[i..end].iter().filter(|b| !b.is_ascii_whitespace()));
+                i = end;
+                continue;
+            }
+            b'(' => {
+                i = super::content::skip_cfws(spec, i);
+                continue;
+            }
+            b if b.is_ascii_whitespace() => {}
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Position of the last `@` of `spec` outside quoted strings.
+fn last_at(spec: &[u8]) -> Option<usize> {
+    let mut quoted = false;
+    let mut at = None;
+    let mut i = 0;
+    while i < spec.len() {
+        match spec[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            b'@' if !quoted => at = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    at
+}
+
+/// Splits `[@route,@route:]local@domain` (CFWS already removed) into
+/// route, local part (unquoted) and domain; a missing part is empty.
+fn split_spec(spec: &[u8]) -> (Option<Vec<u8>>, Vec<u8>, Vec<u8>) {
     let (adl, rest) = if spec.first() == Some(&b'@') {
         match spec.iter().position(|&b| b == b':') {
             Some(c) => (Some(spec[..c].to_vec()), &spec[c + 1..]),
-            None => (None, &spec[..]),
+            None => (None, spec),
         }
     } else {
-        (None, &spec[..])
+        (None, spec)
     };
-    let (local, domain) = match rest.iter().rposition(|&b| b == b'@') {
+    let (local, domain) = match last_at(rest) {
         Some(at) => (&rest[..at], &rest[at + 1..]),
         None => (rest, &b""[..]),
     };
-    let local = unquote_local(local);
-    let mailbox = if local.is_empty() {
-        MISSING_MAILBOX.to_vec()
-    } else {
-        local
-    };
-    let host = if domain.is_empty() {
-        MISSING_HOST.to_vec()
-    } else {
-        domain.to_vec()
-    };
-    (adl, mailbox, host)
+    (adl, unquote_local(local), domain.to_vec())
 }
 
-/// `"john doe"@x` keeps its local part unquoted, as servers send it.
+/// `"john doe"@x` keeps its local part unquoted (escapes undone), as
+/// servers send it.
 fn unquote_local(local: &[u8]) -> Vec<u8> {
-    if local.len() >= 2 && local[0] == b'"' && local[local.len() - 1] == b'"' {
-        local[1..local.len() - 1].to_vec()
-    } else {
-        local.to_vec()
+    match local {
+        [b'"', inner @ .., b'"'] => {
+            let mut out = Vec::with_capacity(inner.len());
+            let mut escaped = false;
+            for &b in inner {
+                if b == b'\\' && !escaped {
+                    escaped = true;
+                } else {
+                    out.push(b);
+                    escaped = false;
+                }
+            }
+            out
+        }
+        _ => local.to_vec(),
     }
 }
 
@@ -405,5 +615,113 @@ mod tests {
         ] {
             let _ = parse_list(v);
         }
+    }
+
+    #[test]
+    fn comments_and_white_space_inside_an_addr_spec_are_dropped() {
+        assert_eq!(
+            parse_list(b"<user-from (comment)@ (comment) domain.org>"),
+            [a(None, None, Some("user-from"), Some("domain.org"))]
+        );
+        assert_eq!(
+            parse_list(b"(lead) user-from (c) @ (c)domain.org"),
+            [a(Some("c"), None, Some("user-from"), Some("domain.org"))],
+            "bare: the last comment after the address starts is the name"
+        );
+        assert_eq!(
+            parse_list(b"Ann (x) <ann(a > b)@(c)x.org> (y)"),
+            [a(Some("Ann"), None, Some("ann"), Some("x.org"))],
+            "a '>' inside a comment does not end the angle brackets"
+        );
+        assert_eq!(
+            parse_list(b"user (c1) @ (c2) host (Real)"),
+            [a(Some("Real"), None, Some("user"), Some("host"))],
+            "the last comment is the name"
+        );
+        assert_eq!(
+            parse_list(b"<\"a (not a comment) \\\" b\"@x.org>"),
+            [a(None, None, Some("a (not a comment) \" b"), Some("x.org"))]
+        );
+        assert_eq!(
+            parse_list(b"\"q\\\"uote\"@x.org"),
+            [a(None, None, Some("q\"uote"), Some("x.org"))]
+        );
+        for v in [&b"a@[1.2 .3.4]"[..], b"<a @ [1.2 .3.4] (c)>"] {
+            assert_eq!(parse_list(v), [a(None, None, Some("a"), Some("[1.2.3.4]"))]);
+        }
+        assert_eq!(
+            parse_list(b"<a@[(x)]>"),
+            [a(None, None, Some("a"), Some("[(x)]"))]
+        );
+        // Unbalanced: the first '>' still ends the address.
+        assert_eq!(
+            parse_list(b"<a(b@c>, d@e"),
+            [
+                a(None, None, Some("a"), Some(MISSING_HOST_STR)),
+                a(None, None, Some("d"), Some("e"))
+            ]
+        );
+    }
+
+    #[test]
+    fn unbalanced_angle_brackets_stay_linear() {
+        // Each '<' opens a comment that never closes: scanning to the end
+        // for every one of them would be quadratic.
+        let v = b"<(>".repeat(200_000);
+        let start = std::time::Instant::now();
+        assert_eq!(parse_list(&v).len(), 1);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn words_without_an_address_are_a_name() {
+        assert_eq!(
+            parse_list(b"just some text"),
+            [a(
+                Some("just some text"),
+                None,
+                Some("MISSING_MAILBOX"),
+                Some(MISSING_HOST_STR)
+            )]
+        );
+        assert_eq!(search_text(b"just some text"), "just some text");
+        assert_eq!(
+            parse_list(b"john . doe @ example.org"),
+            [a(None, None, Some("john.doe"), Some("example.org"))]
+        );
+    }
+
+    #[test]
+    fn search_text_forms() {
+        assert_eq!(
+            search_text(b"<user-from (comment)@ (comment) domain.org>"),
+            "user-from@domain.org"
+        );
+        assert_eq!(
+            search_text(b"user-from@domain.org (RealFrom)"),
+            "RealFrom <user-from@domain.org>"
+        );
+        assert_eq!(
+            search_text(b"\"Doe, John\" <jd@x.org>, b@y.org"),
+            "Doe, John <jd@x.org>, b@y.org"
+        );
+        assert_eq!(
+            search_text(b"=?UTF-8?Q?J=C3=B6rg?= <j@x.de>"),
+            "J\u{f6}rg <j@x.de>"
+        );
+        assert_eq!(
+            search_text(
+                b"groupname: groupuser1@domain.org, groupuser2@domain.org;, \
+                  groupname2: groupuser3@domain.org;"
+            ),
+            "groupname: groupuser1@domain.org, groupuser2@domain.org;, \
+             groupname2: groupuser3@domain.org;"
+        );
+        assert_eq!(search_text(b"groupname:;"), "groupname:;");
+        assert_eq!(search_text(b"<@route:joe@example.com>"), "joe@example.com");
+        assert_eq!(search_text(b"john"), "john");
+        assert_eq!(search_text(b"<>, @"), "");
+        assert_eq!(search_text(b"(only a comment)"), "");
+        assert_eq!(search_text("Zoë <z@x.org>".as_bytes()), "Zoë <z@x.org>");
     }
 }

@@ -45,7 +45,7 @@ pub(crate) fn param<'p>(params: &'p RawParams, name: &[u8]) -> Option<&'p [u8]> 
 }
 
 /// Skips whitespace and (nested) comments.
-fn skip_cfws(v: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_cfws(v: &[u8], mut i: usize) -> usize {
     loop {
         while i < v.len() && v[i].is_ascii_whitespace() {
             i += 1;

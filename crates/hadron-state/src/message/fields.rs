@@ -1,5 +1,6 @@
 //! The header fields SEARCH matches on, decoded once at ingest.
 
+use super::address;
 use super::date;
 use super::encoded_word;
 use super::header::Header;
@@ -10,8 +11,12 @@ use super::header::Header;
 /// Strings are the unfolded header values with RFC 2047 encoded-words
 /// decoded and every charset converted to UTF-8 (unlabelled 8-bit text is
 /// taken as UTF-8 when valid, else Windows-1252); an absent field is the
-/// empty string. Address fields keep their full text (names and
-/// addresses), which is what substring search matches.
+/// empty string. Address fields hold their address text, which substring
+/// search matches: every address parsed and written back as
+/// `Name <local@domain>` with the name decoded and the comments and white
+/// space inside the address removed (`<user (c)@ (c) example.org>` is
+/// `user@example.org`), groups as `name: members;` — the value
+/// [`super::header_values`] gives for the same field.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SearchFields {
     /// `From:`
@@ -37,11 +42,16 @@ impl SearchFields {
                 .map(|v| encoded_word::decode(&v))
                 .unwrap_or_default()
         };
+        let addresses = |name: &str| {
+            h.value(name)
+                .map(|v| address::search_text(&v))
+                .unwrap_or_default()
+        };
         SearchFields {
-            from: decoded("From"),
-            to: decoded("To"),
-            cc: decoded("Cc"),
-            bcc: decoded("Bcc"),
+            from: addresses("From"),
+            to: addresses("To"),
+            cc: addresses("Cc"),
+            bcc: addresses("Bcc"),
             subject: decoded("Subject"),
             message_id: h
                 .value("Message-ID")

@@ -17,7 +17,8 @@
 //!   a few bytes per part in its stored form. [`extract`] /
 //!   [`PartMap::locate`] answer any `BODY[section]<partial>` from the map
 //!   and the byte range it names, without re-parsing.
-//! - **[`SearchFields`]**: From/To/Cc/Bcc/Subject decoded (RFC 2047,
+//! - **[`SearchFields`]**: From/To/Cc/Bcc as address text (addresses
+//!   without their comments, names decoded), Subject decoded (RFC 2047,
 //!   charsets → UTF-8), the sent date in Unix seconds, the Message-ID.
 //!   [`PartMap::text_parts`] decodes the text parts for SEARCH BODY/TEXT.
 //!
@@ -111,15 +112,32 @@ impl Structure {
     }
 }
 
+/// The header fields SEARCH has address keys for; their values are
+/// matched as address text.
+const ADDRESS_FIELDS: [&str; 4] = ["From", "To", "Cc", "Bcc"];
+
 /// Every value of the top-level header field `name` (ASCII
 /// case-insensitive) of `raw`, in order, unfolded and with RFC 2047
 /// encoded words decoded to UTF-8 (for SEARCH `HEADER`, `BCC`).
+///
+/// The address fields `From`, `To`, `Cc` and `Bcc` are given as address
+/// text, the form [`SearchFields`] holds (comments and white space inside
+/// addresses removed, names decoded), so that `FROM`, `BCC` and `HEADER`
+/// on those fields match the same text whichever the source reads.
 pub fn header_values(raw: &[u8], name: &str) -> Vec<String> {
     let end = header::body_start(raw, 0, raw.len());
+    let is_address = ADDRESS_FIELDS.iter().any(|a| a.eq_ignore_ascii_case(name));
     header::fields(raw, 0, end)
         .into_iter()
         .filter(|f| raw[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
-        .map(|f| encoded_word::decode(&header::unfold(&raw[f.value.clone()])))
+        .map(|f| {
+            let value = header::unfold(&raw[f.value.clone()]);
+            if is_address {
+                address::search_text(&value)
+            } else {
+                encoded_word::decode(&value)
+            }
+        })
         .collect()
 }
 
@@ -195,6 +213,29 @@ Subject: first\r\n  folded\r\nx-tag: second\r\nDate: Mon, 7 Feb 1994 21:52:25 -0
         assert_eq!(header_values(RAW, "subject"), ["first  folded"]);
         assert!(header_values(RAW, "Bcc").is_empty());
         assert!(header_values(b"no header at all", "X-Tag").is_empty());
+    }
+
+    #[test]
+    fn address_fields_are_address_text_in_header_values_and_search_fields() {
+        let raw = b"From: <user-from (comment)@ (comment) domain.org>\r\n\
+To: user-to@domain.org (RealTo)\r\nCC: =?UTF-8?Q?Zo=C3=AB?= <z@x.org>\r\n\
+Bcc: undisclosed:;\r\nReply-To: <r (c)@x.org>\r\n\r\n";
+        let fields = ParsedMessage::parse(raw).fields;
+        for (name, stored) in [
+            ("From", &fields.from),
+            ("to", &fields.to),
+            ("Cc", &fields.cc),
+            ("BCC", &fields.bcc),
+        ] {
+            assert_eq!(header_values(raw, name), [stored.as_str()], "{name}");
+        }
+        assert_eq!(fields.from, "user-from@domain.org");
+        assert_eq!(fields.to, "RealTo <user-to@domain.org>");
+        assert_eq!(fields.cc, "Zoë <z@x.org>");
+        assert_eq!(fields.bcc, "undisclosed:;");
+        // Other fields stay as sent (decoded), comments included.
+        assert_eq!(header_values(raw, "Reply-To"), ["<r (c)@x.org>"]);
+        assert!(header_text(raw).contains("From: <user-from (comment)@"));
     }
 
     #[test]

@@ -66,11 +66,14 @@ fn params(p: RawParams) -> Params<'static> {
     p.into_iter().map(|(k, v)| (istr(k), istr(v))).collect()
 }
 
-/// Lines of a body: line endings, plus one for a last line without one.
+/// Lines of a body (`body-fld-lines`): its line endings (LF, bare or
+/// after CR). A last line without a line ending is not counted: in a part
+/// of a multipart that is the line whose CRLF belongs to the next boundary
+/// delimiter (RFC 2046 §5.1.1), so counting it would count that CRLF back.
+/// Dovecot, whose imaptest is the reference, and UW-IMAP count the same way.
 fn lines(body: &[u8]) -> u32 {
     let n = body.iter().filter(|&&b| b == b'\n').count();
-    let last = usize::from(body.last().is_some_and(|&b| b != b'\n'));
-    u32::try_from(n + last).unwrap_or(u32::MAX)
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// A parsed entity.
@@ -319,9 +322,11 @@ mod tests {
     #[test]
     fn line_counts() {
         assert_eq!(lines(b""), 0);
-        assert_eq!(lines(b"a"), 1);
+        assert_eq!(lines(b"a"), 0);
         assert_eq!(lines(b"a\r\n"), 1);
-        assert_eq!(lines(b"a\r\nb"), 2);
+        assert_eq!(lines(b"a\r\nb"), 1);
+        assert_eq!(lines(b"a\nb\n"), 2);
         assert_eq!(lines(b"\r\n\r\n"), 2);
+        assert_eq!(lines(b"a\rb\r"), 0, "a bare CR ends no line");
     }
 }

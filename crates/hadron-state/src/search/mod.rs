@@ -33,6 +33,12 @@
 //!   not equate: `ß` is not `ss`). An empty string matches every message
 //!   that has the field (for `HEADER`, RFC 3501's rule; the same for
 //!   `FROM`, `SUBJECT`, ...) and every message for `BODY`/`TEXT`.
+//! - **Addresses**: `FROM`, `TO`, `CC` and `BCC` (and `HEADER` on those
+//!   four fields) match the address text computed at ingest
+//!   ([`crate::message::SearchFields`]): each address as
+//!   `Name <local@domain>` with the name decoded and the comments inside
+//!   the address removed, so `user@example.org` finds
+//!   `<user (comment)@ (comment) example.org>`, as in Dovecot.
 //! - **CHARSET**: UTF-8 and US-ASCII (8-bit bytes are then an error);
 //!   no CHARSET reads strings as UTF-8; anything else is
 //!   [`SearchError::BadCharset`], answered `NO [BADCHARSET (UTF-8
