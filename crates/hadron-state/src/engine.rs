@@ -68,8 +68,9 @@ pub const DEFAULT_MAILBOXES: [(&str, &str); 5] = [
 /// What one instance shares about a mailbox across its sessions.
 #[derive(Debug, Default)]
 pub(crate) struct MailboxShared {
-    /// Serialises commit + publish, so updates are published in commit
-    /// order.
+    /// Orders the mailbox's writes: held while a write is queued (and
+    /// on PostgreSQL while it commits), so writes commit, and their
+    /// updates are published, in the order they took it.
     pub(crate) write: tokio::sync::Mutex<()>,
     /// Metadata of messages expunged while other sessions had the mailbox
     /// selected: they may still FETCH them until told (deferred deletion;
@@ -81,6 +82,18 @@ pub(crate) struct MailboxShared {
     /// open here copies it instead of reading every row again. Exists
     /// while some session has the mailbox selected.
     index: Mutex<Option<SharedIndex>>,
+}
+
+impl MailboxShared {
+    /// The expunge that opened `epoch` has been published (or failed).
+    fn tombstones_published(&self, epoch: Option<u64>) {
+        if let Some(e) = epoch {
+            self.tombstones
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .published(e);
+        }
+    }
 }
 
 /// A snapshot kept current by a passive hub subscription. Its messages are
@@ -129,6 +142,23 @@ pub struct CopyOutcome {
     pub uid_validity: u32,
     /// `(source UID, destination UID)` pairs, in source UID order.
     pub uid_map: Vec<(u32, u32)>,
+}
+
+/// Where a queued write's result goes, after its commit (see
+/// [`Engine::ordered_write`]).
+type WriteDone<T> = Box<dyn FnOnce(Result<T, hadron_store::StoreError>) + Send>;
+
+/// A write queued by [`Engine::queue_write`]: its result, once committed.
+struct QueuedWrite<T>(tokio::sync::oneshot::Receiver<Result<T, hadron_store::StoreError>>);
+
+impl<T> QueuedWrite<T> {
+    async fn result(self) -> Result<T, EngineError> {
+        let r = self
+            .0
+            .await
+            .map_err(|_| EngineError::Internal("a queued write was lost".to_owned()))?;
+        Ok(r?)
+    }
 }
 
 /// The engine of one server instance; share it with `Arc`.
@@ -770,32 +800,37 @@ impl Engine {
     async fn ordered_write<T: Send + 'static>(
         &self,
         id: hadron_store::MailboxId,
-        submit: impl FnOnce(
-            &Store,
-            Box<dyn FnOnce(Result<T, hadron_store::StoreError>) + Send>,
-        ) -> Result<(), hadron_store::StoreError>
+        submit: impl FnOnce(&Store, WriteDone<T>) -> Result<(), hadron_store::StoreError>
         + Send
         + 'static,
     ) -> Result<T, EngineError> {
+        let shared = self.shared(id);
+        let guard = shared.write.lock().await;
+        let result = self.queue_write(submit).await;
+        drop(guard);
+        result?.result().await
+    }
+
+    /// Queues one write (see [`Engine::ordered_write`]); the caller holds
+    /// the mailbox's lock until this returns, and awaits the result after
+    /// letting go of it.
+    async fn queue_write<T: Send + 'static>(
+        &self,
+        submit: impl FnOnce(&Store, WriteDone<T>) -> Result<(), hadron_store::StoreError>
+        + Send
+        + 'static,
+    ) -> Result<QueuedWrite<T>, EngineError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let done: Box<dyn FnOnce(Result<T, hadron_store::StoreError>) + Send> =
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            });
-        {
-            let shared = self.shared(id);
-            let _guard = shared.write.lock().await;
-            if self.store.queues_writes() {
-                submit(&self.store, done)?;
-            } else {
-                self.blocking(move |store, _| Ok(submit(store, done)?))
-                    .await?;
-            }
+        let done: WriteDone<T> = Box::new(move |r| {
+            let _ = tx.send(r);
+        });
+        if self.store.queues_writes() {
+            submit(&self.store, done)?;
+        } else {
+            self.blocking(move |store, _| Ok(submit(store, done)?))
+                .await?;
         }
-        let r = rx
-            .await
-            .map_err(|_| EngineError::Internal("a queued write was lost".to_owned()))?;
-        Ok(r?)
+        Ok(QueuedWrite(rx))
     }
 
     /// EXPUNGE / UID EXPUNGE / CLOSE: expunges the messages of
@@ -832,36 +867,65 @@ impl Engine {
         self.connector
             .remove_messages(&account.name, &mailbox.name, &uids)
             .await?;
-        self.commit_expunge_locked(&shared, id, uids, origin).await
+        self.commit_expunge_locked(&shared, _guard, id, uids, origin)
+            .await
     }
 
     /// Expunges `uids` in the store and publishes it; the caller holds the
-    /// mailbox's write lock.
+    /// mailbox's write lock and hands it over: it is let go once the
+    /// expunge is queued (see [`Engine::ordered_write`]), the tombstones
+    /// registered before that.
     async fn commit_expunge_locked(
         &self,
-        shared: &MailboxShared,
+        shared: &Arc<MailboxShared>,
+        guard: tokio::sync::MutexGuard<'_, ()>,
         id: hadron_store::MailboxId,
         uids: Vec<u32>,
         origin: Option<SessionId>,
     ) -> Result<Vec<u32>, EngineError> {
         // Others may still FETCH these until told: keep their metadata.
         let keep = self.hub.subscribers(hub_id(id)) > usize::from(origin.is_some());
-        let (expunged, epoch) = self
-            .remove_keeping(shared, id, uids, keep, move |store, set| {
-                store.expunge(id, set)
+        // The collector stays off until the tombstones are registered.
+        let gc = self.gc.read().await;
+        let set = UidSet::from_uids(uids);
+        let epoch = if keep {
+            let wanted = set.clone();
+            let kept = self
+                .blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
+                .await?;
+            self.keep_tombstones(shared, kept)
+        } else {
+            None
+        };
+        let (hub, after) = (self.hub.clone(), shared.clone());
+        let queued = self
+            .queue_write(move |store, done| {
+                store.expunge_then(id, &set, move |r| {
+                    if let Ok(expunged) = &r
+                        && !expunged.uids.is_empty()
+                    {
+                        hub.publish(
+                            hub_id(id),
+                            Update::MessagesExpunged {
+                                uids: expunged.uids.clone(),
+                                origin,
+                            },
+                        );
+                    }
+                    // Published, or failed: either way the epoch is closed.
+                    after.tombstones_published(epoch);
+                    done(r.map(|e| e.uids));
+                })
             })
-            .await?;
-        if !expunged.uids.is_empty() {
-            self.hub.publish(
-                hub_id(id),
-                Update::MessagesExpunged {
-                    uids: expunged.uids.clone(),
-                    origin,
-                },
-            );
+            .await;
+        drop((guard, gc));
+        match queued {
+            Ok(queued) => queued.result().await,
+            Err(e) => {
+                shared.tombstones_published(epoch);
+                Err(e)
+            }
         }
-        self.tombstones_published(shared, epoch);
-        Ok(expunged.uids)
     }
 
     /// Removes `uids` from mailbox `id` with `remove` (an expunge or a
@@ -897,7 +961,7 @@ impl Engine {
         {
             Ok(done) => Ok((done, epoch)),
             Err(e) => {
-                self.tombstones_published(shared, epoch);
+                shared.tombstones_published(epoch);
                 Err(e)
             }
         }
@@ -916,16 +980,6 @@ impl Engine {
         )
     }
 
-    fn tombstones_published(&self, shared: &MailboxShared, epoch: Option<u64>) {
-        if let Some(e) = epoch {
-            shared
-                .tombstones
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .published(e);
-        }
-    }
-
     /// Removes messages whatever their flags (a backend deletion).
     pub(crate) async fn commit_expunge(
         &self,
@@ -933,8 +987,9 @@ impl Engine {
         uids: Vec<u32>,
     ) -> Result<Vec<u32>, EngineError> {
         let shared = self.shared(id);
-        let _guard = shared.write.lock().await;
-        self.commit_expunge_locked(&shared, id, uids, None).await
+        let guard = shared.write.lock().await;
+        self.commit_expunge_locked(&shared, guard, id, uids, None)
+            .await
     }
 
     /// COPY: asks the connector, copies (content shared), publishes the
@@ -1026,7 +1081,7 @@ impl Engine {
                 },
             );
         }
-        self.tombstones_published(&src_shared, epoch);
+        src_shared.tombstones_published(epoch);
         self.publish_copies(src, dst_id, &copied.uid_map).await?;
         drop((_g1, _g2));
         self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))

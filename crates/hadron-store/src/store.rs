@@ -362,7 +362,8 @@ impl Store {
         }
     }
 
-    /// Whether [`Store::store_flags_then`] and [`Store::append_then`] return before the write
+    /// Whether the `*_then` writes ([`Store::store_flags_then`], [`Store::append_then`],
+    /// [`Store::expunge_then`]) return before the write
     /// is done (SQLite, whose writes queue for one writer thread), so an async caller may call
     /// them without a blocking thread. On PostgreSQL they run the transaction and block.
     pub fn queues_writes(&self) -> bool {
@@ -580,6 +581,18 @@ impl Store {
     pub fn expunge(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Expunged> {
         let uids = uids.clone();
         self.write(move |c| dispatch!(c, expunge(mailbox, &uids, false)))
+    }
+
+    /// [`Store::expunge`] the way [`Store::store_flags_then`] is [`Store::store_flags`]: `done`
+    /// gets the result after the commit, in commit order.
+    pub fn expunge_then(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        done: impl FnOnce(Result<Expunged>) + Send + 'static,
+    ) -> Result<()> {
+        let uids = uids.clone();
+        self.write_then(move |c| dispatch!(c, expunge(mailbox, &uids, false)), done)
     }
 
     /// Expunges the messages of `uids` that have `\Deleted` (EXPUNGE, UID EXPUNGE, CLOSE).
