@@ -321,12 +321,20 @@ impl MailboxView {
     /// The command sent with [`MailboxView::begin`] completed (`ok`: with
     /// `OK`).
     pub fn end(&mut self, ok: bool) {
+        self.end_except(ok, |_| false);
+    }
+
+    /// [`MailboxView::end`], except that the results of a `STORE` are not
+    /// checked for the messages `contested` names: another session may
+    /// have changed their flags meanwhile, and the server may return those
+    /// changes too.
+    pub fn end_except(&mut self, ok: bool, contested: impl Fn(u32) -> bool) {
         let Some(pending) = self.pending.take() else {
             return;
         };
         if let Some(check) = pending.store.filter(|_| ok) {
             for (seq, (shown, returned)) in &check.results {
-                if !shown {
+                if !shown && !contested(*seq) {
                     self.violations.push(Violation::StoreNotApplied {
                         seq: *seq,
                         kind: check.kind,
@@ -797,6 +805,15 @@ mod tests {
         feed(&mut view, &["* 2 FETCH (FLAGS ())"]);
         view.end(false);
         assert!(view.take_violations().is_empty());
+        // Contested messages are not checked.
+        view.begin(&command("STORE 1:2 +FLAGS (\\Flagged)"));
+        feed(&mut view, &["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS ())"]);
+        view.end_except(true, |seq| seq == 2);
+        let v = view.take_violations();
+        assert!(
+            matches!(v[..], [Violation::StoreNotApplied { seq: 1, .. }]),
+            "{v:?}"
+        );
         // Among several FETCHes of one message, one showing the change is
         // enough (another session may change it right after).
         view.begin(&command("STORE 2 +FLAGS (\\Seen)"));

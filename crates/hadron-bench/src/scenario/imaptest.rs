@@ -23,6 +23,7 @@
 
 use std::collections::BTreeSet;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hadron_proto::types::{
@@ -30,7 +31,7 @@ use hadron_proto::types::{
     SequenceSet, StatusItem, StoreKind,
 };
 
-use super::session::{Outcome, Session, fetch, join, store};
+use super::session::{Outcome, Session, StoreLog, fetch, join, store};
 use super::{Ctx, Metric, Target, append_body, append_with, list_all, mailbox, range, select};
 use crate::BenchError;
 use crate::client::{Client, ErrorCounts};
@@ -263,12 +264,13 @@ async fn measure(
     variant: u64,
 ) -> Result<(), BenchError> {
     top_up(ctx, name, variant).await?;
+    let log = Arc::new(StoreLog::default());
     let mut sessions = Vec::with_capacity(clients);
     for _ in 0..clients {
         sessions.push(if relogin {
             None
         } else {
-            let mut session = Session::new(ctx.target.connect().await?);
+            let mut session = Session::shared(ctx.target.connect().await?, &log);
             session.select(name).await?.ok("SELECT")?;
             session.learn().await?;
             Some(session)
@@ -289,6 +291,7 @@ async fn measure(
                 .next_u64(),
             index_base: (1 << 40) + (variant << 34) + (id << 26),
             deadline,
+            log: log.clone(),
             session,
             errors: ErrorCounts::default(),
             hists: vec![Histogram::new(); SYNC + 1],
@@ -334,6 +337,8 @@ struct Worker {
     /// The first mail index of its APPENDs.
     index_base: u64,
     deadline: Instant,
+    /// The STOREs of all clients.
+    log: Arc<StoreLog>,
     /// The connection, while logged in.
     session: Option<Session>,
     /// Errors of its past connections.
@@ -394,7 +399,7 @@ impl Worker {
             let start = Instant::now();
             client.login_only(&t.user, &t.password).await?;
             let d = start.elapsed();
-            self.session = Some(Session::new(client));
+            self.session = Some(Session::shared(client, &self.log));
             return Ok(Some(d));
         }
         let Some(s) = self.session.as_mut() else {

@@ -12,7 +12,7 @@ use hadron_proto::types::{
     AString, CommandBody, FetchAttribute, Flag, NonEmptyVec, SearchKey, StoreKind,
 };
 
-use super::session::{Checkpoint, Outcome, Session, fetch, join, store};
+use super::session::{Checkpoint, Outcome, Session, StoreLog, fetch, join, store};
 use super::{Ctx, Metric, append_body, mailbox, random_range, range, select};
 use crate::BenchError;
 use crate::mailgen::{MailGen, SEARCH_FROM};
@@ -61,9 +61,10 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     let duration = Duration::from_secs_f64(ctx.params.mixed_secs.max(0.1));
     // Everyone logs in, selects and learns the UIDs first; the clock starts
     // together.
+    let log = Arc::new(StoreLog::default());
     let mut connected = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let mut session = Session::new(ctx.target.connect().await?);
+        let mut session = Session::shared(ctx.target.connect().await?, &log);
         session.select(&name).await?.ok("SELECT")?;
         session.learn().await?;
         connected.push(session);

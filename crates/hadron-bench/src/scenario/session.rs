@@ -3,6 +3,7 @@
 //! checkpoints where all clients' views must agree, and the joining of the
 //! client tasks.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,74 @@ use crate::client::{Client, ErrorCounts, Reply};
 use crate::stats::Histogram;
 use crate::view::{MailboxView, Snapshot};
 
+/// The `STORE`s of all clients of one mailbox, by UID: a client checks
+/// that the flags its `STORE` returns show its change only where no other
+/// client may have changed them meanwhile, since the server may return
+/// those changes too.
+#[derive(Debug, Default)]
+pub(crate) struct StoreLog {
+    uids: Mutex<HashMap<u32, Claims>>,
+}
+
+/// The `STORE`s on one message.
+#[derive(Debug, Default, Clone, Copy)]
+struct Claims {
+    /// How many were sent.
+    started: u64,
+    /// How many are waiting for their completion.
+    in_flight: u32,
+    /// Whether one set `\Deleted`: the message may be expunged at any time.
+    deleted: bool,
+}
+
+/// A `STORE` in flight: its messages (sequence number, UID if known) and
+/// their claims when it was sent.
+#[derive(Debug)]
+struct Claim {
+    targets: Vec<(u32, Option<(u32, Claims)>)>,
+    deletes: bool,
+}
+
+impl StoreLog {
+    fn start(&self, targets: Vec<(u32, Option<u32>)>, deletes: bool) -> Claim {
+        let mut uids = self.uids.lock().expect("not poisoned");
+        let targets = targets
+            .into_iter()
+            .map(|(seq, uid)| {
+                let claimed = uid.map(|u| {
+                    let claims = uids.entry(u).or_default();
+                    let before = *claims;
+                    claims.started += 1;
+                    claims.in_flight += 1;
+                    (u, before)
+                });
+                (seq, claimed)
+            })
+            .collect();
+        Claim { targets, deletes }
+    }
+
+    /// The messages of `claim` that another `STORE` may have changed while
+    /// it ran (or that may be expunged), by sequence number.
+    fn finish(&self, claim: Claim) -> BTreeSet<u32> {
+        let mut uids = self.uids.lock().expect("not poisoned");
+        let mut contested = BTreeSet::new();
+        for (seq, claimed) in claim.targets {
+            let Some((uid, before)) = claimed else {
+                contested.insert(seq);
+                continue;
+            };
+            let claims = uids.entry(uid).or_default();
+            if before.deleted || before.in_flight > 0 || claims.started > before.started + 1 {
+                contested.insert(seq);
+            }
+            claims.in_flight = claims.in_flight.saturating_sub(1);
+            claims.deleted |= claim.deletes;
+        }
+        contested
+    }
+}
+
 /// A connection and its view of the selected mailbox: every untagged
 /// response is checked against the view, and each contradiction counted
 /// as a state error.
@@ -28,6 +97,8 @@ use crate::view::{MailboxView, Snapshot};
 pub(crate) struct Session {
     pub(crate) client: Client,
     pub(crate) view: MailboxView,
+    /// The `STORE`s of the other clients, when there are any.
+    log: Option<Arc<StoreLog>>,
     /// State errors found so far.
     state: ErrorCounts,
 }
@@ -37,18 +108,66 @@ impl Session {
         Session {
             client,
             view: MailboxView::new(),
+            log: None,
             state: ErrorCounts::default(),
+        }
+    }
+
+    /// The session of one of several clients whose `STORE`s go to `log`.
+    pub(crate) fn shared(client: Client, log: &Arc<StoreLog>) -> Self {
+        Session {
+            log: Some(log.clone()),
+            ..Session::new(client)
         }
     }
 
     /// Runs a command, feeding the view.
     pub(crate) async fn run(&mut self, body: CommandBody<'_>) -> Result<Reply, BenchError> {
+        let claim = match (&self.log, &body) {
+            (
+                Some(log),
+                CommandBody::Store {
+                    uid, set, action, ..
+                },
+            ) => {
+                let deletes =
+                    action.kind != StoreKind::Remove && action.flags.contains(&Flag::Deleted);
+                Some((log.clone(), log.start(self.targets(*uid, set), deletes)))
+            }
+            _ => None,
+        };
         self.view.begin(&body);
         let view = &mut self.view;
-        let reply = self.client.execute_with(body, |r| view.observe(r)).await?;
-        self.view.end(reply.is_ok());
+        let reply = self.client.execute_with(body, |r| view.observe(r)).await;
+        let contested = claim
+            .map(|(log, claim)| log.finish(claim))
+            .unwrap_or_default();
+        let reply = reply?;
+        self.view
+            .end_except(reply.is_ok(), |seq| contested.contains(&seq));
         self.collect();
         Ok(reply)
+    }
+
+    /// The messages a `STORE` names: sequence numbers, and UIDs if known.
+    fn targets(&self, uid: bool, set: &SequenceSet) -> Vec<(u32, Option<u32>)> {
+        let exists = self.view.exists();
+        if uid {
+            let max = (1..=exists)
+                .filter_map(|s| self.view.uid(s))
+                .max()
+                .unwrap_or(0);
+            (1..=exists)
+                .filter_map(|seq| {
+                    let u = self.view.uid(seq)?;
+                    set.contains(u, max).then_some((seq, Some(u)))
+                })
+                .collect()
+        } else {
+            set.iter_clipped(exists)
+                .map(|seq| (seq, self.view.uid(seq)))
+                .collect()
+        }
     }
 
     /// Moves the view's violations into the counts.
@@ -364,6 +483,29 @@ mod tests {
         assert_eq!(a.errors().total(), 0, "{:?}", a.errors());
         assert_eq!(b.errors().state, 1);
         assert!(b.errors().samples[0].contains("without BYE"));
+    }
+
+    #[test]
+    fn stores_are_contested_when_they_overlap_or_may_be_expunged() {
+        let log = StoreLog::default();
+        let set = |v: &[u32]| v.iter().copied().collect::<BTreeSet<u32>>();
+        // One after the other: nothing contested; an unknown UID always is.
+        let a = log.start(vec![(1, Some(10)), (2, None)], false);
+        assert_eq!(log.finish(a), set(&[2]));
+        let b = log.start(vec![(5, Some(10))], false);
+        assert_eq!(log.finish(b), set(&[]));
+        // Overlapping on UID 10 (not on 11): both contested there.
+        let a = log.start(vec![(1, Some(10)), (2, Some(11))], false);
+        let b = log.start(vec![(7, Some(10))], false);
+        assert_eq!(log.finish(a), set(&[1]));
+        assert_eq!(log.finish(b), set(&[7]));
+        let c = log.start(vec![(1, Some(10))], false);
+        assert_eq!(log.finish(c), set(&[]));
+        // Once \Deleted was set, the message may vanish at any time.
+        let d = log.start(vec![(2, Some(11))], true);
+        assert_eq!(log.finish(d), set(&[]));
+        let e = log.start(vec![(2, Some(11))], false);
+        assert_eq!(log.finish(e), set(&[2]));
     }
 
     #[test]
