@@ -67,6 +67,9 @@ pub struct ErrorCounts {
     pub bad: u64,
     /// Responses that could not be framed or parsed, and unexpected tags.
     pub protocol: u64,
+    /// Responses that contradict the client's view of its mailbox (see
+    /// [`crate::view`]) or of the other clients' views.
+    pub state: u64,
     /// The first [`MAX_SAMPLES`] failures (`STORE: NO reason`).
     pub samples: Vec<String>,
 }
@@ -74,7 +77,7 @@ pub struct ErrorCounts {
 impl ErrorCounts {
     /// All of them.
     pub fn total(&self) -> u64 {
-        self.no + self.bad + self.protocol
+        self.no + self.bad + self.protocol + self.state
     }
 
     /// Adds `other`.
@@ -82,6 +85,7 @@ impl ErrorCounts {
         self.no += other.no;
         self.bad += other.bad;
         self.protocol += other.protocol;
+        self.state += other.state;
         for sample in other.samples {
             self.sample(sample);
         }
@@ -92,6 +96,12 @@ impl ErrorCounts {
         if self.samples.len() < MAX_SAMPLES {
             self.samples.push(what);
         }
+    }
+
+    /// Counts a response that contradicts the client's view, described.
+    pub fn state_error(&mut self, what: impl std::fmt::Display) {
+        self.state += 1;
+        self.sample(format!("state: {what}"));
     }
 
     /// Counts a command's failure (`NO` or `BAD`; `OK` is not counted).
@@ -199,6 +209,22 @@ impl Client {
 
     /// `LOGIN`, then `CAPABILITY` (they may change after login).
     pub async fn login(&mut self, user: &str, password: &str) -> Result<(), BenchError> {
+        self.login_only(user, password).await?;
+        let reply = self
+            .execute(CommandBody::Capability)
+            .await?
+            .ok("CAPABILITY")?;
+        for r in &reply.untagged {
+            if let Response::Data(Data::Capability(caps)) = r {
+                self.capabilities = caps.iter().map(cap_name).collect();
+            }
+        }
+        Ok(())
+    }
+
+    /// `LOGIN` alone; the capabilities are updated when its `OK` carries
+    /// them. Fails unless it succeeds.
+    pub async fn login_only(&mut self, user: &str, password: &str) -> Result<(), BenchError> {
         let body = CommandBody::Login {
             username: AString::try_from(user)
                 .map_err(|e| BenchError::Invalid(format!("user name: {e}")))?,
@@ -209,14 +235,8 @@ impl Client {
         if !reply.is_ok() {
             return Err(BenchError::Refused(format!("LOGIN {user}: {}", reply.text)));
         }
-        let reply = self
-            .execute(CommandBody::Capability)
-            .await?
-            .ok("CAPABILITY")?;
-        for r in &reply.untagged {
-            if let Response::Data(Data::Capability(caps)) = r {
-                self.capabilities = caps.iter().map(cap_name).collect();
-            }
+        if let Some(Code::Capability(caps)) = &reply.code {
+            self.capabilities = caps.iter().map(cap_name).collect();
         }
         Ok(())
     }

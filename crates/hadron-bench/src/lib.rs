@@ -12,7 +12,9 @@
 //! - [`mailgen`]: deterministic realistic messages from a seed.
 //! - [`stats`]: latency histograms and throughput.
 //! - [`scenario`]: the workloads (`fill`, `select`, `fetch`, `search`,
-//!   `store`, `status-list`, `mixed`, `idle`) and the suites that run them.
+//!   `store`, `status-list`, `mixed`, `imaptest`, `idle`) and the suites that run them.
+//! - [`view`]: a client's view of its selected mailbox and the checks of
+//!   every response against it.
 //! - [`procstat`]: server CPU and RSS from `/proc`.
 //! - [`report`]: the table, JSON and an SVG bar chart.
 //!
@@ -34,6 +36,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod stats;
+pub mod view;
 
 pub use scenario::run;
 

@@ -47,7 +47,7 @@ struct Cli {
     #[arg(long, default_value = "quick")]
     suite: String,
     /// Run only these scenarios (repeatable): fill, select, fetch, search,
-    /// store, status-list, mixed, idle.
+    /// store, imaptest, status-list, mixed, idle.
     #[arg(long = "scenario")]
     scenarios: Vec<String>,
     /// Seed of the generated mail and random choices.
@@ -77,9 +77,19 @@ struct Cli {
     /// Connections of `mixed`.
     #[arg(long)]
     mixed_clients: Option<usize>,
-    /// Seconds of `mixed`.
+    /// Seconds of `mixed`, and of `imaptest` per client count and login
+    /// mode.
     #[arg(long)]
     mixed_secs: Option<f64>,
+    /// Every SECS seconds, all `mixed` clients stop, drain updates with two
+    /// NOOPs and compare their views of the mailbox (a difference is an
+    /// error).
+    #[arg(long, value_name = "SECS")]
+    checkpoint: Option<f64>,
+    /// Client counts of `imaptest` (repeatable; each runs with and without
+    /// re-login).
+    #[arg(long = "imaptest-clients")]
+    imaptest_clients: Vec<usize>,
     /// Connections in IDLE.
     #[arg(long)]
     idle_connections: Option<usize>,
@@ -112,6 +122,8 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
         || cli.mailboxes.is_some()
         || cli.mixed_clients.is_some()
         || cli.mixed_secs.is_some()
+        || cli.checkpoint.is_some()
+        || !cli.imaptest_clients.is_empty()
         || cli.idle_connections.is_some()
         || cli.idle_messages.is_some();
     if custom {
@@ -129,6 +141,15 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
     p.mailboxes = cli.mailboxes.unwrap_or(p.mailboxes);
     p.mixed_clients = cli.mixed_clients.unwrap_or(p.mixed_clients);
     p.mixed_secs = cli.mixed_secs.unwrap_or(p.mixed_secs);
+    if let Some(secs) = cli.checkpoint {
+        if !(secs.is_finite() && secs > 0.0) {
+            bail!("--checkpoint wants a positive number of seconds, not {secs}");
+        }
+        p.checkpoint_secs = Some(secs);
+    }
+    if !cli.imaptest_clients.is_empty() {
+        p.imaptest_clients = cli.imaptest_clients.clone();
+    }
     p.idle_connections = cli.idle_connections.unwrap_or(p.idle_connections);
     p.idle_messages = cli.idle_messages.unwrap_or(p.idle_messages);
     p.progress = !cli.quiet;

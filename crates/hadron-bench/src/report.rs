@@ -181,6 +181,7 @@ pub fn table(report: &Report) -> String {
             "NO",
             "BAD",
             "protocol",
+            "state",
             "server CPU s",
             "server peak RSS MiB",
         ]
@@ -196,6 +197,7 @@ pub fn table(report: &Report) -> String {
                 r.errors.no.to_string(),
                 r.errors.bad.to_string(),
                 r.errors.protocol.to_string(),
+                r.errors.state.to_string(),
                 r.server.map_or("-".into(), |s| format!("{:.1}", s.cpu_s)),
                 r.server.map_or("-".into(), |s| {
                     format!("{:.0}", s.peak_rss_kib as f64 / 1024.0)

@@ -18,6 +18,8 @@ fn tiny() -> Params {
         mailboxes: 10,
         mixed_clients: 5,
         mixed_secs: 1.0,
+        checkpoint_secs: Some(0.4),
+        imaptest_clients: vec![3],
         idle_connections: 5,
         idle_messages: 3,
         seed: 7,
@@ -128,6 +130,33 @@ async fn every_scenario_runs_cleanly_against_hadron() {
             .count
             > 5
     );
+    // Checkpoints at 0.4 and 0.8 s: every client took part in both.
+    let checkpoints = find(&report, ScenarioKind::Mixed, "checkpoint");
+    assert_eq!(checkpoints.summary.count, 2 * 5, "{checkpoints:?}");
+    assert_eq!(
+        checkpoints.note.as_deref(),
+        Some("2 checkpoints of 5 views")
+    );
+    for login in ["re-login", "no re-login"] {
+        let all = find(
+            &report,
+            ScenarioKind::Imaptest,
+            &format!("3 clients, {login}: all commands"),
+        );
+        assert!(all.summary.count > 10, "{all:?}");
+        let fetches = find(
+            &report,
+            ScenarioKind::Imaptest,
+            &format!("3 clients, {login}: FETCH ≤100"),
+        );
+        assert!(fetches.summary.count > 0, "{fetches:?}");
+    }
+    let logins = find(
+        &report,
+        ScenarioKind::Imaptest,
+        "3 clients, re-login: LOGIN",
+    );
+    assert!(logins.summary.count >= 3, "{logins:?}");
     let pushes = find(&report, ScenarioKind::Idle, "IDLE push latency");
     assert_eq!(
         pushes.items,

@@ -1,17 +1,20 @@
 //! `mixed`: many clients on one mailbox, each doing a weighted random mix
 //! of commands for a fixed time (in the spirit of imaptest): commands per
-//! second by type and the protocol errors met.
+//! second by type and the protocol errors met. Every client keeps its view
+//! of the mailbox and checks each response against it (see
+//! [`crate::view`]); with [`super::Params::checkpoint_secs`] they also stop
+//! now and then and compare their views.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hadron_proto::types::{
-    AString, CommandBody, Data, FetchAttribute, FetchItem, Flag, NonEmptyVec, Response, SearchKey,
-    StoreAction, StoreKind,
+    AString, CommandBody, FetchAttribute, Flag, NonEmptyVec, SearchKey, StoreKind,
 };
 
+use super::session::{Checkpoint, Outcome, Session, StoreLog, fetch, join, store};
 use super::{Ctx, Metric, append_body, mailbox, random_range, range, select};
 use crate::BenchError;
-use crate::client::{Client, ErrorCounts};
 use crate::mailgen::{MailGen, SEARCH_FROM};
 use crate::rng::Rng;
 use crate::stats::Histogram;
@@ -26,6 +29,12 @@ const OPS: &[(&str, u32)] = &[
     ("APPEND", 10),
     ("expunge 1", 5),
 ];
+
+/// The histogram of the FETCHes that learn new messages' UIDs and flags
+/// (after [`OPS`], not among "all commands").
+const SYNC: usize = OPS.len();
+/// The histogram of the checkpoints.
+const CHECKPOINT: usize = OPS.len() + 1;
 
 /// Messages copied from the corpus into the mixed mailbox first.
 const START_MESSAGES: u32 = 1000;
@@ -50,41 +59,37 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
 
     let clients = ctx.params.mixed_clients.max(1);
     let duration = Duration::from_secs_f64(ctx.params.mixed_secs.max(0.1));
-    // Everyone logs in and selects first; the clock starts together.
+    // Everyone logs in, selects and learns the UIDs first; the clock starts
+    // together.
+    let log = Arc::new(StoreLog::default());
     let mut connected = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let mut client = ctx.target.connect().await?;
-        let (reply, exists) = select(&mut client, &name, false).await?;
-        reply.ok("SELECT")?;
-        connected.push((client, exists));
+        let mut session = Session::shared(ctx.target.connect().await?, &log);
+        session.select(&name).await?.ok("SELECT")?;
+        session.learn().await?;
+        connected.push(session);
     }
-    let deadline = Instant::now() + duration;
     let start = Instant::now();
+    let deadline = start + duration;
+    let every = ctx
+        .params
+        .checkpoint_secs
+        .and_then(|s| Duration::try_from_secs_f64(s).ok());
+    let checkpoint = Checkpoint::new(clients, every, start, deadline);
     let mut tasks = Vec::new();
-    for (i, (client, exists)) in connected.into_iter().enumerate() {
-        let rng = ctx.rng(0x313ED ^ ((i as u64) << 20));
-        let (mail, name) = (ctx.mail, name.clone());
-        tasks.push(tokio::spawn(worker(
-            client, exists, rng, mail, name, i as u64, deadline,
-        )));
+    for (i, session) in connected.into_iter().enumerate() {
+        let worker = Worker {
+            session,
+            rng: ctx.rng(0x313ED ^ ((i as u64) << 20)),
+            mail: ctx.mail,
+            name: name.clone(),
+            id: i,
+            deadline,
+            checkpoint: checkpoint.clone(),
+        };
+        tasks.push(tokio::spawn(worker.work()));
     }
-    let mut hists: Vec<Histogram> = OPS.iter().map(|_| Histogram::new()).collect();
-    let mut first_error = None;
-    for task in tasks {
-        match task.await {
-            Ok(Ok((h, e))) => {
-                for (all, one) in hists.iter_mut().zip(&h) {
-                    all.merge(one);
-                }
-                ctx.errors.add(e);
-            }
-            Ok(Err(e)) => first_error = first_error.or(Some(e)),
-            Err(e) => first_error = first_error.or(Some(BenchError::Protocol(e.to_string()))),
-        }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
+    let hists = join(tasks, OPS.len() + 2, &mut ctx.errors).await?;
     let elapsed = start.elapsed();
     let mut total = Histogram::new();
     for ((op, _), hist) in OPS.iter().zip(&hists) {
@@ -104,68 +109,108 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         None,
         note,
     );
+    ctx.latency("FETCH new (UID FLAGS)", &hists[SYNC], elapsed);
+    let note = Some(format!(
+        "{} checkpoints of {clients} views",
+        checkpoint.rounds()
+    ));
+    ctx.push(
+        "checkpoint",
+        Metric::Latency,
+        &hists[CHECKPOINT],
+        elapsed,
+        None,
+        note,
+    );
     Ok(())
 }
 
-/// One client's loop; its histograms are in the order of [`OPS`].
-async fn worker(
-    mut client: Client,
-    mut exists: u32,
-    mut rng: Rng,
+/// One client of the mix.
+struct Worker {
+    session: Session,
+    rng: Rng,
     mail: MailGen,
+    /// The mailbox.
     name: String,
-    id: u64,
+    id: usize,
     deadline: Instant,
-) -> Result<(Vec<Histogram>, ErrorCounts), BenchError> {
-    let mut hists: Vec<Histogram> = OPS.iter().map(|_| Histogram::new()).collect();
-    let weights: Vec<u32> = OPS.iter().map(|&(_, w)| w).collect();
-    let mode = client.literal_mode();
-    let uidplus = client.has_capability("UIDPLUS");
-    let mut appended = 0u64;
-    while Instant::now() < deadline {
-        let op = rng.weighted(&weights);
-        let t = Instant::now();
+    checkpoint: Arc<Checkpoint>,
+}
+
+impl Worker {
+    /// The client's loop; its histograms are in the order of [`OPS`], then
+    /// [`SYNC`] and [`CHECKPOINT`].
+    async fn work(mut self) -> Outcome {
+        let mut hists = vec![Histogram::new(); OPS.len() + 2];
+        let weights: Vec<u32> = OPS.iter().map(|&(_, w)| w).collect();
+        let mut appended = 0u64;
+        let mut checkpoints = 0;
+        loop {
+            let finished = Instant::now() >= self.deadline;
+            if self.checkpoint.due(checkpoints, finished) {
+                let t = Instant::now();
+                self.checkpoint.run(self.id, &mut self.session).await?;
+                hists[CHECKPOINT].record(t.elapsed());
+                checkpoints += 1;
+                continue;
+            }
+            if finished {
+                break;
+            }
+            let op = self.rng.weighted(&weights);
+            let t = Instant::now();
+            let done = self.step(op, &mut appended).await?;
+            hists[done].record(t.elapsed());
+            if let Some(d) = self.session.learn().await? {
+                hists[SYNC].record(d);
+            }
+        }
+        let errors = self.session.errors();
+        self.session.client.logout().await;
+        Ok((hists, errors))
+    }
+
+    /// Does operation `op` of [`OPS`] (a NOOP when the mailbox is too small
+    /// for it); returns the operation done.
+    async fn step(&mut self, op: usize, appended: &mut u64) -> Result<usize, BenchError> {
+        let s = &mut self.session;
+        let rng = &mut self.rng;
+        let exists = s.view.exists();
         match op {
             0 if exists > 0 => {
-                let (a, b) = random_range(&mut rng, exists, 20);
+                let (a, b) = random_range(rng, exists, 20);
                 let body = fetch(
                     range(a, b),
                     vec![FetchAttribute::Uid, FetchAttribute::Flags],
                 );
-                client.execute_with(body, |r| track(&mut exists, r)).await?;
+                s.run(body).await?;
             }
             1 if exists > 0 => {
-                let (a, _) = random_range(&mut rng, exists, 1);
+                let (a, _) = random_range(rng, exists, 1);
                 let body = fetch(
                     range(a, a),
-                    vec![FetchAttribute::Envelope, FetchAttribute::Rfc822Size],
+                    vec![
+                        FetchAttribute::Uid,
+                        FetchAttribute::Envelope,
+                        FetchAttribute::Rfc822Size,
+                    ],
                 );
-                client.execute_with(body, |r| track(&mut exists, r)).await?;
+                s.run(body).await?;
             }
             2 if exists > 0 => {
-                let (a, b) = random_range(&mut rng, exists, 5);
+                let (a, b) = random_range(rng, exists, 5);
                 let kind = if rng.chance(0.5) {
                     StoreKind::Add
                 } else {
                     StoreKind::Remove
                 };
-                let flag = *rng.pick(&[0u8, 1, 2]);
-                let flag = match flag {
+                let flag = match *rng.pick(&[0u8, 1, 2]) {
                     0 => Flag::Seen,
                     1 => Flag::Flagged,
                     _ => Flag::Answered,
                 };
-                let body = CommandBody::Store {
-                    uid: false,
-                    set: range(a, b),
-                    unchanged_since: None,
-                    action: StoreAction {
-                        kind,
-                        silent: false,
-                        flags: vec![flag],
-                    },
-                };
-                client.execute_with(body, |r| track(&mut exists, r)).await?;
+                s.run(store(false, range(a, b), kind, false, vec![flag]))
+                    .await?;
             }
             3 => {
                 let key = if rng.chance(0.5) {
@@ -179,86 +224,42 @@ async fn worker(
                     charset: None,
                     criteria: NonEmptyVec::one(key),
                 };
-                client.execute_with(body, |r| track(&mut exists, r)).await?;
+                s.run(body).await?;
             }
             5 => {
                 // Small new mail: index far beyond any corpus.
-                let index = 1_000_000_000 + id * 1_000_000 + appended;
-                appended += 1;
-                let message = mail.message(index);
-                let body = append_body(&name, &message, mode)?;
-                client.execute_with(body, |r| track(&mut exists, r)).await?;
+                let index = 1_000_000_000 + self.id as u64 * 1_000_000 + *appended;
+                *appended += 1;
+                let message = self.mail.message(index);
+                let body = append_body(&self.name, &message, s.client.literal_mode())?;
+                s.run(body).await?;
             }
             6 if exists > 100 => {
-                let (a, _) = random_range(&mut rng, exists, 1);
-                let mut uid = None;
-                let body = fetch(range(a, a), vec![FetchAttribute::Uid]);
-                client
-                    .execute_with(body, |r| {
-                        if let Response::Data(Data::Fetch { items, .. }) = r {
-                            for item in items {
-                                if let FetchItem::Uid(u) = item {
-                                    uid = Some(u.get());
-                                }
-                            }
-                        }
-                        track(&mut exists, r);
-                    })
+                let (a, _) = random_range(rng, exists, 1);
+                s.run(fetch(range(a, a), vec![FetchAttribute::Uid])).await?;
+                if let Some(uid) = s.view.uid(a) {
+                    let set = range(uid, uid);
+                    s.run(store(
+                        true,
+                        set.clone(),
+                        StoreKind::Add,
+                        true,
+                        vec![Flag::Deleted],
+                    ))
                     .await?;
-                if let Some(uid) = uid {
-                    let body = CommandBody::Store {
-                        uid: true,
-                        set: range(uid, uid),
-                        unchanged_since: None,
-                        action: StoreAction {
-                            kind: StoreKind::Add,
-                            silent: true,
-                            flags: vec![Flag::Deleted],
-                        },
-                    };
-                    client.execute_with(body, |r| track(&mut exists, r)).await?;
-                    let body = if uidplus {
-                        CommandBody::UidExpunge(range(uid, uid))
+                    let body = if s.client.has_capability("UIDPLUS") {
+                        CommandBody::UidExpunge(set)
                     } else {
                         CommandBody::Expunge
                     };
-                    client.execute_with(body, |r| track(&mut exists, r)).await?;
+                    s.run(body).await?;
                 }
             }
             _ => {
-                client
-                    .execute_with(CommandBody::Noop, |r| track(&mut exists, r))
-                    .await?;
-                hists[4].record(t.elapsed());
-                continue;
+                s.run(CommandBody::Noop).await?;
+                return Ok(4);
             }
         }
-        hists[op].record(t.elapsed());
-    }
-    let errors = client.errors();
-    client.logout().await;
-    Ok((hists, errors))
-}
-
-/// Keeps `exists` equal to what the server told this session.
-fn track(exists: &mut u32, r: &Response<'_>) {
-    match r {
-        Response::Data(Data::Exists(n)) => *exists = *n,
-        Response::Data(Data::Expunge(_)) => *exists = exists.saturating_sub(1),
-        _ => {}
-    }
-}
-
-fn fetch(
-    set: hadron_proto::types::SequenceSet,
-    attributes: Vec<FetchAttribute<'static>>,
-) -> CommandBody<'static> {
-    CommandBody::Fetch {
-        uid: false,
-        set,
-        items: hadron_proto::types::FetchItems::Attributes(
-            NonEmptyVec::new(attributes).expect("not empty"),
-        ),
-        modifiers: Vec::new(),
+        Ok(op)
     }
 }

@@ -9,9 +9,11 @@
 mod fetch;
 mod fill;
 mod idle;
+mod imaptest;
 mod mixed;
 mod search;
 mod select;
+mod session;
 mod status_list;
 mod store;
 
@@ -22,8 +24,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hadron_proto::types::{
-    AppendMessage, CommandBody, Data, Flag, Literal, LiteralMode, Mailbox, NonEmptyVec, Response,
-    SeqNumber, Sequence, SequenceSet,
+    AppendMessage, CommandBody, Data, DateTime, Flag, ListMailbox, Literal, LiteralMode, Mailbox,
+    NonEmptyVec, Response, SeqNumber, Sequence, SequenceSet,
 };
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +49,9 @@ pub enum ScenarioKind {
     Search,
     /// STORE, COPY, MOVE and EXPUNGE (UID forms).
     Store,
+    /// The command mix of Dovecot's imaptest on a mailbox of about 30
+    /// messages, with and without a new login per cycle.
+    Imaptest,
     /// CREATE many mailboxes, LIST them and STATUS each.
     StatusList,
     /// Many clients on one mailbox doing a weighted mix for a while.
@@ -63,6 +68,7 @@ impl ScenarioKind {
         ScenarioKind::Fetch,
         ScenarioKind::Search,
         ScenarioKind::Store,
+        ScenarioKind::Imaptest,
         ScenarioKind::StatusList,
         ScenarioKind::Mixed,
         ScenarioKind::Idle,
@@ -76,6 +82,7 @@ impl ScenarioKind {
             ScenarioKind::Fetch => "fetch",
             ScenarioKind::Search => "search",
             ScenarioKind::Store => "store",
+            ScenarioKind::Imaptest => "imaptest",
             ScenarioKind::StatusList => "status-list",
             ScenarioKind::Mixed => "mixed",
             ScenarioKind::Idle => "idle",
@@ -146,8 +153,16 @@ pub struct Params {
     pub mailboxes: usize,
     /// Connections of `mixed`.
     pub mixed_clients: usize,
-    /// How long `mixed` runs.
+    /// How long `mixed` runs, and `imaptest` with each client count.
     pub mixed_secs: f64,
+    /// Seconds between the checkpoints of `mixed`, where every client stops
+    /// and their views of the mailbox must agree (`None`: no checkpoints).
+    #[serde(default)]
+    pub checkpoint_secs: Option<f64>,
+    /// The client counts `imaptest` runs with, each with and without a new
+    /// login per cycle (empty: `mixed_clients`).
+    #[serde(default)]
+    pub imaptest_clients: Vec<usize>,
     /// Connections in IDLE in `idle`.
     pub idle_connections: usize,
     /// Messages the writer of `idle` appends.
@@ -174,6 +189,8 @@ impl Params {
             mailboxes: 1_000,
             mixed_clients: 50,
             mixed_secs: 10.0,
+            checkpoint_secs: None,
+            imaptest_clients: vec![10],
             idle_connections: 200,
             idle_messages: 20,
             seed: 1,
@@ -196,6 +213,8 @@ impl Params {
             mailboxes: 10_000,
             mixed_clients: 50,
             mixed_secs: 60.0,
+            checkpoint_secs: None,
+            imaptest_clients: vec![10, 50],
             idle_connections: 10_000,
             idle_messages: 50,
             seed: 1,
@@ -312,6 +331,10 @@ pub struct Errors {
     pub bad: u64,
     /// Unreadable responses and unexpected tags.
     pub protocol: u64,
+    /// Responses contradicting a client's view of its mailbox, and views
+    /// that differ at a checkpoint.
+    #[serde(default)]
+    pub state: u64,
     /// The first few failures, described (`STORE: NO reason`).
     #[serde(default)]
     pub samples: Vec<String>,
@@ -323,6 +346,7 @@ impl From<ErrorCounts> for Errors {
             no: e.no,
             bad: e.bad,
             protocol: e.protocol,
+            state: e.state,
             samples: e.samples,
         }
     }
@@ -331,7 +355,7 @@ impl From<ErrorCounts> for Errors {
 impl Errors {
     /// All errors.
     pub fn total(&self) -> u64 {
-        self.no + self.bad + self.protocol
+        self.no + self.bad + self.protocol + self.state
     }
 }
 
@@ -530,7 +554,10 @@ impl RunState {
     /// Runs one scenario; a failure is recorded in the result (with what
     /// was measured before it) rather than ending the run.
     async fn run_scenario(&mut self, kind: ScenarioKind, size: u64) -> ScenarioResult {
-        let needs_corpus = kind != ScenarioKind::StatusList && kind != ScenarioKind::Idle;
+        let needs_corpus = !matches!(
+            kind,
+            ScenarioKind::StatusList | ScenarioKind::Idle | ScenarioKind::Imaptest
+        );
         if needs_corpus && kind != ScenarioKind::Fill && self.corpus_count < size.max(1) {
             // Untimed set-up: the corpus this scenario reads.
             let mut ctx = self.ctx(size.max(100));
@@ -564,6 +591,7 @@ impl RunState {
             ScenarioKind::Fetch => fetch::run(&mut ctx).await,
             ScenarioKind::Search => search::run(&mut ctx).await,
             ScenarioKind::Store => store::run(&mut ctx).await,
+            ScenarioKind::Imaptest => imaptest::run(&mut ctx).await,
             ScenarioKind::StatusList => status_list::run(&mut ctx).await,
             ScenarioKind::Mixed => mixed::run(&mut ctx).await,
             ScenarioKind::Idle => idle::run(&mut ctx).await,
@@ -732,6 +760,18 @@ pub(crate) fn mailbox(name: &str) -> Result<Mailbox<'static>, BenchError> {
     Mailbox::new(name.to_owned()).map_err(|e| BenchError::Invalid(format!("mailbox {name}: {e}")))
 }
 
+/// `LIST "" "*"`.
+pub(crate) fn list_all() -> Result<CommandBody<'static>, BenchError> {
+    Ok(CommandBody::List {
+        selection: Vec::new(),
+        reference: Mailbox::from_wire(b"").map_err(|e| BenchError::Invalid(e.to_string()))?,
+        patterns: NonEmptyVec::one(
+            ListMailbox::new("*").map_err(|e| BenchError::Invalid(e.to_string()))?,
+        ),
+        return_options: Vec::new(),
+    })
+}
+
 /// A sequence set from its text (`1:100`, `5`).
 pub(crate) fn set(text: &str) -> SequenceSet {
     text.parse().expect("a valid sequence set")
@@ -801,16 +841,23 @@ pub(crate) fn append_body(
     if message.flagged {
         flags.push(Flag::Flagged);
     }
+    append_with(mailbox_name, message, flags, Some(message.date), mode)
+}
+
+/// The `APPEND` of a generated message with the given flags and date.
+pub(crate) fn append_with(
+    mailbox_name: &str,
+    message: &Message,
+    flags: Vec<Flag<'static>>,
+    date: Option<DateTime>,
+    mode: LiteralMode,
+) -> Result<CommandBody<'static>, BenchError> {
     let data = Literal::new(message.data.clone())
         .map_err(|e| BenchError::Invalid(format!("generated message: {e}")))?
         .with_mode(mode);
     Ok(CommandBody::Append {
         mailbox: mailbox(mailbox_name)?,
-        messages: NonEmptyVec::one(AppendMessage {
-            flags,
-            date: Some(message.date),
-            data,
-        }),
+        messages: NonEmptyVec::one(AppendMessage { flags, date, data }),
     })
 }
 

@@ -5,11 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use hadron_proto::types::{
-    CommandBody, Data, ListMailbox, Mailbox, NonEmptyVec, Response, StatusItem,
-};
+use hadron_proto::types::{CommandBody, Data, NonEmptyVec, Response, StatusItem};
 
-use super::{Ctx, Metric, Progress, mailbox};
+use super::{Ctx, Metric, Progress, list_all, mailbox};
 use crate::BenchError;
 use crate::stats::Histogram;
 
@@ -50,14 +48,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
 
     let (mut hist, mut busy, mut listed) = (Histogram::new(), Duration::ZERO, 0u64);
     for _ in 0..(ctx.params.repeat / 4).max(3) {
-        let body = CommandBody::List {
-            selection: Vec::new(),
-            reference: Mailbox::from_wire(b"").map_err(|e| BenchError::Invalid(e.to_string()))?,
-            patterns: NonEmptyVec::one(
-                ListMailbox::new("*").map_err(|e| BenchError::Invalid(e.to_string()))?,
-            ),
-            return_options: Vec::new(),
-        };
+        let body = list_all()?;
         let mut n = 0;
         let t = Instant::now();
         client
