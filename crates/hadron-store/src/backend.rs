@@ -283,9 +283,19 @@ pub(crate) enum Arg {
 }
 
 /// SQL text with positional parameters, rendered as `$n` (PostgreSQL) or `?` (SQLite).
+///
+/// Run through diesel as a [`Prepared`] query: a statement whose text does not depend on the
+/// size of a UID set is kept prepared by the connection's statement cache (keyed by its
+/// text), so SQLite parses and plans it once per connection instead of on every call.
 pub(crate) struct Sql {
+    /// The whole text, placeholders included (for logs and tests).
     pub(crate) text: String,
     pub(crate) args: Vec<Arg>,
+    /// The text between the placeholders: `parts[i]` comes before `args[i]`.
+    parts: Vec<String>,
+    /// Whether the text has a list whose length varies with the data (a UID set of more
+    /// than one element): such texts are not worth a place in the statement cache.
+    variable: bool,
     pg: bool,
 }
 
@@ -294,17 +304,23 @@ impl Sql {
         Self {
             text: text.to_owned(),
             args: Vec::new(),
+            parts: vec![text.to_owned()],
+            variable: false,
             pg,
         }
     }
 
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
         self.text.push_str(s);
+        if let Some(last) = self.parts.last_mut() {
+            last.push_str(s);
+        }
         self
     }
 
     pub(crate) fn arg(&mut self, a: Arg) -> &mut Self {
         self.args.push(a);
+        self.parts.push(String::new());
         if self.pg {
             self.text.push('$');
             self.text.push_str(&self.args.len().to_string());
@@ -324,6 +340,11 @@ impl Sql {
 
     /// Appends a condition on `col` selecting the UIDs of `chunk`.
     pub(crate) fn uid_chunk(&mut self, col: &str, chunk: &UidChunk) -> &mut Self {
+        let len = match chunk {
+            UidChunk::Ranges(r) => r.len(),
+            UidChunk::Singles(u) => u.len(),
+        };
+        self.variable |= len > 1;
         match chunk {
             UidChunk::Ranges(r) => {
                 self.push("(");
@@ -351,6 +372,49 @@ impl Sql {
                 self.push(")")
             }
         }
+    }
+}
+
+/// A [`Sql`] as a diesel query (raw SQL, untyped rows) that, unlike `diesel::sql_query`,
+/// may be kept in the connection's prepared-statement cache: see [`Sql`].
+pub(crate) struct Prepared(pub(crate) Sql);
+
+impl diesel::query_builder::QueryId for Prepared {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Prepared {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for Prepared {}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for Prepared
+where
+    DB: diesel::backend::Backend,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Integer, Text};
+        if self.0.variable {
+            out.unsafe_to_cache_prepared();
+        }
+        for (i, part) in self.0.parts.iter().enumerate() {
+            out.push_sql(part);
+            match self.0.args.get(i) {
+                Some(Arg::I64(v)) => out.push_bind_param::<BigInt, _>(v)?,
+                Some(Arg::I32(v)) => out.push_bind_param::<Integer, _>(v)?,
+                Some(Arg::Text(v)) => out.push_bind_param::<Text, _>(v)?,
+                None => {}
+            }
+        }
+        Ok(())
     }
 }
 

@@ -6,12 +6,11 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sql_types::{BigInt, Text};
 
 use crate::backend::{
     Arg, BlobData, CountRow, ExpungedInsert, FlagRow, MailboxMessageInsert, MailboxRow,
-    MessageInsert, MetaRow, SourceRow, Specific, Sql, SummaryRow, UserRow, uid_chunks,
+    MessageInsert, MetaRow, Prepared, SourceRow, Specific, Sql, SummaryRow, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
 use crate::schema::{
@@ -36,16 +35,9 @@ const MM_INSERT_CHUNK: usize = 4_000;
 /// Rows per multi-row INSERT into `expunged` (3 columns → 24,000 parameters).
 const EXPUNGED_INSERT_CHUNK: usize = 8_000;
 
-fn q(sql: Sql) -> BoxedSqlQuery<'static, DB, SqlQuery> {
-    let mut q = diesel::sql_query(sql.text).into_boxed::<DB>();
-    for a in sql.args {
-        q = match a {
-            Arg::I64(v) => q.bind::<BigInt, _>(v),
-            Arg::I32(v) => q.bind::<Integer, _>(v),
-            Arg::Text(v) => q.bind::<Text, _>(v),
-        };
-    }
-    q
+/// `sql` as a query that the statement cache may keep prepared (see [`Sql`]).
+fn q(sql: Sql) -> Prepared {
+    Prepared(sql)
 }
 
 /// Runs `select` (which ends in `... WHERE <table.>mailbox_id = `) once per UID chunk of

@@ -225,6 +225,8 @@ impl Store {
         let readers = Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
+            // A local file does not go stale: no `SELECT 1` before every read.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(SqliteReaderSetup))
             .build(ConnectionManager::<SqliteConnection>::new(url.clone()))?;
         let (tx, rx) = mpsc::channel::<Job>();
