@@ -850,15 +850,24 @@ impl Engine {
         }
         let id = mailbox.id;
         let shared = self.shared(id);
-        let _guard = shared.write.lock().await;
-        let uids = self
+        let guard = shared.write.lock().await;
+        // The candidates with \Deleted, and (when others may still FETCH
+        // them) their metadata for the tombstones, in one blocking trip.
+        let keep = self.keeps_tombstones(id, origin);
+        let (uids, kept) = self
             .blocking(move |store, _| {
-                Ok(store
+                let uids: Vec<u32> = store
                     .fetch_flags(id, &candidates)?
                     .into_iter()
                     .filter(|m| m.flags.contains(StoreFlags::DELETED))
                     .map(|m| m.uid)
-                    .collect::<Vec<u32>>())
+                    .collect();
+                let kept = if keep && !uids.is_empty() {
+                    store.fetch_messages(id, &UidSet::from_uids(uids.iter().copied()))?
+                } else {
+                    Vec::new()
+                };
+                Ok((uids, kept))
             })
             .await?;
         if uids.is_empty() {
@@ -867,14 +876,21 @@ impl Engine {
         self.connector
             .remove_messages(&account.name, &mailbox.name, &uids)
             .await?;
-        self.commit_expunge_locked(&shared, _guard, id, uids, origin)
+        self.commit_expunge_locked(&shared, guard, id, uids, origin, Some(kept))
             .await
+    }
+
+    /// Whether an expunge in `id` by `origin` must keep tombstones: some
+    /// other session has the mailbox selected and may still FETCH.
+    fn keeps_tombstones(&self, id: hadron_store::MailboxId, origin: Option<SessionId>) -> bool {
+        self.hub.subscribers(hub_id(id)) > usize::from(origin.is_some())
     }
 
     /// Expunges `uids` in the store and publishes it; the caller holds the
     /// mailbox's write lock and hands it over: it is let go once the
     /// expunge is queued (see [`Engine::ordered_write`]), the tombstones
-    /// registered before that.
+    /// registered before that. `prefetched`: the metadata of `uids`, if
+    /// the caller read it already (read here when tombstones are needed).
     async fn commit_expunge_locked(
         &self,
         shared: &Arc<MailboxShared>,
@@ -882,17 +898,22 @@ impl Engine {
         id: hadron_store::MailboxId,
         uids: Vec<u32>,
         origin: Option<SessionId>,
+        prefetched: Option<Vec<StoredMessage>>,
     ) -> Result<Vec<u32>, EngineError> {
         // Others may still FETCH these until told: keep their metadata.
-        let keep = self.hub.subscribers(hub_id(id)) > usize::from(origin.is_some());
+        let keep = self.keeps_tombstones(id, origin);
         // The collector stays off until the tombstones are registered.
         let gc = self.gc.read().await;
         let set = UidSet::from_uids(uids);
         let epoch = if keep {
-            let wanted = set.clone();
-            let kept = self
-                .blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
-                .await?;
+            let kept = match prefetched {
+                Some(kept) if !kept.is_empty() => kept,
+                _ => {
+                    let wanted = set.clone();
+                    self.blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
+                        .await?
+                }
+            };
             self.keep_tombstones(shared, kept)
         } else {
             None
@@ -988,7 +1009,7 @@ impl Engine {
     ) -> Result<Vec<u32>, EngineError> {
         let shared = self.shared(id);
         let guard = shared.write.lock().await;
-        self.commit_expunge_locked(&shared, guard, id, uids, None)
+        self.commit_expunge_locked(&shared, guard, id, uids, None, None)
             .await
     }
 
@@ -1063,7 +1084,7 @@ impl Engine {
             Some(second.write.lock().await)
         };
         let (src, dst_id) = (from.id, dst.id);
-        let keep = self.hub.subscribers(hub_id(src)) > usize::from(origin.is_some());
+        let keep = self.keeps_tombstones(src, origin);
         let ((copied, expunged), epoch) = self
             .remove_keeping(&src_shared, src, uids, keep, move |store, set| {
                 store.move_messages(src, set, dst_id)

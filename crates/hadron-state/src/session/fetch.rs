@@ -187,40 +187,38 @@ impl Session {
             let mut metas: HashMap<u32, Arc<StoredMessage>> = HashMap::new();
             let mut bodies: HashMap<u32, Vec<Vec<u8>>> = HashMap::new();
             if need_meta {
-                let id = info.id;
-                let wanted = uids.clone();
+                // Metadata, tombstones and bodies in one trip to a blocking
+                // thread: each trip is two context switches.
+                let (id, engine) = (info.id, self.engine.clone());
+                let body_attrs = need_body.then(|| attrs.clone());
                 let read = self
                     .engine
-                    .blocking(move |store, _| {
-                        Ok(store.fetch_messages(id, &UidSet::from_uids(wanted))?)
+                    .blocking(move |store, blobs| {
+                        let rows = store.fetch_messages(id, &UidSet::from_uids(uids.clone()))?;
+                        let mut metas: HashMap<u32, Arc<StoredMessage>> =
+                            rows.into_iter().map(|r| (r.uid, Arc::new(r))).collect();
+                        for &u in &uids {
+                            if !metas.contains_key(&u)
+                                && let Some(t) = engine.tombstone(id, u)
+                            {
+                                metas.insert(u, t);
+                            }
+                        }
+                        let bodies = match body_attrs {
+                            Some(body_attrs) => metas
+                                .values()
+                                .map(|m| Ok((m.uid, read_contents(blobs, &m.meta, &body_attrs)?)))
+                                .collect::<Result<Vec<_>, crate::engine::EngineError>>()?,
+                            None => Vec::new(),
+                        };
+                        Ok((metas, bodies))
                     })
                     .await;
                 match read {
-                    Ok(rows) => metas.extend(rows.into_iter().map(|r| (r.uid, Arc::new(r)))),
-                    Err(e) => return out.send(no_for(tag, &e)),
-                }
-                for &u in &uids {
-                    if !metas.contains_key(&u)
-                        && let Some(t) = self.engine.tombstone(info.id, u)
-                    {
-                        metas.insert(u, t);
+                    Ok((m, b)) => {
+                        metas = m;
+                        bodies.extend(b);
                     }
-                }
-            }
-            if need_body {
-                let wanted: Vec<Arc<StoredMessage>> = metas.values().cloned().collect();
-                let body_attrs = attrs.clone();
-                let read = self
-                    .engine
-                    .blocking(move |_, blobs| {
-                        wanted
-                            .iter()
-                            .map(|m| Ok((m.uid, read_contents(blobs, &m.meta, &body_attrs)?)))
-                            .collect::<Result<Vec<_>, crate::engine::EngineError>>()
-                    })
-                    .await;
-                match read {
-                    Ok(v) => bodies.extend(v),
                     Err(e) => return out.send(no_for(tag, &e)),
                 }
             }
