@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use hadron_state::connector::LocalConnector;
 use hadron_state::engine::Engine;
-use hadron_store::{BackendKind, BlobStore, DbBlobStore, FsBlobStore, Store, StoreOptions};
+use hadron_store::{
+    BackendKind, BlobStore, DbBlobStore, FsBlobStore, SqliteSync, Store, StoreOptions,
+};
 
-use crate::config::Config;
+use crate::config::{Config, SqliteSyncMode};
 
 /// Why the storage could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +59,14 @@ pub fn open_engine(config: &Config) -> Result<Arc<Engine>, OpenError> {
             source,
         })?;
     }
-    let store = Store::open(&url, &StoreOptions::default()).map_err(store_err)?;
+    let options = StoreOptions {
+        sqlite_sync: match config.sqlite_sync {
+            SqliteSyncMode::Full => SqliteSync::Full,
+            SqliteSyncMode::Normal => SqliteSync::Normal,
+        },
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&url, &options).map_err(store_err)?;
     let blobs: Arc<dyn BlobStore> = match store.backend() {
         BackendKind::Sqlite => {
             Arc::new(FsBlobStore::open(config.data_dir.join("blobs")).map_err(store_err)?)

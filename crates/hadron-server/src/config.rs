@@ -42,6 +42,22 @@ pub enum LogFormat {
     Json,
 }
 
+/// `sqlite_sync`: when a SQLite commit counts as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSyncMode {
+    /// Every commit (group of writes) is fsynced before any of its
+    /// clients is answered: nothing acknowledged is ever lost.
+    #[default]
+    Full,
+    /// Commits are written but fsynced only at WAL checkpoints: a power
+    /// loss (not a crash of the server) may lose the last acknowledged
+    /// writes, never corrupting the database; Dovecot's default
+    /// (`mail_fsync = optimized`) makes the same trade for flag changes.
+    /// Message bodies are fsynced either way.
+    Normal,
+}
+
 /// The whole configuration (`hadron serve --config FILE`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -54,6 +70,9 @@ pub struct Config {
     /// Database URL: empty for SQLite under `data_dir`, or `postgres://…`
     /// (message bodies are then stored in the database too).
     pub database: Option<String>,
+    /// How durable a SQLite commit is before the client is told OK.
+    /// Default `full`.
+    pub sqlite_sync: SqliteSyncMode,
     /// TLS; absent: plain IMAP only.
     pub tls: Option<TlsConfig>,
     /// Log settings.
@@ -115,6 +134,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 1143)),
             data_dir: PathBuf::from("./hadron-data"),
             database: None,
+            sqlite_sync: SqliteSyncMode::Full,
             tls: None,
             log: LogConfig::default(),
             limits: Limits::default(),
@@ -404,6 +424,10 @@ mod tests {
         let c = Config::from_toml("[limits]\nidle_coalesce_ms = 0").unwrap();
         assert_eq!(c.limits.idle_coalesce(), Duration::ZERO);
         assert_eq!(Config::default().auth.cache_ttl_secs, 300);
+        assert_eq!(Config::default().sqlite_sync, SqliteSyncMode::Full);
+        let c = Config::from_toml("sqlite_sync = \"normal\"").unwrap();
+        assert_eq!(c.sqlite_sync, SqliteSyncMode::Normal);
+        assert!(Config::from_toml("sqlite_sync = \"off\"").is_err());
         let c = Config::from_toml("[auth]\ncache_ttl_secs = 0").unwrap();
         assert_eq!(c.auth.cache_ttl_secs, 0);
         assert!(Config::from_toml("[auth]\nttl = 1").is_err());

@@ -15,12 +15,13 @@ use hadron_proto::types::{
     BodyData, BodyStructure, Data, DateTime, FetchAttribute, FetchItem, FetchItems, Response,
     Section, SequenceSet, StatusKind, Tag, WireList,
 };
-use hadron_store::{BlobStore, MessageMeta, StoreError, StoredMessage, UidSet};
+use hadron_store::{BlobStore, MessageMeta, Store, StoreError, StoredMessage, UidSet};
 
 use super::output::{Output, flag_fetch, nz, tagged};
 use super::{ResponseSink, Session, no_for};
 use crate::connector::FlagMode;
 use crate::delivery::CommandContext;
+use crate::engine::{SMALL_READ_BYTES, SMALL_READ_ROWS};
 use crate::flags::{FlagSet, SystemFlags};
 use crate::message::{PartMap, Structure, extract, read_section};
 
@@ -187,38 +188,50 @@ impl Session {
             let mut metas: HashMap<u32, Arc<StoredMessage>> = HashMap::new();
             let mut bodies: HashMap<u32, Vec<Vec<u8>>> = HashMap::new();
             if need_meta {
-                // Metadata, tombstones and bodies in one trip to a blocking
-                // thread: each trip is two context switches.
+                // Metadata and tombstones, then bodies: right here for a few
+                // small messages (SQLite answers in microseconds), else each
+                // in a trip to a blocking thread (two context switches).
                 let (id, engine) = (info.id, self.engine.clone());
-                let body_attrs = need_body.then(|| attrs.clone());
-                let read = self
-                    .engine
-                    .blocking(move |store, blobs| {
-                        let rows = store.fetch_messages(id, &UidSet::from_uids(uids.clone()))?;
-                        let mut metas: HashMap<u32, Arc<StoredMessage>> =
-                            rows.into_iter().map(|r| (r.uid, Arc::new(r))).collect();
-                        for &u in &uids {
-                            if !metas.contains_key(&u)
-                                && let Some(t) = engine.tombstone(id, u)
-                            {
-                                metas.insert(u, t);
-                            }
+                let read = move |store: &Store, _: &dyn BlobStore| {
+                    let rows = store.fetch_messages(id, &UidSet::from_uids(uids.clone()))?;
+                    let mut metas: HashMap<u32, Arc<StoredMessage>> =
+                        rows.into_iter().map(|r| (r.uid, Arc::new(r))).collect();
+                    for &u in &uids {
+                        if !metas.contains_key(&u)
+                            && let Some(t) = engine.tombstone(id, u)
+                        {
+                            metas.insert(u, t);
                         }
-                        let bodies = match body_attrs {
-                            Some(body_attrs) => metas
-                                .values()
-                                .map(|m| Ok((m.uid, read_contents(blobs, &m.meta, &body_attrs)?)))
-                                .collect::<Result<Vec<_>, crate::engine::EngineError>>()?,
-                            None => Vec::new(),
-                        };
-                        Ok((metas, bodies))
-                    })
-                    .await;
-                match read {
-                    Ok((m, b)) => {
-                        metas = m;
-                        bodies.extend(b);
                     }
+                    Ok(metas)
+                };
+                let read = if chunk.len() as u64 <= SMALL_READ_ROWS {
+                    self.engine.read_small(read).await
+                } else {
+                    self.engine.blocking(read).await
+                };
+                match read {
+                    Ok(m) => metas = m,
+                    Err(e) => return out.send(no_for(tag, &e)),
+                }
+            }
+            if need_body {
+                let wanted: Vec<Arc<StoredMessage>> = metas.values().cloned().collect();
+                let size: u64 = wanted.iter().map(|m| m.meta.size).sum();
+                let body_attrs = attrs.clone();
+                let read = move |_: &Store, blobs: &dyn BlobStore| {
+                    wanted
+                        .iter()
+                        .map(|m| Ok((m.uid, read_contents(blobs, &m.meta, &body_attrs)?)))
+                        .collect::<Result<Vec<_>, crate::engine::EngineError>>()
+                };
+                let read = if size <= SMALL_READ_BYTES {
+                    self.engine.read_small(read).await
+                } else {
+                    self.engine.blocking(read).await
+                };
+                match read {
+                    Ok(v) => bodies.extend(v),
                     Err(e) => return out.send(no_for(tag, &e)),
                 }
             }
