@@ -134,7 +134,13 @@ both! {
             "c OK FETCH completed",
         ]);
         let r = c.cmd("d STORE 2 +FLAGS (\\Flagged $Work)").await;
-        assert_lines(&r, &["* 2 FETCH (FLAGS (\\Flagged $Work \\Recent))", "d OK STORE completed"]);
+        // $Work is new: announced before its first use (RFC 3501 §7.2.6).
+        assert_lines(&r, &[
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] limited",
+            "* 2 FETCH (FLAGS (\\Flagged $Work \\Recent))",
+            "d OK STORE completed",
+        ]);
         let r = c.cmd("e STORE 2 -FLAGS.SILENT (\\Flagged)").await;
         assert_lines(&r, &["e OK STORE completed"]);
         let r = c.cmd("f UID FETCH 2:* (FLAGS)").await;
@@ -204,7 +210,11 @@ both! {
             let m = message("bulk", &format!("number {i}"));
             cmd.push_str(&format!(" {{{}+}}\r\n{m}", m.len()));
         }
-        assert_lines(&c.cmd(&cmd).await, &["f OK [APPENDUID % 3:302] APPEND completed"]);
+        assert_lines(&c.cmd(&cmd).await, &[
+            "* 302 EXISTS",
+            "* 302 RECENT",
+            "f OK [APPENDUID % 3:302] APPEND completed",
+        ]);
     }
 
     async fn copy_move_and_expunge(backend) {

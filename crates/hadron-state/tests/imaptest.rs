@@ -1,9 +1,11 @@
 //! Dovecot's imaptest scripts, run against Hadron's message parsing and
 //! SEARCH without a server.
 //!
-//! The scripts and their mbox files are in `tests/imaptest/`, copied
-//! unchanged from imaptest (MIT licensed; see the README there). This file
-//! reads them the way imaptest does — messages split at mbox `From ` lines
+//! The scripts and their mbox files are read from the imaptest source
+//! snapshot in the project's `shared/tools/imaptest` (beside the
+//! repository, as CI and every developer machine have it), unpacked once
+//! under cargo's target directory; nothing of imaptest is copied into the
+//! repository. This file reads them the way imaptest does — messages split at mbox `From ` lines
 //! with LF turned into CRLF, `{{{ ... }}}` blocks as literals, `$name`
 //! variables bound at first use — and checks every expected response:
 //! FETCH items are produced as a session produces them (stored ENVELOPE and
@@ -29,8 +31,41 @@ use hadron_state::message::{self, ParsedMessage, PartMap, Structure, read_sectio
 use hadron_state::search::{MessageMeta, MessageSource, SearchOptions, SourceError, search};
 use hadron_state::snapshot::Snapshot;
 
+/// imaptest's `src/tests`, unpacked from the snapshot on first use.
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/imaptest")
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let tarball = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/tools/imaptest/imaptest-924f619.tar.gz");
+        assert!(
+            tarball.is_file(),
+            "imaptest's sources are not at {} (the project's shared/ folder belongs beside the repository)",
+            tarball.display()
+        );
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("imaptest-924f619");
+        let dir = root.join("imaptest/src/tests");
+        if !dir.is_dir() {
+            // Unpack beside, then rename: a test binary killed halfway
+            // never leaves a partial directory behind.
+            let tmp = root.with_extension(format!("tmp-{}", std::process::id()));
+            std::fs::create_dir_all(&tmp).expect("temporary directory");
+            let status = std::process::Command::new("tar")
+                .arg("-xzf")
+                .arg(&tarball)
+                .arg("-C")
+                .arg(&tmp)
+                .arg("imaptest/src/tests")
+                .status()
+                .expect("running tar");
+            assert!(status.success(), "tar could not unpack {}", tarball.display());
+            if std::fs::rename(&tmp, &root).is_err() {
+                // Another test binary won the race; use its copy.
+                let _ = std::fs::remove_dir_all(&tmp);
+            }
+        }
+        dir
+    })
+    .clone()
 }
 
 fn read(name: &str) -> Vec<u8> {

@@ -152,17 +152,6 @@ fn search_too_deep(case: &Case<'_>) -> bool {
 /// Every intended difference.
 pub(crate) const DIFFERENCES: &[Difference] = &[
     Difference {
-        name: "invalid-modified-utf7",
-        accepts: Accepts::Codec,
-        applies: |c| codec_facts(c).invalid_mailbox,
-        examples: &[
-            b"a SELECT &Jjo\r\n",
-            b"a CREATE {9}\r\nEntw\xc3\xbcrfe\r\n",
-            b"a RENAME INBOX &AGE-\r\n",
-            b"a LIST \"\" &Jjo-&Jjo-\r\n",
-        ],
-    },
-    Difference {
         name: "nz-number-leading-zero",
         accepts: Accepts::Codec,
         applies: |c| only_because(c, strip_leading_zeros),

@@ -1,6 +1,7 @@
 //! Hadron's `Command` → the neutral canonical form, plus the facts about it
 //! that decide whether a difference is an intended one.
 
+use hadron_proto::types::ListMailbox;
 use hadron_proto::types::{
     Command, CommandBody, Date, DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro,
     FetchModifier, Flag, Literal, LiteralMode, Mailbox, SearchKey, SearchReturnOption, Section,
@@ -46,7 +47,21 @@ fn uid(uid: bool, name: &str) -> String {
 }
 
 fn mbox(m: &Mailbox<'_>) -> String {
-    mailbox_token(Some(m.as_str()), m.as_str().as_bytes())
+    if m.is_raw() {
+        mailbox_token(None, m.as_str().as_bytes())
+    } else {
+        mailbox_token(Some(m.as_str()), m.as_str().as_bytes())
+    }
+}
+
+/// A LIST pattern, marked when it is not valid modified UTF-7 (as the
+/// imap-codec side marks it).
+fn pattern(p: &ListMailbox<'_>) -> String {
+    if p.is_raw() {
+        format!("pattern-invalid:{}", bytes(p.as_str().as_bytes()))
+    } else {
+        format!("pattern:{}", text(p.as_str()))
+    }
 }
 
 fn status_item(i: StatusItem) -> String {
@@ -307,17 +322,9 @@ impl W {
                 patterns,
                 return_options,
             } => {
-                let pats = list(
-                    patterns
-                        .iter()
-                        .map(|p| format!("pattern:{}", text(p.as_str()))),
-                );
+                let pats = list(patterns.iter().map(pattern));
                 if selection.is_empty() && patterns.len() == 1 && return_options.is_empty() {
-                    format!(
-                        "LIST {} pattern:{}",
-                        mbox(reference),
-                        text(patterns.first().as_str())
-                    )
+                    format!("LIST {} {}", mbox(reference), pattern(patterns.first()))
                 } else {
                     self.facts.extension = Some("LIST-EXTENDED");
                     format!(
@@ -327,11 +334,7 @@ impl W {
                 }
             }
             C::Lsub { reference, pattern } => {
-                format!(
-                    "LSUB {} pattern:{}",
-                    mbox(reference),
-                    text(pattern.as_str())
-                )
+                format!("LSUB {} {}", mbox(reference), self::pattern(pattern))
             }
             C::Namespace => "NAMESPACE".into(),
             C::Status { mailbox, items } => format!(
