@@ -10,8 +10,7 @@
 use std::time::{Duration, Instant};
 
 use hadron_proto::types::{
-    CommandBody, Data, FetchAttribute, FetchItem, Flag, Response, SequenceSet, StoreAction,
-    StoreKind,
+    CommandBody, Data, FetchAttribute, FetchItem, Flag, Response, SequenceSet, StoreKind,
 };
 
 use super::{Ctx, Metric, all, mailbox, range, select};
@@ -59,22 +58,14 @@ fn uid_chunk(rng: &mut Rng, uids: &[u32], len: usize) -> Option<(SequenceSet, u3
     Some((range(a, b), a, b))
 }
 
+/// `[UID] STORE set ±FLAGS.SILENT (flag)`.
 fn store(
     uid: bool,
     set: SequenceSet,
     kind: StoreKind,
     flag: Flag<'static>,
 ) -> CommandBody<'static> {
-    CommandBody::Store {
-        uid,
-        set,
-        unchanged_since: None,
-        action: StoreAction {
-            kind,
-            silent: true,
-            flags: vec![flag],
-        },
-    }
+    super::session::store(uid, set, kind, true, vec![flag])
 }
 
 async fn timed(

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::types::mailbox::Form;
+use crate::types::mailbox::{Form, decode_name};
 use crate::types::{NonEmptyVec, StatusItem, ValidationError, utf7};
 
 /// A LIST/LSUB pattern: `list-mailbox = 1*list-char / string`, held as UTF-8
@@ -17,11 +17,8 @@ pub struct ListMailbox<'a>(Cow<'a, str>, Form);
 impl<'a> ListMailbox<'a> {
     /// Decodes a pattern as received on the wire; rejects invalid UTF-7.
     pub fn from_wire(wire: &'a [u8]) -> Result<Self, ValidationError> {
-        if utf7::is_plain(wire) {
-            let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
-            return Ok(ListMailbox(Cow::Borrowed(text), Form::Decoded));
-        }
-        Ok(ListMailbox(Cow::Owned(utf7::decode(wire)?), Form::Decoded))
+        let (pattern, form) = decode_name(wire, false)?;
+        Ok(ListMailbox(pattern, form))
     }
 
     /// Like [`ListMailbox::from_wire`], but a pattern that is not valid
@@ -29,13 +26,8 @@ impl<'a> ListMailbox<'a> {
     /// [raw](ListMailbox::is_raw) (it matches no mailbox) instead of
     /// rejected, as [`crate::types::Mailbox::from_wire_or_raw`] does.
     pub fn from_wire_or_raw(wire: &'a [u8]) -> Result<Self, ValidationError> {
-        match ListMailbox::from_wire(wire) {
-            Err(ValidationError::InvalidUtf7 { .. }) => {
-                let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
-                Ok(ListMailbox(Cow::Borrowed(text), Form::Raw))
-            }
-            other => other,
-        }
+        let (pattern, form) = decode_name(wire, true)?;
+        Ok(ListMailbox(pattern, form))
     }
 
     /// Whether the pattern was not valid modified UTF-7 on the wire (and

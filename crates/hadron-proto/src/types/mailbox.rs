@@ -40,21 +40,34 @@ pub(crate) enum Form {
     Raw,
 }
 
+/// A name or pattern as received: plain ASCII borrowed, modified UTF-7
+/// decoded; with `raw_ok`, one that is not valid modified UTF-7 is kept as
+/// received ([`Form::Raw`]) instead of rejected. Bytes that are not UTF-8
+/// are always an error.
+pub(crate) fn decode_name(
+    wire: &[u8],
+    raw_ok: bool,
+) -> Result<(Cow<'_, str>, Form), ValidationError> {
+    let utf8 = || std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8);
+    if utf7::is_plain(wire) {
+        return Ok((Cow::Borrowed(utf8()?), Form::Decoded));
+    }
+    match utf7::decode(wire) {
+        Ok(name) => Ok((Cow::Owned(name), Form::Decoded)),
+        Err(ValidationError::InvalidUtf7 { .. }) if raw_ok => {
+            Ok((Cow::Borrowed(utf8()?), Form::Raw))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl<'a> Mailbox<'a> {
     /// The mailbox `INBOX`.
     pub const INBOX: Mailbox<'static> = Mailbox(Cow::Borrowed("INBOX"), Form::Decoded);
 
     /// Decodes a name as received on the wire (modified UTF-7).
     pub fn from_wire(wire: &'a [u8]) -> Result<Self, ValidationError> {
-        if wire.eq_ignore_ascii_case(b"INBOX") {
-            return Ok(Mailbox::INBOX);
-        }
-        if utf7::is_plain(wire) {
-            // Plain printable ASCII is its own encoding.
-            let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
-            return Ok(Mailbox(Cow::Borrowed(text), Form::Decoded));
-        }
-        Ok(Mailbox(Cow::Owned(utf7::decode(wire)?), Form::Decoded))
+        Mailbox::decode(wire, false)
     }
 
     /// Like [`Mailbox::from_wire`], but a name that is not valid modified
@@ -63,13 +76,15 @@ impl<'a> Mailbox<'a> {
     /// such a name with `NO` (it cannot exist), not `BAD`. Fails only for
     /// bytes that are not UTF-8.
     pub fn from_wire_or_raw(wire: &'a [u8]) -> Result<Self, ValidationError> {
-        match Mailbox::from_wire(wire) {
-            Err(ValidationError::InvalidUtf7 { .. }) => {
-                let text = std::str::from_utf8(wire).map_err(|_| ValidationError::NotUtf8)?;
-                Ok(Mailbox(Cow::Borrowed(text), Form::Raw))
-            }
-            other => other,
+        Mailbox::decode(wire, true)
+    }
+
+    fn decode(wire: &'a [u8], raw_ok: bool) -> Result<Self, ValidationError> {
+        if wire.eq_ignore_ascii_case(b"INBOX") {
+            return Ok(Mailbox::INBOX);
         }
+        let (name, form) = decode_name(wire, raw_ok)?;
+        Ok(Mailbox(name, form))
     }
 
     /// Whether the name arrived in a form that is not valid modified UTF-7
