@@ -338,30 +338,17 @@ impl Sql {
         self.arg(Arg::I32(v))
     }
 
-    /// Appends a condition on `col` selecting the UIDs of `chunk`.
+    /// Appends a condition on `col` selecting the UIDs of `chunk`: one `BETWEEN` or one `IN`
+    /// list, each answered from the `(mailbox_id, uid)` index (never `OR`ed ranges, which
+    /// SQLite answers by scanning the mailbox).
     pub(crate) fn uid_chunk(&mut self, col: &str, chunk: &UidChunk) -> &mut Self {
-        let len = match chunk {
-            UidChunk::Ranges(r) => r.len(),
-            UidChunk::Singles(u) => u.len(),
-        };
-        self.variable |= len > 1;
         match chunk {
-            UidChunk::Ranges(r) => {
-                self.push("(");
-                for (i, &(a, b)) in r.iter().enumerate() {
-                    if i > 0 {
-                        self.push(" OR ");
-                    }
-                    if a == b {
-                        self.push(col).push(" = ").i64(a.into());
-                    } else {
-                        self.push(col).push(" BETWEEN ").i64(a.into());
-                        self.push(" AND ").i64(b.into());
-                    }
-                }
-                self.push(")")
+            UidChunk::Range(a, b) => {
+                self.push(col).push(" BETWEEN ").i64((*a).into());
+                self.push(" AND ").i64((*b).into())
             }
             UidChunk::Singles(u) => {
+                self.variable |= u.len() > 1;
                 self.push(col).push(" IN (");
                 for (i, &uid) in u.iter().enumerate() {
                     if i > 0 {
@@ -418,42 +405,44 @@ where
     }
 }
 
-/// Most ranges ORed in one statement (SQLite's expression depth limit is 1000).
-const MAX_RANGES_PER_STATEMENT: usize = 100;
 /// Most single UIDs bound in one statement (SQLite allows 32766 parameters, PostgreSQL 65535).
 pub(crate) const MAX_SINGLES_PER_STATEMENT: usize = 10_000;
 
-/// A piece of a [`UidSet`] small enough for one statement.
+/// Ranges of at most this many UIDs are sent as single UIDs: a set of many short ranges
+/// (a client's selection `3:4,9,12:15,…`) then costs a few `IN` statements, not one
+/// statement per range.
+const SHORT_RANGE: u32 = 16;
+
+/// A piece of a [`UidSet`] small enough for one statement, and shaped so that the statement
+/// reads only the rows it names through the `(mailbox_id, uid)` index: O(size · log n)
+/// whatever the shape of the set.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum UidChunk {
-    Ranges(Vec<(u32, u32)>),
+    /// `uid BETWEEN a AND b`: one index range.
+    Range(u32, u32),
+    /// `uid IN (…)`: one index lookup each.
     Singles(Vec<u32>),
 }
 
-/// Splits a UID set into statement-sized chunks: runs of single UIDs become `IN` lists,
-/// real ranges become `BETWEEN` conditions.
+/// Splits a UID set into statement-sized chunks: single UIDs and short ranges become `IN`
+/// lists of up to [`MAX_SINGLES_PER_STATEMENT`], each longer range a `BETWEEN` of its own.
 pub(crate) fn uid_chunks(set: &UidSet) -> Vec<UidChunk> {
     let mut out = Vec::new();
     let mut singles = Vec::new();
-    let mut ranges = Vec::new();
     for &(a, b) in set.ranges() {
-        if a == b {
-            singles.push(a);
-            if singles.len() == MAX_SINGLES_PER_STATEMENT {
-                out.push(UidChunk::Singles(std::mem::take(&mut singles)));
+        if b - a < SHORT_RANGE {
+            for uid in a..=b {
+                singles.push(uid);
+                if singles.len() == MAX_SINGLES_PER_STATEMENT {
+                    out.push(UidChunk::Singles(std::mem::take(&mut singles)));
+                }
             }
         } else {
-            ranges.push((a, b));
-            if ranges.len() == MAX_RANGES_PER_STATEMENT {
-                out.push(UidChunk::Ranges(std::mem::take(&mut ranges)));
-            }
+            out.push(UidChunk::Range(a, b));
         }
     }
     if !singles.is_empty() {
         out.push(UidChunk::Singles(singles));
-    }
-    if !ranges.is_empty() {
-        out.push(UidChunk::Ranges(ranges));
     }
     out
 }
@@ -463,18 +452,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunks_respect_limits() {
+    fn chunks_respect_limits_and_keep_short_ranges_together() {
         let set = UidSet::from_uids((1..=50_000).map(|i| i * 2));
-        let chunks = uid_chunks(&set);
-        assert_eq!(chunks.len(), 5);
+        assert_eq!(uid_chunks(&set).len(), 5);
+        // 250 short ranges of 5: 1,250 singles in one IN list.
         let set = UidSet::from_ranges((0..250).map(|i| (i * 10 + 1, i * 10 + 5)));
         let chunks = uid_chunks(&set);
-        assert_eq!(chunks.len(), 3);
+        assert_eq!(chunks.len(), 1);
+        assert!(matches!(&chunks[0], UidChunk::Singles(u) if u.len() == 1_250));
+        // Long ranges each get their own BETWEEN; the whole mailbox is one.
+        let set = UidSet::from_ranges([(1, 1), (3, 100), (200, 203)]);
+        assert_eq!(
+            uid_chunks(&set),
+            [
+                UidChunk::Range(3, 100),
+                UidChunk::Singles(vec![1, 200, 201, 202, 203])
+            ]
+        );
+        assert_eq!(uid_chunks(&UidSet::all()), [UidChunk::Range(1, u32::MAX)]);
         let mut s = Sql::new(true, "x WHERE ");
-        s.uid_chunk("uid", &UidChunk::Ranges(vec![(1, 1), (3, 9)]));
-        assert_eq!(s.text, "x WHERE (uid = $1 OR uid BETWEEN $2 AND $3)");
+        s.uid_chunk("uid", &UidChunk::Range(3, 9));
+        assert_eq!(s.text, "x WHERE uid BETWEEN $1 AND $2");
+        assert!(!s.variable, "a range's text does not depend on the set");
         let mut s = Sql::new(false, "");
         s.uid_chunk("uid", &UidChunk::Singles(vec![1, 4]));
         assert_eq!(s.text, "uid IN (?,?)");
+        assert!(s.variable);
     }
 }

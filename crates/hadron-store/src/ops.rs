@@ -15,3 +15,136 @@ pub(crate) mod sqlite {
     type DB = diesel::sqlite::Sqlite;
     include!("ops_impl.rs");
 }
+
+#[cfg(test)]
+mod plan_tests {
+    //! Every statement the set operations send for a UID set reads `mailbox_messages`
+    //! through its index, whatever the set's shape: checked with SQLite's
+    //! `EXPLAIN QUERY PLAN` on the statements actually run (captured by diesel's
+    //! instrumentation), on a mailbox of 3,000 messages.
+
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::{Instrumentation, InstrumentationEvent};
+    use diesel::prelude::*;
+
+    use super::sqlite;
+    use crate::FlagOp;
+    use crate::types::{MessageMeta, NewMessage, SystemFlags, UidSet};
+
+    #[derive(QueryableByName)]
+    struct PlanRow {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    fn message(i: u32) -> NewMessage {
+        NewMessage {
+            meta: MessageMeta {
+                content_hash: format!("{i:064x}"),
+                size: 100,
+                internal_date: 1_700_000_000,
+                sent_date: None,
+                envelope: b"NIL".to_vec(),
+                bodystructure: b"NIL".to_vec(),
+                subject: None,
+                from: None,
+                to: None,
+                cc: None,
+                message_id_header: None,
+                part_map: Vec::new(),
+            },
+            flags: SystemFlags::EMPTY,
+            keywords: Vec::new(),
+        }
+    }
+
+    /// The plan of `sql`, one line per step.
+    fn plan(c: &mut SqliteConnection, sql: &str) -> Vec<String> {
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<PlanRow>(c)
+            .unwrap_or_else(|e| panic!("EXPLAIN of {sql}: {e}"))
+            .into_iter()
+            .map(|r| r.detail)
+            .collect()
+    }
+
+    #[test]
+    fn set_operations_never_scan_the_mailbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("plans.db");
+        let mut c = SqliteConnection::establish(url.to_str().unwrap()).unwrap();
+        crate::migrate::run_sqlite(&mut c).unwrap();
+        let user = sqlite::create_user(&mut c, "alice", "x", 0).unwrap();
+        let inbox = sqlite::create_mailbox(&mut c, user, "INBOX", None, 0)
+            .unwrap()
+            .id;
+        let other = sqlite::create_mailbox(&mut c, user, "Other", None, 0)
+            .unwrap()
+            .id;
+        let batch: Vec<NewMessage> = (0..3_000).map(message).collect();
+        sqlite::append(&mut c, inbox, &batch).unwrap();
+        diesel::sql_query("ANALYZE").execute(&mut c).unwrap();
+
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let record = seen.clone();
+        c.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                let text = query.to_string();
+                let sql = text.split(" -- binds:").next().unwrap_or(&text).to_owned();
+                record.lock().unwrap().push(sql);
+            }
+        });
+        let shapes = [
+            ("one range", UidSet::range(10, 2_000)),
+            (
+                "1,000 two-message ranges",
+                UidSet::from_ranges((0..1_000).map(|i| (3 * i + 1, 3 * i + 2))),
+            ),
+            (
+                "scattered singles",
+                UidSet::from_uids((1..3_000).step_by(7)),
+            ),
+            (
+                "long ranges",
+                UidSet::from_ranges((0..50).map(|i| (60 * i + 1, 60 * i + 40))),
+            ),
+            ("everything", UidSet::all()),
+        ];
+        for (_, set) in &shapes {
+            sqlite::fetch_flags(&mut c, inbox, set).unwrap();
+            sqlite::fetch_messages(&mut c, inbox, set).unwrap();
+            sqlite::store_flags(&mut c, inbox, set, FlagOp::Add, SystemFlags::SEEN, &[]).unwrap();
+            sqlite::store_flags(&mut c, inbox, set, FlagOp::Remove, SystemFlags::SEEN, &[])
+                .unwrap();
+        }
+        // Destructive ones last, on sets that still exist.
+        sqlite::copy(&mut c, inbox, &shapes[1].1, other, false).unwrap();
+        sqlite::copy(&mut c, inbox, &shapes[3].1, other, true).unwrap();
+        sqlite::expunge(&mut c, inbox, &shapes[2].1, false).unwrap();
+        c.set_instrumentation(
+            diesel::connection::get_default_instrumentation().unwrap_or_else(|| {
+                Box::new(|_: InstrumentationEvent<'_>| {}) as Box<dyn Instrumentation>
+            }),
+        );
+
+        let statements = seen.lock().unwrap().clone();
+        let on_messages: Vec<&String> = statements
+            .iter()
+            .filter(|s| s.contains("mailbox_messages") && !s.starts_with("INSERT"))
+            .collect();
+        assert!(on_messages.len() > 20, "{statements:#?}");
+        for sql in on_messages {
+            for step in plan(&mut c, sql) {
+                let table = step.contains("mailbox_messages") || step.contains(" mm ");
+                // Reading a mailbox's rows by `mailbox_id` alone walks all of them.
+                let by_uid =
+                    step.contains("uid=") || step.contains("uid>") || step.contains("uid<");
+                assert!(
+                    !table || !step.starts_with("SCAN") && by_uid,
+                    "reads every row of the mailbox: {step}\n  in {sql}"
+                );
+            }
+        }
+    }
+}
