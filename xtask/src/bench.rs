@@ -21,7 +21,7 @@ pub(crate) struct BenchArgs {
     #[arg(long, default_value = "quick")]
     suite: String,
     /// Run only this scenario (repeatable): fill, select, fetch, search,
-    /// store, status-list, mixed, idle.
+    /// store, status-list, mixed, idle, imaptest.
     #[arg(long = "scenario")]
     scenarios: Vec<String>,
     /// Measure this server (`host:port`) instead of starting Hadron.
