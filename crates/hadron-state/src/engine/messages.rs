@@ -1,0 +1,510 @@
+//! Message mutations: APPEND, STORE, EXPUNGE, COPY and MOVE, each as
+//! *connector call → store commit → hub publish* (see the [module
+//! docs](super)), with the tombstones that let other sessions FETCH what
+//! they have not yet been told is expunged.
+
+use super::*;
+
+impl Engine {
+    /// APPEND: parses each message at ingest, asks the connector, stores
+    /// bodies then rows in one transaction, publishes the additions.
+    pub async fn append(
+        &self,
+        account: &Account,
+        mailbox: &str,
+        messages: Vec<AppendRequest>,
+        origin: Option<SessionId>,
+    ) -> Result<AppendOutcome, EngineError> {
+        let info = self.mailbox(account.id, mailbox).await?;
+        let outgoing: Vec<OutgoingMessage<'_>> = messages
+            .iter()
+            .map(|m| OutgoingMessage {
+                raw: &m.raw,
+                flags: &m.flags,
+                internal_date: m.internal_date,
+            })
+            .collect();
+        let ids = self
+            .connector
+            .create_messages(&account.name, &info.name, &outgoing)
+            .await?;
+        let name = info.name.clone();
+        let done = self.commit_append(info, messages, origin).await?;
+        self.tell_uids(account, &name, ids, done.uids.iter().copied())
+            .await;
+        Ok(done)
+    }
+
+    /// [`Connector::uids_assigned`], when the backend returned one id per
+    /// new message.
+    async fn tell_uids(
+        &self,
+        account: &Account,
+        mailbox: &str,
+        ids: Vec<crate::connector::BackendId>,
+        uids: impl ExactSizeIterator<Item = u32>,
+    ) {
+        if !ids.is_empty() && ids.len() == uids.len() {
+            let pairs: Vec<_> = ids.into_iter().zip(uids).collect();
+            self.connector
+                .uids_assigned(&account.name, mailbox, &pairs)
+                .await;
+        }
+    }
+
+    pub(crate) async fn commit_append(
+        &self,
+        info: MailboxInfo,
+        messages: Vec<AppendRequest>,
+        origin: Option<SessionId>,
+    ) -> Result<AppendOutcome, EngineError> {
+        let flags: Vec<FlagSet> = messages.iter().map(|m| m.flags.clone()).collect();
+        let id = info.id;
+        // Parsing and the durable body writes need no ordering: they run
+        // before the mailbox's lock, so concurrent APPENDs overlap them and
+        // the lock covers only the row commit and the publish.
+        let mut rows = self
+            .blocking(move |_, blobs| {
+                messages
+                    .iter()
+                    .map(|m| Ok(new_message(m, blobs.put(&m.raw)?)))
+                    .collect::<Result<Vec<_>, EngineError>>()
+            })
+            .await?;
+        // \Recent is stored only for messages no session will be given it
+        // by the hub: the next SELECT claims those. Decided under the
+        // mailbox's lock, as sessions subscribe under it too.
+        let hub = self.hub.clone();
+        let appended = self
+            .ordered_write(id, move |store, done| {
+                if hub.recent_takers(hub_id(id)) == 0 {
+                    for row in &mut rows {
+                        row.flags |= StoreFlags::RECENT;
+                    }
+                }
+                store.append_then(id, rows, move |r| {
+                    done(r.inspect(|appended| {
+                        let added = appended
+                            .uids
+                            .iter()
+                            .zip(flags)
+                            .map(|(&uid, flags)| AddedMessage { uid, flags })
+                            .collect();
+                        hub.publish(
+                            hub_id(id),
+                            Update::MessagesAdded {
+                                messages: added,
+                                recent_for: None,
+                                origin,
+                            },
+                        );
+                    }))
+                })
+            })
+            .await?;
+        Ok(AppendOutcome {
+            mailbox: info,
+            uid_validity: appended.uidvalidity,
+            uids: appended.uids,
+        })
+    }
+
+    /// STORE (and FETCH's implicit `\Seen`): asks the connector, changes the
+    /// flags, publishes the messages whose flags changed. Returns their
+    /// complete new flags, in UID order.
+    pub async fn store_flags(
+        &self,
+        account: &Account,
+        mailbox: &MailboxInfo,
+        uids: Vec<u32>,
+        mode: FlagMode,
+        flags: FlagSet,
+        origin: Option<SessionId>,
+    ) -> Result<Vec<(u32, FlagSet)>, EngineError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.connector
+            .set_flags(&account.name, &mailbox.name, &uids, mode, &flags)
+            .await?;
+        self.commit_flags(mailbox.id, uids, mode, flags, origin)
+            .await
+    }
+
+    pub(crate) async fn commit_flags(
+        &self,
+        id: hadron_store::MailboxId,
+        uids: Vec<u32>,
+        mode: FlagMode,
+        flags: FlagSet,
+        origin: Option<SessionId>,
+    ) -> Result<Vec<(u32, FlagSet)>, EngineError> {
+        let op = match mode {
+            FlagMode::Add => FlagOp::Add,
+            FlagMode::Remove => FlagOp::Remove,
+            FlagMode::Replace => FlagOp::Replace,
+        };
+        let (bits, keywords) = flags_to_store(&flags);
+        let hub = self.hub.clone();
+        self.ordered_write(id, move |store, done| {
+            let set = UidSet::from_uids(uids);
+            store.store_flags_then(id, &set, op, bits, &keywords, move |r| {
+                done(r.map(|(changes, names)| {
+                    let changed: Vec<(u32, FlagSet)> = changes
+                        .changed
+                        .iter()
+                        .map(|m| (m.uid, flags_from_store(m, &names).0))
+                        .collect();
+                    if !changed.is_empty() {
+                        hub.publish(
+                            hub_id(id),
+                            Update::FlagsChanged {
+                                changes: changed
+                                    .iter()
+                                    .map(|(uid, flags)| FlagChange {
+                                        uid: *uid,
+                                        flags: flags.clone(),
+                                        modseq: Some(changes.modseq),
+                                    })
+                                    .collect(),
+                                origin,
+                            },
+                        );
+                    }
+                    changed
+                }))
+            })
+        })
+        .await
+    }
+
+    /// EXPUNGE / UID EXPUNGE / CLOSE: expunges the messages of
+    /// `candidates` that have `\Deleted` in the store. The session brings
+    /// its snapshot up to date before choosing them, so that messages
+    /// flagged or added by others count too (RFC 3501 §6.4.3: *all*
+    /// messages with `\Deleted`). Returns the expunged UIDs.
+    pub async fn expunge_deleted(
+        &self,
+        account: &Account,
+        mailbox: &MailboxInfo,
+        candidates: UidSet,
+        origin: Option<SessionId>,
+    ) -> Result<Vec<u32>, EngineError> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let id = mailbox.id;
+        let shared = self.shared(id);
+        let guard = shared.write.lock().await;
+        // The candidates with \Deleted, and (when others may still FETCH
+        // them) their metadata for the tombstones, in one blocking trip.
+        let keep = self.keeps_tombstones(id, origin);
+        let count: u64 = candidates
+            .ranges()
+            .iter()
+            .map(|&(a, b)| u64::from(b.saturating_sub(a)) + 1)
+            .sum();
+        let read = move |store: &Store, _: &dyn BlobStore| {
+            let uids: Vec<u32> = store
+                .fetch_flags(id, &candidates)?
+                .into_iter()
+                .filter(|m| m.flags.contains(StoreFlags::DELETED))
+                .map(|m| m.uid)
+                .collect();
+            let kept = if keep && !uids.is_empty() {
+                store.fetch_messages(id, &UidSet::from_uids(uids.iter().copied()))?
+            } else {
+                Vec::new()
+            };
+            Ok((uids, kept))
+        };
+        let (uids, kept) = if count <= SMALL_READ_ROWS {
+            self.read_small(read).await?
+        } else {
+            self.blocking(read).await?
+        };
+        if uids.is_empty() {
+            return Ok(uids);
+        }
+        self.connector
+            .remove_messages(&account.name, &mailbox.name, &uids)
+            .await?;
+        self.commit_expunge_locked(&shared, guard, id, uids, origin, Some(kept))
+            .await
+    }
+
+    /// Whether an expunge in `id` by `origin` must keep tombstones: some
+    /// other session has the mailbox selected and may still FETCH.
+    fn keeps_tombstones(&self, id: hadron_store::MailboxId, origin: Option<SessionId>) -> bool {
+        self.hub.subscribers(hub_id(id)) > usize::from(origin.is_some())
+    }
+
+    /// Expunges `uids` in the store and publishes it; the caller holds the
+    /// mailbox's write lock and hands it over: it is let go once the
+    /// expunge is queued (see [`Engine::ordered_write`]), the tombstones
+    /// registered before that. `prefetched`: the metadata of `uids`, if
+    /// the caller read it already (read here when tombstones are needed).
+    async fn commit_expunge_locked(
+        &self,
+        shared: &Arc<MailboxShared>,
+        guard: tokio::sync::MutexGuard<'_, ()>,
+        id: hadron_store::MailboxId,
+        uids: Vec<u32>,
+        origin: Option<SessionId>,
+        prefetched: Option<Vec<StoredMessage>>,
+    ) -> Result<Vec<u32>, EngineError> {
+        // Others may still FETCH these until told: keep their metadata.
+        let keep = self.keeps_tombstones(id, origin);
+        // The collector stays off until the tombstones are registered.
+        let gc = self.gc.read().await;
+        let set = UidSet::from_uids(uids);
+        let epoch = if keep {
+            let kept = match prefetched {
+                Some(kept) if !kept.is_empty() => kept,
+                _ => {
+                    let wanted = set.clone();
+                    self.blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
+                        .await?
+                }
+            };
+            self.keep_tombstones(shared, kept)
+        } else {
+            None
+        };
+        let (hub, after) = (self.hub.clone(), shared.clone());
+        let queued = self
+            .queue_write(move |store, done| {
+                store.expunge_then(id, &set, move |r| {
+                    if let Ok(expunged) = &r
+                        && !expunged.uids.is_empty()
+                    {
+                        hub.publish(
+                            hub_id(id),
+                            Update::MessagesExpunged {
+                                uids: expunged.uids.clone(),
+                                origin,
+                            },
+                        );
+                    }
+                    // Published, or failed: either way the epoch is closed.
+                    after.tombstones_published(epoch);
+                    done(r.map(|e| e.uids));
+                })
+            })
+            .await;
+        drop((guard, gc));
+        match queued {
+            Ok(queued) => queued.result().await,
+            Err(e) => {
+                shared.tombstones_published(epoch);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes `uids` from mailbox `id` with `remove` (an expunge or a
+    /// move), keeping their metadata as tombstones first when `keep`: a
+    /// FETCH or SEARCH of another session reads the store without waiting
+    /// for the expunge to be published, and must find every row either
+    /// there or here. Holds the garbage collector off until the tombstones
+    /// are registered. Returns the removal's result and the tombstones'
+    /// epoch, which the caller marks published after publishing; on a
+    /// failed removal it is marked here, so the entries can be pruned.
+    async fn remove_keeping<T: Send + 'static>(
+        &self,
+        shared: &MailboxShared,
+        id: hadron_store::MailboxId,
+        uids: Vec<u32>,
+        keep: bool,
+        remove: impl FnOnce(&Store, &UidSet) -> Result<T, hadron_store::StoreError> + Send + 'static,
+    ) -> Result<(T, Option<u64>), EngineError> {
+        let _gc = self.gc.read().await;
+        let set = UidSet::from_uids(uids);
+        let epoch = if keep {
+            let wanted = set.clone();
+            let kept = self
+                .blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
+                .await?;
+            self.keep_tombstones(shared, kept)
+        } else {
+            None
+        };
+        match self
+            .blocking(move |store, _| Ok(remove(store, &set)?))
+            .await
+        {
+            Ok(done) => Ok((done, epoch)),
+            Err(e) => {
+                shared.tombstones_published(epoch);
+                Err(e)
+            }
+        }
+    }
+
+    fn keep_tombstones(&self, shared: &MailboxShared, kept: Vec<StoredMessage>) -> Option<u64> {
+        if kept.is_empty() {
+            return None;
+        }
+        Some(
+            shared
+                .tombstones
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .keep(kept),
+        )
+    }
+
+    /// Removes messages whatever their flags (a backend deletion).
+    pub(crate) async fn commit_expunge(
+        &self,
+        id: hadron_store::MailboxId,
+        uids: Vec<u32>,
+    ) -> Result<Vec<u32>, EngineError> {
+        let shared = self.shared(id);
+        let guard = shared.write.lock().await;
+        self.commit_expunge_locked(&shared, guard, id, uids, None, None)
+            .await
+    }
+
+    /// COPY: asks the connector, copies (content shared), publishes the
+    /// additions to the destination.
+    pub async fn copy(
+        &self,
+        account: &Account,
+        from: &MailboxInfo,
+        uids: Vec<u32>,
+        to: &str,
+    ) -> Result<CopyOutcome, EngineError> {
+        let dst = self.mailbox(account.id, to).await?;
+        if uids.is_empty() {
+            return Ok(CopyOutcome {
+                uid_validity: dst.uidvalidity,
+                uid_map: Vec::new(),
+            });
+        }
+        let ids = self
+            .connector
+            .add_messages(&account.name, &from.name, &uids, &dst.name)
+            .await?;
+        let shared = self.shared(dst.id);
+        let _guard = shared.write.lock().await;
+        let (src, dst_id) = (from.id, dst.id);
+        let copied = self
+            .blocking(move |store, _| Ok(store.copy(src, &UidSet::from_uids(uids), dst_id)?))
+            .await?;
+        self.publish_copies(src, dst_id, &copied.uid_map).await?;
+        drop(_guard);
+        self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))
+            .await;
+        Ok(CopyOutcome {
+            uid_validity: copied.uidvalidity,
+            uid_map: copied.uid_map,
+        })
+    }
+
+    /// MOVE: asks the connector, moves atomically, publishes the additions
+    /// to the destination and the expunges from the source.
+    pub async fn move_messages(
+        &self,
+        account: &Account,
+        from: &MailboxInfo,
+        uids: Vec<u32>,
+        to: &str,
+        origin: Option<SessionId>,
+    ) -> Result<CopyOutcome, EngineError> {
+        let dst = self.mailbox(account.id, to).await?;
+        if uids.is_empty() {
+            return Ok(CopyOutcome {
+                uid_validity: dst.uidvalidity,
+                uid_map: Vec::new(),
+            });
+        }
+        let ids = self
+            .connector
+            .move_messages(&account.name, &from.name, &uids, &dst.name)
+            .await?;
+        let (src_shared, dst_shared) = (self.shared(from.id), self.shared(dst.id));
+        // Both write locks, in id order (no deadlock between crossing MOVEs).
+        let (first, second) = if from.id <= dst.id {
+            (&src_shared, &dst_shared)
+        } else {
+            (&dst_shared, &src_shared)
+        };
+        let _g1 = first.write.lock().await;
+        let _g2 = if from.id == dst.id {
+            None
+        } else {
+            Some(second.write.lock().await)
+        };
+        let (src, dst_id) = (from.id, dst.id);
+        let keep = self.keeps_tombstones(src, origin);
+        let ((copied, expunged), epoch) = self
+            .remove_keeping(&src_shared, src, uids, keep, move |store, set| {
+                store.move_messages(src, set, dst_id)
+            })
+            .await?;
+        // The originals go first: a MOVE into the selected mailbox itself
+        // then reads `* n EXPUNGE` before the copy's `* m EXISTS`, as
+        // clients expect (and as counting sequence numbers is easiest).
+        if !expunged.uids.is_empty() {
+            self.hub.publish(
+                hub_id(src),
+                Update::MessagesExpunged {
+                    uids: expunged.uids,
+                    origin,
+                },
+            );
+        }
+        src_shared.tombstones_published(epoch);
+        self.publish_copies(src, dst_id, &copied.uid_map).await?;
+        drop((_g1, _g2));
+        self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))
+            .await;
+        Ok(CopyOutcome {
+            uid_validity: copied.uidvalidity,
+            uid_map: copied.uid_map,
+        })
+    }
+
+    /// Publishes copies into `dst`. The store marks copies `\Recent`; when a
+    /// session will be given them by the hub, the stored bit is cleared so
+    /// that no later SELECT claims them a second time.
+    async fn publish_copies(
+        &self,
+        _src: hadron_store::MailboxId,
+        dst: hadron_store::MailboxId,
+        uid_map: &[(u32, u32)],
+    ) -> Result<(), EngineError> {
+        if uid_map.is_empty() {
+            return Ok(());
+        }
+        let new: Vec<u32> = uid_map.iter().map(|&(_, d)| d).collect();
+        let selected = self.hub.recent_takers(hub_id(dst)) > 0;
+        let rows = self
+            .blocking(move |store, _| {
+                let set = UidSet::from_uids(new);
+                if selected {
+                    store.store_flags(dst, &set, FlagOp::Remove, StoreFlags::RECENT, &[])?;
+                }
+                let names = store.keywords(dst)?;
+                Ok(store
+                    .fetch_flags(dst, &set)?
+                    .iter()
+                    .map(|m| AddedMessage {
+                        uid: m.uid,
+                        flags: flags_from_store(m, &names).0,
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        self.hub.publish(
+            hub_id(dst),
+            Update::MessagesAdded {
+                messages: rows,
+                recent_for: None,
+                origin: None,
+            },
+        );
+        Ok(())
+    }
+}
