@@ -273,7 +273,7 @@ impl Engine {
         };
         let (hub, after) = (self.hub.clone(), shared.clone());
         let queued = self
-            .queue_write(move |store, done| {
+            .queue_write(shared, move |store, done| {
                 store.expunge_then(id, &set, move |r| {
                     if let Ok(expunged) = &r
                         && !expunged.uids.is_empty()

@@ -79,6 +79,12 @@ pub(crate) struct MailboxShared {
     /// on PostgreSQL while it commits), so writes commit, and their
     /// updates are published, in the order they took it.
     pub(crate) write: tokio::sync::Mutex<()>,
+    /// Writes queued so far, and writes published (or dropped) so far:
+    /// see `Engine::writes_settled`.
+    queued_writes: std::sync::atomic::AtomicU64,
+    done_writes: std::sync::atomic::AtomicU64,
+    /// Woken whenever `done_writes` grows.
+    settled: tokio::sync::Notify,
     /// Metadata of messages expunged while other sessions had the mailbox
     /// selected: they may still FETCH them until told (deferred deletion;
     /// the store keeps the message rows and blobs until purge). Dropped

@@ -2,6 +2,8 @@
 //! the mailbox's write lock covers queuing a write; the store calls back
 //! after the commit, in commit order, and the callback publishes.
 
+use std::sync::atomic::Ordering;
+
 use super::*;
 
 /// Where a queued write's result goes, after its commit (see
@@ -23,7 +25,46 @@ impl<T> QueuedWrite<T> {
     }
 }
 
+/// A queued write of a mailbox, counted when queued and again when its
+/// result was published (or the write was dropped).
+struct Pending(Arc<MailboxShared>);
+
+impl Pending {
+    fn new(shared: Arc<MailboxShared>) -> Pending {
+        shared.queued_writes.fetch_add(1, Ordering::SeqCst);
+        Pending(shared)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0.done_writes.fetch_add(1, Ordering::SeqCst);
+        self.0.settled.notify_waiters();
+    }
+}
+
 impl Engine {
+    /// Waits until the writes queued for mailbox `id` before this call have
+    /// committed and been published (writes queued later are not waited
+    /// for, so a busy mailbox cannot starve the caller; they complete in
+    /// queue order). A session that just subscribed calls it before reading
+    /// the mailbox: a write queued before it subscribed decided without it
+    /// (whether to store `\Recent`, for one), so its row must be in what
+    /// the session reads, not only in its queue.
+    pub(crate) async fn writes_settled(&self, id: hadron_store::MailboxId) {
+        let shared = self.shared(id);
+        let target = shared.queued_writes.load(Ordering::SeqCst);
+        loop {
+            let settled = shared.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            if shared.done_writes.load(Ordering::SeqCst) >= target {
+                return;
+            }
+            settled.await;
+        }
+    }
+
     /// One write to mailbox `id` in its commit order, without holding the
     /// mailbox's lock while the write becomes durable. `submit` queues the
     /// write with one of the store's `*_then` methods, passing `done` the
@@ -42,7 +83,7 @@ impl Engine {
     ) -> Result<T, EngineError> {
         let shared = self.shared(id);
         let guard = shared.write.lock().await;
-        let result = self.queue_write(submit).await;
+        let result = self.queue_write(&shared, submit).await;
         drop(guard);
         result?.result().await
     }
@@ -52,13 +93,18 @@ impl Engine {
     /// letting go of it.
     pub(super) async fn queue_write<T: Send + 'static>(
         &self,
+        shared: &Arc<MailboxShared>,
         submit: impl FnOnce(&Store, WriteDone<T>) -> Result<(), hadron_store::StoreError>
         + Send
         + 'static,
     ) -> Result<QueuedWrite<T>, EngineError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        // Counted until called after the commit and publish, or dropped
+        // uncalled (a write that never ran): see `Engine::writes_settled`.
+        let pending = Pending::new(shared.clone());
         let done: WriteDone<T> = Box::new(move |r| {
             let _ = tx.send(r);
+            drop(pending);
         });
         if self.store.queues_writes() {
             submit(&self.store, done)?;

@@ -698,6 +698,9 @@ impl Session {
         id: hadron_store::MailboxId,
         read_only: bool,
     ) -> Result<(MailboxInfo, Snapshot), EngineError> {
+        // Writes queued before this session subscribed did not count it
+        // (for \Recent, say): their rows must be in what is read below.
+        self.engine.writes_settled(id).await;
         // No expunge of this epoch or before is in what is read below.
         let epoch = self.engine.expunge_epoch(id);
         self.engine.caught_up(id, self.id, epoch);
