@@ -216,8 +216,6 @@ pub(crate) trait Specific {
     fn lock_user(&mut self, name: &str) -> QueryResult<Option<i64>>;
     /// Reserves `n` fresh ids for the `messages` table.
     fn alloc_message_ids(&mut self, n: usize) -> QueryResult<Vec<i64>>;
-    /// Whether this is PostgreSQL (placeholder style).
-    const PG: bool;
 }
 
 impl Specific for PgConnection {
@@ -246,8 +244,6 @@ impl Specific for PgConnection {
         .load(self)?;
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
-
-    const PG: bool = true;
 }
 
 impl Specific for SqliteConnection {
@@ -271,8 +267,6 @@ impl Specific for SqliteConnection {
             .get_result(self)?;
         Ok((1..=n as i64).map(|i| base.id + i).collect())
     }
-
-    const PG: bool = false;
 }
 
 /// A bind value for [`Sql`].
@@ -282,36 +276,31 @@ pub(crate) enum Arg {
     Text(String),
 }
 
-/// SQL text with positional parameters, rendered as `$n` (PostgreSQL) or `?` (SQLite).
+/// SQL text with positional parameters; diesel writes the placeholders (`$n` for PostgreSQL,
+/// `?` for SQLite) when it runs the statement.
 ///
 /// Run through diesel as a [`Prepared`] query: a statement whose text does not depend on the
 /// size of a UID set is kept prepared by the connection's statement cache (keyed by its
 /// text), so SQLite parses and plans it once per connection instead of on every call.
 pub(crate) struct Sql {
-    /// The whole text, placeholders included (for logs and tests).
-    pub(crate) text: String,
     pub(crate) args: Vec<Arg>,
     /// The text between the placeholders: `parts[i]` comes before `args[i]`.
     parts: Vec<String>,
     /// Whether the text has a list whose length varies with the data (a UID set of more
     /// than one element): such texts are not worth a place in the statement cache.
     variable: bool,
-    pg: bool,
 }
 
 impl Sql {
-    pub(crate) fn new(pg: bool, text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         Self {
-            text: text.to_owned(),
             args: Vec::new(),
             parts: vec![text.to_owned()],
             variable: false,
-            pg,
         }
     }
 
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
-        self.text.push_str(s);
         if let Some(last) = self.parts.last_mut() {
             last.push_str(s);
         }
@@ -321,13 +310,13 @@ impl Sql {
     pub(crate) fn arg(&mut self, a: Arg) -> &mut Self {
         self.args.push(a);
         self.parts.push(String::new());
-        if self.pg {
-            self.text.push('$');
-            self.text.push_str(&self.args.len().to_string());
-        } else {
-            self.text.push('?');
-        }
         self
+    }
+
+    /// The whole text with SQLite's `?` placeholders; for tests.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> String {
+        self.parts.join("?")
     }
 
     pub(crate) fn i64(&mut self, v: i64) -> &mut Self {
@@ -470,13 +459,13 @@ mod tests {
             ]
         );
         assert_eq!(uid_chunks(&UidSet::all()), [UidChunk::Range(1, u32::MAX)]);
-        let mut s = Sql::new(true, "x WHERE ");
+        let mut s = Sql::new("x WHERE ");
         s.uid_chunk("uid", &UidChunk::Range(3, 9));
-        assert_eq!(s.text, "x WHERE uid BETWEEN $1 AND $2");
+        assert_eq!(s.text(), "x WHERE uid BETWEEN ? AND ?");
         assert!(!s.variable, "a range's text does not depend on the set");
-        let mut s = Sql::new(false, "");
+        let mut s = Sql::new("");
         s.uid_chunk("uid", &UidChunk::Singles(vec![1, 4]));
-        assert_eq!(s.text, "uid IN (?,?)");
+        assert_eq!(s.text(), "uid IN (?,?)");
         assert!(s.variable);
     }
 }

@@ -23,7 +23,6 @@ use crate::types::{
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};
 
-const PG: bool = <Conn as Specific>::PG;
 const SEEN: i32 = SystemFlags::SEEN.bits() as i32;
 const RECENT: i32 = SystemFlags::RECENT.bits() as i32;
 const DELETED: i32 = SystemFlags::DELETED.bits() as i32;
@@ -58,7 +57,7 @@ where
     let chunks = uid_chunks(uids);
     let mut out = Vec::new();
     for chunk in &chunks {
-        let mut s = Sql::new(PG, select);
+        let mut s = Sql::new(select);
         s.i64(mailbox.0)
             .push(" AND ")
             .uid_chunk(uid_col, chunk)
@@ -276,7 +275,7 @@ pub(crate) fn create_mailbox(
 /// Mailboxes strictly below `name` in the hierarchy.
 fn children(c: &mut Conn, user: UserId, name: &str) -> Result<Vec<(i64, String)>> {
     let prefix = format!("{name}{HIERARCHY_DELIMITER}");
-    let mut s = Sql::new(PG, "SELECT id, name FROM mailboxes WHERE user_id = ");
+    let mut s = Sql::new("SELECT id, name FROM mailboxes WHERE user_id = ");
     s.i64(user.0).push(" AND substr(name, 1, ");
     s.i32(prefix.chars().count() as i32).push(") = ");
     s.arg(Arg::Text(prefix));
@@ -690,6 +689,20 @@ pub(crate) fn fetch_summaries(
 
 // ---- flags -------------------------------------------------------------------------------
 
+/// [`store_flags`] and the mailbox's keyword dictionary after it, in the same transaction
+/// (the caller names the changed keyword bits without a second read).
+pub(crate) fn store_flags_named(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    op: FlagOp,
+    flags: SystemFlags,
+    kw: &[String],
+) -> Result<(FlagChanges, Vec<String>)> {
+    let changes = store_flags(c, mailbox, uids, op, flags, kw)?;
+    Ok((changes, keywords(c, mailbox)?))
+}
+
 pub(crate) fn store_flags(
     c: &mut Conn,
     mailbox: MailboxId,
@@ -736,9 +749,7 @@ pub(crate) fn store_flags(
                 }
             }
         };
-        let mut count = Sql::new(
-            PG,
-            "SELECT SUM(CASE WHEN (flags & 1) = 0 THEN 1 ELSE 0 END) AS unseen, \
+        let mut count = Sql::new("SELECT SUM(CASE WHEN (flags & 1) = 0 THEN 1 ELSE 0 END) AS unseen, \
              SUM(CASE WHEN (flags & 32) <> 0 THEN 1 ELSE 0 END) AS recent \
              FROM mailbox_messages WHERE mailbox_id = ",
         );
@@ -746,7 +757,7 @@ pub(crate) fn store_flags(
         pred(&mut count);
         let before = q(count).get_result::<CountRow>(c)?;
 
-        let mut up = Sql::new(PG, "UPDATE mailbox_messages SET ");
+        let mut up = Sql::new("UPDATE mailbox_messages SET ");
         match op {
             FlagOp::Add => {
                 up.push("flags = flags | ").i32(f);
@@ -811,9 +822,7 @@ fn source_rows(
     let chunks = uid_chunks(uids);
     let mut out = Vec::new();
     for chunk in &chunks {
-        let mut s = Sql::new(
-            PG,
-            "SELECT mm.uid, mm.message_id, mm.flags, mm.keywords, m.size \
+        let mut s = Sql::new("SELECT mm.uid, mm.message_id, mm.flags, mm.keywords, m.size \
              FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
              WHERE mm.mailbox_id = ",
         );
@@ -839,7 +848,7 @@ fn remove_rows(c: &mut Conn, mb: &MailboxRow, rows: &[SourceRow]) -> Result<Expu
     let modseq = mb.highest_modseq + 1;
     let set = UidSet::from_uids(rows.iter().map(|r| r.uid as u32));
     for chunk in uid_chunks(&set) {
-        let mut s = Sql::new(PG, "DELETE FROM mailbox_messages WHERE mailbox_id = ");
+        let mut s = Sql::new("DELETE FROM mailbox_messages WHERE mailbox_id = ");
         s.i64(mb.id).push(" AND ").uid_chunk("uid", &chunk);
         q(s).execute(c)?;
     }
@@ -1088,7 +1097,7 @@ pub(crate) fn blob_get_range(
     start: i32,
     len: i32,
 ) -> Result<Option<Vec<u8>>> {
-    let mut s = Sql::new(PG, "SELECT substr(data, ");
+    let mut s = Sql::new("SELECT substr(data, ");
     s.i32(start.saturating_add(1))
         .push(", ")
         .i32(len)
@@ -1099,7 +1108,7 @@ pub(crate) fn blob_get_range(
 
 /// Deletes the blobs stored before `cutoff` that no message references, in one statement.
 pub(crate) fn blob_collect(c: &mut Conn, cutoff: i64) -> Result<usize> {
-    let mut s = Sql::new(PG, "DELETE FROM blobs WHERE stored_at <= ");
+    let mut s = Sql::new("DELETE FROM blobs WHERE stored_at <= ");
     s.i64(cutoff)
         .push(" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.content_hash = blobs.hash)");
     Ok(q(s).execute(c)?)

@@ -535,16 +535,7 @@ impl Store {
     ) -> Result<()> {
         let (uids, keywords) = (uids.clone(), keywords.to_vec());
         self.write_then(
-            move |c| match c {
-                AnyConn::Pg(c) => Ok((
-                    crate::ops::pg::store_flags(c, mailbox, &uids, op, flags, &keywords)?,
-                    crate::ops::pg::keywords(c, mailbox)?,
-                )),
-                AnyConn::Sqlite(c) => Ok((
-                    crate::ops::sqlite::store_flags(c, mailbox, &uids, op, flags, &keywords)?,
-                    crate::ops::sqlite::keywords(c, mailbox)?,
-                )),
-            },
+            move |c| dispatch!(c, store_flags_named(mailbox, &uids, op, flags, &keywords)),
             done,
         )
     }
