@@ -165,6 +165,11 @@ impl UidSet {
         self.ranges.is_empty()
     }
 
+    /// How many UIDs the set holds (`UidSet::all()` counts every possible UID).
+    pub fn len(&self) -> u64 {
+        self.ranges.iter().map(|&(a, b)| u64::from(b - a) + 1).sum()
+    }
+
     /// Whether `uid` is in the set.
     pub fn contains(&self, uid: u32) -> bool {
         let i = self.ranges.partition_point(|&(_, b)| b < uid);
@@ -368,6 +373,9 @@ mod tests {
         );
         assert!(UidSet::from_uids([0]).is_empty());
         assert_eq!(UidSet::all().ranges(), &[(1, u32::MAX)]);
+        assert_eq!(s.len(), 6);
+        assert_eq!(UidSet::new().len(), 0);
+        assert_eq!(UidSet::all().len(), u64::from(u32::MAX));
     }
 
     #[test]

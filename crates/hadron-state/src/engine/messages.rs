@@ -199,11 +199,7 @@ impl Engine {
         // The candidates with \Deleted, and (when others may still FETCH
         // them) their metadata for the tombstones, in one blocking trip.
         let keep = self.keeps_tombstones(id, origin);
-        let count: u64 = candidates
-            .ranges()
-            .iter()
-            .map(|&(a, b)| u64::from(b.saturating_sub(a)) + 1)
-            .sum();
+        let small = candidates.len() <= SMALL_READ_ROWS;
         let read = move |store: &Store, _: &dyn BlobStore| {
             let uids: Vec<u32> = store
                 .fetch_flags(id, &candidates)?
@@ -218,11 +214,7 @@ impl Engine {
             };
             Ok((uids, kept))
         };
-        let (uids, kept) = if count <= SMALL_READ_ROWS {
-            self.read_small(read).await?
-        } else {
-            self.blocking(read).await?
-        };
+        let (uids, kept) = self.read_sized(small, read).await?;
         if uids.is_empty() {
             return Ok(uids);
         }
@@ -259,15 +251,7 @@ impl Engine {
         let gc = self.gc.read().await;
         let set = UidSet::from_uids(uids);
         let epoch = if keep {
-            let kept = match prefetched {
-                Some(kept) if !kept.is_empty() => kept,
-                _ => {
-                    let wanted = set.clone();
-                    self.blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
-                        .await?
-                }
-            };
-            self.keep_tombstones(shared, kept)
+            self.keep_tombstones(shared, id, &set, prefetched).await?
         } else {
             None
         };
@@ -321,11 +305,7 @@ impl Engine {
         let _gc = self.gc.read().await;
         let set = UidSet::from_uids(uids);
         let epoch = if keep {
-            let wanted = set.clone();
-            let kept = self
-                .blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
-                .await?;
-            self.keep_tombstones(shared, kept)
+            self.keep_tombstones(shared, id, &set, None).await?
         } else {
             None
         };
@@ -341,17 +321,34 @@ impl Engine {
         }
     }
 
-    fn keep_tombstones(&self, shared: &MailboxShared, kept: Vec<StoredMessage>) -> Option<u64> {
+    /// Keeps the metadata of `set` as tombstones under a new epoch (none if
+    /// there is nothing to keep). `prefetched`: that metadata, if the caller
+    /// read it already; else it is read here.
+    async fn keep_tombstones(
+        &self,
+        shared: &MailboxShared,
+        id: hadron_store::MailboxId,
+        set: &UidSet,
+        prefetched: Option<Vec<StoredMessage>>,
+    ) -> Result<Option<u64>, EngineError> {
+        let kept = match prefetched {
+            Some(kept) if !kept.is_empty() => kept,
+            _ => {
+                let wanted = set.clone();
+                self.blocking(move |store, _| Ok(store.fetch_messages(id, &wanted)?))
+                    .await?
+            }
+        };
         if kept.is_empty() {
-            return None;
+            return Ok(None);
         }
-        Some(
+        Ok(Some(
             shared
                 .tombstones
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .keep(kept),
-        )
+        ))
     }
 
     /// Removes messages whatever their flags (a backend deletion).

@@ -157,7 +157,7 @@ pub struct CopyOutcome {
     pub uid_map: Vec<(u32, u32)>,
 }
 
-/// Most rows a read may touch to count as small (see [`Engine::read_small`]).
+/// Most rows a read may touch to count as small (see [`Engine::read_sized`]).
 pub(crate) const SMALL_READ_ROWS: u64 = 64;
 
 /// Most message bytes a read may touch to count as small.
@@ -365,18 +365,18 @@ impl Engine {
             .map_err(|e| EngineError::Internal(e.to_string()))?
     }
 
-    /// Runs a *small* read (a few rows, a few hundred KiB of bodies at
-    /// most) right here on SQLite, whose local reads take tens of
-    /// microseconds: less than the two context switches of a trip to the
+    /// Runs a read: a *small* one (a few rows, a few hundred KiB of bodies
+    /// at most: `small`) right here on SQLite, whose local reads take tens
+    /// of microseconds, less than the two context switches of a trip to the
     /// blocking pool ([`Engine::blocking`]), which cost the server a large
-    /// part of its CPU under many small commands. On PostgreSQL, where a
-    /// read is a network round trip, it goes to the blocking pool.
-    pub(crate) async fn read_small<T, F>(&self, f: F) -> Result<T, EngineError>
+    /// part of its CPU under many small commands. Larger reads, and every
+    /// read on PostgreSQL (a network round trip), go to the blocking pool.
+    pub(crate) async fn read_sized<T, F>(&self, small: bool, f: F) -> Result<T, EngineError>
     where
         T: Send + 'static,
         F: FnOnce(&Store, &dyn BlobStore) -> Result<T, EngineError> + Send + 'static,
     {
-        if self.store.queues_writes() {
+        if small && self.store.queues_writes() {
             f(&self.store, &*self.blobs)
         } else {
             self.blocking(f).await
@@ -626,7 +626,7 @@ impl Engine {
     /// A mailbox of `user` by name.
     pub async fn mailbox(&self, user: UserId, name: &str) -> Result<MailboxInfo, EngineError> {
         let name = name.to_owned();
-        self.read_small(move |store, _| {
+        self.read_sized(true, move |store, _| {
             store
                 .mailbox_by_name(user, &name)?
                 .ok_or(EngineError::NoSuchMailbox(name))

@@ -205,11 +205,8 @@ impl Session {
                     }
                     Ok(metas)
                 };
-                let read = if chunk.len() as u64 <= SMALL_READ_ROWS {
-                    self.engine.read_small(read).await
-                } else {
-                    self.engine.blocking(read).await
-                };
+                let small = chunk.len() as u64 <= SMALL_READ_ROWS;
+                let read = self.engine.read_sized(small, read).await;
                 match read {
                     Ok(m) => metas = m,
                     Err(e) => return out.send(no_for(tag, &e)),
@@ -225,11 +222,7 @@ impl Session {
                         .map(|m| Ok((m.uid, read_contents(blobs, &m.meta, &body_attrs)?)))
                         .collect::<Result<Vec<_>, crate::engine::EngineError>>()
                 };
-                let read = if size <= SMALL_READ_BYTES {
-                    self.engine.read_small(read).await
-                } else {
-                    self.engine.blocking(read).await
-                };
+                let read = self.engine.read_sized(size <= SMALL_READ_BYTES, read).await;
                 match read {
                     Ok(v) => bodies.extend(v),
                     Err(e) => return out.send(no_for(tag, &e)),
