@@ -82,16 +82,10 @@ fn demo_password(binary: &Path, data_dir: &Path) -> anyhow::Result<String> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let password = random_password()?;
-    let mut child = Command::new(binary)
-        .args(["user", "add", DEMO_USER, "--password-stdin", "--data-dir"])
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .spawn()
-        .context("starting hadron user add")?;
-    if let Some(mut stdin) = child.stdin.take() {
-        writeln!(stdin, "{password}")?;
-    }
-    if !child.wait()?.success() {
+    let mut add = Command::new(binary);
+    add.args(["user", "add", DEMO_USER, "--password-stdin", "--data-dir"])
+        .arg(data_dir);
+    if !with_password(&mut add, &password)? {
         bail!(
             "could not create the demo user; if {} holds an older demo account, remove the directory",
             data_dir.display()
@@ -100,6 +94,19 @@ fn demo_password(binary: &Path, data_dir: &Path) -> anyhow::Result<String> {
     std::fs::write(&file, format!("user: {DEMO_USER}\npassword: {password}\n"))
         .with_context(|| format!("writing {}", file.display()))?;
     Ok(password)
+}
+
+/// Runs `cmd` (a `hadron user add|passwd … --password-stdin`) with `password` on its
+/// standard input; whether it succeeded.
+pub(crate) fn with_password(cmd: &mut Command, password: &str) -> anyhow::Result<bool> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .spawn()
+        .context("starting hadron user")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "{password}")?;
+    }
+    Ok(child.wait()?.success())
 }
 
 /// 16 random letters and digits from the operating system's generator.

@@ -2,7 +2,6 @@
 //! a fresh data directory (SQLite) or database (PostgreSQL), one user,
 //! a free port on 127.0.0.1; stopped (and its data removed) on drop.
 
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::run::random_password;
+use crate::run::{random_password, with_password};
 
 /// How to start a [`LocalServer`].
 #[derive(Debug, Clone)]
@@ -77,15 +76,7 @@ impl LocalServer {
         let mut add = Command::new(binary);
         add.args(["user", "add", &options.user, "--password-stdin"]);
         storage(&mut add);
-        let mut add = add
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .context("starting hadron user add")?;
-        if let Some(mut stdin) = add.stdin.take() {
-            writeln!(stdin, "{password}")?;
-        }
-        if !add.wait()?.success() {
+        if !with_password(add.stdout(Stdio::null()), &password)? {
             bail!("hadron user add failed");
         }
         let addr = free_port()?;
