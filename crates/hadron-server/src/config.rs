@@ -83,6 +83,8 @@ pub struct Config {
     pub gc: GcConfig,
     /// Authentication.
     pub auth: AuthConfig,
+    /// Indexes of recently closed mailboxes kept in memory.
+    pub index_cache: IndexCacheSection,
 }
 
 /// The `[auth]` section.
@@ -100,6 +102,42 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             cache_ttl_secs: 300,
+        }
+    }
+}
+
+/// The `[index_cache]` section: after the last session closes a mailbox,
+/// its index (about 9 bytes per message) stays in memory and follows the
+/// mailbox's changes, so the next SELECT copies it instead of reading every
+/// row (a 1M-message mailbox: milliseconds instead of seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexCacheSection {
+    /// Most memory, in MiB, kept for closed mailboxes; the least recently
+    /// closed are dropped first. 0 turns the cache off. Default 256 on
+    /// SQLite; off on PostgreSQL, where other instances' changes do not
+    /// reach a kept index yet (set it for a single instance).
+    pub memory_mb: Option<usize>,
+    /// Seconds a closed mailbox's index is kept without a SELECT.
+    /// Default 600.
+    pub idle_secs: Option<u64>,
+}
+
+impl IndexCacheSection {
+    /// The engine's form of it, for a database shared by several
+    /// instances (`shared`: PostgreSQL) or not.
+    pub fn engine_config(&self, shared: bool) -> hadron_state::engine::IndexCacheConfig {
+        let d = hadron_state::engine::IndexCacheConfig::default();
+        let budget_bytes = match self.memory_mb {
+            Some(mb) => mb.saturating_mul(1 << 20),
+            None if shared => 0,
+            None => d.budget_bytes,
+        };
+        hadron_state::engine::IndexCacheConfig {
+            budget_bytes,
+            idle: self
+                .idle_secs
+                .map_or(d.idle, std::time::Duration::from_secs),
         }
     }
 }
@@ -140,6 +178,7 @@ impl Default for Config {
             limits: Limits::default(),
             gc: GcConfig::default(),
             auth: AuthConfig::default(),
+            index_cache: IndexCacheSection::default(),
         }
     }
 }
@@ -424,6 +463,17 @@ mod tests {
         let c = Config::from_toml("[limits]\nidle_coalesce_ms = 0").unwrap();
         assert_eq!(c.limits.idle_coalesce(), Duration::ZERO);
         assert_eq!(Config::default().auth.cache_ttl_secs, 300);
+        let c = Config::from_toml("[index_cache]\nmemory_mb = 8\nidle_secs = 5").unwrap();
+        let cache = c.index_cache.engine_config(true);
+        assert_eq!(cache.budget_bytes, 8 << 20);
+        assert_eq!(cache.idle, std::time::Duration::from_secs(5));
+        let default = Config::default().index_cache;
+        assert_eq!(default.engine_config(false).budget_bytes, 256 << 20);
+        assert_eq!(
+            default.engine_config(true).budget_bytes,
+            0,
+            "off on PostgreSQL"
+        );
         assert_eq!(Config::default().sqlite_sync, SqliteSyncMode::Full);
         let c = Config::from_toml("sqlite_sync = \"normal\"").unwrap();
         assert_eq!(c.sqlite_sync, SqliteSyncMode::Normal);

@@ -238,6 +238,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&config);
     let engine = engine(&config).await?;
     let gc = hadron_server::maintenance::spawn_gc(engine.clone(), config.gc);
+    let tending = hadron_server::maintenance::spawn_index_cache_tending(
+        engine.clone(),
+        hadron_server::maintenance::INDEX_CACHE_TEND_INTERVAL,
+    );
     let mut server = Server::bind(config.listen, engine, config.limits)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -260,6 +264,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "Hadron IMAP server ready"
     );
     server.run(shutdown_signal()).await?;
+    tending.abort();
     if let Some(gc) = gc {
         gc.abort();
     }

@@ -1,6 +1,7 @@
 //! Background upkeep: garbage collection of what no mailbox holds any more
 //! ([`hadron_state::engine::Engine::collect_garbage`]) at startup and then
-//! periodically, as `[gc]` in the configuration says.
+//! periodically, as `[gc]` in the configuration says; and tending the
+//! closed mailboxes' indexes ([`Engine::tend_index_cache`]) every 30 s.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,26 @@ pub fn spawn_gc(engine: Arc<Engine>, config: GcConfig) -> Option<JoinHandle<()>>
     let interval = Duration::from_secs(config.interval_secs);
     let grace = Duration::from_secs(config.blob_grace_secs);
     Some(tokio::spawn(collect_every(engine, interval, grace)))
+}
+
+/// How often the closed mailboxes' indexes are caught up and trimmed.
+pub const INDEX_CACHE_TEND_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Tends the index cache every `interval` (see [`Engine::tend_index_cache`]).
+/// Abort the handle to stop it.
+pub fn spawn_index_cache_tending(engine: Arc<Engine>, interval: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let engine = engine.clone();
+            // Catching up copies no rows but may apply many updates.
+            if let Err(e) = tokio::task::spawn_blocking(move || engine.tend_index_cache()).await {
+                tracing::warn!(error = %e, "tending the index cache failed");
+            }
+        }
+    })
 }
 
 /// Collects, then waits `interval`, forever. A failed run is logged and

@@ -449,6 +449,20 @@ impl Snapshot {
         }
     }
 
+    /// Marks the messages with these UIDs (ascending) as `\Recent` for this
+    /// session; UIDs not present are ignored. O(k log n).
+    pub fn set_recent(&mut self, uids: &[u32]) {
+        let mut from = 0;
+        for &uid in uids {
+            let i = from + self.uids[from..].partition_point(|&u| u < uid);
+            if self.uids.get(i) == Some(&uid) && self.bits[i] & RECENT == 0 {
+                self.bits[i] |= RECENT;
+                self.recent += 1;
+            }
+            from = i;
+        }
+    }
+
     /// Marks the messages with these UIDs as expunged elsewhere; UIDs not
     /// present are ignored. O(k log n).
     pub fn mark_pending_expunge(&mut self, uids: &[u32]) {
@@ -688,8 +702,11 @@ mod tests {
         s.set_recent_from(3);
         assert_eq!(s.recent_count(), 2);
         assert!(s.is_recent(3) && s.is_recent(4) && !s.is_recent(2));
+        s.set_recent(&[1, 4, 99]);
+        assert_eq!(s.recent_count(), 3, "4 was already recent, 99 is absent");
+        assert!(s.is_recent(1) && !s.is_recent(2));
         s.remove_uids(&[4]);
-        assert_eq!(s.recent_count(), 1);
+        assert_eq!(s.recent_count(), 2);
     }
 
     #[test]

@@ -385,12 +385,73 @@ both! {
                 "f OK FETCH completed",
             ]
         );
-        // With nobody left, the index is dropped and the store read again.
+        // With nobody left the index stays warm and follows the mailbox:
+        // the next SELECT copies it and claims the new message's \Recent.
         a.run("u UNSELECT").await;
         c.run("u UNSELECT").await;
+        assert_eq!(env.engine.warm_indexes().mailboxes, 1);
         b.append("q", "INBOX", "", &message("6")).await;
         let r = c.run("s SELECT INBOX").await;
-        assert_eq!(env.engine.index_copies(), copies + 2, "read from the store");
-        assert_eq!(&r[1..3], ["* 5 EXISTS", "* 1 RECENT"]);
+        assert_eq!(env.engine.index_copies(), copies + 3, "copied the warm index");
+        assert_eq!(env.engine.warm_indexes().mailboxes, 0, "live again");
+        assert_eq!(&r[1..4], ["* 5 EXISTS", "* 1 RECENT", "* OK [UNSEEN 2] message 2 is first unseen"]);
+        assert_eq!(
+            c.run("f FETCH 1:* (UID FLAGS)").await,
+            [
+                "* 1 FETCH (UID 1 FLAGS (\\Seen))",
+                "* 2 FETCH (UID 3 FLAGS ())",
+                "* 3 FETCH (UID 4 FLAGS ())",
+                "* 4 FETCH (UID 5 FLAGS ())",
+                "* 5 FETCH (UID 6 FLAGS (\\Recent))",
+                "f OK FETCH completed",
+            ]
+        );
+        // Claimed once: a second session does not get it \Recent.
+        let r = a.run("s SELECT INBOX").await;
+        assert_eq!(&r[1..3], ["* 5 EXISTS", "* 0 RECENT"]);
+    }
+
+    async fn examine_copies_a_warm_index_and_leaves_recent_for_a_later_select(env) {
+        let mut a = env.client("alice").await;
+        for s in ["1", "2", "3"] {
+            a.append("p", "INBOX", "", &message(s)).await;
+        }
+        a.run("s SELECT INBOX").await;
+        a.run("u UNSELECT").await;
+        assert_eq!(env.engine.warm_indexes().mailboxes, 1);
+        let copies = env.engine.index_copies();
+        // A recent message not yet claimed, then a change while closed.
+        a.append("p", "INBOX", "", &message("4")).await;
+        let mut b = env.client("alice").await;
+        b.run("x EXAMINE INBOX").await;
+        b.run("u UNSELECT").await;
+        assert_eq!(env.engine.index_copies(), copies + 1, "EXAMINE copied it");
+        env.engine.tend_index_cache();
+        assert_eq!(env.engine.warm_indexes().mailboxes, 1, "within budget and time");
+        // EXAMINE does not claim \Recent: a later SELECT still gets it.
+        let r = a.run("s SELECT INBOX").await;
+        assert_eq!(&r[1..3], ["* 4 EXISTS", "* 1 RECENT"]);
+        assert_eq!(env.engine.index_copies(), copies + 2);
+    }
+
+    async fn without_room_or_time_a_closed_mailbox_is_read_from_the_store(env) {
+        let idle = std::time::Duration::from_secs(600);
+        let no_room = hadron_state::engine::IndexCacheConfig { budget_bytes: 0, idle };
+        let no_time = hadron_state::engine::IndexCacheConfig {
+            budget_bytes: 1 << 30,
+            idle: std::time::Duration::ZERO,
+        };
+        let mut env = env.with_index_cache(no_room);
+        for config in [no_room, no_time] {
+            env = env.with_index_cache(config);
+            let mut a = env.client("alice").await;
+            a.append("p", "INBOX", "", &message("1")).await;
+            a.run("s SELECT INBOX").await;
+            a.run("u UNSELECT").await;
+            assert_eq!(env.engine.warm_indexes().mailboxes, 0, "{config:?}");
+            let r = a.run("s SELECT INBOX").await;
+            assert_eq!(env.engine.index_copies(), 0, "{config:?}");
+            assert!(r.iter().any(|l| l.ends_with(" EXISTS")), "{r:?}");
+        }
     }
 }

@@ -11,8 +11,8 @@ use hadron_state::flags::{FlagSet, SystemFlags};
 use std::borrow::Cow;
 
 use hadron_state::search::{
-    MemoryMessage, MemorySource, MessageMeta, MessageSource, SearchOptions, SearchResult,
-    SourceError, search,
+    IndexedKey, MemoryMessage, MemorySource, MessageMeta, MessageSource, SearchOptions,
+    SearchResult, SourceError, search,
 };
 use hadron_state::snapshot::{MessageView, Snapshot};
 use proptest::prelude::*;
@@ -355,8 +355,78 @@ impl Reference<'_> {
     }
 }
 
+/// A source that also answers [`MessageSource::indexed`], by brute force,
+/// as a store's index does: without the messages in `gone` (expunged from
+/// the store, still in the session's snapshot).
+struct Indexed<'a> {
+    source: &'a MemorySource,
+    uids: Vec<u32>,
+    gone: Vec<u32>,
+}
+
+impl MessageSource for Indexed<'_> {
+    fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
+        self.source.metadata(uids)
+    }
+    fn indexed(&self, key: IndexedKey) -> Option<Result<Vec<u32>, SourceError>> {
+        let mut out = Vec::new();
+        for &uid in self.uids.iter().filter(|u| !self.gone.contains(u)) {
+            match self.source.metadata(&[uid]) {
+                Ok(m) if key.matches(&m[0]) => out.push(uid),
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok(out))
+    }
+    fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {
+        self.source.header_values(uid, name)
+    }
+    fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
+        self.source.header_text(uid)
+    }
+    fn body_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
+        self.source.body_text(uid)
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn answers_from_a_source_index_equal_the_reference(
+        mailbox in mailbox(),
+        keys in proptest::collection::vec(key(), 1..4),
+        gone_every in 2usize..6,
+        return_uids in any::<bool>(),
+    ) {
+        let mut snapshot = Snapshot::from_messages(
+            mailbox.messages.iter().map(|(u, f, _)| (*u, f.clone())),
+        )
+        .unwrap();
+        snapshot.set_recent_from(mailbox.recent_from);
+        let uids: Vec<u32> = mailbox.messages.iter().map(|(u, _, _)| *u).collect();
+        let gone: Vec<u32> = uids.iter().copied().step_by(gone_every).collect();
+        snapshot.mark_pending_expunge(&gone);
+        let source: MemorySource = mailbox
+            .messages
+            .iter()
+            .map(|(u, _, m)| (*u, m.clone()))
+            .collect();
+        let options = SearchOptions {
+            return_uids,
+            highest_modseq: false,
+            saved: mailbox.saved.as_deref(),
+        };
+        let indexed = Indexed { source: &source, uids, gone };
+        let got = search(&snapshot, &keys, None, &indexed, &options).unwrap();
+        let reference = Reference {
+            snapshot: &snapshot,
+            source: &source,
+            saved: mailbox.saved.as_deref().unwrap_or(&[]),
+        };
+        prop_assert_eq!(got, reference.search(&keys, &options));
+    }
 
     #[test]
     fn optimised_evaluator_equals_the_reference(

@@ -107,6 +107,8 @@ pub(crate) struct SourceRow {
     pub(crate) keywords: i64,
     #[diesel(sql_type = BigInt)]
     pub(crate) size: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) internal_date: i64,
 }
 
 /// A `messages` row to insert.
@@ -139,6 +141,8 @@ pub(crate) struct MailboxMessageInsert {
     pub(crate) flags: i32,
     pub(crate) keywords: i64,
     pub(crate) modseq: i64,
+    pub(crate) internal_date: i64,
+    pub(crate) size: i64,
 }
 
 /// An `expunged` row to insert.

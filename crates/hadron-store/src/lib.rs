@@ -84,9 +84,9 @@ pub use error::{Result, StoreError};
 pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
-    Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags,
-    UidSet, UserId, UserInfo,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId,
+    MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage,
+    SystemFlags, UidSet, UserId, UserInfo,
 };
 pub use validate::{HIERARCHY_DELIMITER, MAX_KEYWORD_LEN, MAX_MAILBOX_NAME_LEN, MAX_USER_NAME_LEN};
 

@@ -30,7 +30,7 @@ mod plan_tests {
 
     use super::sqlite;
     use crate::FlagOp;
-    use crate::types::{MessageMeta, NewMessage, SystemFlags, UidSet};
+    use crate::types::{ColumnRange, MessageMeta, NewMessage, SystemFlags, UidSet};
 
     #[derive(QueryableByName)]
     struct PlanRow {
@@ -42,8 +42,8 @@ mod plan_tests {
         NewMessage {
             meta: MessageMeta {
                 content_hash: format!("{i:064x}"),
-                size: 100,
-                internal_date: 1_700_000_000,
+                size: 100 + u64::from(i % 1_000),
+                internal_date: 1_700_000_000 + 60 * i64::from(i),
                 sent_date: None,
                 envelope: b"NIL".to_vec(),
                 bodystructure: b"NIL".to_vec(),
@@ -122,6 +122,12 @@ mod plan_tests {
         sqlite::copy(&mut c, inbox, &shapes[1].1, other, false).unwrap();
         sqlite::copy(&mut c, inbox, &shapes[3].1, other, true).unwrap();
         sqlite::expunge(&mut c, inbox, &shapes[2].1, false).unwrap();
+        sqlite::recent_uids(&mut c, inbox).unwrap();
+        // The newest tenth, as SEARCH SINCE usually asks.
+        let (from, until) = (Some(1_700_000_000 + 60 * 2_700), None);
+        sqlite::uids_in_range(&mut c, inbox, ColumnRange::InternalDate { from, until }).unwrap();
+        let (from, until) = (Some(50), Some(200));
+        sqlite::uids_in_range(&mut c, inbox, ColumnRange::Size { from, until }).unwrap();
         c.set_instrumentation(
             diesel::connection::get_default_instrumentation().unwrap_or_else(|| {
                 Box::new(|_: InstrumentationEvent<'_>| {}) as Box<dyn Instrumentation>
@@ -129,9 +135,42 @@ mod plan_tests {
         );
 
         let statements = seen.lock().unwrap().clone();
+        let recent = statements
+            .iter()
+            .find(|s| s.contains("(flags & 32) <> 0 ORDER BY uid"))
+            .unwrap_or_else(|| panic!("recent_uids ran: {statements:#?}"));
+        let steps = plan(&mut c, recent);
+        assert!(
+            steps.iter().all(|s| !s.starts_with("SCAN"))
+                && steps.iter().any(|s| s.contains("mailbox_messages_recent")),
+            "recent_uids must read the partial index: {steps:?}"
+        );
+        let ranges: Vec<&String> = statements
+            .iter()
+            .filter(|s| s.contains("internal_date >=") || s.contains("size >="))
+            .collect();
+        assert_eq!(ranges.len(), 2, "{statements:#?}");
+        for sql in &ranges {
+            let steps = plan(&mut c, sql);
+            let index = if sql.contains("size") {
+                "mailbox_messages_size"
+            } else {
+                "mailbox_messages_internal_date"
+            };
+            assert!(
+                steps.iter().all(|s| !s.starts_with("SCAN"))
+                    && steps.iter().any(|s| s.contains(index)),
+                "uids_in_range must read {index}: {steps:?}"
+            );
+        }
         let on_messages: Vec<&String> = statements
             .iter()
-            .filter(|s| s.contains("mailbox_messages") && !s.starts_with("INSERT"))
+            .filter(|s| {
+                s.contains("mailbox_messages")
+                    && !s.starts_with("INSERT")
+                    && *s != recent
+                    && !ranges.contains(s)
+            })
             .collect();
         assert!(on_messages.len() > 20, "{statements:#?}");
         for sql in on_messages {

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use crate::backend::{
-    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, MailboxMessageInsert, MailboxRow,
+    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, IdRow, MailboxMessageInsert, MailboxRow,
     MessageInsert, MetaRow, Prepared, SourceRow, Specific, Sql, SummaryRow, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
@@ -17,6 +17,7 @@ use crate::schema::{
     blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, users,
 };
 use crate::types::{
+    ColumnRange,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
     MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
     UserInfo,
@@ -29,8 +30,8 @@ const DELETED: i32 = SystemFlags::DELETED.bits() as i32;
 const ALL_FLAGS: i32 = SystemFlags::ALL.bits() as i32;
 /// Rows per multi-row INSERT into `messages` (12 columns → 12,000 parameters).
 const MESSAGE_INSERT_CHUNK: usize = 1_000;
-/// Rows per multi-row INSERT into `mailbox_messages` (6 columns → 24,000 parameters).
-const MM_INSERT_CHUNK: usize = 4_000;
+/// Rows per multi-row INSERT into `mailbox_messages` (8 columns → 24,000 parameters).
+const MM_INSERT_CHUNK: usize = 3_000;
 /// Rows per multi-row INSERT into `expunged` (3 columns → 24,000 parameters).
 const EXPUNGED_INSERT_CHUNK: usize = 8_000;
 
@@ -538,6 +539,8 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             flags: i32::from(m.flags.bits()),
             keywords: mask as i64,
             modseq,
+            internal_date: m.meta.internal_date,
+            size: m.meta.size as i64,
         })
         .collect();
     for chunk in mm.chunks(MM_INSERT_CHUNK) {
@@ -625,6 +628,49 @@ pub(crate) fn fetch_flags(
     )
 }
 
+/// The UIDs of the messages stored `\Recent`, ascending: through the partial index
+/// `mailbox_messages_recent`, so the cost is that of the answer, not of the mailbox.
+pub(crate) fn recent_uids(c: &mut Conn, mailbox: MailboxId) -> Result<Vec<u32>> {
+    mailbox_row(c, mailbox)?;
+    let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
+    // The condition is written exactly as in the index's WHERE clause, so
+    // both planners see that the index covers it.
+    s.i64(mailbox.0)
+        .push(" AND (flags & 32) <> 0 ORDER BY uid");
+    Ok(q(s)
+        .load::<IdRow>(c)?
+        .into_iter()
+        .map(|r| r.id as u32)
+        .collect())
+}
+
+/// The UIDs of the messages whose internal date or size lies in `range`, ascending: through
+/// the column's index, so the cost follows the answer.
+pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange) -> Result<Vec<u32>> {
+    mailbox_row(c, mailbox)?;
+    let (column, lo, hi) = match range {
+        ColumnRange::InternalDate { from, until } => ("internal_date", from, until),
+        ColumnRange::Size { from, until } => ("size", from, until),
+    };
+    let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
+    s.i64(mailbox.0);
+    if let Some(lo) = lo {
+        s.push(&format!(" AND {column} >= ")).i64(lo);
+    }
+    if let Some(hi) = hi {
+        s.push(&format!(" AND {column} < ")).i64(hi);
+    }
+    // No ORDER BY: sorting the hits here keeps the planner on the column's index (an ordered
+    // walk of the primary key would read every row of the mailbox).
+    let mut uids: Vec<u32> = q(s)
+        .load::<IdRow>(c)?
+        .into_iter()
+        .map(|r| r.id as u32)
+        .collect();
+    uids.sort_unstable();
+    Ok(uids)
+}
+
 pub(crate) fn fetch_messages(
     c: &mut Conn,
     mailbox: MailboxId,
@@ -672,7 +718,7 @@ pub(crate) fn fetch_summaries(
         c,
         mailbox,
         uids,
-        "SELECT mm.uid, m.size, m.internal_date, m.sent_date, mm.modseq \
+        "SELECT mm.uid, mm.size, mm.internal_date, m.sent_date, mm.modseq \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         "mm.uid",
@@ -822,13 +868,13 @@ fn source_rows(
     let chunks = uid_chunks(uids);
     let mut out = Vec::new();
     for chunk in &chunks {
-        let mut s = Sql::new("SELECT mm.uid, mm.message_id, mm.flags, mm.keywords, m.size \
-             FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
-             WHERE mm.mailbox_id = ",
+        let mut s = Sql::new(
+            "SELECT uid, message_id, flags, keywords, size, internal_date \
+             FROM mailbox_messages WHERE mailbox_id = ",
         );
-        s.i64(mailbox).push(" AND ").uid_chunk("mm.uid", chunk);
+        s.i64(mailbox).push(" AND ").uid_chunk("uid", chunk);
         if only_deleted {
-            s.push(" AND (mm.flags & ").i32(DELETED).push(") <> 0");
+            s.push(" AND (flags & ").i32(DELETED).push(") <> 0");
         }
         out.extend(q(s).load::<SourceRow>(c)?);
     }
@@ -964,6 +1010,8 @@ pub(crate) fn copy(
             flags: r.flags | RECENT,
             keywords: kw as i64,
             modseq,
+            internal_date: r.internal_date,
+            size: r.size,
         });
     }
     for chunk in inserts.chunks(MM_INSERT_CHUNK) {

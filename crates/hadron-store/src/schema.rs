@@ -35,6 +35,8 @@ diesel::table! {
         flags -> Integer,
         keywords -> BigInt,
         modseq -> BigInt,
+        internal_date -> BigInt,
+        size -> BigInt,
     }
 }
 

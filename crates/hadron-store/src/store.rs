@@ -15,9 +15,9 @@ use crate::backend::AnyConn;
 use crate::error::{Result, StoreError};
 use crate::migrate;
 use crate::types::{
-    Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet,
-    UserId, UserInfo,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId,
+    MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage, StoredMessage, SystemFlags,
+    UidSet, UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -488,6 +488,19 @@ impl Store {
     /// whole mailbox), in UID order. A contiguous set is one indexed range query.
     pub fn fetch_flags(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<MessageFlags>> {
         self.read(|c| dispatch!(c, fetch_flags(mailbox, uids)))
+    }
+
+    /// The UIDs of the messages stored `\Recent` (no session has claimed them yet), ascending.
+    /// Reads a partial index: the cost follows the answer, not the mailbox's size.
+    pub fn recent_uids(&self, mailbox: MailboxId) -> Result<Vec<u32>> {
+        self.read(|c| dispatch!(c, recent_uids(mailbox)))
+    }
+
+    /// The UIDs of the messages whose internal date or size lies in `range`, ascending
+    /// (SEARCH `SINCE`/`BEFORE`/`ON`, `LARGER`/`SMALLER`). Reads the column's index: the cost
+    /// follows the answer, not the mailbox's size.
+    pub fn uids_in_range(&self, mailbox: MailboxId, range: ColumnRange) -> Result<Vec<u32>> {
+        self.read(|c| dispatch!(c, uids_in_range(mailbox, range)))
     }
 
     /// Content metadata of the messages of `uids`, in UID order.

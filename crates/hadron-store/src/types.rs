@@ -301,6 +301,27 @@ pub struct StoredMessage {
     pub meta: MessageMeta,
 }
 
+/// A range of one indexed column of a mailbox's messages, for
+/// [`crate::Store::uids_in_range`]: `from` inclusive, `until` exclusive, either
+/// end open when `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnRange {
+    /// The internal date, in Unix seconds.
+    InternalDate {
+        /// Earliest second included.
+        from: Option<i64>,
+        /// First second no longer included.
+        until: Option<i64>,
+    },
+    /// The size in bytes.
+    Size {
+        /// Smallest size included.
+        from: Option<i64>,
+        /// First size no longer included.
+        until: Option<i64>,
+    },
+}
+
 /// The fixed-size facts of a message that SEARCH's size and date keys
 /// need, without its serialized structures ([`crate::Store::fetch_summaries`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

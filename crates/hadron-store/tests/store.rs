@@ -4,7 +4,8 @@ mod common;
 
 use common::{check_counters, msg};
 use hadron_store::{
-    BlobStore, DbBlobStore, FlagOp, FsBlobStore, MailboxId, StoreError, SystemFlags, UidSet, UserId,
+    BlobStore, ColumnRange, DbBlobStore, FlagOp, FsBlobStore, MailboxId, NewMessage, StoreError,
+    SystemFlags, UidSet, UserId,
 };
 use std::time::Duration;
 
@@ -213,6 +214,66 @@ both! {
         let f = s.fetch_flags(mb, &UidSet::range(3, 3)).unwrap();
         // $Important (bit 0) and k0..k60 (bits 2..=62), not Work (bit 1).
         assert_eq!(f[0].keywords, (u64::MAX >> 1) & !2);
+    }
+
+    fn column_ranges_agree_with_a_scan_and_follow_copies(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let a = s.create_mailbox(u, "A", None).unwrap().id;
+        let b = s.create_mailbox(u, "B", None).unwrap().id;
+        // Dates spread over days, sizes over a range, in no particular order.
+        let batch: Vec<_> = (0..600u32)
+            .map(|i| {
+                let mut m = msg(i, SystemFlags::EMPTY, &[]);
+                m.meta.internal_date = 1_700_000_000 + i64::from((i * 7_919) % 600) * 3_600;
+                m.meta.size = u64::from((i * 104_729) % 5_000);
+                m
+            })
+            .collect();
+        s.append(a, batch.clone()).unwrap();
+        s.expunge(a, &UidSet::from_uids((1..=600).step_by(5))).unwrap();
+        let left: Vec<(u32, &NewMessage)> = (1..=600u32)
+            .zip(&batch)
+            .filter(|(uid, _)| (uid - 1) % 5 != 0)
+            .collect();
+        let scan = |keep: &dyn Fn(&NewMessage) -> bool| -> Vec<u32> {
+            left.iter().filter(|(_, m)| keep(m)).map(|(u, _)| *u).collect()
+        };
+        let day = 1_700_000_000 + 86_400 * 5;
+        let cases: Vec<(ColumnRange, Vec<u32>)> = vec![
+            (
+                ColumnRange::InternalDate { from: Some(day), until: None },
+                scan(&|m| m.meta.internal_date >= day),
+            ),
+            (
+                ColumnRange::InternalDate { from: Some(day), until: Some(day + 86_400) },
+                scan(&|m| (day..day + 86_400).contains(&m.meta.internal_date)),
+            ),
+            (
+                ColumnRange::InternalDate { from: None, until: Some(day) },
+                scan(&|m| m.meta.internal_date < day),
+            ),
+            (
+                ColumnRange::Size { from: Some(1_000), until: Some(1_001) },
+                scan(&|m| m.meta.size == 1_000),
+            ),
+            (
+                ColumnRange::Size { from: Some(4_000), until: None },
+                scan(&|m| m.meta.size >= 4_000),
+            ),
+        ];
+        for (range, want) in &cases {
+            assert!(!want.is_empty() || matches!(range, ColumnRange::Size { .. }));
+            assert_eq!(&s.uids_in_range(a, *range).unwrap(), want, "{range:?}");
+        }
+        // A copy carries the columns: the same answers, renumbered.
+        let copied = s.copy(a, &UidSet::all(), b).unwrap();
+        let renumber: std::collections::HashMap<u32, u32> = copied.uid_map.into_iter().collect();
+        for (range, want) in &cases {
+            let mut want: Vec<u32> = want.iter().map(|u| renumber[u]).collect();
+            want.sort_unstable();
+            assert_eq!(s.uids_in_range(b, *range).unwrap(), want, "copy, {range:?}");
+        }
     }
 
     fn copy_move_expunge(db) {

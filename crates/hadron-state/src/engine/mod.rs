@@ -29,11 +29,13 @@ use hadron_store::{
 use crate::connector::{Connector, ConnectorError, FlagMode, OutgoingMessage};
 use crate::flags::{FlagSet, SystemFlags};
 use crate::message::ParsedMessage;
-use crate::snapshot::Snapshot;
 use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update};
 
+mod index;
 mod messages;
 mod ordered;
+
+pub use index::{IndexCacheConfig, WarmStats};
 
 /// Why an engine operation failed. Every variant leaves state unchanged;
 /// the session answers `NO` (with a response code where one fits).
@@ -94,7 +96,7 @@ pub(crate) struct MailboxShared {
     /// by the sessions of this instance: a SELECT of a mailbox already
     /// open here copies it instead of reading every row again. Exists
     /// while some session has the mailbox selected.
-    index: Mutex<Option<SharedIndex>>,
+    index: Mutex<Option<index::SharedIndex>>,
 }
 
 impl MailboxShared {
@@ -107,14 +109,6 @@ impl MailboxShared {
                 .published(e);
         }
     }
-}
-
-/// A snapshot kept current by a passive hub subscription. Its messages are
-/// never `\Recent` (that is per session).
-#[derive(Debug)]
-pub(crate) struct SharedIndex {
-    subscription: crate::update::Subscription,
-    follower: crate::delivery::Selected,
 }
 
 /// A user's account as the engine knows it after LOGIN.
@@ -171,6 +165,8 @@ pub struct Engine {
     hub: Hub,
     shared: Mutex<HashMap<i64, Arc<MailboxShared>>>,
     index_copies: std::sync::atomic::AtomicU64,
+    index_cache: IndexCacheConfig,
+    warm: Mutex<index::WarmIndexes>,
     /// Expunges hold it shared from the store's expunge until their
     /// tombstones are kept; garbage collection holds it exclusively while
     /// it reads the tombstones and purges, so it never purges a row a
@@ -283,12 +279,30 @@ pub(crate) fn flags_to_store(flags: &FlagSet) -> (StoreFlags, Vec<String>) {
 
 impl Engine {
     /// An engine over `connector`, `store` and `blobs`, with session queues
-    /// of `queue_capacity` updates.
+    /// of `queue_capacity` updates and the default [`IndexCacheConfig`].
     pub fn new(
         connector: Arc<dyn Connector>,
         store: Store,
         blobs: Arc<dyn BlobStore>,
         queue_capacity: usize,
+    ) -> Arc<Engine> {
+        Engine::with_index_cache(
+            connector,
+            store,
+            blobs,
+            queue_capacity,
+            IndexCacheConfig::default(),
+        )
+    }
+
+    /// [`Engine::new`] keeping closed mailboxes' indexes as `index_cache`
+    /// says.
+    pub fn with_index_cache(
+        connector: Arc<dyn Connector>,
+        store: Store,
+        blobs: Arc<dyn BlobStore>,
+        queue_capacity: usize,
+        index_cache: IndexCacheConfig,
     ) -> Arc<Engine> {
         Arc::new(Engine {
             connector,
@@ -297,6 +311,8 @@ impl Engine {
             hub: Hub::new(queue_capacity),
             shared: Mutex::new(HashMap::new()),
             index_copies: std::sync::atomic::AtomicU64::new(0),
+            index_cache,
+            warm: Mutex::default(),
             gc: tokio::sync::RwLock::new(()),
         })
     }
@@ -390,85 +406,6 @@ impl Engine {
             .entry(id.0)
             .or_default()
             .clone()
-    }
-
-    /// Called by a session after it left `id` (and forgot its place in
-    /// the tombstones): drops the shared index once no session has the
-    /// mailbox selected, and the mailbox's entry once nothing in it is
-    /// in use. Tombstones are never wiped here: a session may be selecting
-    /// the mailbox concurrently (subscribed just after the check) and
-    /// already be registered in them; they empty themselves as sessions
-    /// catch up or leave.
-    pub(crate) fn release(&self, id: hadron_store::MailboxId) {
-        if self.hub.subscribers(hub_id(id)) == 0 {
-            let mut map = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(s) = map.get(&id.0) {
-                s.index
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take();
-                let unused = s
-                    .tombstones
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .is_unused();
-                if unused && Arc::strong_count(s) == 1 {
-                    map.remove(&id.0);
-                }
-            }
-        }
-    }
-
-    /// A copy of the shared index of `id`, brought up to date, if this
-    /// instance has one (some session has the mailbox selected). An index
-    /// that fell behind (queue overflow) or whose mailbox went away is
-    /// dropped and `None` returned: the caller reads the store.
-    pub(crate) fn shared_index(&self, id: hadron_store::MailboxId) -> Option<Snapshot> {
-        let shared = self.shared(id);
-        let mut slot = shared.index.lock().unwrap_or_else(PoisonError::into_inner);
-        let index = slot.as_mut()?;
-        let d = index
-            .follower
-            .deliver(&index.subscription, crate::delivery::CommandContext::Select);
-        if d.close.is_some() {
-            *slot = None;
-            return None;
-        }
-        self.index_copies
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(index.follower.snapshot().clone())
-    }
-
-    /// Starts following `id` for a shared index: subscribe before reading
-    /// the store, then hand the snapshot read to [`Engine::keep_index`].
-    pub(crate) fn follow(&self, id: hadron_store::MailboxId) -> crate::update::Subscription {
-        self.hub.subscribe_passive(hub_id(id))
-    }
-
-    /// Keeps `snapshot` (read after `subscription` was made; no message
-    /// `\Recent`) as the shared index of `id`, unless one exists.
-    pub(crate) fn keep_index(
-        &self,
-        id: hadron_store::MailboxId,
-        subscription: crate::update::Subscription,
-        snapshot: Snapshot,
-    ) {
-        let shared = self.shared(id);
-        let mut slot = shared.index.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.is_none() {
-            let mut follower = crate::delivery::Selected::new(subscription.session(), snapshot);
-            follower.deliver(&subscription, crate::delivery::CommandContext::Select);
-            *slot = Some(SharedIndex {
-                subscription,
-                follower,
-            });
-        }
-    }
-
-    /// How many SELECTs were answered from a shared index instead of the
-    /// store (a metric).
-    pub fn index_copies(&self) -> u64 {
-        self.index_copies.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Metadata of an expunged message kept for sessions not yet told.

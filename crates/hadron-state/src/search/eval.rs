@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use super::SearchError;
 use super::plan::{MetaTest, Node};
-use super::source::MessageSource;
+use super::source::{IndexedKey, MessageSource};
 use crate::flags::SystemFlags;
 use crate::snapshot::Snapshot;
 
@@ -155,7 +155,34 @@ pub(crate) struct Meta {
 
 const NO_DAY: i32 = i32::MIN;
 
+/// Candidates from which a metadata key is always asked of the source's
+/// index ([`MessageSource::indexed`]) rather than per message; below, only
+/// when they are at least a quarter of the mailbox.
+const INDEXED_MIN_CANDIDATES: usize = 1024;
+
 impl MetaTest {
+    /// The key as a source index may answer it, if one can.
+    fn indexed_key(self) -> Option<IndexedKey> {
+        let days = |first, last| Some(IndexedKey::InternalDays { first, last });
+        match self {
+            MetaTest::Larger(n) => Some(IndexedKey::Size {
+                min: n.checked_add(1)?,
+                max: u32::MAX,
+            }),
+            MetaTest::Smaller(n) => Some(IndexedKey::Size {
+                min: 0,
+                max: n.checked_sub(1)?,
+            }),
+            MetaTest::Before(d) => days(None, Some(d.checked_sub(1)?)),
+            MetaTest::On(d) => days(Some(d), Some(d)),
+            MetaTest::Since(d) => days(Some(d), None),
+            MetaTest::SentBefore(_)
+            | MetaTest::SentOn(_)
+            | MetaTest::SentSince(_)
+            | MetaTest::ModSeq(_) => None,
+        }
+    }
+
     fn matches(self, m: &Meta) -> bool {
         match self {
             MetaTest::Larger(n) => m.size > n,
@@ -275,6 +302,13 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 out
             }
             Node::Meta(test) => {
+                let count = cand.count();
+                if (count >= INDEXED_MIN_CANDIDATES || count >= cand.len.div_ceil(4))
+                    && let Some(key) = test.indexed_key()
+                    && let Some(found) = self.source.indexed(key)
+                {
+                    return self.index_matches(&found.map_err(SearchError::Source)?, *test, cand);
+                }
                 self.fetch_meta(cand)?;
                 let meta = &self.meta;
                 cand.filter(|i| test.matches(meta.get(i)))
@@ -339,6 +373,44 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 matched
             }
         })
+    }
+
+    /// The members of `cand` among `found` (the source index's answer for
+    /// `test`, ascending UIDs), plus those the source no longer stores
+    /// (pending expunge here) that match `test` by their metadata.
+    fn index_matches(
+        &mut self,
+        found: &[u32],
+        test: MetaTest,
+        cand: &Bitset,
+    ) -> Result<Bitset, SearchError> {
+        let uids = self.snapshot.uids();
+        let mut out = Bitset::empty(cand.len);
+        // Both ascending: one merge walk.
+        let mut at = 0;
+        for &uid in found {
+            at += uids[at..].partition_point(|&u| u < uid);
+            if uids.get(at) == Some(&uid) && cand.contains(at) {
+                out.insert(at);
+            }
+        }
+        let mut gone = Bitset::empty(cand.len);
+        for uid in self.snapshot.pending_expunges() {
+            if let Ok(i) = uids.binary_search(&uid)
+                && cand.contains(i)
+            {
+                gone.insert(i);
+            }
+        }
+        if !gone.is_empty() {
+            self.fetch_meta(&gone)?;
+            for i in gone.iter() {
+                if test.matches(self.meta.get(i)) {
+                    out.insert(i);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Makes sure the metadata of every member of `cand` is loaded,

@@ -96,7 +96,7 @@ use hadron_proto::types::{Charset, SearchKey};
 use crate::snapshot::Snapshot;
 
 pub use self::source::{
-    MemoryMessage, MemorySource, MessageMeta, MessageSource, SourceError, UnknownUid,
+    IndexedKey, MemoryMessage, MemorySource, MessageMeta, MessageSource, SourceError, UnknownUid,
 };
 
 /// The charsets SEARCH accepts, for `[BADCHARSET (...)]`.

@@ -29,6 +29,42 @@ pub struct MessageMeta {
     pub modseq: u64,
 }
 
+/// A metadata key a source may answer for the whole mailbox at once from
+/// an index ([`MessageSource::indexed`]). Days count from 1970-01-01 in
+/// the zone of the source's internal dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexedKey {
+    /// Internal date on the days `first..=last` (`BEFORE`, `ON`, `SINCE`);
+    /// `None` leaves that end open.
+    InternalDays {
+        /// First day included.
+        first: Option<i32>,
+        /// Last day included.
+        last: Option<i32>,
+    },
+    /// Size in `min..=max` octets (`LARGER`, `SMALLER`).
+    Size {
+        /// Smallest size included.
+        min: u32,
+        /// Largest size included.
+        max: u32,
+    },
+}
+
+impl IndexedKey {
+    /// Whether `meta` matches the key (what an index must agree with).
+    pub fn matches(&self, meta: &MessageMeta) -> bool {
+        match *self {
+            IndexedKey::InternalDays { first, last } => {
+                let day = meta.internal_date.date().days_since_epoch() as i32;
+                first.is_none_or(|f| day >= f) && last.is_none_or(|l| day <= l)
+            }
+            IndexedKey::Size { min, max } => (min..=max).contains(&meta.size),
+        }
+    }
+}
+
 /// The data SEARCH reads besides the snapshot.
 ///
 /// The trait is object-safe: [`search`](super::search) takes any
@@ -49,6 +85,17 @@ pub trait MessageSource {
     /// (possibly pending expunge: its data must still be readable).
     fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError>;
 
+    /// The UIDs of the messages matching `key`, ascending, when the source
+    /// can answer from an index (the evaluator then asks it instead of
+    /// [`MessageSource::metadata`] for many candidates); `None`, the
+    /// default, when it cannot. Messages the evaluator's snapshot still
+    /// shows but the source no longer stores (expunged elsewhere) may be
+    /// left out: their metadata is asked for separately.
+    fn indexed(&self, key: IndexedKey) -> Option<Result<Vec<u32>, SourceError>> {
+        let _ = key;
+        None
+    }
+
     /// Every value of header field `name` (matched ASCII
     /// case-insensitively, `"from"` finds `From:`) of message `uid`, in
     /// order of appearance, decoded and unfolded; empty if the message has
@@ -67,6 +114,9 @@ pub trait MessageSource {
 impl<S: MessageSource + ?Sized> MessageSource for &S {
     fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
         (**self).metadata(uids)
+    }
+    fn indexed(&self, key: IndexedKey) -> Option<Result<Vec<u32>, SourceError>> {
+        (**self).indexed(key)
     }
     fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {
         (**self).header_values(uid, name)

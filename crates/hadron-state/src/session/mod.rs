@@ -32,6 +32,7 @@ mod names;
 mod output;
 mod search;
 mod search_source;
+mod select;
 
 pub use self::enable::{ENABLEABLE, Enabled};
 pub use self::output::{Output, ResponseSink};
@@ -42,14 +43,13 @@ use hadron_proto::types::{
     Capability, Code, Command, CommandBody, Data, Flag, FlagPerm, ListMailbox, Mailbox, Response,
     StatusKind, Tag,
 };
-use hadron_store::{FlagOp, MailboxInfo, SystemFlags as StoreFlags, UidSet};
+use hadron_store::MailboxInfo;
 
-use self::output::{data, event, nz, resp_text, tagged, untagged_ok};
+use self::output::{data, event, resp_text, tagged, untagged_ok};
 use crate::connector::ConnectorError;
 use crate::delivery::{CloseReason, CommandContext, Selected};
-use crate::engine::{Account, Engine, EngineError, flags_from_store, hub_id};
+use crate::engine::{Account, Engine, EngineError};
 use crate::flags::FlagSet;
-use crate::mailboxes::store_name;
 use crate::snapshot::Snapshot;
 use crate::update::{SessionId, Subscription};
 
@@ -607,165 +607,6 @@ impl Session {
         )));
         out.send(tagged(tag, StatusKind::Ok, None, "LOGOUT completed"));
         self.logged_out = true;
-    }
-
-    /// SELECT / EXAMINE (RFC 3501 §6.3.1–2).
-    async fn select(
-        &mut self,
-        tag: &Tag<'_>,
-        mailbox: &Mailbox<'_>,
-        read_only: bool,
-        out: &mut dyn ResponseSink,
-    ) {
-        // A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1).
-        self.leave();
-        let name = store_name(mailbox);
-        let info = match self.engine.mailbox(self.acct().id, &name).await {
-            Ok(i) => i,
-            Err(e) => return out.send(no_for(tag, &e)),
-        };
-        let wake = self.wake.clone();
-        // Subscribe first, read second: updates in between are in both,
-        // which is harmless (updates are absolute).
-        let notify: Arc<dyn crate::update::Notify> = Arc::new(move || wake.notify_one());
-        let subscription = if read_only {
-            self.engine
-                .hub()
-                .subscribe_read_only(hub_id(info.id), self.id, Some(notify))
-        } else {
-            self.engine
-                .hub()
-                .subscribe(hub_id(info.id), self.id, Some(notify))
-        };
-        let (info, snapshot) = match self.read_index(info.id, read_only).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.engine.forget_session(info.id, self.id);
-                return out.send(no_for(tag, &e));
-            }
-        };
-        let mut selected = Selected::new(self.id, snapshot);
-        selected.deliver(&subscription, CommandContext::Select);
-        let snap = selected.snapshot();
-        let [flags, permanent] = flag_responses(snap, read_only);
-        out.send(flags);
-        out.send(data(Data::Exists(snap.len())));
-        out.send(data(Data::Recent(snap.recent_count())));
-        if let Some(seq) = (1..=snap.len()).find(|&s| {
-            snap.get(s)
-                .is_some_and(|m| !m.system.contains(crate::flags::SystemFlags::SEEN))
-        }) {
-            out.send(untagged_ok(
-                Some(Code::Unseen(nz(seq))),
-                format!("message {seq} is first unseen"),
-            ));
-        }
-        out.send(untagged_ok(
-            Some(Code::UidValidity(nz(info.uidvalidity))),
-            "UIDs valid",
-        ));
-        let uidnext = info.uidnext.max(snap.max_uid().saturating_add(1));
-        out.send(untagged_ok(
-            Some(Code::UidNext(nz(uidnext))),
-            "predicted next UID",
-        ));
-        out.send(permanent);
-        let snap_keywords = snap.defined_keywords().len();
-        let (code, what) = if read_only {
-            (Code::ReadOnly, "EXAMINE completed")
-        } else {
-            (Code::ReadWrite, "SELECT completed")
-        };
-        out.send(tagged(tag, StatusKind::Ok, Some(code), what));
-        self.mailbox = Some(SelectedMailbox {
-            info,
-            read_only,
-            subscription,
-            announced: snap_keywords,
-            selected,
-            saved: None,
-        });
-    }
-
-    /// The mailbox's row and this session's snapshot of it. A mailbox open
-    /// elsewhere in this instance is copied from the shared index (no row
-    /// read but the mailbox's) unless the store holds `\Recent` messages
-    /// for this session to claim; otherwise every (UID, flags) is read in
-    /// one query, the `\Recent` ones claimed (read-write only), and the
-    /// result becomes the shared index.
-    async fn read_index(
-        &self,
-        id: hadron_store::MailboxId,
-        read_only: bool,
-    ) -> Result<(MailboxInfo, Snapshot), EngineError> {
-        // Writes queued before this session subscribed did not count it
-        // (for \Recent, say): their rows must be in what is read below.
-        self.engine.writes_settled(id).await;
-        // No expunge of this epoch or before is in what is read below.
-        let epoch = self.engine.expunge_epoch(id);
-        self.engine.caught_up(id, self.id, epoch);
-        // Called after subscribing: from here on no new message is stored
-        // \Recent, so a zero count means there is nothing to claim.
-        let info = self
-            .engine
-            .blocking(move |store, _| Ok(store.mailbox_status(id)?))
-            .await?;
-        if info.recent == 0
-            && let Some(snapshot) = self.engine.shared_index(id)
-        {
-            return Ok((info, snapshot));
-        }
-        let follow = self.engine.follow(id);
-        let shared = self.engine.shared(id);
-        // The write lock makes claiming \Recent exclusive.
-        let _guard = shared.write.lock().await;
-        let (info, snapshot, index) = self
-            .engine
-            .blocking(move |store, _| {
-                let info = store.mailbox_status(id)?;
-                let rows = store.fetch_flags(id, &UidSet::all())?;
-                let names = store.keywords(id)?;
-                let bad = |e: crate::snapshot::SnapshotError| EngineError::Internal(e.to_string());
-                let mut index = Snapshot::new();
-                index.reserve(rows.len());
-                let mut recent = Vec::new();
-                for m in &rows {
-                    let (flags, is_recent) = flags_from_store(m, &names);
-                    if is_recent {
-                        recent.push(m.uid);
-                    }
-                    index.push(m.uid, &flags, false).map_err(bad)?;
-                }
-                let mut snapshot = index.clone();
-                if let Some(&first) = recent.first() {
-                    let tail = index.uids().len() - index.uids().partition_point(|&u| u < first);
-                    if tail == recent.len() {
-                        // The usual case: the recent messages are the newest.
-                        snapshot.set_recent_from(first);
-                    } else {
-                        snapshot = Snapshot::new();
-                        snapshot.reserve(rows.len());
-                        for m in &rows {
-                            let (flags, is_recent) = flags_from_store(m, &names);
-                            snapshot.push(m.uid, &flags, is_recent).map_err(bad)?;
-                        }
-                    }
-                    if !read_only {
-                        // This session is the first to see them.
-                        store.store_flags(
-                            id,
-                            &UidSet::from_uids(recent),
-                            FlagOp::Remove,
-                            StoreFlags::RECENT,
-                            &[],
-                        )?;
-                    }
-                }
-                Ok((info, snapshot, index))
-            })
-            .await?;
-        self.engine.keep_index(id, follow, index);
-        Ok((info, snapshot))
     }
 
     /// LIST / LSUB.

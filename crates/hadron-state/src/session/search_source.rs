@@ -7,10 +7,12 @@
 //!
 //! # Where each answer comes from
 //!
-//! - **Metadata** (size, dates, mod-sequence): one `fetch_messages` query
-//!   per batch the evaluator asks for (plus one `fetch_flags` query when
-//!   the search uses `MODSEQ`). A message expunged elsewhere but still in
-//!   the snapshot is answered from the engine's tombstone.
+//! - **Metadata** (size, dates, mod-sequence): one narrow query per batch
+//!   the evaluator asks for; for many candidates, `BEFORE`/`ON`/`SINCE`
+//!   and `LARGER`/`SMALLER` are answered instead by one query on the
+//!   column's index ([`MessageSource::indexed`]), whose cost follows the
+//!   number of hits. A message expunged elsewhere but still in the
+//!   snapshot is answered from the engine's tombstone.
 //! - **Internal date**: the store keeps Unix seconds only, so it is taken
 //!   in UTC — the same date FETCH INTERNALDATE shows.
 //! - **Sent date**: when the search has a `SENT*` key the `Date:` header is
@@ -34,11 +36,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use hadron_proto::types::{Date, DateTime, SearchKey};
-use hadron_store::{BlobStore, MailboxId, Store, StoredMessage, UidSet};
+use hadron_store::{BlobStore, ColumnRange, MailboxId, Store, StoredMessage, UidSet};
 
 use crate::engine::Engine;
 use crate::message::{self, Structure};
-use crate::search::{MessageMeta, MessageSource, SourceError};
+use crate::search::{IndexedKey, MessageMeta, MessageSource, SourceError};
 
 /// Bytes of encoded body decoded per message for `BODY`/`TEXT`.
 pub(crate) const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
@@ -186,6 +188,25 @@ impl StoreSource<'_> {
 }
 
 impl MessageSource for StoreSource<'_> {
+    fn indexed(&self, key: IndexedKey) -> Option<Result<Vec<u32>, SourceError>> {
+        const DAY: i64 = 86_400;
+        let range = match key {
+            IndexedKey::InternalDays { first, last } => ColumnRange::InternalDate {
+                from: first.map(|d| i64::from(d) * DAY),
+                until: last.map(|d| (i64::from(d) + 1) * DAY),
+            },
+            IndexedKey::Size { min, max } => ColumnRange::Size {
+                from: Some(i64::from(min)),
+                until: Some(i64::from(max) + 1),
+            },
+        };
+        Some(
+            self.store
+                .uids_in_range(self.mailbox, range)
+                .map_err(|e| Box::new(e) as SourceError),
+        )
+    }
+
     fn metadata(&self, uids: &[u32]) -> Result<Vec<MessageMeta>, SourceError> {
         let set = UidSet::from_uids(uids.iter().copied());
         if !self.sent_from_header {

@@ -43,6 +43,15 @@ impl Env {
         }
     }
 
+    /// The same store and bodies under a fresh engine that keeps closed
+    /// mailboxes' indexes as `cache` says.
+    pub fn with_index_cache(mut self, cache: hadron_state::engine::IndexCacheConfig) -> Env {
+        let blobs = Arc::new(FsBlobStore::open(self._dir.path().join("blobs")).expect("blobs"));
+        let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(self.store.clone()));
+        self.engine = Engine::with_index_cache(connector, self.store.clone(), blobs, 1024, cache);
+        self
+    }
+
     pub fn sqlite() -> Env {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("hadron.db").display());

@@ -1,0 +1,1 @@
+DROP INDEX mailbox_messages_recent;
