@@ -16,8 +16,10 @@ use crate::server::{LocalServer, ServerOptions};
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct BenchArgs {
-    /// `quick` (a few minutes) or `full` (hours: 100k and 1M messages,
-    /// 10,000 IDLE connections).
+    /// `quick` (a few minutes), `full` (hours: 100k and 1M messages,
+    /// 10,000 IDLE connections) or `bigbox` (one corpus of 1M messages,
+    /// filled with MULTIAPPEND, and only the corpus scenarios; `--
+    /// --messages 100000` for a smaller one).
     #[arg(long, default_value = "quick")]
     suite: String,
     /// Run only this scenario (repeatable): fill, select, fetch, search,

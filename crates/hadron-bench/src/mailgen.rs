@@ -22,6 +22,12 @@ pub const MAX_SIZE: usize = 2 * 1024 * 1024;
 
 /// A surname carried by about one sender in eight (for `SEARCH FROM`).
 pub const SEARCH_FROM: &str = "Hansen";
+/// The end of the address of about one sender in a hundred (a surname
+/// and a domain, for `SEARCH FROM` with few hits).
+pub const SEARCH_FROM_ADDRESS: &str = "fischer@example.net";
+/// The end of the address of about one recipient in a hundred (for
+/// `SEARCH TO`).
+pub const SEARCH_TO_ADDRESS: &str = "costa@example.org";
 /// A word in about one subject in ten (for `SEARCH SUBJECT`).
 pub const SEARCH_SUBJECT: &str = "quarterly";
 /// A word in about one message body in a hundred (for `SEARCH BODY`).
@@ -765,6 +771,32 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(quoted_printable("a=é\r\n".as_bytes()), b"a=3D=C3=A9\r\n");
+    }
+
+    #[test]
+    fn rare_addresses_are_about_one_in_a_hundred() {
+        let g = MailGen::new(1);
+        let n = 2000;
+        let (mut from, mut to) = (0, 0);
+        for i in 0..n {
+            let data = g.message(i).data;
+            let head_end = find(&data, b"\r\n\r\n").unwrap();
+            let head = std::str::from_utf8(&data[..head_end]).unwrap();
+            let field = |name: &str| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            };
+            from += usize::from(field("From: ").contains(SEARCH_FROM_ADDRESS));
+            to += usize::from(field("To: ").contains(SEARCH_TO_ADDRESS));
+        }
+        // 1% of 2,000 is 20.
+        assert!(
+            (8..=40).contains(&from),
+            "{from} of {n} from {SEARCH_FROM_ADDRESS}"
+        );
+        assert!((8..=40).contains(&to), "{to} of {n} to {SEARCH_TO_ADDRESS}");
     }
 
     #[test]

@@ -43,7 +43,9 @@ struct Cli {
     /// The second server's name.
     #[arg(long, default_value = "other")]
     compare_name: String,
-    /// `quick` (minutes) or `full` (hours: 100k and 1M messages).
+    /// `quick` (minutes), `full` (hours: 100k and 1M messages) or `bigbox`
+    /// (one corpus of 1M messages filled with MULTIAPPEND, the corpus
+    /// scenarios only unless `--scenario` says otherwise).
     #[arg(long, default_value = "quick")]
     suite: String,
     /// Run only these scenarios (repeatable): fill, select, fetch, search,
@@ -162,7 +164,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let params = params(&cli)?;
     let scenarios: Vec<ScenarioKind> = if cli.scenarios.is_empty() {
-        ScenarioKind::ALL.to_vec()
+        params.default_scenarios().to_vec()
     } else {
         cli.scenarios
             .iter()

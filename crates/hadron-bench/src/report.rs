@@ -42,13 +42,27 @@ fn rows(report: &Report) -> Vec<Row<'_>> {
     rows
 }
 
-/// The headline of a measurement as text: `12.3 ms` or `6,012 /s`.
+/// The headline of a measurement as text: `12.3 ms`, `6,012 /s`,
+/// `48.2 MiB` or, under a MiB, `310 KiB`.
 pub fn headline(m: &Measurement) -> String {
     match m.metric {
         Metric::Latency => format!("{} ms", ms(m.summary.p50_ms)),
         Metric::Throughput => format!("{} /s", thousands(m.headline().round() as u64)),
+        Metric::Memory => {
+            let mib = m.headline();
+            if mib.abs() < 1.0 {
+                format!("{:.0} KiB", mib * 1024.0)
+            } else {
+                format!("{} MiB", ms(mib))
+            }
+        }
     }
 }
+
+/// The smallest memory figure a ratio is taken of: one 4 KiB page, what
+/// RSS resolves (a growth below it is noise, and a ratio to it
+/// meaningless).
+const MIN_MEMORY_MIB: f64 = 4.0 / 1024.0;
 
 fn ms(v: f64) -> String {
     if v >= 100.0 {
@@ -61,12 +75,16 @@ fn ms(v: f64) -> String {
 }
 
 /// How much better the first target is than `other` on `m`: other/first
-/// for times, first/other for rates (above 1: the first is better).
+/// for times and memory, first/other for rates (above 1: the first is
+/// better). None for memory below a page on either side (a growth that
+/// came out zero or negative).
 pub fn ratio(first: &Measurement, other: &Measurement) -> Option<f64> {
     let (a, b) = (first.headline(), other.headline());
     let r = match first.metric {
         Metric::Latency => b / a,
         Metric::Throughput => a / b,
+        Metric::Memory if a >= MIN_MEMORY_MIB && b >= MIN_MEMORY_MIB => b / a,
+        Metric::Memory => return None,
     };
     r.is_finite().then_some(r)
 }
@@ -135,6 +153,17 @@ pub fn table(report: &Report) -> String {
         for row in rows(report) {
             let Some(m) = row.values[0] else { continue };
             let s = &m.summary;
+            if m.metric == Metric::Memory {
+                let note = match &m.note {
+                    Some(n) => format!("{}; {n}", headline(m)),
+                    None => headline(m),
+                };
+                let mut line = vec![format!("{} @{}", row.scenario, row.corpus), m.op.clone()];
+                line.extend(std::iter::repeat_n("-".to_owned(), 5));
+                line.push(note);
+                cells.push(line);
+                continue;
+            }
             let rate = m.items_per_s.unwrap_or(s.per_s);
             cells.push(vec![
                 format!("{} @{}", row.scenario, row.corpus),
@@ -278,7 +307,11 @@ pub fn svg(report: &Report) -> String {
             .map(Measurement::headline)
             .fold(0.0f64, f64::max)
     };
-    let (max_latency, max_rate) = (metric_max(Metric::Latency), metric_max(Metric::Throughput));
+    let (max_latency, max_rate, max_memory) = (
+        metric_max(Metric::Latency),
+        metric_max(Metric::Throughput),
+        metric_max(Metric::Memory),
+    );
     let _ = writeln!(
         s,
         r#"<text x="10" y="18" font-size="13">{}</text>"#,
@@ -318,16 +351,17 @@ pub fn svg(report: &Report) -> String {
                 let top = match m.metric {
                     Metric::Latency => max_latency,
                     Metric::Throughput => max_rate,
+                    Metric::Memory => max_memory,
                 };
                 // log10(1 + v) keeps values below 1 (ms) visible and positive.
                 let scale = (1.0 + top).log10();
                 if scale > 0.0 {
-                    ((1.0 + m.headline()).log10() / scale * BAR_W).max(1.0)
+                    ((1.0 + m.headline().max(0.0)).log10() / scale * BAR_W).max(1.0)
                 } else {
                     1.0
                 }
             } else if max > 0.0 {
-                (m.headline() / max * BAR_W).max(1.0)
+                (m.headline().max(0.0) / max * BAR_W).max(1.0)
             } else {
                 1.0
             };
@@ -382,6 +416,19 @@ mod tests {
             items: None,
             items_per_s: None,
             note: Some("a <note> & more".into()),
+            value: None,
+        }
+    }
+
+    fn memory(op: &str, mib: f64) -> Measurement {
+        Measurement {
+            op: op.into(),
+            metric: Metric::Memory,
+            summary: Histogram::new().summary(Duration::ZERO),
+            items: None,
+            items_per_s: None,
+            note: None,
+            value: Some(mib),
         }
     }
 
@@ -439,6 +486,33 @@ mod tests {
         let sel = &r.targets[0].results[0].measurements[0];
         let other = &r.targets[1].results[0].measurements[0];
         assert_eq!(ratio(sel, other), Some(2.0));
+    }
+
+    #[test]
+    fn less_memory_is_better_and_a_negative_growth_has_no_ratio() {
+        let (small, large) = (memory("RSS", 2.0), memory("RSS", 5.0));
+        assert_eq!(ratio(&small, &large), Some(2.5));
+        assert_eq!(ratio(&large, &small), Some(0.4));
+        assert_eq!(ratio(&memory("RSS", -0.5), &large), None);
+        assert_eq!(ratio(&memory("RSS", 0.0004), &large), None, "below a page");
+        assert_eq!(headline(&large), "5.00 MiB");
+        assert_eq!(headline(&memory("RSS", 0.25)), "256 KiB");
+        assert_eq!(headline(&memory("RSS", -0.5)), "-512 KiB");
+        assert_eq!(large.unit(), "MiB");
+        let mut r = report(&[("hadron", 2), ("other", 4)]);
+        r.targets[0].results[0].measurements.push(small);
+        r.targets[1].results[0].measurements.push(large);
+        let t = table(&r);
+        assert!(t.contains("2.00 MiB") && t.contains("2.50×"), "{t}");
+        let one = table(&report(&[("hadron", 2)]));
+        let mut r = report(&[("hadron", 2)]);
+        r.targets[0].results[0]
+            .measurements
+            .push(memory("RSS", 7.25));
+        let with_memory = table(&r);
+        assert!(with_memory.contains("7.25 MiB"), "{with_memory}");
+        assert_eq!(with_memory.lines().count(), one.lines().count() + 1);
+        assert!(svg(&r).contains("7.25 MiB"));
     }
 
     #[test]

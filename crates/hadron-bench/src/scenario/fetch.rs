@@ -1,6 +1,8 @@
 //! `fetch`: `FETCH 1:* (UID FLAGS)`, header fields and envelopes of random
-//! ranges of 100, `FETCH 1:* ENVELOPE`, and whole random single messages —
-//! all on the corpus opened with EXAMINE, so nothing changes.
+//! ranges of 100, envelopes of a random range of [`ENVELOPES`] (when the
+//! corpus is larger; else `1:*` is that row), `FETCH 1:* ENVELOPE`, and
+//! whole random single messages — all on the corpus opened with EXAMINE,
+//! so nothing changes.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,9 @@ use super::{Ctx, Metric, all, random_range, range, select};
 use crate::BenchError;
 use crate::client::Client;
 use crate::stats::Histogram;
+
+/// The envelopes of one large FETCH of a range.
+const ENVELOPES: u32 = 100_000;
 
 /// A FETCH and what came back: time, messages, body bytes.
 pub(super) async fn timed_fetch(
@@ -131,6 +136,15 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     .await?;
 
     let times = (repeat / 10).max(1);
+    if exists > ENVELOPES {
+        let name = format!("FETCH {} ENVELOPE", super::thousands(ENVELOPES.into()));
+        let mut large = || {
+            let (a, b) = random_range(&mut rng, exists, ENVELOPES);
+            range(a, b)
+        };
+        let envelope = envelope.clone();
+        measure(ctx, &mut client, &name, times, &mut large, envelope).await?;
+    }
     measure(ctx, &mut client, "FETCH 1:* ENVELOPE", times, all, envelope).await?;
 
     // Whole messages, as opening one does.

@@ -1,22 +1,127 @@
 //! `fill`: APPEND generated messages into the corpus from several
-//! connections at once, one message per command, several commands in
-//! flight per connection when the server has LITERAL+; msgs/s and MB/s.
-//! Latency is from sending a command to its completion.
+//! connections at once, several commands in flight per connection when the
+//! server has LITERAL+; msgs/s and MB/s. Latency is from sending a command
+//! to its completion. The corpus goes in one message per command, or — in
+//! the `bigbox` suite, when the server has MULTIAPPEND (RFC 3502) — in
+//! batches of [`super::Params::multiappend_batch`] messages per command.
 //!
-//! Then, when the server has MULTIAPPEND (RFC 3502), batches of messages
-//! in one APPEND each go into a scratch mailbox from one connection.
+//! Then, when the server has MULTIAPPEND, batches of messages in one APPEND
+//! each go into a scratch mailbox from one connection,
+//! [`super::MULTIAPPEND_IN_FLIGHT`] commands in flight.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use hadron_proto::types::{AppendMessage, CommandBody, NonEmptyVec};
+use hadron_proto::types::{AppendMessage, CommandBody, LiteralMode, NonEmptyVec};
 
-use super::{Ctx, Metric, Progress, append_body, mailbox};
+use super::{Ctx, MULTIAPPEND_IN_FLIGHT, Metric, Progress, append_body, mailbox};
 use crate::BenchError;
-use crate::client::ErrorCounts;
+use crate::client::{Client, ErrorCounts};
+use crate::mailgen::MailGen;
 use crate::stats::Histogram;
+
+/// Where the messages of the scratch MULTIAPPEND mailbox start: far beyond
+/// any corpus index.
+const SCRATCH_INDEX: u64 = 3_000_000_000;
+
+/// The APPEND of generated messages `indices` into `name` (one message, or
+/// several in one MULTIAPPEND command) and their size in bytes.
+fn append_command(
+    name: &str,
+    mail: &MailGen,
+    indices: Range<u64>,
+    mode: LiteralMode,
+) -> Result<(CommandBody<'static>, u64), BenchError> {
+    let mut messages = Vec::with_capacity((indices.end - indices.start) as usize);
+    let mut bytes = 0;
+    for index in indices {
+        let message = mail.message(index);
+        bytes += message.data.len() as u64;
+        let CommandBody::Append { messages: one, .. } = append_body(name, &message, mode)? else {
+            unreachable!("append_body builds an APPEND");
+        };
+        messages.extend(one.into_iter().map(AppendMessage::into_static));
+    }
+    let body = CommandBody::Append {
+        mailbox: mailbox(name)?,
+        messages: NonEmptyVec::new(messages).map_err(|e| BenchError::Invalid(e.to_string()))?,
+    };
+    Ok((body, bytes))
+}
+
+/// What appending over one connection did: command latencies (with bytes)
+/// and the messages whose command succeeded.
+struct Appended {
+    hist: Histogram,
+    messages: u64,
+}
+
+/// The shared work of the appending connections: message indices
+/// `base + next .. base + to` are handed out `batch` at a time.
+struct Work {
+    name: String,
+    mail: MailGen,
+    base: u64,
+    to: u64,
+    batch: u64,
+    next: AtomicU64,
+    done: Arc<AtomicU64>,
+}
+
+impl Work {
+    /// The next batch of indices (relative to `base`), if any is left.
+    fn take(&self) -> Option<Range<u64>> {
+        let start = self.next.fetch_add(self.batch, Ordering::Relaxed);
+        (start < self.to).then(|| start..(start + self.batch).min(self.to))
+    }
+}
+
+/// Appends batches from `work` over `client`, up to `depth` commands in
+/// flight (1 when literals must wait for the server).
+async fn append_loop(
+    client: &mut Client,
+    work: &Work,
+    depth: usize,
+) -> Result<Appended, BenchError> {
+    let mode = client.literal_mode();
+    let depth = if client.can_pipeline() {
+        depth.max(1)
+    } else {
+        1
+    };
+    let mut out = Appended {
+        hist: Histogram::new(),
+        messages: 0,
+    };
+    let mut in_flight = VecDeque::with_capacity(depth);
+    let mut more = true;
+    while more || !in_flight.is_empty() {
+        while more && in_flight.len() < depth {
+            let Some(batch) = work.take() else {
+                more = false;
+                break;
+            };
+            let n = batch.end - batch.start;
+            let indices = work.base + batch.start..work.base + batch.end;
+            let (body, bytes) = append_command(&work.name, &work.mail, indices, mode)?;
+            let t = Instant::now();
+            let tag = client.send_pipelined(body).await?;
+            in_flight.push_back((tag, t, bytes, n));
+        }
+        if let Some((tag, t, bytes, n)) = in_flight.pop_front() {
+            let reply = client.complete(&tag).await?;
+            out.hist.record_bytes(t.elapsed(), bytes);
+            if reply.is_ok() {
+                out.messages += n;
+            }
+            work.done.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+    Ok(out)
+}
 
 /// Tops the corpus up to `to` messages (creating it first).
 pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
@@ -25,65 +130,59 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
         return Ok(());
     }
     let corpus = ctx.corpus.clone();
+    let mut probe = ctx.target.connect().await?;
     if from == 0 {
-        let mut client = ctx.target.connect().await?;
-        ctx.create(&mut client, &corpus).await?;
-        ctx.add_errors(&client);
-        client.logout().await;
+        ctx.create(&mut probe, &corpus).await?;
     }
-    let next = Arc::new(AtomicU64::new(from));
+    let multi = ctx.params.fills_corpus_with_multiappend() && probe.has_capability("MULTIAPPEND");
+    ctx.add_errors(&probe);
+    probe.logout().await;
+    let batch = if multi {
+        ctx.params.multiappend_batch.max(1) as u64
+    } else {
+        1
+    };
     let done = Arc::new(AtomicU64::new(0));
+    let work = Arc::new(Work {
+        name: corpus,
+        mail: ctx.mail,
+        base: 0,
+        to,
+        batch,
+        next: AtomicU64::new(from),
+        done: done.clone(),
+    });
     let progress = Progress::start(
         ctx.params.progress,
         format!("[{}] fill", ctx.target.name),
         "msg",
         to - from,
-        done.clone(),
+        done,
+    );
+    let (clients, depth) = (
+        ctx.params.fill_clients.max(1),
+        ctx.params.fill_pipeline.max(1),
     );
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..ctx.params.fill_clients.max(1) {
-        let (target, mail, corpus) = (ctx.target.clone(), ctx.mail, corpus.clone());
-        let (next, done) = (next.clone(), done.clone());
-        let depth = ctx.params.fill_pipeline.max(1);
+    for _ in 0..clients {
+        let (target, work) = (ctx.target.clone(), work.clone());
         tasks.push(tokio::spawn(async move {
             let mut client = target.connect().await?;
-            let mode = client.literal_mode();
-            let depth = if client.can_pipeline() { depth } else { 1 };
-            let mut hist = Histogram::new();
-            let mut in_flight = VecDeque::with_capacity(depth);
-            let mut more = true;
-            while more || !in_flight.is_empty() {
-                while more && in_flight.len() < depth {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= to {
-                        more = false;
-                        break;
-                    }
-                    let message = mail.message(index);
-                    let bytes = message.data.len() as u64;
-                    let body = append_body(&corpus, &message, mode)?;
-                    let t = Instant::now();
-                    let tag = client.send_pipelined(body).await?;
-                    in_flight.push_back((tag, t, bytes));
-                }
-                if let Some((tag, t, bytes)) = in_flight.pop_front() {
-                    client.complete(&tag).await?;
-                    hist.record_bytes(t.elapsed(), bytes);
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            let appended = append_loop(&mut client, &work, depth).await?;
             let errors = client.errors();
             client.logout().await;
-            Ok::<(Histogram, ErrorCounts), BenchError>((hist, errors))
+            Ok::<(Appended, ErrorCounts), BenchError>((appended, errors))
         }));
     }
     let mut hist = Histogram::new();
+    let mut messages = 0;
     let mut first_error = None;
     for task in tasks {
         match task.await {
-            Ok(Ok((h, e))) => {
-                hist.merge(&h);
+            Ok(Ok((a, e))) => {
+                hist.merge(&a.hist);
+                messages += a.messages;
                 ctx.errors.add(e);
             }
             Ok(Err(e)) => first_error = first_error.or(Some(e)),
@@ -96,26 +195,28 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
     }
     let elapsed = start.elapsed();
     ctx.corpus_count = to;
-    let op = format!(
-        "APPEND {}→{} ({} clients × {} in flight)",
-        from,
-        to,
-        ctx.params.fill_clients.max(1),
-        ctx.params.fill_pipeline.max(1)
-    );
     let summary = hist.summary(elapsed);
-    let note = Some(format!(
+    let mb = format!(
         "{:.1} MB/s, {:.1} MB",
         summary.mb_per_s.unwrap_or(0.0),
         hist.bytes() as f64 / 1e6
-    ));
-    ctx.push(&op, Metric::Throughput, &hist, elapsed, None, note);
+    );
+    if multi {
+        let op = format!(
+            "MULTIAPPEND {from}→{to} ({clients} clients × {depth} in flight, {batch}/command)"
+        );
+        ctx.push_rate(&op, &hist, elapsed, messages, Some(mb));
+    } else {
+        let op = format!("APPEND {from}→{to} ({clients} clients × {depth} in flight)");
+        ctx.push(&op, Metric::Throughput, &hist, elapsed, None, Some(mb));
+    }
     Ok(())
 }
 
 /// Appends [`super::Params::multiappend_messages`] messages in batches of
-/// [`super::Params::multiappend_batch`] per APPEND into a scratch mailbox,
-/// if the server has MULTIAPPEND.
+/// [`super::Params::multiappend_batch`] per APPEND into a scratch mailbox
+/// from one connection, [`MULTIAPPEND_IN_FLIGHT`] commands in flight, if
+/// the server has MULTIAPPEND.
 pub(super) async fn multiappend(ctx: &mut Ctx) -> Result<(), BenchError> {
     let (total, batch) = (
         ctx.params.multiappend_messages as u64,
@@ -132,50 +233,77 @@ pub(super) async fn multiappend(ctx: &mut Ctx) -> Result<(), BenchError> {
     }
     let name = ctx.mailbox(&format!("fill-multi-{}", ctx.corpus_size));
     ctx.create(&mut client, &name).await?;
-    let mode = client.literal_mode();
-    let (mut hist, mut items) = (Histogram::new(), 0u64);
-    let start = Instant::now();
-    let mut index = 0;
-    while index < total {
-        let n = batch.min(total - index);
-        let mut messages = Vec::with_capacity(n as usize);
-        let mut bytes = 0;
-        for i in index..index + n {
-            let message = ctx.mail.message(3_000_000_000 + i);
-            bytes += message.data.len() as u64;
-            let CommandBody::Append { messages: one, .. } = append_body(&name, &message, mode)?
-            else {
-                unreachable!("append_body builds an APPEND");
-            };
-            messages.extend(one.into_iter().map(AppendMessage::into_static));
-        }
-        let body = CommandBody::Append {
-            mailbox: mailbox(&name)?,
-            messages: NonEmptyVec::new(messages).map_err(|e| BenchError::Invalid(e.to_string()))?,
-        };
-        let t = Instant::now();
-        let reply = client.execute(body).await?;
-        hist.record_bytes(t.elapsed(), bytes);
-        if reply.is_ok() {
-            items += n;
-        }
-        index += n;
-    }
-    let elapsed = start.elapsed();
-    let note = Some(format!(
-        "{} msg/command, {:.1} MB/s",
+    let depth = if client.can_pipeline() {
+        MULTIAPPEND_IN_FLIGHT
+    } else {
+        1
+    };
+    let work = Work {
+        name,
+        mail: ctx.mail,
+        base: SCRATCH_INDEX,
+        to: total,
         batch,
-        hist.bytes() as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9)
-    ));
-    ctx.push(
-        &format!("MULTIAPPEND {total} (1 client)"),
-        Metric::Throughput,
-        &hist,
-        elapsed,
-        Some(items),
-        note,
-    );
+        next: AtomicU64::new(0),
+        done: Arc::new(AtomicU64::new(0)),
+    };
+    let start = Instant::now();
+    let appended = append_loop(&mut client, &work, depth).await;
+    let elapsed = start.elapsed();
     ctx.add_errors(&client);
     client.logout().await;
+    let Appended { hist, messages } = appended?;
+    let note = Some(format!(
+        "{batch} msg/command, {:.1} MB/s",
+        hist.bytes() as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9)
+    ));
+    ctx.push_rate(
+        &format!("MULTIAPPEND {total} (1 client × {depth} in flight)"),
+        &hist,
+        elapsed,
+        messages,
+        note,
+    );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn work(from: u64, to: u64, batch: u64) -> Work {
+        Work {
+            name: "x".into(),
+            mail: MailGen::new(1),
+            base: 0,
+            to,
+            batch,
+            next: AtomicU64::new(from),
+            done: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    #[test]
+    fn batches_cover_the_range_once() {
+        let w = work(5, 257, 100);
+        let batches: Vec<_> = std::iter::from_fn(|| w.take()).collect();
+        assert_eq!(batches, [5..105, 105..205, 205..257]);
+        assert_eq!(w.take(), None);
+        let single = work(0, 3, 1);
+        assert_eq!(std::iter::from_fn(|| single.take()).count(), 3);
+        assert_eq!(work(7, 7, 10).take(), None);
+    }
+
+    #[test]
+    fn a_batch_is_one_multiappend() {
+        let mail = MailGen::new(3);
+        let (body, bytes) = append_command("bench-x-corpus", &mail, 10..14, LiteralMode::NonSync)
+            .expect("a command");
+        let CommandBody::Append { messages, .. } = body else {
+            panic!("not an APPEND");
+        };
+        assert_eq!(messages.as_slice().len(), 4);
+        let expected: u64 = (10..14).map(|i| mail.message(i).data.len() as u64).sum();
+        assert_eq!(bytes, expected);
+    }
 }

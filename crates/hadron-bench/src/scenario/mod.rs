@@ -1,5 +1,6 @@
-//! The workloads, one file each, and what they share: parameters, the
-//! target, the per-run mailbox names, the run loop and its results.
+//! The workloads, one file each, and what they share: the target, the
+//! per-run mailbox names, the run loop and its results (the parameters and
+//! suites are in `params.rs`).
 //!
 //! Every scenario works in mailboxes named `bench-<run id>-...`, so repeated
 //! runs on one server do not interfere. The read-only scenarios (`select`,
@@ -11,6 +12,8 @@ mod fill;
 mod idle;
 mod imaptest;
 mod mixed;
+mod params;
+mod scattered;
 mod search;
 mod select;
 mod session;
@@ -34,6 +37,8 @@ use crate::client::{Client, ErrorCounts, Reply};
 use crate::mailgen::{MailGen, Message};
 use crate::procstat::ProcStat;
 use crate::stats::{Histogram, Summary};
+
+pub use params::{CORPUS_SCENARIOS, MULTIAPPEND_IN_FLIGHT, Params};
 
 /// A named workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -126,115 +131,6 @@ impl FromStr for ScenarioKind {
     }
 }
 
-/// The sizes and counts of a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Params {
-    /// The suite's name (`quick`, `full` or `custom`).
-    pub suite: String,
-    /// Corpus sizes: `fill` tops the corpus up to each in turn, and the
-    /// corpus scenarios run again at each size.
-    pub corpus_sizes: Vec<u64>,
-    /// Parallel connections of `fill`.
-    pub fill_clients: usize,
-    /// APPENDs in flight per `fill` connection (1 without LITERAL+).
-    pub fill_pipeline: usize,
-    /// Messages `fill` also appends with MULTIAPPEND into a scratch
-    /// mailbox (0: none; skipped without MULTIAPPEND).
-    #[serde(default)]
-    pub multiappend_messages: usize,
-    /// Messages per MULTIAPPEND command (Hadron takes at most 128
-    /// literals per command by default).
-    #[serde(default)]
-    pub multiappend_batch: usize,
-    /// Repetitions of each timed command in `select`, `fetch`, `search`
-    /// and `store`.
-    pub repeat: usize,
-    /// Mailboxes `status-list` creates.
-    pub mailboxes: usize,
-    /// Connections of `mixed`.
-    pub mixed_clients: usize,
-    /// How long `mixed` runs, and `imaptest` with each client count.
-    pub mixed_secs: f64,
-    /// Seconds between the checkpoints of `mixed`, where every client stops
-    /// and their views of the mailbox must agree (`None`: no checkpoints).
-    #[serde(default)]
-    pub checkpoint_secs: Option<f64>,
-    /// The client counts `imaptest` runs with, each with and without a new
-    /// login per cycle (empty: `mixed_clients`).
-    #[serde(default)]
-    pub imaptest_clients: Vec<usize>,
-    /// Connections in IDLE in `idle`.
-    pub idle_connections: usize,
-    /// Messages the writer of `idle` appends.
-    pub idle_messages: usize,
-    /// The seed of the generated mail and of every random choice.
-    pub seed: u64,
-    /// Whether to print progress to stderr every 2 s.
-    pub progress: bool,
-    /// Whether to delete the run's mailboxes at the end.
-    pub cleanup: bool,
-}
-
-impl Params {
-    /// The quick suite: the whole run in a few minutes.
-    pub fn quick() -> Self {
-        Params {
-            suite: "quick".into(),
-            corpus_sizes: vec![5_000],
-            fill_clients: 4,
-            fill_pipeline: 8,
-            multiappend_messages: 2_000,
-            multiappend_batch: 100,
-            repeat: 20,
-            mailboxes: 1_000,
-            mixed_clients: 50,
-            mixed_secs: 10.0,
-            checkpoint_secs: None,
-            imaptest_clients: vec![10],
-            idle_connections: 200,
-            idle_messages: 20,
-            seed: 1,
-            progress: true,
-            cleanup: true,
-        }
-    }
-
-    /// The full suite: 100k and 1M messages, 10,000 IDLE connections,
-    /// 10,000 mailboxes (hours, and about 23 GB of mail).
-    pub fn full() -> Self {
-        Params {
-            suite: "full".into(),
-            corpus_sizes: vec![100_000, 1_000_000],
-            fill_clients: 8,
-            fill_pipeline: 8,
-            multiappend_messages: 20_000,
-            multiappend_batch: 100,
-            repeat: 20,
-            mailboxes: 10_000,
-            mixed_clients: 50,
-            mixed_secs: 60.0,
-            checkpoint_secs: None,
-            imaptest_clients: vec![10, 50],
-            idle_connections: 10_000,
-            idle_messages: 50,
-            seed: 1,
-            progress: true,
-            cleanup: true,
-        }
-    }
-
-    /// The suite called `name`.
-    pub fn suite(name: &str) -> Result<Self, BenchError> {
-        match name {
-            "quick" => Ok(Params::quick()),
-            "full" => Ok(Params::full()),
-            other => Err(BenchError::Invalid(format!(
-                "unknown suite {other:?} (quick or full)"
-            ))),
-        }
-    }
-}
-
 /// A server to measure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
@@ -282,6 +178,9 @@ pub enum Metric {
     Latency,
     /// Higher is better: operations (or items) per second.
     Throughput,
+    /// Lower is better: the server's memory in MiB
+    /// ([`Measurement::value`]).
+    Memory,
 }
 
 /// One timed operation of a scenario.
@@ -301,6 +200,10 @@ pub struct Measurement {
     pub items_per_s: Option<f64>,
     /// Anything else worth knowing (`4000/4000 pushes received`).
     pub note: Option<String>,
+    /// The measured amount when it is neither a time nor a rate: MiB for
+    /// [`Metric::Memory`].
+    #[serde(default)]
+    pub value: Option<f64>,
 }
 
 impl Measurement {
@@ -310,6 +213,7 @@ impl Measurement {
         match self.metric {
             Metric::Latency => self.summary.p50_ms,
             Metric::Throughput => self.items_per_s.unwrap_or(self.summary.per_s),
+            Metric::Memory => self.value.unwrap_or(0.0),
         }
     }
 
@@ -318,6 +222,7 @@ impl Measurement {
         match self.metric {
             Metric::Latency => "ms",
             Metric::Throughput => "/s",
+            Metric::Memory => "MiB",
         }
     }
 }
@@ -577,6 +482,9 @@ impl RunState {
                 };
             }
         }
+        // A scenario may shrink the corpus (`store` expunges some): its
+        // row is labelled with the size it started with.
+        let corpus_before = self.corpus_count;
         let proc = self.target.server_pid.map(ProcStat::new);
         let peak_reset = proc.as_ref().is_some_and(ProcStat::reset_peak);
         let before = proc.as_ref().and_then(|p| p.sample().ok());
@@ -617,7 +525,11 @@ impl RunState {
         self.created.extend(created);
         ScenarioResult {
             scenario: kind,
-            corpus: self.corpus_count,
+            corpus: if kind == ScenarioKind::Fill {
+                self.corpus_count
+            } else {
+                corpus_before
+            },
             wall_s,
             measurements,
             errors: errors.into(),
@@ -729,6 +641,46 @@ impl Ctx {
             items,
             items_per_s: items.map(|n| if busy_s > 0.0 { n as f64 / busy_s } else { 0.0 }),
             note,
+            value: None,
+        });
+    }
+
+    /// Records a throughput of `items` over the wall-clock `elapsed` rather
+    /// than over the commands' summed latency (which overcounts when
+    /// commands were pipelined).
+    pub(crate) fn push_rate(
+        &mut self,
+        op: &str,
+        hist: &Histogram,
+        elapsed: Duration,
+        items: u64,
+        note: Option<String>,
+    ) {
+        if hist.count() == 0 {
+            return;
+        }
+        let secs = elapsed.as_secs_f64();
+        self.measurements.push(Measurement {
+            op: op.to_owned(),
+            metric: Metric::Throughput,
+            summary: hist.summary(elapsed),
+            items: Some(items),
+            items_per_s: Some(if secs > 0.0 { items as f64 / secs } else { 0.0 }),
+            note,
+            value: None,
+        });
+    }
+
+    /// Records an amount of server memory, `mib`.
+    pub(crate) fn memory(&mut self, op: &str, mib: f64, note: Option<String>) {
+        self.measurements.push(Measurement {
+            op: op.to_owned(),
+            metric: Metric::Memory,
+            summary: Histogram::new().summary(Duration::ZERO),
+            items: None,
+            items_per_s: None,
+            note,
+            value: Some(mib),
         });
     }
 

@@ -1,6 +1,8 @@
 //! `search`: SEARCH on the corpus by flags (UNSEEN, FLAGGED), internal date
-//! (SINCE, BEFORE), address and subject substrings (FROM, SUBJECT) and body
-//! text (BODY).
+//! (SINCE with about half and with a tenth of the messages, BEFORE), `Date:`
+//! header (SENTSINCE, a tenth), size (LARGER, about 2%), address and
+//! subject substrings (FROM with about 12% and 1% hits, TO with 1%,
+//! SUBJECT) and body text (BODY).
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +10,9 @@ use hadron_proto::types::{AString, CommandBody, Data, Date, NonEmptyVec, Respons
 
 use super::{Ctx, Metric, select};
 use crate::BenchError;
-use crate::mailgen::{SEARCH_BODY, SEARCH_FROM, SEARCH_SUBJECT};
+use crate::mailgen::{
+    SEARCH_BODY, SEARCH_FROM, SEARCH_FROM_ADDRESS, SEARCH_SUBJECT, SEARCH_TO_ADDRESS,
+};
 use crate::stats::Histogram;
 
 fn text(s: &'static str) -> AString<'static> {
@@ -34,7 +38,26 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
             "SEARCH BEFORE 1-Jan-2021",
             SearchKey::Before(date(2021, 1, 1)),
         ),
+        // Generated dates run from 2020 to the end of 2024: a tenth of
+        // them are from 1-Jul-2024 on.
+        (
+            "SEARCH SINCE 1-Jul-2024",
+            SearchKey::Since(date(2024, 7, 1)),
+        ),
+        (
+            "SEARCH SENTSINCE 1-Jul-2024",
+            SearchKey::SentSince(date(2024, 7, 1)),
+        ),
+        ("SEARCH LARGER 100000", SearchKey::Larger(100_000)),
         ("SEARCH FROM", SearchKey::From(text(SEARCH_FROM))),
+        (
+            "SEARCH FROM address (1%)",
+            SearchKey::From(text(SEARCH_FROM_ADDRESS)),
+        ),
+        (
+            "SEARCH TO address (1%)",
+            SearchKey::To(text(SEARCH_TO_ADDRESS)),
+        ),
         ("SEARCH SUBJECT", SearchKey::Subject(text(SEARCH_SUBJECT))),
         ("SEARCH BODY", SearchKey::Body(text(SEARCH_BODY))),
     ];

@@ -2,10 +2,14 @@
 //!
 //! Flags change on the corpus (`\Flagged` on random ranges of 100, then off
 //! again; `\Seen` on `1:*`, then off: afterwards every corpus message is
-//! unseen). COPY goes from the corpus to a mailbox of this scenario; MOVE and
-//! EXPUNGE work on that copy. Last, one session expunges up to 1,000
-//! messages and another, with the mailbox selected, times the NOOP that
-//! delivers the expunges.
+//! unseen), then on the scattered sets of `scattered.rs` (two-message
+//! ranges by sequence number, the random 70% restore), each undone. COPY
+//! goes from the corpus to a mailbox of this scenario; MOVE and EXPUNGE
+//! work on that copy, and one session expunges up to 1,000 messages of it
+//! while another, with the mailbox selected, times the NOOP that delivers
+//! the expunges. Last, 1,000 random messages of the corpus are expunged
+//! the same way (so the corpus shrinks by that much; a later, larger
+//! round tops it up again).
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +17,7 @@ use hadron_proto::types::{
     CommandBody, Data, FetchAttribute, FetchItem, Flag, Response, SequenceSet, StoreKind,
 };
 
-use super::{Ctx, Metric, all, mailbox, range, select};
+use super::{Ctx, Metric, all, mailbox, range, scattered, select};
 use crate::BenchError;
 use crate::client::{Client, Reply};
 use crate::rng::Rng;
@@ -153,6 +157,8 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
             note,
         );
     }
+    scattered::pairs(ctx, &mut client, corpus_uids.len() as u32).await?;
+    scattered::restore(ctx, &mut client, &corpus_uids).await?;
 
     // COPY random ranges of 100 to this scenario's mailbox.
     let copy = ctx.mailbox(&format!("store-copy-{}", ctx.corpus_size));
@@ -253,6 +259,10 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     }
     ctx.add_errors(&other);
     other.logout().await;
+
+    select(&mut client, &corpus, false).await?.0.ok("SELECT")?;
+    let expunged = scattered::random_expunge(ctx, &mut client, &corpus_uids, uidplus).await?;
+    ctx.corpus_count = ctx.corpus_count.saturating_sub(expunged);
     ctx.add_errors(&client);
     client.logout().await;
     Ok(())
