@@ -11,8 +11,8 @@ use hadron_state::flags::{FlagSet, SystemFlags};
 use std::borrow::Cow;
 
 use hadron_state::search::{
-    IndexedKey, MemoryMessage, MemorySource, MessageMeta, MessageSource, SearchOptions,
-    SearchResult, SourceError, search,
+    HeaderCandidates, IndexedKey, MemoryMessage, MemorySource, MessageMeta, MessageSource,
+    SearchOptions, SearchResult, SourceError, search,
 };
 use hadron_state::snapshot::{MessageView, Snapshot};
 use proptest::prelude::*;
@@ -381,6 +381,22 @@ impl MessageSource for Indexed<'_> {
     }
     fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {
         self.source.header_values(uid, name)
+    }
+    /// The messages with the field whose values contain the needle, and
+    /// every third one as a false positive, as a narrowing query may give.
+    fn header_candidates(&self, name: &str, needle: &str) -> Option<HeaderCandidates> {
+        let mut out = Vec::new();
+        for &uid in self.uids.iter().filter(|u| !self.gone.contains(u)) {
+            let values: Vec<String> = match self.source.header_values(uid, name) {
+                Ok(v) => v.into_iter().map(Cow::into_owned).collect(),
+                Err(e) => return Some(Err(e)),
+            };
+            let hit = values.iter().any(|v| lower(v).contains(needle));
+            if !values.is_empty() && (hit || uid % 3 == 0) {
+                out.push((uid, values));
+            }
+        }
+        Some(Ok(out))
     }
     fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
         self.source.header_text(uid)

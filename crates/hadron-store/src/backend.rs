@@ -48,6 +48,15 @@ impl MailboxRow {
     }
 }
 
+/// A UID and a text value.
+#[derive(QueryableByName)]
+pub(crate) struct UidTextRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) uid: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) value: String,
+}
+
 /// One `id` column.
 #[derive(QueryableByName)]
 pub(crate) struct IdRow {
@@ -220,9 +229,23 @@ pub(crate) trait Specific {
     fn lock_user(&mut self, name: &str) -> QueryResult<Option<i64>>;
     /// Reserves `n` fresh ids for the `messages` table.
     fn alloc_message_ids(&mut self, n: usize) -> QueryResult<Vec<i64>>;
+    /// The SQL before and after a text parameter for "text column `col` contains the
+    /// parameter, ASCII letters compared case-insensitively" (non-ASCII compared as is).
+    fn contains_ascii_ci(col: &str) -> (String, &'static str);
+    /// A condition true when text column `col` holds a non-ASCII character.
+    fn has_non_ascii(col: &str) -> String;
 }
 
 impl Specific for PgConnection {
+    fn contains_ascii_ci(col: &str) -> (String, &'static str) {
+        // The "C" collation lowercases ASCII letters only, whatever the database's locale.
+        (format!("strpos(lower({col} COLLATE \"C\"), "), ") > 0")
+    }
+
+    fn has_non_ascii(col: &str) -> String {
+        format!("octet_length({col}) <> char_length({col})")
+    }
+
     fn lock_mailbox(&mut self, id: i64) -> QueryResult<Option<MailboxRow>> {
         mailboxes::table
             .find(id)
@@ -251,6 +274,15 @@ impl Specific for PgConnection {
 }
 
 impl Specific for SqliteConnection {
+    fn contains_ascii_ci(col: &str) -> (String, &'static str) {
+        // SQLite's lower() folds ASCII letters only (no ICU).
+        (format!("instr(lower({col}), "), ") > 0")
+    }
+
+    fn has_non_ascii(col: &str) -> String {
+        format!("length({col}) <> length(CAST({col} AS BLOB))")
+    }
+
     fn lock_mailbox(&mut self, id: i64) -> QueryResult<Option<MailboxRow>> {
         mailboxes::table
             .find(id)

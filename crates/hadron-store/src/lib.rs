@@ -85,8 +85,8 @@ pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId,
-    MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage,
-    SystemFlags, UidSet, UserId, UserInfo,
+    MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, SearchField,
+    StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 pub use validate::{HIERARCHY_DELIMITER, MAX_KEYWORD_LEN, MAX_MAILBOX_NAME_LEN, MAX_USER_NAME_LEN};
 

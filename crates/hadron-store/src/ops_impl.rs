@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use crate::backend::{
-    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, IdRow, MailboxMessageInsert, MailboxRow,
+    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, IdRow, MailboxMessageInsert, MailboxRow, UidTextRow,
     MessageInsert, MetaRow, Prepared, SourceRow, Specific, Sql, SummaryRow, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
@@ -17,7 +17,7 @@ use crate::schema::{
     blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, users,
 };
 use crate::types::{
-    ColumnRange,
+    ColumnRange, SearchField,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
     MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
     UserInfo,
@@ -669,6 +669,40 @@ pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange
         .collect();
     uids.sort_unstable();
     Ok(uids)
+}
+
+/// `(uid, value)` of the messages whose `field` may contain `needle` (lowercase): those
+/// whose value contains it with ASCII letters compared case-insensitively, plus every value
+/// with a non-ASCII character (SQL's lower() is not Unicode's; the caller decides those).
+/// Messages without the field are left out. Ascending by UID.
+pub(crate) fn header_candidates(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    field: SearchField,
+    needle: &str,
+) -> Result<Vec<(u32, String)>> {
+    mailbox_row(c, mailbox)?;
+    let col = format!("m.{}", field.column());
+    let mut s = Sql::new(&format!(
+        "SELECT mm.uid AS uid, {col} AS value \
+         FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         WHERE mm.mailbox_id = "
+    ));
+    s.i64(mailbox.0)
+        .push(&format!(" AND {col} IS NOT NULL AND ({}", <Conn as Specific>::has_non_ascii(&col)));
+    if needle.is_ascii() {
+        // A non-ASCII needle can only be in a non-ASCII value.
+        let (before, after) = <Conn as Specific>::contains_ascii_ci(&col);
+        s.push(" OR ").push(&before).arg(Arg::Text(needle.to_owned())).push(after);
+    }
+    s.push(")");
+    let mut rows: Vec<(u32, String)> = q(s)
+        .load::<UidTextRow>(c)?
+        .into_iter()
+        .map(|r| (r.uid as u32, r.value))
+        .collect();
+    rows.sort_unstable_by_key(|r| r.0);
+    Ok(rows)
 }
 
 pub(crate) fn fetch_messages(

@@ -16,8 +16,8 @@ use crate::error::{Result, StoreError};
 use crate::migrate;
 use crate::types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId,
-    MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage, StoredMessage, SystemFlags,
-    UidSet, UserId, UserInfo,
+    MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage, SearchField, StoredMessage,
+    SystemFlags, UidSet, UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -501,6 +501,20 @@ impl Store {
     /// follows the answer, not the mailbox's size.
     pub fn uids_in_range(&self, mailbox: MailboxId, range: ColumnRange) -> Result<Vec<u32>> {
         self.read(|c| dispatch!(c, uids_in_range(mailbox, range)))
+    }
+
+    /// `(uid, value)` of the messages whose `field` may contain `needle` (given lowercase),
+    /// ascending by UID: a superset of SEARCH's matches, narrowed in the database (values
+    /// containing the needle with ASCII letters compared case-insensitively, and every value
+    /// with non-ASCII characters, which SQL cannot lowercase as Unicode does). The caller
+    /// tests each value. Messages without the field are left out.
+    pub fn header_candidates(
+        &self,
+        mailbox: MailboxId,
+        field: SearchField,
+        needle: &str,
+    ) -> Result<Vec<(u32, String)>> {
+        self.read(|c| dispatch!(c, header_candidates(mailbox, field, needle)))
     }
 
     /// Content metadata of the messages of `uids`, in UID order.

@@ -301,6 +301,32 @@ pub struct StoredMessage {
     pub meta: MessageMeta,
 }
 
+/// A header field the store keeps decoded in a column of its own (written at ingest), for
+/// [`crate::Store::header_candidates`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchField {
+    /// The `From:` addresses.
+    From,
+    /// The `To:` addresses.
+    To,
+    /// The `Cc:` addresses.
+    Cc,
+    /// The `Subject:`.
+    Subject,
+}
+
+impl SearchField {
+    /// Its column in `messages`.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            SearchField::From => "from_addr",
+            SearchField::To => "to_addr",
+            SearchField::Cc => "cc_addr",
+            SearchField::Subject => "subject",
+        }
+    }
+}
+
 /// A range of one indexed column of a mailbox's messages, for
 /// [`crate::Store::uids_in_range`]: `from` inclusive, `until` exclusive, either
 /// end open when `None`.

@@ -4,8 +4,8 @@ mod common;
 
 use common::{check_counters, msg};
 use hadron_store::{
-    BlobStore, ColumnRange, DbBlobStore, FlagOp, FsBlobStore, MailboxId, NewMessage, StoreError,
-    SystemFlags, UidSet, UserId,
+    BlobStore, ColumnRange, DbBlobStore, FlagOp, FsBlobStore, MailboxId, NewMessage, SearchField,
+    StoreError, SystemFlags, UidSet, UserId,
 };
 use std::time::Duration;
 
@@ -274,6 +274,46 @@ both! {
             want.sort_unstable();
             assert_eq!(s.uids_in_range(b, *range).unwrap(), want, "copy, {range:?}");
         }
+    }
+
+    fn header_candidates_hold_every_case_insensitive_match(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let a = s.create_mailbox(u, "A", None).unwrap().id;
+        let subjects = [
+            "Quarterly REPORT", "report", "Grüße aus Köln", "GRÜSSE", "\u{212A}elvin", "kelvin",
+            "İstanbul", "istanbul", "nothing here", "100% _done_",
+        ];
+        let batch: Vec<_> = subjects
+            .iter()
+            .enumerate()
+            .map(|(i, subject)| {
+                let mut m = msg(i as u32, SystemFlags::EMPTY, &[]);
+                m.meta.subject = Some(subject.to_string());
+                m
+            })
+            .collect();
+        let mut without = msg(99, SystemFlags::EMPTY, &[]);
+        without.meta.subject = None;
+        s.append(a, batch.into_iter().chain([without]).collect()).unwrap();
+        let lower = |v: &str| v.chars().flat_map(char::to_lowercase).collect::<String>();
+        for needle in ["report", "grüße", "k", "kelvin", "i", "istanbul", "%", "_done_", "zzz"] {
+            let got = s.header_candidates(a, SearchField::Subject, needle).unwrap();
+            assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "{needle}: {got:?}");
+            for (i, subject) in subjects.iter().enumerate() {
+                let uid = i as u32 + 1;
+                let listed = got.iter().find(|(u, _)| *u == uid);
+                if lower(subject).contains(needle) {
+                    assert_eq!(listed.map(|(_, v)| v.as_str()), Some(*subject), "{needle} in {subject}");
+                }
+                if subject.is_ascii() && !lower(subject).contains(needle) {
+                    assert!(listed.is_none(), "{needle} not in {subject}, yet listed");
+                }
+            }
+            assert!(got.iter().all(|(u, _)| *u != 11), "no subject: never listed");
+        }
+        let from = s.header_candidates(a, SearchField::From, "a@example").unwrap();
+        assert_eq!(from.len(), 11);
     }
 
     fn copy_move_expunge(db) {

@@ -302,8 +302,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 out
             }
             Node::Meta(test) => {
-                let count = cand.count();
-                if (count >= INDEXED_MIN_CANDIDATES || count >= cand.len.div_ceil(4))
+                if self.worth_an_index(cand)
                     && let Some(key) = test.indexed_key()
                     && let Some(found) = self.source.indexed(key)
                 {
@@ -314,6 +313,17 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 cand.filter(|i| test.matches(meta.get(i)))
             }
             Node::Header { name, needle } => {
+                if !needle.is_empty()
+                    && self.worth_an_index(cand)
+                    && let Some(found) = self.source.header_candidates(name, needle.folded())
+                {
+                    return self.header_matches(
+                        &found.map_err(SearchError::Source)?,
+                        name,
+                        needle,
+                        cand,
+                    );
+                }
                 let (source, scratch) = (self.source, &mut self.scratch);
                 cand.try_filter(|i| {
                     let values = source
@@ -375,6 +385,62 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
         })
     }
 
+    /// Whether to ask the source's index for the whole mailbox rather than
+    /// each candidate: for many candidates, or a good part of the mailbox.
+    fn worth_an_index(&self, cand: &Bitset) -> bool {
+        let count = cand.count();
+        count >= INDEXED_MIN_CANDIDATES || count >= cand.len.div_ceil(4)
+    }
+
+    /// The positions of `cand` that the pending expunges (messages the
+    /// source may no longer store) occupy.
+    fn pending_in(&self, cand: &Bitset) -> Bitset {
+        let uids = self.snapshot.uids();
+        let mut gone = Bitset::empty(cand.len);
+        for uid in self.snapshot.pending_expunges() {
+            if let Ok(i) = uids.binary_search(&uid)
+                && cand.contains(i)
+            {
+                gone.insert(i);
+            }
+        }
+        gone
+    }
+
+    /// The members of `cand` whose field `name` contains `needle`, given
+    /// the source's narrowed `found` (ascending UIDs with their values),
+    /// plus those pending expunge, read one by one.
+    fn header_matches(
+        &mut self,
+        found: &[(u32, Vec<String>)],
+        name: &str,
+        needle: &super::text::Needle,
+        cand: &Bitset,
+    ) -> Result<Bitset, SearchError> {
+        let uids = self.snapshot.uids();
+        let mut out = Bitset::empty(cand.len);
+        let mut at = 0;
+        for (uid, values) in found {
+            at += uids[at..].partition_point(|u| u < uid);
+            if uids.get(at) == Some(uid)
+                && cand.contains(at)
+                && values.iter().any(|v| needle.is_in(v, &mut self.scratch))
+            {
+                out.insert(at);
+            }
+        }
+        for i in self.pending_in(cand).iter() {
+            let values = self
+                .source
+                .header_values(uids[i], name)
+                .map_err(SearchError::Source)?;
+            if values.iter().any(|v| needle.is_in(v, &mut self.scratch)) {
+                out.insert(i);
+            }
+        }
+        Ok(out)
+    }
+
     /// The members of `cand` among `found` (the source index's answer for
     /// `test`, ascending UIDs), plus those the source no longer stores
     /// (pending expunge here) that match `test` by their metadata.
@@ -394,14 +460,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 out.insert(at);
             }
         }
-        let mut gone = Bitset::empty(cand.len);
-        for uid in self.snapshot.pending_expunges() {
-            if let Ok(i) = uids.binary_search(&uid)
-                && cand.contains(i)
-            {
-                gone.insert(i);
-            }
-        }
+        let gone = self.pending_in(cand);
         if !gone.is_empty() {
             self.fetch_meta(&gone)?;
             for i in gone.iter() {

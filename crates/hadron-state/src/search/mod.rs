@@ -96,7 +96,8 @@ use hadron_proto::types::{Charset, SearchKey};
 use crate::snapshot::Snapshot;
 
 pub use self::source::{
-    IndexedKey, MemoryMessage, MemorySource, MessageMeta, MessageSource, SourceError, UnknownUid,
+    HeaderCandidates, IndexedKey, MemoryMessage, MemorySource, MessageMeta, MessageSource,
+    SourceError, UnknownUid,
 };
 
 /// The charsets SEARCH accepts, for `[BADCHARSET (...)]`.

@@ -65,6 +65,10 @@ impl IndexedKey {
     }
 }
 
+/// What [`MessageSource::header_candidates`] returns: `(uid, values)`,
+/// ascending by UID.
+pub type HeaderCandidates = Result<Vec<(u32, Vec<String>)>, SourceError>;
+
 /// The data SEARCH reads besides the snapshot.
 ///
 /// The trait is object-safe: [`search`](super::search) takes any
@@ -102,6 +106,18 @@ pub trait MessageSource {
     /// no such field.
     fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError>;
 
+    /// The messages whose header field `name` may contain `needle` (given
+    /// lowercase, non-empty), each with the values
+    /// [`MessageSource::header_values`] would give, ascending by UID, when
+    /// the source can narrow the search cheaply (an index, a query); `None`,
+    /// the default, when it cannot. A superset of the matches: the
+    /// evaluator tests every value. Messages the source no longer stores
+    /// (expunged elsewhere) may be left out: they are asked separately.
+    fn header_candidates(&self, name: &str, needle: &str) -> Option<HeaderCandidates> {
+        let _ = (name, needle);
+        None
+    }
+
     /// The whole decoded header of message `uid` (`TEXT` searches it with
     /// the body).
     fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError>;
@@ -120,6 +136,9 @@ impl<S: MessageSource + ?Sized> MessageSource for &S {
     }
     fn header_values(&self, uid: u32, name: &str) -> Result<Vec<Cow<'_, str>>, SourceError> {
         (**self).header_values(uid, name)
+    }
+    fn header_candidates(&self, name: &str, needle: &str) -> Option<HeaderCandidates> {
+        (**self).header_candidates(name, needle)
     }
     fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
         (**self).header_text(uid)

@@ -85,6 +85,11 @@ impl Needle {
         Needle { folded: fold(s) }
     }
 
+    /// The needle, lowercased.
+    pub(crate) fn folded(&self) -> &str {
+        &self.folded
+    }
+
     /// Whether the needle is empty (matches every haystack).
     pub(crate) fn is_empty(&self) -> bool {
         self.folded.is_empty()

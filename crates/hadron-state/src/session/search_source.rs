@@ -20,7 +20,11 @@
 //!   zone (RFC 3501). Otherwise no key reads it, and it is derived from the
 //!   stored UTC seconds.
 //! - **FROM/TO/CC/SUBJECT** come from the decoded columns stored at
-//!   ingest, read through a window of rows (one query per 1,024 UIDs).
+//!   ingest. For many candidates the database narrows them first
+//!   ([`MessageSource::header_candidates`]: values containing the needle
+//!   with ASCII letters compared case-insensitively, and every non-ASCII
+//!   value), and only those values are tested here; for few, the rows
+//!   are read through a window (one query per 1,024 UIDs).
 //!   Those columns hold the first occurrence of the field only, and an
 //!   empty field is stored as absent, so `FROM ""` does not match a
 //!   message whose `From:` is empty.
@@ -36,11 +40,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use hadron_proto::types::{Date, DateTime, SearchKey};
-use hadron_store::{BlobStore, ColumnRange, MailboxId, Store, StoredMessage, UidSet};
+use hadron_store::{BlobStore, ColumnRange, MailboxId, SearchField, Store, StoredMessage, UidSet};
 
 use crate::engine::Engine;
 use crate::message::{self, Structure};
-use crate::search::{IndexedKey, MessageMeta, MessageSource, SourceError};
+use crate::search::{HeaderCandidates, IndexedKey, MessageMeta, MessageSource, SourceError};
 
 /// Bytes of encoded body decoded per message for `BODY`/`TEXT`.
 pub(crate) const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
@@ -188,6 +192,22 @@ impl StoreSource<'_> {
 }
 
 impl MessageSource for StoreSource<'_> {
+    fn header_candidates(&self, name: &str, needle: &str) -> Option<HeaderCandidates> {
+        let field = match name.to_ascii_lowercase().as_str() {
+            "from" => SearchField::From,
+            "to" => SearchField::To,
+            "cc" => SearchField::Cc,
+            "subject" => SearchField::Subject,
+            _ => return None,
+        };
+        Some(
+            self.store
+                .header_candidates(self.mailbox, field, needle)
+                .map(|rows| rows.into_iter().map(|(u, v)| (u, vec![v])).collect())
+                .map_err(|e| Box::new(e) as SourceError),
+        )
+    }
+
     fn indexed(&self, key: IndexedKey) -> Option<Result<Vec<u32>, SourceError>> {
         const DAY: i64 = 86_400;
         let range = match key {
