@@ -126,9 +126,11 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
             many,
             None,
         );
-        let note = format!(
-            "({many:.1} − {one:.1} MiB) / {extra}; a process tree's RSS sums its processes'"
-        );
+        // RSS counts pages in use: memory the server freed before (the
+        // fill's buffers) and reuses for the sessions does not show, and a
+        // process tree's RSS counts shared pages once per process.
+        let note =
+            format!("({many:.1} − {one:.1} MiB) / {extra}; reused freed memory does not show");
         ctx.memory(
             "server RSS per extra session with it selected",
             (many - one) / extra,
