@@ -48,6 +48,12 @@ fn cut(mut all: Vec<u8>, range: Range<u64>) -> Vec<u8> {
 pub trait BlobStore: Send + Sync {
     /// Stores `data` durably and returns its hash ([`content_hash`]).
     fn put(&self, data: &[u8]) -> Result<String>;
+    /// Stores every body of `batch` durably and returns their hashes, in order. The provided
+    /// version calls [`BlobStore::put`] for each; implementations override it to make the
+    /// batch durable at once (one round of syncs rather than one per body).
+    fn put_many(&self, batch: &[&[u8]]) -> Result<Vec<String>> {
+        batch.iter().map(|data| self.put(data)).collect()
+    }
     /// Reads a body; [`StoreError::BlobNotFound`] if there is none.
     fn get(&self, hash: &str) -> Result<Vec<u8>>;
     /// Reads the bytes of `range` of a body (fewer where the body ends first), so a FETCH of
@@ -119,22 +125,49 @@ impl FsBlobStore {
     }
 }
 
-impl BlobStore for FsBlobStore {
-    fn put(&self, data: &[u8]) -> Result<String> {
-        let hash = content_hash(data);
-        let path = self.path_of(&hash);
-        {
-            let _g = self.gate();
-            match File::options().write(true).open(&path) {
-                Ok(f) => {
-                    // Dedup: refresh its age so collection spares it while our row commits.
-                    f.set_modified(SystemTime::now())?;
-                    return Ok(hash);
-                }
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(e.into()),
+/// Threads that wait on fsyncs at once in [`FsBlobStore::put_many`]: concurrent syncs share
+/// the filesystem's journal commits instead of queueing for one each.
+const SYNC_THREADS: usize = 16;
+
+/// Runs `sync` on every item, on up to [`SYNC_THREADS`] threads; the first error wins.
+fn sync_all_parallel<T: Sync>(items: &[T], sync: impl Fn(&T) -> Result<()> + Sync) -> Result<()> {
+    if items.len() <= 1 {
+        return items.iter().try_for_each(&sync);
+    }
+    let per_thread = items.len().div_ceil(SYNC_THREADS);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(|| chunk.iter().try_for_each(&sync)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("fsync thread panicked").into()))
+            })
+            .collect::<Result<Vec<()>>>()
+            .map(drop)
+    })
+}
+
+impl FsBlobStore {
+    /// Refreshes the age of the stored blob `hash` if there is one (so collection spares it
+    /// while the row naming it commits); `false` when it must be written.
+    fn reuse(&self, path: &Path) -> Result<bool> {
+        let _g = self.gate();
+        match File::options().write(true).open(path) {
+            Ok(f) => {
+                f.set_modified(SystemTime::now())?;
+                Ok(true)
             }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
         }
+    }
+
+    /// Writes `data` to a fresh file under `tmp/`, not yet synced.
+    fn write_tmp(&self, hash: &str, data: &[u8]) -> Result<(PathBuf, File)> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .root
@@ -142,19 +175,75 @@ impl BlobStore for FsBlobStore {
             .join(format!("{hash}.{}.{n}", std::process::id()));
         let mut f = File::create(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        let shard = path.parent().unwrap_or(&self.root).to_owned();
-        if !shard.exists() {
-            fs::create_dir_all(&shard)?;
+        Ok((tmp, f))
+    }
+
+    /// Moves synced temporary files into place, then syncs the directories that changed.
+    fn publish(&self, moves: &[(PathBuf, PathBuf)]) -> Result<()> {
+        let mut shards: Vec<PathBuf> = Vec::new();
+        for (_, path) in moves {
+            let shard = path.parent().unwrap_or(&self.root).to_owned();
+            if !shards.contains(&shard) {
+                shards.push(shard);
+            }
+        }
+        let mut new_shard = false;
+        for shard in &shards {
+            if !shard.exists() {
+                fs::create_dir_all(shard)?;
+                new_shard = true;
+            }
+        }
+        if new_shard {
             sync_dir(&self.root)?;
         }
         {
             let _g = self.gate();
-            fs::rename(&tmp, &path)?;
+            for (tmp, path) in moves {
+                fs::rename(tmp, path)?;
+            }
         }
-        sync_dir(&shard)?;
+        sync_all_parallel(&shards, |d| sync_dir(d))
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn put(&self, data: &[u8]) -> Result<String> {
+        let hash = content_hash(data);
+        let path = self.path_of(&hash);
+        if self.reuse(&path)? {
+            return Ok(hash);
+        }
+        let (tmp, f) = self.write_tmp(&hash, data)?;
+        f.sync_all()?;
+        drop(f);
+        self.publish(&[(tmp, path)])?;
         Ok(hash)
+    }
+
+    /// Writes every new body, syncs them all at once (on several threads, so the syncs share
+    /// journal commits), moves them into place and syncs each directory touched once.
+    fn put_many(&self, batch: &[&[u8]]) -> Result<Vec<String>> {
+        let mut hashes = Vec::with_capacity(batch.len());
+        let mut written: Vec<(PathBuf, File, PathBuf)> = Vec::new();
+        for data in batch {
+            let hash = content_hash(data);
+            let path = self.path_of(&hash);
+            // A body twice in one batch is written once.
+            let pending = written.iter().any(|(_, _, p)| *p == path);
+            if !pending && !self.reuse(&path)? {
+                let (tmp, f) = self.write_tmp(&hash, data)?;
+                written.push((tmp, f, path));
+            }
+            hashes.push(hash);
+        }
+        sync_all_parallel(&written, |(_, f, _)| Ok(f.sync_all()?))?;
+        let moves: Vec<(PathBuf, PathBuf)> = written
+            .into_iter()
+            .map(|(tmp, _, path)| (tmp, path))
+            .collect();
+        self.publish(&moves)?;
+        Ok(hashes)
     }
 
     fn get(&self, hash: &str) -> Result<Vec<u8>> {

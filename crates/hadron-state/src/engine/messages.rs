@@ -64,12 +64,7 @@ impl Engine {
         // before the mailbox's lock, so concurrent APPENDs overlap them and
         // the lock covers only the row commit and the publish.
         let mut rows = self
-            .blocking(move |_, blobs| {
-                messages
-                    .iter()
-                    .map(|m| Ok(new_message(m, blobs.put(&m.raw)?)))
-                    .collect::<Result<Vec<_>, EngineError>>()
-            })
+            .blocking(move |_, blobs| ingest(blobs, &messages))
             .await?;
         // \Recent is stored only for messages no session will be given it
         // by the hub: the next SELECT claims those. Decided under the
