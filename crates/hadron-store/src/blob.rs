@@ -330,8 +330,21 @@ impl DbBlobStore {
 impl BlobStore for DbBlobStore {
     fn put(&self, data: &[u8]) -> Result<String> {
         let hash = content_hash(data);
-        self.store.blob_put(hash.clone(), data.to_vec())?;
+        self.store.blob_put(vec![(hash.clone(), data.to_vec())])?;
         Ok(hash)
+    }
+
+    /// The whole batch in one transaction: one commit (and one sync) for a MULTIAPPEND.
+    fn put_many(&self, batch: &[&[u8]]) -> Result<Vec<String>> {
+        let bodies: Vec<(String, Vec<u8>)> = batch
+            .iter()
+            .map(|data| (content_hash(data), data.to_vec()))
+            .collect();
+        let hashes = bodies.iter().map(|(h, _)| h.clone()).collect();
+        if !bodies.is_empty() {
+            self.store.blob_put(bodies)?;
+        }
+        Ok(hashes)
     }
 
     fn get(&self, hash: &str) -> Result<Vec<u8>> {

@@ -1149,17 +1149,20 @@ pub(crate) fn referenced_hashes(c: &mut Conn, hashes: &[String]) -> Result<Vec<S
     Ok(out)
 }
 
-pub(crate) fn blob_put(c: &mut Conn, hash: &str, data: &[u8], now: i64) -> Result<()> {
-    diesel::insert_into(blobs::table)
-        .values((
-            blobs::hash.eq(hash),
-            blobs::data.eq(data),
-            blobs::stored_at.eq(now),
-        ))
-        .on_conflict(blobs::hash)
-        .do_update()
-        .set(blobs::stored_at.eq(now))
-        .execute(c)?;
+/// Stores bodies by hash (an existing one has its age refreshed), in one transaction.
+pub(crate) fn blob_put(c: &mut Conn, bodies: &[(String, Vec<u8>)], now: i64) -> Result<()> {
+    for (hash, data) in bodies {
+        diesel::insert_into(blobs::table)
+            .values((
+                blobs::hash.eq(hash),
+                blobs::data.eq(data),
+                blobs::stored_at.eq(now),
+            ))
+            .on_conflict(blobs::hash)
+            .do_update()
+            .set(blobs::stored_at.eq(now))
+            .execute(c)?;
+    }
     Ok(())
 }
 

@@ -651,8 +651,9 @@ impl Store {
         self.read(|c| dispatch!(c, referenced_hashes(hashes)))
     }
 
-    pub(crate) fn blob_put(&self, hash: String, data: Vec<u8>) -> Result<()> {
-        self.write(move |c| dispatch!(c, blob_put(&hash, &data, now_secs())))
+    /// Stores `(hash, body)` pairs durably in one commit.
+    pub(crate) fn blob_put(&self, bodies: Vec<(String, Vec<u8>)>) -> Result<()> {
+        self.write(move |c| dispatch!(c, blob_put(&bodies, now_secs())))
     }
 
     pub(crate) fn blob_get(&self, hash: &str) -> Result<Option<Vec<u8>>> {

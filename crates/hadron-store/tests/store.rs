@@ -316,6 +316,19 @@ both! {
         assert_eq!(from.len(), 11);
     }
 
+    fn database_blobs_take_a_batch_in_one_commit(db) {
+        let blobs = DbBlobStore::new(db.store().clone());
+        let bodies: Vec<Vec<u8>> = (0..25).map(|i| format!("b{}", i % 20).into_bytes()).collect();
+        let batch: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        let hashes = blobs.put_many(&batch).unwrap();
+        assert_eq!(hashes.len(), 25);
+        for (data, hash) in batch.iter().zip(&hashes) {
+            assert_eq!(*hash, hadron_store::content_hash(data));
+            assert_eq!(blobs.get(hash).unwrap(), *data);
+        }
+        assert_eq!(blobs.put_many(&[]).unwrap(), Vec::<String>::new());
+    }
+
     fn copy_move_expunge(db) {
         let s = db.store();
         let u = s.create_user("u", "h").unwrap();
