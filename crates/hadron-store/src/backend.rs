@@ -234,9 +234,24 @@ pub(crate) trait Specific {
     fn contains_ascii_ci(col: &str) -> (String, &'static str);
     /// A condition true when text column `col` holds a non-ASCII character.
     fn has_non_ascii(col: &str) -> String;
+    /// Tells the other instances on the database, once the transaction commits, that mailbox
+    /// `id` changed (PostgreSQL `NOTIFY` on [`CHANGE_CHANNEL`]; nothing on SQLite, which one
+    /// instance owns).
+    fn notify_change(&mut self, id: i64) -> QueryResult<()>;
 }
 
+/// The PostgreSQL notification channel of mailbox changes; the payload is the mailbox id.
+pub(crate) const CHANGE_CHANNEL: &str = "hadron_mailbox_changed";
+
 impl Specific for PgConnection {
+    fn notify_change(&mut self, id: i64) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(CHANGE_CHANNEL)
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(self)
+            .map(drop)
+    }
+
     fn contains_ascii_ci(col: &str) -> (String, &'static str) {
         // The "C" collation lowercases ASCII letters only, whatever the database's locale.
         (format!("strpos(lower({col} COLLATE \"C\"), "), ") > 0")
@@ -274,6 +289,10 @@ impl Specific for PgConnection {
 }
 
 impl Specific for SqliteConnection {
+    fn notify_change(&mut self, _id: i64) -> QueryResult<()> {
+        Ok(())
+    }
+
     fn contains_ascii_ci(col: &str) -> (String, &'static str) {
         // SQLite's lower() folds ASCII letters only (no ICU).
         (format!("instr(lower({col}), "), ") > 0")

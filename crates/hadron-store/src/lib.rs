@@ -70,6 +70,7 @@ mod backend;
 mod blob;
 pub mod codegen;
 mod error;
+mod feed;
 mod migrate;
 mod ops;
 pub mod schema;
@@ -81,12 +82,13 @@ mod validate;
 
 pub use blob::{BlobStore, DbBlobStore, FsBlobStore, content_hash};
 pub use error::{Result, StoreError};
+pub use feed::ChangeListener;
 pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId,
-    MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, SearchField,
-    StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxChanges,
+    MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage,
+    SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 pub use validate::{HIERARCHY_DELIMITER, MAX_KEYWORD_LEN, MAX_MAILBOX_NAME_LEN, MAX_USER_NAME_LEN};
 

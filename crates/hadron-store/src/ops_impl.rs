@@ -17,7 +17,7 @@ use crate::schema::{
     blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, users,
 };
 use crate::types::{
-    ColumnRange, SearchField,
+    ColumnRange, MailboxChanges, SearchField,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
     MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
     UserInfo,
@@ -82,8 +82,12 @@ fn unknown_mailbox(id: MailboxId) -> StoreError {
     StoreError::UnknownMailbox(id.to_string())
 }
 
+/// Locks mailbox `id` for a write; every write to a mailbox takes this lock first, so it is
+/// also where the other instances are told of the change (at commit).
 fn locked(c: &mut Conn, id: MailboxId) -> Result<MailboxRow> {
-    c.lock_mailbox(id.0)?.ok_or_else(|| unknown_mailbox(id))
+    let row = c.lock_mailbox(id.0)?.ok_or_else(|| unknown_mailbox(id))?;
+    c.notify_change(id.0)?;
+    Ok(row)
 }
 
 fn mailbox_row(c: &mut Conn, id: MailboxId) -> Result<MailboxRow> {
@@ -317,6 +321,7 @@ pub(crate) fn rename_mailbox(c: &mut Conn, user: UserId, from: &str, to: &str) -
         renames.push((id, new));
     }
     for (id, new) in renames {
+        c.notify_change(id)?;
         diesel::update(mailboxes::table.find(id))
             .set(mailboxes::name.eq(&new))
             .execute(c)
@@ -703,6 +708,57 @@ pub(crate) fn header_candidates(
         .collect();
     rows.sort_unstable_by_key(|r| r.0);
     Ok(rows)
+}
+
+pub(crate) fn changes_since(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    after: u64,
+    until: Option<u64>,
+    uidnext: u32,
+) -> Result<Option<MailboxChanges>> {
+    let Some(row) = mailboxes::table
+        .find(mailbox.0)
+        .first::<MailboxRow>(c)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let in_range = |s: &mut Sql, col: &str| {
+        s.push(&format!(" AND {col} > ")).i64(after as i64);
+        if let Some(until) = until {
+            s.push(&format!(" AND {col} < ")).i64(until as i64);
+        }
+    };
+    let select = "SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ";
+    let mut s = Sql::new(select);
+    s.i64(mailbox.0).push(" AND uid >= ").i64(i64::from(uidnext));
+    let mut added: Vec<MessageFlags> = q(s).load::<FlagRow>(c)?.into_iter().map(flag_row).collect();
+    added.sort_unstable_by_key(|m| m.uid);
+    let mut s = Sql::new(select);
+    s.i64(mailbox.0);
+    in_range(&mut s, "modseq");
+    s.push(" AND uid < ").i64(i64::from(uidnext));
+    let mut changed: Vec<MessageFlags> =
+        q(s).load::<FlagRow>(c)?.into_iter().map(flag_row).collect();
+    changed.sort_unstable_by_key(|m| m.uid);
+    let mut s = Sql::new("SELECT uid AS id FROM expunged WHERE mailbox_id = ");
+    s.i64(mailbox.0);
+    in_range(&mut s, "modseq");
+    let mut expunged: Vec<u32> = q(s)
+        .load::<IdRow>(c)?
+        .into_iter()
+        .map(|r| r.id as u32)
+        .collect();
+    expunged.sort_unstable();
+    Ok(Some(MailboxChanges {
+        highest_modseq: row.highest_modseq as u64,
+        uidnext: row.uidnext as u32,
+        added,
+        changed,
+        expunged,
+        keywords: keyword_list(c, row.id)?,
+    }))
 }
 
 pub(crate) fn fetch_messages(

@@ -13,11 +13,12 @@ use diesel::{PgConnection, SqliteConnection};
 
 use crate::backend::AnyConn;
 use crate::error::{Result, StoreError};
+use crate::feed::ChangeListener;
 use crate::migrate;
 use crate::types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId,
-    MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage, SearchField, StoredMessage,
-    SystemFlags, UidSet, UserId, UserInfo,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxChanges,
+    MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage, SearchField,
+    StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -91,7 +92,11 @@ impl Drop for Writer {
 }
 
 enum Backend {
-    Pg(Pool<ConnectionManager<PgConnection>>),
+    Pg {
+        pool: Pool<ConnectionManager<PgConnection>>,
+        /// For the change listener's own connection.
+        url: String,
+    },
     Sqlite {
         readers: Pool<ConnectionManager<SqliteConnection>>,
         writer: Writer,
@@ -258,7 +263,10 @@ impl Store {
         migrate::run_postgres(&mut conn)?;
         drop(conn);
         Ok(Self {
-            inner: Arc::new(Backend::Pg(pool)),
+            inner: Arc::new(Backend::Pg {
+                pool,
+                url: url.to_owned(),
+            }),
         })
     }
 
@@ -282,7 +290,7 @@ impl Store {
     /// Which database this store runs on.
     pub fn backend(&self) -> BackendKind {
         match &*self.inner {
-            Backend::Pg(_) => BackendKind::Postgres,
+            Backend::Pg { .. } => BackendKind::Postgres,
             Backend::Sqlite { .. } => BackendKind::Sqlite,
         }
     }
@@ -291,14 +299,14 @@ impl Store {
     pub fn sqlite_path(&self) -> Option<&Path> {
         match &*self.inner {
             Backend::Sqlite { path, .. } => Some(path),
-            Backend::Pg(_) => None,
+            Backend::Pg { .. } => None,
         }
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot; never waits for writers).
     fn read<T>(&self, f: impl FnOnce(AnyConn<'_>) -> Result<T>) -> Result<T> {
         match &*self.inner {
-            Backend::Pg(pool) => {
+            Backend::Pg { pool, .. } => {
                 let mut c = pool.get()?;
                 c.build_transaction()
                     .read_only()
@@ -338,7 +346,7 @@ impl Store {
         D: FnOnce(Result<T>) + Send + 'static,
     {
         match &*self.inner {
-            Backend::Pg(pool) => {
+            Backend::Pg { pool, .. } => {
                 let mut c = pool.get()?;
                 done(c.transaction(|c| f(AnyConn::Pg(c))));
                 Ok(())
@@ -515,6 +523,29 @@ impl Store {
         needle: &str,
     ) -> Result<Vec<(u32, String)>> {
         self.read(|c| dispatch!(c, header_candidates(mailbox, field, needle)))
+    }
+
+    /// What changed in `mailbox` after mod-sequence `after` (see [`MailboxChanges`]); `None`
+    /// when the mailbox no longer exists. Changed flags and expunges are those with a
+    /// mod-sequence in `after < m < until` (no upper bound without `until`); added messages are
+    /// those with a UID of at least `uidnext`, whatever their mod-sequence. One consistent read.
+    pub fn changes_since(
+        &self,
+        mailbox: MailboxId,
+        after: u64,
+        until: Option<u64>,
+        uidnext: u32,
+    ) -> Result<Option<MailboxChanges>> {
+        self.read(|c| dispatch!(c, changes_since(mailbox, after, until, uidnext)))
+    }
+
+    /// A listener for the changes other instances on the same database commit
+    /// ([`ChangeListener`]); `None` on SQLite, which one instance owns.
+    pub fn change_listener(&self) -> Result<Option<ChangeListener>> {
+        match &*self.inner {
+            Backend::Pg { url, .. } => Ok(Some(ChangeListener::connect(url)?)),
+            Backend::Sqlite { .. } => Ok(None),
+        }
     }
 
     /// Content metadata of the messages of `uids`, in UID order.

@@ -301,6 +301,24 @@ pub struct StoredMessage {
     pub meta: MessageMeta,
 }
 
+/// What changed in a mailbox after a mod-sequence ([`crate::Store::changes_since`]): what an
+/// instance reads when told that another instance changed the mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxChanges {
+    /// The mailbox's highest mod-sequence when read.
+    pub highest_modseq: u64,
+    /// Its next UID when read.
+    pub uidnext: u32,
+    /// The messages at or above the given `uidnext` (new to the reader), ascending.
+    pub added: Vec<MessageFlags>,
+    /// The messages below it whose flags changed in the range asked for, ascending.
+    pub changed: Vec<MessageFlags>,
+    /// The UIDs expunged in the range asked for, ascending.
+    pub expunged: Vec<u32>,
+    /// The mailbox's keyword names by bit (for the `keywords` masks above).
+    pub keywords: Vec<String>,
+}
+
 /// A header field the store keeps decoded in a column of its own (written at ingest), for
 /// [`crate::Store::header_candidates`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -782,3 +782,74 @@ both! {
         }
     }
 }
+
+/// Two stores on one PostgreSQL database (two instances): a listener on the second hears of
+/// every write committed through the first, and `changes_since` reads what changed.
+#[test]
+fn other_instances_hear_of_changes_and_read_them() {
+    let Some(db) = common::postgres() else { return };
+    let one = db.store();
+    let two = db.reopen();
+    assert!(
+        common::sqlite()
+            .store()
+            .change_listener()
+            .unwrap()
+            .is_none()
+    );
+    let mut listener = two.change_listener().unwrap().expect("PostgreSQL listens");
+    let u = one.create_user("u", "h").unwrap();
+    let a = one.create_mailbox(u, "A", None).unwrap().id;
+    let heard = |listener: &mut hadron_store::ChangeListener| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let got = listener.poll().unwrap();
+            if !got.is_empty() || std::time::Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    let before = two.mailbox_status(a).unwrap();
+    let batch: Vec<_> = (0..5)
+        .map(|i| msg(i, SystemFlags::EMPTY, &["$X"]))
+        .collect();
+    one.append(a, batch).unwrap();
+    assert_eq!(heard(&mut listener), [a]);
+    let ch = two
+        .changes_since(a, before.highest_modseq, None, before.uidnext)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ch.added.iter().map(|m| m.uid).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert!(ch.changed.is_empty() && ch.expunged.is_empty());
+    assert_eq!(ch.keywords, ["$X"]);
+    let seen = (ch.highest_modseq, ch.uidnext);
+
+    one.store_flags(a, &UidSet::from_uids([2, 4]), FlagOp::Add, SEEN, &[])
+        .unwrap();
+    one.expunge(a, &UidSet::from_uids([5])).unwrap();
+    assert_eq!(heard(&mut listener), [a], "two commits, one wake-up");
+    let ch = two.changes_since(a, seen.0, None, seen.1).unwrap().unwrap();
+    assert!(ch.added.is_empty());
+    assert_eq!(ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(), [2, 4]);
+    assert!(ch.changed.iter().all(|m| m.flags.contains(SEEN)));
+    assert_eq!(ch.expunged, [5]);
+    // Bounded above: the expunge's own mod-sequence is left out.
+    let ch = two
+        .changes_since(a, seen.0, Some(seen.0 + 2), seen.1)
+        .unwrap()
+        .unwrap();
+    assert_eq!((ch.changed.len(), ch.expunged.len()), (2, 0));
+
+    // A rolled-back write tells no one; a deleted mailbox reads as gone.
+    assert!(
+        one.append(MailboxId(a.0 + 1000), vec![msg(9, SystemFlags::EMPTY, &[])])
+            .is_err()
+    );
+    one.delete_mailbox(u, "A").unwrap();
+    assert_eq!(heard(&mut listener), [a]);
+    assert_eq!(two.changes_since(a, 0, None, 1).unwrap(), None);
+}

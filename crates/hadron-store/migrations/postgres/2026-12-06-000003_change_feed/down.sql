@@ -1,0 +1,2 @@
+DROP INDEX expunged_modseq;
+DROP INDEX mailbox_messages_modseq;
