@@ -238,6 +238,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&config);
     let engine = engine(&config).await?;
     let gc = hadron_server::maintenance::spawn_gc(engine.clone(), config.gc);
+    // On PostgreSQL, other instances' changes reach this one's sessions.
+    if engine
+        .follow_other_instances()
+        .context("listening for other instances' changes")?
+        .is_some()
+    {
+        tracing::info!("following changes committed by other instances on the database");
+    }
     let tending = hadron_server::maintenance::spawn_index_cache_tending(
         engine.clone(),
         hadron_server::maintenance::INDEX_CACHE_TEND_INTERVAL,

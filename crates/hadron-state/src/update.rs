@@ -30,6 +30,13 @@ use crate::flags::FlagSet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub u64);
 
+impl SessionId {
+    /// No session: as [`Update::MessagesAdded::recent_for`], nobody here
+    /// sees the messages as `\Recent` (another instance gave it, or the
+    /// store keeps it for a later SELECT). Never a real session's id.
+    pub const NOBODY: SessionId = SessionId(u64::MAX);
+}
+
 /// Identifies a mailbox; stable across renames (e.g. the database id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MailboxId(pub u64);
@@ -301,6 +308,11 @@ impl Hub {
             .lock()
             .get(&mailbox)
             .map_or(0, |v| v.iter().filter(|q| !q.passive).count())
+    }
+
+    /// How many queues follow `mailbox`: sessions and passive followers.
+    pub fn followers(&self, mailbox: MailboxId) -> usize {
+        self.inner.lock().get(&mailbox).map_or(0, Vec::len)
     }
 
     /// How many sessions subscribed to `mailbox` may be given `\Recent`

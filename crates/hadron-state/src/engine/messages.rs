@@ -69,7 +69,7 @@ impl Engine {
         // \Recent is stored only for messages no session will be given it
         // by the hub: the next SELECT claims those. Decided under the
         // mailbox's lock, as sessions subscribe under it too.
-        let hub = self.hub.clone();
+        let (hub, feed) = (self.hub.clone(), self.feed.clone());
         let appended = self
             .ordered_write(id, move |store, done| {
                 if hub.recent_takers(hub_id(id)) == 0 {
@@ -85,8 +85,10 @@ impl Engine {
                             .zip(flags)
                             .map(|(&uid, flags)| AddedMessage { uid, flags })
                             .collect();
-                        hub.publish(
-                            hub_id(id),
+                        feed.publish_local(
+                            id,
+                            appended.modseq,
+                            appended.uids.first().copied(),
                             Update::MessagesAdded {
                                 messages: added,
                                 recent_for: None,
@@ -140,7 +142,7 @@ impl Engine {
             FlagMode::Replace => FlagOp::Replace,
         };
         let (bits, keywords) = flags_to_store(&flags);
-        let hub = self.hub.clone();
+        let feed = self.feed.clone();
         self.ordered_write(id, move |store, done| {
             let set = UidSet::from_uids(uids);
             store.store_flags_then(id, &set, op, bits, &keywords, move |r| {
@@ -151,8 +153,10 @@ impl Engine {
                         .map(|m| (m.uid, flags_from_store(m, &names).0))
                         .collect();
                     if !changed.is_empty() {
-                        hub.publish(
-                            hub_id(id),
+                        feed.publish_local(
+                            id,
+                            changes.modseq,
+                            None,
                             Update::FlagsChanged {
                                 changes: changed
                                     .iter()
@@ -250,15 +254,17 @@ impl Engine {
         } else {
             None
         };
-        let (hub, after) = (self.hub.clone(), shared.clone());
+        let (feed, after) = (self.feed.clone(), shared.clone());
         let queued = self
             .queue_write(shared, move |store, done| {
                 store.expunge_then(id, &set, move |r| {
                     if let Ok(expunged) = &r
                         && !expunged.uids.is_empty()
                     {
-                        hub.publish(
-                            hub_id(id),
+                        feed.publish_local(
+                            id,
+                            expunged.modseq,
+                            None,
                             Update::MessagesExpunged {
                                 uids: expunged.uids.clone(),
                                 origin,
@@ -384,7 +390,7 @@ impl Engine {
         let copied = self
             .blocking(move |store, _| Ok(store.copy(src, &UidSet::from_uids(uids), dst_id)?))
             .await?;
-        self.publish_copies(src, dst_id, &copied.uid_map).await?;
+        self.publish_copies(src, dst_id, &copied).await?;
         drop(_guard);
         self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))
             .await;
@@ -439,8 +445,13 @@ impl Engine {
         // then reads `* n EXPUNGE` before the copy's `* m EXISTS`, as
         // clients expect (and as counting sequence numbers is easiest).
         if !expunged.uids.is_empty() {
-            self.hub.publish(
-                hub_id(src),
+            // Into the mailbox itself: the copies are published next, by
+            // this MOVE (not as another instance's additions).
+            let own = (src == dst_id).then(|| copied.uid_map.first().map(|p| p.1));
+            self.feed.publish_local(
+                src,
+                expunged.modseq,
+                own.flatten(),
                 Update::MessagesExpunged {
                     uids: expunged.uids,
                     origin,
@@ -448,7 +459,7 @@ impl Engine {
             );
         }
         src_shared.tombstones_published(epoch);
-        self.publish_copies(src, dst_id, &copied.uid_map).await?;
+        self.publish_copies(src, dst_id, &copied).await?;
         drop((_g1, _g2));
         self.tell_uids(account, &dst.name, ids, copied.uid_map.iter().map(|p| p.1))
             .await;
@@ -465,8 +476,9 @@ impl Engine {
         &self,
         _src: hadron_store::MailboxId,
         dst: hadron_store::MailboxId,
-        uid_map: &[(u32, u32)],
+        copied: &hadron_store::Copied,
     ) -> Result<(), EngineError> {
+        let uid_map = &copied.uid_map;
         if uid_map.is_empty() {
             return Ok(());
         }
@@ -489,14 +501,20 @@ impl Engine {
                     .collect::<Vec<_>>())
             })
             .await?;
-        self.hub.publish(
-            hub_id(dst),
-            Update::MessagesAdded {
-                messages: rows,
-                recent_for: None,
-                origin: None,
-            },
-        );
-        Ok(())
+        let (feed, modseq, first) = (self.feed.clone(), copied.modseq, uid_map[0].1);
+        self.blocking(move |_, _| {
+            feed.publish_local(
+                dst,
+                modseq,
+                Some(first),
+                Update::MessagesAdded {
+                    messages: rows,
+                    recent_for: None,
+                    origin: None,
+                },
+            );
+            Ok(())
+        })
+        .await
     }
 }

@@ -31,6 +31,7 @@ use crate::flags::{FlagSet, SystemFlags};
 use crate::message::ParsedMessage;
 use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update};
 
+mod feed;
 mod index;
 mod messages;
 mod ordered;
@@ -167,6 +168,8 @@ pub struct Engine {
     index_copies: std::sync::atomic::AtomicU64,
     index_cache: IndexCacheConfig,
     warm: Mutex<index::WarmIndexes>,
+    /// Other instances' changes, and the order of this one's (PostgreSQL).
+    feed: Arc<feed::Feed>,
     /// Expunges hold it shared from the store's expunge until their
     /// tombstones are kept; garbage collection holds it exclusively while
     /// it reads the tombstones and purges, so it never purges a row a
@@ -343,11 +346,13 @@ impl Engine {
         queue_capacity: usize,
         index_cache: IndexCacheConfig,
     ) -> Arc<Engine> {
+        let hub = Hub::new(queue_capacity);
         Arc::new(Engine {
             connector,
+            feed: Arc::new(feed::Feed::new(hub.clone(), store.clone())),
             store,
             blobs,
-            hub: Hub::new(queue_capacity),
+            hub,
             shared: Mutex::new(HashMap::new()),
             index_copies: std::sync::atomic::AtomicU64::new(0),
             index_cache,

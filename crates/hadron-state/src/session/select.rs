@@ -118,6 +118,7 @@ impl Session {
             .engine
             .blocking(move |store, _| Ok(store.mailbox_status(id)?))
             .await?;
+        self.engine.follow_changes(id, &info);
         if let Some(mut snapshot) = self.engine.shared_index(id) {
             if info.recent == 0 {
                 return Ok((info, snapshot));

@@ -52,6 +52,16 @@ impl Env {
         self
     }
 
+    /// Another instance on the same PostgreSQL database (and the same
+    /// body directory); `None` on SQLite.
+    pub fn second_instance(&self) -> Option<Arc<Engine>> {
+        let pg = self.pg.as_ref()?;
+        let store = Store::open(pg.url(), &StoreOptions::default()).expect("open postgres");
+        let blobs = Arc::new(FsBlobStore::open(self._dir.path().join("blobs")).expect("blobs"));
+        let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
+        Some(Engine::new(connector, store, blobs, 1024))
+    }
+
     pub fn sqlite() -> Env {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("hadron.db").display());

@@ -1,0 +1,388 @@
+//! Changes committed by other instances on the same PostgreSQL database.
+//!
+//! The store tells every instance which mailboxes changed
+//! ([`hadron_store::ChangeListener`]); the notification is only a wake-up.
+//! For each mailbox this instance follows (some session, or a shared
+//! index, subscribed to it), the [`Feed`] remembers what it has published:
+//! the highest mod-sequence and the next UID ([`Seen`]). Woken, it reads
+//! what changed after that ([`Store::changes_since`]) and publishes it to
+//! the hub like a local change, so sessions here learn of it under the
+//! same rules (RFC 3501 §7.4.1) — a lost or doubled wake-up costs a read,
+//! never a change.
+//!
+//! Commit order per mailbox is kept: both paths publish under the
+//! mailbox's write lock. A local write whose mod-sequence is not the next
+//! one after [`Seen`] first publishes what other instances committed in
+//! between. Updates are absolute (flags replaced, UIDs added or removed),
+//! so publishing something twice — a session that read the store after a
+//! change the feed had not yet published — changes nothing.
+//!
+//! `\Recent` goes to exactly one session of all instances: an instance
+//! with a session to give a new message to stores it without the flag;
+//! otherwise another instance with such a session claims it by clearing
+//! the stored flag (the row lock makes one claim win), else it stays
+//! stored for the next SELECT.
+//!
+//! Known limits: a message another instance expunged leaves no tombstone here, so a FETCH
+//! racing that expunge can fail; renames are not announced (IMAP4rev1 has
+//! no response for them).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use hadron_store::{MailboxChanges, MailboxId as StoreMailbox, MailboxInfo, Store};
+
+use super::{Engine, EngineError, flags_from_store, hub_id};
+use crate::update::{AddedMessage, FlagChange, Hub, SessionId, Update};
+
+/// What this instance has published of one mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seen {
+    /// The highest mod-sequence whose changes are published.
+    pub(crate) modseq: u64,
+    /// Every UID below it is published (or was expunged).
+    pub(crate) uidnext: u32,
+}
+
+/// How often the listener looks for notifications.
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// How often every followed mailbox is read anyway (a safety net).
+const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
+/// How long to wait before reconnecting a broken listener.
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+/// The publishing side of the change feed; shared with the write callbacks.
+#[derive(Debug)]
+pub(crate) struct Feed {
+    hub: Hub,
+    store: Store,
+    /// Whether other instances may write (PostgreSQL); otherwise every
+    /// call is a plain publish.
+    shared_database: bool,
+    seen: Mutex<HashMap<i64, Seen>>,
+}
+
+impl Feed {
+    pub(crate) fn new(hub: Hub, store: Store) -> Feed {
+        let shared_database = store.backend() == hadron_store::BackendKind::Postgres;
+        Feed {
+            hub,
+            store,
+            shared_database,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Seen>> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A session read mailbox `id` as of `info` (its status read before its
+    /// rows): start following it from there, unless already followed.
+    pub(crate) fn start(&self, id: StoreMailbox, info: &MailboxInfo) {
+        if self.shared_database {
+            self.seen().entry(id.0).or_insert(Seen {
+                modseq: info.highest_modseq,
+                uidnext: info.uidnext,
+            });
+        }
+    }
+
+    /// Nothing here follows mailbox `id` any more.
+    pub(crate) fn stop(&self, id: StoreMailbox) {
+        self.seen().remove(&id.0);
+    }
+
+    /// The mailboxes followed.
+    fn followed(&self) -> Vec<StoreMailbox> {
+        self.seen().keys().map(|&id| StoreMailbox(id)).collect()
+    }
+
+    /// Publishes `update`, a change this instance committed to mailbox
+    /// `id` at mod-sequence `modseq` (called under the mailbox's write
+    /// lock, after the commit). What other instances committed before it
+    /// is published first; `first_uid` is the first UID this instance's
+    /// write added (published by the caller, with this update or next).
+    pub(crate) fn publish_local(
+        &self,
+        id: StoreMailbox,
+        modseq: u64,
+        first_uid: Option<u32>,
+        update: Update,
+    ) {
+        // The mailbox's write lock orders every change of its entry but
+        // `start`, which never overwrites one: the map's lock need not be
+        // held across the read.
+        let followed = self.seen().get(&id.0).copied();
+        if let Some(s) = followed.filter(|_| self.shared_database) {
+            let mut next = s;
+            if modseq > s.modseq + 1 {
+                next = self.catch_up(id, s, Some(modseq), first_uid);
+            }
+            next.modseq = next.modseq.max(modseq);
+            if let Update::MessagesAdded { messages, .. } = &update
+                && let Some(last) = messages.last()
+            {
+                next.uidnext = next.uidnext.max(last.uid + 1);
+            }
+            self.seen().insert(id.0, next);
+        }
+        self.hub.publish(hub_id(id), update);
+    }
+
+    /// Publishes what other instances committed to mailbox `id` (called
+    /// under its write lock).
+    pub(crate) fn catch_up_now(&self, id: StoreMailbox) {
+        let followed = self.seen().get(&id.0).copied();
+        if let Some(s) = followed {
+            let next = self.catch_up(id, s, None, None);
+            self.seen().insert(id.0, next);
+        }
+    }
+
+    /// Reads and publishes the changes after `seen` (below mod-sequence
+    /// `until` and UID `below` when given: those are the caller's own);
+    /// returns what is then published. A failed read publishes nothing:
+    /// the next wake-up or sweep retries.
+    fn catch_up(
+        &self,
+        id: StoreMailbox,
+        seen: Seen,
+        until: Option<u64>,
+        below: Option<u32>,
+    ) -> Seen {
+        let changes = match self
+            .store
+            .changes_since(id, seen.modseq, until, seen.uidnext)
+        {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                self.hub.publish(hub_id(id), Update::MailboxDeleted);
+                return seen;
+            }
+            Err(e) => {
+                tracing::warn!(mailbox = id.0, error = %e, "reading another instance's changes failed");
+                return seen;
+            }
+        };
+        self.publish_changes(id, seen, changes, until, below)
+    }
+
+    fn publish_changes(
+        &self,
+        id: StoreMailbox,
+        seen: Seen,
+        changes: MailboxChanges,
+        until: Option<u64>,
+        below: Option<u32>,
+    ) -> Seen {
+        let names = &changes.keywords;
+        if !changes.changed.is_empty() {
+            let changes = changes
+                .changed
+                .iter()
+                .map(|m| FlagChange {
+                    uid: m.uid,
+                    flags: flags_from_store(m, names).0,
+                    modseq: Some(m.modseq),
+                })
+                .collect();
+            self.hub.publish(
+                hub_id(id),
+                Update::FlagsChanged {
+                    changes,
+                    origin: None,
+                },
+            );
+        }
+        if !changes.expunged.is_empty() {
+            self.hub.publish(
+                hub_id(id),
+                Update::MessagesExpunged {
+                    uids: changes.expunged.clone(),
+                    origin: None,
+                },
+            );
+        }
+        let added: Vec<(AddedMessage, bool)> = changes
+            .added
+            .iter()
+            .filter(|m| below.is_none_or(|b| m.uid < b))
+            .map(|m| {
+                let (flags, recent) = flags_from_store(m, names);
+                (AddedMessage { uid: m.uid, flags }, recent)
+            })
+            .collect();
+        let mut next = seen;
+        if let Some((last, _)) = added.last() {
+            next.uidnext = next.uidnext.max(last.uid + 1);
+            let claimed = self.claim_recent(id, &added);
+            // In UID order, each run with its own `\Recent` owner.
+            let mut run: Vec<AddedMessage> = Vec::new();
+            let mut run_claimed = false;
+            for (m, _) in added {
+                let mine = claimed.binary_search(&m.uid).is_ok();
+                if mine != run_claimed && !run.is_empty() {
+                    self.publish_added(id, std::mem::take(&mut run), run_claimed);
+                }
+                run_claimed = mine;
+                run.push(m);
+            }
+            self.publish_added(id, run, run_claimed);
+        }
+        next.modseq = match until {
+            // Everything below the caller's own mod-sequence.
+            Some(m) => next.modseq.max(m - 1),
+            None => next.modseq.max(changes.highest_modseq),
+        };
+        next
+    }
+}
+
+impl Feed {
+    /// Of messages another instance added (with whether the store still
+    /// holds them `\Recent`: that instance had no session to give it to),
+    /// the UIDs this instance claims for one of its sessions, ascending.
+    /// Claiming clears the stored bit under the mailbox's row lock, so
+    /// exactly one instance (and one session) gets each.
+    fn claim_recent(&self, id: StoreMailbox, added: &[(AddedMessage, bool)]) -> Vec<u32> {
+        let unclaimed: Vec<u32> = added
+            .iter()
+            .filter(|(_, r)| *r)
+            .map(|(m, _)| m.uid)
+            .collect();
+        if unclaimed.is_empty() || self.hub.recent_takers(hub_id(id)) == 0 {
+            return Vec::new();
+        }
+        let set = hadron_store::UidSet::from_uids(unclaimed);
+        let recent = hadron_store::SystemFlags::RECENT;
+        match self
+            .store
+            .store_flags(id, &set, hadron_store::FlagOp::Remove, recent, &[])
+        {
+            Ok(changes) => {
+                let mut uids: Vec<u32> = changes.changed.iter().map(|m| m.uid).collect();
+                uids.sort_unstable();
+                uids
+            }
+            Err(e) => {
+                tracing::warn!(mailbox = id.0, error = %e, "claiming \\Recent failed");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Publishes messages another instance added; `claimed`: the hub gives
+    /// them `\Recent` to one session here, else to none.
+    fn publish_added(&self, id: StoreMailbox, messages: Vec<AddedMessage>, claimed: bool) {
+        if messages.is_empty() {
+            return;
+        }
+        self.hub.publish(
+            hub_id(id),
+            Update::MessagesAdded {
+                messages,
+                recent_for: (!claimed).then_some(SessionId::NOBODY),
+                origin: None,
+            },
+        );
+    }
+}
+
+impl Engine {
+    /// A session read mailbox `id` as of `info` (its status, read before
+    /// its rows): other instances' changes after it are published here
+    /// from now on (see [`Feed::start`]).
+    pub(crate) fn follow_changes(&self, id: StoreMailbox, info: &MailboxInfo) {
+        self.feed.start(id, info);
+    }
+
+    /// Publishes what other instances committed to mailbox `id`, in order
+    /// with this instance's own writes.
+    pub async fn catch_up_mailbox(&self, id: StoreMailbox) -> Result<(), EngineError> {
+        if self.hub.followers(hub_id(id)) == 0 {
+            self.feed.stop(id);
+            return Ok(());
+        }
+        let shared = self.shared(id);
+        let _guard = shared.write.lock().await;
+        let feed = self.feed.clone();
+        self.blocking(move |_, _| {
+            feed.catch_up_now(id);
+            Ok(())
+        })
+        .await
+    }
+
+    /// On PostgreSQL, starts the thread that listens for other instances'
+    /// changes and publishes them here (see `engine/feed.rs`); `None` on
+    /// SQLite, or when the first listening session cannot be opened. Call
+    /// it inside the Tokio runtime; the thread ends when the engine is
+    /// dropped.
+    pub fn follow_other_instances(
+        self: &Arc<Self>,
+    ) -> Result<Option<std::thread::JoinHandle<()>>, EngineError> {
+        let Some(listener) = self.store.change_listener()? else {
+            return Ok(None);
+        };
+        let engine = Arc::downgrade(self);
+        let runtime = tokio::runtime::Handle::current();
+        let thread = std::thread::Builder::new()
+            .name("hadron-change-feed".into())
+            .spawn(move || listen(engine, runtime, listener))
+            .map_err(|e| EngineError::Internal(format!("starting the change feed: {e}")))?;
+        Ok(Some(thread))
+    }
+}
+
+/// The listener thread: wakes the catch-up of each mailbox notified, of
+/// every followed mailbox after a reconnect and every [`SWEEP_INTERVAL`].
+fn listen(
+    engine: Weak<Engine>,
+    runtime: tokio::runtime::Handle,
+    mut listener: hadron_store::ChangeListener,
+) {
+    let mut last_sweep = std::time::Instant::now();
+    loop {
+        let Some(e) = engine.upgrade() else { return };
+        let woken = match listener.poll() {
+            Ok(ids) => ids,
+            Err(err) => {
+                tracing::warn!(error = %err, "change feed lost; reconnecting");
+                loop {
+                    std::thread::sleep(RECONNECT_DELAY);
+                    match e.store.change_listener() {
+                        Ok(Some(l)) => break listener = l,
+                        Ok(None) => return,
+                        Err(err) => tracing::warn!(error = %err, "change feed: reconnect failed"),
+                    }
+                }
+                // Whatever was notified meanwhile is lost: read everything.
+                e.feed.followed()
+            }
+        };
+        let woken = if last_sweep.elapsed() >= SWEEP_INTERVAL {
+            last_sweep = std::time::Instant::now();
+            let mut all = e.feed.followed();
+            for id in woken {
+                if !all.contains(&id) {
+                    all.push(id);
+                }
+            }
+            all
+        } else {
+            woken
+        };
+        for id in woken {
+            let e = e.clone();
+            runtime.spawn(async move {
+                if let Err(err) = e.catch_up_mailbox(id).await {
+                    tracing::warn!(mailbox = id.0, error = %err, "change feed: catching up failed");
+                }
+            });
+        }
+        drop(e);
+        std::thread::sleep(POLL_INTERVAL);
+    }
+}
