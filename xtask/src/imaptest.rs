@@ -45,6 +45,12 @@ pub(crate) struct ImaptestArgs {
     /// Skip the scripted tests.
     #[arg(long)]
     no_scripted: bool,
+    /// Instances the PostgreSQL stress run spreads over: one imaptest run
+    /// per instance, started together, on the same user and mailbox (each
+    /// with `--clients`), so sessions on one instance must be told what
+    /// the others commit.
+    #[arg(long, default_value_t = 2)]
+    pg_instances: u32,
     /// Further `key=value` arguments for the stress run (`logout=0`).
     #[arg(last = true)]
     extra: Vec<String>,
@@ -120,6 +126,17 @@ pub(crate) fn imaptest(args: &ImaptestArgs) -> anyhow::Result<()> {
         if args.stress_secs > 0 {
             let (options, _pg) = fresh()?;
             let server = LocalServer::start(&binary, &out_dir, &options)?;
+            let instances = if backend == "postgres" {
+                args.pg_instances.max(1)
+            } else {
+                1
+            };
+            let mut others = Vec::new();
+            for _ in 1..instances {
+                others.push(LocalServer::start_another(
+                    &binary, &out_dir, &options, &server,
+                )?);
+            }
             let mut params = vec![
                 format!("mbox={}", mbox.display()),
                 format!("clients={}", args.clients),
@@ -130,7 +147,24 @@ pub(crate) fn imaptest(args: &ImaptestArgs) -> anyhow::Result<()> {
             }
             params.extend(args.extra.iter().cloned());
             let params: Vec<&str> = params.iter().map(String::as_str).collect();
-            let output = run(&imaptest, &server, &options, &params)?;
+            let output = if others.is_empty() {
+                run(&imaptest, &server, &options, &params)?
+            } else {
+                // One run per instance, at once; their outputs one after the other.
+                std::thread::scope(|scope| {
+                    let runs: Vec<_> = std::iter::once(&server)
+                        .chain(&others)
+                        .map(|s| scope.spawn(|| run(&imaptest, s, &options, &params)))
+                        .collect();
+                    runs.into_iter()
+                        .map(|r| {
+                            r.join()
+                                .unwrap_or_else(|_| bail!("an imaptest run panicked"))
+                        })
+                        .collect::<anyhow::Result<Vec<String>>>()
+                        .map(|outputs| outputs.join("\n"))
+                })?
+            };
             let errors: Vec<&str> = output
                 .lines()
                 .filter(|l| l.starts_with("Error:") || l.contains(" Error: "))
@@ -142,7 +176,7 @@ pub(crate) fn imaptest(args: &ImaptestArgs) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join("\n");
             println!(
-                "imaptest stress ({backend}, {} clients, {} s): {} errors\n{totals}",
+                "imaptest stress ({backend}, {instances} instance(s) × {} clients, {} s): {} errors\n{totals}",
                 args.clients,
                 args.stress_secs,
                 errors.len()
@@ -162,6 +196,9 @@ pub(crate) fn imaptest(args: &ImaptestArgs) -> anyhow::Result<()> {
                 ));
             }
             check_alive(server, backend, &mut failures)?;
+            for other in others {
+                check_alive(other, backend, &mut failures)?;
+            }
         }
     }
     if !failures.is_empty() {

@@ -56,6 +56,31 @@ impl LocalServer {
         out_dir: &Path,
         options: &ServerOptions,
     ) -> anyhow::Result<LocalServer> {
+        LocalServer::start_with(binary, out_dir, options, None)
+    }
+
+    /// Another instance beside `first`, on the same PostgreSQL database
+    /// (`options.database`), whose user already exists.
+    pub(crate) fn start_another(
+        binary: &Path,
+        out_dir: &Path,
+        options: &ServerOptions,
+        first: &LocalServer,
+    ) -> anyhow::Result<LocalServer> {
+        if options.database.is_none() {
+            bail!("several instances share a PostgreSQL database, not SQLite files");
+        }
+        LocalServer::start_with(binary, out_dir, options, Some(first.password.clone()))
+    }
+
+    /// Starts a server; creates the user with a fresh password unless
+    /// `existing` gives the password of a user already in the database.
+    fn start_with(
+        binary: &Path,
+        out_dir: &Path,
+        options: &ServerOptions,
+        existing: Option<String>,
+    ) -> anyhow::Result<LocalServer> {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = out_dir.join(format!("hadron-run-{}-{n}", std::process::id()));
@@ -72,13 +97,19 @@ impl LocalServer {
                 cmd.args(["--database", url]);
             }
         };
-        let password = random_password()?;
-        let mut add = Command::new(binary);
-        add.args(["user", "add", &options.user, "--password-stdin"]);
-        storage(&mut add);
-        if !with_password(add.stdout(Stdio::null()), &password)? {
-            bail!("hadron user add failed");
-        }
+        let password = match existing {
+            Some(p) => p,
+            None => {
+                let password = random_password()?;
+                let mut add = Command::new(binary);
+                add.args(["user", "add", &options.user, "--password-stdin"]);
+                storage(&mut add);
+                if !with_password(add.stdout(Stdio::null()), &password)? {
+                    bail!("hadron user add failed");
+                }
+                password
+            }
+        };
         let addr = free_port()?;
         let log = std::fs::File::create(dir.join("server.log"))?;
         eprintln!(
