@@ -163,3 +163,22 @@ async fn concurrent_appends_over_two_instances_reach_every_session_once() {
         assert_eq!(uids[0].split(' ').count(), 52, "50 distinct UIDs: {uids:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_cut_off_by_the_database_reconnects_and_misses_nothing() {
+    let Some(env) = Env::postgres() else { return };
+    let one = env.engine.clone();
+    let two = env.second_instance().expect("PostgreSQL");
+    let _feed = one.follow_other_instances().unwrap().expect("a feed");
+    one.create_user("alice", "pw").await.unwrap();
+    let mut a = client(&one).await;
+    a.run("s SELECT INBOX").await;
+    // The database ends the listening session (as a restart or a network
+    // cut would); what is committed meanwhile is never notified to it.
+    let pg = env.pg().expect("PostgreSQL");
+    assert_eq!(pg.terminate_sessions("LISTEN"), 1, "one listening session");
+    let mut b = client(&two).await;
+    b.append("p", "INBOX", "", &message("while cut off")).await;
+    let r = noop_until(&mut a, &["* 1 EXISTS"]).await;
+    assert!(r.contains(&"* 1 EXISTS".to_owned()), "{r:?}");
+}

@@ -238,12 +238,31 @@ pub(crate) trait Specific {
     /// `id` changed (PostgreSQL `NOTIFY` on [`CHANGE_CHANNEL`]; nothing on SQLite, which one
     /// instance owns).
     fn notify_change(&mut self, id: i64) -> QueryResult<()>;
+    /// Whether this transaction may run the collection that only one instance at a time
+    /// should run (a transaction-scoped advisory lock on PostgreSQL, taken without waiting;
+    /// always on SQLite, which one instance owns).
+    fn collection_turn(&mut self) -> QueryResult<bool>;
 }
+
+/// The advisory lock key of garbage collection ("hadrongc" in ASCII; 7521403295343994723).
+const GC_LOCK: i64 = 0x6861_6472_6f6e_6763;
 
 /// The PostgreSQL notification channel of mailbox changes; the payload is the mailbox id.
 pub(crate) const CHANGE_CHANNEL: &str = "hadron_mailbox_changed";
 
 impl Specific for PgConnection {
+    fn collection_turn(&mut self) -> QueryResult<bool> {
+        #[derive(QueryableByName)]
+        struct Turn {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            turn: bool,
+        }
+        let t: Turn = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS turn")
+            .bind::<BigInt, _>(GC_LOCK)
+            .get_result(self)?;
+        Ok(t.turn)
+    }
+
     fn notify_change(&mut self, id: i64) -> QueryResult<()> {
         diesel::sql_query("SELECT pg_notify($1, $2)")
             .bind::<diesel::sql_types::Text, _>(CHANGE_CHANNEL)
@@ -289,6 +308,10 @@ impl Specific for PgConnection {
 }
 
 impl Specific for SqliteConnection {
+    fn collection_turn(&mut self) -> QueryResult<bool> {
+        Ok(true)
+    }
+
     fn notify_change(&mut self, _id: i64) -> QueryResult<()> {
         Ok(())
     }

@@ -1164,6 +1164,10 @@ pub(crate) fn prune_expunged(c: &mut Conn, mailbox: MailboxId, up_to_modseq: u64
 // ---- garbage -----------------------------------------------------------------------------
 
 pub(crate) fn purge_orphan_messages(c: &mut Conn, keep: &[MessageId]) -> Result<usize> {
+    if !c.collection_turn()? {
+        // Another instance is collecting: it will have removed these, or the next run will.
+        return Ok(0);
+    }
     if keep.is_empty() {
         return Ok(diesel::sql_query(
             "DELETE FROM messages WHERE NOT EXISTS \
@@ -1249,6 +1253,9 @@ pub(crate) fn blob_get_range(
 
 /// Deletes the blobs stored before `cutoff` that no message references, in one statement.
 pub(crate) fn blob_collect(c: &mut Conn, cutoff: i64) -> Result<usize> {
+    if !c.collection_turn()? {
+        return Ok(0);
+    }
     let mut s = Sql::new("DELETE FROM blobs WHERE stored_at <= ");
     s.i64(cutoff)
         .push(" AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.content_hash = blobs.hash)");

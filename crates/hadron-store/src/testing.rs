@@ -51,6 +51,30 @@ impl PgTestDatabase {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// Ends (`pg_terminate_backend`) the sessions on this database whose
+    /// last statement starts with `statement` — `"LISTEN"` for the change
+    /// listeners — as a server restart or a network cut would; returns
+    /// how many.
+    pub fn terminate_sessions(&self, statement: &str) -> usize {
+        #[derive(QueryableByName)]
+        struct Ended {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            ended: bool,
+        }
+        let mut c = PgConnection::establish(&self.url).expect("test database unreachable");
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND query LIKE $1 || '%'",
+        )
+        .bind::<diesel::sql_types::Text, _>(statement)
+        .load::<Ended>(&mut c)
+        .expect("pg_terminate_backend")
+        .iter()
+        .filter(|e| e.ended)
+        .count()
+    }
 }
 
 impl Drop for PgTestDatabase {

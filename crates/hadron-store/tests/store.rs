@@ -853,3 +853,29 @@ fn other_instances_hear_of_changes_and_read_them() {
     assert_eq!(heard(&mut listener), [a]);
     assert_eq!(two.changes_since(a, 0, None, 1).unwrap(), None);
 }
+
+/// Garbage collection runs on one instance at a time: while another holds the turn, a run
+/// removes nothing (and does not wait); afterwards it removes the orphans.
+#[test]
+fn one_instance_collects_at_a_time() {
+    use diesel::prelude::*;
+    let Some(db) = common::postgres() else { return };
+    let s = db.store();
+    let u = s.create_user("u", "h").unwrap();
+    let a = s.create_mailbox(u, "A", None).unwrap().id;
+    s.append(a, vec![msg(1, SystemFlags::EMPTY, &[])]).unwrap();
+    s.expunge(a, &UidSet::all()).unwrap();
+    let mut other = PgConnection::establish(&db.url).unwrap();
+    other
+        .transaction(|c| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7521403295343994723)").execute(c)?;
+            assert_eq!(
+                s.purge_orphan_messages().unwrap(),
+                0,
+                "another instance's turn"
+            );
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    assert_eq!(s.purge_orphan_messages().unwrap(), 1);
+}

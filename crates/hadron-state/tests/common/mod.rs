@@ -62,6 +62,11 @@ impl Env {
         Some(Engine::new(connector, store, blobs, 1024))
     }
 
+    /// The PostgreSQL test database; `None` on SQLite.
+    pub fn pg(&self) -> Option<&PgTestDatabase> {
+        self.pg.as_ref()
+    }
+
     pub fn sqlite() -> Env {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("hadron.db").display());
