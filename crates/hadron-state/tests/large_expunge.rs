@@ -64,6 +64,7 @@ async fn run(env: Env, blobs: &dyn BlobStore) {
                     StoreFlags::DELETED
                 },
                 keywords: Vec::new(),
+                sent_day: None,
             })
             .collect();
         let store = env.store.clone();

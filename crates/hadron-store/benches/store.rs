@@ -38,6 +38,7 @@ fn message(i: u64) -> NewMessage {
             SystemFlags::EMPTY
         },
         keywords: Vec::new(),
+        sent_day: None,
     }
 }
 

@@ -118,6 +118,8 @@ pub(crate) struct SourceRow {
     pub(crate) size: i64,
     #[diesel(sql_type = BigInt)]
     pub(crate) internal_date: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    pub(crate) sent_day: Option<i32>,
 }
 
 /// A `messages` row to insert.
@@ -152,6 +154,7 @@ pub(crate) struct MailboxMessageInsert {
     pub(crate) modseq: i64,
     pub(crate) internal_date: i64,
     pub(crate) size: i64,
+    pub(crate) sent_day: Option<i32>,
 }
 
 /// An `expunged` row to insert.

@@ -15,7 +15,8 @@ use crate::backend::CHANGE_CHANNEL;
 use crate::error::Result;
 use crate::types::MailboxId;
 
-/// A dedicated PostgreSQL session listening for mailbox changes; see the [module docs](self).
+/// A dedicated PostgreSQL session listening for mailbox changes (see
+/// [`crate::Store::change_listener`]); the notification only wakes the reader up.
 pub struct ChangeListener {
     conn: PgConnection,
 }

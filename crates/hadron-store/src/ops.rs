@@ -58,6 +58,7 @@ mod plan_tests {
             },
             flags: SystemFlags::EMPTY,
             keywords: Vec::new(),
+            sent_day: None,
         }
     }
 

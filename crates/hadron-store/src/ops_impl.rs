@@ -17,7 +17,7 @@ use crate::schema::{
     blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, users,
 };
 use crate::types::{
-    ColumnRange, MailboxChanges, SearchField,
+    ColumnRange, MailboxChanges, NO_SENT_DAY, SearchField,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
     MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
     UserInfo,
@@ -546,6 +546,7 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             modseq,
             internal_date: m.meta.internal_date,
             size: m.meta.size as i64,
+            sent_day: Some(m.sent_day.unwrap_or(NO_SENT_DAY)),
         })
         .collect();
     for chunk in mm.chunks(MM_INSERT_CHUNK) {
@@ -656,6 +657,12 @@ pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange
     let (column, lo, hi) = match range {
         ColumnRange::InternalDate { from, until } => ("internal_date", from, until),
         ColumnRange::Size { from, until } => ("size", from, until),
+        // Above the "no usable header" marker even when open below.
+        ColumnRange::SentDay { from, until } => (
+            "sent_day",
+            Some(from.unwrap_or(i64::from(NO_SENT_DAY) + 1)),
+            until,
+        ),
     };
     let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
     s.i64(mailbox.0);
@@ -680,6 +687,27 @@ pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange
 /// whose value contains it with ASCII letters compared case-insensitively, plus every value
 /// with a non-ASCII character (SQL's lower() is not Unicode's; the caller decides those).
 /// Messages without the field are left out. Ascending by UID.
+/// The UIDs of the rows whose `sent_day` was never computed (written before the column
+/// existed), ascending, through a partial index.
+pub(crate) fn sent_day_unknown(c: &mut Conn, mailbox: MailboxId) -> Result<Vec<u32>> {
+    mailbox_row(c, mailbox)?;
+    let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
+    s.i64(mailbox.0).push(" AND sent_day IS NULL ORDER BY uid");
+    Ok(q(s)
+        .load::<IdRow>(c)?
+        .into_iter()
+        .map(|r| r.id as u32)
+        .collect())
+}
+
+/// Forgets every stored `sent_day` of `mailbox`, as for rows written before the column
+/// existed (a test helper).
+pub(crate) fn forget_sent_days(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
+    Ok(diesel::update(mailbox_messages::table.filter(mailbox_messages::mailbox_id.eq(mailbox.0)))
+        .set(mailbox_messages::sent_day.eq(None::<i32>))
+        .execute(c)?)
+}
+
 pub(crate) fn header_candidates(
     c: &mut Conn,
     mailbox: MailboxId,
@@ -959,7 +987,7 @@ fn source_rows(
     let mut out = Vec::new();
     for chunk in &chunks {
         let mut s = Sql::new(
-            "SELECT uid, message_id, flags, keywords, size, internal_date \
+            "SELECT uid, message_id, flags, keywords, size, internal_date, sent_day \
              FROM mailbox_messages WHERE mailbox_id = ",
         );
         s.i64(mailbox).push(" AND ").uid_chunk("uid", chunk);
@@ -1102,6 +1130,7 @@ pub(crate) fn copy(
             modseq,
             internal_date: r.internal_date,
             size: r.size,
+            sent_day: r.sent_day,
         });
     }
     for chunk in inserts.chunks(MM_INSERT_CHUNK) {

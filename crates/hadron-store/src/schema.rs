@@ -37,6 +37,7 @@ diesel::table! {
         modseq -> BigInt,
         internal_date -> BigInt,
         size -> BigInt,
+        sent_day -> Nullable<Integer>,
     }
 }
 

@@ -539,6 +539,18 @@ impl Store {
         self.read(|c| dispatch!(c, changes_since(mailbox, after, until, uidnext)))
     }
 
+    /// The UIDs of the messages of `mailbox` whose `Date:` day was never stored (appended
+    /// before the store kept it), ascending: [`ColumnRange::SentDay`] leaves them out, so a
+    /// SEARCH tests them from the message itself.
+    pub fn sent_day_unknown(&self, mailbox: MailboxId) -> Result<Vec<u32>> {
+        self.read(|c| dispatch!(c, sent_day_unknown(mailbox)))
+    }
+
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn forget_sent_days(&self, mailbox: MailboxId) -> Result<usize> {
+        self.write(move |c| dispatch!(c, forget_sent_days(mailbox)))
+    }
+
     /// A listener for the changes other instances on the same database commit
     /// ([`ChangeListener`]); `None` on SQLite, which one instance owns.
     pub fn change_listener(&self) -> Result<Option<ChangeListener>> {

@@ -219,7 +219,15 @@ pub struct NewMessage {
     pub flags: SystemFlags,
     /// Initial keywords.
     pub keywords: Vec<String>,
+    /// The calendar day of its `Date:` header in the header's own zone (days since
+    /// 1970-01-01), for SEARCH `SENTBEFORE`/`SENTON`/`SENTSINCE`; `None` when the header is
+    /// missing or unparseable.
+    pub sent_day: Option<i32>,
 }
+
+/// The stored `sent_day` of a message without a usable `Date:` header (NULL means not
+/// computed: a row older than the column).
+pub(crate) const NO_SENT_DAY: i32 = i32::MIN;
 
 /// A user account as `hadron user list` shows it: identity plus totals over its mailboxes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,6 +363,15 @@ pub enum ColumnRange {
         /// Earliest second included.
         from: Option<i64>,
         /// First second no longer included.
+        until: Option<i64>,
+    },
+    /// The calendar day of the `Date:` header in its own zone (days since 1970-01-01);
+    /// messages without a usable header are never in range, nor rows written before the
+    /// column existed (see [`crate::Store::sent_day_unknown`]).
+    SentDay {
+        /// First day included.
+        from: Option<i64>,
+        /// First day no longer included.
         until: Option<i64>,
     },
     /// The size in bytes.

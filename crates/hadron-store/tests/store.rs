@@ -227,6 +227,7 @@ both! {
                 let mut m = msg(i, SystemFlags::EMPTY, &[]);
                 m.meta.internal_date = 1_700_000_000 + i64::from((i * 7_919) % 600) * 3_600;
                 m.meta.size = u64::from((i * 104_729) % 5_000);
+                m.sent_day = (i % 7 != 0).then_some(19_000 + (i % 50) as i32);
                 m
             })
             .collect();
@@ -254,6 +255,15 @@ both! {
                 scan(&|m| m.meta.internal_date < day),
             ),
             (
+                ColumnRange::SentDay { from: Some(19_010), until: None },
+                scan(&|m| m.sent_day.is_some_and(|d| d >= 19_010)),
+            ),
+            (
+                // Open below: still never a message without a usable Date:.
+                ColumnRange::SentDay { from: None, until: Some(19_005) },
+                scan(&|m| m.sent_day.is_some_and(|d| d < 19_005)),
+            ),
+            (
                 ColumnRange::Size { from: Some(1_000), until: Some(1_001) },
                 scan(&|m| m.meta.size == 1_000),
             ),
@@ -266,6 +276,7 @@ both! {
             assert!(!want.is_empty() || matches!(range, ColumnRange::Size { .. }));
             assert_eq!(&s.uids_in_range(a, *range).unwrap(), want, "{range:?}");
         }
+        assert!(s.sent_day_unknown(a).unwrap().is_empty(), "every day stored at append");
         // A copy carries the columns: the same answers, renumbered.
         let copied = s.copy(a, &UidSet::all(), b).unwrap();
         let renumber: std::collections::HashMap<u32, u32> = copied.uid_map.into_iter().collect();

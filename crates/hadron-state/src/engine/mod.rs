@@ -275,6 +275,7 @@ fn new_message(m: &AppendRequest) -> NewMessage {
     let mut row = NewMessage {
         flags,
         keywords,
+        sent_day: crate::message::sent_date(&m.raw).map(|d| d.days_since_epoch() as i32),
         ..NewMessage::default()
     };
     let meta = &mut row.meta;

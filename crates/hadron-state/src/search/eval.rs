@@ -164,6 +164,7 @@ impl MetaTest {
     /// The key as a source index may answer it, if one can.
     fn indexed_key(self) -> Option<IndexedKey> {
         let days = |first, last| Some(IndexedKey::InternalDays { first, last });
+        let sent = |first, last| Some(IndexedKey::SentDays { first, last });
         match self {
             MetaTest::Larger(n) => Some(IndexedKey::Size {
                 min: n.checked_add(1)?,
@@ -176,10 +177,10 @@ impl MetaTest {
             MetaTest::Before(d) => days(None, Some(d.checked_sub(1)?)),
             MetaTest::On(d) => days(Some(d), Some(d)),
             MetaTest::Since(d) => days(Some(d), None),
-            MetaTest::SentBefore(_)
-            | MetaTest::SentOn(_)
-            | MetaTest::SentSince(_)
-            | MetaTest::ModSeq(_) => None,
+            MetaTest::SentBefore(d) => sent(None, Some(d.checked_sub(1)?)),
+            MetaTest::SentOn(d) => sent(Some(d), Some(d)),
+            MetaTest::SentSince(d) => sent(Some(d), None),
+            MetaTest::ModSeq(_) => None,
         }
     }
 

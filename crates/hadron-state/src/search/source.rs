@@ -43,6 +43,15 @@ pub enum IndexedKey {
         /// Last day included.
         last: Option<i32>,
     },
+    /// The `Date:` header's calendar day (in its own zone) on the days
+    /// `first..=last` (`SENTBEFORE`, `SENTON`, `SENTSINCE`); a message
+    /// without a usable header never matches.
+    SentDays {
+        /// First day included.
+        first: Option<i32>,
+        /// Last day included.
+        last: Option<i32>,
+    },
     /// Size in `min..=max` octets (`LARGER`, `SMALLER`).
     Size {
         /// Smallest size included.
@@ -60,6 +69,10 @@ impl IndexedKey {
                 let day = meta.internal_date.date().days_since_epoch() as i32;
                 first.is_none_or(|f| day >= f) && last.is_none_or(|l| day <= l)
             }
+            IndexedKey::SentDays { first, last } => meta.sent_date.is_some_and(|d| {
+                let day = d.days_since_epoch() as i32;
+                first.is_none_or(|f| day >= f) && last.is_none_or(|l| day <= l)
+            }),
             IndexedKey::Size { min, max } => (min..=max).contains(&meta.size),
         }
     }

@@ -152,6 +152,38 @@ impl<'a> StoreSource<'a> {
 }
 
 impl StoreSource<'_> {
+    /// [`MessageSource::indexed`] for the `Date:` day: the stored days'
+    /// index, plus the rows stored before the day was (tested from the
+    /// message's own header).
+    fn sent_days(
+        &self,
+        key: IndexedKey,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Vec<u32>, SourceError> {
+        let range = ColumnRange::SentDay {
+            from: first.map(i64::from),
+            until: last.map(|d| i64::from(d) + 1),
+        };
+        let mut uids = self.store.uids_in_range(self.mailbox, range)?;
+        let unknown = self.store.sent_day_unknown(self.mailbox)?;
+        if !unknown.is_empty() {
+            for uid in unknown {
+                let meta = MessageMeta {
+                    size: 0,
+                    internal_date: DateTime::from_unix(0, 0)?,
+                    sent_date: message::sent_date(&self.raw(uid, None)?),
+                    modseq: 0,
+                };
+                if key.matches(&meta) {
+                    uids.push(uid);
+                }
+            }
+            uids.sort_unstable();
+        }
+        Ok(uids)
+    }
+
     /// [`MessageSource::metadata`] from the store's narrow summary rows
     /// (size, dates, mod-sequence; no serialized structures), falling back
     /// to the tombstones for messages expunged elsewhere.
@@ -219,6 +251,9 @@ impl MessageSource for StoreSource<'_> {
                 from: Some(i64::from(min)),
                 until: Some(i64::from(max) + 1),
             },
+            IndexedKey::SentDays { first, last } => {
+                return Some(self.sent_days(key, first, last));
+            }
         };
         Some(
             self.store
