@@ -17,6 +17,19 @@ async fn client(engine: &Arc<Engine>) -> Client {
     c
 }
 
+/// Two instances on the test's PostgreSQL database, each following the
+/// other's changes, and the user alice.
+async fn two_instances(env: &Env) -> (Arc<Engine>, Arc<Engine>, [std::thread::JoinHandle<()>; 2]) {
+    let one = env.engine.clone();
+    let two = env.second_instance().expect("PostgreSQL");
+    let feeds = [
+        one.follow_other_instances().unwrap().expect("a feed"),
+        two.follow_other_instances().unwrap().expect("a feed"),
+    ];
+    one.create_user("alice", "pw").await.unwrap();
+    (one, two, feeds)
+}
+
 /// NOOPs until the untagged responses include a line starting with each
 /// of `want` (or five seconds passed); returns everything seen.
 async fn noop_until(c: &mut Client, want: &[&str]) -> Vec<String> {
@@ -35,13 +48,7 @@ async fn noop_until(c: &mut Client, want: &[&str]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_on_one_instance_is_told_what_another_instance_commits() {
     let Some(env) = Env::postgres() else { return };
-    let one = env.engine.clone();
-    let two = env.second_instance().expect("PostgreSQL");
-    let _feeds = (
-        one.follow_other_instances().unwrap().expect("a feed"),
-        two.follow_other_instances().unwrap().expect("a feed"),
-    );
-    one.create_user("alice", "pw").await.unwrap();
+    let (one, two, _feeds) = two_instances(&env).await;
     let mut a = client(&one).await;
     for s in ["1", "2", "3"] {
         a.append("p", "INBOX", "", &message(s)).await;
@@ -105,13 +112,7 @@ async fn a_session_on_one_instance_is_told_what_another_instance_commits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_message_is_recent_in_exactly_one_session_of_all_instances() {
     let Some(env) = Env::postgres() else { return };
-    let one = env.engine.clone();
-    let two = env.second_instance().expect("PostgreSQL");
-    let _feeds = (
-        one.follow_other_instances().unwrap().expect("a feed"),
-        two.follow_other_instances().unwrap().expect("a feed"),
-    );
-    one.create_user("alice", "pw").await.unwrap();
+    let (one, two, _feeds) = two_instances(&env).await;
     // A read-write session on instance 1 only; the writer on instance 2
     // has nothing selected, so instance 2 stores the message \Recent and
     // instance 1 claims it for A.
@@ -129,13 +130,7 @@ async fn a_new_message_is_recent_in_exactly_one_session_of_all_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_over_two_instances_reach_every_session_once() {
     let Some(env) = Env::postgres() else { return };
-    let one = env.engine.clone();
-    let two = env.second_instance().expect("PostgreSQL");
-    let _feeds = (
-        one.follow_other_instances().unwrap().expect("a feed"),
-        two.follow_other_instances().unwrap().expect("a feed"),
-    );
-    one.create_user("alice", "pw").await.unwrap();
+    let (one, two, _feeds) = two_instances(&env).await;
     let mut a = client(&one).await;
     a.run("s SELECT INBOX").await;
     let mut b = client(&two).await;

@@ -45,6 +45,24 @@ struct Mailbox {
     saved: Option<Vec<u32>>,
 }
 
+impl Mailbox {
+    /// The session's view: the messages' flags, `\Recent` from `recent_from`.
+    fn snapshot(&self) -> Snapshot {
+        let mut s =
+            Snapshot::from_messages(self.messages.iter().map(|(u, f, _)| (*u, f.clone()))).unwrap();
+        s.set_recent_from(self.recent_from);
+        s
+    }
+
+    /// What the store would answer.
+    fn source(&self) -> MemorySource {
+        self.messages
+            .iter()
+            .map(|(u, _, m)| (*u, m.clone()))
+            .collect()
+    }
+}
+
 fn date(day: u8) -> Date {
     Date::new(2026, 11, day).unwrap()
 }
@@ -416,19 +434,11 @@ proptest! {
         gone_every in 2usize..6,
         return_uids in any::<bool>(),
     ) {
-        let mut snapshot = Snapshot::from_messages(
-            mailbox.messages.iter().map(|(u, f, _)| (*u, f.clone())),
-        )
-        .unwrap();
-        snapshot.set_recent_from(mailbox.recent_from);
+        let mut snapshot = mailbox.snapshot();
         let uids: Vec<u32> = mailbox.messages.iter().map(|(u, _, _)| *u).collect();
         let gone: Vec<u32> = uids.iter().copied().step_by(gone_every).collect();
         snapshot.mark_pending_expunge(&gone);
-        let source: MemorySource = mailbox
-            .messages
-            .iter()
-            .map(|(u, _, m)| (*u, m.clone()))
-            .collect();
+        let source = mailbox.source();
         let options = SearchOptions {
             return_uids,
             highest_modseq: false,
@@ -451,16 +461,8 @@ proptest! {
         return_uids in any::<bool>(),
         highest_modseq in any::<bool>(),
     ) {
-        let mut snapshot = Snapshot::from_messages(
-            mailbox.messages.iter().map(|(u, f, _)| (*u, f.clone())),
-        )
-        .unwrap();
-        snapshot.set_recent_from(mailbox.recent_from);
-        let source: MemorySource = mailbox
-            .messages
-            .iter()
-            .map(|(u, _, m)| (*u, m.clone()))
-            .collect();
+        let snapshot = mailbox.snapshot();
+        let source = mailbox.source();
         let options = SearchOptions {
             return_uids,
             highest_modseq,
@@ -481,16 +483,8 @@ proptest! {
         keys in proptest::collection::vec(tree(snapshot_leaf()), 1..4),
         return_uids in any::<bool>(),
     ) {
-        let mut snapshot = Snapshot::from_messages(
-            mailbox.messages.iter().map(|(u, f, _)| (*u, f.clone())),
-        )
-        .unwrap();
-        snapshot.set_recent_from(mailbox.recent_from);
-        let source: MemorySource = mailbox
-            .messages
-            .iter()
-            .map(|(u, _, m)| (*u, m.clone()))
-            .collect();
+        let snapshot = mailbox.snapshot();
+        let source = mailbox.source();
         let options = SearchOptions {
             return_uids,
             highest_modseq: false,
