@@ -702,6 +702,7 @@ pub(crate) fn sent_day_unknown(c: &mut Conn, mailbox: MailboxId) -> Result<Vec<u
 
 /// Forgets every stored `sent_day` of `mailbox`, as for rows written before the column
 /// existed (a test helper).
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn forget_sent_days(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
     Ok(diesel::update(mailbox_messages::table.filter(mailbox_messages::mailbox_id.eq(mailbox.0)))
         .set(mailbox_messages::sent_day.eq(None::<i32>))
