@@ -235,6 +235,9 @@ pub(crate) trait Specific {
     /// The SQL before and after a text parameter for "text column `col` contains the
     /// parameter, ASCII letters compared case-insensitively" (non-ASCII compared as is).
     fn contains_ascii_ci(col: &str) -> (String, &'static str);
+    /// Whether the database has `message_text`, the trigram index of the header fields
+    /// SEARCH reads as text (SQLite's FTS5; PostgreSQL reads the rows instead).
+    const TEXT_INDEX: bool;
     /// A condition true when text column `col` holds a non-ASCII character.
     fn has_non_ascii(col: &str) -> String;
     /// Tells the other instances on the database, once the transaction commits, that mailbox
@@ -254,6 +257,8 @@ const GC_LOCK: i64 = 0x6861_6472_6f6e_6763;
 pub(crate) const CHANGE_CHANNEL: &str = "hadron_mailbox_changed";
 
 impl Specific for PgConnection {
+    const TEXT_INDEX: bool = false;
+
     fn collection_turn(&mut self) -> QueryResult<bool> {
         #[derive(QueryableByName)]
         struct Turn {
@@ -311,6 +316,8 @@ impl Specific for PgConnection {
 }
 
 impl Specific for SqliteConnection {
+    const TEXT_INDEX: bool = true;
+
     fn collection_turn(&mut self) -> QueryResult<bool> {
         Ok(true)
     }

@@ -72,8 +72,10 @@ fn unknown_type(table: &str, col: &str, ty: &str) -> StoreError {
 
 fn sqlite_tables(c: &mut SqliteConnection) -> Result<Vec<Table>> {
     let names: Vec<NameRow> = diesel::sql_query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '__diesel%' ORDER BY name",
+        // Ordinary tables only: not the full-text index (`virtual`) nor its `shadow` tables,
+        // which exist on SQLite alone and which no query reaches through diesel's DSL.
+        "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__diesel%' ORDER BY name",
     )
     .load(c)?;
     let mut out = Vec::new();

@@ -51,6 +51,9 @@
 //!   snapshot of a million messages, `STORE 1:* +FLAGS` — then touch one narrow row per
 //!   message and need no join or per-keyword rows; the snapshot can keep keywords as a `u64`.
 //! - `expunged (mailbox_id, uid, modseq)` remembers expunges for QRESYNC; prunable.
+//! - `message_text` (SQLite only) is an FTS5 trigram index of the SEARCH header fields, one
+//!   row per `messages` row, kept by triggers: [`Store::header_candidates`] reads it for
+//!   substrings instead of reading every row of the mailbox.
 //! - Schema version: diesel's `__diesel_schema_migrations`; a database with a migration this
 //!   build does not know is refused with [`StoreError::SchemaTooNew`].
 //!

@@ -6,6 +6,7 @@ pub(crate) mod pg {
     type Conn = diesel::PgConnection;
     type DB = diesel::pg::Pg;
     include!("ops_impl.rs");
+    include!("ops_search.rs");
 }
 
 /// Operations on SQLite connections.
@@ -14,6 +15,7 @@ pub(crate) mod sqlite {
     type Conn = diesel::SqliteConnection;
     type DB = diesel::sqlite::Sqlite;
     include!("ops_impl.rs");
+    include!("ops_search.rs");
 }
 
 #[cfg(test)]
@@ -238,5 +240,146 @@ mod plan_tests {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod text_index_tests {
+    //! `message_text`, SQLite's trigram index of the header fields: filled for the rows
+    //! already there when its migration runs, kept in step by its triggers, and read first
+    //! when SEARCH asks for a field's candidates.
+
+    use diesel::migration::MigrationSource;
+    use diesel::prelude::*;
+    use diesel::sqlite::Sqlite;
+    use diesel_migrations::MigrationHarness;
+
+    use super::sqlite;
+    use crate::types::SearchField;
+
+    #[derive(QueryableByName)]
+    struct Hit {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+
+    /// The message ids whose `col` the index says holds `needle`.
+    fn hits(c: &mut SqliteConnection, col: &str, needle: &str) -> Vec<i64> {
+        let query = format!("{col} : \"{needle}\"");
+        diesel::sql_query(
+            "SELECT rowid AS id FROM message_text WHERE message_text MATCH ? ORDER BY rowid",
+        )
+        .bind::<diesel::sql_types::Text, _>(query)
+        .load::<Hit>(c)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+    }
+
+    fn insert(c: &mut SqliteConnection, id: i64, subject: &str, from: &str) {
+        diesel::sql_query(
+            "INSERT INTO messages (id, content_hash, size, internal_date, envelope, bodystructure, \
+             subject, from_addr) VALUES (?, 'h', 1, 0, x'', x'', ?, ?)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(id)
+        .bind::<diesel::sql_types::Text, _>(subject)
+        .bind::<diesel::sql_types::Text, _>(from)
+        .execute(c)
+        .unwrap();
+    }
+
+    #[test]
+    fn filled_by_its_migration_then_kept_by_triggers() {
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        // The schema as it was before the index, with rows in it.
+        diesel::migration::MigrationConnection::setup(&mut c).unwrap();
+        let migrations = MigrationSource::<Sqlite>::migrations(&crate::SQLITE_MIGRATIONS).unwrap();
+        for m in migrations
+            .iter()
+            .filter(|m| m.name().version().to_string().as_str() < "20261206000005")
+        {
+            c.run_migration(m).unwrap();
+        }
+        insert(&mut c, 1, "Quarterly ABXİ", "Ann <ann@example.org>");
+        insert(&mut c, 2, "\u{212A}elvin scale", "Bob <bob@example.org>");
+        crate::migrate::run_sqlite(&mut c).unwrap();
+        assert_eq!(hits(&mut c, "subject", "quarterly"), [1]);
+        assert_eq!(hits(&mut c, "subject", "abxi"), [1], "U+0130 indexed as I");
+        assert_eq!(
+            hits(&mut c, "subject", "kelvin"),
+            [2],
+            "the Kelvin sign as K"
+        );
+        assert_eq!(hits(&mut c, "from_addr", "example.org"), [1, 2]);
+        assert!(
+            hits(&mut c, "from_addr", "quarterly").is_empty(),
+            "one column at a time"
+        );
+
+        insert(&mut c, 3, "quarterly too", "Cy <cy@example.net>");
+        assert_eq!(hits(&mut c, "subject", "QUARTERLY"), [1, 3]);
+        diesel::sql_query("DELETE FROM messages WHERE id = 1")
+            .execute(&mut c)
+            .unwrap();
+        assert_eq!(hits(&mut c, "subject", "quarterly"), [3]);
+        assert!(hits(&mut c, "subject", "abxi").is_empty());
+    }
+
+    #[test]
+    fn candidates_come_from_the_index_then_the_rows_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("text.db");
+        let mut c = SqliteConnection::establish(url.to_str().unwrap()).unwrap();
+        crate::migrate::run_sqlite(&mut c).unwrap();
+        let user = sqlite::create_user(&mut c, "alice", "x", 0).unwrap();
+        let inbox = sqlite::create_mailbox(&mut c, user, "INBOX", None, 0)
+            .unwrap()
+            .id;
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let record = seen.clone();
+        c.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
+            if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
+                let text = query.to_string();
+                record
+                    .lock()
+                    .unwrap()
+                    .push(text.split(" -- binds:").next().unwrap_or(&text).to_owned());
+            }
+        });
+        sqlite::header_candidates(&mut c, inbox, SearchField::From, "example").unwrap();
+        let statements = seen.lock().unwrap().clone();
+        let join = statements
+            .iter()
+            .find(|s| s.contains("CROSS JOIN"))
+            .unwrap_or_else(|| panic!("the index was asked: {statements:#?}"));
+        let explain = format!(
+            "EXPLAIN QUERY PLAN {}",
+            join.replacen('?', "'from_addr : \"example\"'", 1).replacen(
+                '?',
+                &inbox.0.to_string(),
+                1
+            )
+        );
+        #[derive(QueryableByName)]
+        struct Step {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            detail: String,
+        }
+        let steps: Vec<String> = diesel::sql_query(explain)
+            .load::<Step>(&mut c)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.detail)
+            .collect();
+        assert!(steps[0].contains("VIRTUAL TABLE"), "{steps:?}");
+        assert!(
+            steps[1..].iter().all(|s| s.starts_with("SEARCH")),
+            "no scan after the index: {steps:?}"
+        );
+        assert!(
+            steps.iter().any(|s| s.contains("mailbox_messages_message")),
+            "{steps:?}"
+        );
     }
 }

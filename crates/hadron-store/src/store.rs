@@ -512,10 +512,13 @@ impl Store {
     }
 
     /// `(uid, value)` of the messages whose `field` may contain `needle` (given lowercase),
-    /// ascending by UID: a superset of SEARCH's matches, narrowed in the database (values
-    /// containing the needle with ASCII letters compared case-insensitively, and every value
-    /// with non-ASCII characters, which SQL cannot lowercase as Unicode does). The caller
-    /// tests each value. Messages without the field are left out.
+    /// ascending by UID: a superset of SEARCH's matches, narrowed in the database. On SQLite
+    /// an ASCII needle of three characters or more is looked up in a trigram index (its cost
+    /// follows the hits, unless the needle is so common that one read of the mailbox is
+    /// cheaper); otherwise the mailbox's rows are read once, keeping values that contain the
+    /// needle with ASCII letters compared case-insensitively and every value with non-ASCII
+    /// characters (which SQL cannot lowercase as Unicode does). The caller tests each value.
+    /// Messages without the field are left out.
     pub fn header_candidates(
         &self,
         mailbox: MailboxId,

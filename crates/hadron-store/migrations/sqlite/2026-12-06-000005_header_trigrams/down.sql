@@ -1,0 +1,3 @@
+DROP TRIGGER messages_text_delete;
+DROP TRIGGER messages_text_insert;
+DROP TABLE message_text;

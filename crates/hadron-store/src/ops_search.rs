@@ -1,0 +1,146 @@
+// The reads behind SEARCH that use an index of their own (dates, sizes, the Date: day, header
+// text), compiled once per backend like `ops_impl.rs`: `src/ops.rs` includes this file next to
+// it, in the same module, so it shares that file's imports and helpers.
+
+/// Below this many characters a search string has no trigram, and the text index cannot help.
+const TRIGRAM: usize = 3;
+
+/// The UIDs of the messages whose internal date or size lies in `range`, ascending: through
+/// the column's index, so the cost follows the answer.
+pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange) -> Result<Vec<u32>> {
+    mailbox_row(c, mailbox)?;
+    let (column, lo, hi) = match range {
+        ColumnRange::InternalDate { from, until } => ("internal_date", from, until),
+        ColumnRange::Size { from, until } => ("size", from, until),
+        // Above the "no usable header" marker even when open below.
+        ColumnRange::SentDay { from, until } => (
+            "sent_day",
+            Some(from.unwrap_or(i64::from(NO_SENT_DAY) + 1)),
+            until,
+        ),
+    };
+    let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
+    s.i64(mailbox.0);
+    if let Some(lo) = lo {
+        s.push(&format!(" AND {column} >= ")).i64(lo);
+    }
+    if let Some(hi) = hi {
+        s.push(&format!(" AND {column} < ")).i64(hi);
+    }
+    // No ORDER BY: sorting the hits here keeps the planner on the column's index (an ordered
+    // walk of the primary key would read every row of the mailbox).
+    let mut uids: Vec<u32> = q(s)
+        .load::<IdRow>(c)?
+        .into_iter()
+        .map(|r| r.id as u32)
+        .collect();
+    uids.sort_unstable();
+    Ok(uids)
+}
+
+/// The UIDs of the rows whose `sent_day` was never computed (written before the column
+/// existed), ascending, through a partial index.
+pub(crate) fn sent_day_unknown(c: &mut Conn, mailbox: MailboxId) -> Result<Vec<u32>> {
+    mailbox_row(c, mailbox)?;
+    let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
+    s.i64(mailbox.0).push(" AND sent_day IS NULL ORDER BY uid");
+    Ok(q(s)
+        .load::<IdRow>(c)?
+        .into_iter()
+        .map(|r| r.id as u32)
+        .collect())
+}
+
+/// Forgets every stored `sent_day` of `mailbox`, as for rows written before the column
+/// existed (a test helper).
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn forget_sent_days(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
+    Ok(diesel::update(mailbox_messages::table.filter(mailbox_messages::mailbox_id.eq(mailbox.0)))
+        .set(mailbox_messages::sent_day.eq(None::<i32>))
+        .execute(c)?)
+}
+
+/// `(uid, value)` of the messages whose `field` may contain `needle` (lowercase), ascending
+/// by UID; messages without the field are left out. A superset of the case-insensitive
+/// matches, which the caller tests exactly: from the trigram index where there is one and it
+/// narrows enough (see [`indexed_header_candidates`]), else every value that contains the
+/// needle with ASCII letters compared case-insensitively plus every value with a non-ASCII
+/// character (SQL's lower() is not Unicode's).
+pub(crate) fn header_candidates(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    field: SearchField,
+    needle: &str,
+) -> Result<Vec<(u32, String)>> {
+    let row = mailbox_row(c, mailbox)?;
+    let rows = match indexed_header_candidates(c, &row, field, needle)? {
+        Some(rows) => rows,
+        None => scanned_header_candidates(c, mailbox, field, needle)?,
+    };
+    let mut rows: Vec<(u32, String)> = rows.into_iter().map(|r| (r.uid as u32, r.value)).collect();
+    rows.sort_unstable_by_key(|r| r.0);
+    Ok(rows)
+}
+
+/// The candidates from the trigram index (`message_text`, SQLite only), or `None` when it
+/// cannot answer: no index on this backend, a needle shorter than a trigram or not ASCII (the
+/// index folds case its own way, which agrees with SEARCH's only on ASCII needles; see the
+/// migration), or a needle so common in the whole store that reading the mailbox once is
+/// cheaper than looking up each hit (more than an eighth of the mailbox's size).
+fn indexed_header_candidates(
+    c: &mut Conn,
+    mailbox: &MailboxRow,
+    field: SearchField,
+    needle: &str,
+) -> Result<Option<Vec<UidTextRow>>> {
+    if !<Conn as Specific>::TEXT_INDEX || !needle.is_ascii() || needle.len() < TRIGRAM {
+        return Ok(None);
+    }
+    let col = field.column();
+    // One FTS5 phrase on one column: within double quotes only `"` needs escaping (doubled).
+    let query = format!("{col} : \"{}\"", needle.replace('"', "\"\""));
+    let cap = (mailbox.message_count / 8).max(1_000);
+    let mut s = Sql::new(
+        "SELECT count(*) AS id FROM (SELECT rowid FROM message_text WHERE message_text MATCH ",
+    );
+    s.arg(Arg::Text(query.clone())).push(" LIMIT ").i64(cap + 1).push(")");
+    if q(s).get_result::<IdRow>(c)?.id > cap {
+        return Ok(None);
+    }
+    // CROSS JOIN keeps SQLite's join order: the index's hits first, then each one's row in
+    // this mailbox (the `message_id` index) and its value (the primary key).
+    let mut s = Sql::new(&format!(
+        "SELECT mm.uid AS uid, m.{col} AS value FROM message_text \
+         CROSS JOIN mailbox_messages mm CROSS JOIN messages m \
+         WHERE message_text MATCH "
+    ));
+    s.arg(Arg::Text(query))
+        .push(" AND mm.message_id = message_text.rowid AND mm.mailbox_id = ")
+        .i64(mailbox.id)
+        .push(&format!(" AND m.id = message_text.rowid AND m.{col} IS NOT NULL"));
+    Ok(Some(q(s).load::<UidTextRow>(c)?))
+}
+
+/// The candidates from one read of the mailbox's rows (see [`header_candidates`]).
+fn scanned_header_candidates(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    field: SearchField,
+    needle: &str,
+) -> Result<Vec<UidTextRow>> {
+    let col = format!("m.{}", field.column());
+    let mut s = Sql::new(&format!(
+        "SELECT mm.uid AS uid, {col} AS value \
+         FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         WHERE mm.mailbox_id = "
+    ));
+    s.i64(mailbox.0)
+        .push(&format!(" AND {col} IS NOT NULL AND ({}", <Conn as Specific>::has_non_ascii(&col)));
+    if needle.is_ascii() {
+        // A non-ASCII needle can only be in a non-ASCII value.
+        let (before, after) = <Conn as Specific>::contains_ascii_ci(&col);
+        s.push(" OR ").push(&before).arg(Arg::Text(needle.to_owned())).push(after);
+    }
+    s.push(")");
+    Ok(q(s).load::<UidTextRow>(c)?)
+}
