@@ -26,6 +26,10 @@ pub(crate) struct BenchArgs {
     /// store, status-list, mixed, idle, imaptest.
     #[arg(long = "scenario")]
     scenarios: Vec<String>,
+    /// Start Hadron on this PostgreSQL database (a `postgres://` URL of an
+    /// empty database) instead of SQLite in its data directory.
+    #[arg(long, conflicts_with = "target")]
+    database: Option<String>,
     /// Measure this server (`host:port`) instead of starting Hadron.
     #[arg(long, requires_all = ["user", "password"])]
     target: Option<String>,
@@ -92,7 +96,10 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             args.name.clone().unwrap_or_else(|| file_name(addr)),
         ),
         None => {
-            let options = ServerOptions::for_benchmarks();
+            let options = ServerOptions {
+                database: args.database.clone(),
+                ..ServerOptions::for_benchmarks()
+            };
             let started = LocalServer::start(&release.join("hadron"), &out_dir, &options)?;
             let target = (
                 started.addr.to_string(),
