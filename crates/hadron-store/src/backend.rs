@@ -424,18 +424,26 @@ impl Sql {
                 self.push(col).push(" BETWEEN ").i64((*a).into());
                 self.push(" AND ").i64((*b).into())
             }
-            UidChunk::Singles(u) => {
-                self.variable |= u.len() > 1;
-                self.push(col).push(" IN (");
-                for (i, &uid) in u.iter().enumerate() {
-                    if i > 0 {
-                        self.push(",");
-                    }
-                    self.i64(uid.into());
-                }
-                self.push(")")
-            }
+            UidChunk::Singles(u) => self.in_list(col, u.iter().map(|&uid| i64::from(uid))),
         }
+    }
+
+    /// Appends `col IN (…)` with one parameter per value (at most
+    /// [`MAX_SINGLES_PER_STATEMENT`], which the caller chunks by).
+    pub(crate) fn in_list(
+        &mut self,
+        col: &str,
+        values: impl ExactSizeIterator<Item = i64>,
+    ) -> &mut Self {
+        self.variable |= values.len() > 1;
+        self.push(col).push(" IN (");
+        for (i, v) in values.enumerate() {
+            if i > 0 {
+                self.push(",");
+            }
+            self.i64(v);
+        }
+        self.push(")")
     }
 }
 

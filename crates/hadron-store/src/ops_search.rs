@@ -100,25 +100,27 @@ fn indexed_header_candidates(
     // One FTS5 phrase on one column: within double quotes only `"` needs escaping (doubled).
     let query = format!("{col} : \"{}\"", needle.replace('"', "\"\""));
     let cap = (mailbox.message_count / 8).max(1_000);
-    let mut s = Sql::new(
-        "SELECT count(*) AS id FROM (SELECT rowid FROM message_text WHERE message_text MATCH ",
-    );
-    s.arg(Arg::Text(query.clone())).push(" LIMIT ").i64(cap + 1).push(")");
-    if q(s).get_result::<IdRow>(c)?.id > cap {
+    // The index is read once: its hits (in the whole store), up to one more than the cap.
+    let mut s = Sql::new("SELECT rowid AS id FROM message_text WHERE message_text MATCH ");
+    s.arg(Arg::Text(query)).push(" LIMIT ").i64(cap + 1);
+    let hits: Vec<i64> = q(s).load::<IdRow>(c)?.into_iter().map(|r| r.id).collect();
+    if hits.len() as i64 > cap {
         return Ok(None);
     }
-    // CROSS JOIN keeps SQLite's join order: the index's hits first, then each one's row in
-    // this mailbox (the `message_id` index) and its value (the primary key).
-    let mut s = Sql::new(&format!(
-        "SELECT mm.uid AS uid, m.{col} AS value FROM message_text \
-         CROSS JOIN mailbox_messages mm CROSS JOIN messages m \
-         WHERE message_text MATCH "
-    ));
-    s.arg(Arg::Text(query))
-        .push(" AND mm.message_id = message_text.rowid AND mm.mailbox_id = ")
-        .i64(mailbox.id)
-        .push(&format!(" AND m.id = message_text.rowid AND m.{col} IS NOT NULL"));
-    Ok(Some(q(s).load::<UidTextRow>(c)?))
+    // Then each hit's row in this mailbox (the `message_id` index) and its value (the
+    // primary key).
+    let mut rows = Vec::new();
+    for chunk in hits.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
+        let mut s = Sql::new(&format!(
+            "SELECT mm.uid AS uid, m.{col} AS value FROM mailbox_messages mm \
+             JOIN messages m ON m.id = mm.message_id WHERE mm.mailbox_id = "
+        ));
+        s.i64(mailbox.id)
+            .push(&format!(" AND m.{col} IS NOT NULL AND "))
+            .in_list("mm.message_id", chunk.iter().copied());
+        rows.extend(q(s).load::<UidTextRow>(c)?);
+    }
+    Ok(Some(rows))
 }
 
 /// The candidates from one read of the mailbox's rows (see [`header_candidates`]).
