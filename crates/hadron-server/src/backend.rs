@@ -77,13 +77,12 @@ pub fn open_engine(config: &Config) -> Result<Arc<Engine>, OpenError> {
         store.clone(),
         std::time::Duration::from_secs(config.auth.cache_ttl_secs),
     ));
-    let shared_database = store.backend() == BackendKind::Postgres;
     Ok(Engine::with_index_cache(
         connector,
         store,
         blobs,
         config.limits.session_queue,
-        config.index_cache.engine_config(shared_database),
+        config.index_cache.engine_config(),
     ))
 }
 

@@ -114,9 +114,9 @@ impl Default for AuthConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct IndexCacheSection {
     /// Most memory, in MiB, kept for closed mailboxes; the least recently
-    /// closed are dropped first. 0 turns the cache off. Default 256 on
-    /// SQLite; off on PostgreSQL, where other instances' changes do not
-    /// reach a kept index yet (set it for a single instance).
+    /// closed are dropped first. 0 turns the cache off. Default 256 (on
+    /// PostgreSQL a kept index follows other instances' changes through
+    /// the change feed, and is brought up to date at each SELECT).
     pub memory_mb: Option<usize>,
     /// Seconds a closed mailbox's index is kept without a SELECT.
     /// Default 600.
@@ -124,15 +124,12 @@ pub struct IndexCacheSection {
 }
 
 impl IndexCacheSection {
-    /// The engine's form of it, for a database shared by several
-    /// instances (`shared`: PostgreSQL) or not.
-    pub fn engine_config(&self, shared: bool) -> hadron_state::engine::IndexCacheConfig {
+    /// The engine's form of it.
+    pub fn engine_config(&self) -> hadron_state::engine::IndexCacheConfig {
         let d = hadron_state::engine::IndexCacheConfig::default();
-        let budget_bytes = match self.memory_mb {
-            Some(mb) => mb.saturating_mul(1 << 20),
-            None if shared => 0,
-            None => d.budget_bytes,
-        };
+        let budget_bytes = self
+            .memory_mb
+            .map_or(d.budget_bytes, |mb| mb.saturating_mul(1 << 20));
         hadron_state::engine::IndexCacheConfig {
             budget_bytes,
             idle: self
@@ -464,16 +461,11 @@ mod tests {
         assert_eq!(c.limits.idle_coalesce(), Duration::ZERO);
         assert_eq!(Config::default().auth.cache_ttl_secs, 300);
         let c = Config::from_toml("[index_cache]\nmemory_mb = 8\nidle_secs = 5").unwrap();
-        let cache = c.index_cache.engine_config(true);
+        let cache = c.index_cache.engine_config();
         assert_eq!(cache.budget_bytes, 8 << 20);
         assert_eq!(cache.idle, std::time::Duration::from_secs(5));
         let default = Config::default().index_cache;
-        assert_eq!(default.engine_config(false).budget_bytes, 256 << 20);
-        assert_eq!(
-            default.engine_config(true).budget_bytes,
-            0,
-            "off on PostgreSQL"
-        );
+        assert_eq!(default.engine_config().budget_bytes, 256 << 20);
         assert_eq!(Config::default().sqlite_sync, SqliteSyncMode::Full);
         let c = Config::from_toml("sqlite_sync = \"normal\"").unwrap();
         assert_eq!(c.sqlite_sync, SqliteSyncMode::Normal);

@@ -177,3 +177,41 @@ async fn a_listener_cut_off_by_the_database_reconnects_and_misses_nothing() {
     let r = noop_until(&mut a, &["* 1 EXISTS"]).await;
     assert!(r.contains(&"* 1 EXISTS".to_owned()), "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_index_follows_what_another_instance_commits() {
+    // Instance one keeps INBOX's index after its last session closes it
+    // (the engine's default cache); what instance two commits meanwhile is
+    // in the next SELECT on instance one, which copies the index.
+    let Some(env) = Env::postgres() else { return };
+    let (one, two, _feeds) = two_instances(&env).await;
+    let mut a = client(&one).await;
+    for s in ["1", "2", "3"] {
+        a.append("p", "INBOX", "", &message(s)).await;
+    }
+    a.run("s SELECT INBOX").await;
+    a.run("c CLOSE").await;
+    let copies = one.index_copies();
+
+    let mut b = client(&two).await;
+    b.run("s SELECT INBOX").await;
+    b.append("p", "INBOX", "", &message("4")).await;
+    b.run("f STORE 1 +FLAGS.SILENT (\\Flagged)").await;
+    b.run("d STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    b.run("e EXPUNGE").await;
+    let want = b.run("f FETCH 1:* (UID FLAGS)").await;
+
+    // At once, without waiting for the announcement to arrive.
+    let r = a.run("s EXAMINE INBOX").await;
+    assert!(r.contains(&"* 3 EXISTS".to_owned()), "{r:?}");
+    assert_eq!(one.index_copies(), copies + 1, "the kept index was copied");
+    let got = a.run("f FETCH 1:* (UID FLAGS)").await;
+    let strip = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.replace(" \\Recent", "").replace("\\Recent", ""))
+            .collect()
+    };
+    assert_eq!(strip(&got), strip(&want));
+    assert_eq!(got[0], "* 1 FETCH (UID 1 FLAGS (\\Flagged))");
+}

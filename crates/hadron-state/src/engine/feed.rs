@@ -291,6 +291,12 @@ impl Feed {
 }
 
 impl Engine {
+    /// Whether other instances may write to this engine's database
+    /// (PostgreSQL): their changes reach it through the change feed.
+    pub(crate) fn shares_database(&self) -> bool {
+        self.feed.shared_database
+    }
+
     /// A session read mailbox `id` as of `info` (its status, read before
     /// its rows): other instances' changes after it are published here
     /// from now on (see [`Feed::start`]).
