@@ -74,6 +74,34 @@ mod plan_tests {
             .collect()
     }
 
+    /// A fresh SQLite database (in `dir`) with user alice and her INBOX.
+    pub(super) fn inbox_db(
+        dir: &tempfile::TempDir,
+    ) -> (SqliteConnection, crate::UserId, crate::MailboxId) {
+        let url = dir.path().join("plans.db");
+        let mut c = SqliteConnection::establish(url.to_str().unwrap()).unwrap();
+        crate::migrate::run_sqlite(&mut c).unwrap();
+        let user = sqlite::create_user(&mut c, "alice", "x", 0).unwrap();
+        let inbox = sqlite::create_mailbox(&mut c, user, "INBOX", None, 0)
+            .unwrap()
+            .id;
+        (c, user, inbox)
+    }
+
+    /// Records the text (without binds) of every statement `c` runs from now on.
+    pub(super) fn record_statements(c: &mut SqliteConnection) -> Arc<Mutex<Vec<String>>> {
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let record = seen.clone();
+        c.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                let text = query.to_string();
+                let sql = text.split(" -- binds:").next().unwrap_or(&text).to_owned();
+                record.lock().unwrap().push(sql);
+            }
+        });
+        seen
+    }
+
     /// Runs every set operation of backend module `$ops` on connection `$c`, over UID sets
     /// of every shape, plus the indexed reads.
     macro_rules! exercise {
@@ -159,13 +187,7 @@ mod plan_tests {
     #[test]
     fn set_operations_never_scan_the_mailbox() {
         let dir = tempfile::tempdir().unwrap();
-        let url = dir.path().join("plans.db");
-        let mut c = SqliteConnection::establish(url.to_str().unwrap()).unwrap();
-        crate::migrate::run_sqlite(&mut c).unwrap();
-        let user = sqlite::create_user(&mut c, "alice", "x", 0).unwrap();
-        let inbox = sqlite::create_mailbox(&mut c, user, "INBOX", None, 0)
-            .unwrap()
-            .id;
+        let (mut c, user, inbox) = inbox_db(&dir);
         let other = sqlite::create_mailbox(&mut c, user, "Other", None, 0)
             .unwrap()
             .id;
@@ -173,15 +195,7 @@ mod plan_tests {
         sqlite::append(&mut c, inbox, &batch).unwrap();
         diesel::sql_query("ANALYZE").execute(&mut c).unwrap();
 
-        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-        let record = seen.clone();
-        c.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                let text = query.to_string();
-                let sql = text.split(" -- binds:").next().unwrap_or(&text).to_owned();
-                record.lock().unwrap().push(sql);
-            }
-        });
+        let seen = record_statements(&mut c);
         exercise!(sqlite, c, inbox, other);
         c.set_instrumentation(
             diesel::connection::get_default_instrumentation().unwrap_or_else(|| {
@@ -329,13 +343,7 @@ mod text_index_tests {
     #[test]
     fn candidates_come_from_the_index_then_the_rows_by_key() {
         let dir = tempfile::tempdir().unwrap();
-        let url = dir.path().join("text.db");
-        let mut c = SqliteConnection::establish(url.to_str().unwrap()).unwrap();
-        crate::migrate::run_sqlite(&mut c).unwrap();
-        let user = sqlite::create_user(&mut c, "alice", "x", 0).unwrap();
-        let inbox = sqlite::create_mailbox(&mut c, user, "INBOX", None, 0)
-            .unwrap()
-            .id;
+        let (mut c, _, inbox) = super::plan_tests::inbox_db(&dir);
         let batch: Vec<_> = (0..2_000)
             .map(|i| {
                 let mut m = super::plan_tests::message(i);
@@ -345,17 +353,7 @@ mod text_index_tests {
             .collect();
         sqlite::append(&mut c, inbox, &batch).unwrap();
         diesel::sql_query("ANALYZE").execute(&mut c).unwrap();
-        let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
-        let record = seen.clone();
-        c.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
-            if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
-                let text = query.to_string();
-                record
-                    .lock()
-                    .unwrap()
-                    .push(text.split(" -- binds:").next().unwrap_or(&text).to_owned());
-            }
-        });
+        let seen = super::plan_tests::record_statements(&mut c);
         let found = sqlite::header_candidates(&mut c, inbox, SearchField::From, "12@").unwrap();
         let uids: Vec<u32> = found.iter().map(|(uid, _)| *uid).collect();
         let want: Vec<u32> = (0..2_000)
