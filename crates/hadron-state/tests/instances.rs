@@ -215,3 +215,65 @@ async fn a_kept_index_follows_what_another_instance_commits() {
     assert_eq!(strip(&got), strip(&want));
     assert_eq!(got[0], "* 1 FETCH (UID 1 FLAGS (\\Flagged))");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_another_instance_expunged_is_readable_until_the_session_is_told() {
+    // This instance keeps no tombstone of another instance's expunge: A's
+    // FETCH and SEARCH read the expunged message's row instead, as they
+    // would a local expunge's tombstone (RFC 3501 §7.4.1: A still shows it).
+    let Some(env) = Env::postgres() else { return };
+    let (one, two, _feeds) = two_instances(&env).await;
+    let mut a = client(&one).await;
+    for s in ["one", "two", "three"] {
+        a.append("p", "INBOX", "", &message(s)).await;
+    }
+    a.run("s SELECT INBOX").await;
+    let mut b = client(&two).await;
+    b.run("s SELECT INBOX").await;
+    b.run("d STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    assert_eq!(b.run("e EXPUNGE").await[0], "* 2 EXPUNGE");
+    // Let the announcement reach instance one: FETCH and SEARCH hold the
+    // expunge back, so A still numbers the message 2.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = a.run("f FETCH 2 (UID RFC822.SIZE BODY.PEEK[TEXT])").await;
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* 2 FETCH (UID 2 RFC822.SIZE ") && l.contains("Hello two")),
+        "{r:?}"
+    );
+    assert!(r.last().unwrap().starts_with("f OK"), "{r:?}");
+    let r = a.run("s SEARCH BODY \"Hello two\"").await;
+    assert_eq!(r[0], "* SEARCH 2", "{r:?}");
+    assert!(r.last().unwrap().starts_with("s OK"), "{r:?}");
+    let r = a.run("n NOOP").await;
+    assert!(r.contains(&"* 2 EXPUNGE".to_owned()), "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_noop_reports_what_another_instance_acknowledged_without_a_wake_up() {
+    // Instance one does not listen (as if every notification were lost):
+    // its NOOP, CHECK and IDLE still read what instance two committed
+    // before them, so a client told out of band sees it at once.
+    let Some(env) = Env::postgres() else { return };
+    let one = env.engine.clone();
+    let two = env.second_instance().expect("PostgreSQL");
+    one.create_user("alice", "pw").await.unwrap();
+    let mut a = client(&one).await;
+    a.append("p", "INBOX", "", &message("1")).await;
+    a.run("s SELECT INBOX").await;
+    let mut b = client(&two).await;
+    b.append("p", "INBOX", "", &message("2")).await;
+    let r = a.run("n NOOP").await;
+    assert!(r.contains(&"* 2 EXISTS".to_owned()), "{r:?}");
+    b.run("s SELECT INBOX").await;
+    b.run("f STORE 1 +FLAGS.SILENT (\\Flagged)").await;
+    let r = a.run("c CHECK").await;
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* 1 FETCH (FLAGS (\\Flagged"),),
+        "{r:?}"
+    );
+    b.append("p", "INBOX", "", &message("3")).await;
+    let r = a.run("i IDLE").await;
+    assert!(r.contains(&"* 3 EXISTS".to_owned()), "{r:?}");
+}

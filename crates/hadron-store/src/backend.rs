@@ -164,6 +164,8 @@ pub(crate) struct ExpungedInsert {
     pub(crate) mailbox_id: i64,
     pub(crate) uid: i64,
     pub(crate) modseq: i64,
+    /// The message row the UID referred to.
+    pub(crate) message_id: Option<i64>,
 }
 
 /// A message joined with its mailbox row.

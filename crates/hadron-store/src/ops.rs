@@ -7,6 +7,7 @@ pub(crate) mod pg {
     type DB = diesel::pg::Pg;
     include!("ops_impl.rs");
     include!("ops_search.rs");
+    include!("ops_feed.rs");
 }
 
 /// Operations on SQLite connections.
@@ -16,6 +17,7 @@ pub(crate) mod sqlite {
     type DB = diesel::sqlite::Sqlite;
     include!("ops_impl.rs");
     include!("ops_search.rs");
+    include!("ops_feed.rs");
 }
 
 #[cfg(test)]

@@ -650,57 +650,6 @@ pub(crate) fn recent_uids(c: &mut Conn, mailbox: MailboxId) -> Result<Vec<u32>> 
         .collect())
 }
 
-pub(crate) fn changes_since(
-    c: &mut Conn,
-    mailbox: MailboxId,
-    after: u64,
-    until: Option<u64>,
-    uidnext: u32,
-) -> Result<Option<MailboxChanges>> {
-    let Some(row) = mailboxes::table
-        .find(mailbox.0)
-        .first::<MailboxRow>(c)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let in_range = |s: &mut Sql, col: &str| {
-        s.push(&format!(" AND {col} > ")).i64(after as i64);
-        if let Some(until) = until {
-            s.push(&format!(" AND {col} < ")).i64(until as i64);
-        }
-    };
-    let select = "SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ";
-    let mut s = Sql::new(select);
-    s.i64(mailbox.0).push(" AND uid >= ").i64(i64::from(uidnext));
-    let mut added: Vec<MessageFlags> = q(s).load::<FlagRow>(c)?.into_iter().map(flag_row).collect();
-    added.sort_unstable_by_key(|m| m.uid);
-    let mut s = Sql::new(select);
-    s.i64(mailbox.0);
-    in_range(&mut s, "modseq");
-    s.push(" AND uid < ").i64(i64::from(uidnext));
-    let mut changed: Vec<MessageFlags> =
-        q(s).load::<FlagRow>(c)?.into_iter().map(flag_row).collect();
-    changed.sort_unstable_by_key(|m| m.uid);
-    let mut s = Sql::new("SELECT uid AS id FROM expunged WHERE mailbox_id = ");
-    s.i64(mailbox.0);
-    in_range(&mut s, "modseq");
-    let mut expunged: Vec<u32> = q(s)
-        .load::<IdRow>(c)?
-        .into_iter()
-        .map(|r| r.id as u32)
-        .collect();
-    expunged.sort_unstable();
-    Ok(Some(MailboxChanges {
-        highest_modseq: row.highest_modseq as u64,
-        uidnext: row.uidnext as u32,
-        added,
-        changed,
-        expunged,
-        keywords: keyword_list(c, row.id)?,
-    }))
-}
-
 pub(crate) fn fetch_messages(
     c: &mut Conn,
     mailbox: MailboxId,
@@ -716,26 +665,31 @@ pub(crate) fn fetch_messages(
          m.message_id_header, m.part_map FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         "mm.uid",
-        |r: MetaRow| StoredMessage {
-            uid: r.uid as u32,
-            message: MessageId(r.id),
-            meta: MessageMeta {
-                content_hash: r.content_hash,
-                size: r.size as u64,
-                internal_date: r.internal_date,
-                sent_date: r.sent_date,
-                envelope: r.envelope,
-                bodystructure: r.bodystructure,
-                subject: r.subject,
-                from: r.from_addr,
-                to: r.to_addr,
-                cc: r.cc_addr,
-                message_id_header: r.message_id_header,
-                part_map: r.part_map.unwrap_or_default(),
-            },
-        },
+        stored_message,
         |m| m.uid,
     )
+}
+
+/// A joined message row as the store's public type.
+fn stored_message(r: MetaRow) -> StoredMessage {
+    StoredMessage {
+        uid: r.uid as u32,
+        message: MessageId(r.id),
+        meta: MessageMeta {
+            content_hash: r.content_hash,
+            size: r.size as u64,
+            internal_date: r.internal_date,
+            sent_date: r.sent_date,
+            envelope: r.envelope,
+            bodystructure: r.bodystructure,
+            subject: r.subject,
+            from: r.from_addr,
+            to: r.to_addr,
+            cc: r.cc_addr,
+            message_id_header: r.message_id_header,
+            part_map: r.part_map.unwrap_or_default(),
+        },
+    }
 }
 
 pub(crate) fn fetch_summaries(
@@ -934,6 +888,7 @@ fn remove_rows(c: &mut Conn, mb: &MailboxRow, rows: &[SourceRow]) -> Result<Expu
             mailbox_id: mb.id,
             uid: r.uid,
             modseq,
+            message_id: Some(r.message_id),
         })
         .collect();
     for chunk in ex.chunks(EXPUNGED_INSERT_CHUNK) {

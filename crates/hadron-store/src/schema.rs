@@ -16,6 +16,7 @@ diesel::table! {
         mailbox_id -> BigInt,
         uid -> BigInt,
         modseq -> BigInt,
+        message_id -> Nullable<BigInt>,
     }
 }
 

@@ -542,6 +542,17 @@ impl Store {
         self.read(|c| dispatch!(c, changes_since(mailbox, after, until, uidnext)))
     }
 
+    /// The metadata of the messages of `uids` that were expunged from `mailbox` and whose
+    /// message rows are not yet purged, ascending. An instance reads it for a message another
+    /// instance expunged while a session here still shows it (it has no tombstone of it).
+    pub fn expunged_messages(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+    ) -> Result<Vec<StoredMessage>> {
+        self.read(|c| dispatch!(c, expunged_messages(mailbox, uids)))
+    }
+
     /// The UIDs of the messages of `mailbox` whose `Date:` day was never stored (appended
     /// before the store kept it), ascending: [`ColumnRange::SentDay`] leaves them out, so a
     /// SEARCH tests them from the message itself.

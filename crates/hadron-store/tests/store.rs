@@ -917,6 +917,20 @@ fn other_instances_hear_of_changes_and_read_them() {
     assert_eq!(ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(), [2, 4]);
     assert!(ch.changed.iter().all(|m| m.flags.contains(SEEN)));
     assert_eq!(ch.expunged, [5]);
+    // The other instance still reads what it expunged, through the expunged UID, until
+    // the purge; UIDs never expunged (or still there) read as nothing.
+    let gone = two.expunged_messages(a, &UidSet::range(1, 9)).unwrap();
+    assert_eq!(gone.iter().map(|m| m.uid).collect::<Vec<_>>(), [5]);
+    assert_eq!(
+        gone[0].meta.envelope, b"(env 4)",
+        "UID 5 is the fifth message"
+    );
+    assert_eq!(one.purge_orphan_messages().unwrap(), 1);
+    assert!(
+        two.expunged_messages(a, &UidSet::range(1, 9))
+            .unwrap()
+            .is_empty()
+    );
     // Bounded above: the expunge's own mod-sequence is left out.
     let ch = two
         .changes_since(a, seen.0, Some(seen.0 + 2), seen.1)

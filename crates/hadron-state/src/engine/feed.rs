@@ -131,6 +131,12 @@ impl Feed {
         self.hub.publish(hub_id(id), update);
     }
 
+    /// The mod-sequence up to which mailbox `id`'s changes are published
+    /// here, if this instance follows it.
+    pub(crate) fn published_modseq(&self, id: StoreMailbox) -> Option<u64> {
+        self.seen().get(&id.0).map(|s| s.modseq)
+    }
+
     /// Publishes what other instances committed to mailbox `id` (called
     /// under its write lock).
     pub(crate) fn catch_up_now(&self, id: StoreMailbox) {
@@ -302,6 +308,28 @@ impl Engine {
     /// from now on (see [`Feed::start`]).
     pub(crate) fn follow_changes(&self, id: StoreMailbox, info: &MailboxInfo) {
         self.feed.start(id, info);
+    }
+
+    /// Before a command that reports changes (NOOP, CHECK, IDLE) on a
+    /// database other instances share: when mailbox `id` holds a change
+    /// this instance has not published (one read of its mod-sequence),
+    /// publishes it first, so that the next NOOP here reports a write
+    /// another instance acknowledged, as one server would, without waiting
+    /// for the wake-up.
+    pub(crate) async fn catch_up_if_behind(&self, id: StoreMailbox) -> Result<(), EngineError> {
+        if !self.shares_database() {
+            return Ok(());
+        }
+        let Some(published) = self.feed.published_modseq(id) else {
+            return Ok(());
+        };
+        let info = self
+            .blocking(move |store, _| Ok(store.mailbox_status(id)?))
+            .await?;
+        if info.highest_modseq <= published {
+            return Ok(());
+        }
+        self.catch_up_mailbox(id).await
     }
 
     /// Publishes what other instances committed to mailbox `id`, in order

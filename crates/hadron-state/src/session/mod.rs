@@ -346,7 +346,10 @@ impl Session {
                 None,
                 "ENABLE is only valid before a mailbox is selected (RFC 5161)",
             )),
-            CommandBody::Noop => self.simple(&tag, CommandContext::Noop, "NOOP completed", out),
+            CommandBody::Noop => {
+                self.poll(&tag, CommandContext::Noop, "NOOP completed", out)
+                    .await
+            }
             CommandBody::Logout => self.logout(&tag, out).await,
             CommandBody::Login { username, password } if !authenticated => {
                 let user = String::from_utf8_lossy(username.as_bytes()).into_owned();
@@ -429,6 +432,7 @@ impl Session {
                 self.append(&tag, &mailbox, messages.to_vec(), out).await
             }
             CommandBody::Idle if authenticated => {
+                self.catch_up_selected().await;
                 self.deliver(CommandContext::Idle, out);
                 if !self.logged_out {
                     out.send(Output::new(Response::Continue(
@@ -438,7 +442,8 @@ impl Session {
                 }
             }
             CommandBody::Check if selected => {
-                self.simple(&tag, CommandContext::Check, "CHECK completed", out)
+                self.poll(&tag, CommandContext::Check, "CHECK completed", out)
+                    .await
             }
             CommandBody::Close if selected => self.close(&tag, true, out).await,
             CommandBody::Unselect if selected => self.close(&tag, false, out).await,
@@ -522,16 +527,31 @@ impl Session {
         }
     }
 
-    /// NOOP / CHECK: deliver everything, then OK.
-    fn simple(
+    /// NOOP / CHECK: catch up with other instances, deliver everything,
+    /// then OK.
+    async fn poll(
         &mut self,
         tag: &Tag<'_>,
         context: CommandContext,
         ok: &str,
         out: &mut dyn ResponseSink,
     ) {
+        self.catch_up_selected().await;
         let issued = self.deliver(context, out);
         self.ok(tag, issued, ok, out);
+    }
+
+    /// On a database other instances share, publishes what they committed
+    /// to the selected mailbox and this instance has not yet heard of, so
+    /// that the delivery that follows reports it. A failed read only
+    /// delays that to the change feed's next wake-up.
+    async fn catch_up_selected(&self) {
+        let Some(id) = self.mailbox.as_ref().map(|m| m.info.id) else {
+            return;
+        };
+        if let Err(e) = self.engine.catch_up_if_behind(id).await {
+            tracing::warn!(mailbox = id.0, error = %e, "reading other instances' changes failed");
+        }
     }
 
     /// The tagged OK, with `[EXPUNGEISSUED]` when delivery asked for it; or

@@ -129,9 +129,26 @@ impl<'a> StoreSource<'a> {
             return Ok(r.clone());
         }
         drop(rows);
-        self.engine
-            .tombstone(self.mailbox, uid)
-            .ok_or_else(|| Box::new(Missing(uid)) as SourceError)
+        self.gone(uid)
+    }
+
+    /// The metadata of `uid`, which the store no longer lists in the
+    /// mailbox: the tombstone of a local expunge, or, on a database other
+    /// instances share, the message row another instance expunged (kept
+    /// until garbage collection).
+    fn gone(&self, uid: u32) -> Result<Arc<StoredMessage>, SourceError> {
+        if let Some(t) = self.engine.tombstone(self.mailbox, uid) {
+            return Ok(t);
+        }
+        if self.engine.shares_database()
+            && let Some(m) = self
+                .store
+                .expunged_messages(self.mailbox, &UidSet::range(uid, uid))?
+                .pop()
+        {
+            return Ok(Arc::new(m));
+        }
+        Err(Box::new(Missing(uid)))
     }
 
     /// The raw message `uid`.
@@ -203,10 +220,7 @@ impl StoreSource<'_> {
             let (size, internal, sent, modseq) = match rows.remove(&uid) {
                 Some(r) => (r.size, r.internal_date, r.sent_date, r.modseq),
                 None => {
-                    let row = self
-                        .engine
-                        .tombstone(self.mailbox, uid)
-                        .ok_or_else(|| Box::new(Missing(uid)) as SourceError)?;
+                    let row = self.gone(uid)?;
                     // Expunged elsewhere: no flags row left, mod-sequence
                     // unknown and taken as 0.
                     (row.meta.size, row.meta.internal_date, row.meta.sent_date, 0)
@@ -286,10 +300,7 @@ impl MessageSource for StoreSource<'_> {
         for &uid in uids {
             let row = match rows.remove(&uid) {
                 Some(r) => r,
-                None => self
-                    .engine
-                    .tombstone(self.mailbox, uid)
-                    .ok_or_else(|| Box::new(Missing(uid)) as SourceError)?,
+                None => self.gone(uid)?,
             };
             let meta = &row.meta;
             let internal_date = DateTime::from_unix(meta.internal_date, 0)?;

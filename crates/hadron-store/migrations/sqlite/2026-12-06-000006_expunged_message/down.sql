@@ -1,0 +1,1 @@
+ALTER TABLE expunged DROP COLUMN message_id;
