@@ -30,6 +30,11 @@ pub(crate) struct BenchArgs {
     /// empty database) instead of SQLite in its data directory.
     #[arg(long, conflicts_with = "target")]
     database: Option<String>,
+    /// Start this many instances on `--database` (one cluster): `mixed`,
+    /// `idle` and `imaptest` spread their clients over all of them, and
+    /// CPU and memory are their sums.
+    #[arg(long, default_value_t = 1, requires = "database")]
+    instances: u16,
     /// Measure this server (`host:port`) instead of starting Hadron.
     #[arg(long, requires_all = ["user", "password"])]
     target: Option<String>,
@@ -86,7 +91,10 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
 
-    let mut server = None;
+    if args.instances == 0 {
+        bail!("--instances must be at least 1");
+    }
+    let mut servers = Vec::new();
     let (addr, user, password, pid, name) = match &args.target {
         Some(addr) => (
             addr.clone(),
@@ -100,7 +108,8 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 database: args.database.clone(),
                 ..ServerOptions::for_benchmarks()
             };
-            let started = LocalServer::start(&release.join("hadron"), &out_dir, &options)?;
+            let binary = release.join("hadron");
+            let started = LocalServer::start(&binary, &out_dir, &options)?;
             let target = (
                 started.addr.to_string(),
                 options.user.clone(),
@@ -108,7 +117,11 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 Some(started.pid()),
                 args.name.clone().unwrap_or_else(|| "hadron".to_owned()),
             );
-            server = Some(started);
+            servers.push(started);
+            for _ in 1..args.instances {
+                let another = LocalServer::start_another(&binary, &out_dir, &options, &servers[0])?;
+                servers.push(another);
+            }
             target
         }
     };
@@ -121,6 +134,10 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         .arg(&out_dir);
     if let Some(pid) = pid {
         cmd.args(["--server-pid", &pid.to_string()]);
+    }
+    for another in servers.iter().skip(1) {
+        cmd.args(["--also", &another.addr.to_string()]);
+        cmd.args(["--also-pid", &another.pid().to_string()]);
     }
     for s in &args.scenarios {
         cmd.args(["--scenario", s]);
@@ -151,7 +168,7 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         args.suite
     );
     let status = cmd.status().context("starting hadron-bench")?;
-    if let Some(server) = server {
+    for server in servers.into_iter().rev() {
         server.stop()?;
     }
     if !status.success() {

@@ -28,6 +28,15 @@ struct Cli {
     /// Its name in tables and file names.
     #[arg(long, default_value = "hadron")]
     name: String,
+    /// Another instance of the same server (`host:port`, one database, the
+    /// same user), repeatable: `mixed`, `idle` and `imaptest` spread their
+    /// connections over all instances.
+    #[arg(long = "also", value_name = "ADDR")]
+    also: Vec<String>,
+    /// The process id of an `--also` instance (repeatable), added to the
+    /// CPU and memory figures.
+    #[arg(long = "also-pid", value_name = "PID", requires = "server_pid")]
+    also_pids: Vec<u32>,
     /// A second server, measured alternately with the first.
     #[arg(long, requires_all = ["compare_user", "compare_password"])]
     compare: Option<String>,
@@ -98,6 +107,9 @@ struct Cli {
     /// Messages appended while they idle.
     #[arg(long)]
     idle_messages: Option<usize>,
+    /// Clients of the `mixed` mix working beside `idle` (pushes under load).
+    #[arg(long)]
+    idle_load_clients: Option<usize>,
     /// Keep the run's mailboxes instead of deleting them at the end.
     #[arg(long)]
     keep: bool,
@@ -127,7 +139,8 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
         || cli.checkpoint.is_some()
         || !cli.imaptest_clients.is_empty()
         || cli.idle_connections.is_some()
-        || cli.idle_messages.is_some();
+        || cli.idle_messages.is_some()
+        || cli.idle_load_clients.is_some();
     if custom {
         p.suite = format!("{} (custom)", p.suite);
     }
@@ -154,6 +167,7 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
     }
     p.idle_connections = cli.idle_connections.unwrap_or(p.idle_connections);
     p.idle_messages = cli.idle_messages.unwrap_or(p.idle_messages);
+    p.idle_load_clients = cli.idle_load_clients.unwrap_or(p.idle_load_clients);
     p.progress = !cli.quiet;
     p.cleanup = !cli.keep;
     Ok(p)
@@ -173,6 +187,8 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut first = Target::new(&cli.name, &cli.target, &cli.user, &cli.password);
     first.server_pid = cli.server_pid;
+    first.also = cli.also.clone();
+    first.also_pids = cli.also_pids.clone();
     let mut targets = vec![first];
     if let Some(addr) = &cli.compare {
         if cli.compare_name == cli.name {

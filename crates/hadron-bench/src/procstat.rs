@@ -117,6 +117,56 @@ impl ProcStat {
     }
 }
 
+/// Several processes measured as one: the instances of a server that runs
+/// as several processes on one database. Samples are sums (CPU time and
+/// RSS; the peak is the sum of each process's peak, an upper bound).
+#[derive(Debug, Clone)]
+pub struct ProcGroup {
+    members: Vec<ProcStat>,
+}
+
+impl ProcGroup {
+    /// The processes `pids`, each with its descendants.
+    pub fn new(pids: impl IntoIterator<Item = u32>) -> Self {
+        ProcGroup {
+            members: pids.into_iter().map(ProcStat::new).collect(),
+        }
+    }
+
+    /// How many processes are measured.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether no process is measured.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// The sum of every member's [`ProcStat::sample`]; an error if any
+    /// member cannot be read.
+    pub fn sample(&self) -> Result<ProcSample, BenchError> {
+        let mut sum = ProcSample {
+            cpu_s: 0.0,
+            rss_kib: 0,
+            peak_rss_kib: 0,
+        };
+        for member in &self.members {
+            let s = member.sample()?;
+            sum.cpu_s += s.cpu_s;
+            sum.rss_kib += s.rss_kib;
+            sum.peak_rss_kib += s.peak_rss_kib;
+        }
+        Ok(sum)
+    }
+
+    /// [`ProcStat::reset_peak`] on every member; whether all worked.
+    pub fn reset_peak(&self) -> bool {
+        let reset: Vec<bool> = self.members.iter().map(ProcStat::reset_peak).collect();
+        reset.iter().all(|&r| r)
+    }
+}
+
 /// `utime + stime` (fields 14 and 15) of `/proc/<pid>/stat`. The command
 /// name (field 2) is in parentheses and may contain spaces and parentheses,
 /// so fields are counted after the last `)`.

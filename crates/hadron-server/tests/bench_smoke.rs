@@ -22,6 +22,7 @@ fn tiny() -> Params {
         imaptest_clients: vec![3],
         idle_connections: 5,
         idle_messages: 3,
+        idle_load_clients: 0,
         seed: 7,
         progress: false,
         cleanup: true,
@@ -183,4 +184,68 @@ async fn a_refused_login_is_reported_not_fatal() {
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("LOGIN alice"), "{failures:?}");
     assert!(hadron_bench::report::table(&report).contains("FAILED hadron: status-list"));
+}
+
+/// The scenarios with many clients, spread over two instances on one
+/// PostgreSQL database: every response agrees with each client's view,
+/// the views agree at every checkpoint, and IDLE pushes reach the idlers
+/// on the other instance, also under load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_many_client_scenarios_run_cleanly_over_two_instances() {
+    let Some(cluster) = TestServer::cluster(2).await else {
+        return;
+    };
+    let mut target = Target::new("hadron", &cluster[0].addr.to_string(), "alice", "secret");
+    target.also = vec![cluster[1].addr.to_string()];
+    let params = Params {
+        mixed_clients: 4,
+        idle_connections: 4,
+        idle_load_clients: 2,
+        ..tiny()
+    };
+    let kinds = [
+        ScenarioKind::Mixed,
+        ScenarioKind::Imaptest,
+        ScenarioKind::Idle,
+    ];
+    let report = hadron_bench::run(&[target], &kinds, &params)
+        .await
+        .expect("the benchmark runs");
+    let table = hadron_bench::report::table(&report);
+    println!("{table}");
+    assert!(
+        report.failures().is_empty(),
+        "{:?}\n{table}",
+        report.failures()
+    );
+    for result in &report.targets[0].results {
+        assert_eq!(
+            result.errors.total(),
+            0,
+            "{}: {:?}\n{table}",
+            result.scenario,
+            result.errors
+        );
+    }
+    let checkpoint = find(&report, ScenarioKind::Mixed, "checkpoint");
+    assert!(checkpoint.summary.count > 0, "{checkpoint:?}");
+    let mixed = find(&report, ScenarioKind::Mixed, "all commands");
+    assert!(
+        mixed.note.as_deref().unwrap().contains("over 2 instances"),
+        "{mixed:?}"
+    );
+    // Four idlers, two per instance, three messages: every push arrives.
+    let pushes = |op: &str| find(&report, ScenarioKind::Idle, op).items;
+    assert_eq!(
+        pushes("IDLE push latency under load ("),
+        Some(12),
+        "{table}"
+    );
+    assert_eq!(
+        pushes("IDLE push latency under load (2 mixed clients), other instances"),
+        Some(6),
+        "{table}"
+    );
+    let load = find(&report, ScenarioKind::Idle, "load: all commands");
+    assert!(load.summary.count > 0, "{load:?}");
 }

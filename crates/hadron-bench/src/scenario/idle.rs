@@ -1,6 +1,13 @@
 //! `idle`: K connections SELECT one mailbox and IDLE; a writer APPENDs M
 //! messages one at a time; the latency from the writer's tagged OK to each
 //! idler's `* n EXISTS`. With the server's pid: its RSS per idle connection.
+//!
+//! On a target of several instances the writer uses the first and idler *j*
+//! instance *j* (modulo their number), and the latency is also reported
+//! apart for idlers on the writer's instance and on the others. With
+//! [`super::Params::idle_load_clients`], clients of the `mixed` scenario
+//! work on a mailbox of their own while the writer appends: the pushes
+//! under load.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,10 +15,10 @@ use std::time::{Duration, Instant};
 use hadron_proto::types::{Data, Response, Status};
 use tokio::sync::{Semaphore, mpsc, watch};
 
+use super::mixed::Load;
 use super::{Ctx, Metric, append_body, select};
 use crate::BenchError;
 use crate::client::ErrorCounts;
-use crate::procstat::ProcStat;
 use crate::stats::Histogram;
 
 /// Connections set up at once (logins are slow on purpose).
@@ -21,6 +28,10 @@ const WRITE_GAP: Duration = Duration::from_millis(25);
 /// How long idlers wait for the last pushes after the writer is done.
 const GRACE: Duration = Duration::from_secs(5);
 
+/// One push: whether the idler is on the writer's instance, the EXISTS
+/// count, when it arrived.
+type Push = (bool, u32, Instant);
+
 pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     raise_fd_limit(ctx.params.idle_connections);
     let name = ctx.mailbox("idle");
@@ -28,26 +39,28 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     ctx.create(&mut writer, &name).await?;
     let k = ctx.params.idle_connections.max(1);
     let m = ctx.params.idle_messages.max(1) as u32;
-    let proc = ctx.target.server_pid.map(ProcStat::new);
+    let proc = ctx.target.procs();
     let rss_before = proc
         .as_ref()
         .and_then(|p| p.sample().ok())
         .map(|s| s.rss_kib);
 
     // Connect, log in, select and IDLE, `CONNECT_PARALLEL` at a time.
-    let (pushes_tx, mut pushes_rx) = mpsc::unbounded_channel::<(u32, Instant)>();
+    let (pushes_tx, mut pushes_rx) = mpsc::unbounded_channel::<Push>();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), BenchError>>();
     let (stop_tx, stop_rx) = watch::channel(false);
     let gate = Arc::new(Semaphore::new(CONNECT_PARALLEL));
     let setup_start = Instant::now();
     let mut tasks = Vec::with_capacity(k);
-    for _ in 0..k {
+    let instances = ctx.target.instances();
+    for j in 0..k {
         let (target, name, gate) = (ctx.target.clone(), name.clone(), gate.clone());
+        let local = j % instances == 0;
         let (pushes, ready, mut stop) = (pushes_tx.clone(), ready_tx.clone(), stop_rx.clone());
         tasks.push(tokio::spawn(async move {
             let setup = async {
                 let _permit = gate.acquire().await.expect("never closed");
-                let mut client = target.connect_small().await?;
+                let mut client = target.connect_small_to(j).await?;
                 select(&mut client, &name, false).await?.0.ok("SELECT")?;
                 let tag = client.idle_start().await?;
                 Ok::<_, BenchError>((client, tag))
@@ -66,7 +79,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
                 tokio::select! {
                     r = client.next_response() => match r {
                         Ok(Response::Data(Data::Exists(n))) => {
-                            let _ = pushes.send((n, Instant::now()));
+                            let _ = pushes.send((local, n, Instant::now()));
                             if n >= m {
                                 break;
                             }
@@ -104,6 +117,17 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         .and_then(|p| p.sample().ok())
         .map(|s| s.rss_kib);
 
+    let load = match ctx.params.idle_load_clients {
+        0 => None,
+        n => match Load::start(ctx, n).await {
+            Ok(load) => Some(load),
+            Err(e) => {
+                let _ = stop_tx.send(true);
+                return Err(e);
+            }
+        },
+    };
+
     // The writer appends; each OK's time is what pushes are measured from.
     let mode = writer.literal_mode();
     let mut ok_at = Vec::with_capacity(m as usize);
@@ -120,6 +144,9 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         tokio::time::sleep(WRITE_GAP).await;
     }
     let write_time = write_start.elapsed();
+    if let Some(load) = load {
+        load.finish(ctx).await?;
+    }
     // Idlers stop by themselves after the last push; stragglers are told to.
     let mut errors = ErrorCounts::default();
     let grace_end = Instant::now() + GRACE;
@@ -146,12 +173,17 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     ctx.add_errors(&writer);
     writer.logout().await;
 
-    let mut latency = Histogram::new();
-    let mut received = 0u64;
-    while let Ok((n, at)) = pushes_rx.try_recv() {
+    // All pushes, then those to idlers on the writer's instance and on
+    // the others.
+    let mut latency = [Histogram::new(), Histogram::new(), Histogram::new()];
+    let mut received = [0u64; 3];
+    while let Ok((local, n, at)) = pushes_rx.try_recv() {
         if let Some(&ok) = ok_at.get(n.saturating_sub(1) as usize) {
-            received += 1;
-            latency.record(at.saturating_duration_since(ok));
+            let d = at.saturating_duration_since(ok);
+            for i in [0, if local { 1 } else { 2 }] {
+                received[i] += 1;
+                latency[i].record(d);
+            }
         }
     }
     let expected = k as u64 * u64::from(m);
@@ -166,19 +198,36 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         None,
     );
     ctx.latency("APPEND (writer)", &append_hist, write_time);
-    let mut note = format!("{received}/{expected} pushes received");
+    let under = match ctx.params.idle_load_clients {
+        0 => String::new(),
+        n => format!(" under load ({n} mixed clients)"),
+    };
+    let mut note = format!("{}/{expected} pushes received", received[0]);
     if let (Some(before), Some(after)) = (rss_before, rss_after) {
         let per = after.saturating_sub(before) as f64 / k as f64;
         note.push_str(&format!(", server RSS {per:.1} KiB per IDLE connection"));
     }
     ctx.push(
-        "IDLE push latency",
+        &format!("IDLE push latency{under}"),
         Metric::Latency,
-        &latency,
+        &latency[0],
         write_time,
-        Some(received),
+        Some(received[0]),
         Some(note),
     );
+    if instances > 1 {
+        for (i, whose) in [(1, "the writer's instance"), (2, "other instances")] {
+            let note = format!("{} pushes to idlers on {whose}", received[i]);
+            ctx.push(
+                &format!("IDLE push latency{under}, {whose}"),
+                Metric::Latency,
+                &latency[i],
+                write_time,
+                Some(received[i]),
+                Some(note),
+            );
+        }
+    }
     Ok(())
 }
 

@@ -266,11 +266,11 @@ async fn measure(
     top_up(ctx, name, variant).await?;
     let log = Arc::new(StoreLog::default());
     let mut sessions = Vec::with_capacity(clients);
-    for _ in 0..clients {
+    for i in 0..clients {
         sessions.push(if relogin {
             None
         } else {
-            let mut session = Session::shared(ctx.target.connect().await?, &log);
+            let mut session = Session::shared(ctx.target.connect_to(i).await?, &log);
             session.select(name).await?.ok("SELECT")?;
             session.learn().await?;
             Some(session)
@@ -283,6 +283,7 @@ async fn measure(
         let id = i as u64;
         let worker = Worker {
             target: ctx.target.clone(),
+            instance: i,
             mailbox: name.to_owned(),
             mail: ctx.mail,
             relogin,
@@ -329,6 +330,8 @@ async fn measure(
 /// One client of the profile.
 struct Worker {
     target: Target,
+    /// The instance of `target` it connects to.
+    instance: usize,
     mailbox: String,
     mail: MailGen,
     relogin: bool,
@@ -395,7 +398,7 @@ impl Worker {
     ) -> Result<Option<Duration>, BenchError> {
         if cmd == Cmd::Login {
             let t = &self.target;
-            let mut client = Client::connect(&t.addr).await?;
+            let mut client = Client::connect(t.instance_addr(self.instance)).await?;
             let start = Instant::now();
             client.login_only(&t.user, &t.password).await?;
             let d = start.elapsed();

@@ -6,6 +6,7 @@
 //! now and then and compare their views.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hadron_proto::types::{
@@ -41,34 +42,13 @@ const START_MESSAGES: u32 = 1000;
 
 pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     let name = ctx.mailbox("mixed");
-    let mut setup = ctx.target.connect().await?;
-    ctx.create(&mut setup, &name).await?;
-    let (_, exists) = select(&mut setup, &ctx.corpus, true).await?;
-    if exists > 0 {
-        setup
-            .execute(CommandBody::Copy {
-                uid: false,
-                set: range(1, exists.min(START_MESSAGES)),
-                mailbox: mailbox(&name)?,
-            })
-            .await?
-            .ok("COPY")?;
-    }
-    ctx.add_errors(&setup);
-    setup.logout().await;
-
+    prepare(ctx, &name).await?;
     let clients = ctx.params.mixed_clients.max(1);
     let duration = Duration::from_secs_f64(ctx.params.mixed_secs.max(0.1));
     // Everyone logs in, selects and learns the UIDs first; the clock starts
     // together.
     let log = Arc::new(StoreLog::default());
-    let mut connected = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        let mut session = Session::shared(ctx.target.connect().await?, &log);
-        session.select(&name).await?.ok("SELECT")?;
-        session.learn().await?;
-        connected.push(session);
-    }
+    let connected = sessions(ctx, &name, clients, &log).await?;
     let start = Instant::now();
     let deadline = start + duration;
     let every = ctx
@@ -86,6 +66,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
             id: i,
             deadline,
             checkpoint: checkpoint.clone(),
+            stop: Arc::new(AtomicBool::new(false)),
         };
         tasks.push(tokio::spawn(worker.work()));
     }
@@ -96,8 +77,12 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         ctx.throughput(op, hist, elapsed);
         total.merge(hist);
     }
+    let spread = match ctx.target.instances() {
+        1 => String::new(),
+        n => format!(" over {n} instances"),
+    };
     let note = Some(format!(
-        "{clients} clients, {:.0} s, {} errors",
+        "{clients} clients{spread}, {:.0} s, {} errors",
         elapsed.as_secs_f64(),
         ctx.errors.total()
     ));
@@ -125,6 +110,119 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     Ok(())
 }
 
+/// Creates the mailbox `name` with up to [`START_MESSAGES`] of the corpus
+/// copied in.
+async fn prepare(ctx: &mut Ctx, name: &str) -> Result<(), BenchError> {
+    let mut setup = ctx.target.connect().await?;
+    ctx.create(&mut setup, name).await?;
+    let (_, exists) = select(&mut setup, &ctx.corpus, true).await?;
+    if exists > 0 {
+        setup
+            .execute(CommandBody::Copy {
+                uid: false,
+                set: range(1, exists.min(START_MESSAGES)),
+                mailbox: mailbox(name)?,
+            })
+            .await?
+            .ok("COPY")?;
+    }
+    ctx.add_errors(&setup);
+    setup.logout().await;
+    Ok(())
+}
+
+/// `clients` sessions with `name` selected and its UIDs learned, client
+/// *i* on the target's instance *i* (modulo their number).
+async fn sessions(
+    ctx: &Ctx,
+    name: &str,
+    clients: usize,
+    log: &Arc<StoreLog>,
+) -> Result<Vec<Session>, BenchError> {
+    let mut connected = Vec::with_capacity(clients);
+    for i in 0..clients {
+        let mut session = Session::shared(ctx.target.connect_to(i).await?, log);
+        session.select(name).await?.ok("SELECT")?;
+        session.learn().await?;
+        connected.push(session);
+    }
+    Ok(connected)
+}
+
+/// The mix as background load under another scenario's measurement (the
+/// `idle` pushes under load): clients on a mailbox of their own, until
+/// [`Load::finish`].
+pub(super) struct Load {
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<Outcome>>,
+    start: Instant,
+    clients: usize,
+}
+
+impl Load {
+    /// Starts `clients` clients of the mix (spread over the target's
+    /// instances) on a new mailbox.
+    pub(super) async fn start(ctx: &mut Ctx, clients: usize) -> Result<Load, BenchError> {
+        let name = ctx.mailbox("load");
+        prepare(ctx, &name).await?;
+        let log = Arc::new(StoreLog::default());
+        let connected = sessions(ctx, &name, clients, &log).await?;
+        let start = Instant::now();
+        // Far enough never to come: the load ends when told to.
+        let deadline = start + Duration::from_secs(24 * 3600);
+        let checkpoint = Checkpoint::new(clients, None, start, deadline);
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = connected
+            .into_iter()
+            .enumerate()
+            .map(|(i, session)| {
+                let worker = Worker {
+                    session,
+                    rng: ctx.rng(0x10AD ^ ((i as u64) << 20)),
+                    mail: ctx.mail,
+                    name: name.clone(),
+                    id: i,
+                    deadline,
+                    checkpoint: checkpoint.clone(),
+                    stop: stop.clone(),
+                };
+                tokio::spawn(worker.work())
+            })
+            .collect();
+        Ok(Load {
+            stop,
+            tasks,
+            start,
+            clients,
+        })
+    }
+
+    /// Stops the clients and reports their commands per second as
+    /// `load: all commands`.
+    pub(super) async fn finish(self, ctx: &mut Ctx) -> Result<(), BenchError> {
+        self.stop.store(true, Ordering::Relaxed);
+        let hists = join(self.tasks, OPS.len() + 2, &mut ctx.errors).await?;
+        let elapsed = self.start.elapsed();
+        let mut total = Histogram::new();
+        for hist in &hists[..OPS.len()] {
+            total.merge(hist);
+        }
+        let note = Some(format!(
+            "{} clients of the mixed scenario on their own mailbox",
+            self.clients
+        ));
+        ctx.push(
+            "load: all commands",
+            Metric::Throughput,
+            &total,
+            elapsed,
+            None,
+            note,
+        );
+        Ok(())
+    }
+}
+
 /// One client of the mix.
 struct Worker {
     session: Session,
@@ -135,6 +233,8 @@ struct Worker {
     id: usize,
     deadline: Instant,
     checkpoint: Arc<Checkpoint>,
+    /// Set to end the loop before `deadline`.
+    stop: Arc<AtomicBool>,
 }
 
 impl Worker {
@@ -146,7 +246,7 @@ impl Worker {
         let mut appended = 0u64;
         let mut checkpoints = 0;
         loop {
-            let finished = Instant::now() >= self.deadline;
+            let finished = Instant::now() >= self.deadline || self.stop.load(Ordering::Relaxed);
             if self.checkpoint.due(checkpoints, finished) {
                 let t = Instant::now();
                 self.checkpoint.run(self.id, &mut self.session).await?;

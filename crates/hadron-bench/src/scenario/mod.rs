@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::BenchError;
 use crate::client::{Client, ErrorCounts, Reply};
 use crate::mailgen::{MailGen, Message};
-use crate::procstat::ProcStat;
+use crate::procstat::ProcGroup;
 use crate::stats::{Histogram, Summary};
 
 pub use params::{CORPUS_SCENARIOS, MULTIAPPEND_IN_FLIGHT, Params};
@@ -145,6 +145,16 @@ pub struct Target {
     pub password: String,
     /// The server's process id, for CPU and memory figures.
     pub server_pid: Option<u32>,
+    /// Further instances of the same server (`host:port`): processes on one
+    /// database serving the same user, so one cluster. The scenarios with
+    /// many clients (`mixed`, `idle`, `imaptest`) spread their connections
+    /// over `addr` and these in turn; the others use `addr` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+    /// The process ids of [`Target::also`], added to the server's CPU and
+    /// memory figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_pids: Vec<u32>,
 }
 
 impl Target {
@@ -156,17 +166,48 @@ impl Target {
             user: user.into(),
             password: password.into(),
             server_pid: None,
+            also: Vec::new(),
+            also_pids: Vec::new(),
+        }
+    }
+
+    /// How many instances serve the target: 1 plus [`Target::also`].
+    pub fn instances(&self) -> usize {
+        1 + self.also.len()
+    }
+
+    /// The address of instance `i` (counted modulo [`Target::instances`]):
+    /// 0 is [`Target::addr`].
+    pub fn instance_addr(&self, i: usize) -> &str {
+        match i % self.instances() {
+            0 => &self.addr,
+            n => &self.also[n - 1],
         }
     }
 
     /// A logged-in connection.
     pub async fn connect(&self) -> Result<Client, BenchError> {
-        Client::connect_login(&self.addr, &self.user, &self.password).await
+        self.connect_to(0).await
     }
 
-    /// A logged-in connection with a small read buffer (for idle ones).
-    pub async fn connect_small(&self) -> Result<Client, BenchError> {
-        Client::connect_login_with_buffer(&self.addr, &self.user, &self.password, 4096).await
+    /// A logged-in connection to instance `i` (see [`Target::instance_addr`]).
+    pub async fn connect_to(&self, i: usize) -> Result<Client, BenchError> {
+        Client::connect_login(self.instance_addr(i), &self.user, &self.password).await
+    }
+
+    /// A logged-in connection to instance `i` with a small read buffer (for
+    /// idle ones).
+    pub async fn connect_small_to(&self, i: usize) -> Result<Client, BenchError> {
+        let addr = self.instance_addr(i);
+        Client::connect_login_with_buffer(addr, &self.user, &self.password, 4096).await
+    }
+
+    /// The server's processes, when its pid is known.
+    pub fn procs(&self) -> Option<ProcGroup> {
+        let first = self.server_pid?;
+        Some(ProcGroup::new(
+            std::iter::once(first).chain(self.also_pids.iter().copied()),
+        ))
     }
 }
 
@@ -459,10 +500,11 @@ impl RunState {
     /// Runs one scenario; a failure is recorded in the result (with what
     /// was measured before it) rather than ending the run.
     async fn run_scenario(&mut self, kind: ScenarioKind, size: u64) -> ScenarioResult {
+        // `idle` under load copies part of the corpus for its load.
         let needs_corpus = !matches!(
             kind,
             ScenarioKind::StatusList | ScenarioKind::Idle | ScenarioKind::Imaptest
-        );
+        ) || (kind == ScenarioKind::Idle && self.params.idle_load_clients > 0);
         if needs_corpus && kind != ScenarioKind::Fill && self.corpus_count < size.max(1) {
             // Untimed set-up: the corpus this scenario reads.
             let mut ctx = self.ctx(size.max(100));
@@ -485,8 +527,8 @@ impl RunState {
         // A scenario may shrink the corpus (`store` expunges some): its
         // row is labelled with the size it started with.
         let corpus_before = self.corpus_count;
-        let proc = self.target.server_pid.map(ProcStat::new);
-        let peak_reset = proc.as_ref().is_some_and(ProcStat::reset_peak);
+        let proc = self.target.procs();
+        let peak_reset = proc.as_ref().is_some_and(ProcGroup::reset_peak);
         let before = proc.as_ref().and_then(|p| p.sample().ok());
         let start = Instant::now();
         let mut ctx = self.ctx(size);

@@ -65,6 +65,10 @@ pub struct Params {
     pub idle_connections: usize,
     /// Messages the writer of `idle` appends.
     pub idle_messages: usize,
+    /// Clients of the `mixed` mix working on a mailbox of their own while
+    /// the writer of `idle` appends (0: `idle` measures an idle server).
+    #[serde(default)]
+    pub idle_load_clients: usize,
     /// The seed of the generated mail and of every random choice.
     pub seed: u64,
     /// Whether to print progress to stderr every 2 s.
@@ -91,6 +95,7 @@ impl Params {
             imaptest_clients: vec![10],
             idle_connections: 200,
             idle_messages: 20,
+            idle_load_clients: 0,
             seed: 1,
             progress: true,
             cleanup: true,
@@ -115,6 +120,7 @@ impl Params {
             imaptest_clients: vec![10, 50],
             idle_connections: 10_000,
             idle_messages: 50,
+            idle_load_clients: 0,
             seed: 1,
             progress: true,
             cleanup: true,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::{Ctx, Metric, select};
 use crate::BenchError;
 use crate::client::Client;
-use crate::procstat::ProcStat;
+use crate::procstat::ProcGroup;
 use crate::stats::Histogram;
 
 /// Sessions holding the corpus selected at the second memory reading.
@@ -53,7 +53,7 @@ async fn holder(ctx: &Ctx) -> Result<Client, BenchError> {
 }
 
 /// The server's RSS in MiB after [`SETTLE`].
-async fn rss_mib(proc: &ProcStat) -> Result<f64, BenchError> {
+async fn rss_mib(proc: &ProcGroup) -> Result<f64, BenchError> {
     tokio::time::sleep(SETTLE).await;
     Ok(proc.sample()?.rss_kib as f64 / 1024.0)
 }
@@ -63,7 +63,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     // leave freed memory that the server's allocator could reuse for the
     // sessions measured; always, so that what follows is timed alike
     // with and without the pid.
-    let proc = ctx.target.server_pid.map(ProcStat::new);
+    let proc = ctx.target.procs();
     let rss = sessions(ctx, proc.as_ref()).await?;
 
     let corpus = ctx.corpus.clone();
@@ -145,7 +145,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
 /// one open and with all of them.
 async fn sessions(
     ctx: &mut Ctx,
-    proc: Option<&ProcStat>,
+    proc: Option<&ProcGroup>,
 ) -> Result<Option<(f64, f64)>, BenchError> {
     let mut open = Vec::with_capacity(SESSIONS);
     let outcome = async {
