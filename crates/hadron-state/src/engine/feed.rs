@@ -23,9 +23,17 @@
 //! the stored flag (the row lock makes one claim win), else it stays
 //! stored for the next SELECT.
 //!
-//! Known limits: a message another instance expunged leaves no tombstone here, so a FETCH
-//! racing that expunge can fail; renames are not announced (IMAP4rev1 has
-//! no response for them).
+//! A message another instance expunged leaves no tombstone here: a session
+//! still showing it reads it through the store's expunged UIDs
+//! ([`Store::expunged_messages`]) until garbage collection purges the row.
+//! NOOP, CHECK and IDLE first compare the stored mod-sequence with what is
+//! published ([`Engine::catch_up_if_behind`]), so a write acknowledged on
+//! another instance is reported by the next NOOP here.
+//!
+//! Known limits: garbage collection on one instance spares only its own
+//! tombstones, so a FETCH racing another instance's expunge *and* a
+//! collection can fail; renames are not announced (IMAP4rev1 has no
+//! response for them).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
