@@ -325,6 +325,34 @@ impl Hub {
             .map_or(0, |v| v.iter().filter(|q| q.takes_recent()).count())
     }
 
+    /// Marks every queue of `mailbox` as overflowed (and wakes its
+    /// session), as if each had fallen behind: for a publisher that cannot
+    /// tell them what changed in order, so that every follower closes or
+    /// resynchronises from the store ([`Drained::Overflowed`]). Returns
+    /// how many were marked.
+    pub fn lose_updates(&self, mailbox: MailboxId) -> usize {
+        let mut wake = Vec::new();
+        let mut marked = 0;
+        {
+            let map = self.inner.lock();
+            for queue in map.get(&mailbox).map(Vec::as_slice).unwrap_or(&[]) {
+                let mut state = queue.lock();
+                if !state.overflowed {
+                    state.overflowed = true;
+                    state.updates = VecDeque::new();
+                    marked += 1;
+                    if let Some(n) = &queue.notify {
+                        wake.push(n.clone());
+                    }
+                }
+            }
+        }
+        for n in wake {
+            n.notify();
+        }
+        marked
+    }
+
     /// Queues `update` for every session subscribed to `mailbox`, without
     /// waiting for any of them. For [`Update::MessagesAdded`] with no
     /// `recent_for`, `\Recent` goes to the longest-subscribed read-write
@@ -477,6 +505,24 @@ mod tests {
         assert_eq!(updates(b.drain()).len(), 1);
         assert!(updates(other.drain()).is_empty());
         assert!(updates(a.drain()).is_empty(), "drain takes");
+    }
+
+    #[test]
+    fn lost_updates_overflow_every_queue_of_the_mailbox_only() {
+        let hub = Hub::new(8);
+        let a = hub.subscribe(MB, hub.new_session_id(), None);
+        let b = hub.subscribe_passive(MB);
+        let other = hub.subscribe(MailboxId(2), hub.new_session_id(), None);
+        hub.publish(MB, expunge(3));
+        assert_eq!(hub.lose_updates(MB), 2);
+        assert_eq!(hub.lose_updates(MB), 0, "already marked");
+        assert_eq!(a.drain(), Drained::Overflowed);
+        assert_eq!(b.drain(), Drained::Overflowed);
+        assert!(updates(other.drain()).is_empty());
+        assert_eq!(hub.publish(MB, expunge(4)).queued, 0, "sticky until reset");
+        assert!(a.reset());
+        assert_eq!(hub.publish(MB, expunge(5)).queued, 1);
+        assert_eq!(updates(a.drain()), vec![Arc::new(expunge(5))]);
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl Handler {
                 return Ok(Flow::Close);
             }
             if let Some(event) = self.conn.poll_event() {
-                return Ok(self.idle_input(&tag, event));
+                return Ok(self.idle_input(&tag, event).await);
             }
             self.conn.flush().await?;
             let timeout = self.settings.limits.idle_timeout();
@@ -66,7 +66,10 @@ impl Handler {
     /// What the client sent during IDLE: `DONE` ends it normally; anything
     /// else ends it with `BAD` (the updates delivered on the way out are
     /// still written).
-    fn idle_input(&mut self, tag: &Tag<'static>, event: FrameEvent) -> Flow {
+    async fn idle_input(&mut self, tag: &Tag<'static>, event: FrameEvent) -> Flow {
+        // What other instances committed before the client's input is
+        // delivered with it, as one server would.
+        self.session.catch_up().await;
         if let FrameEvent::Frame(line) = &event
             && parse::idle_done(line).is_ok()
         {

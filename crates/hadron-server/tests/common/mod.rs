@@ -37,6 +37,9 @@ pub enum Backend {
     Sqlite,
     /// The database created for the test (dropped with the last clone).
     Postgres(Arc<PgTestDatabase>),
+    /// Two instances on the test's PostgreSQL database, each following
+    /// the other's changes: clients connect to them in turn.
+    TwoInstances(Arc<PgTestDatabase>),
 }
 
 impl Backend {
@@ -44,6 +47,12 @@ impl Backend {
     /// without `HADRON_TEST_PG`.
     pub fn postgres() -> Option<Backend> {
         PgTestDatabase::create("hadron_server_test").map(|db| Backend::Postgres(Arc::new(db)))
+    }
+
+    /// [`Backend::TwoInstances`] on a fresh database, or `None` without
+    /// `HADRON_TEST_PG`.
+    pub fn two_instances() -> Option<Backend> {
+        PgTestDatabase::create("hadron_server_test").map(|db| Backend::TwoInstances(Arc::new(db)))
     }
 }
 
@@ -55,6 +64,11 @@ pub struct TestServer {
     /// A client TLS config trusting the server's certificate.
     pub tls_client: Option<Arc<rustls::ClientConfig>>,
     pub engine: Arc<Engine>,
+    /// Further instances on the same database ([`Backend::TwoInstances`]).
+    pub others: Vec<TestServer>,
+    /// How many clients [`TestServer::connect`] made (it takes the
+    /// instances in turn).
+    connected: std::sync::atomic::AtomicUsize,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     dir: tempfile::TempDir,
@@ -101,7 +115,20 @@ impl TestServer {
     }
 
     async fn start_full(backend: Backend, limits: Limits, tls: Option<bool>) -> TestServer {
-        TestServer::start_instance(backend, limits, tls, true).await
+        let Backend::TwoInstances(db) = backend else {
+            return TestServer::start_instance(backend, limits, tls, true).await;
+        };
+        let pg = Backend::Postgres(db);
+        let mut first = TestServer::start_instance(pg.clone(), limits, tls, true).await;
+        let second = TestServer::start_instance(pg, limits, None, false).await;
+        for engine in [&first.engine, &second.engine] {
+            engine
+                .follow_other_instances()
+                .expect("listening to the database")
+                .expect("a change feed on PostgreSQL");
+        }
+        first.others.push(second);
+        first
     }
 
     /// A server on `backend`; creates the users when `users` (the first
@@ -118,7 +145,7 @@ impl TestServer {
             data_dir: dir.path().join("data"),
             database: match &backend {
                 Backend::Sqlite => None,
-                Backend::Postgres(db) => Some(db.url().to_owned()),
+                Backend::Postgres(db) | Backend::TwoInstances(db) => Some(db.url().to_owned()),
             },
             limits,
             ..Config::default()
@@ -164,6 +191,8 @@ impl TestServer {
             tls_addr,
             tls_client,
             engine,
+            others: Vec::new(),
+            connected: std::sync::atomic::AtomicUsize::new(0),
             stop: Some(stop),
             task: Some(task),
             dir,
@@ -172,8 +201,16 @@ impl TestServer {
     }
 
     /// A connected client that has read the greeting.
+    /// A connected client (greeting read), of each instance in turn.
     pub async fn connect(&self) -> Client {
-        let mut c = Client::connect(self.addr).await;
+        let n = self
+            .connected
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let addr = match n % (1 + self.others.len()) {
+            0 => self.addr,
+            i => self.others[i - 1].addr,
+        };
+        let mut c = Client::connect(addr).await;
         c.expect(&["* OK [CAPABILITY %] Hadron ready"]).await;
         c
     }
@@ -469,6 +506,35 @@ pub async fn append_n(c: &mut Client, mailbox: &str, n: usize) {
         let r = c.until_tagged(&format!("A{i}")).await;
         assert!(r.last().unwrap().starts_with(&format!("A{i} OK")), "{r:?}");
     }
+}
+
+/// Like [`both!`], and a third time with clients spread over two instances
+/// on one PostgreSQL database ([`Backend::TwoInstances`]).
+#[macro_export]
+macro_rules! spread {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($backend: common::Backend) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(b) = common::Backend::postgres() {
+                    run(b).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn two_instances() {
+                if let Some(b) = common::Backend::two_instances() {
+                    run(b).await;
+                }
+            }
+        }
+    )*};
 }
 
 /// Runs each test body on SQLite and, with `HADRON_TEST_PG`, PostgreSQL.

@@ -26,11 +26,14 @@
 //! A message another instance expunged leaves no tombstone here: a session
 //! still showing it reads it through the store's expunged UIDs
 //! ([`Store::expunged_messages`]) until garbage collection purges the row.
-//! NOOP, CHECK and IDLE first compare the stored mod-sequence with what is
-//! published ([`Engine::catch_up_if_behind`]), so a write acknowledged on
-//! another instance is reported by the next NOOP here.
+//! Every command of a session with a mailbox selected first compares the
+//! stored mod-sequence with what is published ([`Engine::catch_up_if_behind`]),
+//! so a write acknowledged on another instance is reported by the next
+//! command here (under the usual rules: a NOOP tells everything).
 //!
-//! Known limits: garbage collection on one instance spares only its own
+//! Known limits: an instance reads state, not a log, so a flag change of a
+//! message expunged before the instance read either reaches its sessions
+//! as the expunge alone; garbage collection on one instance spares only its own
 //! tombstones, so a FETCH racing another instance's expunge *and* a
 //! collection can fail; renames are not announced (IMAP4rev1 has no
 //! response for them).
@@ -57,6 +60,14 @@ pub(crate) struct Seen {
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
 /// How often every followed mailbox is read anyway (a safety net).
 const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
+/// The pauses before each read of what other instances committed before a
+/// local write (a first read at once, then two retries on a fresh
+/// connection).
+const CATCH_UP_RETRIES: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_millis(20),
+    Duration::from_millis(200),
+];
 /// How long to wait before reconnecting a broken listener.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
@@ -126,7 +137,25 @@ impl Feed {
         if let Some(s) = followed.filter(|_| self.shared_database) {
             let mut next = s;
             if modseq > s.modseq + 1 {
-                next = self.catch_up(id, s, Some(modseq), first_uid);
+                // Others committed in between: they go first. A read that
+                // fails (the database connection was cut) is retried;
+                // failing still, this write cannot be published in order,
+                // so every follower resynchronises from the store instead.
+                let caught_up = CATCH_UP_RETRIES.iter().find_map(|&pause| {
+                    std::thread::sleep(pause);
+                    self.catch_up(id, s, Some(modseq), first_uid)
+                });
+                match caught_up {
+                    Some(n) => next = n,
+                    None => {
+                        let marked = self.hub.lose_updates(hub_id(id));
+                        tracing::warn!(
+                            mailbox = id.0,
+                            sessions = marked,
+                            "could not read other instances' changes; resynchronising"
+                        );
+                    }
+                }
             }
             next.modseq = next.modseq.max(modseq);
             if let Update::MessagesAdded { messages, .. } = &update
@@ -149,23 +178,24 @@ impl Feed {
     /// under its write lock).
     pub(crate) fn catch_up_now(&self, id: StoreMailbox) {
         let followed = self.seen().get(&id.0).copied();
-        if let Some(s) = followed {
-            let next = self.catch_up(id, s, None, None);
+        if let Some(s) = followed
+            && let Some(next) = self.catch_up(id, s, None, None)
+        {
             self.seen().insert(id.0, next);
         }
     }
 
     /// Reads and publishes the changes after `seen` (below mod-sequence
     /// `until` and UID `below` when given: those are the caller's own);
-    /// returns what is then published. A failed read publishes nothing:
-    /// the next wake-up or sweep retries.
+    /// returns what is then published, or `None` when the read failed and
+    /// nothing was published.
     fn catch_up(
         &self,
         id: StoreMailbox,
         seen: Seen,
         until: Option<u64>,
         below: Option<u32>,
-    ) -> Seen {
+    ) -> Option<Seen> {
         let changes = match self
             .store
             .changes_since(id, seen.modseq, until, seen.uidnext)
@@ -173,14 +203,14 @@ impl Feed {
             Ok(Some(c)) => c,
             Ok(None) => {
                 self.hub.publish(hub_id(id), Update::MailboxDeleted);
-                return seen;
+                return Some(seen);
             }
             Err(e) => {
                 tracing::warn!(mailbox = id.0, error = %e, "reading another instance's changes failed");
-                return seen;
+                return None;
             }
         };
-        self.publish_changes(id, seen, changes, until, below)
+        Some(self.publish_changes(id, seen, changes, until, below))
     }
 
     fn publish_changes(
@@ -318,12 +348,11 @@ impl Engine {
         self.feed.start(id, info);
     }
 
-    /// Before a command that reports changes (NOOP, CHECK, IDLE) on a
-    /// database other instances share: when mailbox `id` holds a change
-    /// this instance has not published (one read of its mod-sequence),
-    /// publishes it first, so that the next NOOP here reports a write
-    /// another instance acknowledged, as one server would, without waiting
-    /// for the wake-up.
+    /// Before each command of a session with `id` selected, on a database
+    /// other instances share: when the mailbox holds a change this instance
+    /// has not published (one read of its mod-sequence), publishes it
+    /// first, so that the command reports a write another instance
+    /// acknowledged, as one server would, without waiting for the wake-up.
     pub(crate) async fn catch_up_if_behind(&self, id: StoreMailbox) -> Result<(), EngineError> {
         if !self.shares_database() {
             return Ok(());
@@ -331,13 +360,15 @@ impl Engine {
         let Some(published) = self.feed.published_modseq(id) else {
             return Ok(());
         };
-        let info = self
+        let status = self
             .blocking(move |store, _| Ok(store.mailbox_status(id)?))
-            .await?;
-        if info.highest_modseq <= published {
-            return Ok(());
+            .await;
+        match status {
+            Ok(info) if info.highest_modseq <= published => Ok(()),
+            // Changed, or gone (deleted by another instance: the catch-up
+            // tells the sessions), or unreadable (it logs why).
+            _ => self.catch_up_mailbox(id).await,
         }
-        self.catch_up_mailbox(id).await
     }
 
     /// Publishes what other instances committed to mailbox `id`, in order

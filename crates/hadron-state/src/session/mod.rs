@@ -314,6 +314,11 @@ impl Session {
             }
             return out.send(refusal);
         }
+        if selected {
+            // What other instances committed before this command is
+            // reported by it, as one server would.
+            self.catch_up().await;
+        }
         match body {
             CommandBody::Namespace if authenticated => {
                 // RFC 2342: one personal namespace, "" with delimiter "/".
@@ -346,10 +351,7 @@ impl Session {
                 None,
                 "ENABLE is only valid before a mailbox is selected (RFC 5161)",
             )),
-            CommandBody::Noop => {
-                self.poll(&tag, CommandContext::Noop, "NOOP completed", out)
-                    .await
-            }
+            CommandBody::Noop => self.simple(&tag, CommandContext::Noop, "NOOP completed", out),
             CommandBody::Logout => self.logout(&tag, out).await,
             CommandBody::Login { username, password } if !authenticated => {
                 let user = String::from_utf8_lossy(username.as_bytes()).into_owned();
@@ -432,7 +434,6 @@ impl Session {
                 self.append(&tag, &mailbox, messages.to_vec(), out).await
             }
             CommandBody::Idle if authenticated => {
-                self.catch_up_selected().await;
                 self.deliver(CommandContext::Idle, out);
                 if !self.logged_out {
                     out.send(Output::new(Response::Continue(
@@ -442,8 +443,7 @@ impl Session {
                 }
             }
             CommandBody::Check if selected => {
-                self.poll(&tag, CommandContext::Check, "CHECK completed", out)
-                    .await
+                self.simple(&tag, CommandContext::Check, "CHECK completed", out)
             }
             CommandBody::Close if selected => self.close(&tag, true, out).await,
             CommandBody::Unselect if selected => self.close(&tag, false, out).await,
@@ -527,25 +527,25 @@ impl Session {
         }
     }
 
-    /// NOOP / CHECK: catch up with other instances, deliver everything,
-    /// then OK.
-    async fn poll(
+    /// NOOP / CHECK: deliver everything, then OK.
+    fn simple(
         &mut self,
         tag: &Tag<'_>,
         context: CommandContext,
         ok: &str,
         out: &mut dyn ResponseSink,
     ) {
-        self.catch_up_selected().await;
         let issued = self.deliver(context, out);
         self.ok(tag, issued, ok, out);
     }
 
     /// On a database other instances share, publishes what they committed
     /// to the selected mailbox and this instance has not yet heard of, so
-    /// that the delivery that follows reports it. A failed read only
-    /// delays that to the change feed's next wake-up.
-    async fn catch_up_selected(&self) {
+    /// that what the session delivers next reports it under the usual
+    /// rules. Every command does it first; a server calls it before
+    /// [`Session::idle_done`] too. A failed read only delays that to the
+    /// change feed's next wake-up. Nothing to do on SQLite.
+    pub async fn catch_up(&self) {
         let Some(id) = self.mailbox.as_ref().map(|m| m.info.id) else {
             return;
         };
