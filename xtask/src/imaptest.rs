@@ -51,6 +51,13 @@ pub(crate) struct ImaptestArgs {
     /// the others commit.
     #[arg(long, default_value_t = 2)]
     pg_instances: u32,
+    /// Restart the local PostgreSQL server (`pg_ctlcluster … restart`) this
+    /// many seconds into the PostgreSQL stress run: the instances must
+    /// recover by themselves. Commands refused while the database is down
+    /// (`NO database error: …`) are reported, not failures; any other
+    /// error is. Not for CI: it restarts the machine's PostgreSQL.
+    #[arg(long, value_name = "SECS")]
+    restart_postgres_after: Option<u32>,
     /// Further `key=value` arguments for the stress run (`logout=0`).
     #[arg(last = true)]
     extra: Vec<String>,
@@ -152,6 +159,12 @@ pub(crate) fn imaptest(args: &ImaptestArgs) -> anyhow::Result<()> {
             } else {
                 // One run per instance, at once; their outputs one after the other.
                 std::thread::scope(|scope| {
+                    if let Some(after) = args
+                        .restart_postgres_after
+                        .filter(|_| backend == "postgres")
+                    {
+                        scope.spawn(move || restart_postgres(after));
+                    }
                     let runs: Vec<_> = std::iter::once(&server)
                         .chain(&others)
                         .map(|s| scope.spawn(|| run(&imaptest, s, &options, &params)))
@@ -165,10 +178,23 @@ pub(crate) fn imaptest(args: &ImaptestArgs) -> anyhow::Result<()> {
                         .map(|outputs| outputs.join("\n"))
                 })?
             };
-            let errors: Vec<&str> = output
+            let (refused, errors): (Vec<&str>, Vec<&str>) = output
                 .lines()
                 .filter(|l| l.starts_with("Error:") || l.contains(" Error: "))
-                .collect();
+                .partition(|l| {
+                    args.restart_postgres_after.is_some()
+                        && backend == "postgres"
+                        && l.contains(" NO database error: ")
+                });
+            if !refused.is_empty() {
+                println!(
+                    "imaptest stress ({backend}): {} commands refused while PostgreSQL restarted:",
+                    refused.len()
+                );
+                for r in refused.iter().take(10) {
+                    println!("  {r}");
+                }
+            }
             let totals = output
                 .lines()
                 .skip_while(|l| !l.starts_with("Totals:"))
@@ -206,6 +232,29 @@ pub(crate) fn imaptest(args: &ImaptestArgs) -> anyhow::Result<()> {
     }
     println!("imaptest: 0 failures, 0 errors");
     Ok(())
+}
+
+/// Sleeps `after` seconds, then restarts the machine's PostgreSQL cluster
+/// (the first version under `/etc/postgresql`, cluster `main`).
+fn restart_postgres(after: u32) {
+    std::thread::sleep(std::time::Duration::from_secs(u64::from(after)));
+    let version = std::fs::read_dir("/etc/postgresql")
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned());
+    let Some(version) = version else {
+        eprintln!("no /etc/postgresql: PostgreSQL not restarted");
+        return;
+    };
+    eprintln!("restarting PostgreSQL {version} (main) under load");
+    let status = std::process::Command::new("pg_ctlcluster")
+        .args(["--skip-systemctl-redirect", &version, "main", "restart"])
+        .status();
+    match status {
+        Ok(s) if s.success() => eprintln!("PostgreSQL restarted"),
+        other => eprintln!("restarting PostgreSQL failed: {other:?}"),
+    }
 }
 
 /// The imaptest binary, built once into `target/imaptest`.

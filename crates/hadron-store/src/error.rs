@@ -85,5 +85,32 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+impl StoreError {
+    /// Whether the database connection was lost under the operation (the
+    /// server restarted or ended the session, the network broke): a read
+    /// may be retried on a fresh connection; a write's outcome is unknown
+    /// unless it failed before committing.
+    pub fn is_connection_lost(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        /// What PostgreSQL and libpq say when a session ends under a query.
+        const LOST: &[&str] = &[
+            "terminating connection",
+            "server closed the connection",
+            "connection has been closed",
+            "the database system is shutting down",
+            "no connection to the server",
+        ];
+        match self {
+            StoreError::Database(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => {
+                true
+            }
+            StoreError::Database(Error::DatabaseError(_, info)) => {
+                LOST.iter().any(|m| info.message().contains(m))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Shorthand for results of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

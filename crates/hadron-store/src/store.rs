@@ -304,14 +304,27 @@ impl Store {
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot; never waits for writers).
-    fn read<T>(&self, f: impl FnOnce(AnyConn<'_>) -> Result<T>) -> Result<T> {
+    fn read<T>(&self, mut f: impl FnMut(AnyConn<'_>) -> Result<T>) -> Result<T> {
+        /// Attempts of a read whose connection the database ended.
+        const READ_TRIES: u32 = 3;
         match &*self.inner {
             Backend::Pg { pool, .. } => {
-                let mut c = pool.get()?;
-                c.build_transaction()
-                    .read_only()
-                    .repeatable_read()
-                    .run(|c| f(AnyConn::Pg(c)))
+                let mut run = || -> Result<T> {
+                    let mut c = pool.get()?;
+                    c.build_transaction()
+                        .read_only()
+                        .repeatable_read()
+                        .run(|c| f(AnyConn::Pg(c)))
+                };
+                // A read changes nothing: on a connection the server ended
+                // (restart, failover, a cut) it runs again on a fresh one.
+                let mut tries = 1;
+                loop {
+                    match run() {
+                        Err(e) if e.is_connection_lost() && tries < READ_TRIES => tries += 1,
+                        r => return r,
+                    }
+                }
             }
             Backend::Sqlite { readers, .. } => {
                 let mut c = readers.get()?;

@@ -948,6 +948,61 @@ fn other_instances_hear_of_changes_and_read_them() {
     assert_eq!(two.changes_since(a, 0, None, 1).unwrap(), None);
 }
 
+/// A read on a connection the database ended (a restart, a failover, a cut) runs again on a
+/// fresh one: after every session of the database is terminated, reads answer at once.
+#[test]
+fn reads_survive_the_database_ending_their_connections() {
+    let Some(db) = common::postgres() else { return };
+    let s = db.store();
+    let u = s.create_user("u", "h").unwrap();
+    let a = s.create_mailbox(u, "A", None).unwrap().id;
+    s.append(a, vec![msg(1, SystemFlags::EMPTY, &[])]).unwrap();
+    // Readers busy all the time, so that sessions end under their queries
+    // (not only between them, which the pool's check-out test catches).
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let failures = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut failed = Vec::new();
+                    let mut reads = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        if let Err(e) = s.fetch_flags(a, &UidSet::all()) {
+                            failed.push(e.to_string());
+                        }
+                        reads += 1;
+                    }
+                    (reads, failed)
+                })
+            })
+            .collect();
+        let mut ended = 0;
+        for _ in 0..10 {
+            std::thread::sleep(Duration::from_millis(30));
+            ended += db.pg().expect("PostgreSQL").terminate_sessions("");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(ended >= 10, "sessions ended: {ended}");
+        let mut failed = Vec::new();
+        for r in readers {
+            let (reads, f) = r.join().expect("reader");
+            assert!(reads > 10, "{reads} reads");
+            failed.extend(f);
+        }
+        failed
+    });
+    assert!(
+        failures.is_empty(),
+        "{} reads failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(3)]
+    );
+    assert_eq!(s.mailbox_status(a).unwrap().messages, 1);
+    // Other errors are not taken for a lost connection.
+    let gone = s.mailbox_status(MailboxId(a.0 + 1000)).unwrap_err();
+    assert!(!gone.is_connection_lost(), "{gone}");
+}
+
 /// Garbage collection runs on one instance at a time: while another holds the turn, a run
 /// removes nothing (and does not wait); afterwards it removes the orphans.
 #[test]

@@ -20,6 +20,11 @@ impl TestDb {
     }
 
     /// Another independent `Store` (another pool; "another instance") on the same database.
+    /// The PostgreSQL test database; `None` on SQLite.
+    pub fn pg(&self) -> Option<&PgTestDatabase> {
+        self.pg.as_ref()
+    }
+
     pub fn reopen(&self) -> Store {
         Store::open(&self.url, &StoreOptions::default()).expect("reopen")
     }
