@@ -2,9 +2,9 @@
 
 use std::num::{NonZeroU32, NonZeroU64};
 
-use crate::parse::command::{fail, sp, upcase, word};
 use crate::parse::core::{number64, nz_number};
 use crate::parse::error::PResult;
+use crate::parse::keyword::{fail, sp, upcase, word};
 use crate::parse::section::{partial, section};
 use crate::types::{FetchAttribute, FetchItems, FetchMacro, FetchModifier, NonEmptyVec, Part};
 

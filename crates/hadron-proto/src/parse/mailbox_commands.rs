@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::parse::command::{fail, from_names, paren_words, sp, upcase, word};
 use crate::parse::core::{atom, date_time, flag_list, literal, literal8, mailbox, string};
 use crate::parse::error::{PError, PResult};
+use crate::parse::keyword::{fail, from_names, paren_words, sp, upcase, word};
 use crate::types::{
     AppendMessage, CommandBody, ListMailbox, ListReturnOption, ListSelectOption, NonEmptyVec,
     StatusItem,

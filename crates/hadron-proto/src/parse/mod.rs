@@ -15,6 +15,7 @@ pub use self::response::{ResponseError, greeting, response};
 
 mod command;
 mod fetch;
+mod keyword;
 mod limits;
 mod mailbox_commands;
 mod search;

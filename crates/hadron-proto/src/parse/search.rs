@@ -1,8 +1,8 @@
 //! Parsers for SEARCH criteria (RFC 3501 §6.4.4, RFC 7162, RFC 4731).
 
-use crate::parse::command::{fail, sp, upcase, word};
 use crate::parse::core::{astring, atom, date, flag, number, number64, quoted, sequence_set};
 use crate::parse::error::PResult;
+use crate::parse::keyword::{fail, sp, upcase, word};
 use crate::parse::limits::Ctx;
 use crate::types::{EntryType, ModSeqEntry, NonEmptyVec, SearchKey, SearchReturnOption};
 

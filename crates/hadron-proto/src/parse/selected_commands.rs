@@ -1,12 +1,12 @@
 //! Selected-state commands: SELECT/EXAMINE (with their CONDSTORE and
 //! QRESYNC parameters), SEARCH, FETCH, STORE, COPY, MOVE, SORT and THREAD.
 
-use crate::parse::command::{fail, from_names, paren_words, sp, upcase, word};
 use crate::parse::core::{
     atom, charset, flag, flag_list, mailbox, number64, nz_number, sequence_set,
 };
 use crate::parse::error::PResult;
 use crate::parse::fetch::{fetch_items, fetch_modifiers, mod_sequence_value};
+use crate::parse::keyword::{fail, from_names, paren_words, sp, upcase, word};
 use crate::parse::limits::Ctx;
 use crate::parse::search::{search_keys, search_return_opts};
 use crate::types::{

@@ -1,8 +1,8 @@
 //! Session commands: AUTHENTICATE, LOGIN, ID, ENABLE and COMPRESS.
 
-use crate::parse::command::{fail, paren_words, sp};
 use crate::parse::core::{astring, atom, nil, nstring, string};
 use crate::parse::error::{PError, PResult};
+use crate::parse::keyword::{fail, paren_words, sp};
 use crate::types::{Base64, Capability, CommandBody, NonEmptyVec};
 
 /// `authenticate = "AUTHENTICATE" SP auth-type [SP (base64 / "=")]`
