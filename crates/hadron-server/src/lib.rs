@@ -40,6 +40,7 @@ mod guards;
 mod handler;
 pub mod listener;
 pub mod maintenance;
+mod supervisor;
 pub mod tls;
 mod workers;
 

@@ -25,7 +25,7 @@ use tracing::{Instrument, info, info_span, warn};
 use crate::connection::Connection;
 use crate::guards::CountGuard;
 use crate::handler::{Handler, Settings};
-use crate::listener::supervise;
+use crate::supervisor::supervise;
 use crate::tls::Stream;
 
 /// An accepted connection on its way to a worker.
