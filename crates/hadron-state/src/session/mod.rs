@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod dispatch;
 mod enable;
 mod fetch;
 mod messages;
@@ -45,6 +46,7 @@ use hadron_proto::types::{
 };
 use hadron_store::MailboxInfo;
 
+use self::dispatch::refusal;
 use self::output::{data, event, resp_text, tagged, untagged_ok};
 use crate::connector::ConnectorError;
 use crate::delivery::{CloseReason, CommandContext, Selected};
@@ -319,191 +321,21 @@ impl Session {
             // reported by it, as one server would.
             self.catch_up().await;
         }
-        match body {
-            CommandBody::Namespace if authenticated => {
-                // RFC 2342: one personal namespace, "" with delimiter "/".
-                let personal = hadron_proto::types::NamespaceDescr {
-                    prefix: hadron_proto::types::IString::try_from("")
-                        .unwrap_or_else(|_| unreachable!("the empty string is valid")),
-                    delimiter: hadron_proto::types::Delimiter::new(crate::mailboxes::DELIMITER)
-                        .ok(),
-                    extensions: Vec::new(),
-                };
-                out.send(data(Data::Namespace {
-                    personal: vec![personal],
-                    other: Vec::new(),
-                    shared: Vec::new(),
-                }));
-                out.send(tagged(&tag, StatusKind::Ok, None, "NAMESPACE completed"));
-            }
-            CommandBody::Capability => {
-                out.send(data(Data::Capability(Session::capabilities())));
-                out.send(tagged(&tag, StatusKind::Ok, None, "CAPABILITY completed"));
-            }
-            CommandBody::Enable(caps) if authenticated && !selected => {
-                let newly = self.enabled.enable(caps.as_slice(), ENABLEABLE);
-                out.send(data(Data::Enabled(newly)));
-                out.send(tagged(&tag, StatusKind::Ok, None, "ENABLE completed"));
-            }
-            CommandBody::Enable(_) if selected => out.send(tagged(
-                &tag,
-                StatusKind::Bad,
-                None,
-                "ENABLE is only valid before a mailbox is selected (RFC 5161)",
-            )),
-            CommandBody::Noop => self.simple(&tag, CommandContext::Noop, "NOOP completed", out),
-            CommandBody::Logout => self.logout(&tag, out).await,
-            CommandBody::Login { username, password } if !authenticated => {
-                let user = String::from_utf8_lossy(username.as_bytes()).into_owned();
-                let pass = String::from_utf8_lossy(password.as_bytes()).into_owned();
-                match self.engine.login(&user, &pass).await {
-                    Ok(account) => {
-                        self.account = Some(account);
-                        out.send(tagged(&tag, StatusKind::Ok, None, "LOGIN completed"));
-                    }
-                    Err(e) => out.send(no_for(&tag, &e)),
-                }
-            }
-            CommandBody::Select { mailbox, .. } if authenticated => {
-                self.select(&tag, &mailbox, false, out).await
-            }
-            CommandBody::Examine { mailbox, .. } if authenticated => {
-                self.select(&tag, &mailbox, true, out).await
-            }
-            CommandBody::Create {
-                mailbox,
-                special_use,
-            } if authenticated => {
-                let su = special_use.first().map(|a| format!("\\{}", a.as_str()));
-                let r = self
-                    .engine
-                    .create_mailbox(self.acct(), &mailbox, su.as_deref())
-                    .await;
-                self.finish(&tag, r.map(|_| ()), "CREATE completed", out);
-            }
-            CommandBody::Delete { mailbox } if authenticated => {
-                // Deleting the selected mailbox is allowed; like any other
-                // session, this one is closed (`* BYE`) at its next command.
-                let r = self.engine.delete_mailbox(self.acct(), &mailbox).await;
-                self.finish(&tag, r, "DELETE completed", out);
-            }
-            CommandBody::Rename { from, to } if authenticated => {
-                let r = self.engine.rename_mailbox(self.acct(), &from, &to).await;
-                self.finish(&tag, r, "RENAME completed", out);
-            }
-            CommandBody::Subscribe { mailbox } if authenticated => {
-                let r = self.engine.subscribe(self.acct(), &mailbox).await;
-                self.finish(&tag, r, "SUBSCRIBE completed", out);
-            }
-            CommandBody::Unsubscribe { mailbox } if authenticated => {
-                let r = self.engine.unsubscribe(self.acct(), &mailbox).await;
-                self.finish(&tag, r, "UNSUBSCRIBE completed", out);
-            }
-            CommandBody::List {
-                reference,
-                patterns,
-                ..
-            } if authenticated => {
-                self.list(&tag, &reference, patterns.as_slice(), false, out)
-                    .await
-            }
-            CommandBody::Lsub { reference, pattern } if authenticated => {
-                self.list(&tag, &reference, std::slice::from_ref(&pattern), true, out)
-                    .await
-            }
-            CommandBody::Status { mailbox, items } if authenticated => {
-                match self
-                    .engine
-                    .status(self.acct(), &mailbox, items.as_slice())
-                    .await
-                {
-                    Ok(items) => {
-                        self.deliver(CommandContext::Status, out);
-                        if self.logged_out {
-                            // Delivery closed the session: `* BYE` was the
-                            // last word.
-                            return;
-                        }
-                        out.send(data(Data::Status { mailbox, items }));
-                        out.send(tagged(&tag, StatusKind::Ok, None, "STATUS completed"));
-                    }
-                    Err(e) => out.send(no_for(&tag, &e)),
-                }
-            }
-            CommandBody::Append { mailbox, messages } if authenticated => {
-                self.append(&tag, &mailbox, messages.to_vec(), out).await
-            }
-            CommandBody::Idle if authenticated => {
-                self.deliver(CommandContext::Idle, out);
-                if !self.logged_out {
-                    out.send(Output::new(Response::Continue(
-                        hadron_proto::types::Continue::Text(resp_text(None, "idling")),
-                    )));
-                    self.idling = Some(tag);
-                }
-            }
-            CommandBody::Check if selected => {
-                self.simple(&tag, CommandContext::Check, "CHECK completed", out)
-            }
-            CommandBody::Close if selected => self.close(&tag, true, out).await,
-            CommandBody::Unselect if selected => self.close(&tag, false, out).await,
-            CommandBody::Expunge if selected => self.expunge(&tag, None, out).await,
-            CommandBody::UidExpunge(set) if selected => self.expunge(&tag, Some(set), out).await,
-            CommandBody::Fetch {
-                uid, set, items, ..
-            } if selected => self.fetch(&tag, uid, &set, &items, out).await,
-            CommandBody::Store {
-                uid,
-                set,
-                unchanged_since: None,
-                action,
-            } if selected => self.store(&tag, uid, &set, &action, out).await,
-            CommandBody::Copy { uid, set, mailbox } if selected => {
-                self.copy(&tag, uid, &set, &mailbox, false, out).await
-            }
-            CommandBody::Move { uid, set, mailbox } if selected => {
-                self.copy(&tag, uid, &set, &mailbox, true, out).await
-            }
-            CommandBody::Search {
-                uid,
-                return_options,
-                charset,
-                criteria,
-            } if selected => {
-                self.search(&tag, uid, return_options, charset, criteria.into_vec(), out)
-                    .await
-            }
-            other => {
-                let name = other.name();
-                let base = name.strip_prefix("UID ").unwrap_or(name);
-                let (kind, why) = match state {
-                    State::NotAuthenticated if name != "LOGIN" => {
-                        (StatusKind::Bad, format!("{name} needs LOGIN first"))
-                    }
-                    State::Authenticated | State::NotAuthenticated
-                        if matches!(
-                            base,
-                            "CHECK"
-                                | "CLOSE"
-                                | "UNSELECT"
-                                | "EXPUNGE"
-                                | "FETCH"
-                                | "STORE"
-                                | "COPY"
-                                | "MOVE"
-                                | "SEARCH"
-                        ) =>
-                    {
-                        (StatusKind::Bad, format!("{name} needs a selected mailbox"))
-                    }
-                    _ if name == "LOGIN" => (StatusKind::Bad, "already logged in".to_owned()),
-                    _ => (
-                        StatusKind::No,
-                        format!("{name} is not supported by this engine"),
-                    ),
-                };
-                out.send(tagged(&tag, kind, None, why));
-            }
+        let Some(body) = self.any_state(&tag, body, selected, out).await else {
+            return;
+        };
+        let unhandled = match state {
+            State::NotAuthenticated => self.not_authenticated(&tag, body, out).await,
+            State::Authenticated => self.authenticated(&tag, body, out).await,
+            State::Selected => match self.selected(&tag, body, out).await {
+                Some(body) => self.authenticated(&tag, body, out).await,
+                None => None,
+            },
+            // Answered above ("logged out").
+            State::Logout => Some(body),
+        };
+        if let Some(body) = unhandled {
+            out.send(refusal(&tag, state, &body));
         }
     }
 
