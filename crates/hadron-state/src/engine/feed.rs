@@ -26,10 +26,11 @@
 //! A message another instance expunged leaves no tombstone here: a session
 //! still showing it reads it through the store's expunged UIDs
 //! ([`Store::expunged_messages`]) until garbage collection purges the row.
-//! Every command of a session with a mailbox selected first compares the
-//! stored mod-sequence with what is published ([`Engine::catch_up_if_behind`]),
-//! so a write acknowledged on another instance is reported by the next
-//! command here (under the usual rules: a NOOP tells everything).
+//! NOOP, CHECK, IDLE and DONE first compare the stored mod-sequence with
+//! what is published ([`Engine::catch_up_if_behind`]), so a write
+//! acknowledged on another instance is reported by the next poll here;
+//! other commands report what the feed delivered by then, and never wait
+//! behind the mailbox's writers for it.
 //!
 //! Known limits: an instance reads state, not a log, so a flag change of a
 //! message expunged before the instance read either reaches its sessions
@@ -348,11 +349,12 @@ impl Engine {
         self.feed.start(id, info);
     }
 
-    /// Before each command of a session with `id` selected, on a database
-    /// other instances share: when the mailbox holds a change this instance
-    /// has not published (one read of its mod-sequence), publishes it
-    /// first, so that the command reports a write another instance
-    /// acknowledged, as one server would, without waiting for the wake-up.
+    /// Before a poll (NOOP, CHECK, IDLE, DONE) of a session with `id`
+    /// selected, on a database other instances share: when the mailbox
+    /// holds a change this instance has not published (one read of its
+    /// mod-sequence), publishes it first, so that the poll reports a write
+    /// another instance acknowledged, as one server would, without waiting
+    /// for the wake-up.
     pub(crate) async fn catch_up_if_behind(&self, id: StoreMailbox) -> Result<(), EngineError> {
         if !self.shares_database() {
             return Ok(());

@@ -75,7 +75,10 @@ impl Session {
                 out.send(data(Data::Capability(Session::capabilities())));
                 out.send(tagged(tag, StatusKind::Ok, None, "CAPABILITY completed"));
             }
-            CommandBody::Noop => self.simple(tag, CommandContext::Noop, "NOOP completed", out),
+            CommandBody::Noop => {
+                self.poll(tag, CommandContext::Noop, "NOOP completed", out)
+                    .await
+            }
             CommandBody::Logout => self.logout(tag, out).await,
             CommandBody::Namespace if authenticated => {
                 out.send(data(namespace()));
@@ -195,6 +198,7 @@ impl Session {
                 self.append(tag, &mailbox, messages.to_vec(), out).await
             }
             CommandBody::Idle => {
+                self.catch_up().await;
                 self.deliver(CommandContext::Idle, out);
                 if !self.logged_out {
                     out.send(Output::new(Response::Continue(
@@ -217,7 +221,10 @@ impl Session {
         out: &mut dyn ResponseSink,
     ) -> Option<CommandBody<'static>> {
         match body {
-            CommandBody::Check => self.simple(tag, CommandContext::Check, "CHECK completed", out),
+            CommandBody::Check => {
+                self.poll(tag, CommandContext::Check, "CHECK completed", out)
+                    .await
+            }
             CommandBody::Close => self.close(tag, true, out).await,
             CommandBody::Unselect => self.close(tag, false, out).await,
             CommandBody::Expunge => self.expunge(tag, None, out).await,

@@ -316,11 +316,6 @@ impl Session {
             }
             return out.send(refusal);
         }
-        if selected {
-            // What other instances committed before this command is
-            // reported by it, as one server would.
-            self.catch_up().await;
-        }
         let Some(body) = self.any_state(&tag, body, selected, out).await else {
             return;
         };
@@ -359,14 +354,16 @@ impl Session {
         }
     }
 
-    /// NOOP / CHECK: deliver everything, then OK.
-    fn simple(
+    /// NOOP / CHECK: catch up with other instances, deliver everything,
+    /// then OK.
+    async fn poll(
         &mut self,
         tag: &Tag<'_>,
         context: CommandContext,
         ok: &str,
         out: &mut dyn ResponseSink,
     ) {
+        self.catch_up().await;
         let issued = self.deliver(context, out);
         self.ok(tag, issued, ok, out);
     }
@@ -374,9 +371,12 @@ impl Session {
     /// On a database other instances share, publishes what they committed
     /// to the selected mailbox and this instance has not yet heard of, so
     /// that what the session delivers next reports it under the usual
-    /// rules. Every command does it first; a server calls it before
-    /// [`Session::idle_done`] too. A failed read only delays that to the
-    /// change feed's next wake-up. Nothing to do on SQLite.
+    /// rules. The commands clients poll with (NOOP, CHECK, IDLE) do it
+    /// first; a server calls it before [`Session::idle_done`] too. Other
+    /// commands report what the change feed delivered by then (tens of
+    /// milliseconds behind), so that they never wait for the mailbox's
+    /// writers. A failed read only delays that to the feed's next wake-up.
+    /// Nothing to do on SQLite.
     pub async fn catch_up(&self) {
         let Some(id) = self.mailbox.as_ref().map(|m| m.info.id) else {
             return;
