@@ -200,6 +200,17 @@ fn writer_loop(
     }
 }
 
+/// Attempts of a write on PostgreSQL whose connection the database ended before it committed.
+const WRITE_TRIES: u32 = 3;
+
+/// Whether a PostgreSQL write that failed with `e` may run again: only when the connection was
+/// lost before COMMIT was sent (`body_ok`: the transaction's statements had all run), so that
+/// nothing was committed. A write lost at COMMIT may have committed: retrying it could apply
+/// it twice (an APPEND stored twice), so its error is the caller's answer.
+fn retry_write(body_ok: bool, e: &StoreError) -> bool {
+    !body_ok && e.is_connection_lost()
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date:
     /// `sqlite://PATH` (or `sqlite:PATH`) or `postgres://…` / `postgresql://…`.
@@ -337,7 +348,7 @@ impl Store {
     fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(AnyConn<'_>) -> Result<T> + Send + 'static,
+        F: FnMut(AnyConn<'_>) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel::<Result<T>>(1);
         self.write_then(f, move |r| {
@@ -352,17 +363,31 @@ impl Store {
     /// order the writes were queued, which is their commit order. On PostgreSQL the
     /// transaction runs here and `done` before this returns. An `Err` means the write was not
     /// queued (and `done` is dropped uncalled).
-    fn write_then<T, F, D>(&self, f: F, done: D) -> Result<()>
+    fn write_then<T, F, D>(&self, mut f: F, done: D) -> Result<()>
     where
         T: Send + 'static,
-        F: FnOnce(AnyConn<'_>) -> Result<T> + Send + 'static,
+        F: FnMut(AnyConn<'_>) -> Result<T> + Send + 'static,
         D: FnOnce(Result<T>) + Send + 'static,
     {
         match &*self.inner {
             Backend::Pg { pool, .. } => {
-                let mut c = pool.get()?;
-                done(c.transaction(|c| f(AnyConn::Pg(c))));
-                Ok(())
+                let mut tries = 1;
+                loop {
+                    let mut c = pool.get()?;
+                    let mut body_ok = false;
+                    let r = c.transaction(|c| {
+                        let r = f(AnyConn::Pg(c));
+                        body_ok = r.is_ok();
+                        r
+                    });
+                    match r {
+                        Err(e) if retry_write(body_ok, &e) && tries < WRITE_TRIES => tries += 1,
+                        r => {
+                            done(r);
+                            return Ok(());
+                        }
+                    }
+                }
             }
             Backend::Sqlite { writer, .. } => {
                 let job: Job = Box::new(move |conn| {
@@ -747,6 +772,27 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_writes_lost_before_commit_are_retried() {
+        let lost = || {
+            StoreError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                Box::new("server closed the connection unexpectedly".to_owned()),
+            ))
+        };
+        assert!(lost().is_connection_lost());
+        assert!(
+            retry_write(false, &lost()),
+            "lost under a statement: nothing committed"
+        );
+        assert!(
+            !retry_write(true, &lost()),
+            "lost at COMMIT: it may have committed"
+        );
+        let other = StoreError::UnknownMailbox("x".into());
+        assert!(!retry_write(false, &other), "only lost connections");
+    }
 
     #[test]
     fn a_panicking_write_rolls_back_its_batch_and_the_writer_survives() {
