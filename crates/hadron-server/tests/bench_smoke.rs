@@ -29,6 +29,28 @@ fn tiny() -> Params {
     }
 }
 
+/// The report's table (printed), after checking that no scenario stopped
+/// early and none met an error.
+fn clean(report: &Report) -> String {
+    let table = hadron_bench::report::table(report);
+    println!("{table}");
+    assert!(
+        report.failures().is_empty(),
+        "{:?}\n{table}",
+        report.failures()
+    );
+    for result in &report.targets[0].results {
+        assert_eq!(
+            result.errors.total(),
+            0,
+            "{}: {:?}\n{table}",
+            result.scenario,
+            result.errors
+        );
+    }
+    table
+}
+
 fn find<'r>(
     report: &'r Report,
     kind: ScenarioKind,
@@ -50,22 +72,7 @@ async fn every_scenario_runs_cleanly_against_hadron() {
     let report = hadron_bench::run(&[target], ScenarioKind::ALL, &tiny())
         .await
         .expect("the benchmark runs");
-    let table = hadron_bench::report::table(&report);
-    println!("{table}");
-    assert!(
-        report.failures().is_empty(),
-        "{:?}\n{table}",
-        report.failures()
-    );
-    for result in &report.targets[0].results {
-        assert_eq!(
-            result.errors.total(),
-            0,
-            "{}: {:?}\n{table}",
-            result.scenario,
-            result.errors
-        );
-    }
+    let table = clean(&report);
     let ran: Vec<ScenarioKind> = report.targets[0]
         .results
         .iter()
@@ -211,22 +218,7 @@ async fn the_many_client_scenarios_run_cleanly_over_two_instances() {
     let report = hadron_bench::run(&[target], &kinds, &params)
         .await
         .expect("the benchmark runs");
-    let table = hadron_bench::report::table(&report);
-    println!("{table}");
-    assert!(
-        report.failures().is_empty(),
-        "{:?}\n{table}",
-        report.failures()
-    );
-    for result in &report.targets[0].results {
-        assert_eq!(
-            result.errors.total(),
-            0,
-            "{}: {:?}\n{table}",
-            result.scenario,
-            result.errors
-        );
-    }
+    let table = clean(&report);
     let checkpoint = find(&report, ScenarioKind::Mixed, "checkpoint");
     assert!(checkpoint.summary.count > 0, "{checkpoint:?}");
     let mixed = find(&report, ScenarioKind::Mixed, "all commands");
