@@ -1,11 +1,16 @@
 //! Per-key connection counters (connections per IP address, sessions per
-//! user) and failed-login throttling.
+//! user) and failed-login throttling — per process, or on a database other
+//! instances share, per cluster.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hadron_store::Store;
+use tracing::warn;
 
 /// Counts holders per key, refusing more than `max` for one key.
 #[derive(Debug)]
@@ -76,8 +81,12 @@ struct Failures {
 /// What the throttle decides for a login attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// Go ahead (after waiting this long if it fails).
-    Allow,
+    /// Go ahead; this many failures are counted against the attempt (a
+    /// success clears them).
+    Allow {
+        /// The failures counted so far.
+        failures: u32,
+    },
     /// Refuse without checking the password, for about this long.
     Refuse(Duration),
 }
@@ -87,9 +96,17 @@ pub(crate) enum Verdict {
 /// that doubles (from `delay`, at most 16 times it); after `lockout`
 /// failures attempts are refused outright until `window` has passed since
 /// the last failure. A success clears the user's and the address's count.
+///
+/// The counts live in memory, or with [`LoginThrottle::shared`] in a
+/// database that other instances share, so that an attacker spread over
+/// the instances of a cluster meets one limit.
 #[derive(Debug)]
 pub(crate) struct LoginThrottle {
     failures: Mutex<HashMap<Key, Failures>>,
+    /// The database keeping the counts for every instance, if any.
+    shared: Option<Store>,
+    /// Failures recorded in `shared`, to prune expired counts now and then.
+    recorded: AtomicU64,
     free: u32,
     lockout: u32,
     delay: Duration,
@@ -98,15 +115,59 @@ pub(crate) struct LoginThrottle {
 
 /// Entries kept before expired ones are swept.
 const SWEEP_AT: usize = 10_000;
+/// Failures recorded in a shared database between two prunings of the
+/// expired counts.
+const PRUNE_EVERY: u64 = 256;
+
+/// The keys of an attempt in a shared database.
+fn shared_keys(ip: IpAddr, user: &str) -> Vec<String> {
+    vec![format!("ip:{ip}"), format!("user:{user}")]
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
 
 impl LoginThrottle {
     pub(crate) fn new(free: u32, lockout: u32, delay: Duration, window: Duration) -> Self {
         LoginThrottle {
             failures: Mutex::new(HashMap::new()),
+            shared: None,
+            recorded: AtomicU64::new(0),
             free,
             lockout: lockout.max(1),
             delay,
             window,
+        }
+    }
+
+    /// Keeps the counts in `store`, shared with the other instances on it.
+    pub(crate) fn shared(mut self, store: Store) -> Self {
+        self.shared = Some(store);
+        self
+    }
+
+    /// The start of the window, in Unix seconds, for the shared counts.
+    fn since(&self, now: i64) -> i64 {
+        now.saturating_sub(i64::try_from(self.window.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    /// Runs `f` on the shared store on the blocking pool.
+    async fn on_store<T: Send + 'static>(
+        store: &Store,
+        f: impl FnOnce(&Store) -> hadron_store::Result<T> + Send + 'static,
+    ) -> Option<T> {
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || f(&store)).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                warn!(error = %e, "failed-login counts: database error; counting in this instance");
+                None
+            }
+            Err(_) => None,
         }
     }
 
@@ -117,23 +178,57 @@ impl LoginThrottle {
     }
 
     /// Whether an attempt for `user` from `ip` may be checked now.
-    pub(crate) fn check(&self, ip: IpAddr, user: &str) -> Verdict {
-        let now = Instant::now();
-        let map = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = self.count(&map, &Key::Ip(ip), now).max(self.count(
-            &map,
-            &Key::User(user.to_owned()),
-            now,
-        ));
+    pub(crate) async fn check(&self, ip: IpAddr, user: &str) -> Verdict {
+        let mut n = self.local_count(ip, user);
+        if let Some(store) = &self.shared {
+            let (keys, since) = (shared_keys(ip, user), self.since(unix_now()));
+            let shared = Self::on_store(store, move |s| s.login_failures(&keys, since)).await;
+            n = n.max(shared.unwrap_or(0));
+        }
         if n >= self.lockout {
             Verdict::Refuse(self.window)
         } else {
-            Verdict::Allow
+            Verdict::Allow { failures: n }
         }
     }
 
+    /// This instance's count for `user` from `ip`.
+    fn local_count(&self, ip: IpAddr, user: &str) -> u32 {
+        let now = Instant::now();
+        let map = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        self.count(&map, &Key::Ip(ip), now)
+            .max(self.count(&map, &Key::User(user.to_owned()), now))
+    }
+
     /// Records a failure; returns how long to wait before answering.
-    pub(crate) fn failed(&self, ip: IpAddr, user: &str) -> Duration {
+    pub(crate) async fn failed(&self, ip: IpAddr, user: &str) -> Duration {
+        let mut worst = self.record_local(ip, user);
+        if let Some(store) = &self.shared {
+            let now = unix_now();
+            let (keys, since) = (shared_keys(ip, user), self.since(now));
+            let prune = self
+                .recorded
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(PRUNE_EVERY);
+            let recorded = Self::on_store(store, move |s| {
+                let n = s.record_login_failure(&keys, now, since)?;
+                if prune {
+                    s.prune_login_failures(since)?;
+                }
+                Ok(n)
+            })
+            .await;
+            worst = worst.max(recorded.unwrap_or(0));
+        }
+        if worst <= self.free {
+            return Duration::ZERO;
+        }
+        let doublings = (worst - self.free - 1).min(4);
+        self.delay * (1 << doublings)
+    }
+
+    /// Records a failure in this instance's counts; returns the highest.
+    fn record_local(&self, ip: IpAddr, user: &str) -> u32 {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= SWEEP_AT {
@@ -152,18 +247,22 @@ impl LoginThrottle {
             );
             worst = worst.max(n);
         }
-        if worst <= self.free {
-            return Duration::ZERO;
-        }
-        let doublings = (worst - self.free - 1).min(4);
-        self.delay * (1 << doublings)
+        worst
     }
 
-    /// Records a success: the address and the user start afresh.
-    pub(crate) fn succeeded(&self, ip: IpAddr, user: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        map.remove(&Key::Ip(ip));
-        map.remove(&Key::User(user.to_owned()));
+    /// Records a success: the address and the user start afresh (in the
+    /// shared database only when `had_failures`, the attempt's check having
+    /// found some, so that a normal login writes nothing).
+    pub(crate) async fn succeeded(&self, ip: IpAddr, user: &str, had_failures: bool) {
+        {
+            let mut map = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+            map.remove(&Key::Ip(ip));
+            map.remove(&Key::User(user.to_owned()));
+        }
+        if let Some(store) = self.shared.as_ref().filter(|_| had_failures) {
+            let keys = shared_keys(ip, user);
+            Self::on_store(store, move |s| s.clear_login_failures(&keys)).await;
+        }
     }
 }
 
@@ -182,30 +281,38 @@ mod tests {
         assert!(c.try_acquire("x").is_some());
     }
 
-    #[test]
-    fn failures_delay_progressively_then_lock_out() {
+    const FRESH: Verdict = Verdict::Allow { failures: 0 };
+
+    #[tokio::test]
+    async fn failures_delay_progressively_then_lock_out() {
         let ip: IpAddr = [10, 0, 0, 1].into();
         let t = LoginThrottle::new(2, 5, Duration::from_millis(100), Duration::from_secs(60));
-        let delays: Vec<u128> = (0..5).map(|_| t.failed(ip, "alice").as_millis()).collect();
+        let mut delays = Vec::new();
+        for _ in 0..5 {
+            delays.push(t.failed(ip, "alice").await.as_millis());
+        }
         assert_eq!(delays, [0, 0, 100, 200, 400]);
         assert_eq!(
-            t.check(ip, "alice"),
+            t.check(ip, "alice").await,
             Verdict::Refuse(Duration::from_secs(60))
         );
         // Another address is locked out of that user too, and the address
         // out of every user.
-        assert_ne!(t.check([10, 0, 0, 2].into(), "alice"), Verdict::Allow);
-        assert_ne!(t.check(ip, "bob"), Verdict::Allow);
-        assert_eq!(t.check([10, 0, 0, 2].into(), "bob"), Verdict::Allow);
-        t.succeeded(ip, "alice");
-        assert_eq!(t.check(ip, "alice"), Verdict::Allow);
+        assert!(matches!(
+            t.check([10, 0, 0, 2].into(), "alice").await,
+            Verdict::Refuse(_)
+        ));
+        assert!(matches!(t.check(ip, "bob").await, Verdict::Refuse(_)));
+        assert_eq!(t.check([10, 0, 0, 2].into(), "bob").await, FRESH);
+        t.succeeded(ip, "alice", true).await;
+        assert_eq!(t.check(ip, "alice").await, FRESH);
     }
 
-    #[test]
-    fn failures_expire_after_the_window() {
+    #[tokio::test]
+    async fn failures_expire_after_the_window() {
         let ip: IpAddr = [10, 0, 0, 1].into();
         let t = LoginThrottle::new(0, 1, Duration::ZERO, Duration::ZERO);
-        t.failed(ip, "alice");
-        assert_eq!(t.check(ip, "alice"), Verdict::Allow);
+        t.failed(ip, "alice").await;
+        assert_eq!(t.check(ip, "alice").await, FRESH);
     }
 }

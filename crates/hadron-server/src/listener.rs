@@ -96,8 +96,8 @@ impl Server {
         Ok(Server {
             listener,
             tls_listener: None,
+            settings: Settings::for_engine(limits, &engine),
             engine,
-            settings: Settings::new(limits),
         })
     }
 

@@ -540,3 +540,33 @@ async fn fifty_concurrent_connections_log_in_select_and_log_out_postgres() {
         concurrent_logins(b, 50).await;
     }
 }
+
+/// Failed logins count for the cluster: failures spread over two instances
+/// on one database lock the address and the user out of both (issue 11).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_lock_out_across_instances() {
+    let Some(backend) = common::Backend::two_instances() else {
+        return;
+    };
+    let limits = Limits {
+        login_free_failures: 0,
+        login_delay_ms: 1,
+        login_lockout_failures: 3,
+        ..Limits::default()
+    };
+    let server = TestServer::start_with(backend, limits).await;
+    // `connect` takes the instances in turn: one, two, one, two.
+    let mut one = server.connect().await;
+    let mut two = server.connect().await;
+    for (on_one, tag) in [(true, "a"), (false, "b"), (true, "c")] {
+        let c = if on_one { &mut one } else { &mut two };
+        let r = c.cmd(&format!("{tag} LOGIN alice wrong")).await;
+        assert_lines(&r, &[&format!("{tag} NO [AUTHENTICATIONFAILED] %")]);
+    }
+    // Instance two saw one failure itself; the cluster saw three.
+    let r = two.cmd("d LOGIN alice secret").await;
+    assert_lines(&r, &["d NO [UNAVAILABLE] too many failed logins; %"]);
+    let mut another = server.connect().await;
+    let r = another.cmd("e LOGIN bob secret").await;
+    assert_lines(&r, &["e NO [UNAVAILABLE] too many failed logins; %"]);
+}

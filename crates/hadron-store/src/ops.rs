@@ -8,6 +8,7 @@ pub(crate) mod pg {
     include!("ops_impl.rs");
     include!("ops_search.rs");
     include!("ops_feed.rs");
+    include!("ops_auth.rs");
 }
 
 /// Operations on SQLite connections.
@@ -18,6 +19,7 @@ pub(crate) mod sqlite {
     include!("ops_impl.rs");
     include!("ops_search.rs");
     include!("ops_feed.rs");
+    include!("ops_auth.rs");
 }
 
 #[cfg(test)]

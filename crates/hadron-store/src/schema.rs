@@ -21,6 +21,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_failures (key) {
+        key -> Text,
+        failures -> BigInt,
+        last_at -> BigInt,
+    }
+}
+
+diesel::table! {
     mailbox_keywords (mailbox_id, bit) {
         mailbox_id -> BigInt,
         bit -> Integer,
@@ -102,6 +110,7 @@ diesel::joinable!(subscriptions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     blobs,
     expunged,
+    login_failures,
     mailbox_keywords,
     mailbox_messages,
     mailboxes,

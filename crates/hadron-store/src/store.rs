@@ -410,6 +410,12 @@ impl Store {
         }
     }
 
+    /// Whether several processes may use this database at once (PostgreSQL): state that must
+    /// hold across them, such as failed-login counts, is kept in it rather than in memory.
+    pub fn is_shared(&self) -> bool {
+        matches!(&*self.inner, Backend::Pg { .. })
+    }
+
     /// Whether the `*_then` writes ([`Store::store_flags_then`], [`Store::append_then`],
     /// [`Store::expunge_then`]) return before the write
     /// is done (SQLite, whose writes queue for one writer thread), so an async caller may call
@@ -589,6 +595,31 @@ impl Store {
         uids: &UidSet,
     ) -> Result<Vec<StoredMessage>> {
         self.read(|c| dispatch!(c, expunged_messages(mailbox, uids)))
+    }
+
+    /// The highest count of failed logins among `keys` (such as `ip:192.0.2.1` and
+    /// `user:alice`) whose last failure was at or after `since` (Unix seconds); 0 when none.
+    /// Kept in the database so that instances sharing it throttle logins together.
+    pub fn login_failures(&self, keys: &[String], since: i64) -> Result<u32> {
+        self.read(|c| dispatch!(c, login_failures(keys, since)))
+    }
+
+    /// Counts a failed login for each of `keys` at `now` (a count whose last failure is before
+    /// `since` starts again at 1); returns the highest count after it.
+    pub fn record_login_failure(&self, keys: &[String], now: i64, since: i64) -> Result<u32> {
+        let keys = keys.to_vec();
+        self.write(move |c| dispatch!(c, record_login_failure(&keys, now, since)))
+    }
+
+    /// Forgets the failed logins of `keys` (after a successful one).
+    pub fn clear_login_failures(&self, keys: &[String]) -> Result<()> {
+        let keys = keys.to_vec();
+        self.write(move |c| dispatch!(c, clear_login_failures(&keys)))
+    }
+
+    /// Forgets failed logins older than `before` (Unix seconds); returns how many keys.
+    pub fn prune_login_failures(&self, before: i64) -> Result<usize> {
+        self.write(move |c| dispatch!(c, prune_login_failures(before)))
     }
 
     /// The UIDs of the messages of `mailbox` whose `Date:` day was never stored (appended

@@ -483,6 +483,30 @@ both! {
         check_counters(s, a);
     }
 
+    fn failed_logins_count_per_key_within_the_window(db) {
+        let s = db.store();
+        let (ip, user) = ("ip:192.0.2.1".to_owned(), "user:alice".to_owned());
+        let both = [ip.clone(), user.clone()];
+        assert_eq!(s.login_failures(&both, 0).unwrap(), 0);
+        assert_eq!(s.record_login_failure(&both, 100, 0).unwrap(), 1);
+        assert_eq!(s.record_login_failure(std::slice::from_ref(&user), 110, 0).unwrap(), 2);
+        // The highest of the keys; failures before `since` do not count.
+        assert_eq!(s.login_failures(&both, 100).unwrap(), 2);
+        assert_eq!(s.login_failures(std::slice::from_ref(&ip), 100).unwrap(), 1);
+        assert_eq!(s.login_failures(std::slice::from_ref(&ip), 101).unwrap(), 0);
+        // A failure after the window starts the count again.
+        assert_eq!(s.record_login_failure(std::slice::from_ref(&ip), 500, 400).unwrap(), 1);
+        assert_eq!(s.record_login_failure(&both, 501, 400).unwrap(), 2, "ip 2, user afresh 1");
+        assert_eq!(s.login_failures(std::slice::from_ref(&user), 400).unwrap(), 1);
+        // A success clears; old entries are pruned.
+        s.clear_login_failures(std::slice::from_ref(&ip)).unwrap();
+        assert_eq!(s.login_failures(&both, 0).unwrap(), 1);
+        s.record_login_failure(&["ip:198.51.100.7".to_owned()], 50, 0).unwrap();
+        assert_eq!(s.prune_login_failures(100).unwrap(), 1);
+        assert_eq!(s.login_failures(&["ip:198.51.100.7".to_owned()], 0).unwrap(), 0);
+        assert_eq!(s.login_failures(std::slice::from_ref(&user), 0).unwrap(), 1);
+    }
+
     fn batches_beyond_bind_limits(db) {
         // > 65,535 items per call: more than either backend's bind-parameter limit.
         const N: u32 = 70_000;

@@ -96,16 +96,19 @@ impl Handler {
     ) {
         let name = String::from_utf8_lossy(username.as_bytes()).into_owned();
         let settings = self.settings.clone();
-        if let Verdict::Refuse(wait) = settings.throttle.check(self.peer, &name) {
-            info!(attempted_user = %name, "login refused: too many failures");
-            let why = format!(
-                "too many failed logins; try again in {} minutes",
-                wait.as_secs().div_ceil(60).max(1)
-            );
-            self.conn
-                .write(&tagged(tag, StatusKind::No, Some(Code::Unavailable), &why));
-            return;
-        }
+        let failures = match settings.throttle.check(self.peer, &name).await {
+            Verdict::Allow { failures } => failures,
+            Verdict::Refuse(wait) => {
+                info!(attempted_user = %name, "login refused: too many failures");
+                let why = format!(
+                    "too many failed logins; try again in {} minutes",
+                    wait.as_secs().div_ceil(60).max(1)
+                );
+                self.conn
+                    .write(&tagged(tag, StatusKind::No, Some(Code::Unavailable), &why));
+                return;
+            }
+        };
         let Some(slot) = settings.per_user.try_acquire(name.clone()) else {
             info!(attempted_user = %name, "login refused: too many sessions");
             self.conn.write(&tagged(
@@ -126,14 +129,17 @@ impl Handler {
             self.session.execute(login, &mut out).await;
         }
         if self.session.account().is_some() {
-            settings.throttle.succeeded(self.peer, &name);
+            settings
+                .throttle
+                .succeeded(self.peer, &name, failures > 0)
+                .await;
             self.user_slot = Some(slot);
             tracing::Span::current().record("user", name.as_str());
             info!("logged in");
             self.conn.write(&tagged(tag, StatusKind::Ok, None, ok_text));
         } else {
             drop(slot);
-            let delay = settings.throttle.failed(self.peer, &name);
+            let delay = settings.throttle.failed(self.peer, &name).await;
             info!(attempted_user = %name, "login failed");
             tokio::time::sleep(delay).await;
             let mut sink = self.conn.sink();

@@ -72,6 +72,18 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// [`Settings::new`] for a server of `engine`: on a database other
+    /// instances share, failed logins are counted there, for the cluster.
+    pub(crate) fn for_engine(limits: Limits, engine: &hadron_state::engine::Engine) -> Settings {
+        let mut settings = Settings::new(limits);
+        if engine.store().is_shared() {
+            settings.throttle = settings.throttle.shared(engine.store().clone());
+        }
+        settings
+    }
+}
+
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
