@@ -471,7 +471,9 @@ impl Engine {
 
     /// Publishes copies into `dst`. The store marks copies `\Recent`; when a
     /// session will be given them by the hub, the stored bit is cleared so
-    /// that no later SELECT claims them a second time.
+    /// that no later SELECT claims them a second time — and only the copies
+    /// whose bit this cleared go to a session here: on a database other
+    /// instances share, one of them may have claimed some since the commit.
     async fn publish_copies(
         &self,
         _src: hadron_store::MailboxId,
@@ -484,35 +486,60 @@ impl Engine {
         }
         let new: Vec<u32> = uid_map.iter().map(|&(_, d)| d).collect();
         let selected = self.hub.recent_takers(hub_id(dst)) > 0;
-        let rows = self
+        let (rows, claimed) = self
             .blocking(move |store, _| {
                 let set = UidSet::from_uids(new);
+                let mut claimed: Vec<u32> = Vec::new();
                 if selected {
-                    store.store_flags(dst, &set, FlagOp::Remove, StoreFlags::RECENT, &[])?;
+                    let changes =
+                        store.store_flags(dst, &set, FlagOp::Remove, StoreFlags::RECENT, &[])?;
+                    claimed = changes.changed.iter().map(|m| m.uid).collect();
+                    claimed.sort_unstable();
                 }
                 let names = store.keywords(dst)?;
-                Ok(store
+                let rows = store
                     .fetch_flags(dst, &set)?
                     .iter()
                     .map(|m| AddedMessage {
                         uid: m.uid,
                         flags: flags_from_store(m, &names).0,
                     })
-                    .collect::<Vec<_>>())
+                    .collect::<Vec<_>>();
+                Ok((rows, claimed))
             })
             .await?;
+        // In UID order, each run with its own \Recent: a session here for
+        // the copies claimed (or all, when nobody here takes \Recent: the
+        // stored bit then waits for a SELECT), nobody for the others.
+        let mut runs: Vec<(Vec<AddedMessage>, bool)> = Vec::new();
+        for m in rows {
+            let mine = !selected || claimed.binary_search(&m.uid).is_ok();
+            match runs.last_mut() {
+                Some((run, r)) if *r == mine => run.push(m),
+                _ => runs.push((vec![m], mine)),
+            }
+        }
         let (feed, modseq, first) = (self.feed.clone(), copied.modseq, uid_map[0].1);
         self.blocking(move |_, _| {
-            feed.publish_local(
-                dst,
-                modseq,
-                Some(first),
-                Update::MessagesAdded {
-                    messages: rows,
-                    recent_for: None,
-                    origin: None,
-                },
-            );
+            for (i, (messages, mine)) in runs.into_iter().enumerate() {
+                // The first run carries the write's own mod-sequence (and
+                // catches up on others' changes before it).
+                let (modseq, first) = if i == 0 {
+                    (modseq, Some(first))
+                } else {
+                    (modseq, messages.first().map(|m| m.uid))
+                };
+                feed.publish_local(
+                    dst,
+                    modseq,
+                    first,
+                    Update::MessagesAdded {
+                        messages,
+                        recent_for: (!mine).then_some(SessionId::NOBODY),
+                        origin: None,
+                    },
+                );
+            }
             Ok(())
         })
         .await

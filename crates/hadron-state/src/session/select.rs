@@ -135,16 +135,10 @@ impl Session {
                 .engine
                 .blocking(move |store, _| {
                     let info = store.mailbox_status(id)?;
-                    let recent = store.recent_uids(id)?;
+                    let mut recent = store.recent_uids(id)?;
                     if !read_only && !recent.is_empty() {
                         // This session is the first to see them.
-                        store.store_flags(
-                            id,
-                            &UidSet::from_uids(recent.iter().copied()),
-                            FlagOp::Remove,
-                            StoreFlags::RECENT,
-                            &[],
-                        )?;
+                        recent = claim_recent(store, id, recent)?;
                     }
                     Ok((info, recent))
                 })
@@ -176,22 +170,38 @@ impl Session {
                     }
                     index.push(m.uid, &flags, false).map_err(bad)?;
                 }
-                let mut snapshot = index.clone();
-                snapshot.set_recent(&recent);
                 if !read_only && !recent.is_empty() {
                     // This session is the first to see them.
-                    store.store_flags(
-                        id,
-                        &UidSet::from_uids(recent),
-                        FlagOp::Remove,
-                        StoreFlags::RECENT,
-                        &[],
-                    )?;
+                    recent = claim_recent(store, id, recent)?;
                 }
+                let mut snapshot = index.clone();
+                snapshot.set_recent(&recent);
                 Ok((info, snapshot, index))
             })
             .await?;
         self.engine.keep_index(id, follow, index);
         Ok((info, snapshot))
     }
+}
+
+/// Clears the stored `\Recent` of `uids` for the selecting session; returns
+/// the UIDs whose flag this cleared, ascending: on a database other
+/// instances share, one of them may have claimed some in between (the read
+/// of `uids` is not under their lock), and a message is `\Recent` in one
+/// session of all instances only.
+fn claim_recent(
+    store: &hadron_store::Store,
+    id: hadron_store::MailboxId,
+    uids: Vec<u32>,
+) -> Result<Vec<u32>, EngineError> {
+    let changes = store.store_flags(
+        id,
+        &UidSet::from_uids(uids),
+        FlagOp::Remove,
+        StoreFlags::RECENT,
+        &[],
+    )?;
+    let mut claimed: Vec<u32> = changes.changed.iter().map(|m| m.uid).collect();
+    claimed.sort_unstable();
+    Ok(claimed)
 }
