@@ -45,7 +45,7 @@ use std::time::Duration;
 
 use hadron_store::{MailboxChanges, MailboxId as StoreMailbox, MailboxInfo, Store};
 
-use super::{Engine, EngineError, flags_from_store, hub_id};
+use super::{Engine, EngineError, claim_stored_recent, flags_from_store, hub_id, recent_runs};
 use crate::update::{AddedMessage, FlagChange, Hub, SessionId, Update};
 
 /// What this instance has published of one mailbox.
@@ -263,18 +263,10 @@ impl Feed {
         if let Some((last, _)) = added.last() {
             next.uidnext = next.uidnext.max(last.uid + 1);
             let claimed = self.claim_recent(id, &added);
-            // In UID order, each run with its own `\Recent` owner.
-            let mut run: Vec<AddedMessage> = Vec::new();
-            let mut run_claimed = false;
-            for (m, _) in added {
-                let mine = claimed.binary_search(&m.uid).is_ok();
-                if mine != run_claimed && !run.is_empty() {
-                    self.publish_added(id, std::mem::take(&mut run), run_claimed);
-                }
-                run_claimed = mine;
-                run.push(m);
+            let added = added.into_iter().map(|(m, _)| m);
+            for (run, mine) in recent_runs(added, |u| claimed.binary_search(&u).is_ok()) {
+                self.publish_added(id, run, mine);
             }
-            self.publish_added(id, run, run_claimed);
         }
         next.modseq = match until {
             // Everything below the caller's own mod-sequence.
@@ -300,17 +292,8 @@ impl Feed {
         if unclaimed.is_empty() || self.hub.recent_takers(hub_id(id)) == 0 {
             return Vec::new();
         }
-        let set = hadron_store::UidSet::from_uids(unclaimed);
-        let recent = hadron_store::SystemFlags::RECENT;
-        match self
-            .store
-            .store_flags(id, &set, hadron_store::FlagOp::Remove, recent, &[])
-        {
-            Ok(changes) => {
-                let mut uids: Vec<u32> = changes.changed.iter().map(|m| m.uid).collect();
-                uids.sort_unstable();
-                uids
-            }
+        match claim_stored_recent(&self.store, id, unclaimed) {
+            Ok(uids) => uids,
             Err(e) => {
                 tracing::warn!(mailbox = id.0, error = %e, "claiming \\Recent failed");
                 Vec::new()

@@ -488,14 +488,12 @@ impl Engine {
         let selected = self.hub.recent_takers(hub_id(dst)) > 0;
         let (rows, claimed) = self
             .blocking(move |store, _| {
+                let claimed = if selected {
+                    claim_stored_recent(store, dst, new.iter().copied())?
+                } else {
+                    Vec::new()
+                };
                 let set = UidSet::from_uids(new);
-                let mut claimed: Vec<u32> = Vec::new();
-                if selected {
-                    let changes =
-                        store.store_flags(dst, &set, FlagOp::Remove, StoreFlags::RECENT, &[])?;
-                    claimed = changes.changed.iter().map(|m| m.uid).collect();
-                    claimed.sort_unstable();
-                }
                 let names = store.keywords(dst)?;
                 let rows = store
                     .fetch_flags(dst, &set)?
@@ -508,31 +506,19 @@ impl Engine {
                 Ok((rows, claimed))
             })
             .await?;
-        // In UID order, each run with its own \Recent: a session here for
-        // the copies claimed (or all, when nobody here takes \Recent: the
-        // stored bit then waits for a SELECT), nobody for the others.
-        let mut runs: Vec<(Vec<AddedMessage>, bool)> = Vec::new();
-        for m in rows {
-            let mine = !selected || claimed.binary_search(&m.uid).is_ok();
-            match runs.last_mut() {
-                Some((run, r)) if *r == mine => run.push(m),
-                _ => runs.push((vec![m], mine)),
-            }
-        }
+        // A session here gets \Recent for the copies claimed (or for all,
+        // when nobody here takes \Recent: the stored bit then waits for a
+        // SELECT), nobody for the others.
+        let runs = recent_runs(rows, |u| !selected || claimed.binary_search(&u).is_ok());
         let (feed, modseq, first) = (self.feed.clone(), copied.modseq, uid_map[0].1);
         self.blocking(move |_, _| {
-            for (i, (messages, mine)) in runs.into_iter().enumerate() {
-                // The first run carries the write's own mod-sequence (and
-                // catches up on others' changes before it).
-                let (modseq, first) = if i == 0 {
-                    (modseq, Some(first))
-                } else {
-                    (modseq, messages.first().map(|m| m.uid))
-                };
+            // The first run catches up on others' changes before this write;
+            // the rest follow it at the same mod-sequence.
+            for (messages, mine) in runs {
                 feed.publish_local(
                     dst,
                     modseq,
-                    first,
+                    Some(first),
                     Update::MessagesAdded {
                         messages,
                         recent_for: (!mine).then_some(SessionId::NOBODY),

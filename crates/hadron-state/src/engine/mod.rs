@@ -227,6 +227,41 @@ pub(crate) fn flags_from_store(m: &MessageFlags, keywords: &[String]) -> (FlagSe
     (set, s.contains(StoreFlags::RECENT))
 }
 
+/// Clears the stored `\Recent` of `uids` in mailbox `id` for a session of
+/// this instance; returns the UIDs whose flag this cleared, ascending. Only
+/// those are this instance's to give: on a database other instances share,
+/// one of them may have claimed some since they were read (the clear runs
+/// under the mailbox's row lock, so exactly one claim wins each).
+pub(crate) fn claim_stored_recent(
+    store: &Store,
+    id: hadron_store::MailboxId,
+    uids: impl IntoIterator<Item = u32>,
+) -> Result<Vec<u32>, StoreError> {
+    let set = UidSet::from_uids(uids);
+    let changes = store.store_flags(id, &set, FlagOp::Remove, StoreFlags::RECENT, &[])?;
+    let mut claimed: Vec<u32> = changes.changed.iter().map(|m| m.uid).collect();
+    claimed.sort_unstable();
+    Ok(claimed)
+}
+
+/// `added` (ascending) cut into runs in UID order, each with whether its
+/// messages are `\Recent` for a session here (`mine`): a publisher gives
+/// each run its own `\Recent` owner, so no update mixes the two.
+pub(crate) fn recent_runs(
+    added: impl IntoIterator<Item = AddedMessage>,
+    mine: impl Fn(u32) -> bool,
+) -> Vec<(Vec<AddedMessage>, bool)> {
+    let mut runs: Vec<(Vec<AddedMessage>, bool)> = Vec::new();
+    for m in added {
+        let here = mine(m.uid);
+        match runs.last_mut() {
+            Some((run, r)) if *r == here => run.push(m),
+            _ => runs.push((vec![m], here)),
+        }
+    }
+    runs
+}
+
 /// Messages of an APPEND from which parsing moves to other threads.
 const PARALLEL_PARSE_MIN: usize = 8;
 
@@ -466,6 +501,31 @@ impl Engine {
                 .unwrap_or_else(PoisonError::into_inner)
                 .get(uid)
         })
+    }
+
+    /// The metadata of those of `uids` that the store no longer lists in
+    /// mailbox `id`: the tombstones of local expunges and, on a database
+    /// other instances share, the message rows another instance expunged
+    /// (kept until garbage collection). UIDs found in neither are left out.
+    pub(crate) fn expunged_metadata(
+        &self,
+        store: &Store,
+        id: hadron_store::MailboxId,
+        uids: &[u32],
+    ) -> Result<Vec<Arc<StoredMessage>>, StoreError> {
+        let mut found = Vec::with_capacity(uids.len());
+        let mut elsewhere = Vec::new();
+        for &u in uids {
+            match self.tombstone(id, u) {
+                Some(t) => found.push(t),
+                None => elsewhere.push(u),
+            }
+        }
+        if !elsewhere.is_empty() && self.shares_database() {
+            let rows = store.expunged_messages(id, &UidSet::from_uids(elsewhere))?;
+            found.extend(rows.into_iter().map(Arc::new));
+        }
+        Ok(found)
     }
 
     /// The last published expunge epoch of `id` (see

@@ -196,23 +196,14 @@ impl Session {
                     let rows = store.fetch_messages(id, &UidSet::from_uids(uids.clone()))?;
                     let mut metas: HashMap<u32, Arc<StoredMessage>> =
                         rows.into_iter().map(|r| (r.uid, Arc::new(r))).collect();
-                    let mut elsewhere = Vec::new();
-                    for &u in &uids {
-                        if let std::collections::hash_map::Entry::Vacant(e) = metas.entry(u) {
-                            match engine.tombstone(id, u) {
-                                Some(t) => {
-                                    e.insert(t);
-                                }
-                                None => elsewhere.push(u),
-                            }
-                        }
-                    }
-                    // Expunged by another instance on the database: read
-                    // from the message rows, which outlive the expunge.
-                    if !elsewhere.is_empty() && engine.shares_database() {
-                        let set = UidSet::from_uids(elsewhere);
-                        for m in store.expunged_messages(id, &set)? {
-                            metas.insert(m.uid, Arc::new(m));
+                    let missing: Vec<u32> = uids
+                        .iter()
+                        .copied()
+                        .filter(|u| !metas.contains_key(u))
+                        .collect();
+                    if !missing.is_empty() {
+                        for m in engine.expunged_metadata(store, id, &missing)? {
+                            metas.insert(m.uid, m);
                         }
                     }
                     Ok(metas)

@@ -137,18 +137,10 @@ impl<'a> StoreSource<'a> {
     /// instances share, the message row another instance expunged (kept
     /// until garbage collection).
     fn gone(&self, uid: u32) -> Result<Arc<StoredMessage>, SourceError> {
-        if let Some(t) = self.engine.tombstone(self.mailbox, uid) {
-            return Ok(t);
-        }
-        if self.engine.shares_database()
-            && let Some(m) = self
-                .store
-                .expunged_messages(self.mailbox, &UidSet::range(uid, uid))?
-                .pop()
-        {
-            return Ok(Arc::new(m));
-        }
-        Err(Box::new(Missing(uid)))
+        self.engine
+            .expunged_metadata(self.store, self.mailbox, &[uid])?
+            .pop()
+            .ok_or_else(|| Box::new(Missing(uid)) as SourceError)
     }
 
     /// The raw message `uid`.

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use hadron_proto::types::{Code, Data, Mailbox, StatusKind, Tag};
-use hadron_store::{FlagOp, MailboxInfo, SystemFlags as StoreFlags, UidSet};
+use hadron_store::{MailboxInfo, UidSet};
 
 use super::output::{data, nz, tagged, untagged_ok};
 use super::{ResponseSink, SelectedMailbox, Session, flag_responses, no_for};
 use crate::delivery::{CommandContext, Selected};
-use crate::engine::{EngineError, flags_from_store, hub_id};
+use crate::engine::{EngineError, claim_stored_recent, flags_from_store, hub_id};
 use crate::mailboxes::store_name;
 use crate::snapshot::Snapshot;
 
@@ -138,7 +138,7 @@ impl Session {
                     let mut recent = store.recent_uids(id)?;
                     if !read_only && !recent.is_empty() {
                         // This session is the first to see them.
-                        recent = claim_recent(store, id, recent)?;
+                        recent = claim_stored_recent(store, id, recent)?;
                     }
                     Ok((info, recent))
                 })
@@ -172,7 +172,7 @@ impl Session {
                 }
                 if !read_only && !recent.is_empty() {
                     // This session is the first to see them.
-                    recent = claim_recent(store, id, recent)?;
+                    recent = claim_stored_recent(store, id, recent)?;
                 }
                 let mut snapshot = index.clone();
                 snapshot.set_recent(&recent);
@@ -182,26 +182,4 @@ impl Session {
         self.engine.keep_index(id, follow, index);
         Ok((info, snapshot))
     }
-}
-
-/// Clears the stored `\Recent` of `uids` for the selecting session; returns
-/// the UIDs whose flag this cleared, ascending: on a database other
-/// instances share, one of them may have claimed some in between (the read
-/// of `uids` is not under their lock), and a message is `\Recent` in one
-/// session of all instances only.
-fn claim_recent(
-    store: &hadron_store::Store,
-    id: hadron_store::MailboxId,
-    uids: Vec<u32>,
-) -> Result<Vec<u32>, EngineError> {
-    let changes = store.store_flags(
-        id,
-        &UidSet::from_uids(uids),
-        FlagOp::Remove,
-        StoreFlags::RECENT,
-        &[],
-    )?;
-    let mut claimed: Vec<u32> = changes.changed.iter().map(|m| m.uid).collect();
-    claimed.sort_unstable();
-    Ok(claimed)
 }
