@@ -133,16 +133,6 @@ impl ProcGroup {
         }
     }
 
-    /// How many processes are measured.
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-
-    /// Whether no process is measured.
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
-    }
-
     /// The sum of every member's [`ProcStat::sample`]; an error if any
     /// member cannot be read.
     pub fn sample(&self) -> Result<ProcSample, BenchError> {

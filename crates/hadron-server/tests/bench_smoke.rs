@@ -199,11 +199,12 @@ async fn a_refused_login_is_reported_not_fatal() {
 /// on the other instance, also under load.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_many_client_scenarios_run_cleanly_over_two_instances() {
-    let Some(cluster) = TestServer::cluster(2).await else {
+    let Some(backend) = Backend::two_instances() else {
         return;
     };
-    let mut target = Target::new("hadron", &cluster[0].addr.to_string(), "alice", "secret");
-    target.also = vec![cluster[1].addr.to_string()];
+    let server = TestServer::start(backend).await;
+    let mut target = Target::new("hadron", &server.addr.to_string(), "alice", "secret");
+    target.also = vec![server.others[0].addr.to_string()];
     let params = Params {
         mixed_clients: 4,
         idle_connections: 4,

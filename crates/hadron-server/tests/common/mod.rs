@@ -92,28 +92,6 @@ impl TestServer {
         TestServer::start_full(backend, Limits::default(), Some(plaintext_auth)).await
     }
 
-    /// `n` instances on one fresh PostgreSQL database, each following
-    /// the others' changes as `hadron serve` does, with the users of
-    /// [`TestServer::start`]; `None` without `HADRON_TEST_PG`.
-    pub async fn cluster(n: usize) -> Option<Vec<TestServer>> {
-        let backend = Backend::postgres()?;
-        let mut servers = Vec::with_capacity(n);
-        for i in 0..n {
-            let users = i == 0;
-            let server =
-                TestServer::start_instance(backend.clone(), Limits::default(), None, users).await;
-            servers.push(server);
-        }
-        for server in &servers {
-            server
-                .engine
-                .follow_other_instances()
-                .expect("listening to the database")
-                .expect("a change feed on PostgreSQL");
-        }
-        Some(servers)
-    }
-
     async fn start_full(backend: Backend, limits: Limits, tls: Option<bool>) -> TestServer {
         let Backend::TwoInstances(db) = backend else {
             return TestServer::start_instance(backend, limits, tls, true).await;
