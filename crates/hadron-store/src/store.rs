@@ -200,8 +200,9 @@ fn writer_loop(
     }
 }
 
-/// Attempts of a write on PostgreSQL whose connection the database ended before it committed.
-const WRITE_TRIES: u32 = 3;
+/// Attempts of a PostgreSQL operation whose connection the database ended under it (a read,
+/// or a write before it committed: see [`retry_write`]).
+const CONNECTION_TRIES: u32 = 3;
 
 /// Whether a PostgreSQL write that failed with `e` may run again: only when the connection was
 /// lost before COMMIT was sent (`body_ok`: the transaction's statements had all run), so that
@@ -316,8 +317,6 @@ impl Store {
 
     /// Runs `f` in a read transaction (a consistent snapshot; never waits for writers).
     fn read<T>(&self, mut f: impl FnMut(AnyConn<'_>) -> Result<T>) -> Result<T> {
-        /// Attempts of a read whose connection the database ended.
-        const READ_TRIES: u32 = 3;
         match &*self.inner {
             Backend::Pg { pool, .. } => {
                 let mut run = || -> Result<T> {
@@ -332,7 +331,7 @@ impl Store {
                 let mut tries = 1;
                 loop {
                     match run() {
-                        Err(e) if e.is_connection_lost() && tries < READ_TRIES => tries += 1,
+                        Err(e) if e.is_connection_lost() && tries < CONNECTION_TRIES => tries += 1,
                         r => return r,
                     }
                 }
@@ -381,7 +380,9 @@ impl Store {
                         r
                     });
                     match r {
-                        Err(e) if retry_write(body_ok, &e) && tries < WRITE_TRIES => tries += 1,
+                        Err(e) if retry_write(body_ok, &e) && tries < CONNECTION_TRIES => {
+                            tries += 1
+                        }
                         r => {
                             done(r);
                             return Ok(());
