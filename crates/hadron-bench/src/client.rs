@@ -129,6 +129,8 @@ pub struct Client {
     in_flight: Vec<String>,
     /// Replies of pipelined commands that completed before being awaited.
     completed: Vec<(String, Reply)>,
+    /// Bytes of the responses framed so far.
+    received: u64,
 }
 
 /// Limits for reading responses: a `SEARCH` of a million messages is one
@@ -168,6 +170,7 @@ impl Client {
             errors: ErrorCounts::default(),
             in_flight: Vec::new(),
             completed: Vec::new(),
+            received: 0,
         };
         let frame = client.read_frame().await?;
         let greeting = parse::greeting(&frame)
@@ -251,6 +254,13 @@ impl Client {
     /// The announced capabilities.
     pub fn capabilities(&self) -> &[String] {
         &self.capabilities
+    }
+
+    /// Bytes the server has sent so far in complete responses (CRLFs and
+    /// literals included, the greeting too): the difference around a
+    /// command is what its responses weighed on the wire.
+    pub fn received_bytes(&self) -> u64 {
+        self.received
     }
 
     /// The failures counted so far.
@@ -523,7 +533,10 @@ impl Client {
         loop {
             while let Some(event) = self.framer.next() {
                 match event {
-                    FrameEvent::Frame(frame) => return Ok(frame),
+                    FrameEvent::Frame(frame) => {
+                        self.received += frame.len() as u64;
+                        return Ok(frame);
+                    }
                     FrameEvent::Fatal(e) => {
                         return Err(BenchError::Protocol(format!("unframeable response: {e}")));
                     }

@@ -12,7 +12,8 @@
 //! - [`mailgen`]: deterministic realistic messages from a seed.
 //! - [`stats`]: latency histograms and throughput.
 //! - [`scenario`]: the workloads (`fill`, `select`, `fetch`, `search`,
-//!   `store`, `status-list`, `mixed`, `imaptest`, `idle`) and the suites that run them.
+//!   `store`, `status-list`, `mixed`, `imaptest`, `idle`, `resync`) and the
+//!   suites that run them.
 //! - [`view`]: a client's view of its selected mailbox and the checks of
 //!   every response against it.
 //! - [`procstat`]: server CPU and RSS from `/proc`.
@@ -38,7 +39,7 @@ pub mod scenario;
 pub mod stats;
 pub mod view;
 
-pub use scenario::run;
+pub use scenario::{run, run_with};
 
 /// Why a benchmark could not go on.
 #[derive(Debug, thiserror::Error)]

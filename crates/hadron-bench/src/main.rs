@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Parser;
 use hadron_bench::report;
-use hadron_bench::scenario::{Params, ScenarioKind, Target};
+use hadron_bench::scenario::{Params, ResyncParams, ScenarioKind, Target};
 
 /// End-to-end IMAP benchmark: drives any IMAP server with generated mail.
 #[derive(Debug, Parser)]
@@ -58,7 +58,7 @@ struct Cli {
     #[arg(long, default_value = "quick")]
     suite: String,
     /// Run only these scenarios (repeatable): fill, select, fetch, search,
-    /// store, imaptest, status-list, mixed, idle.
+    /// store, imaptest, status-list, mixed, idle, resync.
     #[arg(long = "scenario")]
     scenarios: Vec<String>,
     /// Seed of the generated mail and random choices.
@@ -110,6 +110,18 @@ struct Cli {
     /// Clients of the `mixed` mix working beside `idle` (pushes under load).
     #[arg(long)]
     idle_load_clients: Option<usize>,
+    /// Messages in the mailbox of `resync` [default: 10,000, or the
+    /// largest corpus size when smaller or in `bigbox`].
+    #[arg(long)]
+    resync_messages: Option<u64>,
+    /// Messages `resync` marks `\Seen` while its client is away [default:
+    /// 1,000; at most a third of the mailbox].
+    #[arg(long)]
+    resync_changed: Option<u64>,
+    /// Other messages `resync` expunges while its client is away [default:
+    /// 1,000; at most a third of the mailbox].
+    #[arg(long)]
+    resync_expunged: Option<u64>,
     /// Keep the run's mailboxes instead of deleting them at the end.
     #[arg(long)]
     keep: bool,
@@ -140,7 +152,10 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
         || !cli.imaptest_clients.is_empty()
         || cli.idle_connections.is_some()
         || cli.idle_messages.is_some()
-        || cli.idle_load_clients.is_some();
+        || cli.idle_load_clients.is_some()
+        || cli.resync_messages.is_some()
+        || cli.resync_changed.is_some()
+        || cli.resync_expunged.is_some();
     if custom {
         p.suite = format!("{} (custom)", p.suite);
     }
@@ -173,10 +188,22 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
     Ok(p)
 }
 
+fn resync_params(cli: &Cli, params: &Params) -> anyhow::Result<ResyncParams> {
+    let mut r = ResyncParams::for_params(params);
+    r.messages = cli.resync_messages.unwrap_or(r.messages);
+    r.changed = cli.resync_changed.unwrap_or(r.changed);
+    r.expunged = cli.resync_expunged.unwrap_or(r.expunged);
+    if r.messages == 0 {
+        bail!("--resync-messages wants at least one message");
+    }
+    Ok(r)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let params = params(&cli)?;
+    let resync = resync_params(&cli, &params)?;
     let scenarios: Vec<ScenarioKind> = if cli.scenarios.is_empty() {
         params.default_scenarios().to_vec()
     } else {
@@ -203,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
         other.server_pid = cli.compare_pid;
         targets.push(other);
     }
-    let report = hadron_bench::run(&targets, &scenarios, &params)
+    let report = hadron_bench::run_with(&targets, &scenarios, &params, &resync)
         .await
         .context("benchmark failed")?;
     println!("{}", report::table(&report));

@@ -43,8 +43,12 @@ fn rows(report: &Report) -> Vec<Row<'_>> {
 }
 
 /// The headline of a measurement as text: `12.3 ms`, `6,012 /s`,
-/// `48.2 MiB` or, under a MiB, `310 KiB`.
+/// `48.2 MiB` or, under a MiB, `310 KiB`, `35,120 B`; `skipped` when it
+/// was not measured.
 pub fn headline(m: &Measurement) -> String {
+    if m.is_skipped() {
+        return "skipped".into();
+    }
     match m.metric {
         Metric::Latency => format!("{} ms", ms(m.summary.p50_ms)),
         Metric::Throughput => format!("{} /s", thousands(m.headline().round() as u64)),
@@ -56,6 +60,7 @@ pub fn headline(m: &Measurement) -> String {
                 format!("{} MiB", ms(mib))
             }
         }
+        Metric::Bytes => format!("{} B", thousands(m.headline().round() as u64)),
     }
 }
 
@@ -75,13 +80,16 @@ fn ms(v: f64) -> String {
 }
 
 /// How much better the first target is than `other` on `m`: other/first
-/// for times and memory, first/other for rates (above 1: the first is
-/// better). None for memory below a page on either side (a growth that
-/// came out zero or negative).
+/// for times, memory and bytes, first/other for rates (above 1: the first
+/// is better). None for memory below a page on either side (a growth that
+/// came out zero or negative), and when either was skipped.
 pub fn ratio(first: &Measurement, other: &Measurement) -> Option<f64> {
+    if first.is_skipped() || other.is_skipped() {
+        return None;
+    }
     let (a, b) = (first.headline(), other.headline());
     let r = match first.metric {
-        Metric::Latency => b / a,
+        Metric::Latency | Metric::Bytes => b / a,
         Metric::Throughput => a / b,
         Metric::Memory if a >= MIN_MEMORY_MIB && b >= MIN_MEMORY_MIB => b / a,
         Metric::Memory => return None,
@@ -133,8 +141,9 @@ fn layout(rows: &[Vec<String>]) -> String {
 }
 
 /// The results as an aligned text table. With one target: count, p50,
-/// p99, max and rate of each operation, then each scenario's errors and
-/// server use. With several: each target's headline and the ratios.
+/// p99, max and rate of each operation (memory, bytes and skipped ones
+/// in the note column), then each scenario's errors and server use. With
+/// several: each target's headline and the ratios.
 pub fn table(report: &Report) -> String {
     let mut out = String::new();
     let names: Vec<&str> = report
@@ -153,10 +162,14 @@ pub fn table(report: &Report) -> String {
         for row in rows(report) {
             let Some(m) = row.values[0] else { continue };
             let s = &m.summary;
-            if m.metric == Metric::Memory {
-                let note = match &m.note {
-                    Some(n) => format!("{}; {n}", headline(m)),
+            if matches!(m.metric, Metric::Memory | Metric::Bytes) || m.is_skipped() {
+                let head = match &m.skipped {
+                    Some(why) => format!("skipped: {why}"),
                     None => headline(m),
+                };
+                let note = match &m.note {
+                    Some(n) => format!("{head}; {n}"),
+                    None => head,
                 };
                 let mut line = vec![format!("{} @{}", row.scenario, row.corpus), m.op.clone()];
                 line.extend(std::iter::repeat_n("-".to_owned(), 5));
@@ -307,10 +320,11 @@ pub fn svg(report: &Report) -> String {
             .map(Measurement::headline)
             .fold(0.0f64, f64::max)
     };
-    let (max_latency, max_rate, max_memory) = (
+    let (max_latency, max_rate, max_memory, max_bytes) = (
         metric_max(Metric::Latency),
         metric_max(Metric::Throughput),
         metric_max(Metric::Memory),
+        metric_max(Metric::Bytes),
     );
     let _ = writeln!(
         s,
@@ -347,11 +361,22 @@ pub fn svg(report: &Report) -> String {
         for (i, value) in row.values.iter().enumerate() {
             let Some(m) = value else { continue };
             let y = y0 + BAR_H * i as f64;
+            if m.is_skipped() {
+                let _ = writeln!(
+                    s,
+                    r#"<text x="{:.1}" y="{:.1}" fill="{}">skipped</text>"#,
+                    LABEL_W + 4.0,
+                    y + BAR_H * 0.75,
+                    COLORS[i % COLORS.len()]
+                );
+                continue;
+            }
             let w = if single {
                 let top = match m.metric {
                     Metric::Latency => max_latency,
                     Metric::Throughput => max_rate,
                     Metric::Memory => max_memory,
+                    Metric::Bytes => max_bytes,
                 };
                 // log10(1 + v) keeps values below 1 (ms) visible and positive.
                 let scale = (1.0 + top).log10();
@@ -417,6 +442,7 @@ mod tests {
             items_per_s: None,
             note: Some("a <note> & more".into()),
             value: None,
+            skipped: None,
         }
     }
 
@@ -429,6 +455,7 @@ mod tests {
             items_per_s: None,
             note: None,
             value: Some(mib),
+            skipped: None,
         }
     }
 
@@ -436,6 +463,7 @@ mod tests {
         Report {
             run_id: "abc".into(),
             params: Params::quick(),
+            resync: crate::scenario::ResyncParams::default(),
             targets: targets
                 .iter()
                 .map(|&(name, ms_each)| TargetReport {
@@ -513,6 +541,76 @@ mod tests {
         assert!(with_memory.contains("7.25 MiB"), "{with_memory}");
         assert_eq!(with_memory.lines().count(), one.lines().count() + 1);
         assert!(svg(&r).contains("7.25 MiB"));
+    }
+
+    fn bytes(op: &str, b: f64) -> Measurement {
+        Measurement {
+            metric: Metric::Bytes,
+            value: Some(b),
+            ..memory(op, 0.0)
+        }
+    }
+
+    fn skipped(op: &str, metric: Metric) -> Measurement {
+        Measurement {
+            metric,
+            value: None,
+            skipped: Some("no QRESYNC".into()),
+            ..memory(op, 0.0)
+        }
+    }
+
+    #[test]
+    fn bytes_and_skipped_rows() {
+        let mut r = report(&[("hadron", 2), ("other", 4)]);
+        let first = &mut r.targets[0].results[0].measurements;
+        first.push(skipped("resync select", Metric::Latency));
+        first.push(skipped("resync select: bytes received", Metric::Bytes));
+        first.push(bytes("baseline: bytes received", 1_500.0));
+        let other = &mut r.targets[1].results[0].measurements;
+        other.push(measurement("resync select", Metric::Latency, 3, 2));
+        other.push(bytes("resync select: bytes received", 5_000.0));
+        other.push(bytes("baseline: bytes received", 3_000.0));
+        assert!(r.targets[0].results[0].measurements[2].is_skipped());
+        assert_eq!(r.targets[0].results[0].measurements[4].unit(), "B");
+        let t = table(&r);
+        let line = |op: &str| {
+            t.lines()
+                .find(|l| l.contains(op))
+                .unwrap_or_else(|| panic!("no {op}: {t}"))
+                .to_owned()
+        };
+        // Skipped on the first target: the other's figure, no ratio.
+        let select = line("resync select  ");
+        assert!(
+            select.contains("skipped") && select.contains("3.00 ms"),
+            "{t}"
+        );
+        assert!(select.trim_end().ends_with('-'), "{select}");
+        assert!(line("resync select: bytes").contains("5,000 B"), "{t}");
+        // Fewer bytes is better: 3,000 / 1,500.
+        let baseline = line("baseline: bytes");
+        assert!(
+            baseline.contains("1,500 B") && baseline.contains("2.00×"),
+            "{t}"
+        );
+        let s = svg(&r);
+        assert!(
+            s.contains(">skipped</text>") && s.contains("5,000 B"),
+            "{s}"
+        );
+        let back: Report = serde_json::from_str(&json(&r)).unwrap();
+        for (back, t) in back.targets.iter().zip(&r.targets) {
+            assert_eq!(back.results, t.results, "skipped rows survive JSON");
+        }
+        // One target: the reason in the note column.
+        let mut one = report(&[("hadron", 2)]);
+        let m = &mut one.targets[0].results[0].measurements;
+        m.push(skipped("resync select", Metric::Latency));
+        m.push(bytes("baseline: bytes received", 1_500.0));
+        let t = table(&one);
+        assert!(t.contains("skipped: no QRESYNC"), "{t}");
+        assert!(t.contains("1,500 B"), "{t}");
     }
 
     #[test]

@@ -8,16 +8,18 @@
 //! Then, when the server has MULTIAPPEND, batches of messages in one APPEND
 //! each go into a scratch mailbox from one connection,
 //! [`super::MULTIAPPEND_IN_FLIGHT`] commands in flight.
+//!
+//! [`append_parallel`] also fills the mailboxes of other scenarios.
 
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hadron_proto::types::{AppendMessage, CommandBody, LiteralMode, NonEmptyVec};
 
-use super::{Ctx, MULTIAPPEND_IN_FLIGHT, Metric, Progress, append_body, mailbox};
+use super::{Ctx, MULTIAPPEND_IN_FLIGHT, Metric, Progress, append_body, append_with, mailbox};
 use crate::BenchError;
 use crate::client::{Client, ErrorCounts};
 use crate::mailgen::MailGen;
@@ -28,19 +30,26 @@ use crate::stats::Histogram;
 const SCRATCH_INDEX: u64 = 3_000_000_000;
 
 /// The APPEND of generated messages `indices` into `name` (one message, or
-/// several in one MULTIAPPEND command) and their size in bytes.
+/// several in one MULTIAPPEND command) and their size in bytes; with their
+/// generated flags (`\Seen`, `\Flagged`) when `flags`, else none.
 fn append_command(
     name: &str,
     mail: &MailGen,
     indices: Range<u64>,
     mode: LiteralMode,
+    flags: bool,
 ) -> Result<(CommandBody<'static>, u64), BenchError> {
     let mut messages = Vec::with_capacity((indices.end - indices.start) as usize);
     let mut bytes = 0;
     for index in indices {
         let message = mail.message(index);
         bytes += message.data.len() as u64;
-        let CommandBody::Append { messages: one, .. } = append_body(name, &message, mode)? else {
+        let body = if flags {
+            append_body(name, &message, mode)?
+        } else {
+            append_with(name, &message, Vec::new(), Some(message.date), mode)?
+        };
+        let CommandBody::Append { messages: one, .. } = body else {
             unreachable!("append_body builds an APPEND");
         };
         messages.extend(one.into_iter().map(AppendMessage::into_static));
@@ -52,11 +61,13 @@ fn append_command(
     Ok((body, bytes))
 }
 
-/// What appending over one connection did: command latencies (with bytes)
-/// and the messages whose command succeeded.
-struct Appended {
-    hist: Histogram,
-    messages: u64,
+/// What appending did: command latencies (with bytes) and the messages
+/// whose command succeeded.
+pub(super) struct Appended {
+    /// Each command's latency and bytes.
+    pub(super) hist: Histogram,
+    /// Messages appended by commands that succeeded.
+    pub(super) messages: u64,
 }
 
 /// The shared work of the appending connections: message indices
@@ -67,6 +78,8 @@ struct Work {
     base: u64,
     to: u64,
     batch: u64,
+    /// Whether messages carry their generated flags.
+    flags: bool,
     next: AtomicU64,
     done: Arc<AtomicU64>,
 }
@@ -106,7 +119,7 @@ async fn append_loop(
             };
             let n = batch.end - batch.start;
             let indices = work.base + batch.start..work.base + batch.end;
-            let (body, bytes) = append_command(&work.name, &work.mail, indices, mode)?;
+            let (body, bytes) = append_command(&work.name, &work.mail, indices, mode, work.flags)?;
             let t = Instant::now();
             let tag = client.send_pipelined(body).await?;
             in_flight.push_back((tag, t, bytes, n));
@@ -142,21 +155,90 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
     } else {
         1
     };
-    let done = Arc::new(AtomicU64::new(0));
-    let work = Arc::new(Work {
+    let (clients, depth) = (
+        ctx.params.fill_clients.max(1),
+        ctx.params.fill_pipeline.max(1),
+    );
+    let batches = Batches {
         name: corpus,
-        mail: ctx.mail,
         base: 0,
+        from,
         to,
         batch,
+        flags: true,
+    };
+    let (Appended { hist, messages }, elapsed) = append_parallel(ctx, batches, "fill").await?;
+    ctx.corpus_count = to;
+    let summary = hist.summary(elapsed);
+    let mb = format!(
+        "{:.1} MB/s, {:.1} MB",
+        summary.mb_per_s.unwrap_or(0.0),
+        hist.bytes() as f64 / 1e6
+    );
+    if multi {
+        let op = format!(
+            "MULTIAPPEND {from}→{to} ({clients} clients × {depth} in flight, {batch}/command)"
+        );
+        ctx.push_rate(&op, &hist, elapsed, messages, Some(mb));
+    } else {
+        let op = format!("APPEND {from}→{to} ({clients} clients × {depth} in flight)");
+        ctx.push(&op, Metric::Throughput, &hist, elapsed, None, Some(mb));
+    }
+    Ok(())
+}
+
+/// What [`append_parallel`] appends: generated messages `base + from ..
+/// base + to` into the existing mailbox `name`, `batch` per command (more
+/// than 1 only where the server has MULTIAPPEND).
+pub(super) struct Batches {
+    /// The mailbox.
+    pub(super) name: String,
+    /// Added to every message index.
+    pub(super) base: u64,
+    /// The first message (before `base`).
+    pub(super) from: u64,
+    /// The end of the messages (before `base`, exclusive).
+    pub(super) to: u64,
+    /// Messages per APPEND command.
+    pub(super) batch: u64,
+    /// Whether messages carry their generated flags (`\Seen`,
+    /// `\Flagged`) or none.
+    pub(super) flags: bool,
+}
+
+/// Appends `batches` over [`super::Params::fill_clients`] connections,
+/// [`super::Params::fill_pipeline`] commands in flight on each (1 without
+/// LITERAL+), printing progress as `label`: what was appended and the
+/// wall-clock time it took. Errors are added to the context's.
+pub(super) async fn append_parallel(
+    ctx: &mut Ctx,
+    batches: Batches,
+    label: &str,
+) -> Result<(Appended, Duration), BenchError> {
+    let Batches {
+        name,
+        base,
+        from,
+        to,
+        batch,
+        flags,
+    } = batches;
+    let done = Arc::new(AtomicU64::new(0));
+    let work = Arc::new(Work {
+        name,
+        mail: ctx.mail,
+        base,
+        to,
+        batch: batch.max(1),
+        flags,
         next: AtomicU64::new(from),
         done: done.clone(),
     });
     let progress = Progress::start(
         ctx.params.progress,
-        format!("[{}] fill", ctx.target.name),
+        format!("[{}] {label}", ctx.target.name),
         "msg",
-        to - from,
+        to.saturating_sub(from),
         done,
     );
     let (clients, depth) = (
@@ -175,14 +257,16 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
             Ok::<(Appended, ErrorCounts), BenchError>((appended, errors))
         }));
     }
-    let mut hist = Histogram::new();
-    let mut messages = 0;
+    let mut all = Appended {
+        hist: Histogram::new(),
+        messages: 0,
+    };
     let mut first_error = None;
     for task in tasks {
         match task.await {
             Ok(Ok((a, e))) => {
-                hist.merge(&a.hist);
-                messages += a.messages;
+                all.hist.merge(&a.hist);
+                all.messages += a.messages;
                 ctx.errors.add(e);
             }
             Ok(Err(e)) => first_error = first_error.or(Some(e)),
@@ -190,27 +274,10 @@ pub(super) async fn run(ctx: &mut Ctx, to: u64) -> Result<(), BenchError> {
         }
     }
     drop(progress);
-    if let Some(e) = first_error {
-        return Err(e);
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok((all, start.elapsed())),
     }
-    let elapsed = start.elapsed();
-    ctx.corpus_count = to;
-    let summary = hist.summary(elapsed);
-    let mb = format!(
-        "{:.1} MB/s, {:.1} MB",
-        summary.mb_per_s.unwrap_or(0.0),
-        hist.bytes() as f64 / 1e6
-    );
-    if multi {
-        let op = format!(
-            "MULTIAPPEND {from}→{to} ({clients} clients × {depth} in flight, {batch}/command)"
-        );
-        ctx.push_rate(&op, &hist, elapsed, messages, Some(mb));
-    } else {
-        let op = format!("APPEND {from}→{to} ({clients} clients × {depth} in flight)");
-        ctx.push(&op, Metric::Throughput, &hist, elapsed, None, Some(mb));
-    }
-    Ok(())
 }
 
 /// Appends [`super::Params::multiappend_messages`] messages in batches of
@@ -244,6 +311,7 @@ pub(super) async fn multiappend(ctx: &mut Ctx) -> Result<(), BenchError> {
         base: SCRATCH_INDEX,
         to: total,
         batch,
+        flags: true,
         next: AtomicU64::new(0),
         done: Arc::new(AtomicU64::new(0)),
     };
@@ -278,6 +346,7 @@ mod tests {
             base: 0,
             to,
             batch,
+            flags: true,
             next: AtomicU64::new(from),
             done: Arc::new(AtomicU64::new(0)),
         }
@@ -297,12 +366,25 @@ mod tests {
     #[test]
     fn a_batch_is_one_multiappend() {
         let mail = MailGen::new(3);
-        let (body, bytes) = append_command("bench-x-corpus", &mail, 10..14, LiteralMode::NonSync)
-            .expect("a command");
+        let (body, bytes) =
+            append_command("bench-x-corpus", &mail, 10..14, LiteralMode::NonSync, true)
+                .expect("a command");
         let CommandBody::Append { messages, .. } = body else {
             panic!("not an APPEND");
         };
         assert_eq!(messages.as_slice().len(), 4);
+        let flagged = |m: &AppendMessage<'_>| !m.flags.is_empty();
+        assert!(
+            messages.as_slice().iter().any(flagged),
+            "generated flags kept"
+        );
+        let (plain, _) =
+            append_command("bench-x-corpus", &mail, 10..14, LiteralMode::NonSync, false)
+                .expect("a command");
+        let CommandBody::Append { messages, .. } = plain else {
+            panic!("not an APPEND");
+        };
+        assert!(!messages.as_slice().iter().any(flagged), "no flags");
         let expected: u64 = (10..14).map(|i| mail.message(i).data.len() as u64).sum();
         assert_eq!(bytes, expected);
     }

@@ -5,7 +5,8 @@
 //! Every scenario works in mailboxes named `bench-<run id>-...`, so repeated
 //! runs on one server do not interfere. The read-only scenarios (`select`,
 //! `fetch`, `search`) and `store` use the run's *corpus* mailbox, filled by
-//! `fill` (or silently, when `fill` is not among the scenarios run).
+//! `fill` (or silently, when `fill` is not among the scenarios run);
+//! `resync` fills a mailbox of its own.
 
 mod fetch;
 mod fill;
@@ -13,6 +14,7 @@ mod idle;
 mod imaptest;
 mod mixed;
 mod params;
+mod resync;
 mod scattered;
 mod search;
 mod select;
@@ -38,7 +40,7 @@ use crate::mailgen::{MailGen, Message};
 use crate::procstat::ProcGroup;
 use crate::stats::{Histogram, Summary};
 
-pub use params::{CORPUS_SCENARIOS, MULTIAPPEND_IN_FLIGHT, Params};
+pub use params::{CORPUS_SCENARIOS, MULTIAPPEND_IN_FLIGHT, Params, ResyncParams};
 
 /// A named workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -63,6 +65,10 @@ pub enum ScenarioKind {
     Mixed,
     /// Connections in IDLE, and how fast new mail reaches them.
     Idle,
+    /// What a reconnecting CONDSTORE/QRESYNC client costs: `EXAMINE
+    /// (QRESYNC ...)` and `FETCH (CHANGEDSINCE ...)` after changes,
+    /// against fetching every message's flags.
+    Resync,
 }
 
 impl ScenarioKind {
@@ -77,6 +83,7 @@ impl ScenarioKind {
         ScenarioKind::StatusList,
         ScenarioKind::Mixed,
         ScenarioKind::Idle,
+        ScenarioKind::Resync,
     ];
 
     /// The scenario's name (`status-list`).
@@ -91,6 +98,7 @@ impl ScenarioKind {
             ScenarioKind::StatusList => "status-list",
             ScenarioKind::Mixed => "mixed",
             ScenarioKind::Idle => "idle",
+            ScenarioKind::Resync => "resync",
         }
     }
 
@@ -222,6 +230,9 @@ pub enum Metric {
     /// Lower is better: the server's memory in MiB
     /// ([`Measurement::value`]).
     Memory,
+    /// Lower is better: bytes the server sent per command
+    /// ([`Measurement::value`]).
+    Bytes,
 }
 
 /// One timed operation of a scenario.
@@ -242,19 +253,24 @@ pub struct Measurement {
     /// Anything else worth knowing (`4000/4000 pushes received`).
     pub note: Option<String>,
     /// The measured amount when it is neither a time nor a rate: MiB for
-    /// [`Metric::Memory`].
+    /// [`Metric::Memory`], bytes for [`Metric::Bytes`].
     #[serde(default)]
     pub value: Option<f64>,
+    /// Why the operation was not measured, when it was skipped (the
+    /// server lacks an extension it needs): not a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 impl Measurement {
     /// The headline number: p50 in ms for latency, per second for
-    /// throughput (items per second when counted).
+    /// throughput (items per second when counted), the value for memory
+    /// and bytes (0 when skipped).
     pub fn headline(&self) -> f64 {
         match self.metric {
             Metric::Latency => self.summary.p50_ms,
             Metric::Throughput => self.items_per_s.unwrap_or(self.summary.per_s),
-            Metric::Memory => self.value.unwrap_or(0.0),
+            Metric::Memory | Metric::Bytes => self.value.unwrap_or(0.0),
         }
     }
 
@@ -264,7 +280,13 @@ impl Measurement {
             Metric::Latency => "ms",
             Metric::Throughput => "/s",
             Metric::Memory => "MiB",
+            Metric::Bytes => "B",
         }
+    }
+
+    /// Whether the operation was skipped rather than measured.
+    pub fn is_skipped(&self) -> bool {
+        self.skipped.is_some()
     }
 }
 
@@ -356,6 +378,9 @@ pub struct Report {
     pub run_id: String,
     /// The parameters.
     pub params: Params,
+    /// The sizes of `resync`.
+    #[serde(default)]
+    pub resync: ResyncParams,
     /// One entry per target, the first being the reference for ratios.
     pub targets: Vec<TargetReport>,
 }
@@ -410,11 +435,28 @@ fn base36(mut n: u64) -> String {
 }
 
 /// Runs `scenarios` against every target, alternating targets scenario by
-/// scenario so that a noisy machine affects them alike.
+/// scenario so that a noisy machine affects them alike; `resync` with
+/// [`ResyncParams::for_params`].
 pub async fn run(
     targets: &[Target],
     scenarios: &[ScenarioKind],
     params: &Params,
+) -> Result<Report, BenchError> {
+    run_with(
+        targets,
+        scenarios,
+        params,
+        &ResyncParams::for_params(params),
+    )
+    .await
+}
+
+/// [`run`] with the sizes of `resync` given.
+pub async fn run_with(
+    targets: &[Target],
+    scenarios: &[ScenarioKind],
+    params: &Params,
+    resync: &ResyncParams,
 ) -> Result<Report, BenchError> {
     let run_id = new_run_id();
     let mut kinds = scenarios.to_vec();
@@ -425,7 +467,7 @@ pub async fn run(
     }
     let mut states: Vec<RunState> = targets
         .iter()
-        .map(|t| RunState::new(t.clone(), &run_id, params))
+        .map(|t| RunState::new(t.clone(), &run_id, params, resync))
         .collect();
     let mut sizes = params.corpus_sizes.clone();
     if sizes.is_empty() {
@@ -438,7 +480,11 @@ pub async fn run(
             }
             for state in &mut states {
                 if params.progress {
-                    eprintln!("[{}] {kind} (corpus {size}) ...", state.target.name);
+                    let (what, n) = match kind {
+                        ScenarioKind::Resync => ("mailbox", resync.messages),
+                        _ => ("corpus", size),
+                    };
+                    eprintln!("[{}] {kind} ({what} {n}) ...", state.target.name);
                 }
                 let result = state.run_scenario(kind, size).await;
                 if let Some(failure) = &result.failure {
@@ -471,6 +517,7 @@ pub async fn run(
     Ok(Report {
         run_id,
         params: params.clone(),
+        resync: *resync,
         targets: reports,
     })
 }
@@ -479,6 +526,7 @@ pub async fn run(
 struct RunState {
     target: Target,
     params: Params,
+    resync: ResyncParams,
     run_id: String,
     corpus_count: u64,
     created: Vec<String>,
@@ -486,10 +534,11 @@ struct RunState {
 }
 
 impl RunState {
-    fn new(target: Target, run_id: &str, params: &Params) -> Self {
+    fn new(target: Target, run_id: &str, params: &Params, resync: &ResyncParams) -> Self {
         RunState {
             target,
             params: params.clone(),
+            resync: *resync,
             run_id: run_id.to_owned(),
             corpus_count: 0,
             created: Vec::new(),
@@ -503,7 +552,10 @@ impl RunState {
         // `idle` under load copies part of the corpus for its load.
         let needs_corpus = !matches!(
             kind,
-            ScenarioKind::StatusList | ScenarioKind::Idle | ScenarioKind::Imaptest
+            ScenarioKind::StatusList
+                | ScenarioKind::Idle
+                | ScenarioKind::Imaptest
+                | ScenarioKind::Resync
         ) || (kind == ScenarioKind::Idle && self.params.idle_load_clients > 0);
         if needs_corpus && kind != ScenarioKind::Fill && self.corpus_count < size.max(1) {
             // Untimed set-up: the corpus this scenario reads.
@@ -545,6 +597,7 @@ impl RunState {
             ScenarioKind::StatusList => status_list::run(&mut ctx).await,
             ScenarioKind::Mixed => mixed::run(&mut ctx).await,
             ScenarioKind::Idle => idle::run(&mut ctx).await,
+            ScenarioKind::Resync => resync::run(&mut ctx).await,
         };
         let wall_s = start.elapsed().as_secs_f64();
         let server = match (&proc, before) {
@@ -567,10 +620,11 @@ impl RunState {
         self.created.extend(created);
         ScenarioResult {
             scenario: kind,
-            corpus: if kind == ScenarioKind::Fill {
-                self.corpus_count
-            } else {
-                corpus_before
+            // `resync` is labelled with the size of its own mailbox.
+            corpus: match kind {
+                ScenarioKind::Fill => self.corpus_count,
+                ScenarioKind::Resync => self.resync.messages,
+                _ => corpus_before,
             },
             wall_s,
             measurements,
@@ -584,6 +638,7 @@ impl RunState {
         Ctx {
             target: self.target.clone(),
             params: self.params.clone(),
+            resync: self.resync,
             run_id: self.run_id.clone(),
             corpus: mailbox_name(&self.run_id, "corpus"),
             corpus_count: self.corpus_count,
@@ -626,6 +681,8 @@ pub fn mailbox_name(run_id: &str, suffix: &str) -> String {
 pub(crate) struct Ctx {
     pub(crate) target: Target,
     pub(crate) params: Params,
+    /// The sizes of `resync`.
+    pub(crate) resync: ResyncParams,
     pub(crate) run_id: String,
     /// The corpus mailbox's name.
     pub(crate) corpus: String,
@@ -684,6 +741,7 @@ impl Ctx {
             items_per_s: items.map(|n| if busy_s > 0.0 { n as f64 / busy_s } else { 0.0 }),
             note,
             value: None,
+            skipped: None,
         });
     }
 
@@ -710,6 +768,7 @@ impl Ctx {
             items_per_s: Some(if secs > 0.0 { items as f64 / secs } else { 0.0 }),
             note,
             value: None,
+            skipped: None,
         });
     }
 
@@ -723,6 +782,40 @@ impl Ctx {
             items_per_s: None,
             note,
             value: Some(mib),
+            skipped: None,
+        });
+    }
+
+    /// Records the bytes the server sent per command over the commands of
+    /// `hist` (recorded with [`Histogram::record_bytes`]); nothing when
+    /// there were none.
+    pub(crate) fn bytes(&mut self, op: &str, hist: &Histogram, note: Option<String>) {
+        if hist.count() == 0 {
+            return;
+        }
+        self.measurements.push(Measurement {
+            op: op.to_owned(),
+            metric: Metric::Bytes,
+            summary: hist.summary(Duration::ZERO),
+            items: None,
+            items_per_s: None,
+            note,
+            value: Some(hist.bytes() as f64 / hist.count() as f64),
+            skipped: None,
+        });
+    }
+
+    /// Records that `op` was not measured, and why.
+    pub(crate) fn skip(&mut self, op: &str, metric: Metric, why: &str) {
+        self.measurements.push(Measurement {
+            op: op.to_owned(),
+            metric,
+            summary: Histogram::new().summary(Duration::ZERO),
+            items: None,
+            items_per_s: None,
+            note: None,
+            value: None,
+            skipped: Some(why.to_owned()),
         });
     }
 

@@ -1,6 +1,6 @@
 //! The sizes and counts of a run ([`Params`]) and the suites that set
 //! them: `quick` (minutes), `full` (hours) and `bigbox` (one corpus of a
-//! million messages).
+//! million messages); the sizes of `resync` ([`ResyncParams`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -182,9 +182,94 @@ impl Params {
     }
 }
 
+/// The sizes of the `resync` scenario: the messages of its own mailbox and
+/// how many of them change between the two sessions of a reconnecting
+/// client. They are kept beside [`Params`] (passed to
+/// [`crate::scenario::run_with`]) rather than in it, so that code building
+/// a [`Params`] field by field keeps compiling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResyncParams {
+    /// Messages in the `resync` mailbox.
+    pub messages: u64,
+    /// Messages that get `\Seen` while the client is away (at most a third
+    /// of [`ResyncParams::messages`]).
+    pub changed: u64,
+    /// Other messages expunged while it is away (at most a third of
+    /// [`ResyncParams::messages`]).
+    pub expunged: u64,
+}
+
+impl Default for ResyncParams {
+    /// 10,000 messages, 1,000 changed and 1,000 expunged.
+    fn default() -> Self {
+        ResyncParams {
+            messages: ResyncParams::MESSAGES,
+            changed: 1_000,
+            expunged: 1_000,
+        }
+    }
+}
+
+impl ResyncParams {
+    /// The size of the `resync` mailbox unless the corpus is smaller.
+    pub const MESSAGES: u64 = 10_000;
+
+    /// The sizes for a run with `params`: in `bigbox`, a mailbox of the
+    /// corpus's (largest) size; otherwise [`ResyncParams::MESSAGES`], or
+    /// the largest corpus size when that is smaller, so that a run of small
+    /// corpora stays small. 1,000 changed and 1,000 expunged.
+    pub fn for_params(params: &Params) -> Self {
+        let largest = params.corpus_sizes.iter().copied().max().unwrap_or(0);
+        let messages = if params.base_suite() == "bigbox" {
+            largest.max(1)
+        } else {
+            ResyncParams::MESSAGES.min(largest.max(1))
+        };
+        ResyncParams {
+            messages,
+            ..ResyncParams::default()
+        }
+    }
+
+    /// The counts actually used: changed and expunged each cut to a third
+    /// of the mailbox (so that both sets and untouched messages fit), and
+    /// whether that cut anything.
+    pub fn scaled(&self) -> (u64, u64, bool) {
+        let third = self.messages / 3;
+        let (changed, expunged) = (self.changed.min(third), self.expunged.min(third));
+        let cut = changed < self.changed || expunged < self.expunged;
+        (changed, expunged, cut)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resync_sizes_follow_the_suite() {
+        let quick = ResyncParams::for_params(&Params::quick());
+        assert_eq!(quick.messages, 5_000, "no larger than the quick corpus");
+        assert_eq!((quick.changed, quick.expunged), (1_000, 1_000));
+        assert_eq!(ResyncParams::for_params(&Params::full()).messages, 10_000);
+        let mut bigbox = Params::bigbox();
+        assert_eq!(ResyncParams::for_params(&bigbox).messages, 1_000_000);
+        bigbox.corpus_sizes = vec![100_000];
+        bigbox.suite = "bigbox (custom)".into();
+        assert_eq!(ResyncParams::for_params(&bigbox).messages, 100_000);
+        let mut tiny = Params::quick();
+        tiny.corpus_sizes = vec![30];
+        let tiny = ResyncParams::for_params(&tiny);
+        assert_eq!(tiny.messages, 30);
+        assert_eq!(tiny.scaled(), (10, 10, true));
+        assert_eq!(ResyncParams::default().scaled(), (1_000, 1_000, false));
+        let none = ResyncParams {
+            messages: 2,
+            changed: 5,
+            expunged: 0,
+        };
+        assert_eq!(none.scaled(), (0, 0, true));
+    }
 
     #[test]
     fn suites_by_name() {

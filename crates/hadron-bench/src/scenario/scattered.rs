@@ -157,7 +157,7 @@ fn to_set(ranges: &[(u32, u32)]) -> SequenceSet {
 }
 
 /// The UID ranges of the messages at `runs` of positions.
-fn uid_ranges(uids: &[u32], runs: &[(usize, usize)]) -> Vec<(u32, u32)> {
+pub(super) fn uid_ranges(uids: &[u32], runs: &[(usize, usize)]) -> Vec<(u32, u32)> {
     runs.iter().map(|&(a, b)| (uids[a], uids[b])).collect()
 }
 

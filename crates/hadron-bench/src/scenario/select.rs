@@ -22,7 +22,7 @@ const SESSIONS: usize = 10;
 
 /// Time the server gets to finish closing earlier sessions (and to free
 /// their memory) before its RSS is read or the corpus is opened again.
-const SETTLE: Duration = Duration::from_millis(300);
+pub(super) const SETTLE: Duration = Duration::from_millis(300);
 
 /// `SELECT` on `repeat` fresh connections, each logged out before the
 /// next: the latencies and their sum.
