@@ -87,6 +87,7 @@ fn bench(c: &mut Criterion) {
     let update = Arc::new(Update::MessagesExpunged {
         uids: gone,
         origin: Some(SessionId(2)),
+        modseq: None,
     });
     group.bench_function("deliver_1000_expunges", |b| {
         b.iter_batched(

@@ -2,8 +2,8 @@
 //! stored, then fanned out like any client's change — without asking the
 //! connector, which reported them.
 
-use crate::connector::{Applied, BackendUpdate, FlagMode, PendingUpdate, UpdateReceiver};
-use crate::engine::{Account, AppendRequest, Engine, EngineError};
+use crate::connector::{Applied, BackendUpdate, PendingUpdate, UpdateReceiver};
+use crate::engine::{Account, AppendRequest, Engine, EngineError, FlagStore};
 
 impl Engine {
     /// Applies one backend update and reports the outcome on its
@@ -80,7 +80,7 @@ impl Engine {
             } => {
                 let account = self.account(&user).await?;
                 let info = self.mailbox(account.id, &mailbox).await?;
-                self.commit_flags(info.id, vec![uid], FlagMode::Replace, flags, None)
+                self.commit_flags(info.id, vec![uid], FlagStore::replace(flags), None)
                     .await?;
                 Ok(Applied::Done)
             }

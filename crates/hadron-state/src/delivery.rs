@@ -136,6 +136,10 @@ pub enum Untagged {
     Recent(u32),
     /// `* n FETCH (FLAGS ...)`
     Fetch(FlagsFetch),
+    /// `* VANISHED uid-set` (QRESYNC, RFC 7162 §3.2.10): the UIDs of
+    /// messages expunged, ascending, instead of one `EXPUNGE` each; see
+    /// [`Selected::set_qresync`].
+    Vanished(Vec<u32>),
 }
 
 impl fmt::Display for Untagged {
@@ -146,6 +150,16 @@ impl fmt::Display for Untagged {
             Untagged::Expunge(n) => write!(f, "* {n} EXPUNGE"),
             Untagged::Exists(n) => write!(f, "* {n} EXISTS"),
             Untagged::Recent(n) => write!(f, "* {n} RECENT"),
+            Untagged::Vanished(uids) => {
+                f.write_str("* VANISHED ")?;
+                for (i, u) in uids.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{u}")?;
+                }
+                Ok(())
+            }
             Untagged::Fetch(m) => {
                 write!(f, "* {} FETCH (FLAGS ({}", m.seq, m.flags)?;
                 if m.recent {
@@ -216,6 +230,17 @@ pub struct Selected {
     held_limit: usize,
     reported_recent: u32,
     closed: Option<CloseReason>,
+    /// Expunges are told as `* VANISHED` (QRESYNC enabled).
+    qresync: bool,
+}
+
+/// The lowest mod-sequence `update` carries, if it carries one.
+fn lowest_modseq(update: &Update) -> Option<u64> {
+    match update {
+        Update::MessagesAdded { modseq, .. } | Update::MessagesExpunged { modseq, .. } => *modseq,
+        Update::FlagsChanged { changes, .. } => changes.iter().filter_map(|c| c.modseq).min(),
+        _ => None,
+    }
 }
 
 /// Work-in-progress output of one delivery.
@@ -280,7 +305,29 @@ impl Selected {
             held: VecDeque::new(),
             held_limit: Selected::DEFAULT_HELD_LIMIT,
             closed: None,
+            qresync: false,
         }
+    }
+
+    /// Tells expunges as `* VANISHED uid-set` from now on (the client
+    /// enabled QRESYNC, RFC 7162 §3.2.10), never as `* n EXPUNGE`; when
+    /// they may be told stays the same.
+    pub fn set_qresync(&mut self, on: bool) {
+        self.qresync = on;
+    }
+
+    /// The HIGHESTMODSEQ this session may report (CONDSTORE, RFC 7162):
+    /// every change with a mod-sequence up to it has been told, or is
+    /// being told with this delivery. Below the snapshot's own while an
+    /// update is held back, so that a client that remembers it and
+    /// reconnects is told the held change then (RFC 7162 §3.2.10, the
+    /// erratum on delayed expunges).
+    pub fn modseq(&self) -> u64 {
+        self.held
+            .iter()
+            .filter_map(|u| lowest_modseq(u))
+            .map(|m| m.saturating_sub(1))
+            .fold(self.snapshot.modseq(), u64::min)
     }
 
     /// The default of [`Selected::set_held_limit`].
@@ -386,6 +433,8 @@ impl Selected {
                 flags: m.flags(),
             })
             .collect();
+        // The store's per-message mod-sequences are not in `fresh`: the
+        // flag changes carry none, the others `fresh`'s own.
         let synthetic = [
             Update::FlagsChanged {
                 changes,
@@ -394,11 +443,13 @@ impl Selected {
             Update::MessagesExpunged {
                 uids: gone,
                 origin: None,
+                modseq: Some(fresh.modseq()),
             },
             Update::MessagesAdded {
                 messages: added,
                 recent_for: None,
                 origin: None,
+                modseq: Some(fresh.modseq()),
             },
         ];
         self.held.extend(synthetic.into_iter().map(Arc::new));
@@ -446,15 +497,32 @@ impl Selected {
                 Update::MailboxRenamed { new_name } => {
                     delivery.renamed_to = Some(new_name.clone());
                 }
-                Update::MessagesExpunged { uids, .. } => {
+                Update::MessagesExpunged { uids, modseq, .. } => {
                     if hold_all || blocked || !context.allows_expunge() {
                         self.snapshot.mark_pending_expunge(uids);
                         self.held.push_back(update.clone());
                         blocked = true;
                     } else {
                         out.flush(&self.snapshot, &mut self.reported_recent);
+                        let mut vanished: Vec<u32> = Vec::new();
+                        if self.qresync && out.emit {
+                            vanished = uids
+                                .iter()
+                                .copied()
+                                .filter(|&u| self.snapshot.seq(u).is_some())
+                                .collect();
+                            vanished.sort_unstable();
+                            vanished.dedup();
+                        }
                         let removed = self.snapshot.remove_uids(uids);
-                        if out.emit {
+                        if let Some(m) = modseq {
+                            self.snapshot.note_modseq(*m);
+                        }
+                        if out.emit && self.qresync {
+                            if !vanished.is_empty() {
+                                out.events.push(Untagged::Vanished(vanished));
+                            }
+                        } else if out.emit {
                             out.events
                                 .extend(removed.iter().rev().map(|&seq| Untagged::Expunge(seq)));
                         }
@@ -463,11 +531,15 @@ impl Selected {
                 Update::MessagesAdded {
                     messages,
                     recent_for,
+                    modseq,
                     ..
                 } => {
                     if hold_all || blocked {
                         self.held.push_back(update.clone());
                         continue;
+                    }
+                    if let Some(m) = modseq {
+                        self.snapshot.note_modseq(*m);
                     }
                     let recent = *recent_for == Some(self.session);
                     for m in messages {
@@ -489,6 +561,9 @@ impl Selected {
                     let mut hint = 0;
                     for change in changes {
                         if let Some(seq) = self.snapshot.seq_near(change.uid, hint + 1) {
+                            if let Some(m) = change.modseq {
+                                self.snapshot.note_modseq(m);
+                            }
                             hint = seq;
                             let changed = self.snapshot.set_flags(seq, &change.flags);
                             if changed && !own && out.emit {
@@ -498,8 +573,11 @@ impl Selected {
                             // A message added after a held expunge: apply
                             // after the addition.
                             later.push(change.clone());
+                        } else if let Some(m) = change.modseq {
+                            // Already expunged from this view: nothing to
+                            // tell, but the change is known.
+                            self.snapshot.note_modseq(m);
                         }
-                        // Otherwise already expunged from this view.
                     }
                     if !later.is_empty() {
                         self.held.push_back(Arc::new(Update::FlagsChanged {
@@ -550,6 +628,7 @@ mod tests {
         Arc::new(Update::MessagesExpunged {
             uids: uids.to_vec(),
             origin: Some(OTHER),
+            modseq: None,
         })
     }
 
@@ -564,6 +643,7 @@ mod tests {
                 .collect(),
             recent_for,
             origin: Some(OTHER),
+            modseq: None,
         })
     }
 
@@ -597,8 +677,65 @@ mod tests {
                     assert!(*slot == 0 || *slot == f.uid);
                     *slot = f.uid;
                 }
+                Untagged::Vanished(uids) => client.retain(|u| !uids.contains(u)),
             }
         }
+    }
+
+    fn with_modseq(update: Arc<Update>, m: u64) -> Arc<Update> {
+        let mut u = (*update).clone();
+        match &mut u {
+            Update::MessagesAdded { modseq, .. } | Update::MessagesExpunged { modseq, .. } => {
+                *modseq = Some(m)
+            }
+            Update::FlagsChanged { changes, .. } => {
+                for c in changes {
+                    c.modseq = Some(m);
+                }
+            }
+            _ => {}
+        }
+        Arc::new(u)
+    }
+
+    #[test]
+    fn modseq_stays_below_a_held_expunge_and_catches_up_when_told() {
+        let mut s = session(&[1, 2, 3]);
+        s.snapshot.note_modseq(10);
+        // During FETCH: the expunge (11) is held, the flag change (12) told.
+        let d = s.deliver_updates(
+            [
+                with_modseq(expunged(&[2]), 11),
+                with_modseq(flags(3, SystemFlags::SEEN, OTHER), 12),
+            ],
+            Fetch,
+        );
+        assert_eq!(lines(&d), ["* 3 FETCH (FLAGS (\\Seen) UID 3 MODSEQ (12))"]);
+        assert_eq!(s.snapshot().modseq(), 12);
+        assert_eq!(s.modseq(), 10, "below the held expunge");
+        // At NOOP the expunge is told: everything up to 12 is known.
+        let d = s.deliver_updates([], Noop);
+        assert_eq!(lines(&d), ["* 2 EXPUNGE"]);
+        assert_eq!(s.modseq(), 12);
+        // Nothing moves it backwards.
+        s.deliver_updates([with_modseq(added(&[4], None), 5)], Noop);
+        assert_eq!(s.modseq(), 12);
+    }
+
+    #[test]
+    fn with_qresync_expunges_are_told_as_vanished_uids() {
+        let mut s = session(&[1, 2, 3, 5, 8]);
+        s.set_qresync(true);
+        let mut client = vec![1, 2, 3, 5, 8];
+        // Held during FETCH as usual, then one VANISHED with the UIDs
+        // still shown, ascending (UIDs the session never saw are left out).
+        let d = s.deliver_updates([expunged(&[8, 2, 4])], Fetch);
+        assert!(d.events.is_empty() && d.expunge_issued);
+        let d = s.deliver_updates([expunged(&[5])], Noop);
+        replay(&mut client, &d);
+        assert_eq!(lines(&d), ["* VANISHED 2,8", "* VANISHED 5"]);
+        assert_eq!(client, [1, 3]);
+        assert_eq!(s.snapshot().uids(), [1, 3]);
     }
 
     #[test]

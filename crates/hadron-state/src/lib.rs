@@ -121,9 +121,9 @@
 //! session_a.deliver(&sub_a, CommandContext::Select);
 //!
 //! // B expunges UID 2, then appends UID 4 (after committing to the store).
-//! hub.publish(inbox, Update::MessagesExpunged { uids: vec![2], origin: Some(b) });
+//! hub.publish(inbox, Update::MessagesExpunged { uids: vec![2], origin: Some(b), modseq: None });
 //! let added = AddedMessage { uid: 4, flags: FlagSet::default() };
-//! hub.publish(inbox, Update::MessagesAdded { messages: vec![added], recent_for: None, origin: Some(b) });
+//! hub.publish(inbox, Update::MessagesAdded { messages: vec![added], recent_for: None, origin: Some(b), modseq: None });
 //!
 //! // A's FETCH ends: nothing may be said yet, but the tagged OK carries
 //! // [EXPUNGEISSUED], and message 2 still answers from its last known data.

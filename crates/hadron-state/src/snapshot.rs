@@ -230,6 +230,9 @@ pub struct Snapshot {
     defined: Vec<Flag<'static>>,
     recent: u32,
     pending: u32,
+    /// The highest mod-sequence of the changes this snapshot reflects
+    /// (CONDSTORE); 0 when unknown.
+    modseq: u64,
 }
 
 impl Snapshot {
@@ -279,6 +282,19 @@ impl Snapshot {
         self.keyword_ids.push(id);
         self.recent += u32::from(recent);
         Ok(seq)
+    }
+
+    /// The highest mod-sequence among the changes this snapshot reflects
+    /// (CONDSTORE, RFC 7162); 0 when unknown. Every change with a lower
+    /// mod-sequence is reflected too, as updates apply in commit order.
+    pub fn modseq(&self) -> u64 {
+        self.modseq
+    }
+
+    /// Records that the snapshot reflects a change of mod-sequence
+    /// `modseq` (and everything before it); never moves backwards.
+    pub fn note_modseq(&mut self, modseq: u64) {
+        self.modseq = self.modseq.max(modseq);
     }
 
     /// Number of messages (the session's `EXISTS`).

@@ -79,6 +79,8 @@ pub enum Update {
         recent_for: Option<SessionId>,
         /// The session whose command caused this, if any.
         origin: Option<SessionId>,
+        /// The mod-sequence the store gave the messages, if known (CONDSTORE).
+        modseq: Option<u64>,
     },
     /// Flags replaced on messages (STORE, connector).
     FlagsChanged {
@@ -95,6 +97,10 @@ pub enum Update {
         uids: Vec<u32>,
         /// The session whose command caused this, if any.
         origin: Option<SessionId>,
+        /// The mod-sequence of the expunge, if known (CONDSTORE), or a lower
+        /// bound of it: a session that holds the expunge back reports a
+        /// HIGHESTMODSEQ below it ([`crate::delivery::Selected::modseq`]).
+        modseq: Option<u64>,
     },
     /// The mailbox was renamed; selected sessions keep working on it.
     MailboxRenamed {
@@ -483,6 +489,7 @@ mod tests {
         Update::MessagesExpunged {
             uids: vec![uid],
             origin: None,
+            modseq: None,
         }
     }
 
@@ -570,6 +577,7 @@ mod tests {
             }],
             recent_for: None,
             origin: None,
+            modseq: None,
         };
         let report = hub.publish(MB, add.clone());
         assert_eq!(report.overflowed, vec![SessionId(1)]);
@@ -609,6 +617,7 @@ mod tests {
             }],
             recent_for: None,
             origin: None,
+            modseq: None,
         };
         assert_eq!(hub.publish(MB, add.clone()).recent_to, Some(SessionId(7)));
         drop(first);
@@ -630,6 +639,7 @@ mod tests {
             }],
             recent_for: None,
             origin: None,
+            modseq: None,
         };
         assert_eq!(hub.publish(MB, add.clone()).recent_to, None);
         let _select = hub.subscribe(MB, SessionId(2), None);

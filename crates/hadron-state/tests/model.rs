@@ -233,6 +233,7 @@ impl World {
                     messages,
                     recent_for: None,
                     origin,
+                    modseq: None,
                 });
                 if let Some(i) = by {
                     self.deliver(*i, CommandContext::Append, None)?;
@@ -312,6 +313,7 @@ impl World {
                     self.publish(Update::MessagesExpunged {
                         uids,
                         origin: by.map(|i| self.clients[i].id),
+                        modseq: None,
                     });
                 }
                 if let Some(i) = by {
@@ -460,6 +462,10 @@ fn replay(client: &mut Client, d: &Delivery, ctx: CommandContext) -> Result<(), 
                 known.uid = f.uid;
                 known.flags = Some(f.flags.clone());
                 known.recent = f.recent;
+            }
+            Untagged::Vanished(uids) => {
+                // The model's sessions never enable QRESYNC.
+                prop_assert!(false, "VANISHED without QRESYNC: {uids:?}");
             }
         }
     }

@@ -29,7 +29,7 @@ both! {
         assert_eq!(
             c.run("h CAPABILITY").await,
             [
-                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN SPECIAL-USE NAMESPACE ESEARCH SEARCHRES ENABLE",
+                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN SPECIAL-USE NAMESPACE ESEARCH SEARCHRES ENABLE CONDSTORE QRESYNC",
                 "h OK CAPABILITY completed",
             ]
         );
@@ -563,21 +563,22 @@ both! {
         let mut c = Client::new(env.engine.clone());
         assert_eq!(c.run("a ENABLE CONDSTORE").await, ["a BAD ENABLE needs LOGIN first"]);
         assert_eq!(c.run("b LOGIN alice pw").await, ["b OK LOGIN completed"]);
-        // Nothing is enable-able yet: unknown and known names alike are
-        // ignored, and the (empty) ENABLED response still comes.
+        // Names it cannot enable are ignored; those it can are listed once.
         assert_eq!(
-            c.run("c ENABLE CONDSTORE QRESYNC UTF8=ACCEPT X-NOT-A-THING IDLE").await,
-            ["* ENABLED", "c OK ENABLE completed"]
+            c.run("c ENABLE UTF8=ACCEPT X-NOT-A-THING IDLE CONDSTORE").await,
+            ["* ENABLED CONDSTORE", "c OK ENABLE completed"]
         );
-        assert!(c.session.enabled().is_empty());
+        assert_eq!(c.run("c2 ENABLE X-NOT-A-THING").await, ["* ENABLED", "c2 OK ENABLE completed"]);
         assert_eq!(c.run("d SELECT INBOX").await.last().unwrap(), "d OK [READ-WRITE] SELECT completed");
         assert_eq!(
-            c.run("e ENABLE CONDSTORE").await,
+            c.run("e ENABLE QRESYNC").await,
             ["e BAD ENABLE is only valid before a mailbox is selected (RFC 5161)"]
         );
         assert_eq!(c.state(), State::Selected);
         assert_eq!(c.run("f UNSELECT").await, ["f OK UNSELECT completed"]);
-        assert_eq!(c.run("g ENABLE CONDSTORE").await, ["* ENABLED", "g OK ENABLE completed"]);
+        assert_eq!(c.run("g ENABLE CONDSTORE QRESYNC").await, ["* ENABLED QRESYNC", "g OK ENABLE completed"]);
+        let on: Vec<String> = c.session.enabled().iter().map(|c| c.to_string()).collect();
+        assert_eq!(on, ["CONDSTORE", "QRESYNC"]);
     }
 
     async fn passwords_are_replaced_with_a_fresh_argon2_hash(env) {

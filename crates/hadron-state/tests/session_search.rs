@@ -399,7 +399,13 @@ both! {
         assert!(top > of(2) && top > of(4), "{flags:?}");
         assert_eq!(
             c.run(&format!("b SEARCH MODSEQ {top}")).await,
-            [format!("* SEARCH 2 (MODSEQ {top})"), "b OK SEARCH completed".to_owned()]
+            [
+                // The first CONDSTORE-enabling command tells the selected
+                // mailbox's HIGHESTMODSEQ (RFC 7162 §3.1).
+                format!("* OK [HIGHESTMODSEQ {top}] highest mod-sequence"),
+                format!("* SEARCH 2 (MODSEQ {top})"),
+                "b OK SEARCH completed".to_owned(),
+            ]
         );
         assert_eq!(
             c.run("c UID SEARCH RETURN (COUNT) MODSEQ 1").await,

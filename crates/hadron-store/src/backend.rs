@@ -28,6 +28,7 @@ pub(crate) struct MailboxRow {
     pub(crate) unseen_count: i64,
     pub(crate) recent_count: i64,
     pub(crate) total_size: i64,
+    pub(crate) expunged_floor: i64,
 }
 
 impl MailboxRow {

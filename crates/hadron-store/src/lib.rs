@@ -89,9 +89,9 @@ pub use feed::ChangeListener;
 pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxChanges,
-    MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage,
-    SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp,
+    MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary,
+    NewMessage, SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 pub use validate::{HIERARCHY_DELIMITER, MAX_KEYWORD_LEN, MAX_MAILBOX_NAME_LEN, MAX_USER_NAME_LEN};
 

@@ -18,7 +18,7 @@ use crate::schema::{
 };
 use crate::types::{
     ColumnRange, MailboxChanges, NO_SENT_DAY, SearchField,
-    Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxId, MailboxInfo,
+    Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
     MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
     UserInfo,
 };
@@ -725,11 +725,17 @@ pub(crate) fn store_flags_named(
     c: &mut Conn,
     mailbox: MailboxId,
     uids: &UidSet,
-    op: FlagOp,
-    flags: SystemFlags,
-    kw: &[String],
+    edit: &FlagEdit,
 ) -> Result<(FlagChanges, Vec<String>)> {
-    let changes = store_flags(c, mailbox, uids, op, flags, kw)?;
+    let changes = store_flags_if(
+        c,
+        mailbox,
+        uids,
+        edit.op,
+        edit.flags,
+        &edit.keywords,
+        edit.unchanged_since,
+    )?;
     Ok((changes, keywords(c, mailbox)?))
 }
 
@@ -741,7 +747,25 @@ pub(crate) fn store_flags(
     flags: SystemFlags,
     kw: &[String],
 ) -> Result<FlagChanges> {
+    store_flags_if(c, mailbox, uids, op, flags, kw, None)
+}
+
+/// [`store_flags`], leaving alone (and listing in [`FlagChanges::modified`]) the messages
+/// whose mod-sequence is above `unchanged_since` (CONDSTORE `UNCHANGEDSINCE`): the test and
+/// the change are one statement per chunk under the mailbox's lock, so no concurrent change
+/// is overwritten. Clearing only `\Recent` (a session claiming new messages) is no change
+/// of the message for CONDSTORE: it keeps every mod-sequence as it is.
+fn store_flags_if(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    op: FlagOp,
+    flags: SystemFlags,
+    kw: &[String],
+    unchanged_since: Option<u64>,
+) -> Result<FlagChanges> {
     let mb = locked(c, mailbox)?;
+    let claims_recent = op == FlagOp::Remove && flags == SystemFlags::RECENT && kw.is_empty();
     let (kmask, _) = keyword_mask(
         c,
         mb.id,
@@ -750,12 +774,27 @@ pub(crate) fn store_flags(
     )?;
     let kmask = kmask as i64;
     let f = i32::from(flags.bits());
-    let modseq = mb.highest_modseq + 1;
+    let modseq = if claims_recent {
+        mb.highest_modseq
+    } else {
+        mb.highest_modseq + 1
+    };
+    let unchanged_since = unchanged_since.map(|u| u.min(i64::MAX as u64) as i64);
     let mut changed = Vec::new();
+    let mut modified = Vec::new();
     let (mut d_unseen, mut d_recent) = (0i64, 0i64);
     for chunk in uid_chunks(uids) {
+        if let Some(u) = unchanged_since {
+            let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
+            s.i64(mb.id).push(" AND ").uid_chunk("uid", &chunk);
+            s.push(" AND modseq > ").i64(u);
+            modified.extend(q(s).load::<IdRow>(c)?.into_iter().map(|r| r.id as u32));
+        }
         // Only rows whose flags really change are touched (and get the new MODSEQ).
         let pred = |s: &mut Sql| {
+            if let Some(u) = unchanged_since {
+                s.push(" AND modseq <= ").i64(u);
+            }
             s.push(" AND ");
             match op {
                 FlagOp::Add => {
@@ -805,10 +844,10 @@ pub(crate) fn store_flags(
                 up.push(", keywords = ").i64(kmask);
             }
         }
-        up.push(", modseq = ")
-            .i64(modseq)
-            .push(" WHERE mailbox_id = ")
-            .i64(mb.id);
+        if !claims_recent {
+            up.push(", modseq = ").i64(modseq);
+        }
+        up.push(" WHERE mailbox_id = ").i64(mb.id);
         up.push(" AND ").uid_chunk("uid", &chunk);
         pred(&mut up);
         up.push(" RETURNING uid, flags, keywords, modseq");
@@ -819,10 +858,12 @@ pub(crate) fn store_flags(
         d_recent += rows.iter().filter(|r| r.flags & RECENT != 0).count() as i64;
         changed.extend(rows.into_iter().map(flag_row));
     }
+    modified.sort_unstable();
     if changed.is_empty() {
         return Ok(FlagChanges {
             modseq: mb.highest_modseq as u64,
             changed,
+            modified,
         });
     }
     changed.sort_unstable_by_key(|m| m.uid);
@@ -836,6 +877,7 @@ pub(crate) fn store_flags(
     Ok(FlagChanges {
         modseq: modseq as u64,
         changed,
+        modified,
     })
 }
 
@@ -1035,26 +1077,66 @@ pub(crate) fn copy(
     Ok((copied, expunged))
 }
 
-pub(crate) fn expunged_since(c: &mut Conn, mailbox: MailboxId, modseq: u64) -> Result<Vec<u32>> {
-    mailbox_row(c, mailbox)?;
-    Ok(expunged::table
-        .filter(expunged::mailbox_id.eq(mailbox.0))
-        .filter(expunged::modseq.gt(modseq as i64))
-        .order(expunged::uid)
-        .select(expunged::uid)
-        .load::<i64>(c)?
-        .into_iter()
-        .map(|u| u as u32)
-        .collect())
+pub(crate) fn expunged_since(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    modseq: u64,
+) -> Result<Option<Vec<u32>>> {
+    let mb = mailbox_row(c, mailbox)?;
+    if (modseq as i64) < mb.expunged_floor {
+        // Some of what vanished after `modseq` has been forgotten.
+        return Ok(None);
+    }
+    Ok(Some(
+        expunged::table
+            .filter(expunged::mailbox_id.eq(mailbox.0))
+            .filter(expunged::modseq.gt(modseq as i64))
+            .order(expunged::uid)
+            .select(expunged::uid)
+            .load::<i64>(c)?
+            .into_iter()
+            .map(|u| u as u32)
+            .collect(),
+    ))
 }
 
 pub(crate) fn prune_expunged(c: &mut Conn, mailbox: MailboxId, up_to_modseq: u64) -> Result<usize> {
-    Ok(diesel::delete(
+    let mb = locked(c, mailbox)?;
+    let up_to = (up_to_modseq as i64).min(mb.highest_modseq);
+    let n = diesel::delete(
         expunged::table
             .filter(expunged::mailbox_id.eq(mailbox.0))
-            .filter(expunged::modseq.le(up_to_modseq as i64)),
+            .filter(expunged::modseq.le(up_to)),
     )
-    .execute(c)?)
+    .execute(c)?;
+    if up_to > mb.expunged_floor {
+        diesel::update(mailboxes::table.find(mb.id))
+            .set(mailboxes::expunged_floor.eq(up_to))
+            .execute(c)?;
+    }
+    Ok(n)
+}
+
+/// The messages of `uids` whose mod-sequence is above `modseq`, ascending (CONDSTORE
+/// `CHANGEDSINCE`, QRESYNC): found through the `(mailbox_id, modseq)` index, so the cost is
+/// that of the answer.
+pub(crate) fn changed_since(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    modseq: u64,
+) -> Result<Vec<MessageFlags>> {
+    mailbox_row(c, mailbox)?;
+    let mut s = Sql::new("SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ");
+    s.i64(mailbox.0).push(" AND modseq > ").i64(modseq.min(i64::MAX as u64) as i64);
+    let mut rows: Vec<MessageFlags> = q(s)
+        .load::<FlagRow>(c)?
+        .into_iter()
+        .map(flag_row)
+        .filter(|m| uids.contains(m.uid))
+        .collect();
+    rows.sort_unstable_by_key(|m| m.uid);
+    Ok(rows)
 }
 
 // ---- garbage -----------------------------------------------------------------------------

@@ -63,6 +63,7 @@ diesel::table! {
         unseen_count -> BigInt,
         recent_count -> BigInt,
         total_size -> BigInt,
+        expunged_floor -> BigInt,
     }
 }
 

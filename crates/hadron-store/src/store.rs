@@ -16,9 +16,9 @@ use crate::error::{Result, StoreError};
 use crate::feed::ChangeListener;
 use crate::migrate;
 use crate::types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagOp, MailboxChanges,
-    MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage, SearchField,
-    StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp,
+    MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage,
+    SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -678,18 +678,19 @@ impl Store {
     /// [`Store::queues_writes`]) and calls `done` after the commit, in commit order, with the
     /// changes and the mailbox's keyword dictionary (to name the keyword bits). On SQLite
     /// `done` runs on the writer thread: keep it short and never block in it.
+    ///
+    /// The edit may carry a CONDSTORE `UNCHANGEDSINCE` test ([`FlagEdit::unchanged_since`]):
+    /// messages that fail it are not changed and come back in [`FlagChanges::modified`].
     pub fn store_flags_then(
         &self,
         mailbox: MailboxId,
         uids: &UidSet,
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
+        edit: FlagEdit,
         done: impl FnOnce(Result<(FlagChanges, Vec<String>)>) + Send + 'static,
     ) -> Result<()> {
-        let (uids, keywords) = (uids.clone(), keywords.to_vec());
+        let uids = uids.clone();
         self.write_then(
-            move |c| dispatch!(c, store_flags_named(mailbox, &uids, op, flags, &keywords)),
+            move |c| dispatch!(c, store_flags_named(mailbox, &uids, &edit)),
             done,
         )
     }
@@ -748,12 +749,28 @@ impl Store {
         self.write(move |c| dispatch!(c, expunge(mailbox, &uids, true)))
     }
 
-    /// UIDs expunged with a MODSEQ above `modseq` (QRESYNC VANISHED), ascending.
-    pub fn expunged_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<u32>> {
+    /// UIDs expunged with a MODSEQ above `modseq` (QRESYNC VANISHED), ascending; `None` when
+    /// some of them may have been forgotten ([`Store::prune_expunged`] went past `modseq`):
+    /// then only a comparison with the UIDs that exist can say what vanished.
+    pub fn expunged_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Option<Vec<u32>>> {
         self.read(|c| dispatch!(c, expunged_since(mailbox, modseq)))
     }
 
-    /// Forgets expunged UIDs with a MODSEQ up to `up_to_modseq`; returns how many.
+    /// The messages of `uids` whose MODSEQ is above `modseq`, ascending, with their flags
+    /// (CONDSTORE `CHANGEDSINCE`, QRESYNC): read through an index on the mod-sequence, so it
+    /// costs what changed, not the size of the mailbox.
+    pub fn changed_since(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        modseq: u64,
+    ) -> Result<Vec<MessageFlags>> {
+        self.read(|c| dispatch!(c, changed_since(mailbox, uids, modseq)))
+    }
+
+    /// Forgets expunged UIDs with a MODSEQ up to `up_to_modseq` (at most the mailbox's
+    /// HIGHESTMODSEQ) and remembers that it did, so that [`Store::expunged_since`] never
+    /// answers an incomplete list; returns how many were forgotten.
     pub fn prune_expunged(&self, mailbox: MailboxId, up_to_modseq: u64) -> Result<usize> {
         self.write(move |c| dispatch!(c, prune_expunged(mailbox, up_to_modseq)))
     }

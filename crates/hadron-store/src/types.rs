@@ -417,6 +417,23 @@ pub struct FlagChanges {
     pub modseq: u64,
     /// The messages whose flags actually changed, in UID order, with their new flags.
     pub changed: Vec<MessageFlags>,
+    /// The UIDs left alone because their mod-sequence was above the edit's
+    /// [`FlagEdit::unchanged_since`], ascending (CONDSTORE `MODIFIED`); empty without one.
+    pub modified: Vec<u32>,
+}
+
+/// A flag change for [`crate::Store::store_flags_then`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagEdit {
+    /// Add, remove or replace.
+    pub op: FlagOp,
+    /// The system flags.
+    pub flags: SystemFlags,
+    /// The keywords, by name (new ones are defined in the mailbox).
+    pub keywords: Vec<String>,
+    /// CONDSTORE `UNCHANGEDSINCE` (RFC 7162 §3.1.3): change only messages whose
+    /// mod-sequence is at most this; the others are listed in [`FlagChanges::modified`].
+    pub unchanged_since: Option<u64>,
 }
 
 /// Result of [`crate::Store::copy`] and [`crate::Store::move_messages`].

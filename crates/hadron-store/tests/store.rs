@@ -4,8 +4,8 @@ mod common;
 
 use common::{check_counters, msg};
 use hadron_store::{
-    BlobStore, ColumnRange, DbBlobStore, FlagOp, FsBlobStore, MailboxId, NewMessage, SearchField,
-    StoreError, SystemFlags, UidSet, UserId,
+    BlobStore, ColumnRange, DbBlobStore, FlagEdit, FlagOp, FsBlobStore, MailboxId, NewMessage,
+    SearchField, StoreError, SystemFlags, UidSet, UserId,
 };
 use std::time::Duration;
 
@@ -409,6 +409,63 @@ both! {
         assert_eq!(blobs.put_many(&[]).unwrap(), Vec::<String>::new());
     }
 
+    fn condstore_mod_sequences(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let a = s.create_mailbox(u, "A", None).unwrap().id;
+        let batch: Vec<_> = (0..300).map(|i| msg(i, SystemFlags::EMPTY, &[])).collect();
+        let appended = s.append(a, batch).unwrap();
+        let base = s.mailbox_status(a).unwrap().highest_modseq;
+        assert_eq!(base, appended.modseq);
+
+        // Claiming \Recent is no change for CONDSTORE: no mod-sequence moves.
+        let claimed = s.store_flags(a, &UidSet::all(), FlagOp::Remove, RECENT, &[]).unwrap();
+        assert_eq!(claimed.changed.len(), 300);
+        assert_eq!(s.mailbox_status(a).unwrap().highest_modseq, base);
+        assert!(s.fetch_flags(a, &UidSet::all()).unwrap().iter().all(|m| m.modseq == base));
+
+        // CHANGEDSINCE: only what changed after the given mod-sequence, within the set.
+        let first = s.store_flags(a, &UidSet::from_uids([5, 50, 250]), FlagOp::Add, SEEN, &[]).unwrap();
+        assert_eq!(first.modseq, base + 1);
+        let changed = s.changed_since(a, &UidSet::all(), base).unwrap();
+        assert_eq!(changed.iter().map(|m| (m.uid, m.modseq)).collect::<Vec<_>>(),
+            [(5, base + 1), (50, base + 1), (250, base + 1)]);
+        let within = s.changed_since(a, &UidSet::range(1, 100), base).unwrap();
+        assert_eq!(within.iter().map(|m| m.uid).collect::<Vec<_>>(), [5, 50]);
+        assert!(s.changed_since(a, &UidSet::all(), base + 1).unwrap().is_empty());
+
+        // UNCHANGEDSINCE: messages changed after it are left alone and listed, the others
+        // change, in one write.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let edit = FlagEdit {
+            op: FlagOp::Add,
+            flags: DELETED,
+            keywords: kw(&["Checked"]),
+            unchanged_since: Some(base),
+        };
+        s.store_flags_then(a, &UidSet::range(1, 60), edit, move |r| tx.send(r).unwrap()).unwrap();
+        let (ch, names) = rx.recv().unwrap().unwrap();
+        assert_eq!(ch.modified, [5, 50]);
+        assert_eq!(ch.changed.len(), 58);
+        assert!(ch.changed.iter().all(|m| m.uid != 5 && m.uid != 50 && m.modseq == base + 2));
+        assert_eq!(names, ["Checked"]);
+        let f5 = &s.fetch_flags(a, &UidSet::range(5, 5)).unwrap()[0];
+        assert_eq!((f5.flags, f5.modseq), (SEEN, base + 1));
+        // A test that passes but changes nothing moves nothing either.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let edit = FlagEdit {
+            op: FlagOp::Add,
+            flags: DELETED,
+            keywords: Vec::new(),
+            unchanged_since: Some(base + 2),
+        };
+        s.store_flags_then(a, &UidSet::range(1, 3), edit, move |r| tx.send(r).unwrap()).unwrap();
+        let (ch, _) = rx.recv().unwrap().unwrap();
+        assert!(ch.changed.is_empty() && ch.modified.is_empty());
+        assert_eq!(ch.modseq, base + 2);
+        check_counters(s, a);
+    }
+
     fn copy_move_expunge(db) {
         let s = db.store();
         let u = s.create_user("u", "h").unwrap();
@@ -441,7 +498,7 @@ both! {
         assert_eq!(moved.uid_map.len(), 100);
         assert_eq!(ex.uids, (1..=100).collect::<Vec<_>>());
         assert_eq!(s.mailbox_status(a).unwrap().messages, 1100);
-        assert_eq!(s.expunged_since(a, ex.modseq - 1).unwrap(), ex.uids);
+        assert_eq!(s.expunged_since(a, ex.modseq - 1).unwrap(), Some(ex.uids.clone()));
         check_counters(s, a);
         check_counters(s, b);
 
@@ -452,7 +509,7 @@ both! {
         let ex3 = s.expunge(a, &UidSet::from_uids([101, 102, 5000])).unwrap();
         assert_eq!(ex3.uids, [101, 102]);
         assert!(ex3.modseq > ex2.modseq);
-        let gone = s.expunged_since(a, ex.modseq).unwrap();
+        let gone = s.expunged_since(a, ex.modseq).unwrap().unwrap();
         assert_eq!(gone.len(), 101 + 2);
         check_counters(s, a);
         // Empty operations change nothing.
@@ -466,6 +523,9 @@ both! {
         assert_eq!(e2.uids, [1200]);
         check_counters(s, a);
         assert_eq!(s.prune_expunged(a, ex.modseq).unwrap(), 100);
+        // What vanished after the pruned point is still known; before it, no longer.
+        assert_eq!(s.expunged_since(a, ex.modseq).unwrap().unwrap().len(), 101 + 2 + 1);
+        assert_eq!(s.expunged_since(a, ex.modseq - 1).unwrap(), None);
         assert!(matches!(
             s.copy(a, &UidSet::all(), MailboxId(77777)),
             Err(StoreError::UnknownMailbox(_))

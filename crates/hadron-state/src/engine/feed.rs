@@ -223,6 +223,21 @@ impl Feed {
         below: Option<u32>,
     ) -> Seen {
         let names = &changes.keywords;
+        // Expunges first, with the mod-sequence published before them as
+        // theirs (the store does not say which expunge came when): a
+        // session that applies or holds them before the flag changes
+        // below are published never reports a HIGHESTMODSEQ past a change
+        // it was not told of.
+        if !changes.expunged.is_empty() {
+            self.hub.publish(
+                hub_id(id),
+                Update::MessagesExpunged {
+                    uids: changes.expunged.clone(),
+                    origin: None,
+                    modseq: Some(seen.modseq),
+                },
+            );
+        }
         if !changes.changed.is_empty() {
             let changes = changes
                 .changed
@@ -241,15 +256,6 @@ impl Feed {
                 },
             );
         }
-        if !changes.expunged.is_empty() {
-            self.hub.publish(
-                hub_id(id),
-                Update::MessagesExpunged {
-                    uids: changes.expunged.clone(),
-                    origin: None,
-                },
-            );
-        }
         let added: Vec<(AddedMessage, bool)> = changes
             .added
             .iter()
@@ -259,13 +265,14 @@ impl Feed {
                 (AddedMessage { uid: m.uid, flags }, recent)
             })
             .collect();
+        let added_modseq = changes.added.iter().map(|m| m.modseq).max();
         let mut next = seen;
         if let Some((last, _)) = added.last() {
             next.uidnext = next.uidnext.max(last.uid + 1);
             let claimed = self.claim_recent(id, &added);
             let added = added.into_iter().map(|(m, _)| m);
             for (run, mine) in recent_runs(added, |u| claimed.binary_search(&u).is_ok()) {
-                self.publish_added(id, run, mine);
+                self.publish_added(id, run, mine, added_modseq);
             }
         }
         next.modseq = match until {
@@ -303,7 +310,13 @@ impl Feed {
 
     /// Publishes messages another instance added; `claimed`: the hub gives
     /// them `\Recent` to one session here, else to none.
-    fn publish_added(&self, id: StoreMailbox, messages: Vec<AddedMessage>, claimed: bool) {
+    fn publish_added(
+        &self,
+        id: StoreMailbox,
+        messages: Vec<AddedMessage>,
+        claimed: bool,
+        modseq: Option<u64>,
+    ) {
         if messages.is_empty() {
             return;
         }
@@ -313,6 +326,7 @@ impl Feed {
                 messages,
                 recent_for: (!claimed).then_some(SessionId::NOBODY),
                 origin: None,
+                modseq,
             },
         );
     }

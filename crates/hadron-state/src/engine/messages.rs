@@ -93,6 +93,7 @@ impl Engine {
                                 messages: added,
                                 recent_for: None,
                                 origin,
+                                modseq: Some(appended.modseq),
                             },
                         );
                     }))
@@ -118,34 +119,97 @@ impl Engine {
         flags: FlagSet,
         origin: Option<SessionId>,
     ) -> Result<Vec<(u32, FlagSet)>, EngineError> {
+        let change = FlagStore {
+            mode,
+            flags,
+            unchanged_since: None,
+        };
+        Ok(self
+            .store_flags_if(account, mailbox, uids, change, origin)
+            .await?
+            .changed)
+    }
+
+    /// [`Engine::store_flags`] with CONDSTORE's `UNCHANGEDSINCE` test
+    /// (RFC 7162 §3.1.3) when `change` has one: messages whose mod-sequence
+    /// is above it are left alone, atomically with the change of the
+    /// others, and listed in [`FlagsStored::modified`]. The connector is
+    /// asked only for the messages that passed the test when it was read
+    /// (just before); one that fails at the write is still reported as
+    /// modified.
+    pub async fn store_flags_if(
+        &self,
+        account: &Account,
+        mailbox: &MailboxInfo,
+        mut uids: Vec<u32>,
+        change: FlagStore,
+        origin: Option<SessionId>,
+    ) -> Result<FlagsStored, EngineError> {
+        let mut modified = Vec::new();
+        if let Some(limit) = change.unchanged_since {
+            let (id, set) = (mailbox.id, UidSet::from_uids(uids.iter().copied()));
+            let newer: Vec<u32> = self
+                .blocking(move |store, _| {
+                    Ok(store
+                        .changed_since(id, &set, limit)?
+                        .into_iter()
+                        .map(|m| m.uid)
+                        .collect())
+                })
+                .await?;
+            if !newer.is_empty() {
+                uids.retain(|u| newer.binary_search(u).is_err());
+                modified = newer;
+            }
+        }
         if uids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(FlagsStored {
+                modseq: 0,
+                changed: Vec::new(),
+                modified,
+            });
         }
         self.connector
-            .set_flags(&account.name, &mailbox.name, &uids, mode, &flags)
+            .set_flags(
+                &account.name,
+                &mailbox.name,
+                &uids,
+                change.mode,
+                &change.flags,
+            )
             .await?;
-        self.commit_flags(mailbox.id, uids, mode, flags, origin)
-            .await
+        let mut stored = self.commit_flags(mailbox.id, uids, change, origin).await?;
+        if !modified.is_empty() {
+            stored.modified.extend(modified);
+            stored.modified.sort_unstable();
+            stored.modified.dedup();
+        }
+        Ok(stored)
     }
 
     pub(crate) async fn commit_flags(
         &self,
         id: hadron_store::MailboxId,
         uids: Vec<u32>,
-        mode: FlagMode,
-        flags: FlagSet,
+        change: FlagStore,
         origin: Option<SessionId>,
-    ) -> Result<Vec<(u32, FlagSet)>, EngineError> {
-        let op = match mode {
+    ) -> Result<FlagsStored, EngineError> {
+        let op = match change.mode {
             FlagMode::Add => FlagOp::Add,
             FlagMode::Remove => FlagOp::Remove,
             FlagMode::Replace => FlagOp::Replace,
         };
-        let (bits, keywords) = flags_to_store(&flags);
+        let (bits, keywords) = flags_to_store(&change.flags);
+        let edit = FlagEdit {
+            op,
+            flags: bits,
+            keywords,
+            unchanged_since: change.unchanged_since,
+        };
         let feed = self.feed.clone();
         self.ordered_write(id, move |store, done| {
             let set = UidSet::from_uids(uids);
-            store.store_flags_then(id, &set, op, bits, &keywords, move |r| {
+            store.store_flags_then(id, &set, edit, move |r| {
                 done(r.map(|(changes, names)| {
                     let changed: Vec<(u32, FlagSet)> = changes
                         .changed
@@ -170,7 +234,11 @@ impl Engine {
                             },
                         );
                     }
-                    changed
+                    FlagsStored {
+                        modseq: changes.modseq,
+                        changed,
+                        modified: changes.modified,
+                    }
                 }))
             })
         })
@@ -268,6 +336,7 @@ impl Engine {
                             Update::MessagesExpunged {
                                 uids: expunged.uids.clone(),
                                 origin,
+                                modseq: Some(expunged.modseq),
                             },
                         );
                     }
@@ -455,6 +524,7 @@ impl Engine {
                 Update::MessagesExpunged {
                     uids: expunged.uids,
                     origin,
+                    modseq: Some(expunged.modseq),
                 },
             );
         }
@@ -523,6 +593,7 @@ impl Engine {
                         messages,
                         recent_for: (!mine).then_some(SessionId::NOBODY),
                         origin: None,
+                        modseq: Some(modseq),
                     },
                 );
             }

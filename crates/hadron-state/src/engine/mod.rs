@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hadron_store::{
-    BlobStore, DeletedUser, FlagOp, MailboxInfo, MessageFlags, NewMessage, Store, StoreError,
-    StoredMessage, SystemFlags as StoreFlags, UidSet, UserId, UserInfo,
+    BlobStore, DeletedUser, FlagEdit, FlagOp, MailboxInfo, MessageFlags, NewMessage, Store,
+    StoreError, StoredMessage, SystemFlags as StoreFlags, UidSet, UserId, UserInfo,
 };
 
 use crate::connector::{Connector, ConnectorError, FlagMode, OutgoingMessage};
@@ -141,6 +141,40 @@ pub struct AppendOutcome {
     pub uid_validity: u32,
     /// The new UIDs, in order.
     pub uids: Vec<u32>,
+}
+
+/// A STORE's change for [`Engine::store_flags_if`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagStore {
+    /// Add, remove or replace.
+    pub mode: FlagMode,
+    /// The flags.
+    pub flags: FlagSet,
+    /// CONDSTORE `UNCHANGEDSINCE` (RFC 7162 §3.1.3): leave alone the
+    /// messages whose mod-sequence is above it.
+    pub unchanged_since: Option<u64>,
+}
+
+impl FlagStore {
+    /// Replaces the flags, unconditionally.
+    pub fn replace(flags: FlagSet) -> FlagStore {
+        FlagStore {
+            mode: FlagMode::Replace,
+            flags,
+            unchanged_since: None,
+        }
+    }
+}
+
+/// Result of [`Engine::store_flags_if`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FlagsStored {
+    /// The mod-sequence of the changed messages (0 when none changed).
+    pub modseq: u64,
+    /// The messages whose flags changed, in UID order, with their new flags.
+    pub changed: Vec<(u32, FlagSet)>,
+    /// The UIDs that failed the `UNCHANGEDSINCE` test, ascending.
+    pub modified: Vec<u32>,
 }
 
 /// Result of [`Engine::copy`] / [`Engine::move_messages`].

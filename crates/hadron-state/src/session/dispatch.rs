@@ -4,7 +4,7 @@
 //! each family either runs it or gives it back; what no family takes is
 //! refused with the reason ([`refusal`]).
 
-use hadron_proto::types::{CommandBody, Data, Response, StatusKind, Tag};
+use hadron_proto::types::{Capability, CommandBody, Data, Response, StatusKind, Tag};
 
 use super::output::{Output, ResponseSink, data, resp_text, tagged};
 use super::{ENABLEABLE, Session, State, no_for};
@@ -86,6 +86,11 @@ impl Session {
             }
             CommandBody::Enable(caps) if authenticated && !selected => {
                 let newly = self.enabled.enable(caps.as_slice(), ENABLEABLE);
+                if self.qresync() {
+                    // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+                    let cond = [Capability::CondStore];
+                    self.enabled.enable(&cond, &cond);
+                }
                 out.send(data(Data::Enabled(newly)));
                 out.send(tagged(tag, StatusKind::Ok, None, "ENABLE completed"));
             }
@@ -132,8 +137,12 @@ impl Session {
         out: &mut dyn ResponseSink,
     ) -> Option<CommandBody<'static>> {
         match body {
-            CommandBody::Select { mailbox, .. } => self.select(tag, &mailbox, false, out).await,
-            CommandBody::Examine { mailbox, .. } => self.select(tag, &mailbox, true, out).await,
+            CommandBody::Select { mailbox, params } => {
+                self.select(tag, &mailbox, &params, false, out).await
+            }
+            CommandBody::Examine { mailbox, params } => {
+                self.select(tag, &mailbox, &params, true, out).await
+            }
             CommandBody::Create {
                 mailbox,
                 special_use,
@@ -176,6 +185,9 @@ impl Session {
                     .await
             }
             CommandBody::Status { mailbox, items } => {
+                if items.contains(&hadron_proto::types::StatusItem::HighestModSeq) {
+                    self.enable_condstore(out);
+                }
                 match self
                     .engine
                     .status(self.acct(), &mailbox, items.as_slice())
@@ -230,14 +242,20 @@ impl Session {
             CommandBody::Expunge => self.expunge(tag, None, out).await,
             CommandBody::UidExpunge(set) => self.expunge(tag, Some(set), out).await,
             CommandBody::Fetch {
-                uid, set, items, ..
-            } => self.fetch(tag, uid, &set, &items, out).await,
+                uid,
+                set,
+                items,
+                modifiers,
+            } => self.fetch(tag, uid, &set, &items, &modifiers, out).await,
             CommandBody::Store {
                 uid,
                 set,
-                unchanged_since: None,
+                unchanged_since,
                 action,
-            } => self.store(tag, uid, &set, &action, out).await,
+            } => {
+                self.store(tag, uid, &set, unchanged_since, &action, out)
+                    .await
+            }
             CommandBody::Copy { uid, set, mailbox } => {
                 self.copy(tag, uid, &set, &mailbox, false, out).await
             }

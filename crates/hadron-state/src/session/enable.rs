@@ -17,19 +17,18 @@
 //! `* ENABLED` lists what this command newly enabled — possibly nothing —
 //! and the tagged response is `OK`.
 //!
-//! **Plugging in an extension** (CONDSTORE is the first candidate): add its
-//! [`Capability`] to [`ENABLEABLE`] and to
-//! [`Session::capabilities`](super::Session::capabilities), then have the
-//! handlers whose output it changes check
-//! `self.enabled.contains(&Capability::CondStore)`. Today no extension
-//! needs enabling, so [`ENABLEABLE`] is empty and every `* ENABLED` is
-//! empty.
+//! **Plugging in an extension**: add its [`Capability`] to [`ENABLEABLE`]
+//! and to [`Session::capabilities`](super::Session::capabilities), then
+//! have the handlers whose output it changes check
+//! `self.enabled.contains(&…)`. CONDSTORE and QRESYNC (RFC 7162) are the
+//! ones so far; `ENABLE QRESYNC` turns CONDSTORE on too (without listing
+//! it), and CONDSTORE is also turned on by the commands that use it (see
+//! `session/condstore.rs`).
 
 use hadron_proto::types::Capability;
 
-/// The extensions this engine lets a client turn on with ENABLE. Empty
-/// until one is implemented that changes unsolicited responses.
-pub const ENABLEABLE: &[Capability<'static>] = &[];
+/// The extensions this engine lets a client turn on with ENABLE.
+pub const ENABLEABLE: &[Capability<'static>] = &[Capability::CondStore, Capability::QResync];
 
 /// The extensions one session has enabled, in the order they were enabled.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,12 +104,13 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_enableable_yet() {
+    fn condstore_and_qresync_are_enableable() {
         let mut e = Enabled::default();
-        assert!(
-            e.enable(&[cap("CONDSTORE"), cap("QRESYNC")], ENABLEABLE)
-                .is_empty()
+        let newly = e.enable(
+            &[cap("qresync"), cap("UTF8=ACCEPT"), cap("CONDSTORE")],
+            ENABLEABLE,
         );
-        assert!(e.is_empty());
+        assert_eq!(newly, [Capability::QResync, Capability::CondStore]);
+        assert!(!e.contains(&Capability::Utf8Accept));
     }
 }

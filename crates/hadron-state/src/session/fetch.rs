@@ -12,12 +12,14 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use hadron_proto::types::{
-    BodyData, BodyStructure, Data, DateTime, FetchAttribute, FetchItem, FetchItems, Response,
-    Section, SequenceSet, StatusKind, Tag, WireList,
+    BodyData, BodyStructure, Data, DateTime, FetchAttribute, FetchItem, FetchItems, FetchModifier,
+    Response, Section, SequenceSet, StatusKind, Tag, WireList,
 };
 use hadron_store::{BlobStore, MessageMeta, Store, StoreError, StoredMessage, UidSet};
 
-use super::output::{Output, flag_fetch, nz, tagged};
+use super::condstore::uid_set_of;
+use super::messages::wire_uids;
+use super::output::{Output, data, flag_fetch, nz, tagged};
 use super::{ResponseSink, Session, no_for};
 use crate::connector::FlagMode;
 use crate::delivery::CommandContext;
@@ -90,6 +92,20 @@ fn sets_seen(attrs: &[FetchAttribute<'_>]) -> bool {
     })
 }
 
+/// The FETCH modifiers of RFC 7162: `CHANGEDSINCE m` and whether
+/// `VANISHED` was given.
+fn modifiers_of(modifiers: &[FetchModifier]) -> (Option<u64>, bool) {
+    let mut since = None;
+    let mut vanished = false;
+    for m in modifiers {
+        match m {
+            FetchModifier::ChangedSince(n) => since = Some(n.get()),
+            FetchModifier::Vanished => vanished = true,
+        }
+    }
+    (since, vanished)
+}
+
 impl Session {
     pub(super) async fn fetch(
         &mut self,
@@ -97,6 +113,7 @@ impl Session {
         uid: bool,
         set: &SequenceSet,
         items: &FetchItems<'_>,
+        modifiers: &[FetchModifier],
         out: &mut dyn ResponseSink,
     ) {
         let mut attrs: Vec<FetchAttribute<'static>> = items
@@ -104,31 +121,74 @@ impl Session {
             .into_iter()
             .map(FetchAttribute::into_static)
             .collect();
-        if let Some(a) = attrs.iter().find(|a| {
+        if attrs.iter().any(|a| {
             matches!(
                 a,
-                FetchAttribute::Binary { .. }
-                    | FetchAttribute::BinarySize { .. }
-                    | FetchAttribute::ModSeq
+                FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }
             )
         }) {
-            let what = match a {
-                FetchAttribute::ModSeq => "MODSEQ",
-                _ => "BINARY",
-            };
             return out.send(tagged(
                 tag,
                 StatusKind::Bad,
                 None,
-                format!("{what} is not supported (not advertised)"),
+                "BINARY is not supported (not advertised)",
             ));
+        }
+        let (changed_since, vanished) = modifiers_of(modifiers);
+        if vanished && !(uid && changed_since.is_some() && self.qresync()) {
+            // RFC 7162 §3.2.6.
+            return out.send(tagged(
+                tag,
+                StatusKind::Bad,
+                None,
+                "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC",
+            ));
+        }
+        if changed_since.is_some() && !attrs.contains(&FetchAttribute::ModSeq) {
+            // CHANGEDSINCE implies the MODSEQ item (RFC 7162 §3.1.4.1).
+            attrs.push(FetchAttribute::ModSeq);
+        }
+        let want_modseq = attrs.contains(&FetchAttribute::ModSeq);
+        if want_modseq {
+            self.enable_condstore(out);
         }
         if uid && !attrs.contains(&FetchAttribute::Uid) {
             attrs.insert(0, FetchAttribute::Uid);
         }
-        let Some(seqs) = self.resolve(tag, uid, set, out) else {
+        let Some(mut seqs) = self.resolve(tag, uid, set, out) else {
             return;
         };
+        // Known mod-sequences, by UID: those CHANGEDSINCE read.
+        let mut modseqs: HashMap<u32, u64> = HashMap::new();
+        if let Some(since) = changed_since {
+            if vanished {
+                match self.vanished_since(&uid_set_of(set), since).await {
+                    Ok(gone) => {
+                        if let Some(uids) = wire_uids(gone) {
+                            out.send(data(Data::Vanished {
+                                earlier: true,
+                                uids,
+                            }));
+                        }
+                    }
+                    Err(e) => return out.send(no_for(tag, &e)),
+                }
+            }
+            let asked = UidSet::from_uids(self.uids_of(&seqs));
+            match self.changed_since(asked, since).await {
+                Ok(rows) => modseqs = rows.into_iter().map(|r| (r.uid, r.modseq)).collect(),
+                Err(e) => return out.send(no_for(tag, &e)),
+            }
+            let Some(m) = self.mailbox.as_ref() else {
+                return;
+            };
+            let snap = m.selected.snapshot();
+            seqs = seqs
+                .iter()
+                .filter(|&s| snap.uid(s).is_some_and(|u| modseqs.contains_key(&u)))
+                .collect();
+        }
+        let condstore = self.condstore();
         let Some(m) = self.mailbox.as_ref() else {
             return;
         };
@@ -185,6 +245,25 @@ impl Session {
             };
             let snap = m.selected.snapshot();
             let uids: Vec<u32> = chunk.iter().filter_map(|&s| snap.uid(s)).collect();
+            // MODSEQ when asked, or with FLAGS this FETCH changed (\Seen).
+            let unknown: Vec<u32> = uids
+                .iter()
+                .copied()
+                .filter(|u| {
+                    (want_modseq || (condstore && seen_now.contains(u))) && !modseqs.contains_key(u)
+                })
+                .collect();
+            if !unknown.is_empty() {
+                let id = info.id;
+                let small = unknown.len() as u64 <= SMALL_READ_ROWS;
+                let read = move |store: &Store, _: &dyn BlobStore| {
+                    Ok(store.fetch_flags(id, &UidSet::from_uids(unknown.clone()))?)
+                };
+                match self.engine.read_sized(small, read).await {
+                    Ok(rows) => modseqs.extend(rows.into_iter().map(|r| (r.uid, r.modseq))),
+                    Err(e) => return out.send(no_for(tag, &e)),
+                }
+            }
             let mut metas: HashMap<u32, Arc<StoredMessage>> = HashMap::new();
             let mut bodies: HashMap<u32, Vec<Vec<u8>>> = HashMap::new();
             if need_meta {
@@ -241,6 +320,8 @@ impl Session {
                 };
                 let meta = metas.get(&msg.uid);
                 let contents = bodies.remove(&msg.uid).unwrap_or_default();
+                let seen = seen_now.contains(&msg.uid);
+                let modseq = modseqs.get(&msg.uid).copied();
                 out.send(fetch_one(
                     seq,
                     msg.uid,
@@ -249,7 +330,8 @@ impl Session {
                     &attrs,
                     meta.map(|m| &**m),
                     contents,
-                    seen_now.contains(&msg.uid),
+                    seen.then_some(modseq.filter(|_| condstore)),
+                    modseq,
                 ));
             }
             // Let the output go to the client before the next batch.
@@ -324,6 +406,8 @@ fn read_contents(
 
 /// The `* seq FETCH (...)` of one message; `contents` holds the content of
 /// each of its body attributes in order (empty when the message has none).
+/// `seen_now`: this FETCH set `\Seen`, so FLAGS are sent even when not
+/// asked for, with the new mod-sequence when CONDSTORE is on (`Some(m)`).
 #[allow(clippy::too_many_arguments)]
 fn fetch_one(
     seq: u32,
@@ -333,7 +417,8 @@ fn fetch_one(
     attrs: &[FetchAttribute<'static>],
     meta: Option<&StoredMessage>,
     contents: Vec<Vec<u8>>,
-    seen_now: bool,
+    seen_now: Option<Option<u64>>,
+    modseq: Option<u64>,
 ) -> Output {
     use FetchAttribute as A;
     let mut items = Vec::with_capacity(attrs.len() + 1);
@@ -389,11 +474,19 @@ fn fetch_one(
                 origin: partial.map(|(o, _)| o),
                 data,
             })),
-            A::Binary { .. } | A::BinarySize { .. } | A::ModSeq => {}
+            A::ModSeq => items.extend(modseq.map(FetchItem::ModSeq)),
+            A::Binary { .. } | A::BinarySize { .. } => {}
         }
     }
-    if seen_now && !attrs.contains(&A::Flags) {
-        items.push(FetchItem::Flags(flag_fetch(flags, recent)));
+    if let Some(seen_modseq) = seen_now {
+        if !attrs.contains(&A::Flags) {
+            items.push(FetchItem::Flags(flag_fetch(flags, recent)));
+        }
+        if let Some(m) = seen_modseq
+            && !attrs.contains(&A::ModSeq)
+        {
+            items.push(FetchItem::ModSeq(m));
+        }
     }
     Output {
         response: Response::Data(Data::Fetch {

@@ -10,11 +10,12 @@ use super::output::{data, flag_fetch, nz, tagged, untagged_ok};
 use super::{ResponseSink, Session, flag_set, no_for};
 use crate::connector::FlagMode;
 use crate::delivery::{CloseReason, CommandContext};
-use crate::engine::{AppendRequest, EngineError};
+use crate::engine::{AppendRequest, EngineError, FlagStore};
 use crate::flags::SystemFlags;
 use crate::mailboxes::store_name;
 use crate::snapshot::SeqRanges;
 use hadron_store::UidSet;
+use std::collections::{HashMap, HashSet};
 
 /// A wire UID set (for APPENDUID / COPYUID) from ascending UIDs.
 pub(crate) fn wire_uids(uids: impl IntoIterator<Item = u32>) -> Option<WireUidSet> {
@@ -140,15 +141,19 @@ impl Session {
         }
     }
 
-    /// STORE / UID STORE (RFC 3501 §6.4.6): the change is committed and
-    /// published, delivery applies it (and others' changes, as FETCH)
-    /// without EXPUNGE, then — unless `.SILENT` — one FETCH per message
-    /// of the set with its flags as this session now knows them.
+    /// STORE / UID STORE (RFC 3501 §6.4.6, RFC 7162 §3.1.3): the change is
+    /// committed and published, delivery applies it (and others' changes,
+    /// as FETCH) without EXPUNGE, then — unless `.SILENT` — one FETCH per
+    /// message of the set with its flags as this session now knows them.
+    /// With CONDSTORE on, those carry `MODSEQ` (and `.SILENT` still sends
+    /// `UID` and `MODSEQ` of the messages it changed); messages that fail
+    /// `UNCHANGEDSINCE` are left alone and named by `[MODIFIED …]`.
     pub(super) async fn store(
         &mut self,
         tag: &Tag<'_>,
         uid: bool,
         set: &SequenceSet,
+        unchanged_since: Option<u64>,
         action: &StoreAction<'_>,
         out: &mut dyn ResponseSink,
     ) {
@@ -163,6 +168,9 @@ impl Session {
         let Some(seqs) = self.resolve(tag, uid, set, out) else {
             return;
         };
+        if unchanged_since.is_some() {
+            self.enable_condstore(out);
+        }
         let uids: Vec<u32> = {
             let Some(m) = self.mailbox.as_ref() else {
                 return;
@@ -183,37 +191,89 @@ impl Session {
             Some(m) => m.info.clone(),
             None => return,
         };
-        let r = self
+        let change = FlagStore {
+            mode,
+            flags: flag_set(&action.flags),
+            unchanged_since,
+        };
+        let stored = match self
             .engine
-            .store_flags(
-                self.acct(),
-                &info,
-                uids,
-                mode,
-                flag_set(&action.flags),
-                Some(self.id),
-            )
-            .await;
-        if let Err(e) = r {
-            return out.send(no_for(tag, &e));
-        }
-        let issued = self.deliver(CommandContext::Store, out);
-        if !action.silent
-            && let Some(m) = self.mailbox.as_ref()
+            .store_flags_if(self.acct(), &info, uids, change, Some(self.id))
+            .await
         {
-            let snap = m.selected.snapshot();
-            for seq in seqs.iter() {
-                if let Some(msg) = snap.get(seq) {
-                    let mut items = vec![FetchItem::Flags(flag_fetch(&msg.flags(), msg.recent))];
-                    if uid {
-                        items.push(FetchItem::Uid(nz(msg.uid)));
-                    }
-                    out.send(data(Data::Fetch {
-                        seq: nz(seq),
-                        items,
-                    }));
+            Ok(s) => s,
+            Err(e) => return out.send(no_for(tag, &e)),
+        };
+        let issued = self.deliver(CommandContext::Store, out);
+        if self.logged_out {
+            return;
+        }
+        let condstore = self.condstore();
+        // The mod-sequence of each message to report: those changed have
+        // the write's; with CONDSTORE on and FLAGS to send, the others'
+        // are read.
+        let changed: HashSet<u32> = stored.changed.iter().map(|c| c.0).collect();
+        let mut modseqs: HashMap<u32, u64> = changed.iter().map(|&u| (u, stored.modseq)).collect();
+        if condstore && !action.silent {
+            let unchanged: Vec<u32> = self
+                .uids_of(&seqs)
+                .into_iter()
+                .filter(|u| !changed.contains(u))
+                .collect();
+            if !unchanged.is_empty() {
+                let id = info.id;
+                let read = self
+                    .engine
+                    .blocking(move |store, _| {
+                        Ok(store.fetch_flags(id, &UidSet::from_uids(unchanged))?)
+                    })
+                    .await;
+                match read {
+                    Ok(rows) => modseqs.extend(rows.into_iter().map(|r| (r.uid, r.modseq))),
+                    Err(e) => return out.send(no_for(tag, &e)),
                 }
             }
+        }
+        let Some(m) = self.mailbox.as_ref() else {
+            return;
+        };
+        let snap = m.selected.snapshot();
+        let modified: HashSet<u32> = stored.modified.iter().copied().collect();
+        let mut modified_ids = Vec::new();
+        for seq in seqs.iter() {
+            let Some(msg) = snap.get(seq) else {
+                continue;
+            };
+            if modified.contains(&msg.uid) {
+                modified_ids.push(if uid { msg.uid } else { seq });
+                continue;
+            }
+            let modseq = modseqs.get(&msg.uid).copied().filter(|_| condstore);
+            let mut items = Vec::new();
+            if !action.silent {
+                items.push(FetchItem::Flags(flag_fetch(&msg.flags(), msg.recent)));
+            } else if modseq.is_none() || !changed.contains(&msg.uid) {
+                continue;
+            }
+            if uid || modseq.is_some() {
+                items.push(FetchItem::Uid(nz(msg.uid)));
+            }
+            items.extend(modseq.map(FetchItem::ModSeq));
+            out.send(data(Data::Fetch {
+                seq: nz(seq),
+                items,
+            }));
+        }
+        if let Some(set) = wire_uids(modified_ids) {
+            self.tell_held_modseq(out);
+            let code = Code::Modified(set.as_sequence_set().clone());
+            out.send(tagged(
+                tag,
+                StatusKind::Ok,
+                Some(code),
+                "conditional STORE failed for some",
+            ));
+            return;
         }
         self.ok(tag, issued, "STORE completed", out);
     }
@@ -289,6 +349,7 @@ impl Session {
                 return;
             }
             let code = copyuid.or(issued.then_some(Code::ExpungeIssued));
+            self.tell_held_modseq(out);
             out.send(tagged(tag, StatusKind::Ok, code, "COPY completed"));
         }
     }
@@ -355,6 +416,15 @@ impl Session {
             return out.send(no_for(tag, &e));
         }
         let issued = self.deliver(CommandContext::Expunge, out);
+        if self.qresync()
+            && !issued
+            && !self.logged_out
+            && let Some(modseq) = self.session_modseq()
+        {
+            // RFC 7162 §3.2.10: the HIGHESTMODSEQ after the expunge.
+            let code = Code::HighestModSeq(modseq);
+            return out.send(tagged(tag, StatusKind::Ok, Some(code), "EXPUNGE completed"));
+        }
         self.ok(tag, issued, "EXPUNGE completed", out);
     }
 

@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod condstore;
 mod dispatch;
 mod enable;
 mod fetch;
@@ -256,6 +257,8 @@ impl Session {
             "ESEARCH",
             "SEARCHRES",
             "ENABLE",
+            "CONDSTORE",
+            "QRESYNC",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
@@ -392,6 +395,7 @@ impl Session {
         if self.logged_out {
             return;
         }
+        self.tell_held_modseq(out);
         let code = expunge_issued.then_some(Code::ExpungeIssued);
         out.send(tagged(tag, StatusKind::Ok, code, s));
     }
@@ -400,6 +404,7 @@ impl Session {
     /// Returns whether the tagged OK needs `[EXPUNGEISSUED]`. A close
     /// reason ends the session with `* BYE`.
     fn deliver(&mut self, context: CommandContext, out: &mut dyn ResponseSink) -> bool {
+        let condstore = self.condstore();
         let Some(m) = self.mailbox.as_mut() else {
             return false;
         };
@@ -409,8 +414,8 @@ impl Session {
             // Fell too far behind: catch up from the shared index when it
             // is still current, told under the usual rules; else `* BYE`.
             m.announce_keywords(out);
-            for e in &d.events {
-                out.send(event(e));
+            for o in d.events.iter().filter_map(|e| event(e, condstore)) {
+                out.send(o);
             }
             m.subscription.reset();
             if let Some(fresh) = self.engine.shared_index(m.info.id)
@@ -422,8 +427,8 @@ impl Session {
             }
         }
         m.announce_keywords(out);
-        for e in &d.events {
-            out.send(event(e));
+        for o in d.events.iter().filter_map(|e| event(e, condstore)) {
+            out.send(o);
         }
         if let Some(name) = d.renamed_to {
             m.info.name = name.as_str().to_owned();

@@ -141,18 +141,31 @@ pub(crate) fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
-/// The wire form of an event produced by delivery.
-pub(crate) fn event(e: &Untagged) -> Output {
-    data(match e {
+/// The wire form of an event produced by delivery (`None` for nothing to
+/// say: an empty `VANISHED`, which delivery does not produce).
+pub(crate) fn event(e: &Untagged, condstore: bool) -> Option<Output> {
+    Some(data(match e {
         Untagged::Expunge(n) => Data::Expunge(nz(*n)),
         Untagged::Exists(n) => Data::Exists(*n),
         Untagged::Recent(n) => Data::Recent(*n),
-        Untagged::Fetch(f) => Data::Fetch {
-            seq: nz(f.seq),
-            items: vec![
+        Untagged::Fetch(f) => {
+            let mut items = vec![
                 FetchItem::Flags(flag_fetch(&f.flags, f.recent)),
                 FetchItem::Uid(nz(f.uid)),
-            ],
+            ];
+            // RFC 7162 §3.1: once CONDSTORE is on, unsolicited FETCHes
+            // carry the message's mod-sequence.
+            if condstore && let Some(m) = f.modseq {
+                items.push(FetchItem::ModSeq(m));
+            }
+            Data::Fetch {
+                seq: nz(f.seq),
+                items,
+            }
+        }
+        Untagged::Vanished(uids) => Data::Vanished {
+            earlier: false,
+            uids: super::messages::wire_uids(uids.iter().copied())?,
         },
-    })
+    }))
 }

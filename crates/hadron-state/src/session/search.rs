@@ -107,6 +107,9 @@ impl Session {
     ) {
         let wanted = return_options.as_deref().map(Wanted::of);
         let save = wanted.is_some_and(|w| w.save);
+        if uses_modseq(&criteria) {
+            self.enable_condstore(out);
+        }
         let issued = self.deliver(CommandContext::Search, out);
         if self.logged_out {
             return;

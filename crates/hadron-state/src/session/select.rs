@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use hadron_proto::types::{Code, Data, Mailbox, StatusKind, Tag};
+use hadron_proto::types::{Code, Data, Mailbox, QResync, SelectParam, StatusKind, Tag};
 use hadron_store::{MailboxInfo, UidSet};
 
+use super::condstore::{highest_modseq, uid_set_of};
 use super::output::{data, nz, tagged, untagged_ok};
 use super::{ResponseSink, SelectedMailbox, Session, flag_responses, no_for};
 use crate::delivery::{CommandContext, Selected};
@@ -15,16 +16,39 @@ use crate::mailboxes::store_name;
 use crate::snapshot::Snapshot;
 
 impl Session {
-    /// SELECT / EXAMINE (RFC 3501 §6.3.1–2).
+    /// SELECT / EXAMINE (RFC 3501 §6.3.1–2), with the CONDSTORE and
+    /// QRESYNC parameters (RFC 7162 §3.1.8, §3.2.5).
     pub(super) async fn select(
         &mut self,
         tag: &Tag<'_>,
         mailbox: &Mailbox<'_>,
+        params: &[SelectParam],
         read_only: bool,
         out: &mut dyn ResponseSink,
     ) {
-        // A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1).
+        let mut resync: Option<&QResync> = None;
+        for p in params {
+            match p {
+                SelectParam::CondStore => self.enable_condstore(out),
+                SelectParam::QResync(q) if self.qresync() => resync = Some(q),
+                SelectParam::QResync(_) => {
+                    self.leave();
+                    return out.send(tagged(
+                        tag,
+                        StatusKind::Bad,
+                        None,
+                        "QRESYNC parameter without ENABLE QRESYNC (RFC 7162 §3.2.5)",
+                    ));
+                }
+            }
+        }
+        // A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1);
+        // with QRESYNC the client is told the old one is closed.
+        let was_selected = self.mailbox.is_some();
         self.leave();
+        if was_selected && self.qresync() {
+            out.send(untagged_ok(Some(Code::Closed), "previous mailbox closed"));
+        }
         let name = store_name(mailbox);
         let info = match self.engine.mailbox(self.acct().id, &name).await {
             Ok(i) => i,
@@ -51,6 +75,7 @@ impl Session {
             }
         };
         let mut selected = Selected::new(self.id, snapshot);
+        selected.set_qresync(self.qresync());
         selected.deliver(&subscription, CommandContext::Select);
         let snap = selected.snapshot();
         let [flags, permanent] = flag_responses(snap, read_only);
@@ -76,13 +101,16 @@ impl Session {
             "predicted next UID",
         ));
         out.send(permanent);
+        if self.condstore() {
+            out.send(highest_modseq(selected.modseq()));
+        }
         let snap_keywords = snap.defined_keywords().len();
         let (code, what) = if read_only {
             (Code::ReadOnly, "EXAMINE completed")
         } else {
             (Code::ReadWrite, "SELECT completed")
         };
-        out.send(tagged(tag, StatusKind::Ok, Some(code), what));
+        let uidvalidity = info.uidvalidity;
         self.mailbox = Some(SelectedMailbox {
             info,
             read_only,
@@ -91,6 +119,25 @@ impl Session {
             selected,
             saved: None,
         });
+        if let Some(q) = resync.filter(|q| q.uid_validity.get() == uidvalidity)
+            && let Err(e) = self.resync(q, out).await
+        {
+            // Selected all the same; the client resynchronises the long way.
+            tracing::warn!(error = %e, "QRESYNC resynchronisation failed");
+        }
+        out.send(tagged(tag, StatusKind::Ok, Some(code), what));
+    }
+
+    /// What changed since the client's last HIGHESTMODSEQ (RFC 7162
+    /// §3.2.5): the known UIDs that vanished, then the messages that
+    /// changed, among the known UIDs when the client listed them.
+    async fn resync(&self, q: &QResync, out: &mut dyn ResponseSink) -> Result<(), EngineError> {
+        let known = q.known_uids.as_ref().map_or_else(UidSet::all, uid_set_of);
+        let since = q.mod_seq.get();
+        let vanished = self.vanished_since(&known, since).await?;
+        let changed = self.changed_since(known, since).await?;
+        self.tell_resync(&vanished, &changed, out);
+        Ok(())
     }
 
     /// The mailbox's row and this session's snapshot of it. A mailbox
@@ -161,6 +208,8 @@ impl Session {
                 let names = store.keywords(id)?;
                 let bad = |e: crate::snapshot::SnapshotError| EngineError::Internal(e.to_string());
                 let mut index = Snapshot::new();
+                // Read before the rows: they reflect at least this.
+                index.note_modseq(info.highest_modseq);
                 index.reserve(rows.len());
                 let mut recent = Vec::new();
                 for m in &rows {

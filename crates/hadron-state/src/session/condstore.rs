@@ -1,0 +1,203 @@
+//! CONDSTORE and QRESYNC (RFC 7162): what a session has turned on, the
+//! HIGHESTMODSEQ it may report, and the resynchronisation QRESYNC adds to
+//! SELECT/EXAMINE and to `UID FETCH`.
+//!
+//! - **Enabling.** CONDSTORE is on once the client sends `ENABLE
+//!   CONDSTORE` (or `ENABLE QRESYNC`, which implies it) or any
+//!   CONDSTORE-enabling command (§3.1: `SELECT … (CONDSTORE)`, a `MODSEQ`
+//!   fetch item or search key, `CHANGEDSINCE`, `UNCHANGEDSINCE`, STATUS
+//!   `HIGHESTMODSEQ`). From then on unsolicited FETCHes carry `MODSEQ`,
+//!   SELECT reports `HIGHESTMODSEQ`, and a command that enables it with a
+//!   mailbox selected reports that mailbox's HIGHESTMODSEQ (§3.1.2.1).
+//!   QRESYNC only by ENABLE; then expunges are told as `* VANISHED`
+//!   ([`crate::delivery::Selected::set_qresync`]) and leaving a mailbox by
+//!   selecting another says `* OK [CLOSED]`.
+//! - **The session's HIGHESTMODSEQ** is [`Selected::modseq`]: below every
+//!   change it holds back (RFC 3501 §7.4.1 delays expunges during FETCH,
+//!   STORE and SEARCH). A client updates its HIGHESTMODSEQ from the
+//!   `MODSEQ` items it reads, so whenever something is held back the
+//!   tagged OK is preceded by `* OK [HIGHESTMODSEQ n]` with the lower value
+//!   (the RFC 5162 erratum 1810, kept by RFC 7162 §3.2.10): a client that
+//!   disconnects then is told the held change when it resynchronises.
+//! - **What vanished** since a mod-sequence comes from the store's expunge
+//!   history, minus what the session still shows (an expunge it has not
+//!   been told of is told the usual way, later). When that history was
+//!   pruned past the client's mod-sequence, every UID the client may know
+//!   that the session does not show is reported instead: more than what
+//!   vanished, never less (RFC 7162 §3.2.5.2 allows it).
+//!
+//! [`Selected::modseq`]: crate::delivery::Selected::modseq
+
+use std::collections::HashSet;
+
+use hadron_proto::types::{Capability, Code, Data, FetchItem, SequenceSet};
+use hadron_store::{MessageFlags, UidSet};
+
+use super::messages::wire_uids;
+use super::output::{data, flag_fetch, nz, untagged_ok};
+use super::{ResponseSink, Session};
+use crate::engine::EngineError;
+use crate::snapshot::Snapshot;
+
+impl Session {
+    /// Whether CONDSTORE is on for this session.
+    pub(super) fn condstore(&self) -> bool {
+        self.enabled.contains(&Capability::CondStore)
+    }
+
+    /// Whether QRESYNC is on for this session.
+    pub(super) fn qresync(&self) -> bool {
+        self.enabled.contains(&Capability::QResync)
+    }
+
+    /// Turns CONDSTORE on for a CONDSTORE-enabling command (RFC 7162
+    /// §3.1); the first time with a mailbox selected, tells its
+    /// HIGHESTMODSEQ.
+    pub(super) fn enable_condstore(&mut self, out: &mut dyn ResponseSink) {
+        let cap = [Capability::CondStore];
+        if self.enabled.enable(&cap, &cap).is_empty() {
+            return;
+        }
+        if let Some(m) = self.mailbox.as_ref() {
+            out.send(highest_modseq(m.selected.modseq()));
+        }
+    }
+
+    /// Before a tagged OK: with CONDSTORE on and changes held back, the
+    /// HIGHESTMODSEQ below them (see the [module docs](self)).
+    pub(super) fn tell_held_modseq(&self, out: &mut dyn ResponseSink) {
+        if !self.condstore() {
+            return;
+        }
+        if let Some(m) = self.mailbox.as_ref() {
+            let safe = m.selected.modseq();
+            if safe < m.selected.snapshot().modseq() {
+                out.send(highest_modseq(safe));
+            }
+        }
+    }
+
+    /// The session's HIGHESTMODSEQ, when a mailbox is selected.
+    pub(super) fn session_modseq(&self) -> Option<u64> {
+        self.mailbox.as_ref().map(|m| m.selected.modseq().max(1))
+    }
+
+    /// The UIDs among `asked` that vanished after `since` and that the
+    /// selected session no longer shows, ascending (`* VANISHED
+    /// (EARLIER)`); see the [module docs](self) for a pruned history.
+    pub(super) async fn vanished_since(
+        &self,
+        asked: &UidSet,
+        since: u64,
+    ) -> Result<Vec<u32>, EngineError> {
+        let Some(m) = self.mailbox.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let id = m.info.id;
+        let history = self
+            .engine
+            .blocking(move |store, _| Ok(store.expunged_since(id, since)?))
+            .await?;
+        let snap = m.selected.snapshot();
+        Ok(match history {
+            Some(uids) => uids
+                .into_iter()
+                .filter(|&u| asked.contains(u) && snap.seq(u).is_none())
+                .collect(),
+            None => {
+                let top = m.info.uidnext.saturating_sub(1).max(snap.max_uid());
+                absent_uids(asked, snap, top)
+            }
+        })
+    }
+
+    /// The messages among `asked` that changed after `since`, with their
+    /// stored flags and mod-sequence, ascending by UID; only those the
+    /// session shows.
+    pub(super) async fn changed_since(
+        &self,
+        asked: UidSet,
+        since: u64,
+    ) -> Result<Vec<MessageFlags>, EngineError> {
+        let Some(m) = self.mailbox.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let id = m.info.id;
+        let mut rows = self
+            .engine
+            .blocking(move |store, _| Ok(store.changed_since(id, &asked, since)?))
+            .await?;
+        let snap = m.selected.snapshot();
+        rows.retain(|r| snap.seq(r.uid).is_some());
+        Ok(rows)
+    }
+
+    /// `* VANISHED (EARLIER) uids` then `* n FETCH (UID u FLAGS (…)
+    /// MODSEQ (m))` for each of `changed`, flags as the session knows
+    /// them: a QRESYNC SELECT's resynchronisation (RFC 7162 §3.2.5).
+    pub(super) fn tell_resync(
+        &self,
+        vanished: &[u32],
+        changed: &[MessageFlags],
+        out: &mut dyn ResponseSink,
+    ) {
+        let Some(m) = self.mailbox.as_ref() else {
+            return;
+        };
+        if let Some(uids) = wire_uids(vanished.iter().copied()) {
+            out.send(data(Data::Vanished {
+                earlier: true,
+                uids,
+            }));
+        }
+        let snap = m.selected.snapshot();
+        for row in changed {
+            let Some(seq) = snap.seq(row.uid) else {
+                continue;
+            };
+            let Some(msg) = snap.get(seq) else {
+                continue;
+            };
+            out.send(data(Data::Fetch {
+                seq: nz(seq),
+                items: vec![
+                    FetchItem::Uid(nz(row.uid)),
+                    FetchItem::Flags(flag_fetch(&msg.flags(), msg.recent)),
+                    FetchItem::ModSeq(row.modseq),
+                ],
+            }));
+        }
+    }
+}
+
+/// `* OK [HIGHESTMODSEQ n]`.
+pub(super) fn highest_modseq(n: u64) -> super::Output {
+    untagged_ok(Some(Code::HighestModSeq(n.max(1))), "highest mod-sequence")
+}
+
+/// The UIDs of `asked` up to `top` (the highest UID the mailbox has
+/// given) that the session does not show, ascending: what may have
+/// vanished when the history to say it exactly is gone.
+fn absent_uids(asked: &UidSet, snap: &Snapshot, top: u32) -> Vec<u32> {
+    let shown: HashSet<u32> = snap.uids().iter().copied().collect();
+    let mut out = Vec::new();
+    for &(a, b) in asked.ranges() {
+        for u in a..=b.min(top) {
+            if !shown.contains(&u) {
+                out.push(u);
+            }
+        }
+    }
+    out
+}
+
+/// A store UID set from a wire UID set (`known-uids`), `*` standing for
+/// every UID.
+pub(super) fn uid_set_of(set: &SequenceSet) -> UidSet {
+    use hadron_proto::types::Sequence;
+    let n = |s: hadron_proto::types::SeqNumber| s.resolve(u32::MAX);
+    UidSet::from_ranges(set.items().iter().map(|s| match *s {
+        Sequence::Single(a) => (n(a), n(a)),
+        Sequence::Range(a, b) => (n(a).min(n(b)), n(a).max(n(b))),
+    }))
+}

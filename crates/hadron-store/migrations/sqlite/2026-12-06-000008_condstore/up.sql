@@ -1,0 +1,10 @@
+-- CONDSTORE and QRESYNC (RFC 7162). `FETCH ... (CHANGEDSINCE m)`, `SELECT ... (QRESYNC ...)`
+-- and the change feed between instances ask "what changed after mod-sequence m": these
+-- indexes answer from the rows that did, not from a scan of the mailbox.
+CREATE INDEX mailbox_messages_modseq ON mailbox_messages (mailbox_id, modseq);
+CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);
+-- The mod-sequence up to which the mailbox's expunged UIDs have been forgotten
+-- (`Store::prune_expunged`); 0 while the whole history is kept. A client resynchronising
+-- from an older mod-sequence cannot be told exactly what vanished, so it is told the
+-- full state instead.
+ALTER TABLE mailboxes ADD COLUMN expunged_floor BIGINT NOT NULL DEFAULT 0;
