@@ -57,8 +57,9 @@
 //! - `COMPRESS` with any atom, not only `DEFLATE` (the server answers NO)
 //!   \[`compress-any-atom`\].
 //! - What imap-codec does not speak: LIST-EXTENDED and LIST-STATUS, CREATE
-//!   with SPECIAL-USE, `SEARCH RETURN (...)` (ESEARCH), `$` (SEARCHRES) and
-//!   MULTIAPPEND \[`hadron-only-extension`\].
+//!   with SPECIAL-USE, `SEARCH RETURN (...)` (ESEARCH), `$` (SEARCHRES),
+//!   MULTIAPPEND and OBJECTID (the `MAILBOXID` status item, the `EMAILID`
+//!   and `THREADID` fetch items and search keys) \[`hadron-only-extension`\].
 //!
 //! Where both accept, the test compares them after normalising: mailbox
 //! names decoded (and `INBOX` in any case is `INBOX`), system flags,

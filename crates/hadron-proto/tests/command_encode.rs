@@ -3,8 +3,9 @@
 use hadron_proto::encode;
 use hadron_proto::parse::{self, ParseLimits};
 use hadron_proto::types::{
-    AString, AppendMessage, Base64, Command, CommandBody, Flag, Literal, LiteralMode, Mailbox,
-    NonEmptyVec, SearchKey, StoreAction, StoreKind, Tag,
+    AString, AppendMessage, Base64, Command, CommandBody, FetchAttribute, FetchItems, Flag,
+    Literal, LiteralMode, Mailbox, NonEmptyVec, ObjectId, SearchKey, StatusItem, StoreAction,
+    StoreKind, Tag,
 };
 
 fn cmd(body: CommandBody<'static>) -> Command<'static> {
@@ -53,6 +54,11 @@ fn canonical_forms_are_reproduced_exactly() {
         "t1 THREAD REFERENCES UTF-8 ALL\r\n",
         "t1 COMPRESS DEFLATE\r\n",
         "t1 APPEND INBOX (\\Seen) \" 1-Jul-2002 22:35:08 -0700\" {3}\r\nabc ~{2+}\r\n\0x\r\n",
+        "t1 STATUS foo (MESSAGES MAILBOXID)\r\n",
+        "t1 LIST \"\" % RETURN (STATUS (MAILBOXID UIDNEXT))\r\n",
+        "t1 UID FETCH 1:* (UID EMAILID THREADID)\r\n",
+        "t1 FETCH 1 THREADID\r\n",
+        "t1 UID SEARCH EMAILID M6d99ac3275bb4e OR THREADID T64b478a75b7ea9 NOT EMAILID _-9\r\n",
     ] {
         canonical(line);
     }
@@ -156,4 +162,43 @@ fn non_canonical_input_encodes_canonically() {
     )
     .unwrap();
     assert_eq!(enc(&c), "t1 LIST \"\" *\r\n");
+}
+
+#[test]
+fn objectid_commands_built_in_code() {
+    let id = |s: &'static str| ObjectId::try_from(s).unwrap();
+    let c = cmd(CommandBody::Search {
+        uid: true,
+        return_options: None,
+        charset: None,
+        criteria: NonEmptyVec::new(vec![
+            SearchKey::EmailId(id("M6d99ac3275bb4e")),
+            SearchKey::ThreadId(id("NIL")),
+        ])
+        .unwrap(),
+    });
+    assert_eq!(
+        enc(&c),
+        "t1 UID SEARCH EMAILID M6d99ac3275bb4e THREADID NIL\r\n"
+    );
+    let c = cmd(CommandBody::Fetch {
+        uid: false,
+        set: "1:*".parse().unwrap(),
+        items: FetchItems::Attributes(
+            NonEmptyVec::new(vec![FetchAttribute::EmailId, FetchAttribute::ThreadId]).unwrap(),
+        ),
+        modifiers: vec![],
+    });
+    assert_eq!(enc(&c), "t1 FETCH 1:* (EMAILID THREADID)\r\n");
+    let c = cmd(CommandBody::Status {
+        mailbox: Mailbox::new("foo").unwrap(),
+        items: NonEmptyVec::one(StatusItem::MailboxId),
+    });
+    assert_eq!(enc(&c), "t1 STATUS foo (MAILBOXID)\r\n");
+    let c = parse::command(
+        b"t1 uid search emailid Mx threadid Ty\r\n",
+        &ParseLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(enc(&c), "t1 UID SEARCH EMAILID Mx THREADID Ty\r\n");
 }

@@ -7,8 +7,8 @@ use hadron_proto::parse::{self, CommandError, CommandErrorKind, ParseLimits};
 use hadron_proto::types::{
     AuthContinuation, Base64, Capability, Command, CommandBody, Date, EntryType, FetchAttribute,
     FetchItems, FetchMacro, FetchModifier, Flag, ListReturnOption, ListSelectOption, Mailbox,
-    NonEmptyVec, SearchKey, SearchReturnOption, Section, SelectParam, SequenceSet, SortKey,
-    StatusItem, StoreKind, ThreadAlgorithm,
+    NonEmptyVec, ObjectId, SearchKey, SearchReturnOption, Section, SelectParam, SequenceSet,
+    SortKey, StatusItem, StoreKind, ThreadAlgorithm,
 };
 
 fn parse(line: &str) -> Command<'_> {
@@ -630,6 +630,111 @@ fn list_extended_status_and_special_use() {
             StatusItem::HighestModSeq
         ]
     );
+}
+
+fn oid(s: &str) -> ObjectId<'_> {
+    ObjectId::try_from(s).unwrap()
+}
+
+#[test]
+fn rfc8474_objectid() {
+    // §4.2: STATUS asks for MAILBOXID (any case).
+    assert_eq!(
+        parse("7 status renamed (mailboxid)\r\n").body,
+        CommandBody::Status {
+            mailbox: Mailbox::new("renamed").unwrap(),
+            items: ne(vec![StatusItem::MailboxId])
+        }
+    );
+    let CommandBody::Status { items, .. } =
+        parse("t STATUS INBOX (MESSAGES MAILBOXID UIDNEXT)\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(
+        items,
+        vec![
+            StatusItem::Messages,
+            StatusItem::MailboxId,
+            StatusItem::UidNext
+        ]
+    );
+    // LIST-STATUS carries the same items.
+    let CommandBody::List { return_options, .. } =
+        parse("A01 LIST \"\" % RETURN (STATUS (MAILBOXID))\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(
+        return_options,
+        vec![ListReturnOption::Status(ne(vec![StatusItem::MailboxId]))]
+    );
+    // §5: FETCH asks for EMAILID and THREADID.
+    assert_eq!(
+        parse("27 fetch 1:* (emailid threadid)\r\n").body,
+        CommandBody::Fetch {
+            uid: false,
+            set: set("1:*"),
+            items: FetchItems::Attributes(ne(vec![
+                FetchAttribute::EmailId,
+                FetchAttribute::ThreadId
+            ])),
+            modifiers: vec![]
+        }
+    );
+    let CommandBody::Fetch { items, .. } = parse("t UID FETCH 1 THREADID\r\n").body else {
+        panic!()
+    };
+    assert_eq!(
+        items,
+        FetchItems::Attributes(NonEmptyVec::one(FetchAttribute::ThreadId))
+    );
+    // §6: SEARCH by EMAILID and THREADID.
+    let CommandBody::Search { criteria, .. } = parse("27 search emailid M6d99ac3275bb4e\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(criteria, vec![SearchKey::EmailId(oid("M6d99ac3275bb4e"))]);
+    let CommandBody::Search { criteria, .. } = parse("28 search threadid T64b478a75b7ea9\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(criteria, vec![SearchKey::ThreadId(oid("T64b478a75b7ea9"))]);
+    let CommandBody::Search { criteria, .. } =
+        parse("t UID SEARCH OR EMAILID a_1 (THREADID NIL) EMAILID -\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(
+        criteria,
+        vec![
+            SearchKey::Or(
+                Box::new(SearchKey::EmailId(oid("a_1"))),
+                Box::new(SearchKey::And(ne(vec![SearchKey::ThreadId(oid("NIL"))])))
+            ),
+            SearchKey::EmailId(oid("-"))
+        ]
+    );
+    // The longest id the grammar allows, and one more.
+    let id = "x".repeat(255);
+    parse(&format!("t SEARCH EMAILID {id}\r\n"));
+    let e = error(&format!("t SEARCH EMAILID {id}x\r\n"));
+    assert!(e.to_string().contains("at most 255"), "{e}");
+    assert_eq!(e.tag().unwrap().as_str(), "t");
+    // Not an objectid: quoted, empty, other characters.
+    for bad in [
+        "t SEARCH EMAILID \"M1\"\r\n",
+        "t SEARCH EMAILID\r\n",
+        "t SEARCH THREADID \r\n",
+        "t SEARCH EMAILID M.1\r\n",
+        "t SEARCH THREADID (T1)\r\n",
+        "t FETCH 1 EMAILID.PEEK\r\n",
+        "t STATUS INBOX (MAILBOXIDS)\r\n",
+    ] {
+        error(bad);
+    }
+    let e = error("t SEARCH EMAILID \"M1\"\r\n");
+    assert!(e.to_string().contains("expected an object id"), "{e}");
 }
 
 #[test]

@@ -8,8 +8,9 @@ use std::num::NonZeroU32;
 use hadron_proto::encode::{ResponseWriter, Step};
 use hadron_proto::types::{
     Address, BinaryData, BodyData, BodyFields, BodyStructure, Code, Continue, Data, Envelope,
-    FetchItem, Greeting, GreetingKind, IString, ListData, Mailbox, NString, OtherCode, RespText,
-    Response, Section, SinglePartExt, SinglePartKind, Status, StatusKind, Tag, Text, UidSet,
+    FetchItem, Greeting, GreetingKind, IString, ListData, Mailbox, NString, ObjectId, OtherCode,
+    RespText, Response, Section, SinglePartExt, SinglePartKind, Status, StatusItem, StatusKind,
+    StatusValue, Tag, Text, UidSet,
 };
 use hadron_proto::{encode, parse};
 
@@ -76,6 +77,8 @@ fn other_codes_cannot_shadow_known_ones() {
     assert!(OtherCode::new(name("alert"), None).is_err());
     assert!(OtherCode::new(name("XFOO"), Some(Text::try_from("a]b").unwrap())).is_err());
     assert!(OtherCode::new(name("XFOO"), Some(Text::try_from("ok").unwrap())).is_ok());
+    let text = Some(Text::try_from("(F1)").unwrap());
+    assert!(OtherCode::new(name("MailboxId"), text).is_err());
 }
 
 #[test]
@@ -313,4 +316,64 @@ fn rfc822_items_stream_like_body_sections() {
     assert_eq!(w.write(&mut out), Step::Done);
     assert_eq!(out, b"* 1 FETCH (RFC822 {3}\r\na\r\n RFC822.SIZE 3)\r\n");
     assert!(parse::response(&out).is_ok());
+}
+
+#[test]
+fn objectid_items_built_in_code() {
+    let id = |s: &'static str| ObjectId::try_from(s).unwrap();
+    let r = Response::Status(Status::Tagged {
+        tag: Tag::try_from("3").unwrap(),
+        kind: StatusKind::Ok,
+        text: RespText::with_code(
+            Code::MailboxId(id("F2212ea87-6097-4256-9d51-71338625")),
+            "Completed",
+        ),
+    });
+    assert_eq!(
+        enc(&r),
+        "3 OK [MAILBOXID (F2212ea87-6097-4256-9d51-71338625)] Completed\r\n"
+    );
+    let r = fetch(vec![
+        FetchItem::Uid(nz(7)),
+        FetchItem::EmailId(id("M6d99ac3275bb4e")),
+        FetchItem::ThreadId(Some(id("T64b478a75b7ea9"))),
+    ]);
+    assert_eq!(
+        enc(&r),
+        "* 1 FETCH (UID 7 EMAILID (M6d99ac3275bb4e) THREADID (T64b478a75b7ea9))\r\n"
+    );
+    // The streaming writer takes the same path.
+    let mut w = ResponseWriter::new(&r);
+    let mut out = Vec::new();
+    assert_eq!(w.write(&mut out), Step::Done);
+    assert_eq!(String::from_utf8_lossy(&out), enc(&r));
+    assert_eq!(
+        enc(&fetch(vec![FetchItem::ThreadId(None)])),
+        "* 1 FETCH (THREADID NIL)\r\n"
+    );
+    let status = |items| {
+        Response::Data(Data::Status {
+            mailbox: Mailbox::new("foo").unwrap(),
+            items,
+        })
+    };
+    assert_eq!(
+        enc(&status(vec![
+            (StatusItem::Messages, 2).into(),
+            id("F2212ea87-6097-4256-9d51-71338625").into(),
+        ])),
+        "* STATUS foo (MESSAGES 2 MAILBOXID (F2212ea87-6097-4256-9d51-71338625))\r\n"
+    );
+    // MAILBOXID has no number: such an entry is left out, never written
+    // as `MAILBOXID 5`.
+    assert_eq!(
+        enc(&status(vec![
+            StatusValue::Number(StatusItem::MailboxId, 5),
+            StatusValue::Number(StatusItem::Unseen, 0),
+        ])),
+        "* STATUS foo (UNSEEN 0)\r\n"
+    );
+    let only = status(vec![StatusValue::Number(StatusItem::MailboxId, 5)]);
+    assert_eq!(enc(&only), "* STATUS foo ()\r\n");
+    assert!(parse::response(enc(&only).as_bytes()).is_ok());
 }

@@ -7,7 +7,8 @@ use std::num::NonZeroU32;
 use hadron_proto::types::{
     Address, BodyData, BodyStructure, Capability, Code, Continue, Data, ESearchItem, FetchItem,
     Flag, FlagFetch, FlagPerm, GreetingKind, IString, ListAttribute, ListExtended, NString,
-    Response, Section, SinglePartKind, Status, StatusItem, StatusKind, Thread,
+    ObjectId, Response, Section, SinglePartKind, Status, StatusItem, StatusKind, StatusValue,
+    Thread,
 };
 use hadron_proto::{encode, parse};
 
@@ -312,6 +313,142 @@ fn rfc7162_condstore_qresync() {
     exact("* STATUS blurdybloop (MESSAGES 231 UIDNEXT 7 HIGHESTMODSEQ 7011231777)\r\n");
 }
 
+fn oid(s: &str) -> ObjectId<'static> {
+    ObjectId::try_from(s.to_owned()).unwrap()
+}
+
+fn fetch_items(resp: Response<'static>) -> Vec<FetchItem<'static>> {
+    match resp {
+        Response::Data(Data::Fetch { items, .. }) => items,
+        other => panic!("not a FETCH: {other:?}"),
+    }
+}
+
+#[test]
+fn rfc8474_objectid() {
+    // §3: the capability.
+    let r = exact("* CAPABILITY IMAP4rev1 OBJECTID\r\n");
+    assert_eq!(
+        r,
+        Response::Data(Data::Capability(vec![
+            Capability::Imap4Rev1,
+            Capability::ObjectId
+        ]))
+    );
+    // §4.1: CREATE answers with the new mailbox's id.
+    assert_eq!(
+        code_of(&exact(
+            "3 OK [MAILBOXID (F2212ea87-6097-4256-9d51-71338625)] Completed\r\n"
+        )),
+        Code::MailboxId(oid("F2212ea87-6097-4256-9d51-71338625"))
+    );
+    assert_eq!(
+        code_of(&exact(
+            "a OK [MAILBOXID (F2212ea87-6097-4256-9d51-71338625)] Completed\r\n"
+        )),
+        Code::MailboxId(oid("F2212ea87-6097-4256-9d51-71338625"))
+    );
+    // §4.2: STATUS reports it.
+    assert_eq!(
+        exact("* STATUS foo (MAILBOXID (F2212ea87-6097-4256-9d51-71338625))\r\n"),
+        Response::Data(Data::Status {
+            mailbox: "foo".try_into().unwrap(),
+            items: vec![StatusValue::MailboxId(oid(
+                "F2212ea87-6097-4256-9d51-71338625"
+            ))]
+        })
+    );
+    let r = exact(
+        "* STATUS bar (MESSAGES 2 MAILBOXID (F6352ae03-b7f5-463c-896f-d8b48ee3) UIDNEXT 3)\r\n",
+    );
+    let Response::Data(Data::Status { items, .. }) = r else {
+        panic!()
+    };
+    assert_eq!(
+        items,
+        vec![
+            StatusValue::Number(StatusItem::Messages, 2),
+            StatusValue::MailboxId(oid("F6352ae03-b7f5-463c-896f-d8b48ee3")),
+            StatusValue::Number(StatusItem::UidNext, 3),
+        ]
+    );
+    assert_eq!(items[1].item(), StatusItem::MailboxId);
+    assert_eq!(items[1].number(), None);
+    assert_eq!(items[2].number(), Some(3));
+    // §5.1, §5.2: FETCH EMAILID and THREADID, including a message in no
+    // thread.
+    assert_eq!(
+        fetch_items(exact(
+            "* 1 FETCH (EMAILID (M6d99ac3275bb4e) THREADID (T64b478a75b7ea9))\r\n"
+        )),
+        vec![
+            FetchItem::EmailId(oid("M6d99ac3275bb4e")),
+            FetchItem::ThreadId(Some(oid("T64b478a75b7ea9")))
+        ]
+    );
+    assert_eq!(
+        fetch_items(exact("* 2 FETCH (THREADID NIL)\r\n")),
+        vec![FetchItem::ThreadId(None)]
+    );
+    assert_eq!(
+        fetch_items(exact(
+            "* 3 FETCH (UID 3 EMAILID (M5fdc09b49ea703) THREADID NIL)\r\n"
+        )),
+        vec![
+            FetchItem::Uid(nz(3)),
+            FetchItem::EmailId(oid("M5fdc09b49ea703")),
+            FetchItem::ThreadId(None)
+        ]
+    );
+    // An id spelled NIL is an id, in parentheses.
+    assert_eq!(
+        fetch_items(exact("* 4 FETCH (THREADID (NIL))\r\n")),
+        vec![FetchItem::ThreadId(Some(oid("NIL")))]
+    );
+    // Names in any case; written in upper case.
+    let r = canonical(
+        "* 1 FETCH (emailid (Mabc) threadid nil)\r\n",
+        "* 1 FETCH (EMAILID (Mabc) THREADID NIL)\r\n",
+    );
+    assert_eq!(
+        fetch_items(r),
+        vec![FetchItem::EmailId(oid("Mabc")), FetchItem::ThreadId(None)]
+    );
+    canonical(
+        "* STATUS foo (mailboxid (Fx))\r\n",
+        "* STATUS foo (MAILBOXID (Fx))\r\n",
+    );
+    canonical(
+        "t OK [mailboxid (Fx)] done\r\n",
+        "t OK [MAILBOXID (Fx)] done\r\n",
+    );
+    // Ids the grammar refuses: without parentheses, empty, other
+    // characters, EMAILID NIL (only THREADID may be NIL), too long.
+    let long = "x".repeat(256);
+    for bad in [
+        "* 1 FETCH (EMAILID M1)\r\n".to_owned(),
+        "* 1 FETCH (EMAILID ())\r\n".to_owned(),
+        "* 1 FETCH (EMAILID NIL)\r\n".to_owned(),
+        "* 1 FETCH (THREADID (T.1))\r\n".to_owned(),
+        "* 1 FETCH (THREADID T1)\r\n".to_owned(),
+        "* STATUS foo (MAILBOXID 5)\r\n".to_owned(),
+        "* STATUS foo (MAILBOXID (F 1))\r\n".to_owned(),
+        format!("* 1 FETCH (EMAILID ({long}))\r\n"),
+        format!("t OK [MAILBOXID ({long})] x\r\n"),
+    ] {
+        assert!(parse::response(bad.as_bytes()).is_err(), "{bad:?}");
+    }
+    exact(&format!("* 1 FETCH (EMAILID ({}))\r\n", "x".repeat(255)));
+    // A MAILBOXID code without the parenthesised id is not the code: the
+    // line is plain text, as for other known codes with bad arguments.
+    let r = exact("t OK [MAILBOXID F1] x\r\n");
+    let Response::Status(Status::Tagged { text, .. }) = r else {
+        panic!()
+    };
+    assert!(text.code().is_none());
+    assert_eq!(text.text().as_str(), "[MAILBOXID F1] x");
+}
+
 #[test]
 fn rfc3501_untagged_data() {
     let r = exact("* CAPABILITY IMAP4rev1 STARTTLS AUTH=GSSAPI XPIG-LATIN\r\n");
@@ -333,7 +470,10 @@ fn rfc3501_untagged_data() {
         r,
         Response::Data(Data::Status {
             mailbox: "blurdybloop".try_into().unwrap(),
-            items: vec![(StatusItem::Messages, 231), (StatusItem::UidNext, 44292)]
+            items: vec![
+                StatusValue::Number(StatusItem::Messages, 231),
+                StatusValue::Number(StatusItem::UidNext, 44292)
+            ]
         })
     );
     exact("* SEARCH 2 3 6\r\n");

@@ -8,8 +8,8 @@
 
 use crate::types::{
     AString, Atom, Charset, Date, DateTime, Flag, FlagFetch, FlagPerm, IString, Literal,
-    LiteralMode, Mailbox, NString, SeqNumber, Sequence, SequenceSet, Tag, Text, is_astring_char,
-    is_text_char,
+    LiteralMode, Mailbox, NString, ObjectId, SeqNumber, Sequence, SequenceSet, Tag, Text,
+    is_astring_char, is_text_char,
 };
 
 /// Strings longer than this go out as literals even when they could be
@@ -40,6 +40,18 @@ pub(crate) fn tag(out: &mut Vec<u8>, tag: &Tag<'_>) {
 /// Writes `atom`.
 pub(crate) fn atom(out: &mut Vec<u8>, atom: &Atom<'_>) {
     out.extend_from_slice(atom.as_str().as_bytes());
+}
+
+/// Writes `objectid` (RFC 8474) bare; [`ObjectId`] holds only id characters.
+pub(crate) fn objectid(out: &mut Vec<u8>, id: &ObjectId<'_>) {
+    out.extend_from_slice(id.as_str().as_bytes());
+}
+
+/// Writes `"(" objectid ")"`, the form the RFC 8474 response items use.
+pub(crate) fn paren_objectid(out: &mut Vec<u8>, id: &ObjectId<'_>) {
+    out.push(b'(');
+    objectid(out, id);
+    out.push(b')');
 }
 
 /// Writes `text` (nothing for the empty text).

@@ -64,6 +64,8 @@ pub(crate) fn fetch_att(out: &mut Vec<u8>, att: &FetchAttribute<'_>) {
         A::BodyStructure => b"BODYSTRUCTURE",
         A::Uid => b"UID",
         A::ModSeq => b"MODSEQ",
+        A::EmailId => b"EMAILID",
+        A::ThreadId => b"THREADID",
         A::BodySection {
             section: s,
             partial: p,

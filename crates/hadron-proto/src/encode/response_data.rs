@@ -2,13 +2,14 @@
 //! `* n EXISTS`, ...).
 
 use crate::encode::core::{
-    atom, flag, mailbox, nstring, number, paren_list, quoted, sequence_set, string, string_bytes,
+    atom, flag, mailbox, nstring, number, paren_list, paren_objectid, quoted, sequence_set, string,
+    string_bytes,
 };
 use crate::encode::response_fetch::fetch_item;
 use crate::encode::response_status::{capabilities, uid_set};
 use crate::types::{
     Data, Delimiter, ESearch, ESearchItem, ListAttribute, ListData, ListExtended, LiteralMode,
-    NamespaceDescr, Thread,
+    NamespaceDescr, StatusValue, Thread,
 };
 
 const SYNC: LiteralMode = LiteralMode::Sync;
@@ -46,6 +47,31 @@ fn list_data(out: &mut Vec<u8>, l: &ListData<'_>) {
             }
         });
     }
+}
+
+/// Writes `"(" [status-att-list] ")"`. A `Number` entry for an item without
+/// a number (`MAILBOXID`) is not valid protocol and is left out.
+fn status_values(out: &mut Vec<u8>, items: &[StatusValue<'_>]) {
+    out.push(b'(');
+    let mut first = true;
+    for value in items {
+        if let StatusValue::Number(item, _) = value
+            && !item.is_numeric()
+        {
+            continue;
+        }
+        if !first {
+            out.push(b' ');
+        }
+        first = false;
+        out.extend_from_slice(value.item().name().as_bytes());
+        out.push(b' ');
+        match value {
+            StatusValue::Number(_, n) => number(out, *n),
+            StatusValue::MailboxId(id) => paren_objectid(out, id),
+        }
+    }
+    out.push(b')');
 }
 
 fn numbers_with_modseq(out: &mut Vec<u8>, ids: &[std::num::NonZeroU32], modseq: Option<u64>) {
@@ -155,11 +181,7 @@ pub(super) fn data(out: &mut Vec<u8>, d: &Data<'_>) {
             out.extend_from_slice(b"STATUS ");
             mailbox(out, m, SYNC);
             out.push(b' ');
-            paren_list(out, items, |out, (item, value)| {
-                out.extend_from_slice(item.name().as_bytes());
-                out.push(b' ');
-                number(out, *value);
-            });
+            status_values(out, items);
         }
         Data::Search { ids, modseq } => {
             out.extend_from_slice(b"SEARCH");

@@ -3,7 +3,8 @@
 use std::num::NonZeroU32;
 
 use crate::encode::core::{
-    date_time, flag_fetch, literal_header, nstring, number, paren_list, string, string_bytes,
+    date_time, flag_fetch, literal_header, nstring, number, paren_list, paren_objectid, string,
+    string_bytes,
 };
 use crate::encode::response::deferred;
 use crate::encode::section::section;
@@ -107,6 +108,15 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
             number(out, *n);
             out.push(b')');
         }
+        FetchItem::EmailId(id) => {
+            out.extend_from_slice(b"EMAILID ");
+            paren_objectid(out, id);
+        }
+        FetchItem::ThreadId(Some(id)) => {
+            out.extend_from_slice(b"THREADID ");
+            paren_objectid(out, id);
+        }
+        FetchItem::ThreadId(None) => out.extend_from_slice(b"THREADID NIL"),
     }
     None
 }

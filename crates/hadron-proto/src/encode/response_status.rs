@@ -3,7 +3,9 @@
 
 use std::io::Write as _;
 
-use crate::encode::core::{atom, charset, flag_perm, number, paren_list, sequence_set, tag, text};
+use crate::encode::core::{
+    atom, charset, flag_perm, number, paren_list, paren_objectid, sequence_set, tag, text,
+};
 use crate::types::{Capability, Code, RespText, Status, UidSet};
 
 /// Writes `SP resp-text`, or nothing when there is neither code nor text
@@ -90,6 +92,10 @@ fn code(out: &mut Vec<u8>, c: &Code<'_>) {
         Code::Modified(set) => {
             out.push(b' ');
             sequence_set(out, set);
+        }
+        Code::MailboxId(id) => {
+            out.push(b' ');
+            paren_objectid(out, id);
         }
         Code::Other(o) => {
             if let Some(t) = o.text() {

@@ -1,6 +1,6 @@
 //! Writers for SEARCH criteria.
 
-use crate::encode::core::{astring, atom, date, flag, number, quoted, sequence_set};
+use crate::encode::core::{astring, atom, date, flag, number, objectid, quoted, sequence_set};
 use crate::types::{LiteralMode, SearchKey};
 
 /// Writes keys separated by SP (the top level of a search program).
@@ -108,6 +108,14 @@ pub(crate) fn search_key(out: &mut Vec<u8>, key: &SearchKey<'_>, mode: LiteralMo
                 out.push(b' ');
             }
             number(out, *modseq);
+        }
+        K::EmailId(id) => {
+            kw(out, b"EMAILID ");
+            objectid(out, id);
+        }
+        K::ThreadId(id) => {
+            kw(out, b"THREADID ");
+            objectid(out, id);
         }
     }
 }

@@ -16,8 +16,9 @@ use nom::sequence::{delimited, preceded, tuple};
 use crate::parse::error::{PError, PResult};
 use crate::types::{
     AString, Atom, Charset, Date, DateTime, Flag, FlagFetch, FlagPerm, IString, Literal,
-    LiteralMode, Mailbox, NString, SeqNumber, Sequence, SequenceSet, Tag, Text, ValidationError,
-    is_astring_char, is_atom_char, is_tag_char, is_text_char, month_from_name,
+    LiteralMode, Mailbox, NString, ObjectId, SeqNumber, Sequence, SequenceSet, Tag, Text,
+    ValidationError, is_astring_char, is_atom_char, is_objectid_char, is_tag_char, is_text_char,
+    month_from_name,
 };
 
 /// `SP = %x20`
@@ -73,6 +74,28 @@ pub(crate) fn nz_number(i: &[u8]) -> PResult<'_, NonZeroU32> {
 pub(crate) fn atom(i: &[u8]) -> PResult<'_, Atom<'_>> {
     let (rest, bytes) = take_while1(is_atom_char)(i)?;
     Ok((rest, Atom::unvalidated(ascii(bytes))))
+}
+
+/// `objectid = 1*255(ALPHA / DIGIT / "_" / "-")` (RFC 8474)
+///
+/// No id character at all is a recoverable error; more than 255 is a
+/// committed one (the syntax matched, the value is too long).
+pub(crate) fn objectid(i: &[u8]) -> PResult<'_, ObjectId<'_>> {
+    let len = i.iter().take_while(|&&b| is_objectid_char(b)).count();
+    if len == 0 {
+        return Err(PError::expected(i, "an object id"));
+    }
+    if len > ObjectId::MAX_LEN {
+        return Err(PError::invalid(
+            i,
+            ValidationError::TooLong {
+                what: "object id",
+                max: ObjectId::MAX_LEN,
+                len,
+            },
+        ));
+    }
+    Ok((&i[len..], ObjectId::unvalidated(ascii(&i[..len]))))
 }
 
 /// `tag = 1*<any ASTRING-CHAR except "+">`
@@ -471,6 +494,23 @@ mod tests {
         assert_eq!(ok(astring(b"\"\"")).0.as_bytes(), b"");
         assert_eq!(ok(astring(b"{2}\r\nhi")).0.as_bytes(), b"hi");
         assert!(astring(b"(x)").is_err());
+    }
+
+    #[test]
+    fn objectids() {
+        let (id, rest) = ok(objectid(b"F2212ea87-6097-4256-9d51-71338625)"));
+        assert_eq!(id.as_str(), "F2212ea87-6097-4256-9d51-71338625");
+        assert_eq!(rest, b")");
+        assert_eq!(ok(objectid(b"a_b c")).0.as_str(), "a_b");
+        assert!(matches!(objectid(b"(x)"), Err(nom::Err::Error(_))));
+        assert!(matches!(objectid(b""), Err(nom::Err::Error(_))));
+        let max = "x".repeat(255);
+        assert_eq!(ok(objectid(max.as_bytes())).0.as_str(), max);
+        let long = "x".repeat(256);
+        assert!(matches!(
+            objectid(long.as_bytes()),
+            Err(nom::Err::Failure(_))
+        ));
     }
 
     #[test]

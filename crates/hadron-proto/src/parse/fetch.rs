@@ -1,4 +1,5 @@
-//! Parsers for FETCH items and modifiers (RFC 3501 §6.4.5, RFC 3516, RFC 7162).
+//! Parsers for FETCH items and modifiers (RFC 3501 §6.4.5, RFC 3516, RFC 7162,
+//! RFC 8474).
 
 use std::num::{NonZeroU32, NonZeroU64};
 
@@ -47,7 +48,8 @@ pub(crate) fn fetch_items(i: &[u8]) -> PResult<'_, FetchItems<'_>> {
 ///   "BODY.PEEK" section ["<" number "." nz-number ">"]`
 ///
 /// `fetch-att =/ "BINARY" [".PEEK"] section-binary [partial] /
-///   "BINARY.SIZE" section-binary` (RFC 3516), `fetch-att =/ "MODSEQ"` (RFC 7162)
+///   "BINARY.SIZE" section-binary` (RFC 3516), `fetch-att =/ "MODSEQ"` (RFC 7162),
+/// `fetch-att =/ "EMAILID" / "THREADID"` (RFC 8474)
 pub(crate) fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
     use FetchAttribute as A;
     let (rest, name) = word(i).map_err(|_| fail(i, "a fetch attribute"))?;
@@ -64,6 +66,8 @@ pub(crate) fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
         b"BODYSTRUCTURE" => simple(A::BodyStructure),
         b"UID" => simple(A::Uid),
         b"MODSEQ" => simple(A::ModSeq),
+        b"EMAILID" => simple(A::EmailId),
+        b"THREADID" => simple(A::ThreadId),
         b"BODY" if rest.first() != Some(&b'[') => simple(A::Body),
         b"BODY" | b"BODY.PEEK" => {
             let peek = name.len() > 4;

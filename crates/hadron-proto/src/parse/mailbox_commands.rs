@@ -108,7 +108,7 @@ fn list_mailbox(i: &[u8]) -> PResult<'_, ListMailbox<'_>> {
 }
 
 /// `status-att = "MESSAGES" / "RECENT" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN"
-///   / "DELETED" / "SIZE" / "HIGHESTMODSEQ"`
+///   / "DELETED" / "SIZE" / "HIGHESTMODSEQ"`, `status-att =/ "MAILBOXID"` (RFC 8474)
 fn status_att(i: &[u8]) -> PResult<'_, StatusItem> {
     let (rest, w) = word(i).map_err(|_| fail(i, "a status item"))?;
     match StatusItem::from_name(w) {

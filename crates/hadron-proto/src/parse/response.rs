@@ -13,7 +13,7 @@ use nom::sequence::{delimited, preceded, tuple};
 
 use crate::parse::core::{
     ascii, atom, charset, crlf, flag_list, flag_perm, imap_tag, number, number64, nz_number,
-    sequence_set, sp, text,
+    objectid, sequence_set, sp, text,
 };
 use crate::parse::error::{PError, PResult};
 use crate::parse::response_data::{
@@ -193,7 +193,7 @@ fn uid_set(i: &[u8]) -> PResult<'_, UidSet> {
 /// `"COPYUID" SP nz-number SP uid-set SP uid-set`, `"UIDNOTSTICKY"` (RFC
 /// 4315), `"HIGHESTMODSEQ" SP mod-sequence-value`, `"NOMODSEQ"`,
 /// `"MODIFIED" SP sequence-set`, `"CLOSED"` (RFC 7162), `"TOOBIG"`,
-/// `"COMPRESSIONACTIVE"`.
+/// `"COMPRESSIONACTIVE"`, `"MAILBOXID" SP "(" objectid ")"` (RFC 8474).
 fn code(i: &[u8]) -> PResult<'_, Code<'_>> {
     let (i, name) = atom(i)?;
     let n = name.as_str();
@@ -252,6 +252,12 @@ fn code(i: &[u8]) -> PResult<'_, Code<'_>> {
     }
     if is("MODIFIED") {
         return map(preceded(sp, sequence_set(usize::MAX)), Code::Modified)(i);
+    }
+    if is("MAILBOXID") {
+        return map(
+            preceded(sp, delimited(char('('), objectid, char(')'))),
+            Code::MailboxId,
+        )(i);
     }
     let (i, arg) = opt(preceded(sp, take_while1(|b| is_text_char(b) && b != b']')))(i)?;
     let arg = arg.map(|a| Text::unvalidated(ascii(a)));

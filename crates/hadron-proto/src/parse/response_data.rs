@@ -11,14 +11,14 @@ use nom::multi::{many0, many1, separated_list0, separated_list1};
 use nom::sequence::{delimited, preceded, terminated, tuple};
 
 use crate::parse::core::{
-    astring, atom, mailbox, nil, nstring, number, number64, nz_number, quoted, sequence_set, sp,
-    string,
+    astring, atom, mailbox, nil, nstring, number, number64, nz_number, objectid, quoted,
+    sequence_set, sp, string,
 };
 use crate::parse::error::{PError, PResult, Reason};
 use crate::parse::response::MAX_DEPTH;
 use crate::types::{
     Data, Delimiter, ESearch, ESearchItem, IString, ListAttribute, ListData, ListExtended, NString,
-    NamespaceDescr, StatusItem, Thread,
+    NamespaceDescr, StatusItem, StatusValue, Thread,
 };
 
 /// `DQUOTE QUOTED-CHAR DQUOTE / nil` (a hierarchy delimiter)
@@ -90,7 +90,9 @@ fn list_extended(i: &[u8]) -> PResult<'_, ListExtended<'_>> {
 }
 
 /// `"STATUS" SP mailbox SP "(" [status-att-list] ")"`,
-/// `status-att-list = status-att SP number *(SP status-att SP number)`
+/// `status-att-list = status-att-value *(SP status-att-value)`,
+/// `status-att-value = status-att SP number`, and
+/// `status-att-value =/ "MAILBOXID" SP "(" objectid ")"` (RFC 8474)
 pub(crate) fn status_data(i: &[u8]) -> PResult<'_, Data<'_>> {
     let item = |i| {
         let start = i;
@@ -98,8 +100,14 @@ pub(crate) fn status_data(i: &[u8]) -> PResult<'_, Data<'_>> {
         let item = StatusItem::from_name(name.as_str().as_bytes())
             .ok_or_else(|| PError::expected(start, "a STATUS item"))?;
         let (i, _) = sp(i)?;
+        if item == StatusItem::MailboxId {
+            return map(
+                delimited(char('('), objectid, char(')')),
+                StatusValue::MailboxId,
+            )(i);
+        }
         let (i, n) = number64(i)?;
-        Ok((i, (item, n)))
+        Ok((i, StatusValue::Number(item, n)))
     };
     let (i, _) = sp(i)?;
     let (i, mailbox) = mailbox(i)?;

@@ -11,7 +11,8 @@ use nom::multi::{many0, many1, separated_list0, separated_list1};
 use nom::sequence::{delimited, preceded, tuple};
 
 use crate::parse::core::{
-    date_time, flag_fetch, literal8, nil, nstring, number, number64, nz_number, sp, string,
+    date_time, flag_fetch, literal8, nil, nstring, number, number64, nz_number, objectid, sp,
+    string,
 };
 use crate::parse::error::{PError, PResult, Reason};
 use crate::parse::response::MAX_DEPTH;
@@ -33,6 +34,8 @@ use crate::types::{
 ///                   "UID" SP uniqueid /
 ///                   "BINARY" section-binary SP (nstring / literal8) /
 ///                   "BINARY.SIZE" section-binary SP number
+/// msg-att-static  =/ "EMAILID" SP "(" objectid ")" /
+///                    "THREADID" SP ( "(" objectid ")" / nil )   ; RFC 8474
 /// ```
 pub(crate) fn fetch_item(i: &[u8]) -> PResult<'_, FetchItem<'_>> {
     let start = i;
@@ -115,6 +118,24 @@ pub(crate) fn fetch_item(i: &[u8]) -> PResult<'_, FetchItem<'_>> {
         return map(
             preceded(sp, delimited(char('('), number64, char(')'))),
             FetchItem::ModSeq,
+        )(i);
+    }
+    if is("EMAILID") {
+        return map(
+            preceded(sp, delimited(char('('), objectid, char(')'))),
+            FetchItem::EmailId,
+        )(i);
+    }
+    if is("THREADID") {
+        return map(
+            preceded(
+                sp,
+                alt((
+                    map(delimited(char('('), objectid, char(')')), Some),
+                    map(nil, |()| None),
+                )),
+            ),
+            FetchItem::ThreadId,
         )(i);
     }
     Err(nom::Err::Failure(PError::new(

@@ -1,6 +1,8 @@
-//! Parsers for SEARCH criteria (RFC 3501 §6.4.4, RFC 7162, RFC 4731).
+//! Parsers for SEARCH criteria (RFC 3501 §6.4.4, RFC 7162, RFC 4731, RFC 8474).
 
-use crate::parse::core::{astring, atom, date, flag, number, number64, quoted, sequence_set};
+use crate::parse::core::{
+    astring, atom, date, flag, number, number64, objectid, quoted, sequence_set,
+};
 use crate::parse::error::PResult;
 use crate::parse::keyword::{fail, sp, upcase, word};
 use crate::parse::limits::Ctx;
@@ -20,6 +22,8 @@ use crate::types::{EntryType, ModSeqEntry, NonEmptyVec, SearchKey, SearchReturnO
 ///   "(" search-key *(SP search-key) ")"`
 ///
 /// `search-key =/ search-modsequence` (RFC 7162)
+///
+/// `search-key =/ "EMAILID" SP objectid / "THREADID" SP objectid` (RFC 8474)
 ///
 /// `depth` is this key's nesting level (1 at the top); the context enforces
 /// the depth and key-count limits before recursing.
@@ -74,6 +78,14 @@ pub(crate) fn search_key<'a>(
         let (rest, _) = sp(rest)?;
         let (rest, a) = atom(rest)?;
         Ok((rest, f(a)))
+    };
+    let arg_objectid = |f: fn(_) -> SearchKey<'a>| -> PResult<'a, SearchKey<'a>> {
+        let (rest, _) = sp(rest)?;
+        let (rest, id) = objectid(rest).map_err(|e| match e {
+            nom::Err::Error(_) => fail(rest, "an object id (letters, digits, '_' or '-')"),
+            e => e,
+        })?;
+        Ok((rest, f(id)))
     };
     let simple = |k: SearchKey<'a>| -> PResult<'a, SearchKey<'a>> { Ok((rest, k)) };
     match upcase(name, &mut buf) {
@@ -133,6 +145,8 @@ pub(crate) fn search_key<'a>(
         b"UNKEYWORD" => arg_keyword(K::Unkeyword),
         b"UNSEEN" => simple(K::Unseen),
         b"MODSEQ" => search_modsequence(rest),
+        b"EMAILID" => arg_objectid(K::EmailId),
+        b"THREADID" => arg_objectid(K::ThreadId),
         _ => Err(fail(i, "a search key")),
     }
 }

@@ -17,9 +17,9 @@ use crate::types::{
     AString, AppendMessage, Atom, Base64, Capability, Charset, Command, CommandBody, Date,
     DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier, Flag, HeaderNames,
     IString, ListMailbox, ListReturnOption, ListSelectOption, Literal, LiteralMode, Mailbox,
-    ModSeqEntry, NString, NonEmptyVec, Part, QResync, SearchKey, SearchReturnOption, Section,
-    SelectParam, SeqNumber, Sequence, SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction,
-    StoreKind, Tag, ThreadAlgorithm,
+    ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, QResync, SearchKey, SearchReturnOption,
+    Section, SelectParam, SeqNumber, Sequence, SequenceSet, SortCriterion, SortKey, StatusItem,
+    StoreAction, StoreKind, Tag, ThreadAlgorithm,
 };
 
 /// A tag made of tag characters.
@@ -31,6 +31,17 @@ pub fn arb_tag() -> impl Strategy<Value = Tag<'static>> {
 /// An atom.
 pub fn arb_atom() -> impl Strategy<Value = Atom<'static>> {
     "[A-Za-z0-9$_.+=\\-]{1,10}".prop_map(|s| Atom::try_from(s).expect("atom characters"))
+}
+
+/// An object identifier (RFC 8474): usually short, sometimes the longest
+/// the grammar allows (255 characters), sometimes spelled like a keyword.
+pub fn arb_object_id() -> impl Strategy<Value = ObjectId<'static>> {
+    prop_oneof![
+        8 => "[A-Za-z0-9_-]{1,40}",
+        1 => "[A-Za-z0-9_-]{255}",
+        1 => proptest::sample::select(vec!["NIL", "ALL", "1", "-", "_"]).prop_map(str::to_owned),
+    ]
+    .prop_map(|s| ObjectId::try_from(s).expect("object id characters"))
 }
 
 /// String content of every kind: atom-like, quotable, or needing a literal
@@ -173,6 +184,8 @@ pub fn arb_search_key() -> impl Strategy<Value = SearchKey<'static>> {
         arb_atom().prop_map(K::Unkeyword).boxed(),
         arb_sequence_set().prop_map(K::Uid).boxed(),
         arb_sequence_set().prop_map(K::SequenceSet).boxed(),
+        arb_object_id().prop_map(K::EmailId).boxed(),
+        arb_object_id().prop_map(K::ThreadId).boxed(),
         (
             option::of((
                 arb_flag(),
@@ -241,6 +254,7 @@ pub fn arb_fetch_attribute() -> impl Strategy<Value = FetchAttribute<'static>> {
             Just(A::Uid),
         ],
         Just(A::ModSeq),
+        prop_oneof![Just(A::EmailId), Just(A::ThreadId)],
         (arb_section(), arb_partial(), any::<bool>()).prop_map(|(section, partial, peek)| {
             A::BodySection {
                 section,

@@ -20,8 +20,11 @@ use crate::types::{
     ESearchItem, Envelope, ExtensionTail, FetchItem, Flag, FlagFetch, FlagPerm, Greeting,
     GreetingKind, IString, ListAttribute, ListData, ListExtended, Mailbox, MultiPartExt, NString,
     NamespaceDescr, OtherCode, Params, RespText, Response, SeqNumber, Sequence, SequenceSet,
-    SinglePartExt, SinglePartKind, Status, StatusItem, StatusKind, Tag, Text, Thread, UidSet,
+    SinglePartExt, SinglePartKind, Status, StatusItem, StatusKind, StatusValue, Tag, Text, Thread,
+    UidSet,
 };
+
+use super::commands::arb_object_id;
 
 const MAX_MODSEQ: u64 = i64::MAX as u64;
 
@@ -123,6 +126,7 @@ fn capability() -> impl Strategy<Value = Capability<'static>> {
         "SORT",
         "ESEARCH",
         "STATUS=SIZE",
+        "OBJECTID",
         "AUTH=PLAIN",
         "THREAD=REFERENCES",
         "COMPRESS=DEFLATE",
@@ -176,6 +180,7 @@ fn code() -> impl Strategy<Value = Code<'static>> {
         }),
         modseq().prop_map(Code::HighestModSeq),
         sequence_set(true).prop_map(Code::Modified),
+        arb_object_id().prop_map(Code::MailboxId),
         (x_atom(), other_text)
             .prop_map(|(n, t)| Code::Other(OtherCode::new(n, t).expect("unknown code"))),
     ]
@@ -486,6 +491,20 @@ pub fn arb_fetch_item() -> impl Strategy<Value = FetchItem<'static>> {
         (vec(nz(), 0..3), any::<u32>())
             .prop_map(|(part, size)| FetchItem::BinarySize { part, size }),
         modseq().prop_map(FetchItem::ModSeq),
+        arb_object_id().prop_map(FetchItem::EmailId),
+        option::of(arb_object_id()).prop_map(FetchItem::ThreadId),
+    ]
+}
+
+/// One `status-att-value`: a numeric item with a number, or `MAILBOXID`.
+fn status_value() -> impl Strategy<Value = StatusValue<'static>> {
+    let numeric: Vec<StatusItem> = StatusItem::ALL
+        .into_iter()
+        .filter(|i| i.is_numeric())
+        .collect();
+    prop_oneof![
+        4 => (select(numeric), 0..=MAX_MODSEQ).prop_map(|(item, n)| StatusValue::Number(item, n)),
+        1 => arb_object_id().prop_map(StatusValue::MailboxId),
     ]
 }
 
@@ -495,10 +514,7 @@ pub fn arb_data() -> impl Strategy<Value = Data<'static>> {
         vec(capability(), 1..5).prop_map(Data::Capability),
         list_data().prop_map(Data::List),
         list_data().prop_map(Data::Lsub),
-        (
-            mailbox(),
-            vec((select(StatusItem::ALL.to_vec()), 0..=MAX_MODSEQ), 0..4)
-        )
+        (mailbox(), vec(status_value(), 0..4))
             .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
         ids_with_modseq().prop_map(|(ids, modseq)| Data::Search { ids, modseq }),
         esearch().prop_map(Data::ESearch),

@@ -127,6 +127,8 @@ capabilities! {
     Binary => "BINARY",
     /// `UTF8=ACCEPT` (RFC 6855)
     Utf8Accept => "UTF8=ACCEPT",
+    /// `OBJECTID` (RFC 8474)
+    ObjectId => "OBJECTID",
 }
 
 #[cfg(test)]
@@ -141,6 +143,8 @@ mod tests {
     fn names_are_case_insensitive_and_round_trip() {
         assert_eq!(cap("imap4REV1"), Capability::Imap4Rev1);
         assert_eq!(cap("literal+"), Capability::LiteralPlus);
+        assert_eq!(cap("ObjectID"), Capability::ObjectId);
+        assert_eq!(Capability::ObjectId.to_string(), "OBJECTID");
         assert_eq!(cap("AUTH=PLAIN").to_string(), "AUTH=PLAIN");
         assert_eq!(
             cap("auth=plain"),

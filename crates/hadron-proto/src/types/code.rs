@@ -3,7 +3,8 @@
 use std::num::NonZeroU32;
 
 use crate::types::{
-    Atom, Capability, Charset, FlagPerm, SeqNumber, Sequence, SequenceSet, Text, ValidationError,
+    Atom, Capability, Charset, FlagPerm, ObjectId, SeqNumber, Sequence, SequenceSet, Text,
+    ValidationError,
 };
 
 /// A set of UIDs as in UIDPLUS and QRESYNC responses: like a sequence set,
@@ -93,10 +94,10 @@ impl<'a> OtherCode<'a> {
 macro_rules! simple_codes {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
         /// A response code: `resp-text-code` of RFC 3501 §9, RFC 5530, RFC
-        /// 4315 (UIDPLUS), RFC 7162 (CONDSTORE/QRESYNC), RFC 4469 (TOOBIG)
-        /// and RFC 4978 (COMPRESSIONACTIVE). Unknown codes are kept as
-        /// [`Code::Other`]; known names are matched case-insensitively and
-        /// written in upper case.
+        /// 4315 (UIDPLUS), RFC 7162 (CONDSTORE/QRESYNC), RFC 4469 (TOOBIG),
+        /// RFC 4978 (COMPRESSIONACTIVE) and RFC 8474 (MAILBOXID). Unknown
+        /// codes are kept as [`Code::Other`]; known names are matched
+        /// case-insensitively and written in upper case.
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum Code<'a> {
@@ -133,6 +134,9 @@ macro_rules! simple_codes {
             HighestModSeq(u64),
             /// `MODIFIED sequence-set` (RFC 7162)
             Modified(SequenceSet),
+            /// `MAILBOXID SP "(" objectid ")"` (RFC 8474): the id of the
+            /// mailbox a CREATE made.
+            MailboxId(ObjectId<'a>),
             /// An unknown code, preserved.
             Other(OtherCode<'a>),
         }
@@ -162,6 +166,7 @@ macro_rules! simple_codes {
                     },
                     Code::HighestModSeq(n) => Code::HighestModSeq(n),
                     Code::Modified(s) => Code::Modified(s),
+                    Code::MailboxId(id) => Code::MailboxId(id.into_static()),
                     Code::Other(o) => Code::Other(o.into_static()),
                 }
             }
@@ -180,6 +185,7 @@ macro_rules! simple_codes {
                     Code::CopyUid { .. } => "COPYUID",
                     Code::HighestModSeq(_) => "HIGHESTMODSEQ",
                     Code::Modified(_) => "MODIFIED",
+                    Code::MailboxId(_) => "MAILBOXID",
                     Code::Other(o) => o.name.as_str(),
                 }
             }
@@ -199,7 +205,7 @@ macro_rules! simple_codes {
                     || [
                         "BADCHARSET", "CAPABILITY", "PERMANENTFLAGS", "UIDNEXT",
                         "UIDVALIDITY", "UNSEEN", "APPENDUID", "COPYUID",
-                        "HIGHESTMODSEQ", "MODIFIED",
+                        "HIGHESTMODSEQ", "MODIFIED", "MAILBOXID",
                     ]
                     .iter()
                     .any(|n| n.eq_ignore_ascii_case(name))

@@ -45,7 +45,7 @@ pub(crate) fn is_quotable(b: u8) -> bool {
     is_text_char(b)
 }
 
-fn check_non_empty(what: &'static str, value: &[u8]) -> Result<(), ValidationError> {
+pub(crate) fn check_non_empty(what: &'static str, value: &[u8]) -> Result<(), ValidationError> {
     if value.is_empty() {
         Err(ValidationError::Empty(what))
     } else {
@@ -53,7 +53,7 @@ fn check_non_empty(what: &'static str, value: &[u8]) -> Result<(), ValidationErr
     }
 }
 
-fn check_bytes(
+pub(crate) fn check_bytes(
     what: &'static str,
     value: &[u8],
     allowed: impl Fn(u8) -> bool,
@@ -130,6 +130,8 @@ macro_rules! str_newtype_common {
         }
     };
 }
+
+pub(crate) use str_newtype_common;
 
 /// A command tag: `tag = 1*<any ASTRING-CHAR except "+">`.
 ///

@@ -7,6 +7,16 @@ pub enum ValidationError {
     /// The value must not be empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),
+    /// The value is longer than the grammar allows.
+    #[error("{what} may be at most {max} bytes long, not {len}")]
+    TooLong {
+        /// What was being validated.
+        what: &'static str,
+        /// The longest value allowed.
+        max: usize,
+        /// The value's length.
+        len: usize,
+    },
     /// A byte the grammar does not allow.
     #[error("{what} may not contain byte 0x{byte:02x} (at offset {at})")]
     InvalidByte {

@@ -1,4 +1,5 @@
-//! FETCH data items and modifiers (RFC 3501 §6.4.5, RFC 3516, RFC 7162).
+//! FETCH data items and modifiers (RFC 3501 §6.4.5, RFC 3516, RFC 7162,
+//! RFC 8474).
 
 use std::num::{NonZeroU32, NonZeroU64};
 
@@ -108,6 +109,10 @@ pub enum FetchAttribute<'a> {
     },
     /// `MODSEQ` (RFC 7162)
     ModSeq,
+    /// `EMAILID`: the message's object identifier (RFC 8474)
+    EmailId,
+    /// `THREADID`: the object identifier of the message's thread (RFC 8474)
+    ThreadId,
 }
 
 impl FetchAttribute<'_> {
@@ -145,6 +150,8 @@ impl FetchAttribute<'_> {
             },
             A::BinarySize { part } => A::BinarySize { part },
             A::ModSeq => A::ModSeq,
+            A::EmailId => A::EmailId,
+            A::ThreadId => A::ThreadId,
         }
     }
 }

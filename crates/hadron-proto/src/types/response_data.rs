@@ -3,8 +3,8 @@
 use std::num::NonZeroU32;
 
 use crate::types::{
-    AString, Atom, Capability, FetchItem, Flag, IString, Mailbox, NString, SequenceSet, StatusItem,
-    UidSet, ValidationError,
+    AString, Atom, Capability, FetchItem, Flag, IString, Mailbox, NString, SequenceSet,
+    StatusValue, UidSet, ValidationError,
 };
 
 /// A mailbox hierarchy delimiter: one `QUOTED-CHAR` (7-bit, not CR/LF/NUL).
@@ -257,8 +257,9 @@ pub enum Data<'a> {
     Status {
         /// The mailbox.
         mailbox: Mailbox<'a>,
-        /// Items and their values.
-        items: Vec<(StatusItem, u64)>,
+        /// Items and their values, in order (a numeric item's
+        /// `(StatusItem, u64)` converts with `.into()`).
+        items: Vec<StatusValue<'a>>,
     },
     /// `SEARCH n ... [(MODSEQ m)]`
     Search {
@@ -330,7 +331,7 @@ impl Data<'_> {
             Data::Lsub(l) => Data::Lsub(l.into_static()),
             Data::Status { mailbox, items } => Data::Status {
                 mailbox: mailbox.into_static(),
-                items,
+                items: items.into_iter().map(StatusValue::into_static).collect(),
             },
             Data::Search { ids, modseq } => Data::Search { ids, modseq },
             Data::ESearch(e) => Data::ESearch(ESearch {

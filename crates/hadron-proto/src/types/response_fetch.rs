@@ -1,10 +1,12 @@
 //! FETCH response data items (RFC 3501 §7.4.2, RFC 3516 BINARY, RFC 7162
-//! MODSEQ).
+//! MODSEQ, RFC 8474 EMAILID and THREADID).
 
 use std::borrow::Cow;
 use std::num::NonZeroU32;
 
-use crate::types::{BodyStructure, DateTime, Envelope, FlagFetch, NString, Section, WireList};
+use crate::types::{
+    BodyStructure, DateTime, Envelope, FlagFetch, NString, ObjectId, Section, WireList,
+};
 
 /// The content of a `BODY[section]` item.
 ///
@@ -121,6 +123,11 @@ pub enum FetchItem<'a> {
     },
     /// `MODSEQ (n)` (RFC 7162)
     ModSeq(u64),
+    /// `EMAILID (objectid)` (RFC 8474)
+    EmailId(ObjectId<'a>),
+    /// `THREADID (objectid)`, or `THREADID NIL` (`None`) for a message the
+    /// server puts in no thread (RFC 8474)
+    ThreadId(Option<ObjectId<'a>>),
 }
 
 impl FetchItem<'_> {
@@ -156,6 +163,8 @@ impl FetchItem<'_> {
             },
             FetchItem::BinarySize { part, size } => FetchItem::BinarySize { part, size },
             FetchItem::ModSeq(n) => FetchItem::ModSeq(n),
+            FetchItem::EmailId(id) => FetchItem::EmailId(id.into_static()),
+            FetchItem::ThreadId(id) => FetchItem::ThreadId(id.map(ObjectId::into_static)),
         }
     }
 

@@ -1,8 +1,10 @@
-//! SEARCH criteria (RFC 3501 §6.4.4, RFC 7162 `MODSEQ`, RFC 4731 ESEARCH).
+//! SEARCH criteria (RFC 3501 §6.4.4, RFC 7162 `MODSEQ`, RFC 4731 ESEARCH,
+//! RFC 8474 `EMAILID`/`THREADID`).
 
-use crate::types::{AString, Atom, Date, Flag, NonEmptyVec, SequenceSet};
+use crate::types::{AString, Atom, Date, Flag, NonEmptyVec, ObjectId, SequenceSet};
 
-/// One search key: the full RFC 3501 tree plus `MODSEQ` (RFC 7162).
+/// One search key: the full RFC 3501 tree plus `MODSEQ` (RFC 7162) and
+/// `EMAILID`/`THREADID` (RFC 8474).
 ///
 /// Several keys side by side (the top level of SEARCH, or a parenthesised
 /// list, [`SearchKey::And`]) must all match.
@@ -89,6 +91,10 @@ pub enum SearchKey<'a> {
         /// Messages whose mod-sequence is at least this.
         modseq: u64,
     },
+    /// `EMAILID objectid` (RFC 8474): the message with this id.
+    EmailId(ObjectId<'a>),
+    /// `THREADID objectid` (RFC 8474): the messages of this thread.
+    ThreadId(ObjectId<'a>),
 }
 
 impl SearchKey<'_> {
@@ -137,6 +143,8 @@ impl SearchKey<'_> {
                 entry: entry.map(ModSeqEntry::into_static),
                 modseq,
             },
+            K::EmailId(id) => K::EmailId(id.into_static()),
+            K::ThreadId(id) => K::ThreadId(id.into_static()),
         }
     }
 }

@@ -242,6 +242,9 @@ pub(crate) const DIFFERENCES: &[Difference] = &[
             b"a FETCH $ FLAGS\r\n",
             b"a CREATE Drafts (USE (\\Drafts))\r\n",
             b"a APPEND INBOX {1+}\r\nx {1+}\r\ny\r\n",
+            b"a STATUS INBOX (MESSAGES MAILBOXID)\r\n",
+            b"a FETCH 1 (EMAILID THREADID)\r\n",
+            b"a UID SEARCH EMAILID M6d99ac3275bb4e THREADID T64b478a75b7ea9\r\n",
         ],
     },
 ];

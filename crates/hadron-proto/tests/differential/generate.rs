@@ -5,7 +5,8 @@ use std::num::NonZeroU32;
 
 use hadron_proto::testing::arb_command;
 use hadron_proto::types::{
-    Atom, Command, CommandBody, DateTime, NonEmptyVec, SearchKey, SelectParam, SequenceSet,
+    Atom, Command, CommandBody, DateTime, FetchAttribute, FetchItems, NonEmptyVec, SearchKey,
+    SelectParam, SequenceSet, StatusItem,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -55,7 +56,18 @@ fn shared_key(key: &mut SearchKey<'_>) {
             v.iter_mut().for_each(shared_key);
             *keys = NonEmptyVec::new(v).expect("non-empty");
         }
+        // OBJECTID (RFC 8474) is Hadron-only.
+        SearchKey::EmailId(_) | SearchKey::ThreadId(_) => *key = SearchKey::All,
         _ => {}
+    }
+}
+
+/// `v` without the items `hadron_only` picks, or `fallback` alone if none
+/// is left.
+fn shared_items<T: Clone>(v: &mut NonEmptyVec<T>, hadron_only: impl Fn(&T) -> bool, fallback: T) {
+    if v.iter().any(&hadron_only) {
+        let kept: Vec<T> = v.iter().filter(|x| !hadron_only(x)).cloned().collect();
+        *v = NonEmptyVec::new(kept).unwrap_or_else(|_| NonEmptyVec::one(fallback));
     }
 }
 
@@ -118,9 +130,21 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
             shared_keys(criteria);
         }
         C::Sort { keys, .. } | C::Thread { keys, .. } => shared_keys(keys),
-        C::Fetch { set, .. } | C::Store { set, .. } | C::Copy { set, .. } | C::Move { set, .. } => {
-            shared_set(set)
+        // OBJECTID (RFC 8474) is Hadron-only.
+        C::Status { items, .. } => {
+            shared_items(items, |i| *i == StatusItem::MailboxId, StatusItem::Messages)
         }
+        C::Fetch { set, items, .. } => {
+            shared_set(set);
+            if let FetchItems::Attributes(atts) = items {
+                shared_items(
+                    atts,
+                    |a| matches!(a, FetchAttribute::EmailId | FetchAttribute::ThreadId),
+                    FetchAttribute::Uid,
+                );
+            }
+        }
+        C::Store { set, .. } | C::Copy { set, .. } | C::Move { set, .. } => shared_set(set),
         C::Compress { algorithm } => *algorithm = Atom::try_from("DEFLATE").expect("atom"),
         _ => {}
     }

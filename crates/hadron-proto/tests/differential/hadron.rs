@@ -183,6 +183,14 @@ impl W {
             K::Unseen => "UNSEEN".into(),
             K::SequenceSet(set) => format!("SET {}", self.set(set)),
             K::And(keys) => format!("AND {}", self.keys(keys, depth + 1)),
+            K::EmailId(id) => {
+                self.facts.extension = Some("OBJECTID");
+                format!("EMAILID {}", text(id.as_str()))
+            }
+            K::ThreadId(id) => {
+                self.facts.extension = Some("OBJECTID");
+                format!("THREADID {}", text(id.as_str()))
+            }
             K::ModSeq { entry, modseq } => {
                 let entry = entry.as_ref().map(|e| {
                     let kind = match e.entry_type {
@@ -235,6 +243,14 @@ impl W {
             A::BodyStructure => "BODYSTRUCTURE".into(),
             A::Uid => "UID".into(),
             A::ModSeq => "MODSEQ".into(),
+            A::EmailId | A::ThreadId => {
+                self.facts.extension = Some("OBJECTID");
+                if matches!(a, A::EmailId) {
+                    "EMAILID".into()
+                } else {
+                    "THREADID".into()
+                }
+            }
             A::BodySection {
                 section,
                 partial: pa,
@@ -337,11 +353,16 @@ impl W {
                 format!("LSUB {} {}", mbox(reference), self::pattern(pattern))
             }
             C::Namespace => "NAMESPACE".into(),
-            C::Status { mailbox, items } => format!(
-                "STATUS {} {}",
-                mbox(mailbox),
-                list(items.iter().copied().map(status_item))
-            ),
+            C::Status { mailbox, items } => {
+                if items.contains(&StatusItem::MailboxId) {
+                    self.facts.extension = Some("OBJECTID");
+                }
+                format!(
+                    "STATUS {} {}",
+                    mbox(mailbox),
+                    list(items.iter().copied().map(status_item))
+                )
+            }
             C::Append { mailbox, messages } => {
                 if messages.len() > 1 {
                     self.facts.extension = Some("MULTIAPPEND");
