@@ -228,7 +228,11 @@ async fn user_list_passwd_and_del_work_beside_a_running_server() {
     );
     let r = dave.cmd("d FETCH 1 BODY[]").await;
     assert!(r.last().unwrap().starts_with("d NO"), "{r:?}");
-    assert_lines(&dave.cmd("e SELECT INBOX").await, &["e NO %"]);
+    // The selected mailbox is closed by the attempt (RFC 7162 §3.2.11).
+    assert_lines(
+        &dave.cmd("e SELECT INBOX").await,
+        &["* OK [CLOSED] %", "e NO %"],
+    );
     assert_lines(&dave.cmd("f LIST \"\" *").await, &["f OK LIST completed"]);
     assert_lines(&dave.cmd("g CREATE Again").await, &["g NO %"]);
     assert_lines(&dave.cmd("h STATUS INBOX (MESSAGES)").await, &["h NO %"]);

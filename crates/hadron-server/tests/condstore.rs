@@ -12,9 +12,8 @@
 //! PostgreSQL (`both!`); tests with several clients also run with the
 //! clients spread over two instances on one database (`spread!`).
 //!
-//! Tests in `ignored_spread!`/`ignored_both!` show server bugs: each is
-//! `#[ignore]`d with a `BUG:` reason, and fails until the bug is fixed
-//! (`cargo test ... -- --ignored`).
+//! A test in `ignored_both!` shows a known gap: it is `#[ignore]`d with the
+//! reason, and fails until the gap is closed (`cargo test ... -- --ignored`).
 //!
 //! Not covered, because the server does not implement what they need:
 //! Example 2 (NOMODSEQ: every mailbox here keeps mod-sequences), Example 14's
@@ -24,38 +23,7 @@
 
 mod common;
 
-/// A test that shows a server bug: like `spread!` (SQLite, PostgreSQL, two
-/// instances), each case `#[ignore]`d with the reason until it is fixed.
-macro_rules! ignored_spread {
-    ($reason:literal, async fn $name:ident($backend:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($backend: common::Backend) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn sqlite() {
-                run(common::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn postgres() {
-                if let Some(b) = common::Backend::postgres() {
-                    run(b).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn two_instances() {
-                if let Some(b) = common::Backend::two_instances() {
-                    run(b).await;
-                }
-            }
-        }
-    };
-}
-
-/// Like [`ignored_spread!`] for a test with one client: SQLite and PostgreSQL.
+/// A test of a known gap (SQLite and PostgreSQL), `#[ignore]`d with the reason.
 macro_rules! ignored_both {
     ($reason:literal, async fn $name:ident($backend:ident) $body:block) => {
         mod $name {

@@ -93,10 +93,13 @@ both! {
             "* OK [UIDVALIDITY %] %",
             "* OK [UIDNEXT 3] %",
             "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] %",
+            "* OK [MAILBOXID (%)] %",
             "s OK [READ-WRITE] SELECT completed",
         ]);
+        // Selecting again closes the first (RFC 7162 §3.2.11: CLOSED).
         let r = c.cmd("e EXAMINE INBOX").await;
         assert_lines(&r, &[
+            "* OK [CLOSED] %",
             "* FLAGS (%)",
             "* 2 EXISTS",
             "* 0 RECENT",
@@ -104,10 +107,11 @@ both! {
             "* OK [UIDVALIDITY %] %",
             "* OK [UIDNEXT 3] %",
             "* OK [PERMANENTFLAGS ()] %",
+            "* OK [MAILBOXID (%)] %",
             "e OK [READ-ONLY] EXAMINE completed",
         ]);
         let r = c.cmd("n SELECT Nope").await;
-        assert_lines(&r, &["n NO [NONEXISTENT] %"]);
+        assert_lines(&r, &["* OK [CLOSED] %", "n NO [NONEXISTENT] %"]);
         // A failed SELECT leaves no mailbox selected.
         let r = c.cmd("f FETCH 1 FLAGS").await;
         assert_lines(&r, &["f BAD FETCH needs a selected mailbox"]);

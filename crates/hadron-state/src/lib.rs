@@ -147,6 +147,7 @@ pub mod engine;
 pub mod flags;
 pub mod mailboxes;
 pub mod message;
+pub mod objectid;
 pub mod search;
 pub mod session;
 pub mod snapshot;

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hadron_proto::types::{Delimiter, ListAttribute, ListData, Mailbox, StatusItem};
+use hadron_proto::types::{Delimiter, ListAttribute, ListData, Mailbox, StatusItem, StatusValue};
 use hadron_store::{MailboxInfo, StoreError, UidSet};
 
 use crate::engine::{Account, Engine, EngineError, hub_id};
@@ -439,12 +439,15 @@ impl Engine {
         account: &Account,
         name: &Mailbox<'_>,
         items: &[StatusItem],
-    ) -> Result<Vec<(StatusItem, u64)>, EngineError> {
+    ) -> Result<Vec<StatusValue<'static>>, EngineError> {
         let info = self.mailbox(account.id, &store_name(name)).await?;
         Ok(items
             .iter()
             .filter_map(|&item| {
                 let v = match item {
+                    StatusItem::MailboxId => {
+                        return Some(StatusValue::MailboxId(crate::objectid::mailbox_id(&info)));
+                    }
                     StatusItem::Messages => info.messages,
                     StatusItem::Recent => info.recent,
                     StatusItem::UidNext => u64::from(info.uidnext),
@@ -454,7 +457,7 @@ impl Engine {
                     StatusItem::HighestModSeq => info.highest_modseq,
                     StatusItem::Deleted => return None,
                 };
-                Some((item, v))
+                Some(StatusValue::Number(item, v))
             })
             .collect())
     }

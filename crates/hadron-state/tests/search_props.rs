@@ -334,6 +334,8 @@ impl Reference<'_> {
             K::SentOn(d) => meta.sent_date == Some(*d),
             K::SentSince(d) => meta.sent_date.is_some_and(|s| s >= *d),
             K::ModSeq { modseq, .. } => meta.modseq >= *modseq,
+            // Not generated: the memory source keeps no object ids.
+            K::EmailId(_) | K::ThreadId(_) => false,
             K::From(s) => self.header(uid, "From", s),
             K::To(s) => self.header(uid, "To", s),
             K::Cc(s) => self.header(uid, "Cc", s),

@@ -5,6 +5,11 @@ mod common;
 use common::{Client, message};
 use hadron_state::session::State;
 
+/// Whether `out` is a CREATE's success: `OK [MAILBOXID (…)]` (RFC 8474).
+fn created(out: &[String]) -> bool {
+    matches!(out, [l] if l.contains(" OK [MAILBOXID (") && l.ends_with("] CREATE completed"))
+}
+
 both! {
     async fn login_checks_the_argon2_password(env) {
         env.engine.create_user("alice", "right").await.unwrap();
@@ -29,7 +34,7 @@ both! {
         assert_eq!(
             c.run("h CAPABILITY").await,
             [
-                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN SPECIAL-USE NAMESPACE ESEARCH SEARCHRES ENABLE CONDSTORE QRESYNC",
+                "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN SPECIAL-USE NAMESPACE ESEARCH SEARCHRES ENABLE CONDSTORE QRESYNC OBJECTID",
                 "h OK CAPABILITY completed",
             ]
         );
@@ -59,7 +64,7 @@ both! {
 
     async fn create_makes_parents_and_list_patterns_follow_the_hierarchy(env) {
         let mut c = env.client("alice").await;
-        assert_eq!(c.run("a CREATE Work/2024/Q1").await, ["a OK CREATE completed"]);
+        assert!(created(&c.run("a CREATE Work/2024/Q1").await));
         assert_eq!(
             c.run("b CREATE Work").await,
             ["b NO [ALREADYEXISTS] mailbox \"Work\" already exists"]
@@ -176,12 +181,13 @@ both! {
         let mut c = env.client("alice").await;
         c.append("a", "INBOX", "\\Seen", &message("one")).await;
         c.append("b", "INBOX", "$Work", &message("two")).await;
-        let uv = env
+        let inbox = env
             .store
             .mailbox_by_name(c.session.account().unwrap().id, "INBOX")
             .unwrap()
-            .unwrap()
-            .uidvalidity;
+            .unwrap();
+        let uv = inbox.uidvalidity;
+        let id = hadron_state::objectid::mailbox_id(&inbox);
         assert_eq!(
             c.run("s SELECT INBOX").await,
             [
@@ -193,6 +199,7 @@ both! {
                 "* OK [UIDNEXT 3] predicted next UID".to_owned(),
                 "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] limited"
                     .to_owned(),
+                format!("* OK [MAILBOXID ({id})] mailbox id"),
                 "s OK [READ-WRITE] SELECT completed".to_owned(),
             ]
         );
@@ -303,7 +310,7 @@ both! {
                    --b\r\nContent-Type: text/plain\r\n\r\nfirst\r\n\
                    --b\r\nContent-Type: text/html\r\n\r\n<p>second</p>\r\n--b--\r\n";
         assert_eq!(c.append("a", "INBOX", "", raw).await.len(), 1);
-        assert_eq!(c.run("b CREATE Old").await, ["b OK CREATE completed"]);
+        assert!(created(&c.run("b CREATE Old").await));
         let (user, _) = env.store.user_by_name("alice").unwrap().unwrap();
         let inbox = env.store.mailbox_by_name(user, "INBOX").unwrap().unwrap().id;
         let old = env.store.mailbox_by_name(user, "Old").unwrap().unwrap().id;

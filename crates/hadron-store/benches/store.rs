@@ -31,6 +31,7 @@ fn message(i: u64) -> NewMessage {
             cc: None,
             message_id_header: Some(format!("<{i}@example.org>")),
             part_map: vec![b'p'; 24],
+            thread_id: None,
         },
         flags: if i.is_multiple_of(2) {
             SystemFlags::SEEN

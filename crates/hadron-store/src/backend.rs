@@ -141,6 +141,7 @@ pub(crate) struct MessageInsert<'a> {
     pub(crate) cc_addr: Option<&'a str>,
     pub(crate) message_id_header: Option<&'a str>,
     pub(crate) part_map: Option<&'a [u8]>,
+    pub(crate) thread_id: Option<&'a str>,
 }
 
 /// A `mailbox_messages` row to insert.
@@ -167,6 +168,8 @@ pub(crate) struct ExpungedInsert {
     pub(crate) modseq: i64,
     /// The message row the UID referred to.
     pub(crate) message_id: Option<i64>,
+    /// When (Unix seconds).
+    pub(crate) expunged_at: i64,
 }
 
 /// A message joined with its mailbox row.
@@ -200,6 +203,8 @@ pub(crate) struct MetaRow {
     pub(crate) message_id_header: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
     pub(crate) part_map: Option<Vec<u8>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) thread_id: Option<String>,
 }
 
 /// A message's size, dates and mod-sequence.

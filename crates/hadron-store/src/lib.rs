@@ -89,7 +89,7 @@ pub use feed::ChangeListener;
 pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary,
     NewMessage, SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };

@@ -61,6 +61,7 @@ mod plan_tests {
                 cc: None,
                 message_id_header: None,
                 part_map: Vec::new(),
+                thread_id: None,
             },
             flags: SystemFlags::EMPTY,
             keywords: Vec::new(),

@@ -17,7 +17,7 @@ use crate::schema::{
     blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, users,
 };
 use crate::types::{
-    ColumnRange, MailboxChanges, NO_SENT_DAY, SearchField,
+    ColumnRange, IdField, MailboxChanges, NO_SENT_DAY, SearchField,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
     MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
     UserInfo,
@@ -523,6 +523,7 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             to_addr: m.meta.to.as_deref(),
             cc_addr: m.meta.cc.as_deref(),
             message_id_header: m.meta.message_id_header.as_deref(),
+            thread_id: m.meta.thread_id.as_deref(),
             part_map: Some(&m.meta.part_map).filter(|p| !p.is_empty()).map(Vec::as_slice),
         })
         .collect();
@@ -662,7 +663,8 @@ pub(crate) fn fetch_messages(
         uids,
         "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
          m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
-         m.message_id_header, m.part_map FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         m.message_id_header, m.part_map, m.thread_id \
+         FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         "mm.uid",
         stored_message,
@@ -688,6 +690,7 @@ fn stored_message(r: MetaRow) -> StoredMessage {
             cc: r.cc_addr,
             message_id_header: r.message_id_header,
             part_map: r.part_map.unwrap_or_default(),
+            thread_id: r.thread_id,
         },
     }
 }
@@ -918,6 +921,7 @@ fn remove_rows(c: &mut Conn, mb: &MailboxRow, rows: &[SourceRow]) -> Result<Expu
         });
     }
     let modseq = mb.highest_modseq + 1;
+    let now = crate::store::now_secs();
     let set = UidSet::from_uids(rows.iter().map(|r| r.uid as u32));
     for chunk in uid_chunks(&set) {
         let mut s = Sql::new("DELETE FROM mailbox_messages WHERE mailbox_id = ");
@@ -931,6 +935,7 @@ fn remove_rows(c: &mut Conn, mb: &MailboxRow, rows: &[SourceRow]) -> Result<Expu
             uid: r.uid,
             modseq,
             message_id: Some(r.message_id),
+            expunged_at: now,
         })
         .collect();
     for chunk in ex.chunks(EXPUNGED_INSERT_CHUNK) {
@@ -1113,6 +1118,31 @@ pub(crate) fn prune_expunged(c: &mut Conn, mailbox: MailboxId, up_to_modseq: u64
         diesel::update(mailboxes::table.find(mb.id))
             .set(mailboxes::expunged_floor.eq(up_to))
             .execute(c)?;
+    }
+    Ok(n)
+}
+
+/// Forgets, in every mailbox, the expunged UIDs recorded before `cutoff` (Unix seconds) and
+/// those expunged at the same mod-sequences (one expunge is forgotten whole); returns how many.
+pub(crate) fn prune_expunged_before(c: &mut Conn, cutoff: i64) -> Result<usize> {
+    #[derive(QueryableByName)]
+    struct Old {
+        #[diesel(sql_type = BigInt)]
+        mailbox_id: i64,
+        #[diesel(sql_type = BigInt)]
+        up_to: i64,
+    }
+    let mut s = Sql::new("SELECT mailbox_id, MAX(modseq) AS up_to FROM expunged WHERE expunged_at < ");
+    s.i64(cutoff).push(" GROUP BY mailbox_id");
+    let old = q(s).load::<Old>(c)?;
+    let mut n = 0;
+    for o in old {
+        match prune_expunged(c, MailboxId(o.mailbox_id), o.up_to as u64) {
+            Ok(k) => n += k,
+            // Deleted meanwhile: its rows went with it.
+            Err(StoreError::UnknownMailbox(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(n)
 }

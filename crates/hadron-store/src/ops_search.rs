@@ -5,6 +5,35 @@
 /// Below this many characters a search string has no trigram, and the text index cannot help.
 const TRIGRAM: usize = 3;
 
+/// The UIDs of the messages of `mailbox` whose `field` is `value`, ascending (OBJECTID's
+/// SEARCH EMAILID / THREADID): through the column's index on `messages`, then each message's
+/// mailbox rows.
+pub(crate) fn uids_with_id(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    field: IdField,
+    value: &str,
+) -> Result<Vec<u32>> {
+    mailbox_row(c, mailbox)?;
+    let column = match field {
+        IdField::ContentHash => "content_hash",
+        IdField::ThreadId => "thread_id",
+    };
+    let mut s = Sql::new(
+        "SELECT mm.uid AS id FROM messages m JOIN mailbox_messages mm ON mm.message_id = m.id \
+         WHERE m.",
+    );
+    s.push(column).push(" = ").arg(Arg::Text(value.to_owned()));
+    s.push(" AND mm.mailbox_id = ").i64(mailbox.0);
+    let mut uids: Vec<u32> = q(s)
+        .load::<IdRow>(c)?
+        .into_iter()
+        .map(|r| r.id as u32)
+        .collect();
+    uids.sort_unstable();
+    Ok(uids)
+}
+
 /// The UIDs of the messages whose internal date or size lies in `range`, ascending: through
 /// the column's index, so the cost follows the answer.
 pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange) -> Result<Vec<u32>> {

@@ -17,6 +17,7 @@ diesel::table! {
         uid -> BigInt,
         modseq -> BigInt,
         message_id -> Nullable<BigInt>,
+        expunged_at -> BigInt,
     }
 }
 
@@ -82,6 +83,7 @@ diesel::table! {
         cc_addr -> Nullable<Text>,
         message_id_header -> Nullable<Text>,
         part_map -> Nullable<Binary>,
+        thread_id -> Nullable<Text>,
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -16,7 +16,7 @@ use crate::error::{Result, StoreError};
 use crate::feed::ChangeListener;
 use crate::migrate;
 use crate::types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage,
     SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
@@ -573,6 +573,17 @@ impl Store {
         self.read(|c| dispatch!(c, header_candidates(mailbox, field, needle)))
     }
 
+    /// The UIDs of the messages of `mailbox` whose `field` equals `value`, ascending (OBJECTID
+    /// SEARCH EMAILID / THREADID), through an index.
+    pub fn uids_with_id(
+        &self,
+        mailbox: MailboxId,
+        field: IdField,
+        value: &str,
+    ) -> Result<Vec<u32>> {
+        self.read(|c| dispatch!(c, uids_with_id(mailbox, field, value)))
+    }
+
     /// What changed in `mailbox` after mod-sequence `after` (see [`MailboxChanges`]); `None`
     /// when the mailbox no longer exists. Changed flags and expunges are those with a
     /// mod-sequence in `after < m < until` (no upper bound without `until`); added messages are
@@ -773,6 +784,13 @@ impl Store {
     /// answers an incomplete list; returns how many were forgotten.
     pub fn prune_expunged(&self, mailbox: MailboxId, up_to_modseq: u64) -> Result<usize> {
         self.write(move |c| dispatch!(c, prune_expunged(mailbox, up_to_modseq)))
+    }
+
+    /// Forgets the expunged UIDs of every mailbox recorded more than `age` ago (QRESYNC's
+    /// history, see [`Store::prune_expunged`]); returns how many.
+    pub fn prune_expunged_older_than(&self, age: Duration) -> Result<usize> {
+        let cutoff = now_secs().saturating_sub(age.as_secs().min(i64::MAX as u64) as i64);
+        self.write(move |c| dispatch!(c, prune_expunged_before(cutoff)))
     }
 
     /// Deletes message rows that no mailbox holds any more; returns how many. Call it only

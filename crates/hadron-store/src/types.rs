@@ -208,6 +208,8 @@ pub struct MessageMeta {
     /// Serialized byte offsets of the message's MIME entities, so a section can be read
     /// from the blob without the rest; empty when unknown (rows stored before it existed).
     pub part_map: Vec<u8>,
+    /// The OBJECTID THREADID (RFC 8474) computed at ingest; `None` for THREADID NIL.
+    pub thread_id: Option<String>,
 }
 
 /// A message to append to a mailbox.
@@ -325,6 +327,15 @@ pub struct MailboxChanges {
     pub expunged: Vec<u32>,
     /// The mailbox's keyword names by bit (for the `keywords` masks above).
     pub keywords: Vec<String>,
+}
+
+/// A message identity column, for [`crate::Store::uids_with_id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdField {
+    /// The content hash (what OBJECTID's EMAILID names: copies share it).
+    ContentHash,
+    /// The THREADID computed at ingest ([`MessageMeta::thread_id`]).
+    ThreadId,
 }
 
 /// A header field the store keeps decoded in a column of its own (written at ingest), for

@@ -4,8 +4,8 @@ mod common;
 
 use common::{check_counters, msg};
 use hadron_store::{
-    BlobStore, ColumnRange, DbBlobStore, FlagEdit, FlagOp, FsBlobStore, MailboxId, NewMessage,
-    SearchField, StoreError, SystemFlags, UidSet, UserId,
+    BlobStore, ColumnRange, DbBlobStore, FlagEdit, FlagOp, FsBlobStore, IdField, MailboxId,
+    NewMessage, SearchField, StoreError, SystemFlags, UidSet, UserId,
 };
 use std::time::Duration;
 
@@ -409,11 +409,35 @@ both! {
         assert_eq!(blobs.put_many(&[]).unwrap(), Vec::<String>::new());
     }
 
+    fn object_ids_find_messages_by_content_and_thread(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let a = s.create_mailbox(u, "A", None).unwrap().id;
+        let b = s.create_mailbox(u, "B", None).unwrap().id;
+        // msg(i) is UID i + 1 here, in thread T{i % 3}.
+        s.append(a, (0..9).map(|i| msg(i, SystemFlags::EMPTY, &[])).collect()).unwrap();
+        assert_eq!(s.uids_with_id(a, IdField::ThreadId, "T1").unwrap(), [2, 5, 8]);
+        assert!(s.uids_with_id(a, IdField::ThreadId, "T9").unwrap().is_empty());
+        let m = &s.fetch_messages(a, &UidSet::range(5, 5)).unwrap()[0];
+        assert_eq!(m.meta.thread_id.as_deref(), Some("T1"));
+        // A copy shares its content, and so its hash, in the other mailbox.
+        let copied = s.copy(a, &UidSet::range(5, 5), b).unwrap();
+        let in_b = copied.uid_map[0].1;
+        assert_eq!(s.uids_with_id(b, IdField::ContentHash, &m.meta.content_hash).unwrap(), [in_b]);
+        assert_eq!(s.uids_with_id(a, IdField::ContentHash, &m.meta.content_hash).unwrap(), [5]);
+        assert_eq!(s.uids_with_id(b, IdField::ThreadId, "T1").unwrap(), [in_b]);
+        assert!(matches!(
+            s.uids_with_id(MailboxId(4242), IdField::ThreadId, "T1"),
+            Err(StoreError::UnknownMailbox(_))
+        ));
+    }
+
     fn condstore_mod_sequences(db) {
         let s = db.store();
         let u = s.create_user("u", "h").unwrap();
         let a = s.create_mailbox(u, "A", None).unwrap().id;
-        let batch: Vec<_> = (0..300).map(|i| msg(i, SystemFlags::EMPTY, &[])).collect();
+        // Stored \Recent: no session has the mailbox selected.
+        let batch: Vec<_> = (0..300).map(|i| msg(i, RECENT, &[])).collect();
         let appended = s.append(a, batch).unwrap();
         let base = s.mailbox_status(a).unwrap().highest_modseq;
         assert_eq!(base, appended.modseq);
@@ -526,6 +550,13 @@ both! {
         // What vanished after the pruned point is still known; before it, no longer.
         assert_eq!(s.expunged_since(a, ex.modseq).unwrap().unwrap().len(), 101 + 2 + 1);
         assert_eq!(s.expunged_since(a, ex.modseq - 1).unwrap(), None);
+        // By age: nothing is a day old yet; everything is older than "now + 1 s".
+        assert_eq!(s.prune_expunged_older_than(Duration::from_secs(86_400)).unwrap(), 0);
+        std::thread::sleep(Duration::from_millis(1_100));
+        assert_eq!(s.prune_expunged_older_than(Duration::ZERO).unwrap(), 104);
+        let top = s.mailbox_status(a).unwrap().highest_modseq;
+        assert_eq!(s.expunged_since(a, top - 1).unwrap(), None, "history gone");
+        assert_eq!(s.expunged_since(a, top).unwrap(), Some(Vec::new()));
         assert!(matches!(
             s.copy(a, &UidSet::all(), MailboxId(77777)),
             Err(StoreError::UnknownMailbox(_))

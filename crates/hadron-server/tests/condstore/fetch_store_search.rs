@@ -397,8 +397,7 @@ spread! {
     }
 }
 
-ignored_spread! {
-    "BUG: a non-.SILENT STORE with CONDSTORE on answers `* n FETCH (FLAGS (...))` without UID and MODSEQ for messages another session expunged (RFC 7162 §3.1, §3.2.4)",
+spread! {
     async fn conditional_store_over_messages_another_session_expunged_example_11(backend) {
         // RFC 7162 §3.1.3 Example 11 as written (not .SILENT). Once
         // CONDSTORE is on, every untagged FETCH carries MODSEQ (§3.1), and

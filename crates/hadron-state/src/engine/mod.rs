@@ -360,6 +360,11 @@ fn new_message(m: &AppendRequest) -> NewMessage {
     meta.to = non_empty(parsed.fields.to);
     meta.cc = non_empty(parsed.fields.cc);
     meta.message_id_header = parsed.fields.message_id;
+    meta.thread_id = parsed
+        .fields
+        .thread_root
+        .as_deref()
+        .map(crate::objectid::thread_id);
     row
 }
 

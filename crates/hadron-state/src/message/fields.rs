@@ -31,6 +31,10 @@ pub struct SearchFields {
     pub subject: String,
     /// `Message-ID:` as sent (unfolded), if present.
     pub message_id: Option<String>,
+    /// The Message-ID of the thread's root as this message names it: the
+    /// first `References:` entry, else the first `In-Reply-To:` one, else
+    /// its own `Message-ID:` (see [`crate::objectid::thread_id`]).
+    pub thread_root: Option<String>,
     /// `Date:` as Unix seconds (UTC), if present and readable.
     pub sent_date: Option<i64>,
 }
@@ -47,7 +51,12 @@ impl SearchFields {
                 .map(|v| address::search_text(&v))
                 .unwrap_or_default()
         };
+        let first_id = |name: &str| h.value(name).and_then(|v| first_msg_id(&v));
+        let thread_root = first_id("References")
+            .or_else(|| first_id("In-Reply-To"))
+            .or_else(|| first_id("Message-ID"));
         SearchFields {
+            thread_root,
             from: addresses("From"),
             to: addresses("To"),
             cc: addresses("Cc"),
@@ -58,5 +67,40 @@ impl SearchFields {
                 .map(|v| super::charset::bytes_to_string(&v)),
             sent_date: h.value("Date").and_then(|v| date::parse(&v)),
         }
+    }
+}
+
+/// The first `<…>` message identifier in a header value (RFC 5322
+/// `msg-id`), brackets included; `None` when there is none.
+fn first_msg_id(value: &[u8]) -> Option<String> {
+    let start = value.iter().position(|&b| b == b'<')?;
+    let len = value[start..].iter().position(|&b| b == b'>')?;
+    let id = &value[start..=start + len];
+    (id.len() > 2).then(|| String::from_utf8_lossy(id).into_owned())
+}
+
+#[cfg(test)]
+mod thread_root_tests {
+    use super::*;
+
+    fn root(header: &str) -> Option<String> {
+        let raw = header.as_bytes();
+        SearchFields::from_header(&Header::parse(raw, 0, raw.len())).thread_root
+    }
+
+    #[test]
+    fn the_root_is_the_first_reference_else_the_parent_else_the_message() {
+        assert_eq!(
+            root("Message-ID: <c@x>\r\nIn-Reply-To: <b@x>\r\nReferences: <a@x>\r\n <b@x>\r\n\r\n")
+                .as_deref(),
+            Some("<a@x>")
+        );
+        assert_eq!(
+            root("Message-ID: <c@x>\r\nIn-Reply-To: Your message <b@x>\r\n\r\n").as_deref(),
+            Some("<b@x>")
+        );
+        assert_eq!(root("Message-ID: <c@x>\r\n\r\n").as_deref(), Some("<c@x>"));
+        assert_eq!(root("References: <>\r\nSubject: s\r\n\r\n"), None);
+        assert_eq!(root("Subject: none\r\n\r\n"), None);
     }
 }

@@ -313,6 +313,13 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 let meta = &self.meta;
                 cand.filter(|i| test.matches(meta.get(i)))
             }
+            Node::Object(key) => {
+                let found = self
+                    .source
+                    .with_object_id(key)
+                    .map_err(SearchError::Source)?;
+                cand.filter(|i| found.binary_search(&snap.uids()[i]).is_ok())
+            }
             Node::Header { name, needle } => {
                 if !needle.is_empty()
                     && self.worth_an_index(cand)

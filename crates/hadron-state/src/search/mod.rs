@@ -97,7 +97,7 @@ use crate::snapshot::Snapshot;
 
 pub use self::source::{
     HeaderCandidates, IndexedKey, MemoryMessage, MemorySource, MessageMeta, MessageSource,
-    SourceError, UnknownUid,
+    ObjectKey, SourceError, UnknownUid,
 };
 
 /// The charsets SEARCH accepts, for `[BADCHARSET (...)]`.

@@ -8,6 +8,7 @@ use std::ops::RangeInclusive;
 use hadron_proto::types::{Date, Flag, SearchKey, SequenceSet};
 
 use super::SearchError;
+use super::source::ObjectKey;
 use super::text::{Needle, TextCharset};
 use crate::flags::SystemFlags;
 use crate::snapshot::Snapshot;
@@ -55,6 +56,9 @@ pub(crate) enum Node {
     Meta(MetaTest),
     /// A header field contains a string; an empty string tests presence.
     Header { name: String, needle: Needle },
+    /// `EMAILID` / `THREADID` (RFC 8474): the messages the source finds
+    /// by that id.
+    Object(ObjectKey),
     /// `BODY`.
     Body(Needle),
     /// `TEXT`: header or body.
@@ -92,7 +96,7 @@ impl Node {
             Node::Const(_) => cost::CONST,
             Node::System { .. } | Node::Recent(_) | Node::New | Node::Seqs(_) => cost::SNAPSHOT,
             Node::Keyword { .. } => cost::KEYWORD,
-            Node::Meta(_) => cost::META,
+            Node::Meta(_) | Node::Object(_) => cost::META,
             Node::Header { .. } => cost::HEADER,
             Node::Body(_) => cost::BODY,
             Node::Text(_) => cost::TEXT,
@@ -191,6 +195,12 @@ impl Planner<'_> {
                 let name = self.charset.decode(name.as_bytes())?;
                 self.header(name, s)?
             }
+            K::EmailId(id) => match crate::objectid::content_hash_of(id.as_str()) {
+                Some(hash) => Node::Object(ObjectKey::Content(hash.to_owned())),
+                // Not an id Hadron gives: no message has it.
+                None => Node::Const(false),
+            },
+            K::ThreadId(id) => Node::Object(ObjectKey::Thread(id.as_str().to_owned())),
             K::Body(s) => Node::Body(self.text(s)?),
             K::Text(s) => Node::Text(self.text(s)?),
             K::Not(k) => match self.compile(k)? {

@@ -131,6 +131,14 @@ pub trait MessageSource {
         None
     }
 
+    /// The UIDs of the messages `key` names (OBJECTID `EMAILID` and
+    /// `THREADID`, RFC 8474), ascending. The default is a source that keeps
+    /// no object ids: no message has one, so none matches.
+    fn with_object_id(&self, key: &ObjectKey) -> Result<Vec<u32>, SourceError> {
+        let _ = key;
+        Ok(Vec::new())
+    }
+
     /// The whole decoded header of message `uid` (`TEXT` searches it with
     /// the body).
     fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError>;
@@ -153,12 +161,24 @@ impl<S: MessageSource + ?Sized> MessageSource for &S {
     fn header_candidates(&self, name: &str, needle: &str) -> Option<HeaderCandidates> {
         (**self).header_candidates(name, needle)
     }
+    fn with_object_id(&self, key: &ObjectKey) -> Result<Vec<u32>, SourceError> {
+        (**self).with_object_id(key)
+    }
     fn header_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
         (**self).header_text(uid)
     }
     fn body_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
         (**self).body_text(uid)
     }
+}
+
+/// What an OBJECTID search key names (RFC 8474 §6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ObjectKey {
+    /// `EMAILID`: the messages with this content hash.
+    Content(String),
+    /// `THREADID`: the messages of this thread.
+    Thread(String),
 }
 
 /// One message held by a [`MemorySource`].
@@ -170,6 +190,8 @@ pub struct MemoryMessage {
     pub headers: Vec<(String, String)>,
     /// Its decoded body text.
     pub body: String,
+    /// Its object ids: content hash and THREADID, if it has them.
+    pub ids: Option<(String, Option<String>)>,
 }
 
 impl MemoryMessage {
@@ -179,7 +201,14 @@ impl MemoryMessage {
             meta,
             headers: Vec::new(),
             body: String::new(),
+            ids: None,
         }
+    }
+
+    /// Sets its content hash and THREADID (builder style).
+    pub fn ids(mut self, content_hash: impl Into<String>, thread: Option<String>) -> MemoryMessage {
+        self.ids = Some((content_hash.into(), thread));
+        self
     }
 
     /// Adds a header field (builder style).
@@ -313,6 +342,20 @@ impl MessageSource for MemorySource {
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| Cow::Borrowed(v.as_str()))
+            .collect())
+    }
+
+    fn with_object_id(&self, key: &ObjectKey) -> Result<Vec<u32>, SourceError> {
+        Ok(self
+            .uids
+            .iter()
+            .zip(&self.messages)
+            .filter(|(_, m)| match (key, &m.ids) {
+                (ObjectKey::Content(h), Some((c, _))) => c == h,
+                (ObjectKey::Thread(t), Some((_, Some(x)))) => x == t,
+                _ => false,
+            })
+            .map(|(uid, _)| *uid)
             .collect())
     }
 

@@ -28,7 +28,8 @@
 //!
 //! [`Selected::modseq`]: crate::delivery::Selected::modseq
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use hadron_proto::types::{Capability, Code, Data, FetchItem, SequenceSet};
 use hadron_store::{MessageFlags, UidSet};
@@ -36,8 +37,77 @@ use hadron_store::{MessageFlags, UidSet};
 use super::messages::wire_uids;
 use super::output::{data, flag_fetch, nz, untagged_ok};
 use super::{ResponseSink, Session};
+use crate::delivery::Untagged;
 use crate::engine::EngineError;
 use crate::snapshot::Snapshot;
+
+/// The per-message MODSEQ values a session told that the events it will
+/// deliver could contradict, so that a message's MODSEQ never goes down
+/// for the client (imaptest checks it; RFC 7162 clients cache it):
+///
+/// - values read from the store (FETCH MODSEQ, STORE, QRESYNC SELECT) above
+///   the snapshot's mod-sequence: a change the session has not been told
+///   yet, whose event would otherwise carry a lower value (`ahead`,
+///   forgotten once the snapshot passes them, so it stays as small as the
+///   race it covers);
+/// - the values the last delivery's FETCH events carried (`delivered`): a
+///   STORE's own response comes after them and must not report its own,
+///   older, mod-sequence for a message another session changed since.
+#[derive(Debug, Default)]
+pub(super) struct ToldModseqs {
+    ahead: HashMap<u32, u64>,
+    delivered: HashMap<u32, u64>,
+    /// A HIGHESTMODSEQ known to be safe: the last reported, or the
+    /// snapshot's when nothing was held back.
+    pub(super) floor: u64,
+}
+
+impl ToldModseqs {
+    /// Nothing told yet but HIGHESTMODSEQ `floor`.
+    pub(super) fn reported(floor: u64) -> ToldModseqs {
+        ToldModseqs {
+            floor,
+            ..ToldModseqs::default()
+        }
+    }
+
+    /// A delivery begins: the last one's values no longer matter.
+    pub(super) fn start_delivery(&mut self) {
+        self.delivered.clear();
+    }
+
+    /// `e`, with its MODSEQ raised to one already told; remembered for the
+    /// command's own responses. `snapshot` is the snapshot's mod-sequence.
+    pub(super) fn told_event<'e>(&mut self, e: &'e Untagged, snapshot: u64) -> Cow<'e, Untagged> {
+        let Untagged::Fetch(f) = e else {
+            return Cow::Borrowed(e);
+        };
+        let Some(m) = f.modseq else {
+            return Cow::Borrowed(e);
+        };
+        let told = self.ahead.get(&f.uid).copied().unwrap_or(0).max(m);
+        self.delivered.insert(f.uid, told);
+        self.ahead.retain(|_, &mut a| a > snapshot);
+        if told == m {
+            return Cow::Borrowed(e);
+        }
+        let mut f = f.clone();
+        f.modseq = Some(told);
+        Cow::Owned(Untagged::Fetch(f))
+    }
+
+    /// The MODSEQ to tell for `uid` given `m` from the store or the
+    /// command, recording it when the snapshot has not caught up with it.
+    pub(super) fn tell(&mut self, uid: u32, m: u64, snapshot: u64) -> u64 {
+        let told = m
+            .max(self.delivered.get(&uid).copied().unwrap_or(0))
+            .max(self.ahead.get(&uid).copied().unwrap_or(0));
+        if told > snapshot {
+            self.ahead.insert(uid, told);
+        }
+        told
+    }
+}
 
 impl Session {
     /// Whether CONDSTORE is on for this session.
@@ -58,28 +128,36 @@ impl Session {
         if self.enabled.enable(&cap, &cap).is_empty() {
             return;
         }
-        if let Some(m) = self.mailbox.as_ref() {
-            out.send(highest_modseq(m.selected.modseq()));
+        if let Some(m) = self.session_modseq() {
+            out.send(highest_modseq(m));
         }
     }
 
     /// Before a tagged OK: with CONDSTORE on and changes held back, the
     /// HIGHESTMODSEQ below them (see the [module docs](self)).
-    pub(super) fn tell_held_modseq(&self, out: &mut dyn ResponseSink) {
+    pub(super) fn tell_held_modseq(&mut self, out: &mut dyn ResponseSink) {
         if !self.condstore() {
             return;
         }
-        if let Some(m) = self.mailbox.as_ref() {
-            let safe = m.selected.modseq();
-            if safe < m.selected.snapshot().modseq() {
-                out.send(highest_modseq(safe));
-            }
+        let held = self
+            .mailbox
+            .as_ref()
+            .is_some_and(|m| m.selected.modseq() < m.selected.snapshot().modseq());
+        if held && let Some(safe) = self.session_modseq() {
+            out.send(highest_modseq(safe));
         }
     }
 
-    /// The session's HIGHESTMODSEQ, when a mailbox is selected.
-    pub(super) fn session_modseq(&self) -> Option<u64> {
-        self.mailbox.as_ref().map(|m| m.selected.modseq().max(1))
+    /// The session's HIGHESTMODSEQ to report, when a mailbox is selected:
+    /// [`Selected::modseq`], never below one reported before (a held
+    /// change's mod-sequence may be known only as a lower bound, which can
+    /// be below it; the change itself is above anything reported).
+    pub(super) fn session_modseq(&mut self) -> Option<u64> {
+        self.mailbox.as_mut().map(|m| {
+            let now = m.selected.modseq().max(m.told.floor).max(1);
+            m.told.floor = now;
+            now
+        })
     }
 
     /// The UIDs among `asked` that vanished after `since` and that the
@@ -136,12 +214,12 @@ impl Session {
     /// MODSEQ (m))` for each of `changed`, flags as the session knows
     /// them: a QRESYNC SELECT's resynchronisation (RFC 7162 §3.2.5).
     pub(super) fn tell_resync(
-        &self,
+        &mut self,
         vanished: &[u32],
         changed: &[MessageFlags],
         out: &mut dyn ResponseSink,
     ) {
-        let Some(m) = self.mailbox.as_ref() else {
+        let Some(m) = self.mailbox.as_mut() else {
             return;
         };
         if let Some(uids) = wire_uids(vanished.iter().copied()) {
@@ -163,7 +241,7 @@ impl Session {
                 items: vec![
                     FetchItem::Uid(nz(row.uid)),
                     FetchItem::Flags(flag_fetch(&msg.flags(), msg.recent)),
-                    FetchItem::ModSeq(row.modseq),
+                    FetchItem::ModSeq(m.told.tell(row.uid, row.modseq, snap.modseq())),
                 ],
             }));
         }

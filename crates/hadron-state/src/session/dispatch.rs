@@ -4,7 +4,7 @@
 //! each family either runs it or gives it back; what no family takes is
 //! refused with the reason ([`refusal`]).
 
-use hadron_proto::types::{Capability, CommandBody, Data, Response, StatusKind, Tag};
+use hadron_proto::types::{Capability, Code, CommandBody, Data, Response, StatusKind, Tag};
 
 use super::output::{Output, ResponseSink, data, resp_text, tagged};
 use super::{ENABLEABLE, Session, State, no_for};
@@ -148,11 +148,20 @@ impl Session {
                 special_use,
             } => {
                 let su = special_use.first().map(|a| format!("\\{}", a.as_str()));
-                let r = self
+                match self
                     .engine
                     .create_mailbox(self.acct(), &mailbox, su.as_deref())
-                    .await;
-                self.finish(tag, r.map(|_| ()), "CREATE completed", out);
+                    .await
+                {
+                    // RFC 8474 §4.1: the new mailbox's MAILBOXID.
+                    Ok(info) => out.send(tagged(
+                        tag,
+                        StatusKind::Ok,
+                        Some(Code::MailboxId(crate::objectid::mailbox_id(&info))),
+                        "CREATE completed",
+                    )),
+                    Err(e) => out.send(no_for(tag, &e)),
+                }
             }
             CommandBody::Delete { mailbox } => {
                 // Deleting the selected mailbox is allowed; like any other

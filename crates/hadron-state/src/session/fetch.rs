@@ -26,6 +26,7 @@ use crate::delivery::CommandContext;
 use crate::engine::{SMALL_READ_BYTES, SMALL_READ_ROWS};
 use crate::flags::{FlagSet, SystemFlags};
 use crate::message::{PartMap, Structure, extract, read_section};
+use crate::objectid::{email_id, thread_object_id};
 
 /// Messages per metadata query.
 const META_BATCH: usize = 512;
@@ -73,7 +74,13 @@ fn needs(attrs: &[FetchAttribute<'_>]) -> (bool, bool) {
         || attrs.iter().any(|a| {
             matches!(
                 a,
-                A::Envelope | A::InternalDate | A::Rfc822Size | A::Body | A::BodyStructure
+                A::Envelope
+                    | A::InternalDate
+                    | A::Rfc822Size
+                    | A::Body
+                    | A::BodyStructure
+                    | A::EmailId
+                    | A::ThreadId
             )
         });
     (meta, body)
@@ -310,7 +317,7 @@ impl Session {
                     Err(e) => return out.send(no_for(tag, &e)),
                 }
             }
-            let Some(m) = self.mailbox.as_ref() else {
+            let Some(m) = self.mailbox.as_mut() else {
                 return;
             };
             let snap = m.selected.snapshot();
@@ -321,7 +328,9 @@ impl Session {
                 let meta = metas.get(&msg.uid);
                 let contents = bodies.remove(&msg.uid).unwrap_or_default();
                 let seen = seen_now.contains(&msg.uid);
-                let modseq = modseqs.get(&msg.uid).copied();
+                let modseq = modseqs
+                    .get(&msg.uid)
+                    .map(|&s| m.told.tell(msg.uid, s, snap.modseq()));
                 out.send(fetch_one(
                     seq,
                     msg.uid,
@@ -475,6 +484,18 @@ fn fetch_one(
                 data,
             })),
             A::ModSeq => items.extend(modseq.map(FetchItem::ModSeq)),
+            A::EmailId => {
+                if let Some(id) = meta.and_then(|m| email_id(&m.meta.content_hash)) {
+                    items.push(FetchItem::EmailId(id));
+                }
+            }
+            A::ThreadId => {
+                if let Some(m) = meta {
+                    items.push(FetchItem::ThreadId(thread_object_id(
+                        m.meta.thread_id.as_deref(),
+                    )));
+                }
+            }
             A::Binary { .. } | A::BinarySize { .. } => {}
         }
     }

@@ -234,7 +234,7 @@ impl Session {
                 }
             }
         }
-        let Some(m) = self.mailbox.as_ref() else {
+        let Some(m) = self.mailbox.as_mut() else {
             return;
         };
         let snap = m.selected.snapshot();
@@ -248,7 +248,15 @@ impl Session {
                 modified_ids.push(if uid { msg.uid } else { seq });
                 continue;
             }
-            let modseq = modseqs.get(&msg.uid).copied().filter(|_| condstore);
+            if condstore && msg.pending_expunge {
+                // Expunged elsewhere, left alone, and its MODSEQ (which
+                // every FETCH must carry now) is gone with it.
+                continue;
+            }
+            let modseq = modseqs
+                .get(&msg.uid)
+                .filter(|_| condstore)
+                .map(|&s| m.told.tell(msg.uid, s, snap.modseq()));
             let mut items = Vec::new();
             if !action.silent {
                 items.push(FetchItem::Flags(flag_fetch(&msg.flags(), msg.recent)));
@@ -342,6 +350,15 @@ impl Session {
                 out.send(untagged_ok(Some(code), "moved"));
             }
             let issued = self.deliver(CommandContext::Move, out);
+            if self.qresync()
+                && !issued
+                && !self.logged_out
+                && let Some(modseq) = self.session_modseq()
+            {
+                // RFC 6851 §4.4 with QRESYNC: the HIGHESTMODSEQ after it.
+                let code = Code::HighestModSeq(modseq);
+                return out.send(tagged(tag, StatusKind::Ok, Some(code), "MOVE completed"));
+            }
             self.ok(tag, issued, "MOVE completed", out);
         } else {
             let issued = self.deliver(CommandContext::Copy, out);

@@ -82,6 +82,9 @@ struct SelectedMailbox {
     /// The saved search result `$` (RFC 5182) as UIDs; `None` until a
     /// `SEARCH RETURN (SAVE)` in this selection.
     saved: Option<Vec<u32>>,
+    /// Per-message MODSEQ values told beyond the snapshot (CONDSTORE); see
+    /// [`condstore::ToldModseqs`].
+    told: condstore::ToldModseqs,
 }
 
 impl SelectedMailbox {
@@ -259,6 +262,7 @@ impl Session {
             "ENABLE",
             "CONDSTORE",
             "QRESYNC",
+            "OBJECTID",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
@@ -427,8 +431,18 @@ impl Session {
             }
         }
         m.announce_keywords(out);
-        for o in d.events.iter().filter_map(|e| event(e, condstore)) {
-            out.send(o);
+        let safe = m.selected.modseq();
+        if safe >= m.selected.snapshot().modseq() {
+            // Nothing held back: everything up to here has been told, and
+            // whatever is held later comes after it.
+            m.told.floor = m.told.floor.max(safe);
+        }
+        m.told.start_delivery();
+        for e in &d.events {
+            let e = m.told.told_event(e, m.selected.snapshot().modseq());
+            if let Some(o) = event(&e, condstore) {
+                out.send(o);
+            }
         }
         if let Some(name) = d.renamed_to {
             m.info.name = name.as_str().to_owned();

@@ -143,11 +143,39 @@ impl Session {
                 )
             })
             .await;
-        let found = match r {
+        let mut found = match r {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => return self.search_failed(save, search_error(tag, &e), out),
             Err(e) => return self.search_failed(save, no_for(tag, &e), out),
         };
+        if let Some(w) = wanted
+            && (w.min || w.max)
+            && !w.all
+            && !w.count
+            && found.modseq.is_some()
+        {
+            // RFC 7162 §3.1.5 (RFC 4731 results): with only MIN and/or MAX,
+            // MODSEQ is the highest of the messages returned.
+            let ends: Vec<u32> = [
+                w.min.then(|| found.uids.first()),
+                w.max.then(|| found.uids.last()),
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .collect();
+            let read = self
+                .engine
+                .blocking(move |store, _| {
+                    Ok(store.fetch_flags(mailbox, &hadron_store::UidSet::from_uids(ends))?)
+                })
+                .await;
+            match read {
+                Ok(rows) => found.modseq = rows.iter().map(|r| r.modseq).max().or(found.modseq),
+                Err(e) => return self.search_failed(save, no_for(tag, &e), out),
+            }
+        }
         let numbers = if uid { &found.uids } else { &found.seqs };
         match wanted {
             None => out.send(data(Data::Search {

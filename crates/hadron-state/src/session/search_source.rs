@@ -40,11 +40,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use hadron_proto::types::{Date, DateTime, SearchKey};
-use hadron_store::{BlobStore, ColumnRange, MailboxId, SearchField, Store, StoredMessage, UidSet};
+use hadron_store::{
+    BlobStore, ColumnRange, IdField, MailboxId, SearchField, Store, StoredMessage, UidSet,
+};
 
 use crate::engine::Engine;
 use crate::message::{self, Structure};
-use crate::search::{HeaderCandidates, IndexedKey, MessageMeta, MessageSource, SourceError};
+use crate::search::{
+    HeaderCandidates, IndexedKey, MessageMeta, MessageSource, ObjectKey, SourceError,
+};
 
 /// Bytes of encoded body decoded per message for `BODY`/`TEXT`.
 pub(crate) const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
@@ -230,6 +234,14 @@ impl StoreSource<'_> {
 }
 
 impl MessageSource for StoreSource<'_> {
+    fn with_object_id(&self, key: &ObjectKey) -> Result<Vec<u32>, SourceError> {
+        let (field, value) = match key {
+            ObjectKey::Content(h) => (IdField::ContentHash, h),
+            ObjectKey::Thread(t) => (IdField::ThreadId, t),
+        };
+        Ok(self.store.uids_with_id(self.mailbox, field, value)?)
+    }
+
     fn header_candidates(&self, name: &str, needle: &str) -> Option<HeaderCandidates> {
         let field = match name.to_ascii_lowercase().as_str() {
             "from" => SearchField::From,

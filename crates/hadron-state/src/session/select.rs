@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hadron_proto::types::{Code, Data, Mailbox, QResync, SelectParam, StatusKind, Tag};
 use hadron_store::{MailboxInfo, UidSet};
 
-use super::condstore::{highest_modseq, uid_set_of};
+use super::condstore::{ToldModseqs, highest_modseq, uid_set_of};
 use super::output::{data, nz, tagged, untagged_ok};
 use super::{ResponseSink, SelectedMailbox, Session, flag_responses, no_for};
 use crate::delivery::{CommandContext, Selected};
@@ -43,10 +43,12 @@ impl Session {
             }
         }
         // A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1);
-        // with QRESYNC the client is told the old one is closed.
+        // the client is told the old one is closed.
         let was_selected = self.mailbox.is_some();
         self.leave();
-        if was_selected && self.qresync() {
+        if was_selected {
+            // RFC 7162 §3.2.11: a server with CONDSTORE says so whether or
+            // not the client enabled anything.
             out.send(untagged_ok(Some(Code::Closed), "previous mailbox closed"));
         }
         let name = store_name(mailbox);
@@ -101,9 +103,18 @@ impl Session {
             "predicted next UID",
         ));
         out.send(permanent);
-        if self.condstore() {
-            out.send(highest_modseq(selected.modseq()));
-        }
+        // RFC 8474 §4.1.
+        out.send(untagged_ok(
+            Some(Code::MailboxId(crate::objectid::mailbox_id(&info))),
+            "mailbox id",
+        ));
+        let reported = if self.condstore() {
+            let m = selected.modseq().max(1);
+            out.send(highest_modseq(m));
+            m
+        } else {
+            0
+        };
         let snap_keywords = snap.defined_keywords().len();
         let (code, what) = if read_only {
             (Code::ReadOnly, "EXAMINE completed")
@@ -118,6 +129,7 @@ impl Session {
             announced: snap_keywords,
             selected,
             saved: None,
+            told: ToldModseqs::reported(reported),
         });
         if let Some(q) = resync.filter(|q| q.uid_validity.get() == uidvalidity)
             && let Err(e) = self.resync(q, out).await
@@ -131,7 +143,7 @@ impl Session {
     /// What changed since the client's last HIGHESTMODSEQ (RFC 7162
     /// §3.2.5): the known UIDs that vanished, then the messages that
     /// changed, among the known UIDs when the client listed them.
-    async fn resync(&self, q: &QResync, out: &mut dyn ResponseSink) -> Result<(), EngineError> {
+    async fn resync(&mut self, q: &QResync, out: &mut dyn ResponseSink) -> Result<(), EngineError> {
         let known = q.known_uids.as_ref().map_or_else(UidSet::all, uid_set_of);
         let since = q.mod_seq.get();
         let vanished = self.vanished_since(&known, since).await?;

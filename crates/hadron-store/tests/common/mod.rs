@@ -114,6 +114,7 @@ pub fn msg(i: u32, flags: SystemFlags, keywords: &[&str]) -> NewMessage {
             } else {
                 Vec::new()
             },
+            thread_id: Some(format!("T{}", i % 3)),
         },
         flags,
         keywords: keywords.iter().map(|s| s.to_string()).collect(),

@@ -1,1 +1,4 @@
+DROP INDEX messages_thread_id;
+ALTER TABLE messages DROP COLUMN thread_id;
+ALTER TABLE expunged DROP COLUMN expunged_at;
 ALTER TABLE mailboxes DROP COLUMN expunged_floor;

@@ -8,3 +8,13 @@ CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);
 -- from an older mod-sequence cannot be told exactly what vanished, so it is told the
 -- full state instead.
 ALTER TABLE mailboxes ADD COLUMN expunged_floor BIGINT NOT NULL DEFAULT 0;
+-- When each UID was expunged (Unix seconds), so that the history can be kept for a
+-- configured time (`[gc] expunged_history_days`); rows from before this migration count
+-- from now.
+ALTER TABLE expunged ADD COLUMN expunged_at BIGINT NOT NULL DEFAULT 0;
+UPDATE expunged SET expunged_at = CAST(strftime('%s', 'now') AS INTEGER);
+-- OBJECTID (RFC 8474): the THREADID computed at ingest from the thread's root Message-ID
+-- (NULL for messages stored before, or without any Message-ID: THREADID NIL); indexed for
+-- SEARCH THREADID.
+ALTER TABLE messages ADD COLUMN thread_id TEXT;
+CREATE INDEX messages_thread_id ON messages (thread_id);
