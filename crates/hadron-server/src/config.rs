@@ -152,6 +152,19 @@ pub struct GcConfig {
     /// unreferenced (an APPEND writes the body before its row commits).
     /// Default 3,600; at least 60.
     pub blob_grace_secs: u64,
+    /// Days an expunged UID is remembered for QRESYNC (RFC 7162): a client
+    /// resynchronising from before that is told every UID it may know that
+    /// is gone, instead of exactly the expunged ones. 0 keeps them forever.
+    /// Default 365.
+    pub expunged_history_days: u64,
+}
+
+impl GcConfig {
+    /// How long expunged UIDs are kept; `None` for ever.
+    pub fn expunged_history(&self) -> Option<Duration> {
+        (self.expunged_history_days > 0)
+            .then(|| Duration::from_secs(self.expunged_history_days.saturating_mul(86_400)))
+    }
 }
 
 impl Default for GcConfig {
@@ -159,6 +172,7 @@ impl Default for GcConfig {
         GcConfig {
             interval_secs: 3600,
             blob_grace_secs: 3600,
+            expunged_history_days: 365,
         }
     }
 }
@@ -457,6 +471,12 @@ mod tests {
         assert!(e.to_string().contains("blob_grace_secs"), "{e}");
         let c = Config::from_toml("[gc]\ninterval_secs = 0").unwrap();
         assert_eq!(c.gc.interval_secs, 0);
+        assert_eq!(
+            c.gc.expunged_history(),
+            Some(Duration::from_secs(365 * 86_400))
+        );
+        let c = Config::from_toml("[gc]\nexpunged_history_days = 0").unwrap();
+        assert_eq!(c.gc.expunged_history(), None);
         let c = Config::from_toml("[limits]\nidle_coalesce_ms = 0").unwrap();
         assert_eq!(c.limits.idle_coalesce(), Duration::ZERO);
         assert_eq!(Config::default().auth.cache_ttl_secs, 300);

@@ -19,7 +19,10 @@ pub fn spawn_gc(engine: Arc<Engine>, config: GcConfig) -> Option<JoinHandle<()>>
     }
     let interval = Duration::from_secs(config.interval_secs);
     let grace = Duration::from_secs(config.blob_grace_secs);
-    Some(tokio::spawn(collect_every(engine, interval, grace)))
+    let history = config.expunged_history();
+    Some(tokio::spawn(collect_every(
+        engine, interval, grace, history,
+    )))
 }
 
 /// How often the closed mailboxes' indexes are caught up and trimmed.
@@ -42,13 +45,27 @@ pub fn spawn_index_cache_tending(engine: Arc<Engine>, interval: Duration) -> Joi
     })
 }
 
-/// Collects, then waits `interval`, forever. A failed run is logged and
-/// retried at the next one.
-async fn collect_every(engine: Arc<Engine>, interval: Duration, grace: Duration) {
+/// Collects (and forgets expunged UIDs older than `history`), then waits
+/// `interval`, forever. A failed run is logged and retried at the next one.
+async fn collect_every(
+    engine: Arc<Engine>,
+    interval: Duration,
+    grace: Duration,
+    history: Option<Duration>,
+) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        if let Some(age) = history {
+            let store = engine.store().clone();
+            match tokio::task::spawn_blocking(move || store.prune_expunged_older_than(age)).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!(uids = n, "expunged UIDs forgotten"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "forgetting old expunged UIDs failed"),
+                Err(e) => tracing::warn!(error = %e, "forgetting old expunged UIDs failed"),
+            }
+        }
         match engine.collect_garbage(grace).await {
             Ok(c) if c.messages > 0 || c.blobs > 0 => {
                 tracing::info!(messages = c.messages, blobs = c.blobs, "garbage collected");
@@ -91,10 +108,18 @@ mod tests {
             store.delete_mailbox(user, name).unwrap();
         };
         orphan("First");
+        // Expunged UIDs older than 0 s are forgotten at once.
+        let mb = store.create_mailbox(user, "Kept", None).unwrap().id;
+        store
+            .append(mb, vec![hadron_store::NewMessage::default()])
+            .unwrap();
+        store.expunge(mb, &hadron_store::UidSet::all()).unwrap();
+        std::thread::sleep(Duration::from_millis(1_100));
         let task = tokio::spawn(collect_every(
             engine.clone(),
             Duration::from_millis(100),
             Duration::ZERO,
+            Some(Duration::ZERO),
         ));
         let gone = |store: &hadron_store::Store| {
             store
@@ -109,6 +134,12 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(gone(&store).is_empty(), "not collected at startup");
+        let top = store.mailbox_status(mb).unwrap().highest_modseq;
+        assert_eq!(
+            store.expunged_since(mb, top - 1).unwrap(),
+            None,
+            "history kept"
+        );
         // ...and at a later tick.
         orphan("Second");
         assert_eq!(gone(&store), ["Second"]);
