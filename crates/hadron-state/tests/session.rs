@@ -11,6 +11,19 @@ fn created(out: &[String]) -> bool {
 }
 
 both! {
+    async fn with_qresync_every_fetch_names_its_uid(env) {
+        // imaptest's QRESYNC stress: "FETCH didn't return UID while QRESYNC
+        // was enabled" (RFC 7162 §3.2.4).
+        let mut c = env.client("alice").await;
+        c.append("a", "INBOX", "", &message("one")).await;
+        c.run("e ENABLE QRESYNC").await;
+        c.run("s SELECT INBOX").await;
+        let r = c.run("f FETCH 1 (FLAGS)").await;
+        assert_eq!(r[0], "* 1 FETCH (UID 1 FLAGS (\\Recent))");
+        let r = c.run("t STORE 1 +FLAGS (\\Seen)").await;
+        assert!(r[0].starts_with("* 1 FETCH (FLAGS (\\Seen \\Recent) UID 1 MODSEQ ("), "{r:?}");
+    }
+
     async fn login_checks_the_argon2_password(env) {
         env.engine.create_user("alice", "right").await.unwrap();
         let mut c = Client::new(env.engine.clone());

@@ -159,7 +159,8 @@ impl Session {
         if want_modseq {
             self.enable_condstore(out);
         }
-        if uid && !attrs.contains(&FetchAttribute::Uid) {
+        // With QRESYNC every FETCH names its message (RFC 7162 §3.2.4).
+        if (uid || self.qresync()) && !attrs.contains(&FetchAttribute::Uid) {
             attrs.insert(0, FetchAttribute::Uid);
         }
         let Some(mut seqs) = self.resolve(tag, uid, set, out) else {

@@ -208,7 +208,7 @@ impl Session {
         if self.logged_out {
             return;
         }
-        let condstore = self.condstore();
+        let (condstore, qresync) = (self.condstore(), self.qresync());
         // The mod-sequence of each message to report: those changed have
         // the write's; with CONDSTORE on and FLAGS to send, the others'
         // are read.
@@ -263,7 +263,8 @@ impl Session {
             } else if modseq.is_none() || !changed.contains(&msg.uid) {
                 continue;
             }
-            if uid || modseq.is_some() {
+            // With QRESYNC every FETCH names its message (RFC 7162 §3.2.4).
+            if uid || modseq.is_some() || qresync {
                 items.push(FetchItem::Uid(nz(msg.uid)));
             }
             items.extend(modseq.map(FetchItem::ModSeq));
