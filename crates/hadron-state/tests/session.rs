@@ -223,9 +223,13 @@ both! {
         assert!(r.contains(&"* 0 RECENT".to_owned()), "{r:?}");
         assert!(r.contains(&"* OK [PERMANENTFLAGS ()] no permanent flags".to_owned()), "{r:?}");
         assert_eq!(r.last().unwrap(), "x OK [READ-ONLY] EXAMINE completed");
+        // The EXAMINEd mailbox is closed by the attempt (RFC 7162 §3.2.11).
         assert_eq!(
             d.run("y SELECT Nope").await,
-            ["y NO [NONEXISTENT] no mailbox named \"Nope\""]
+            [
+                "* OK [CLOSED] previous mailbox closed",
+                "y NO [NONEXISTENT] no mailbox named \"Nope\""
+            ]
         );
         assert_eq!(d.state(), State::Authenticated, "a failed SELECT deselects");
     }

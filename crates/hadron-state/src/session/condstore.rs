@@ -160,24 +160,39 @@ impl Session {
         })
     }
 
-    /// The UIDs among `asked` that vanished after `since` and that the
-    /// selected session no longer shows, ascending (`* VANISHED
-    /// (EARLIER)`); see the [module docs](self) for a pruned history.
-    pub(super) async fn vanished_since(
+    /// What changed among `asked` after mod-sequence `since`, as far as
+    /// the selected session shows it, in one read of the store: the UIDs
+    /// that vanished and that the session no longer shows (`* VANISHED
+    /// (EARLIER)`, when `vanished`; see the [module docs](self) for a
+    /// pruned history), and the messages it shows whose mod-sequence is
+    /// above `since`, with their stored flags and mod-sequence, ascending
+    /// by UID. When the session already knows everything up to `since`,
+    /// only changes in flight can be found: a small read, done in place.
+    pub(super) async fn changes_since(
         &self,
         asked: &UidSet,
         since: u64,
-    ) -> Result<Vec<u32>, EngineError> {
+        vanished: bool,
+    ) -> Result<SinceChanges, EngineError> {
         let Some(m) = self.mailbox.as_ref() else {
-            return Ok(Vec::new());
+            return Ok(SinceChanges::default());
         };
         let id = m.info.id;
-        let history = self
+        let small = since >= m.selected.snapshot().modseq();
+        let set = asked.clone();
+        let (history, mut changed) = self
             .engine
-            .blocking(move |store, _| Ok(store.expunged_since(id, since)?))
+            .read_sized(small, move |store, _| {
+                let history = match vanished {
+                    true => store.expunged_since(id, since)?,
+                    false => Some(Vec::new()),
+                };
+                Ok((history, store.changed_since(id, &set, since)?))
+            })
             .await?;
         let snap = m.selected.snapshot();
-        Ok(match history {
+        changed.retain(|r| snap.seq(r.uid).is_some());
+        let vanished = match history {
             Some(uids) => uids
                 .into_iter()
                 .filter(|&u| asked.contains(u) && snap.seq(u).is_none())
@@ -186,28 +201,8 @@ impl Session {
                 let top = m.info.uidnext.saturating_sub(1).max(snap.max_uid());
                 absent_uids(asked, snap, top)
             }
-        })
-    }
-
-    /// The messages among `asked` that changed after `since`, with their
-    /// stored flags and mod-sequence, ascending by UID; only those the
-    /// session shows.
-    pub(super) async fn changed_since(
-        &self,
-        asked: UidSet,
-        since: u64,
-    ) -> Result<Vec<MessageFlags>, EngineError> {
-        let Some(m) = self.mailbox.as_ref() else {
-            return Ok(Vec::new());
         };
-        let id = m.info.id;
-        let mut rows = self
-            .engine
-            .blocking(move |store, _| Ok(store.changed_since(id, &asked, since)?))
-            .await?;
-        let snap = m.selected.snapshot();
-        rows.retain(|r| snap.seq(r.uid).is_some());
-        Ok(rows)
+        Ok(SinceChanges { vanished, changed })
     }
 
     /// `* VANISHED (EARLIER) uids` then `* n FETCH (UID u FLAGS (…)
@@ -246,6 +241,15 @@ impl Session {
             }));
         }
     }
+}
+
+/// What [`Session::changes_since`] found.
+#[derive(Debug, Default)]
+pub(super) struct SinceChanges {
+    /// UIDs gone, ascending.
+    pub(super) vanished: Vec<u32>,
+    /// Messages changed, ascending by UID.
+    pub(super) changed: Vec<MessageFlags>,
 }
 
 /// `* OK [HIGHESTMODSEQ n]`.

@@ -169,32 +169,33 @@ impl Session {
         // Known mod-sequences, by UID: those CHANGEDSINCE read.
         let mut modseqs: HashMap<u32, u64> = HashMap::new();
         if let Some(since) = changed_since {
-            if vanished {
-                match self.vanished_since(&uid_set_of(set), since).await {
-                    Ok(gone) => {
-                        if let Some(uids) = wire_uids(gone) {
-                            out.send(data(Data::Vanished {
-                                earlier: true,
-                                uids,
-                            }));
-                        }
-                    }
-                    Err(e) => return out.send(no_for(tag, &e)),
-                }
-            }
-            let asked = UidSet::from_uids(self.uids_of(&seqs));
-            match self.changed_since(asked, since).await {
-                Ok(rows) => modseqs = rows.into_iter().map(|r| (r.uid, r.modseq)).collect(),
+            // The changed rows come through the mod-sequence index, then
+            // are matched with the set: the cost follows what changed,
+            // not the size of the set.
+            let asked = if uid { uid_set_of(set) } else { UidSet::all() };
+            let found = match self.changes_since(&asked, since, vanished).await {
+                Ok(f) => f,
                 Err(e) => return out.send(no_for(tag, &e)),
+            };
+            if let Some(uids) = wire_uids(found.vanished) {
+                out.send(data(Data::Vanished {
+                    earlier: true,
+                    uids,
+                }));
             }
             let Some(m) = self.mailbox.as_ref() else {
                 return;
             };
             let snap = m.selected.snapshot();
-            seqs = seqs
-                .iter()
-                .filter(|&s| snap.uid(s).is_some_and(|u| modseqs.contains_key(&u)))
-                .collect();
+            let mut hits: Vec<u32> = Vec::with_capacity(found.changed.len());
+            for r in found.changed {
+                if let Some(seq) = snap.seq(r.uid).filter(|&s| seqs.contains(s)) {
+                    hits.push(seq);
+                    modseqs.insert(r.uid, r.modseq);
+                }
+            }
+            hits.sort_unstable();
+            seqs = hits.into_iter().collect();
         }
         let condstore = self.condstore();
         let Some(m) = self.mailbox.as_ref() else {

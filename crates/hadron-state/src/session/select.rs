@@ -146,9 +146,8 @@ impl Session {
     async fn resync(&mut self, q: &QResync, out: &mut dyn ResponseSink) -> Result<(), EngineError> {
         let known = q.known_uids.as_ref().map_or_else(UidSet::all, uid_set_of);
         let since = q.mod_seq.get();
-        let vanished = self.vanished_since(&known, since).await?;
-        let changed = self.changed_since(known, since).await?;
-        self.tell_resync(&vanished, &changed, out);
+        let found = self.changes_since(&known, since, true).await?;
+        self.tell_resync(&found.vanished, &found.changed, out);
         Ok(())
     }
 
