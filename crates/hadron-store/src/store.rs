@@ -201,8 +201,17 @@ fn writer_loop(
 }
 
 /// Attempts of a PostgreSQL operation whose connection the database ended under it (a read,
-/// or a write before it committed: see [`retry_write`]).
+/// or a write before it committed: see [`retry_write`]), at least.
 const CONNECTION_TRIES: u32 = 3;
+
+/// Attempts for an operation on `pool`: when the database ends every session at once (a
+/// restart, a failover), each pooled connection is found dead only when used, so one more
+/// than the pool holds always reaches a fresh one.
+fn connection_tries<M: diesel::r2d2::R2D2Connection + 'static>(
+    pool: &diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<M>>,
+) -> u32 {
+    CONNECTION_TRIES.max(pool.max_size() + 1)
+}
 
 /// Whether a PostgreSQL write that failed with `e` may run again: only when the connection was
 /// lost before COMMIT was sent (`body_ok`: the transaction's statements had all run), so that
@@ -328,10 +337,10 @@ impl Store {
                 };
                 // A read changes nothing: on a connection the server ended
                 // (restart, failover, a cut) it runs again on a fresh one.
-                let mut tries = 1;
+                let (mut tries, most) = (1, connection_tries(pool));
                 loop {
                     match run() {
-                        Err(e) if e.is_connection_lost() && tries < CONNECTION_TRIES => tries += 1,
+                        Err(e) if e.is_connection_lost() && tries < most => tries += 1,
                         r => return r,
                     }
                 }
@@ -370,7 +379,7 @@ impl Store {
     {
         match &*self.inner {
             Backend::Pg { pool, .. } => {
-                let mut tries = 1;
+                let (mut tries, most) = (1, connection_tries(pool));
                 loop {
                     let mut c = pool.get()?;
                     let mut body_ok = false;
@@ -380,9 +389,7 @@ impl Store {
                         r
                     });
                     match r {
-                        Err(e) if retry_write(body_ok, &e) && tries < CONNECTION_TRIES => {
-                            tries += 1
-                        }
+                        Err(e) if retry_write(body_ok, &e) && tries < most => tries += 1,
                         r => {
                             done(r);
                             return Ok(());
