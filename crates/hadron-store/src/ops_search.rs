@@ -5,6 +5,18 @@
 /// Below this many characters a search string has no trigram, and the text index cannot help.
 const TRIGRAM: usize = 3;
 
+/// The UIDs a `SELECT … AS id` statement returns, ascending (sorted here, so that the
+/// statement needs no ORDER BY that could pull the planner off its index).
+fn sorted_uids(c: &mut Conn, s: Sql) -> Result<Vec<u32>> {
+    let mut uids: Vec<u32> = q(s)
+        .load::<IdRow>(c)?
+        .into_iter()
+        .map(|r| r.id as u32)
+        .collect();
+    uids.sort_unstable();
+    Ok(uids)
+}
+
 /// The UIDs of the messages of `mailbox` whose `field` is `value`, ascending (OBJECTID's
 /// SEARCH EMAILID / THREADID): through the column's index on `messages`, then each message's
 /// mailbox rows.
@@ -25,13 +37,7 @@ pub(crate) fn uids_with_id(
     );
     s.push(column).push(" = ").arg(Arg::Text(value.to_owned()));
     s.push(" AND mm.mailbox_id = ").i64(mailbox.0);
-    let mut uids: Vec<u32> = q(s)
-        .load::<IdRow>(c)?
-        .into_iter()
-        .map(|r| r.id as u32)
-        .collect();
-    uids.sort_unstable();
-    Ok(uids)
+    sorted_uids(c, s)
 }
 
 /// The UIDs of the messages whose internal date or size lies in `range`, ascending: through
@@ -58,13 +64,7 @@ pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange
     }
     // No ORDER BY: sorting the hits here keeps the planner on the column's index (an ordered
     // walk of the primary key would read every row of the mailbox).
-    let mut uids: Vec<u32> = q(s)
-        .load::<IdRow>(c)?
-        .into_iter()
-        .map(|r| r.id as u32)
-        .collect();
-    uids.sort_unstable();
-    Ok(uids)
+    sorted_uids(c, s)
 }
 
 /// The UIDs of the rows whose `sent_day` was never computed (written before the column

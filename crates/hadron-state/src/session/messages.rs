@@ -351,16 +351,8 @@ impl Session {
                 out.send(untagged_ok(Some(code), "moved"));
             }
             let issued = self.deliver(CommandContext::Move, out);
-            if self.qresync()
-                && !issued
-                && !self.logged_out
-                && let Some(modseq) = self.session_modseq()
-            {
-                // RFC 6851 §4.4 with QRESYNC: the HIGHESTMODSEQ after it.
-                let code = Code::HighestModSeq(modseq);
-                return out.send(tagged(tag, StatusKind::Ok, Some(code), "MOVE completed"));
-            }
-            self.ok(tag, issued, "MOVE completed", out);
+            // RFC 6851 §4.4 with QRESYNC.
+            self.ok_after_expunge(tag, issued, "MOVE completed", out);
         } else {
             let issued = self.deliver(CommandContext::Copy, out);
             if self.logged_out {
@@ -434,16 +426,8 @@ impl Session {
             return out.send(no_for(tag, &e));
         }
         let issued = self.deliver(CommandContext::Expunge, out);
-        if self.qresync()
-            && !issued
-            && !self.logged_out
-            && let Some(modseq) = self.session_modseq()
-        {
-            // RFC 7162 §3.2.10: the HIGHESTMODSEQ after the expunge.
-            let code = Code::HighestModSeq(modseq);
-            return out.send(tagged(tag, StatusKind::Ok, Some(code), "EXPUNGE completed"));
-        }
-        self.ok(tag, issued, "EXPUNGE completed", out);
+        // RFC 7162 §3.2.10.
+        self.ok_after_expunge(tag, issued, "EXPUNGE completed", out);
     }
 
     /// CLOSE (silently expunges `\Deleted` messages when read-write) and

@@ -404,6 +404,27 @@ impl Session {
         out.send(tagged(tag, StatusKind::Ok, code, s));
     }
 
+    /// The tagged OK of a command that expunged (EXPUNGE, MOVE): with
+    /// QRESYNC on and nothing held back, it carries the HIGHESTMODSEQ after
+    /// the expunge; otherwise as [`Session::ok`].
+    fn ok_after_expunge(
+        &mut self,
+        tag: &Tag<'_>,
+        expunge_issued: bool,
+        s: &str,
+        out: &mut dyn ResponseSink,
+    ) {
+        if self.qresync()
+            && !expunge_issued
+            && !self.logged_out
+            && let Some(modseq) = self.session_modseq()
+        {
+            let code = Code::HighestModSeq(modseq);
+            return out.send(tagged(tag, StatusKind::Ok, Some(code), s));
+        }
+        self.ok(tag, expunge_issued, s, out);
+    }
+
     /// Applies queued updates as `context` allows and writes the events.
     /// Returns whether the tagged OK needs `[EXPUNGEISSUED]`. A close
     /// reason ends the session with `* BYE`.
