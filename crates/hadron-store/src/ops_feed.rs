@@ -34,15 +34,22 @@ pub(crate) fn changes_since(
     let mut changed: Vec<MessageFlags> =
         q(s).load::<FlagRow>(c)?.into_iter().map(flag_row).collect();
     changed.sort_unstable_by_key(|m| m.uid);
-    let mut s = Sql::new("SELECT uid AS id FROM expunged WHERE mailbox_id = ");
-    s.i64(mailbox.0);
-    in_range(&mut s, "modseq");
-    let mut expunged: Vec<u32> = q(s)
-        .load::<IdRow>(c)?
-        .into_iter()
-        .map(|r| r.id as u32)
-        .collect();
-    expunged.sort_unstable();
+    // Expunges recorded at or below the floor are forgotten: after a point below it, the
+    // history cannot say everything that vanished.
+    let expunged = if (after as i64) < row.expunged_floor {
+        None
+    } else {
+        let mut s = Sql::new("SELECT uid AS id FROM expunged WHERE mailbox_id = ");
+        s.i64(mailbox.0);
+        in_range(&mut s, "modseq");
+        let mut uids: Vec<u32> = q(s)
+            .load::<IdRow>(c)?
+            .into_iter()
+            .map(|r| r.id as u32)
+            .collect();
+        uids.sort_unstable();
+        Some(uids)
+    };
     Ok(Some(MailboxChanges {
         highest_modseq: row.highest_modseq as u64,
         uidnext: row.uidnext as u32,

@@ -323,8 +323,10 @@ pub struct MailboxChanges {
     pub added: Vec<MessageFlags>,
     /// The messages below it whose flags changed in the range asked for, ascending.
     pub changed: Vec<MessageFlags>,
-    /// The UIDs expunged in the range asked for, ascending.
-    pub expunged: Vec<u32>,
+    /// The UIDs expunged in the range asked for, ascending; `None` when the expunge history
+    /// was pruned past its start ([`crate::Store::prune_expunged`]), so that some expunges in
+    /// the range can no longer be named: the reader must compare UIDs with the mailbox instead.
+    pub expunged: Option<Vec<u32>>,
     /// The mailbox's keyword names by bit (for the `keywords` masks above).
     pub keywords: Vec<String>,
 }

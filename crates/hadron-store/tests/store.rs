@@ -1019,7 +1019,8 @@ fn other_instances_hear_of_changes_and_read_them() {
         ch.added.iter().map(|m| m.uid).collect::<Vec<_>>(),
         [1, 2, 3, 4, 5]
     );
-    assert!(ch.changed.is_empty() && ch.expunged.is_empty());
+    assert!(ch.changed.is_empty());
+    assert_eq!(ch.expunged, Some(vec![]));
     assert_eq!(ch.keywords, ["$X"]);
     let seen = (ch.highest_modseq, ch.uidnext);
 
@@ -1031,7 +1032,7 @@ fn other_instances_hear_of_changes_and_read_them() {
     assert!(ch.added.is_empty());
     assert_eq!(ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(), [2, 4]);
     assert!(ch.changed.iter().all(|m| m.flags.contains(SEEN)));
-    assert_eq!(ch.expunged, [5]);
+    assert_eq!(ch.expunged, Some(vec![5]));
     // The other instance still reads what it expunged, through the expunged UID, until
     // the purge; UIDs never expunged (or still there) read as nothing.
     let gone = two.expunged_messages(a, &UidSet::range(1, 9)).unwrap();
@@ -1051,7 +1052,18 @@ fn other_instances_hear_of_changes_and_read_them() {
         .changes_since(a, seen.0, Some(seen.0 + 2), seen.1)
         .unwrap()
         .unwrap();
-    assert_eq!((ch.changed.len(), ch.expunged.len()), (2, 0));
+    assert_eq!((ch.changed.len(), ch.expunged), (2, Some(vec![])));
+    // Once the history is pruned past the reader's point, it cannot name what vanished
+    // there; from the prune point on it can.
+    assert_eq!(one.prune_expunged(a, seen.0 + 3).unwrap(), 1);
+    let ch = two.changes_since(a, seen.0, None, seen.1).unwrap().unwrap();
+    assert_eq!(ch.expunged, None, "expunge of UID 5 forgotten");
+    assert_eq!(ch.changed.len(), 2, "flag changes are still read");
+    let ch = two
+        .changes_since(a, seen.0 + 2, None, seen.1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(ch.expunged, Some(vec![]));
 
     // A rolled-back write tells no one; a deleted mailbox reads as gone.
     assert!(

@@ -32,6 +32,12 @@
 //! other commands report what the feed delivered by then, and never wait
 //! behind the mailbox's writers for it.
 //!
+//! Expunges are read from the store's expunge history. When it was pruned
+//! past what an instance published ([`MailboxChanges::expunged`] is
+//! `None`), they cannot be told in order: every follower resynchronises
+//! from the store (a session without a current shared index to do it from
+//! is closed with `* BYE`, and its client reconnects to the right state).
+//!
 //! Known limits: an instance reads state, not a log, so a flag change of a
 //! message expunged before the instance read either reaches its sessions
 //! as the expunge alone; garbage collection on one instance spares only its own
@@ -223,16 +229,35 @@ impl Feed {
         below: Option<u32>,
     ) -> Seen {
         let names = &changes.keywords;
+        let Some(expunged) = &changes.expunged else {
+            // The expunge history was pruned past `seen`: what vanished
+            // since cannot be told in order, so every follower (sessions
+            // and the warm index) resynchronises from the store, which
+            // holds everything read here.
+            let marked = self.hub.lose_updates(hub_id(id));
+            tracing::info!(
+                mailbox = id.0,
+                sessions = marked,
+                "expunges were pruned before this instance read them; resynchronising"
+            );
+            return Seen {
+                modseq: match until {
+                    Some(m) => seen.modseq.max(m - 1),
+                    None => seen.modseq.max(changes.highest_modseq),
+                },
+                uidnext: seen.uidnext.max(changes.uidnext),
+            };
+        };
         // Expunges first, with the mod-sequence published before them as
         // theirs (the store does not say which expunge came when): a
         // session that applies or holds them before the flag changes
         // below are published never reports a HIGHESTMODSEQ past a change
         // it was not told of.
-        if !changes.expunged.is_empty() {
+        if !expunged.is_empty() {
             self.hub.publish(
                 hub_id(id),
                 Update::MessagesExpunged {
-                    uids: changes.expunged.clone(),
+                    uids: expunged.clone(),
                     origin: None,
                     modseq: Some(seen.modseq),
                 },

@@ -28,7 +28,6 @@
 //!
 //! [`Selected::modseq`]: crate::delivery::Selected::modseq
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use hadron_proto::types::{Capability, Code, Data, FetchItem, SequenceSet};
@@ -41,21 +40,22 @@ use crate::delivery::Untagged;
 use crate::engine::EngineError;
 use crate::snapshot::Snapshot;
 
-/// The per-message MODSEQ values a session told that the events it will
-/// deliver could contradict, so that a message's MODSEQ never goes down
-/// for the client (imaptest checks it; RFC 7162 clients cache it):
+/// What a session told of mod-sequences, so that what it tells next never
+/// contradicts it (imaptest checks it; RFC 7162 clients cache it):
 ///
-/// - values read from the store (FETCH MODSEQ, STORE, QRESYNC SELECT) above
-///   the snapshot's mod-sequence: a change the session has not been told
-///   yet, whose event would otherwise carry a lower value (`ahead`,
-///   forgotten once the snapshot passes them, so it stays as small as the
-///   race it covers);
+/// - a message's MODSEQ read from the store (FETCH MODSEQ, STORE, QRESYNC
+///   SELECT) is told beside FLAGS from the snapshot, which reflects every
+///   change up to the snapshot's mod-sequence and none after it. A newer
+///   value (another instance's change the feed has not brought yet, or one
+///   held back) is told as the snapshot's: the pair then says what the
+///   client sees, `UNCHANGEDSINCE` with it fails on that change, and a
+///   client that keeps it as its HIGHESTMODSEQ is told the change later.
+///   The change's own event, later, carries the higher value;
 /// - the values the last delivery's FETCH events carried (`delivered`): a
 ///   STORE's own response comes after them and must not report its own,
 ///   older, mod-sequence for a message another session changed since.
 #[derive(Debug, Default)]
 pub(super) struct ToldModseqs {
-    ahead: HashMap<u32, u64>,
     delivered: HashMap<u32, u64>,
     /// A HIGHESTMODSEQ known to be safe: the last reported, or the
     /// snapshot's when nothing was held back.
@@ -76,37 +76,29 @@ impl ToldModseqs {
         self.delivered.clear();
     }
 
-    /// `e`, with its MODSEQ raised to one already told; remembered for the
-    /// command's own responses. `snapshot` is the snapshot's mod-sequence.
-    pub(super) fn told_event<'e>(&mut self, e: &'e Untagged, snapshot: u64) -> Cow<'e, Untagged> {
-        let Untagged::Fetch(f) = e else {
-            return Cow::Borrowed(e);
-        };
-        let Some(m) = f.modseq else {
-            return Cow::Borrowed(e);
-        };
-        let told = self.ahead.get(&f.uid).copied().unwrap_or(0).max(m);
-        self.delivered.insert(f.uid, told);
-        self.ahead.retain(|_, &mut a| a > snapshot);
-        if told == m {
-            return Cow::Borrowed(e);
+    /// Records the MODSEQ `e` tells (a FETCH event of a delivery, applied
+    /// to the snapshot), for the command's own responses after it.
+    pub(super) fn told_event(&mut self, e: &Untagged) {
+        if let Untagged::Fetch(f) = e
+            && let Some(m) = f.modseq
+        {
+            self.delivered.insert(f.uid, m);
         }
-        let mut f = f.clone();
-        f.modseq = Some(told);
-        Cow::Owned(Untagged::Fetch(f))
     }
 
-    /// The MODSEQ to tell for `uid` given `m` from the store or the
-    /// command, recording it when the snapshot has not caught up with it.
-    pub(super) fn tell(&mut self, uid: u32, m: u64, snapshot: u64) -> u64 {
-        let told = m
-            .max(self.delivered.get(&uid).copied().unwrap_or(0))
-            .max(self.ahead.get(&uid).copied().unwrap_or(0));
-        if told > snapshot {
-            self.ahead.insert(uid, told);
-        }
-        told
+    /// The MODSEQ to tell for `uid` beside its flags in the snapshot,
+    /// given `m` read from the store or the command, and `snapshot`, the
+    /// snapshot's mod-sequence (0: unknown, `m` is told as it is).
+    pub(super) fn tell(&self, uid: u32, m: u64, snapshot: u64) -> u64 {
+        as_of_snapshot(m, snapshot).max(self.delivered.get(&uid).copied().unwrap_or(0))
     }
+}
+
+/// A mod-sequence `m` read from the store, as a session whose snapshot
+/// reflects the changes up to `snapshot` may tell it (see [`ToldModseqs`]);
+/// `snapshot` 0 is unknown.
+pub(super) fn as_of_snapshot(m: u64, snapshot: u64) -> u64 {
+    if snapshot == 0 { m } else { m.min(snapshot) }
 }
 
 impl Session {

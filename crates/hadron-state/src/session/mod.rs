@@ -460,8 +460,8 @@ impl Session {
         }
         m.told.start_delivery();
         for e in &d.events {
-            let e = m.told.told_event(e, m.selected.snapshot().modseq());
-            if let Some(o) = event(&e, condstore) {
+            m.told.told_event(e);
+            if let Some(o) = event(e, condstore) {
                 out.send(o);
             }
         }

@@ -14,6 +14,7 @@ use hadron_proto::types::{
     Tag,
 };
 
+use super::condstore::as_of_snapshot;
 use super::messages::wire_uids;
 use super::output::{Output, data, tagged};
 use super::search_source::StoreSource;
@@ -175,6 +176,11 @@ impl Session {
                 Ok(rows) => found.modseq = rows.iter().map(|r| r.modseq).max().or(found.modseq),
                 Err(e) => return self.search_failed(save, no_for(tag, &e), out),
             }
+        }
+        if let Some(m) = self.mailbox.as_ref() {
+            // Beside results from the snapshot, a newer change is not told.
+            let snapshot = m.selected.snapshot().modseq();
+            found.modseq = found.modseq.map(|s| as_of_snapshot(s, snapshot));
         }
         let numbers = if uid { &found.uids } else { &found.seqs };
         match wanted {
