@@ -189,6 +189,50 @@ mod plan_tests {
         );
     }
 
+    /// "What changed after mod-sequence m" (CHANGEDSINCE, QRESYNC, the change feed) is
+    /// answered from the mod-sequence index alone: no scan, no lookup in the table per
+    /// changed row.
+    #[test]
+    fn changes_since_a_modseq_read_the_covering_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, _, inbox) = inbox_db(&dir);
+        let batch: Vec<NewMessage> = (0..3_000).map(message).collect();
+        sqlite::append(&mut c, inbox, &batch).unwrap();
+        let before: Option<i64> = crate::schema::mailbox_messages::table
+            .select(diesel::dsl::max(crate::schema::mailbox_messages::modseq))
+            .first(&mut c)
+            .unwrap();
+        let before = before.unwrap() as u64;
+        let set = UidSet::from_uids((1..3_000).step_by(3));
+        sqlite::store_flags(&mut c, inbox, &set, FlagOp::Add, SystemFlags::SEEN, &[]).unwrap();
+        diesel::sql_query("ANALYZE").execute(&mut c).unwrap();
+
+        let seen = record_statements(&mut c);
+        let changed = sqlite::changed_since(&mut c, inbox, &UidSet::all(), before).unwrap();
+        assert_eq!(changed.len(), 1_000);
+        assert!(changed.iter().all(|m| m.flags.contains(SystemFlags::SEEN)));
+        let feed = sqlite::changes_since(&mut c, inbox, before, None, 3_001)
+            .unwrap()
+            .unwrap();
+        assert_eq!(feed.changed.len(), 1_000);
+        let statements = seen.lock().unwrap().clone();
+        let by_modseq: Vec<&String> = statements
+            .iter()
+            .filter(|s| s.contains("FROM mailbox_messages") && s.contains("modseq >"))
+            .collect();
+        assert_eq!(by_modseq.len(), 2, "{statements:#?}");
+        for sql in by_modseq {
+            let steps = plan(&mut c, sql);
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.contains("USING COVERING INDEX mailbox_messages_modseq"))
+                    && steps.iter().all(|s| !s.starts_with("SCAN")),
+                "{sql}: {steps:?}"
+            );
+        }
+    }
+
     #[test]
     fn set_operations_never_scan_the_mailbox() {
         let dir = tempfile::tempdir().unwrap();
