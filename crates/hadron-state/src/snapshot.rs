@@ -11,6 +11,13 @@
 //! `Vec<u32>` keyword-set id, interned per snapshot. That is 9 bytes per
 //! message plus one copy of each distinct keyword combination
 //! ([`Snapshot::heap_bytes`]).
+//!
+//! Each array is shared between clones and copied on its first change
+//! (`Arc::make_mut`): a SELECT that copies a mailbox's shared index costs
+//! a few reference counts, not 9 bytes per message, and a session pays
+//! for an array of its own only once something it shows changes — a flag
+//! change copies the flag bytes (plus the keyword ids when keywords
+//! changed), a new or expunged message all three.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::RangeInclusive;
@@ -220,10 +227,10 @@ impl MessageView<'_> {
 /// A session's view of a selected mailbox; see the [module docs](self).
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    uids: Vec<u32>,
-    bits: Vec<u8>,
-    keyword_ids: Vec<u32>,
-    keyword_sets: KeywordSets,
+    uids: Arc<Vec<u32>>,
+    bits: Arc<Vec<u8>>,
+    keyword_ids: Arc<Vec<u32>>,
+    keyword_sets: Arc<KeywordSets>,
     compact_keywords_at: usize,
     /// Every keyword any message of this snapshot has carried, in the
     /// order first met (never shrinks: the mailbox's defined flags).
@@ -257,11 +264,19 @@ impl Snapshot {
         Ok(snapshot)
     }
 
-    /// Reserves room for `additional` more messages.
+    /// Reserves room for `additional` more messages (in the arrays this
+    /// snapshot does not share with a clone; a shared one is copied by the
+    /// next change anyway).
     pub fn reserve(&mut self, additional: usize) {
-        self.uids.reserve(additional);
-        self.bits.reserve(additional);
-        self.keyword_ids.reserve(additional);
+        if let Some(v) = Arc::get_mut(&mut self.uids) {
+            v.reserve(additional);
+        }
+        if let Some(v) = Arc::get_mut(&mut self.bits) {
+            v.reserve(additional);
+        }
+        if let Some(v) = Arc::get_mut(&mut self.keyword_ids) {
+            v.reserve(additional);
+        }
     }
 
     /// Appends a message; its UID must exceed every UID present. Returns
@@ -276,10 +291,9 @@ impl Snapshot {
         }
         let seq = u32::try_from(self.uids.len() + 1).map_err(|_| SnapshotError::TooManyMessages)?;
         let id = self.intern(&flags.keywords);
-        self.uids.push(uid);
-        self.bits
-            .push(flags.system.bits() | if recent { RECENT } else { 0 });
-        self.keyword_ids.push(id);
+        Arc::make_mut(&mut self.uids).push(uid);
+        Arc::make_mut(&mut self.bits).push(flags.system.bits() | if recent { RECENT } else { 0 });
+        Arc::make_mut(&mut self.keyword_ids).push(id);
         self.recent += u32::from(recent);
         Ok(seq)
     }
@@ -382,7 +396,7 @@ impl Snapshot {
     pub fn pending_expunges(&self) -> impl Iterator<Item = u32> + '_ {
         self.uids
             .iter()
-            .zip(&self.bits)
+            .zip(self.bits.iter())
             .filter(|(_, b)| **b & PENDING_EXPUNGE != 0)
             .map(|(u, _)| *u)
     }
@@ -412,9 +426,15 @@ impl Snapshot {
         };
         let id = self.intern(&flags.keywords);
         let bits = (self.bits[i] & !SystemFlags::ALL.bits()) | flags.system.bits();
-        let changed = bits != self.bits[i] || id != self.keyword_ids[i];
-        self.bits[i] = bits;
-        self.keyword_ids[i] = id;
+        let mut changed = false;
+        if bits != self.bits[i] {
+            Arc::make_mut(&mut self.bits)[i] = bits;
+            changed = true;
+        }
+        if id != self.keyword_ids[i] {
+            Arc::make_mut(&mut self.keyword_ids)[i] = id;
+            changed = true;
+        }
         changed
     }
 
@@ -423,8 +443,14 @@ impl Snapshot {
     /// so a long session storing ever new keyword combinations stays
     /// bounded (amortised O(1) per call).
     fn intern(&mut self, keywords: &BTreeSet<Flag<'static>>) -> u32 {
+        if keywords.is_empty() {
+            return 0;
+        }
+        if let Some(&id) = self.keyword_sets.ids.get(keywords) {
+            return id;
+        }
         let before = self.keyword_sets.len();
-        let id = self.keyword_sets.intern(keywords);
+        let id = Arc::make_mut(&mut self.keyword_sets).intern(keywords);
         if self.keyword_sets.len() > before {
             // A combination not seen before may carry a new keyword.
             for k in keywords {
@@ -440,11 +466,11 @@ impl Snapshot {
         if self.keyword_sets.len() > self.compact_keywords_at.max(64) {
             let mut used = vec![false; self.keyword_sets.len()];
             used[id as usize] = true;
-            for &k in &self.keyword_ids {
+            for &k in self.keyword_ids.iter() {
                 used[k as usize] = true;
             }
-            let map = self.keyword_sets.retain(&used);
-            for k in &mut self.keyword_ids {
+            let map = Arc::make_mut(&mut self.keyword_sets).retain(&used);
+            for k in Arc::make_mut(&mut self.keyword_ids) {
                 *k = map[*k as usize];
             }
             self.compact_keywords_at = 2 * self.keyword_sets.len() + 64;
@@ -457,7 +483,10 @@ impl Snapshot {
     /// (at SELECT: the messages this session is the first to see).
     pub fn set_recent_from(&mut self, uid: u32) {
         let start = self.uids.partition_point(|&u| u < uid);
-        for bits in &mut self.bits[start..] {
+        if self.bits[start..].iter().all(|b| b & RECENT != 0) {
+            return;
+        }
+        for bits in &mut Arc::make_mut(&mut self.bits)[start..] {
             if *bits & RECENT == 0 {
                 *bits |= RECENT;
                 self.recent += 1;
@@ -472,7 +501,7 @@ impl Snapshot {
         for &uid in uids {
             let i = from + self.uids[from..].partition_point(|&u| u < uid);
             if self.uids.get(i) == Some(&uid) && self.bits[i] & RECENT == 0 {
-                self.bits[i] |= RECENT;
+                Arc::make_mut(&mut self.bits)[i] |= RECENT;
                 self.recent += 1;
             }
             from = i;
@@ -486,7 +515,7 @@ impl Snapshot {
             if let Ok(i) = self.uids.binary_search(&uid)
                 && self.bits[i] & PENDING_EXPUNGE == 0
             {
-                self.bits[i] |= PENDING_EXPUNGE;
+                Arc::make_mut(&mut self.bits)[i] |= PENDING_EXPUNGE;
                 self.pending += 1;
             }
         }
@@ -510,32 +539,41 @@ impl Snapshot {
             return Vec::new();
         };
         let start = self.uids.partition_point(|&u| u < first);
+        // Nothing to remove: keep the arrays shared.
+        if !del.iter().any(|u| self.uids.binary_search(u).is_ok()) {
+            return Vec::new();
+        }
+        let (uids, bits, keyword_ids) = (
+            Arc::make_mut(&mut self.uids),
+            Arc::make_mut(&mut self.bits),
+            Arc::make_mut(&mut self.keyword_ids),
+        );
         let mut removed = Vec::new();
-        let mut j = del.partition_point(|&u| u < self.uids.get(start).copied().unwrap_or(0));
+        let mut j = del.partition_point(|&u| u < uids.get(start).copied().unwrap_or(0));
         let mut w = start;
-        for r in start..self.uids.len() {
-            let uid = self.uids[r];
+        for r in start..uids.len() {
+            let uid = uids[r];
             while j < del.len() && del[j] < uid {
                 j += 1;
             }
             if j < del.len() && del[j] == uid {
                 j += 1;
-                let bits = self.bits[r];
-                self.recent -= u32::from(bits & RECENT != 0);
-                self.pending -= u32::from(bits & PENDING_EXPUNGE != 0);
+                let b = bits[r];
+                self.recent -= u32::from(b & RECENT != 0);
+                self.pending -= u32::from(b & PENDING_EXPUNGE != 0);
                 removed.push(r as u32 + 1);
                 continue;
             }
             if w != r {
-                self.uids[w] = uid;
-                self.bits[w] = self.bits[r];
-                self.keyword_ids[w] = self.keyword_ids[r];
+                uids[w] = uid;
+                bits[w] = bits[r];
+                keyword_ids[w] = keyword_ids[r];
             }
             w += 1;
         }
-        self.uids.truncate(w);
-        self.bits.truncate(w);
-        self.keyword_ids.truncate(w);
+        uids.truncate(w);
+        bits.truncate(w);
+        keyword_ids.truncate(w);
         removed
     }
 
@@ -583,7 +621,8 @@ impl Snapshot {
     }
 
     /// Heap bytes used, computed from capacities: the three per-message
-    /// arrays plus the keyword-set table.
+    /// arrays plus the keyword-set table, shared with clones or not (see
+    /// [`Snapshot::unshared_bytes`]).
     pub fn heap_bytes(&self) -> usize {
         self.per_message_bytes() + self.keyword_sets.heap_bytes()
     }
@@ -595,11 +634,31 @@ impl Snapshot {
             + self.keyword_ids.capacity() * size_of::<u32>()
     }
 
-    /// Releases spare capacity.
+    /// Heap bytes of the per-message arrays this snapshot holds alone (not
+    /// shared with a clone): what it costs beyond the snapshot it was
+    /// copied from.
+    pub fn unshared_bytes(&self) -> usize {
+        fn alone<T>(v: &Arc<Vec<T>>) -> usize {
+            if Arc::strong_count(v) == 1 {
+                v.capacity() * size_of::<T>()
+            } else {
+                0
+            }
+        }
+        alone(&self.uids) + alone(&self.bits) + alone(&self.keyword_ids)
+    }
+
+    /// Releases spare capacity (of the arrays not shared with a clone).
     pub fn shrink_to_fit(&mut self) {
-        self.uids.shrink_to_fit();
-        self.bits.shrink_to_fit();
-        self.keyword_ids.shrink_to_fit();
+        if let Some(v) = Arc::get_mut(&mut self.uids) {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = Arc::get_mut(&mut self.bits) {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = Arc::get_mut(&mut self.keyword_ids) {
+            v.shrink_to_fit();
+        }
     }
 }
 
@@ -622,6 +681,46 @@ mod tests {
 
     fn seqs(r: &SeqRanges) -> Vec<u32> {
         r.iter().collect()
+    }
+
+    /// A clone shares the per-message arrays; each is copied on its first
+    /// change, and only that one, and the original never sees the change.
+    #[test]
+    fn clones_share_arrays_until_one_changes() {
+        let original = snap(&(1..=1_000).collect::<Vec<_>>());
+        let mut copy = original.clone();
+        assert_eq!(copy.unshared_bytes(), 0, "a clone copies nothing");
+        assert!(!copy.set_flags(5, &FlagSet::default()), "no change");
+        copy.set_recent_from(2_000);
+        copy.mark_pending_expunge(&[5_000]);
+        assert!(copy.remove_uids(&[5_000]).is_empty());
+        assert_eq!(copy.unshared_bytes(), 0, "no-op changes copy nothing");
+
+        assert!(copy.set_flags(5, &seen()));
+        assert_eq!(copy.unshared_bytes(), 1_000, "the flag bytes alone");
+        assert_eq!(copy.flags(5), Some(seen()));
+        assert_eq!(original.flags(5), Some(FlagSet::default()));
+
+        let keywords = FlagSet::from_flags([Flag::keyword("$Label").unwrap()]);
+        assert!(copy.set_flags(6, &keywords));
+        assert_eq!(copy.unshared_bytes(), 1_000 + 4_000, "and the keyword ids");
+        assert!(original.get(6).unwrap().keywords.is_empty());
+        assert!(original.defined_keywords().is_empty());
+
+        assert_eq!(copy.remove_uids(&[3]), [3]);
+        copy.push(1_001, &FlagSet::default(), true).unwrap();
+        assert_eq!(original.len(), 1_000);
+        assert_eq!(original.uid(3), Some(3));
+        assert_eq!(copy.len(), 1_000);
+        assert_eq!(copy.uid(3), Some(4));
+        assert_eq!((copy.recent_count(), original.recent_count()), (1, 0));
+
+        // Marks made on a clone stay there.
+        let mut other = original.clone();
+        other.mark_pending_expunge(&[7]);
+        other.set_recent(&[8]);
+        assert!(other.is_pending_expunge(7) && other.is_recent(8));
+        assert!(!original.is_pending_expunge(7) && !original.is_recent(8));
     }
 
     #[test]
