@@ -175,3 +175,67 @@ fn scanned_header_candidates(
     s.push(")");
     Ok(q(s).load::<UidTextRow>(c)?)
 }
+
+/// What SORT compares of the messages of `uids` ([`crate::Store::sort_rows`]), in UID order:
+/// the fixed-size keys from the mailbox rows and `messages.sent_date`, and the text keys of
+/// `columns`, with the search columns they derive from for rows stored before the sort keys
+/// were (`CASE`: nothing more is read for newer rows). Read by UID chunks through the
+/// `(mailbox_id, uid)` key, like FETCH.
+pub(crate) fn sort_rows(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    columns: SortColumns,
+) -> Result<Vec<SortRow>> {
+    mailbox_row(c, mailbox)?;
+    let null = "CAST(NULL AS TEXT)";
+    let legacy = |wanted: bool, key: &str, stored: &str, column: &str| {
+        if wanted {
+            format!("CASE WHEN m.{stored} IS NULL THEN m.{column} END AS legacy_{key}")
+        } else {
+            format!("{null} AS legacy_{key}")
+        }
+    };
+    let addresses = columns.from || columns.to || columns.cc;
+    let select = format!(
+        "SELECT mm.uid, mm.size, mm.internal_date, m.sent_date, {} AS sort_subject, {}, \
+         {} AS sort_addresses, {}, {}, {} \
+         FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         WHERE mm.mailbox_id = ",
+        if columns.subject { "m.sort_subject" } else { null },
+        legacy(columns.subject, "subject", "sort_subject", "subject"),
+        if addresses { "m.sort_addresses" } else { null },
+        legacy(columns.from, "from", "sort_addresses", "from_addr"),
+        legacy(columns.to, "to", "sort_addresses", "to_addr"),
+        legacy(columns.cc, "cc", "sort_addresses", "cc_addr"),
+    );
+    let key = |wanted: bool, stored: Option<String>, legacy: Option<String>| match stored {
+        _ if !wanted => SortText::NotRead,
+        Some(k) => SortText::Key(k),
+        None => SortText::Legacy(legacy.filter(|l| !l.is_empty())),
+    };
+    select_by_uid_chunks(
+        c,
+        mailbox,
+        uids,
+        &select,
+        "mm.uid",
+        |r: SortRowSql| {
+            let [from, to, cc] = match &r.sort_addresses {
+                Some(stored) => split_addresses(stored).map(Some),
+                None => [None, None, None],
+            };
+            SortRow {
+                uid: r.uid as u32,
+                size: r.size as u64,
+                internal_date: r.internal_date,
+                sent_date: r.sent_date,
+                subject: key(columns.subject, r.sort_subject, r.legacy_subject),
+                from: key(columns.from, from, r.legacy_from),
+                to: key(columns.to, to, r.legacy_to),
+                cc: key(columns.cc, cc, r.legacy_cc),
+            }
+        },
+        |r| r.uid,
+    )
+}

@@ -18,7 +18,7 @@ use crate::migrate;
 use crate::types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage,
-    SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -675,6 +675,18 @@ impl Store {
         uids: &UidSet,
     ) -> Result<Vec<MessageSummary>> {
         self.read(|c| dispatch!(c, fetch_summaries(mailbox, uids)))
+    }
+
+    /// What SORT (RFC 5256) compares of the messages of `uids`, in UID order: size, dates and
+    /// the text keys `columns` names, from narrow columns stored at ingest (never the
+    /// message). Messages not in the mailbox are left out.
+    pub fn sort_rows(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        columns: SortColumns,
+    ) -> Result<Vec<SortRow>> {
+        self.read(|c| dispatch!(c, sort_rows(mailbox, uids, columns)))
     }
 
     /// Changes the flags of the messages of `uids`. Only messages whose flags actually change
