@@ -232,6 +232,21 @@ pub(crate) fn parse_list(value: &[u8]) -> Vec<RawAddress> {
         .collect()
 }
 
+/// The local part (`addr-mailbox`, unquoted) of the first mailbox of an
+/// address-list header value, for SORT FROM/TO/CC (RFC 5256): a group's
+/// name is skipped, its first member counts; `""` when there is none.
+pub(crate) fn first_mailbox(value: &[u8]) -> String {
+    entries(value)
+        .into_iter()
+        .find_map(|e| match e {
+            Entry::Mailbox { local, .. } if !local.is_empty() => {
+                Some(charset::bytes_to_string(&local))
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// The text SEARCH FROM/TO/CC/BCC match for an address-list header value
 /// (unfolded, raw): each mailbox as `Name <local@domain>` (or
 /// `local@domain` without a name), separated by `, `, a group as
@@ -689,6 +704,18 @@ mod tests {
             parse_list(b"john . doe @ example.org"),
             [a(None, None, Some("john.doe"), Some("example.org"))]
         );
+    }
+
+    #[test]
+    fn first_mailbox_is_the_first_local_part() {
+        assert_eq!(first_mailbox(b"\"Doe, John\" <JD@x.org>, b@y.org"), "JD");
+        assert_eq!(first_mailbox(b"<user (c)@ (c) domain.org>"), "user");
+        assert_eq!(first_mailbox(b"group: g1@x.org, g2@x.org;, h@x.org"), "g1");
+        assert_eq!(first_mailbox(b"empty:;, after@x.org"), "after");
+        assert_eq!(first_mailbox(b"\"quoted local\"@x.org"), "quoted local");
+        assert_eq!(first_mailbox(b"<@route:joe@example.com>"), "joe");
+        assert_eq!(first_mailbox(b""), "");
+        assert_eq!(first_mailbox(b"undisclosed-recipients:;"), "");
     }
 
     #[test]

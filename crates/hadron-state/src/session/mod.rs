@@ -35,6 +35,7 @@ mod output;
 mod search;
 mod search_source;
 mod select;
+mod sort;
 
 pub use self::enable::{ENABLEABLE, Enabled};
 pub use self::output::{Output, ResponseSink};
