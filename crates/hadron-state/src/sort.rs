@@ -9,8 +9,10 @@
 //!   when the header is missing or unreadable (§2.2).
 //! - **SUBJECT** is the base subject ([`base_subject`]) of the RFC
 //!   2047-decoded `Subject:`.
-//! - **FROM**, **TO** and **CC** are the local part (`addr-mailbox`) of the
-//!   first address of the header; a group's name does not count.
+//! - **FROM**, **TO** and **CC** are the `addr-mailbox` of the first
+//!   ENVELOPE address of the header: a mailbox's local part, or the name
+//!   of a group the list starts with (ENVELOPE's group-start address; so
+//!   Dovecot sorts, and imaptest expects).
 //! - Text compares with `i;ascii-casemap` (RFC 4790: ASCII letters
 //!   uppercased, then octet by octet); a missing header is the empty
 //!   string, which sorts first.
@@ -234,14 +236,19 @@ fn strip_ci_prefix<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
-/// The local part of the first address in SEARCH's address text (`Name
+/// The `addr-mailbox` of the first address in SEARCH's address text (`Name
 /// <local@domain>, local@domain, group: ...;`, see
 /// [`crate::message::SearchFields`]): the key of a message stored before
 /// its sort keys were. That text does not mark where a display name ends,
-/// so a name holding `@` or `<` can mislead this; messages stored since
-/// carry the exact key.
+/// so a name holding `@`, `<` or `:` can mislead this; messages stored
+/// since carry the exact key.
 pub fn first_mailbox_of_search_text(text: &str) -> String {
     let bytes = text.as_bytes();
+    if let Some(colon) = text.find(':')
+        && !text[..colon].contains(['@', '<', ','])
+    {
+        return text[..colon].trim().to_owned();
+    }
     let (lo, hi) = match (text.find('<'), text.find('@')) {
         (Some(open), Some(at)) if open < at => {
             let end = text[open..]
@@ -364,7 +371,7 @@ mod tests {
             SortKeys {
                 subject: "caf\u{e9}".into(),
                 from: "Joerg".into(),
-                to: "m1".into(),
+                to: "list".into(),
                 cc: String::new(),
             }
         );
@@ -383,7 +390,8 @@ mod tests {
             ("Ada <ada@example.org>, bob@example.org", "ada"),
             ("bob@example.org", "bob"),
             ("Doe, John <jd@x.org>", "jd"),
-            ("group: a@x.org, b@x.org;", "a"),
+            ("group: a@x.org, b@x.org;", "group"),
+            ("empty:;", "empty"),
             ("just-local", "just-local"),
             ("Name <local>", "local"),
             ("", ""),

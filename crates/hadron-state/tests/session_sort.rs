@@ -33,7 +33,7 @@ async fn append_dated(c: &mut Client, date: &str, raw: &str) {
 /// | 1 | 2 | 2022-03 | 2021-03-01 10:00 | 900 | Lunch | zed | bob | carol |
 /// | 2 | 3 | 2022-01 | 2020-05-01 | 600 | été (encoded) | alice | dave | — |
 /// | 3 | 4 | 2022-02 | — (2022-02-01 12:00) | 700 | lunch | BOB | alice | ann |
-/// | 4 | 5 | 2022-02 | 2021-03-01 10:00 (+0100) | 600 | — | — | zoe (group) | — |
+/// | 4 | 5 | 2022-02 | 2021-03-01 10:00 (+0100) | 600 | — | — | group | — |
 /// | 5 | 6 | 2022-05 | 2023-01-01 | 800 | Breakfast | alice | _under | — |
 async fn mailbox(env: &Env) -> Client {
     let mut c = env.client("alice").await;
@@ -67,7 +67,7 @@ async fn mailbox(env: &Env) -> Client {
         (
             "01-Feb-2022 12:00:00 +0000",
             sized(
-                "To: group: zoe@x.org, amy@x.org;\r\nDate: Mon, 1 Mar 2021 11:00:00 +0100\r\n",
+                "To: group: amy@x.org;\r\nDate: Mon, 1 Mar 2021 11:00:00 +0100\r\n",
                 600,
             ),
         ),
@@ -114,8 +114,8 @@ both! {
         assert_eq!(sorted(&mut c, "SUBJECT").await, "4 5 1 3 2");
         // The first address's local part, case-insensitively; none is "".
         assert_eq!(sorted(&mut c, "FROM").await, "4 2 5 3 1");
-        // i;ascii-casemap: `_` sorts after every letter; a group's first
-        // member counts.
+        // i;ascii-casemap: `_` sorts after every letter; a list that starts
+        // with a group sorts by the group's name.
         assert_eq!(sorted(&mut c, "TO").await, "3 1 2 4 5");
         assert_eq!(sorted(&mut c, "CC").await, "2 4 5 3 1");
     }

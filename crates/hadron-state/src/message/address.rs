@@ -232,14 +232,17 @@ pub(crate) fn parse_list(value: &[u8]) -> Vec<RawAddress> {
         .collect()
 }
 
-/// The local part (`addr-mailbox`, unquoted) of the first mailbox of an
-/// address-list header value, for SORT FROM/TO/CC (RFC 5256): a group's
-/// name is skipped, its first member counts; `""` when there is none.
+/// The `addr-mailbox` of the first ENVELOPE address of an address-list
+/// header value, for SORT FROM/TO/CC (RFC 5256): a mailbox's local part
+/// (unquoted), or, when the list starts with a group, the group's name (the
+/// mailbox field of ENVELOPE's group-start address, as Dovecot sorts too);
+/// `""` when there is none.
 pub(crate) fn first_mailbox(value: &[u8]) -> String {
     entries(value)
         .into_iter()
         .find_map(|e| match e {
-            Entry::Mailbox { local, .. } if !local.is_empty() => {
+            Entry::GroupStart(name) => Some(charset::bytes_to_string(&name)),
+            Entry::Mailbox { name, local, .. } if !(name.is_empty() && local.is_empty()) => {
                 Some(charset::bytes_to_string(&local))
             }
             _ => None,
@@ -710,12 +713,19 @@ mod tests {
     fn first_mailbox_is_the_first_local_part() {
         assert_eq!(first_mailbox(b"\"Doe, John\" <JD@x.org>, b@y.org"), "JD");
         assert_eq!(first_mailbox(b"<user (c)@ (c) domain.org>"), "user");
-        assert_eq!(first_mailbox(b"group: g1@x.org, g2@x.org;, h@x.org"), "g1");
-        assert_eq!(first_mailbox(b"empty:;, after@x.org"), "after");
+        assert_eq!(
+            first_mailbox(b"group: g1@x.org, g2@x.org;, h@x.org"),
+            "group"
+        );
+        assert_eq!(first_mailbox(b"user2: blah@domain1.org;"), "user2");
+        assert_eq!(first_mailbox(b", after@x.org"), "after");
         assert_eq!(first_mailbox(b"\"quoted local\"@x.org"), "quoted local");
         assert_eq!(first_mailbox(b"<@route:joe@example.com>"), "joe");
         assert_eq!(first_mailbox(b""), "");
-        assert_eq!(first_mailbox(b"undisclosed-recipients:;"), "");
+        assert_eq!(
+            first_mailbox(b"undisclosed-recipients:;"),
+            "undisclosed-recipients"
+        );
     }
 
     #[test]
