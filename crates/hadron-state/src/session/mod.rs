@@ -264,6 +264,7 @@ impl Session {
             "CONDSTORE",
             "QRESYNC",
             "OBJECTID",
+            "SORT",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
