@@ -13,6 +13,9 @@
 //!   ENVELOPE address of the header: a mailbox's local part, or the name
 //!   of a group the list starts with (ENVELOPE's group-start address; so
 //!   Dovecot sorts, and imaptest expects).
+//! - **DISPLAYFROM** and **DISPLAYTO** (RFC 5957, `SORT=DISPLAY`) are the
+//!   display form of the first address: its decoded display name, else
+//!   its `local@domain`; a group's name for a list that starts with one.
 //! - Text compares with `i;ascii-casemap` (RFC 4790: ASCII letters
 //!   uppercased, then octet by octet); a missing header is the empty
 //!   string, which sorts first.
@@ -45,6 +48,10 @@ pub struct SortMessage {
     pub to: String,
     /// The first `Cc:` mailbox, [casemapped](casemap).
     pub cc: String,
+    /// The first `From:` address's display form, [casemapped](casemap).
+    pub display_from: String,
+    /// The first `To:` address's display form, [casemapped](casemap).
+    pub display_to: String,
 }
 
 /// The text keys computed at ingest from a message's header (stored as
@@ -59,6 +66,10 @@ pub struct SortKeys {
     pub to: String,
     /// The local part of the first `Cc:` address.
     pub cc: String,
+    /// The display form of the first `From:` address (RFC 5957).
+    pub display_from: String,
+    /// The display form of the first `To:` address (RFC 5957).
+    pub display_to: String,
 }
 
 impl SortKeys {
@@ -69,6 +80,8 @@ impl SortKeys {
             from: fields.from_mailbox.clone(),
             to: fields.to_mailbox.clone(),
             cc: fields.cc_mailbox.clone(),
+            display_from: fields.from_display.clone(),
+            display_to: fields.to_display.clone(),
         }
     }
 }
@@ -86,8 +99,7 @@ pub fn uses(criteria: &[SortCriterion], key: SortKey) -> bool {
 }
 
 /// Sorts `messages` by `criteria` (the first key first), equal ones by
-/// UID. `DISPLAYFROM`/`DISPLAYTO` (RFC 5957) are not keys of this module
-/// and compare equal.
+/// UID.
 pub fn sort(messages: &mut [SortMessage], criteria: &[SortCriterion]) {
     messages.sort_unstable_by(|a, b| {
         criteria
@@ -111,7 +123,8 @@ fn compare(a: &SortMessage, b: &SortMessage, key: SortKey) -> Ordering {
         SortKey::From => a.from.cmp(&b.from),
         SortKey::To => a.to.cmp(&b.to),
         SortKey::Cc => a.cc.cmp(&b.cc),
-        SortKey::DisplayFrom | SortKey::DisplayTo => Ordering::Equal,
+        SortKey::DisplayFrom => a.display_from.cmp(&b.display_from),
+        SortKey::DisplayTo => a.display_to.cmp(&b.display_to),
     }
 }
 
@@ -276,6 +289,21 @@ pub fn first_mailbox_of_search_text(text: &str) -> String {
     text[lo..hi].to_owned()
 }
 
+/// The display form of the first address in SEARCH's address text (see
+/// [`first_mailbox_of_search_text`], with the same limits): the name
+/// before ` <`, else the address, else a group's name.
+pub fn first_display_of_search_text(text: &str) -> String {
+    if let Some(colon) = text.find(':')
+        && !text[..colon].contains(['@', '<', ','])
+    {
+        return text[..colon].trim().to_owned();
+    }
+    match text.find(" <") {
+        Some(open) if !text[..open].contains('@') => text[..open].to_owned(),
+        _ => text.split(", ").next().unwrap_or("").trim().to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +401,8 @@ mod tests {
                 from: "Joerg".into(),
                 to: "list".into(),
                 cc: String::new(),
+                display_from: "J\u{f6}rg".into(),
+                display_to: "list".into(),
             }
         );
     }
@@ -397,6 +427,23 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(first_mailbox_of_search_text(text), local, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn first_display_of_legacy_search_text() {
+        for (text, display) in [
+            (
+                "Ada Lovelace <ada@example.org>, bob@example.org",
+                "Ada Lovelace",
+            ),
+            ("Doe, John <jd@x.org>", "Doe, John"),
+            ("bob@example.org, Ann <ann@x.org>", "bob@example.org"),
+            ("group: a@x.org;", "group"),
+            ("d", "d"),
+            ("", ""),
+        ] {
+            assert_eq!(first_display_of_search_text(text), display, "{text:?}");
         }
     }
 

@@ -196,7 +196,11 @@ pub(crate) fn sort_rows(
             format!("{null} AS legacy_{key}")
         }
     };
-    let addresses = columns.from || columns.to || columns.cc;
+    let (from, to) = (
+        columns.from || columns.display_from,
+        columns.to || columns.display_to,
+    );
+    let addresses = from || to || columns.cc;
     let select = format!(
         "SELECT mm.uid, mm.size, mm.internal_date, m.sent_date, {} AS sort_subject, {}, \
          {} AS sort_addresses, {}, {}, {} \
@@ -205,8 +209,8 @@ pub(crate) fn sort_rows(
         if columns.subject { "m.sort_subject" } else { null },
         legacy(columns.subject, "subject", "sort_subject", "subject"),
         if addresses { "m.sort_addresses" } else { null },
-        legacy(columns.from, "from", "sort_addresses", "from_addr"),
-        legacy(columns.to, "to", "sort_addresses", "to_addr"),
+        legacy(from, "from", "sort_addresses", "from_addr"),
+        legacy(to, "to", "sort_addresses", "to_addr"),
         legacy(columns.cc, "cc", "sort_addresses", "cc_addr"),
     );
     let key = |wanted: bool, stored: Option<String>, legacy: Option<String>| match stored {
@@ -221,9 +225,9 @@ pub(crate) fn sort_rows(
         &select,
         "mm.uid",
         |r: SortRowSql| {
-            let [from, to, cc] = match &r.sort_addresses {
+            let [from, to, cc, display_from, display_to] = match &r.sort_addresses {
                 Some(stored) => split_addresses(stored).map(Some),
-                None => [None, None, None],
+                None => [None, None, None, None, None],
             };
             SortRow {
                 uid: r.uid as u32,
@@ -231,9 +235,11 @@ pub(crate) fn sort_rows(
                 internal_date: r.internal_date,
                 sent_date: r.sent_date,
                 subject: key(columns.subject, r.sort_subject, r.legacy_subject),
-                from: key(columns.from, from, r.legacy_from),
-                to: key(columns.to, to, r.legacy_to),
+                from: key(columns.from, from, r.legacy_from.clone()),
+                to: key(columns.to, to, r.legacy_to.clone()),
                 cc: key(columns.cc, cc, r.legacy_cc),
+                display_from: key(columns.display_from, display_from, r.legacy_from),
+                display_to: key(columns.display_to, display_to, r.legacy_to),
             }
         },
         |r| r.uid,

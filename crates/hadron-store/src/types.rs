@@ -227,33 +227,46 @@ pub struct SortKeys {
     pub to: String,
     /// The local part of the first `Cc:` address.
     pub cc: String,
+    /// The display form of the first `From:` address (RFC 5957 DISPLAYFROM).
+    pub display_from: String,
+    /// The display form of the first `To:` address (RFC 5957 DISPLAYTO).
+    pub display_to: String,
 }
 
 impl SortKeys {
-    /// The three address keys as stored in one column: joined by line feeds (a line feed
-    /// inside a key, which no local part has, becomes a space).
+    /// The address keys as stored in one column: joined by line feeds (a line feed inside
+    /// a key, which no header value keeps, becomes a space).
     pub(crate) fn addresses(&self) -> String {
-        [&self.from, &self.to, &self.cc]
-            .map(|k| k.replace('\n', " "))
-            .join("\n")
+        [
+            &self.from,
+            &self.to,
+            &self.cc,
+            &self.display_from,
+            &self.display_to,
+        ]
+        .map(|k| k.replace('\n', " "))
+        .join("\n")
     }
 
     /// The keys from their stored columns ([`SortKeys::addresses`]).
     pub(crate) fn from_stored(subject: String, addresses: &str) -> SortKeys {
-        let [from, to, cc] = split_addresses(addresses);
+        let [from, to, cc, display_from, display_to] = split_addresses(addresses);
         SortKeys {
             subject,
             from,
             to,
             cc,
+            display_from,
+            display_to,
         }
     }
 }
 
-/// `from`, `to` and `cc` of a stored [`SortKeys::addresses`]; missing ones are empty.
-pub(crate) fn split_addresses(stored: &str) -> [String; 3] {
-    let mut parts = stored.splitn(3, '\n').map(str::to_owned);
-    [(); 3].map(|()| parts.next().unwrap_or_default())
+/// `from`, `to`, `cc`, `display_from` and `display_to` of a stored
+/// [`SortKeys::addresses`]; missing ones are empty.
+pub(crate) fn split_addresses(stored: &str) -> [String; 5] {
+    let mut parts = stored.splitn(5, '\n').map(str::to_owned);
+    [(); 5].map(|()| parts.next().unwrap_or_default())
 }
 
 /// Which text keys [`crate::Store::sort_rows`] reads (the fixed-size ones are always read).
@@ -267,6 +280,10 @@ pub struct SortColumns {
     pub to: bool,
     /// The first `Cc:` mailbox.
     pub cc: bool,
+    /// The first `From:` address's display form.
+    pub display_from: bool,
+    /// The first `To:` address's display form.
+    pub display_to: bool,
 }
 
 impl SortColumns {
@@ -276,6 +293,8 @@ impl SortColumns {
         from: true,
         to: true,
         cc: true,
+        display_from: true,
+        display_to: true,
     };
 }
 
@@ -311,6 +330,10 @@ pub struct SortRow {
     pub to: SortText,
     /// The first `Cc:` mailbox.
     pub cc: SortText,
+    /// The first `From:` address's display form.
+    pub display_from: SortText,
+    /// The first `To:` address's display form.
+    pub display_to: SortText,
 }
 
 /// A message to append to a mailbox.

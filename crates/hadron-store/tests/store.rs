@@ -152,15 +152,18 @@ both! {
         assert_eq!(rows[0].subject, SortText::Key("m0".into()));
         assert_eq!(rows[0].from, SortText::Key("a".into()));
         assert_eq!(rows[0].to, SortText::Key(String::new()));
+        assert_eq!(rows[0].display_from, SortText::Key("a@example.org".into()));
         assert_eq!(rows[1].subject, SortText::Legacy(Some("m1".into())));
         assert_eq!(rows[1].from, SortText::Legacy(Some("a@example.org".into())));
         assert_eq!(rows[1].cc, SortText::Legacy(None));
+        assert_eq!(rows[1].display_from, SortText::Legacy(Some("a@example.org".into())));
         let only = SortColumns {
             from: true,
             ..SortColumns::default()
         };
         let rows = s.sort_rows(mb, &UidSet::from_uids([1]), only).unwrap();
         assert_eq!(rows[0].subject, SortText::NotRead);
+        assert_eq!(rows[0].display_from, SortText::NotRead);
         assert_eq!(rows[0].from, SortText::Key("a".into()));
         // Both a stored part map and none (NULL) come back as written.
         let pm = s.fetch_messages(mb, &UidSet::from_uids([1, 2])).unwrap();

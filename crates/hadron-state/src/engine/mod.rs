@@ -360,6 +360,8 @@ fn new_message(m: &AppendRequest) -> NewMessage {
         from: sort.from,
         to: sort.to,
         cc: sort.cc,
+        display_from: sort.display_from,
+        display_to: sort.display_to,
     });
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
     meta.subject = non_empty(parsed.fields.subject);

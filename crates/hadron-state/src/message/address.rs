@@ -250,6 +250,38 @@ pub(crate) fn first_mailbox(value: &[u8]) -> String {
         .unwrap_or_default()
 }
 
+/// The display form of the first ENVELOPE address of an address-list
+/// header value, for SORT DISPLAYFROM/DISPLAYTO (RFC 5957 §3): its display
+/// name (RFC 2047-decoded) if it has one, else its `local@domain`; a
+/// group's name when the list starts with a group; `""` when there is
+/// none.
+pub(crate) fn first_display(value: &[u8]) -> String {
+    entries(value)
+        .into_iter()
+        .find_map(|e| match e {
+            Entry::GroupStart(name) => Some(encoded_word::decode(&name)),
+            Entry::Mailbox {
+                name,
+                local,
+                domain,
+                ..
+            } if !(name.is_empty() && local.is_empty()) => {
+                let name = encoded_word::decode(&name);
+                if !name.trim().is_empty() {
+                    return Some(name);
+                }
+                let mut addr = charset::bytes_to_string(&local);
+                if !domain.is_empty() {
+                    addr.push('@');
+                    addr.push_str(&charset::bytes_to_string(&domain));
+                }
+                Some(addr)
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// The text SEARCH FROM/TO/CC/BCC match for an address-list header value
 /// (unfolded, raw): each mailbox as `Name <local@domain>` (or
 /// `local@domain` without a name), separated by `, `, a group as
@@ -726,6 +758,21 @@ mod tests {
             first_mailbox(b"undisclosed-recipients:;"),
             "undisclosed-recipients"
         );
+    }
+
+    #[test]
+    fn first_display_is_the_name_else_the_address() {
+        assert_eq!(first_display(b"foo bar <a@b.c>, x@y.z"), "foo bar");
+        assert_eq!(first_display(b"b@c.d"), "b@c.d");
+        assert_eq!(first_display(b"d"), "d");
+        assert_eq!(
+            first_display(b"=?iso-8859-1?q?foo_aar?= <e@f.g>"),
+            "foo aar"
+        );
+        assert_eq!(first_display(b"a: xx@xx.org, yy@yy.org;"), "a");
+        assert_eq!(first_display(b"user@x.org (Real Name)"), "Real Name");
+        assert_eq!(first_display(b"\"\" <e@x.org>"), "e@x.org");
+        assert_eq!(first_display(b""), "");
     }
 
     #[test]

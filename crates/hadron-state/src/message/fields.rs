@@ -44,6 +44,12 @@ pub struct SearchFields {
     pub to_mailbox: String,
     /// The local part of the first `Cc:` address (SORT CC), `""` if none.
     pub cc_mailbox: String,
+    /// The display form of the first `From:` address (SORT DISPLAYFROM,
+    /// RFC 5957), `""` if none.
+    pub from_display: String,
+    /// The display form of the first `To:` address (SORT DISPLAYTO), `""`
+    /// if none.
+    pub to_display: String,
 }
 
 impl SearchFields {
@@ -61,6 +67,11 @@ impl SearchFields {
         let first_mailbox = |name: &str| {
             h.value(name)
                 .map(|v| address::first_mailbox(&v))
+                .unwrap_or_default()
+        };
+        let first_display = |name: &str| {
+            h.value(name)
+                .map(|v| address::first_display(&v))
                 .unwrap_or_default()
         };
         let first_id = |name: &str| h.value(name).and_then(|v| first_msg_id(&v));
@@ -81,6 +92,8 @@ impl SearchFields {
             from_mailbox: first_mailbox("From"),
             to_mailbox: first_mailbox("To"),
             cc_mailbox: first_mailbox("Cc"),
+            from_display: first_display("From"),
+            to_display: first_display("To"),
         }
     }
 }

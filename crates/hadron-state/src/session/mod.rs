@@ -265,6 +265,7 @@ impl Session {
             "QRESYNC",
             "OBJECTID",
             "SORT",
+            "SORT=DISPLAY",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())

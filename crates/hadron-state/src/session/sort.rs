@@ -1,4 +1,5 @@
-//! SORT / UID SORT (RFC 5256 §3).
+//! SORT / UID SORT (RFC 5256 §3), with the DISPLAYFROM and DISPLAYTO keys
+//! of SORT=DISPLAY (RFC 5957).
 //!
 //! As for SEARCH, queued updates are delivered first under
 //! [`CommandContext::Search`] (flag changes yes, EXPUNGE held back with
@@ -17,11 +18,11 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 
-use hadron_proto::types::{Charset, Data, SearchKey, SortCriterion, SortKey, StatusKind, Tag};
+use hadron_proto::types::{Charset, Data, SearchKey, SortCriterion, SortKey, Tag};
 use hadron_store::{SortColumns, SortRow, SortText, Store, StoredMessage, UidSet};
 
 use super::condstore::as_of_snapshot;
-use super::output::{data, tagged};
+use super::output::data;
 use super::search::search_error;
 use super::search_source::StoreSource;
 use super::{ResponseSink, Session, no_for};
@@ -29,7 +30,10 @@ use crate::delivery::CommandContext;
 use crate::engine::{Engine, EngineError};
 use crate::search::{SearchOptions, search, uses_modseq};
 use crate::snapshot::Snapshot;
-use crate::sort::{SortMessage, base_subject, casemap, first_mailbox_of_search_text, sort, uses};
+use crate::sort::{
+    SortMessage, base_subject, casemap, first_display_of_search_text, first_mailbox_of_search_text,
+    sort, uses,
+};
 
 /// The text keys `criteria` compare.
 fn columns(criteria: &[SortCriterion]) -> SortColumns {
@@ -38,18 +42,18 @@ fn columns(criteria: &[SortCriterion]) -> SortColumns {
         from: uses(criteria, SortKey::From),
         to: uses(criteria, SortKey::To),
         cc: uses(criteria, SortKey::Cc),
+        display_from: uses(criteria, SortKey::DisplayFrom),
+        display_to: uses(criteria, SortKey::DisplayTo),
     }
 }
 
-/// A stored text key in comparable form; `subject` says how to derive it
-/// from the search column of a row stored before the keys were.
-fn text_key(text: SortText, subject: bool) -> String {
+/// A stored text key in comparable form; `derive` makes it from the
+/// search column of a row stored before the keys were.
+fn text_key(text: SortText, derive: fn(&str) -> String) -> String {
     match text {
-        SortText::NotRead => String::new(),
+        SortText::NotRead | SortText::Legacy(None) => String::new(),
         SortText::Key(k) => casemap(&k),
-        SortText::Legacy(None) => String::new(),
-        SortText::Legacy(Some(v)) if subject => casemap(&base_subject(&v)),
-        SortText::Legacy(Some(v)) => casemap(&first_mailbox_of_search_text(&v)),
+        SortText::Legacy(Some(v)) => casemap(&derive(&v)),
     }
 }
 
@@ -59,10 +63,12 @@ fn sort_message(r: SortRow) -> SortMessage {
         size: r.size,
         arrival: r.internal_date,
         date: r.sent_date.unwrap_or(r.internal_date),
-        subject: text_key(r.subject, true),
-        from: text_key(r.from, false),
-        to: text_key(r.to, false),
-        cc: text_key(r.cc, false),
+        subject: text_key(r.subject, base_subject),
+        from: text_key(r.from, first_mailbox_of_search_text),
+        to: text_key(r.to, first_mailbox_of_search_text),
+        cc: text_key(r.cc, first_mailbox_of_search_text),
+        display_from: text_key(r.display_from, first_display_of_search_text),
+        display_to: text_key(r.display_to, first_display_of_search_text),
     }
 }
 
@@ -85,6 +91,12 @@ fn kept_row(m: &StoredMessage, columns: SortColumns) -> SortRow {
         from: text(columns.from, keys.map(|k| &k.from), &meta.from),
         to: text(columns.to, keys.map(|k| &k.to), &meta.to),
         cc: text(columns.cc, keys.map(|k| &k.cc), &meta.cc),
+        display_from: text(
+            columns.display_from,
+            keys.map(|k| &k.display_from),
+            &meta.from,
+        ),
+        display_to: text(columns.display_to, keys.map(|k| &k.display_to), &meta.to),
     }
 }
 
@@ -154,17 +166,6 @@ impl Session {
         keys: Vec<SearchKey<'static>>,
         out: &mut dyn ResponseSink,
     ) {
-        if let Some(c) = criteria
-            .iter()
-            .find(|c| matches!(c.key, SortKey::DisplayFrom | SortKey::DisplayTo))
-        {
-            return out.send(tagged(
-                tag,
-                StatusKind::Bad,
-                None,
-                format!("sort key {} needs SORT=DISPLAY, not offered", c.key.name()),
-            ));
-        }
         let modseq = uses_modseq(&keys);
         if modseq {
             self.enable_condstore(out);

@@ -122,6 +122,8 @@ pub fn msg(i: u32, flags: SystemFlags, keywords: &[&str]) -> NewMessage {
                 from: "a".into(),
                 to: String::new(),
                 cc: String::new(),
+                display_from: "a@example.org".into(),
+                display_to: String::new(),
             }),
         },
         flags,
