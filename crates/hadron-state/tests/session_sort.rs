@@ -207,6 +207,25 @@ both! {
         );
     }
 
+    async fn messages_stored_before_the_sort_keys_sort_alike(env) {
+        let mut c = mailbox(&env).await;
+        let inbox = env
+            .store
+            .mailbox_by_name(c.session.account().unwrap().id, "INBOX")
+            .unwrap()
+            .unwrap()
+            .id;
+        assert_eq!(hadron_store::testing::forget_sort_keys(&env.store, inbox), 5);
+        // Derived from the decoded subject and address text instead: the
+        // same orders as from the keys stored at ingest.
+        assert_eq!(sorted(&mut c, "SUBJECT").await, "4 5 1 3 2");
+        assert_eq!(sorted(&mut c, "FROM").await, "4 2 5 3 1");
+        assert_eq!(sorted(&mut c, "TO").await, "3 1 2 4 5");
+        assert_eq!(sorted(&mut c, "CC").await, "2 4 5 3 1");
+        assert_eq!(sorted(&mut c, "DISPLAYFROM").await, "4 5 2 3 1");
+        assert_eq!(sorted(&mut c, "DISPLAYTO").await, "3 1 2 4 5");
+    }
+
     async fn sort_needs_a_selected_mailbox(env) {
         let mut c = env.client("alice").await;
         assert_eq!(

@@ -653,6 +653,11 @@ impl Store {
         self.write(move |c| dispatch!(c, forget_sent_days(mailbox)))
     }
 
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn forget_sort_keys(&self, mailbox: MailboxId) -> Result<usize> {
+        self.write(move |c| dispatch!(c, forget_sort_keys(mailbox)))
+    }
+
     /// A listener for the changes other instances on the same database commit
     /// ([`ChangeListener`]); `None` on SQLite, which one instance owns.
     pub fn change_listener(&self) -> Result<Option<ChangeListener>> {
