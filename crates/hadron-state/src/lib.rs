@@ -30,6 +30,8 @@
 //!   `MessageSource`; the session answers SEARCH, UID SEARCH, ESEARCH
 //!   result options and `$` in `session/search.rs`, reading the store
 //!   through `session/search_source.rs`.
+//! - [`sort`]: SORT ordering (RFC 5256: base subject, keys, comparison);
+//!   the session answers SORT and UID SORT in `session/sort.rs`.
 //!
 //! # Persistent state and session state
 //!
@@ -151,5 +153,6 @@ pub mod objectid;
 pub mod search;
 pub mod session;
 pub mod snapshot;
+pub mod sort;
 mod tombstones;
 pub mod update;

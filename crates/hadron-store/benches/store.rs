@@ -32,6 +32,7 @@ fn message(i: u64) -> NewMessage {
             message_id_header: Some(format!("<{i}@example.org>")),
             part_map: vec![b'p'; 24],
             thread_id: None,
+            sort_keys: None,
         },
         flags: if i.is_multiple_of(2) {
             SystemFlags::SEEN

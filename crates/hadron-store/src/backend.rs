@@ -142,6 +142,8 @@ pub(crate) struct MessageInsert<'a> {
     pub(crate) message_id_header: Option<&'a str>,
     pub(crate) part_map: Option<&'a [u8]>,
     pub(crate) thread_id: Option<&'a str>,
+    pub(crate) sort_subject: Option<&'a str>,
+    pub(crate) sort_addresses: Option<String>,
 }
 
 /// A `mailbox_messages` row to insert.
@@ -205,6 +207,36 @@ pub(crate) struct MetaRow {
     pub(crate) part_map: Option<Vec<u8>>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub(crate) thread_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) sort_subject: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) sort_addresses: Option<String>,
+}
+
+/// A [`crate::SortRow`] as read: each text key stored at ingest, or for an older row
+/// (`legacy_*`) the search column it derives from.
+#[derive(QueryableByName)]
+pub(crate) struct SortRowSql {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) uid: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) size: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) internal_date: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) sent_date: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) sort_subject: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) legacy_subject: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) sort_addresses: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) legacy_from: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) legacy_to: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) legacy_cc: Option<String>,
 }
 
 /// A message's size, dates and mod-sequence.

@@ -91,7 +91,8 @@ pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary,
-    NewMessage, SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    NewMessage, SearchField, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags,
+    UidSet, UserId, UserInfo,
 };
 pub use validate::{HIERARCHY_DELIMITER, MAX_KEYWORD_LEN, MAX_MAILBOX_NAME_LEN, MAX_USER_NAME_LEN};
 

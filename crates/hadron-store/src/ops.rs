@@ -62,6 +62,7 @@ mod plan_tests {
                 message_id_header: None,
                 part_map: Vec::new(),
                 thread_id: None,
+                sort_keys: None,
             },
             flags: SystemFlags::EMPTY,
             keywords: Vec::new(),
@@ -123,6 +124,7 @@ mod plan_tests {
             for set in &shapes {
                 $ops::fetch_flags(c, inbox, set).unwrap();
                 $ops::fetch_messages(c, inbox, set).unwrap();
+                $ops::sort_rows(c, inbox, set, crate::SortColumns::ALL).unwrap();
                 $ops::store_flags(c, inbox, set, FlagOp::Add, SystemFlags::SEEN, &[]).unwrap();
                 $ops::store_flags(c, inbox, set, FlagOp::Remove, SystemFlags::SEEN, &[]).unwrap();
             }

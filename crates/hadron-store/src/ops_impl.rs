@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Text};
 
 use crate::backend::{
     Arg, BlobData, CountRow, ExpungedInsert, FlagRow, IdRow, MailboxMessageInsert, MailboxRow, UidTextRow,
-    MessageInsert, MetaRow, Prepared, SourceRow, Specific, Sql, SummaryRow, UserRow, uid_chunks,
+    MessageInsert, MetaRow, Prepared, SortRowSql, SourceRow, Specific, Sql, SummaryRow, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
 use crate::schema::{
@@ -19,7 +19,7 @@ use crate::schema::{
 use crate::types::{
     ColumnRange, IdField, MailboxChanges, NO_SENT_DAY, SearchField,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, StoredMessage, SystemFlags, UidSet, UserId,
+    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, SortColumns, SortKeys, SortRow, SortText, StoredMessage, split_addresses, SystemFlags, UidSet, UserId,
     UserInfo,
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};
@@ -525,6 +525,8 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             message_id_header: m.meta.message_id_header.as_deref(),
             thread_id: m.meta.thread_id.as_deref(),
             part_map: Some(&m.meta.part_map).filter(|p| !p.is_empty()).map(Vec::as_slice),
+            sort_subject: m.meta.sort_keys.as_ref().map(|k| k.subject.as_str()),
+            sort_addresses: m.meta.sort_keys.as_ref().map(SortKeys::addresses),
         })
         .collect();
     for chunk in rows.chunks(MESSAGE_INSERT_CHUNK) {
@@ -663,7 +665,8 @@ pub(crate) fn fetch_messages(
         uids,
         "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
          m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
-         m.message_id_header, m.part_map, m.thread_id \
+         m.message_id_header, m.part_map, m.thread_id, \
+         m.sort_subject, m.sort_addresses \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         "mm.uid",
@@ -691,6 +694,10 @@ fn stored_message(r: MetaRow) -> StoredMessage {
             message_id_header: r.message_id_header,
             part_map: r.part_map.unwrap_or_default(),
             thread_id: r.thread_id,
+            sort_keys: match (r.sort_subject, r.sort_addresses) {
+                (Some(subject), Some(addresses)) => Some(SortKeys::from_stored(subject, &addresses)),
+                _ => None,
+            },
         },
     }
 }

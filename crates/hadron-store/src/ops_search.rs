@@ -89,6 +89,21 @@ pub(crate) fn forget_sent_days(c: &mut Conn, mailbox: MailboxId) -> Result<usize
         .execute(c)?)
 }
 
+/// Forgets the sort keys of every message of `mailbox`, as for rows written before the
+/// columns existed (a test helper).
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn forget_sort_keys(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
+    let in_mailbox = mailbox_messages::table
+        .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
+        .select(mailbox_messages::message_id);
+    Ok(diesel::update(messages::table.filter(messages::id.eq_any(in_mailbox)))
+        .set((
+            messages::sort_subject.eq(None::<String>),
+            messages::sort_addresses.eq(None::<String>),
+        ))
+        .execute(c)?)
+}
+
 /// `(uid, value)` of the messages whose `field` may contain `needle` (lowercase), ascending
 /// by UID; messages without the field are left out. A superset of the case-insensitive
 /// matches, which the caller tests exactly: from the trigram index where there is one and it
@@ -174,4 +189,74 @@ fn scanned_header_candidates(
     }
     s.push(")");
     Ok(q(s).load::<UidTextRow>(c)?)
+}
+
+/// What SORT compares of the messages of `uids` ([`crate::Store::sort_rows`]), in UID order:
+/// the fixed-size keys from the mailbox rows and `messages.sent_date`, and the text keys of
+/// `columns`, with the search columns they derive from for rows stored before the sort keys
+/// were (`CASE`: nothing more is read for newer rows). Read by UID chunks through the
+/// `(mailbox_id, uid)` key, like FETCH.
+pub(crate) fn sort_rows(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    columns: SortColumns,
+) -> Result<Vec<SortRow>> {
+    mailbox_row(c, mailbox)?;
+    let null = "CAST(NULL AS TEXT)";
+    let legacy = |wanted: bool, key: &str, stored: &str, column: &str| {
+        if wanted {
+            format!("CASE WHEN m.{stored} IS NULL THEN m.{column} END AS legacy_{key}")
+        } else {
+            format!("{null} AS legacy_{key}")
+        }
+    };
+    let (from, to) = (
+        columns.from || columns.display_from,
+        columns.to || columns.display_to,
+    );
+    let addresses = from || to || columns.cc;
+    let select = format!(
+        "SELECT mm.uid, mm.size, mm.internal_date, m.sent_date, {} AS sort_subject, {}, \
+         {} AS sort_addresses, {}, {}, {} \
+         FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         WHERE mm.mailbox_id = ",
+        if columns.subject { "m.sort_subject" } else { null },
+        legacy(columns.subject, "subject", "sort_subject", "subject"),
+        if addresses { "m.sort_addresses" } else { null },
+        legacy(from, "from", "sort_addresses", "from_addr"),
+        legacy(to, "to", "sort_addresses", "to_addr"),
+        legacy(columns.cc, "cc", "sort_addresses", "cc_addr"),
+    );
+    let key = |wanted: bool, stored: Option<String>, legacy: Option<String>| match stored {
+        _ if !wanted => SortText::NotRead,
+        Some(k) => SortText::Key(k),
+        None => SortText::Legacy(legacy.filter(|l| !l.is_empty())),
+    };
+    select_by_uid_chunks(
+        c,
+        mailbox,
+        uids,
+        &select,
+        "mm.uid",
+        |r: SortRowSql| {
+            let [from, to, cc, display_from, display_to] = match &r.sort_addresses {
+                Some(stored) => split_addresses(stored).map(Some),
+                None => [None, None, None, None, None],
+            };
+            SortRow {
+                uid: r.uid as u32,
+                size: r.size as u64,
+                internal_date: r.internal_date,
+                sent_date: r.sent_date,
+                subject: key(columns.subject, r.sort_subject, r.legacy_subject),
+                from: key(columns.from, from, r.legacy_from.clone()),
+                to: key(columns.to, to, r.legacy_to.clone()),
+                cc: key(columns.cc, cc, r.legacy_cc),
+                display_from: key(columns.display_from, display_from, r.legacy_from),
+                display_to: key(columns.display_to, display_to, r.legacy_to),
+            }
+        },
+        |r| r.uid,
+    )
 }

@@ -84,6 +84,8 @@ diesel::table! {
         message_id_header -> Nullable<Text>,
         part_map -> Nullable<Binary>,
         thread_id -> Nullable<Text>,
+        sort_subject -> Nullable<Text>,
+        sort_addresses -> Nullable<Text>,
     }
 }
 

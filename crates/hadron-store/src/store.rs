@@ -18,7 +18,7 @@ use crate::migrate;
 use crate::types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage,
-    SearchField, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -653,6 +653,11 @@ impl Store {
         self.write(move |c| dispatch!(c, forget_sent_days(mailbox)))
     }
 
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn forget_sort_keys(&self, mailbox: MailboxId) -> Result<usize> {
+        self.write(move |c| dispatch!(c, forget_sort_keys(mailbox)))
+    }
+
     /// A listener for the changes other instances on the same database commit
     /// ([`ChangeListener`]); `None` on SQLite, which one instance owns.
     pub fn change_listener(&self) -> Result<Option<ChangeListener>> {
@@ -675,6 +680,18 @@ impl Store {
         uids: &UidSet,
     ) -> Result<Vec<MessageSummary>> {
         self.read(|c| dispatch!(c, fetch_summaries(mailbox, uids)))
+    }
+
+    /// What SORT (RFC 5256) compares of the messages of `uids`, in UID order: size, dates and
+    /// the text keys `columns` names, from narrow columns stored at ingest (never the
+    /// message). Messages not in the mailbox are left out.
+    pub fn sort_rows(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        columns: SortColumns,
+    ) -> Result<Vec<SortRow>> {
+        self.read(|c| dispatch!(c, sort_rows(mailbox, uids, columns)))
     }
 
     /// Changes the flags of the messages of `uids`. Only messages whose flags actually change

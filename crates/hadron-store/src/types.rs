@@ -210,6 +210,130 @@ pub struct MessageMeta {
     pub part_map: Vec<u8>,
     /// The OBJECTID THREADID (RFC 8474) computed at ingest; `None` for THREADID NIL.
     pub thread_id: Option<String>,
+    /// The keys SORT compares, computed at ingest; `None` for rows stored before they
+    /// existed (and from a caller that does not compute them).
+    pub sort_keys: Option<SortKeys>,
+}
+
+/// The text keys SORT (RFC 5256) compares, computed once at ingest by the caller and stored
+/// beside the message; opaque to the store. Each is `""` when its header is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SortKeys {
+    /// The base subject (RFC 5256 §2.1).
+    pub subject: String,
+    /// The local part of the first `From:` address.
+    pub from: String,
+    /// The local part of the first `To:` address.
+    pub to: String,
+    /// The local part of the first `Cc:` address.
+    pub cc: String,
+    /// The display form of the first `From:` address (RFC 5957 DISPLAYFROM).
+    pub display_from: String,
+    /// The display form of the first `To:` address (RFC 5957 DISPLAYTO).
+    pub display_to: String,
+}
+
+impl SortKeys {
+    /// The address keys as stored in one column: joined by line feeds (a line feed inside
+    /// a key, which no header value keeps, becomes a space).
+    pub(crate) fn addresses(&self) -> String {
+        [
+            &self.from,
+            &self.to,
+            &self.cc,
+            &self.display_from,
+            &self.display_to,
+        ]
+        .map(|k| k.replace('\n', " "))
+        .join("\n")
+    }
+
+    /// The keys from their stored columns ([`SortKeys::addresses`]).
+    pub(crate) fn from_stored(subject: String, addresses: &str) -> SortKeys {
+        let [from, to, cc, display_from, display_to] = split_addresses(addresses);
+        SortKeys {
+            subject,
+            from,
+            to,
+            cc,
+            display_from,
+            display_to,
+        }
+    }
+}
+
+/// `from`, `to`, `cc`, `display_from` and `display_to` of a stored
+/// [`SortKeys::addresses`]; missing ones are empty.
+pub(crate) fn split_addresses(stored: &str) -> [String; 5] {
+    let mut parts = stored.splitn(5, '\n').map(str::to_owned);
+    [(); 5].map(|()| parts.next().unwrap_or_default())
+}
+
+/// Which text keys [`crate::Store::sort_rows`] reads (the fixed-size ones are always read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SortColumns {
+    /// The base subject.
+    pub subject: bool,
+    /// The first `From:` mailbox.
+    pub from: bool,
+    /// The first `To:` mailbox.
+    pub to: bool,
+    /// The first `Cc:` mailbox.
+    pub cc: bool,
+    /// The first `From:` address's display form.
+    pub display_from: bool,
+    /// The first `To:` address's display form.
+    pub display_to: bool,
+}
+
+impl SortColumns {
+    /// Every text key.
+    pub const ALL: SortColumns = SortColumns {
+        subject: true,
+        from: true,
+        to: true,
+        cc: true,
+        display_from: true,
+        display_to: true,
+    };
+}
+
+/// One text key of a [`SortRow`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortText {
+    /// Not asked for ([`SortColumns`]).
+    NotRead,
+    /// The key stored at ingest ([`SortKeys`]).
+    Key(String),
+    /// The row was stored before its sort keys were: the decoded search column the key
+    /// derives from instead ([`MessageMeta::subject`], [`MessageMeta::from`], ...), `None`
+    /// when the header is missing or empty.
+    Legacy(Option<String>),
+}
+
+/// What SORT compares of one message ([`crate::Store::sort_rows`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortRow {
+    /// Its UID in the mailbox.
+    pub uid: u32,
+    /// RFC822.SIZE.
+    pub size: u64,
+    /// INTERNALDATE, seconds since the Unix epoch.
+    pub internal_date: i64,
+    /// The Date: header, seconds since the Unix epoch, if it parsed.
+    pub sent_date: Option<i64>,
+    /// The base subject.
+    pub subject: SortText,
+    /// The first `From:` mailbox.
+    pub from: SortText,
+    /// The first `To:` mailbox.
+    pub to: SortText,
+    /// The first `Cc:` mailbox.
+    pub cc: SortText,
+    /// The first `From:` address's display form.
+    pub display_from: SortText,
+    /// The first `To:` address's display form.
+    pub display_to: SortText,
 }
 
 /// A message to append to a mailbox.

@@ -5,7 +5,7 @@ mod common;
 use common::{check_counters, msg};
 use hadron_store::{
     BlobStore, ColumnRange, DbBlobStore, FlagEdit, FlagOp, FsBlobStore, IdField, MailboxId,
-    NewMessage, SearchField, StoreError, SystemFlags, UidSet, UserId,
+    NewMessage, SearchField, SortColumns, SortText, StoreError, SystemFlags, UidSet, UserId,
 };
 use std::time::Duration;
 
@@ -139,6 +139,32 @@ both! {
             );
             assert_eq!(sum.modseq, 2);
         }
+        // SORT's keys: stored ones as written, an older row's (none stored) as the search
+        // columns they derive from; only the columns asked for.
+        let rows = s
+            .sort_rows(mb, &UidSet::from_uids([1, 2, 9999]), SortColumns::ALL)
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].uid, rows[0].size, rows[0].internal_date, rows[0].sent_date),
+            (1, metas[0].meta.size, metas[0].meta.internal_date, metas[0].meta.sent_date)
+        );
+        assert_eq!(rows[0].subject, SortText::Key("m0".into()));
+        assert_eq!(rows[0].from, SortText::Key("a".into()));
+        assert_eq!(rows[0].to, SortText::Key(String::new()));
+        assert_eq!(rows[0].display_from, SortText::Key("a@example.org".into()));
+        assert_eq!(rows[1].subject, SortText::Legacy(Some("m1".into())));
+        assert_eq!(rows[1].from, SortText::Legacy(Some("a@example.org".into())));
+        assert_eq!(rows[1].cc, SortText::Legacy(None));
+        assert_eq!(rows[1].display_from, SortText::Legacy(Some("a@example.org".into())));
+        let only = SortColumns {
+            from: true,
+            ..SortColumns::default()
+        };
+        let rows = s.sort_rows(mb, &UidSet::from_uids([1]), only).unwrap();
+        assert_eq!(rows[0].subject, SortText::NotRead);
+        assert_eq!(rows[0].display_from, SortText::NotRead);
+        assert_eq!(rows[0].from, SortText::Key("a".into()));
         // Both a stored part map and none (NULL) come back as written.
         let pm = s.fetch_messages(mb, &UidSet::from_uids([1, 2])).unwrap();
         assert_eq!(pm[0].meta.part_map, [0, 7, 1]);

@@ -232,6 +232,56 @@ pub(crate) fn parse_list(value: &[u8]) -> Vec<RawAddress> {
         .collect()
 }
 
+/// The `addr-mailbox` of the first ENVELOPE address of an address-list
+/// header value, for SORT FROM/TO/CC (RFC 5256): a mailbox's local part
+/// (unquoted), or, when the list starts with a group, the group's name (the
+/// mailbox field of ENVELOPE's group-start address, as Dovecot sorts too);
+/// `""` when there is none.
+pub(crate) fn first_mailbox(value: &[u8]) -> String {
+    entries(value)
+        .into_iter()
+        .find_map(|e| match e {
+            Entry::GroupStart(name) => Some(charset::bytes_to_string(&name)),
+            Entry::Mailbox { name, local, .. } if !(name.is_empty() && local.is_empty()) => {
+                Some(charset::bytes_to_string(&local))
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The display form of the first ENVELOPE address of an address-list
+/// header value, for SORT DISPLAYFROM/DISPLAYTO (RFC 5957 §3): its display
+/// name (RFC 2047-decoded) if it has one, else its `local@domain`; a
+/// group's name when the list starts with a group; `""` when there is
+/// none.
+pub(crate) fn first_display(value: &[u8]) -> String {
+    entries(value)
+        .into_iter()
+        .find_map(|e| match e {
+            Entry::GroupStart(name) => Some(encoded_word::decode(&name)),
+            Entry::Mailbox {
+                name,
+                local,
+                domain,
+                ..
+            } if !(name.is_empty() && local.is_empty()) => {
+                let name = encoded_word::decode(&name);
+                if !name.trim().is_empty() {
+                    return Some(name);
+                }
+                let mut addr = charset::bytes_to_string(&local);
+                if !domain.is_empty() {
+                    addr.push('@');
+                    addr.push_str(&charset::bytes_to_string(&domain));
+                }
+                Some(addr)
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// The text SEARCH FROM/TO/CC/BCC match for an address-list header value
 /// (unfolded, raw): each mailbox as `Name <local@domain>` (or
 /// `local@domain` without a name), separated by `, `, a group as
@@ -689,6 +739,40 @@ mod tests {
             parse_list(b"john . doe @ example.org"),
             [a(None, None, Some("john.doe"), Some("example.org"))]
         );
+    }
+
+    #[test]
+    fn first_mailbox_is_the_first_local_part() {
+        assert_eq!(first_mailbox(b"\"Doe, John\" <JD@x.org>, b@y.org"), "JD");
+        assert_eq!(first_mailbox(b"<user (c)@ (c) domain.org>"), "user");
+        assert_eq!(
+            first_mailbox(b"group: g1@x.org, g2@x.org;, h@x.org"),
+            "group"
+        );
+        assert_eq!(first_mailbox(b"user2: blah@domain1.org;"), "user2");
+        assert_eq!(first_mailbox(b", after@x.org"), "after");
+        assert_eq!(first_mailbox(b"\"quoted local\"@x.org"), "quoted local");
+        assert_eq!(first_mailbox(b"<@route:joe@example.com>"), "joe");
+        assert_eq!(first_mailbox(b""), "");
+        assert_eq!(
+            first_mailbox(b"undisclosed-recipients:;"),
+            "undisclosed-recipients"
+        );
+    }
+
+    #[test]
+    fn first_display_is_the_name_else_the_address() {
+        assert_eq!(first_display(b"foo bar <a@b.c>, x@y.z"), "foo bar");
+        assert_eq!(first_display(b"b@c.d"), "b@c.d");
+        assert_eq!(first_display(b"d"), "d");
+        assert_eq!(
+            first_display(b"=?iso-8859-1?q?foo_aar?= <e@f.g>"),
+            "foo aar"
+        );
+        assert_eq!(first_display(b"a: xx@xx.org, yy@yy.org;"), "a");
+        assert_eq!(first_display(b"user@x.org (Real Name)"), "Real Name");
+        assert_eq!(first_display(b"\"\" <e@x.org>"), "e@x.org");
+        assert_eq!(first_display(b""), "");
     }
 
     #[test]

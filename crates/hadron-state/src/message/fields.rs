@@ -37,6 +37,19 @@ pub struct SearchFields {
     pub thread_root: Option<String>,
     /// `Date:` as Unix seconds (UTC), if present and readable.
     pub sent_date: Option<i64>,
+    /// The local part of the first `From:` address (SORT FROM), `""` if
+    /// none.
+    pub from_mailbox: String,
+    /// The local part of the first `To:` address (SORT TO), `""` if none.
+    pub to_mailbox: String,
+    /// The local part of the first `Cc:` address (SORT CC), `""` if none.
+    pub cc_mailbox: String,
+    /// The display form of the first `From:` address (SORT DISPLAYFROM,
+    /// RFC 5957), `""` if none.
+    pub from_display: String,
+    /// The display form of the first `To:` address (SORT DISPLAYTO), `""`
+    /// if none.
+    pub to_display: String,
 }
 
 impl SearchFields {
@@ -49,6 +62,16 @@ impl SearchFields {
         let addresses = |name: &str| {
             h.value(name)
                 .map(|v| address::search_text(&v))
+                .unwrap_or_default()
+        };
+        let first_mailbox = |name: &str| {
+            h.value(name)
+                .map(|v| address::first_mailbox(&v))
+                .unwrap_or_default()
+        };
+        let first_display = |name: &str| {
+            h.value(name)
+                .map(|v| address::first_display(&v))
                 .unwrap_or_default()
         };
         let first_id = |name: &str| h.value(name).and_then(|v| first_msg_id(&v));
@@ -66,6 +89,11 @@ impl SearchFields {
                 .value("Message-ID")
                 .map(|v| super::charset::bytes_to_string(&v)),
             sent_date: h.value("Date").and_then(|v| date::parse(&v)),
+            from_mailbox: first_mailbox("From"),
+            to_mailbox: first_mailbox("To"),
+            cc_mailbox: first_mailbox("Cc"),
+            from_display: first_display("From"),
+            to_display: first_display("To"),
         }
     }
 }

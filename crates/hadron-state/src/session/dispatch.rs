@@ -31,6 +31,7 @@ pub(super) fn refusal(tag: &Tag<'_>, state: State, body: &CommandBody<'_>) -> Ou
                     | "COPY"
                     | "MOVE"
                     | "SEARCH"
+                    | "SORT"
             ) =>
         {
             (StatusKind::Bad, format!("{name} needs a selected mailbox"))
@@ -234,7 +235,7 @@ impl Session {
     }
 
     /// The commands of the selected state: CHECK, CLOSE, UNSELECT,
-    /// EXPUNGE, FETCH, STORE, COPY, MOVE, SEARCH; gives back the rest.
+    /// EXPUNGE, FETCH, STORE, COPY, MOVE, SEARCH, SORT; gives back the rest.
     pub(super) async fn selected(
         &mut self,
         tag: &Tag<'static>,
@@ -278,6 +279,15 @@ impl Session {
                 criteria,
             } => {
                 self.search(tag, uid, return_options, charset, criteria.into_vec(), out)
+                    .await
+            }
+            CommandBody::Sort {
+                uid,
+                criteria,
+                charset,
+                keys,
+            } => {
+                self.sort(tag, uid, criteria.into_vec(), charset, keys.into_vec(), out)
                     .await
             }
             other => return Some(other),

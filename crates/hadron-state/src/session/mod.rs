@@ -35,6 +35,7 @@ mod output;
 mod search;
 mod search_source;
 mod select;
+mod sort;
 
 pub use self::enable::{ENABLEABLE, Enabled};
 pub use self::output::{Output, ResponseSink};
@@ -263,6 +264,8 @@ impl Session {
             "CONDSTORE",
             "QRESYNC",
             "OBJECTID",
+            "SORT",
+            "SORT=DISPLAY",
         ]
         .into_iter()
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())

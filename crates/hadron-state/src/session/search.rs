@@ -64,7 +64,7 @@ fn nonzero(n: u32) -> Option<NonZeroU32> {
 }
 
 /// The tagged answer to a search that could not be evaluated.
-fn search_error(tag: &Tag<'_>, e: &SearchError) -> Output {
+pub(super) fn search_error(tag: &Tag<'_>, e: &SearchError) -> Output {
     match e {
         SearchError::BadCharset(name) => tagged(
             tag,

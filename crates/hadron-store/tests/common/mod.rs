@@ -4,7 +4,8 @@
 
 use hadron_store::testing::PgTestDatabase;
 use hadron_store::{
-    MailboxId, MessageMeta, NewMessage, Store, StoreOptions, SystemFlags, UidSet, content_hash,
+    MailboxId, MessageMeta, NewMessage, SortKeys, Store, StoreOptions, SystemFlags, UidSet,
+    content_hash,
 };
 
 pub struct TestDb {
@@ -115,6 +116,15 @@ pub fn msg(i: u32, flags: SystemFlags, keywords: &[&str]) -> NewMessage {
                 Vec::new()
             },
             thread_id: Some(format!("T{}", i % 3)),
+            // Likewise for the sort keys.
+            sort_keys: i.is_multiple_of(2).then(|| SortKeys {
+                subject: format!("m{i}"),
+                from: "a".into(),
+                to: String::new(),
+                cc: String::new(),
+                display_from: "a@example.org".into(),
+                display_to: String::new(),
+            }),
         },
         flags,
         keywords: keywords.iter().map(|s| s.to_string()).collect(),

@@ -1,0 +1,227 @@
+//! SORT / UID SORT (RFC 5256 §3), with the DISPLAYFROM and DISPLAYTO keys
+//! of SORT=DISPLAY (RFC 5957).
+//!
+//! As for SEARCH, queued updates are delivered first under
+//! [`CommandContext::Search`] (flag changes yes, EXPUNGE held back with
+//! `[EXPUNGEISSUED]`, RFC 3501 §7.4.1), so the keys see what the client
+//! has just been told. The search criteria are evaluated by
+//! [`crate::search::search`] on a copy of the snapshot; the matches' sort
+//! keys are then read from the columns stored at ingest
+//! ([`Store::sort_rows`], by UID chunks, only the text keys the criteria
+//! name) and ordered by [`crate::sort::sort`]. A message expunged
+//! elsewhere but still shown is sorted by its tombstone's keys. Messages
+//! are never re-read or re-parsed to sort.
+//!
+//! With a `MODSEQ` search key the answer carries `(MODSEQ n)` (RFC 7162
+//! §3.1.5), the highest of the matches, as SEARCH does.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+
+use hadron_proto::types::{Charset, Data, SearchKey, SortCriterion, SortKey, Tag};
+use hadron_store::{SortColumns, SortRow, SortText, Store, StoredMessage, UidSet};
+
+use super::condstore::as_of_snapshot;
+use super::output::data;
+use super::search::search_error;
+use super::search_source::StoreSource;
+use super::{ResponseSink, Session, no_for};
+use crate::delivery::CommandContext;
+use crate::engine::{Engine, EngineError};
+use crate::search::{SearchOptions, search, uses_modseq};
+use crate::snapshot::Snapshot;
+use crate::sort::{
+    SortMessage, base_subject, casemap, first_display_of_search_text, first_mailbox_of_search_text,
+    sort, uses,
+};
+
+/// The text keys `criteria` compare.
+fn columns(criteria: &[SortCriterion]) -> SortColumns {
+    SortColumns {
+        subject: uses(criteria, SortKey::Subject),
+        from: uses(criteria, SortKey::From),
+        to: uses(criteria, SortKey::To),
+        cc: uses(criteria, SortKey::Cc),
+        display_from: uses(criteria, SortKey::DisplayFrom),
+        display_to: uses(criteria, SortKey::DisplayTo),
+    }
+}
+
+/// A stored text key in comparable form; `derive` makes it from the
+/// search column of a row stored before the keys were.
+fn text_key(text: SortText, derive: fn(&str) -> String) -> String {
+    match text {
+        SortText::NotRead | SortText::Legacy(None) => String::new(),
+        SortText::Key(k) => casemap(&k),
+        SortText::Legacy(Some(v)) => casemap(&derive(&v)),
+    }
+}
+
+fn sort_message(r: SortRow) -> SortMessage {
+    SortMessage {
+        uid: r.uid,
+        size: r.size,
+        arrival: r.internal_date,
+        date: r.sent_date.unwrap_or(r.internal_date),
+        subject: text_key(r.subject, base_subject),
+        from: text_key(r.from, first_mailbox_of_search_text),
+        to: text_key(r.to, first_mailbox_of_search_text),
+        cc: text_key(r.cc, first_mailbox_of_search_text),
+        display_from: text_key(r.display_from, first_display_of_search_text),
+        display_to: text_key(r.display_to, first_display_of_search_text),
+    }
+}
+
+/// The sort row of a message the store no longer lists in the mailbox,
+/// from its kept metadata.
+fn kept_row(m: &StoredMessage, columns: SortColumns) -> SortRow {
+    let meta = &m.meta;
+    let text = |wanted: bool, key: Option<&String>, legacy: &Option<String>| match key {
+        _ if !wanted => SortText::NotRead,
+        Some(k) => SortText::Key(k.clone()),
+        None => SortText::Legacy(legacy.clone()),
+    };
+    let keys = meta.sort_keys.as_ref();
+    SortRow {
+        uid: m.uid,
+        size: meta.size,
+        internal_date: meta.internal_date,
+        sent_date: meta.sent_date,
+        subject: text(columns.subject, keys.map(|k| &k.subject), &meta.subject),
+        from: text(columns.from, keys.map(|k| &k.from), &meta.from),
+        to: text(columns.to, keys.map(|k| &k.to), &meta.to),
+        cc: text(columns.cc, keys.map(|k| &k.cc), &meta.cc),
+        display_from: text(
+            columns.display_from,
+            keys.map(|k| &k.display_from),
+            &meta.from,
+        ),
+        display_to: text(columns.display_to, keys.map(|k| &k.display_to), &meta.to),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("message UID {0} is neither in the store nor kept for this session")]
+struct Missing(u32);
+
+/// The sort keys of `uids` (ascending): the store's rows, and for those it
+/// no longer lists, the engine's kept metadata.
+fn read_keys(
+    store: &Store,
+    engine: &Engine,
+    mailbox: hadron_store::MailboxId,
+    uids: &[u32],
+    columns: SortColumns,
+) -> Result<Vec<SortMessage>, EngineError> {
+    let rows = store.sort_rows(mailbox, &UidSet::from_uids(uids.iter().copied()), columns)?;
+    let mut out: Vec<SortMessage> = Vec::with_capacity(uids.len());
+    if rows.len() == uids.len() {
+        out.extend(rows.into_iter().map(sort_message));
+        return Ok(out);
+    }
+    let mut listed: HashMap<u32, SortRow> = rows.into_iter().map(|r| (r.uid, r)).collect();
+    let gone: Vec<u32> = uids
+        .iter()
+        .copied()
+        .filter(|u| !listed.contains_key(u))
+        .collect();
+    let mut kept: HashMap<u32, SortRow> = engine
+        .expunged_metadata(store, mailbox, &gone)?
+        .iter()
+        .map(|m| (m.uid, kept_row(m, columns)))
+        .collect();
+    for &u in uids {
+        let row = listed
+            .remove(&u)
+            .or_else(|| kept.remove(&u))
+            .ok_or_else(|| EngineError::Internal(Missing(u).to_string()))?;
+        out.push(sort_message(row));
+    }
+    Ok(out)
+}
+
+/// The matches of one SORT by UID, in order.
+struct Sorted {
+    uids: Vec<u32>,
+    modseq: Option<u64>,
+}
+
+fn numbers(snapshot: &Snapshot, sorted: &Sorted, uid: bool) -> Vec<NonZeroU32> {
+    sorted
+        .uids
+        .iter()
+        .filter_map(|&u| if uid { Some(u) } else { snapshot.seq(u) })
+        .filter_map(NonZeroU32::new)
+        .collect()
+}
+
+impl Session {
+    /// SORT / UID SORT; see the [module docs](self).
+    pub(super) async fn sort(
+        &mut self,
+        tag: &Tag<'_>,
+        uid: bool,
+        criteria: Vec<SortCriterion>,
+        charset: Charset<'static>,
+        keys: Vec<SearchKey<'static>>,
+        out: &mut dyn ResponseSink,
+    ) {
+        let modseq = uses_modseq(&keys);
+        if modseq {
+            self.enable_condstore(out);
+        }
+        let issued = self.deliver(CommandContext::Search, out);
+        if self.logged_out {
+            return;
+        }
+        let Some(m) = self.mailbox.as_ref() else {
+            return;
+        };
+        let snapshot = m.selected.snapshot().clone();
+        let saved = m.saved.clone();
+        let mailbox = m.info.id;
+        let engine = self.engine.clone();
+        let r = self
+            .engine
+            .blocking(move |store, blobs| {
+                let source = StoreSource::new(store, blobs, &engine, mailbox, &keys, modseq);
+                let options = SearchOptions {
+                    return_uids: true,
+                    highest_modseq: modseq,
+                    saved: saved.as_deref(),
+                };
+                let found = match search(&snapshot, &keys, Some(&charset), &source, &options) {
+                    Ok(found) => found,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let mut messages =
+                    read_keys(store, &engine, mailbox, &found.numbers, columns(&criteria))?;
+                sort(&mut messages, &criteria);
+                Ok(Ok(Sorted {
+                    uids: messages.into_iter().map(|m| m.uid).collect(),
+                    modseq: found.highest_modseq,
+                }))
+            })
+            .await;
+        let sorted = match r {
+            Ok(Ok(sorted)) => sorted,
+            Ok(Err(e)) => return out.send(search_error(tag, &e)),
+            Err(e) => return out.send(no_for(tag, &e)),
+        };
+        let Some(m) = self.mailbox.as_ref() else {
+            return;
+        };
+        let snapshot = m.selected.snapshot();
+        out.send(data(Data::Sort {
+            ids: numbers(snapshot, &sorted, uid),
+            // Beside results from the snapshot, a newer change is not told.
+            modseq: sorted.modseq.map(|s| as_of_snapshot(s, snapshot.modseq())),
+        }));
+        let done = if uid {
+            "UID SORT completed"
+        } else {
+            "SORT completed"
+        };
+        self.ok(tag, issued, done, out);
+    }
+}
