@@ -12,39 +12,14 @@
 //! PostgreSQL (`both!`); tests with several clients also run with the
 //! clients spread over two instances on one database (`spread!`).
 //!
-//! A test in `ignored_both!` shows a known gap: it is `#[ignore]`d with the
-//! reason, and fails until the gap is closed (`cargo test ... -- --ignored`).
-//!
 //! Not covered, because the server does not implement what they need:
-//! Example 2 (NOMODSEQ: every mailbox here keeps mod-sequences), Example 14's
-//! third session (another user sharing the mailbox: no shared mailboxes),
-//! and Example 20 (SORT is not advertised).
+//! Example 2 (NOMODSEQ: every mailbox here keeps mod-sequences) and Example
+//! 14's third session (another user sharing the mailbox: no shared
+//! mailboxes). Example 20 (SORT with MODSEQ) is in hadron-state's
+//! `tests/session_sort.rs`.
 #![allow(missing_docs)]
 
 mod common;
-
-/// A test of a known gap (SQLite and PostgreSQL), `#[ignore]`d with the reason.
-macro_rules! ignored_both {
-    ($reason:literal, async fn $name:ident($backend:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($backend: common::Backend) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn sqlite() {
-                run(common::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn postgres() {
-                if let Some(b) = common::Backend::postgres() {
-                    run(b).await;
-                }
-            }
-        }
-    };
-}
 
 #[path = "condstore/enabling.rs"]
 mod enabling;

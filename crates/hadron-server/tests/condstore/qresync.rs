@@ -205,8 +205,7 @@ both! {
     }
 }
 
-ignored_both! {
-    "GAP: SELECT (QRESYNC) ignores the message sequence match data (only matters once the expunge history was pruned): VANISHED (EARLIER) lists UIDs below a matching pair (RFC 7162 §3.2.5.2, example B04)",
+both! {
     async fn qresync_select_leaves_out_uids_that_matching_sequence_match_data_vouches_for(backend) {
         // RFC 7162 §3.2.5.2 example B04: seq 1 = UID 3 and seq 4 = UID 12
         // match, so the client knows of every expunge up to UID 12, and

@@ -160,11 +160,15 @@ impl Session {
     /// above `since`, with their stored flags and mod-sequence, ascending
     /// by UID. When the session already knows everything up to `since`,
     /// only changes in flight can be found: a small read, done in place.
+    /// `vouched`: the client knows of every expunge up to this UID (from
+    /// its sequence match data, [`vouched_uid`]); it matters only when the
+    /// history was pruned and every absent UID would be told.
     pub(super) async fn changes_since(
         &self,
         asked: &UidSet,
         since: u64,
         vanished: bool,
+        vouched: u32,
     ) -> Result<SinceChanges, EngineError> {
         let Some(m) = self.mailbox.as_ref() else {
             return Ok(SinceChanges::default());
@@ -191,7 +195,9 @@ impl Session {
                 .collect(),
             None => {
                 let top = m.info.uidnext.saturating_sub(1).max(snap.max_uid());
-                absent_uids(asked, snap, top)
+                let mut absent = absent_uids(asked, snap, top);
+                absent.retain(|&u| u > vouched);
+                absent
             }
         };
         Ok(SinceChanges { vanished, changed })
@@ -265,13 +271,94 @@ fn absent_uids(asked: &UidSet, snap: &Snapshot, top: u32) -> Vec<u32> {
     out
 }
 
+/// The highest UID that the client's message sequence match data (RFC
+/// 7162 §3.2.5.2: message numbers and the UIDs the client knows at them,
+/// pairwise) vouches for: walking the pairs in order, the last one whose
+/// UID is still at that message number in `snap`. As no UID below it can
+/// appear, the client then knows every message below it: none of them was
+/// expunged, and no `VANISHED` need name one. 0 when the first pair does
+/// not match, or the two sets differ in size.
+pub(super) fn vouched_uid(seq_match: &(SequenceSet, SequenceSet), snap: &Snapshot) -> u32 {
+    let (seqs, uids) = seq_match;
+    // Walked lazily: a pair that does not match ends the walk, and past
+    // the snapshot's last message none can match.
+    let count = |set: &SequenceSet| -> u64 {
+        set.items()
+            .iter()
+            .map(|s| {
+                let (a, b) = range_of(s);
+                u64::from(b - a) + 1
+            })
+            .sum()
+    };
+    if count(seqs) != count(uids) {
+        return 0;
+    }
+    let mut vouched = 0;
+    for (seq, uid) in members(seqs).zip(members(uids)) {
+        if snap.uid(seq) != Some(uid) {
+            break;
+        }
+        vouched = uid;
+    }
+    vouched
+}
+
+/// The members of a wire set, in the order given.
+fn members(set: &SequenceSet) -> impl Iterator<Item = u32> + '_ {
+    set.items().iter().flat_map(|s| {
+        let (a, b) = range_of(s);
+        a..=b
+    })
+}
+
+/// The bounds of one item of a wire set, low first, `*` as `u32::MAX`.
+fn range_of(s: &hadron_proto::types::Sequence) -> (u32, u32) {
+    use hadron_proto::types::Sequence;
+    let n = |s: hadron_proto::types::SeqNumber| s.resolve(u32::MAX);
+    match *s {
+        Sequence::Single(a) => (n(a), n(a)),
+        Sequence::Range(a, b) => (n(a).min(n(b)), n(a).max(n(b))),
+    }
+}
+
 /// A store UID set from a wire UID set (`known-uids`), `*` standing for
 /// every UID.
 pub(super) fn uid_set_of(set: &SequenceSet) -> UidSet {
-    use hadron_proto::types::Sequence;
-    let n = |s: hadron_proto::types::SeqNumber| s.resolve(u32::MAX);
-    UidSet::from_ranges(set.items().iter().map(|s| match *s {
-        Sequence::Single(a) => (n(a), n(a)),
-        Sequence::Range(a, b) => (n(a).min(n(b)), n(a).max(n(b))),
-    }))
+    UidSet::from_ranges(set.items().iter().map(range_of))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::FlagSet;
+
+    fn pairs(seqs: &str, uids: &str) -> (SequenceSet, SequenceSet) {
+        (seqs.parse().unwrap(), uids.parse().unwrap())
+    }
+
+    #[test]
+    fn sequence_match_data_vouches_up_to_the_last_matching_pair() {
+        // UIDs 3, 6, 9, 12, 15 shown; the client knew 1:15 (RFC 7162
+        // example B04 shape).
+        let snap = Snapshot::from_messages((1..=5).map(|i| (3 * i, FlagSet::default()))).unwrap();
+        assert_eq!(vouched_uid(&pairs("1,4", "3,12"), &snap), 12);
+        assert_eq!(vouched_uid(&pairs("1:3", "3,6,9"), &snap), 9, "ranges");
+        // The walk stops at the first pair that does not match: UID 10
+        // was expunged (or never existed) before message 4.
+        assert_eq!(vouched_uid(&pairs("1,4,5", "3,10,15"), &snap), 3);
+        assert_eq!(vouched_uid(&pairs("2", "3"), &snap), 0, "first pair off");
+        assert_eq!(vouched_uid(&pairs("1,4", "3"), &snap), 0, "sizes differ");
+        assert_eq!(
+            vouched_uid(&pairs("5:6", "15:16"), &snap),
+            15,
+            "past the end"
+        );
+        // A huge range is walked only while it matches.
+        assert_eq!(
+            vouched_uid(&pairs("1:4000000000", "3:4000000002"), &snap),
+            3
+        );
+        assert_eq!(vouched_uid(&pairs("1:*", "3:*"), &snap), 0, "sizes differ");
+    }
 }

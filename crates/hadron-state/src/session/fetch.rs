@@ -173,7 +173,7 @@ impl Session {
             // are matched with the set: the cost follows what changed,
             // not the size of the set.
             let asked = if uid { uid_set_of(set) } else { UidSet::all() };
-            let found = match self.changes_since(&asked, since, vanished).await {
+            let found = match self.changes_since(&asked, since, vanished, 0).await {
                 Ok(f) => f,
                 Err(e) => return out.send(no_for(tag, &e)),
             };

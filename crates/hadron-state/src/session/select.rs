@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hadron_proto::types::{Code, Data, Mailbox, QResync, SelectParam, StatusKind, Tag};
 use hadron_store::{MailboxInfo, UidSet};
 
-use super::condstore::{ToldModseqs, highest_modseq, uid_set_of};
+use super::condstore::{ToldModseqs, highest_modseq, uid_set_of, vouched_uid};
 use super::output::{data, nz, tagged, untagged_ok};
 use super::{ResponseSink, SelectedMailbox, Session, flag_responses, no_for};
 use crate::delivery::{CommandContext, Selected};
@@ -146,7 +146,11 @@ impl Session {
     async fn resync(&mut self, q: &QResync, out: &mut dyn ResponseSink) -> Result<(), EngineError> {
         let known = q.known_uids.as_ref().map_or_else(UidSet::all, uid_set_of);
         let since = q.mod_seq.get();
-        let found = self.changes_since(&known, since, true).await?;
+        let vouched = match (&q.seq_match, self.mailbox.as_ref()) {
+            (Some(pairs), Some(m)) => vouched_uid(pairs, m.selected.snapshot()),
+            _ => 0,
+        };
+        let found = self.changes_since(&known, since, true, vouched).await?;
         self.tell_resync(&found.vanished, &found.changed, out);
         Ok(())
     }
