@@ -24,7 +24,8 @@
 //!   been told of is told the usual way, later). When that history was
 //!   pruned past the client's mod-sequence, every UID the client may know
 //!   that the session does not show is reported instead: more than what
-//!   vanished, never less (RFC 7162 §3.2.5.2 allows it).
+//!   vanished, never less (RFC 7162 §3.2.5.2 allows it), but none up to
+//!   the UID its message sequence match data vouches for ([`vouched_uid`]).
 //!
 //! [`Selected::modseq`]: crate::delivery::Selected::modseq
 
