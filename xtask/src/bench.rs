@@ -22,7 +22,7 @@ pub(crate) struct BenchArgs {
     /// --messages 100000` for a smaller one).
     #[arg(long, default_value = "quick")]
     suite: String,
-    /// Run only this scenario (repeatable): fill, select, fetch, search,
+    /// Run only this scenario (repeatable): fill, select, fetch, search, sort,
     /// store, status-list, mixed, idle, imaptest.
     #[arg(long = "scenario")]
     scenarios: Vec<String>,

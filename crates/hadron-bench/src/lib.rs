@@ -11,7 +11,7 @@
 //! - [`client`]: one connection (LOGIN, commands, literals, responses).
 //! - [`mailgen`]: deterministic realistic messages from a seed.
 //! - [`stats`]: latency histograms and throughput.
-//! - [`scenario`]: the workloads (`fill`, `select`, `fetch`, `search`,
+//! - [`scenario`]: the workloads (`fill`, `select`, `fetch`, `search`, `sort`,
 //!   `store`, `status-list`, `mixed`, `imaptest`, `idle`, `resync`) and the
 //!   suites that run them.
 //! - [`view`]: a client's view of its selected mailbox and the checks of

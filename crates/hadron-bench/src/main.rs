@@ -57,7 +57,7 @@ struct Cli {
     /// scenarios only unless `--scenario` says otherwise).
     #[arg(long, default_value = "quick")]
     suite: String,
-    /// Run only these scenarios (repeatable): fill, select, fetch, search,
+    /// Run only these scenarios (repeatable): fill, select, fetch, search, sort,
     /// store, imaptest, status-list, mixed, idle, resync.
     #[arg(long = "scenario")]
     scenarios: Vec<String>,

@@ -108,6 +108,15 @@ async fn every_scenario_runs_cleanly_against_hadron() {
     assert!(body.summary.bytes >= 4 * 2048, "{body:?}");
     let unseen = find(&report, ScenarioKind::Search, "SEARCH UNSEEN");
     assert!(unseen.note.as_deref().is_some_and(|n| n.ends_with(" hits")));
+    // Every SORT row is measured (Hadron announces SORT=DISPLAY), on the
+    // whole corpus, and each answer was checked (`clean` found no errors).
+    let by_date = find(&report, ScenarioKind::Sort, "SORT (DATE) ALL");
+    assert_eq!(by_date.note.as_deref(), Some("30 messages"), "{by_date:?}");
+    let display = find(&report, ScenarioKind::Sort, "UID SORT (DISPLAYFROM) ALL");
+    assert!(
+        !display.is_skipped() && display.summary.count > 0,
+        "{display:?}"
+    );
     let delivered = find(&report, ScenarioKind::Store, "NOOP delivering");
     let expunged = find(&report, ScenarioKind::Store, "expunge ");
     assert!(expunged.items.unwrap() > 0);

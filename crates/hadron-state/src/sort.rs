@@ -93,6 +93,17 @@ pub fn casemap(s: &str) -> String {
     s.to_ascii_uppercase()
 }
 
+/// [`casemap`] of an owned string, in place (no allocation).
+///
+/// ```
+/// use hadron_state::sort::{casemap, casemap_owned};
+/// assert_eq!(casemap_owned("ann@Example.org".to_owned()), casemap("ann@Example.org"));
+/// ```
+pub fn casemap_owned(mut s: String) -> String {
+    s.make_ascii_uppercase();
+    s
+}
+
 /// Whether the SORT criteria need the text keys of `key`.
 pub fn uses(criteria: &[SortCriterion], key: SortKey) -> bool {
     criteria.iter().any(|c| c.key == key)

@@ -19,7 +19,7 @@ use crate::schema::{
 use crate::types::{
     ColumnRange, IdField, MailboxChanges, NO_SENT_DAY, SearchField,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, SortColumns, SortKeys, SortRow, SortText, StoredMessage, split_addresses, SystemFlags, UidSet, UserId,
+    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, UidSet, UserId,
     UserInfo,
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};

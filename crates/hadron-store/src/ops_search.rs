@@ -233,6 +233,14 @@ pub(crate) fn sort_rows(
         Some(k) => SortText::Key(k),
         None => SortText::Legacy(legacy.filter(|l| !l.is_empty())),
     };
+    // The parts of `sort_addresses`, in stored order (see `split_addresses`).
+    let address_parts = [
+        columns.from,
+        columns.to,
+        columns.cc,
+        columns.display_from,
+        columns.display_to,
+    ];
     select_by_uid_chunks(
         c,
         mailbox,
@@ -240,8 +248,16 @@ pub(crate) fn sort_rows(
         &select,
         "mm.uid",
         |r: SortRowSql| {
+            // Only the wanted parts are copied out: a SORT by one key of a
+            // large mailbox would otherwise allocate four unused strings a row.
             let [from, to, cc, display_from, display_to] = match &r.sort_addresses {
-                Some(stored) => split_addresses(stored).map(Some),
+                Some(stored) => {
+                    let mut parts = stored.splitn(5, '\n');
+                    address_parts.map(|wanted| {
+                        let part = parts.next().unwrap_or_default();
+                        wanted.then(|| part.to_owned())
+                    })
+                }
                 None => [None, None, None, None, None],
             };
             SortRow {

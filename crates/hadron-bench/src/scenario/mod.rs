@@ -4,7 +4,7 @@
 //!
 //! Every scenario works in mailboxes named `bench-<run id>-...`, so repeated
 //! runs on one server do not interfere. The read-only scenarios (`select`,
-//! `fetch`, `search`) and `store` use the run's *corpus* mailbox, filled by
+//! `fetch`, `search`, `sort`) and `store` use the run's *corpus* mailbox, filled by
 //! `fill` (or silently, when `fill` is not among the scenarios run);
 //! `resync` fills a mailbox of its own.
 
@@ -19,6 +19,7 @@ mod scattered;
 mod search;
 mod select;
 mod session;
+mod sort;
 mod status_list;
 mod store;
 
@@ -54,6 +55,9 @@ pub enum ScenarioKind {
     Fetch,
     /// SEARCH by flags, dates, addresses, subject and body text.
     Search,
+    /// SORT (RFC 5256) of the corpus by date, sender, subject, arrival and
+    /// size, and by display name (RFC 5957) where announced.
+    Sort,
     /// STORE, COPY, MOVE and EXPUNGE (UID forms).
     Store,
     /// The command mix of Dovecot's imaptest on a mailbox of about 30
@@ -78,6 +82,7 @@ impl ScenarioKind {
         ScenarioKind::Select,
         ScenarioKind::Fetch,
         ScenarioKind::Search,
+        ScenarioKind::Sort,
         ScenarioKind::Store,
         ScenarioKind::Imaptest,
         ScenarioKind::StatusList,
@@ -93,6 +98,7 @@ impl ScenarioKind {
             ScenarioKind::Select => "select",
             ScenarioKind::Fetch => "fetch",
             ScenarioKind::Search => "search",
+            ScenarioKind::Sort => "sort",
             ScenarioKind::Store => "store",
             ScenarioKind::Imaptest => "imaptest",
             ScenarioKind::StatusList => "status-list",
@@ -111,6 +117,7 @@ impl ScenarioKind {
                 | ScenarioKind::Select
                 | ScenarioKind::Fetch
                 | ScenarioKind::Search
+                | ScenarioKind::Sort
                 | ScenarioKind::Store
         )
     }
@@ -592,6 +599,7 @@ impl RunState {
             ScenarioKind::Select => select::run(&mut ctx).await,
             ScenarioKind::Fetch => fetch::run(&mut ctx).await,
             ScenarioKind::Search => search::run(&mut ctx).await,
+            ScenarioKind::Sort => sort::run(&mut ctx).await,
             ScenarioKind::Store => store::run(&mut ctx).await,
             ScenarioKind::Imaptest => imaptest::run(&mut ctx).await,
             ScenarioKind::StatusList => status_list::run(&mut ctx).await,

@@ -17,6 +17,7 @@ pub const CORPUS_SCENARIOS: &[ScenarioKind] = &[
     ScenarioKind::Select,
     ScenarioKind::Fetch,
     ScenarioKind::Search,
+    ScenarioKind::Sort,
     ScenarioKind::Store,
 ];
 
@@ -44,8 +45,8 @@ pub struct Params {
     /// literals per command by default).
     #[serde(default)]
     pub multiappend_batch: usize,
-    /// Repetitions of each timed command in `select`, `fetch`, `search`
-    /// and `store`.
+    /// Repetitions of each timed command in `select`, `fetch`, `search`,
+    /// `sort` and `store`.
     pub repeat: usize,
     /// Mailboxes `status-list` creates.
     pub mailboxes: usize,
@@ -129,7 +130,7 @@ impl Params {
 
     /// The bigbox suite: one corpus of 1,000,000 messages (about 23 GB),
     /// filled with MULTIAPPEND when the server has it, and by default only
-    /// the corpus scenarios (`fill`, `select`, `fetch`, `search`, `store`).
+    /// the corpus scenarios (`fill`, `select`, `fetch`, `search`, `sort`, `store`).
     /// `--messages` sets another size (100,000 for PostgreSQL).
     pub fn bigbox() -> Self {
         Params {

@@ -31,8 +31,8 @@ use crate::engine::{Engine, EngineError};
 use crate::search::{SearchOptions, search, uses_modseq};
 use crate::snapshot::Snapshot;
 use crate::sort::{
-    SortMessage, base_subject, casemap, first_display_of_search_text, first_mailbox_of_search_text,
-    sort, uses,
+    SortMessage, base_subject, casemap, casemap_owned, first_display_of_search_text,
+    first_mailbox_of_search_text, sort, uses,
 };
 
 /// The text keys `criteria` compare.
@@ -52,7 +52,7 @@ fn columns(criteria: &[SortCriterion]) -> SortColumns {
 fn text_key(text: SortText, derive: fn(&str) -> String) -> String {
     match text {
         SortText::NotRead | SortText::Legacy(None) => String::new(),
-        SortText::Key(k) => casemap(&k),
+        SortText::Key(k) => casemap_owned(k),
         SortText::Legacy(Some(v)) => casemap(&derive(&v)),
     }
 }
