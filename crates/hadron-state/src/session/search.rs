@@ -19,8 +19,14 @@ use super::messages::wire_uids;
 use super::output::{Output, data, tagged};
 use super::search_source::StoreSource;
 use super::{ResponseSink, Session, no_for};
+use hadron_store::Store;
+
 use crate::delivery::CommandContext;
-use crate::search::{SUPPORTED_CHARSETS, SearchError, SearchOptions, search, uses_modseq};
+use crate::engine::EngineError;
+use crate::search::{
+    SUPPORTED_CHARSETS, SearchError, SearchOptions, SearchResult, search, uses_modseq,
+};
+use crate::snapshot::Snapshot;
 
 /// The matches of one search, in both numberings.
 struct Found {
@@ -87,6 +93,56 @@ pub(super) fn search_error(tag: &Tag<'_>, e: &SearchError) -> Output {
 }
 
 impl Session {
+    /// What SEARCH and SORT share: turns CONDSTORE on for a `MODSEQ`
+    /// key, delivers the updates SEARCH allows (flag changes; expunges
+    /// held back, RFC 3501 §7.4.1), then evaluates `criteria` on a
+    /// blocking thread against a copy of the snapshot (its arrays are
+    /// shared, not copied) and hands the matches to `then` there, with
+    /// the store for further reads. `None` when the session ended or has
+    /// no mailbox; else whether the tagged OK owes `[EXPUNGEISSUED]`, and
+    /// the outcome.
+    pub(super) async fn evaluate_search<T, F>(
+        &mut self,
+        criteria: Vec<SearchKey<'static>>,
+        charset: Option<Charset<'static>>,
+        out: &mut dyn ResponseSink,
+        then: F,
+    ) -> Option<(bool, Result<Result<T, SearchError>, EngineError>)>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &Snapshot, SearchResult) -> Result<T, EngineError> + Send + 'static,
+    {
+        let modseq = uses_modseq(&criteria);
+        if modseq {
+            self.enable_condstore(out);
+        }
+        let issued = self.deliver(CommandContext::Search, out);
+        if self.logged_out {
+            return None;
+        }
+        let m = self.mailbox.as_ref()?;
+        let snapshot = m.selected.snapshot().clone();
+        let saved = m.saved.clone();
+        let mailbox = m.info.id;
+        let engine = self.engine.clone();
+        let r = self
+            .engine
+            .blocking(move |store, blobs| {
+                let source = StoreSource::new(store, blobs, &engine, mailbox, &criteria, modseq);
+                let options = SearchOptions {
+                    return_uids: true,
+                    highest_modseq: modseq,
+                    saved: saved.as_deref(),
+                };
+                match search(&snapshot, &criteria, charset.as_ref(), &source, &options) {
+                    Ok(found) => then(store, &snapshot, found).map(Ok),
+                    Err(e) => Ok(Err(e)),
+                }
+            })
+            .await;
+        Some((issued, r))
+    }
+
     /// Writes `answer`; a failed SEARCH with SAVE empties `$` (RFC 5182
     /// §2.1).
     fn search_failed(&mut self, save: bool, answer: Output, out: &mut dyn ResponseSink) {
@@ -108,42 +164,22 @@ impl Session {
     ) {
         let wanted = return_options.as_deref().map(Wanted::of);
         let save = wanted.is_some_and(|w| w.save);
-        if uses_modseq(&criteria) {
-            self.enable_condstore(out);
-        }
-        let issued = self.deliver(CommandContext::Search, out);
-        if self.logged_out {
-            return;
-        }
-        let Some(m) = self.mailbox.as_ref() else {
-            return;
-        };
-        let snapshot = m.selected.snapshot().clone();
-        let saved = m.saved.clone();
-        let mailbox = m.info.id;
-        let engine = self.engine.clone();
-        let modseq = uses_modseq(&criteria);
         let r = self
-            .engine
-            .blocking(move |store, blobs| {
-                let source = StoreSource::new(store, blobs, &engine, mailbox, &criteria, modseq);
-                let options = SearchOptions {
-                    return_uids: true,
-                    highest_modseq: modseq,
-                    saved: saved.as_deref(),
-                };
-                Ok(
-                    search(&snapshot, &criteria, charset.as_ref(), &source, &options).map(|r| {
-                        let seqs = r.numbers.iter().filter_map(|&u| snapshot.seq(u)).collect();
-                        Found {
-                            uids: r.numbers,
-                            seqs,
-                            modseq: r.highest_modseq,
-                        }
-                    }),
-                )
+            .evaluate_search(criteria, charset, out, |_, snapshot, r| {
+                let seqs = r.numbers.iter().filter_map(|&u| snapshot.seq(u)).collect();
+                Ok(Found {
+                    uids: r.numbers,
+                    seqs,
+                    modseq: r.highest_modseq,
+                })
             })
             .await;
+        let Some((issued, r)) = r else {
+            return;
+        };
+        let Some(mailbox) = self.mailbox.as_ref().map(|m| m.info.id) else {
+            return;
+        };
         let mut found = match r {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => return self.search_failed(save, search_error(tag, &e), out),

@@ -24,11 +24,8 @@ use hadron_store::{SortColumns, SortRow, SortText, Store, StoredMessage, UidSet}
 use super::condstore::as_of_snapshot;
 use super::output::data;
 use super::search::search_error;
-use super::search_source::StoreSource;
 use super::{ResponseSink, Session, no_for};
-use crate::delivery::CommandContext;
 use crate::engine::{Engine, EngineError};
-use crate::search::{SearchOptions, search, uses_modseq};
 use crate::snapshot::Snapshot;
 use crate::sort::{
     SortMessage, base_subject, casemap, casemap_owned, first_display_of_search_text,
@@ -166,43 +163,24 @@ impl Session {
         keys: Vec<SearchKey<'static>>,
         out: &mut dyn ResponseSink,
     ) {
-        let modseq = uses_modseq(&keys);
-        if modseq {
-            self.enable_condstore(out);
-        }
-        let issued = self.deliver(CommandContext::Search, out);
-        if self.logged_out {
-            return;
-        }
-        let Some(m) = self.mailbox.as_ref() else {
+        let engine = self.engine.clone();
+        let Some(mailbox) = self.mailbox.as_ref().map(|m| m.info.id) else {
             return;
         };
-        let snapshot = m.selected.snapshot().clone();
-        let saved = m.saved.clone();
-        let mailbox = m.info.id;
-        let engine = self.engine.clone();
         let r = self
-            .engine
-            .blocking(move |store, blobs| {
-                let source = StoreSource::new(store, blobs, &engine, mailbox, &keys, modseq);
-                let options = SearchOptions {
-                    return_uids: true,
-                    highest_modseq: modseq,
-                    saved: saved.as_deref(),
-                };
-                let found = match search(&snapshot, &keys, Some(&charset), &source, &options) {
-                    Ok(found) => found,
-                    Err(e) => return Ok(Err(e)),
-                };
+            .evaluate_search(keys, Some(charset), out, move |store, _, found| {
                 let mut messages =
                     read_keys(store, &engine, mailbox, &found.numbers, columns(&criteria))?;
                 sort(&mut messages, &criteria);
-                Ok(Ok(Sorted {
+                Ok(Sorted {
                     uids: messages.into_iter().map(|m| m.uid).collect(),
                     modseq: found.highest_modseq,
-                }))
+                })
             })
             .await;
+        let Some((issued, r)) = r else {
+            return;
+        };
         let sorted = match r {
             Ok(Ok(sorted)) => sorted,
             Ok(Err(e)) => return out.send(search_error(tag, &e)),
