@@ -42,13 +42,7 @@ pub(crate) fn changes_since(
         let mut s = Sql::new("SELECT uid AS id FROM expunged WHERE mailbox_id = ");
         s.i64(mailbox.0);
         in_range(&mut s, "modseq");
-        let mut uids: Vec<u32> = q(s)
-            .load::<IdRow>(c)?
-            .into_iter()
-            .map(|r| r.id as u32)
-            .collect();
-        uids.sort_unstable();
-        Some(uids)
+        Some(sorted_uids(c, s)?)
     };
     Ok(Some(MailboxChanges {
         highest_modseq: row.highest_modseq as u64,
