@@ -32,6 +32,8 @@
 //!   through `session/search_source.rs`.
 //! - [`sort`]: SORT ordering (RFC 5256: base subject, keys, comparison);
 //!   the session answers SORT and UID SORT in `session/sort.rs`.
+//! - [`thread`]: THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256);
+//!   the session answers THREAD and UID THREAD in `session/thread.rs`.
 //!
 //! # Persistent state and session state
 //!
@@ -154,5 +156,6 @@ pub mod search;
 pub mod session;
 pub mod snapshot;
 pub mod sort;
+pub mod thread;
 mod tombstones;
 pub mod update;

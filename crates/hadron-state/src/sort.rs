@@ -1,6 +1,6 @@
 //! SORT ordering (RFC 5256): the keys a message is compared by and the
 //! comparison itself. Pure: the session layer reads the keys (stored at
-//! ingest, see [`SortKeys::of_fields`]) and hands them here.
+//! ingest, see [`keys_of_fields`]) and hands them here.
 //!
 //! # Semantics
 //!
@@ -26,6 +26,7 @@
 use std::cmp::Ordering;
 
 use hadron_proto::types::{SortCriterion, SortKey};
+use hadron_store::SortKeys;
 
 use crate::message::SearchFields;
 
@@ -54,35 +55,16 @@ pub struct SortMessage {
     pub display_to: String,
 }
 
-/// The text keys computed at ingest from a message's header (stored as
-/// `hadron_store::SortKeys`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SortKeys {
-    /// The base subject (not casemapped).
-    pub subject: String,
-    /// The local part of the first `From:` address.
-    pub from: String,
-    /// The local part of the first `To:` address.
-    pub to: String,
-    /// The local part of the first `Cc:` address.
-    pub cc: String,
-    /// The display form of the first `From:` address (RFC 5957).
-    pub display_from: String,
-    /// The display form of the first `To:` address (RFC 5957).
-    pub display_to: String,
-}
-
-impl SortKeys {
-    /// The keys of a parsed header's search fields.
-    pub fn of_fields(fields: &SearchFields) -> SortKeys {
-        SortKeys {
-            subject: base_subject(&fields.subject),
-            from: fields.from_mailbox.clone(),
-            to: fields.to_mailbox.clone(),
-            cc: fields.cc_mailbox.clone(),
-            display_from: fields.from_display.clone(),
-            display_to: fields.to_display.clone(),
-        }
+/// The text keys SORT compares, computed at ingest from a message's
+/// header and stored beside it.
+pub fn keys_of_fields(fields: &SearchFields) -> SortKeys {
+    SortKeys {
+        subject: base_subject(&fields.subject),
+        from: fields.from_mailbox.clone(),
+        to: fields.to_mailbox.clone(),
+        cc: fields.cc_mailbox.clone(),
+        display_from: fields.from_display.clone(),
+        display_to: fields.to_display.clone(),
     }
 }
 
@@ -163,13 +145,31 @@ fn compare(a: &SortMessage, b: &SortMessage, key: SortKey) -> Ordering {
 /// assert_eq!(base_subject("[list]"), "[list]");
 /// ```
 pub fn base_subject(subject: &str) -> String {
+    base_subject_and_reply(subject).0
+}
+
+/// [`base_subject`], and whether the subject is a reply or forward: step 2
+/// removed a `(fwd)` trailer, step 3 a `Re:`/`Fw:`/`Fwd:` leader or step 6
+/// a `[fwd: …]` wrapper (RFC 5256 §2.1, for THREAD=REFERENCES).
+///
+/// ```
+/// use hadron_state::sort::base_subject_and_reply;
+/// assert_eq!(base_subject_and_reply("[list] Re: Lunch"), ("Lunch".into(), true));
+/// assert_eq!(base_subject_and_reply("[list] Lunch"), ("Lunch".into(), false));
+/// ```
+pub fn base_subject_and_reply(subject: &str) -> (String, bool) {
     let folded = fold_white_space(subject);
     let mut s = folded.as_str();
+    let mut reply = false;
     loop {
-        s = strip_trailers(s);
+        let (rest, fwd) = strip_trailers(s);
+        s = rest;
+        reply |= fwd;
         loop {
             let before = s.len();
-            s = strip_leader(s);
+            let (rest, refwd) = strip_leader(s);
+            s = rest;
+            reply |= refwd;
             if let Some(rest) = blob(s)
                 && rest.bytes().any(|b| b != b' ')
             {
@@ -180,8 +180,11 @@ pub fn base_subject(subject: &str) -> String {
             }
         }
         match strip_ci_prefix(s, "[fwd:").and_then(|r| r.strip_suffix(']')) {
-            Some(inner) => s = inner,
-            None => return s.to_owned(),
+            Some(inner) => {
+                s = inner;
+                reply = true;
+            }
+            None => return (s.to_owned(), reply),
         }
     }
 }
@@ -204,8 +207,10 @@ fn fold_white_space(s: &str) -> String {
     out
 }
 
-/// Step 2: `subj-trailer` removed until none is left.
-fn strip_trailers(mut s: &str) -> &str {
+/// Step 2: `subj-trailer` removed until none is left; and whether one was
+/// `(fwd)`.
+fn strip_trailers(mut s: &str) -> (&str, bool) {
+    let mut fwd = false;
     loop {
         if let Some(r) = s.strip_suffix(' ') {
             s = r;
@@ -214,22 +219,27 @@ fn strip_trailers(mut s: &str) -> &str {
             && s[s.len() - 5..].eq_ignore_ascii_case("(fwd)")
         {
             s = &s[..s.len() - 5];
+            fwd = true;
         } else {
-            return s;
+            return (s, fwd);
         }
     }
 }
 
-/// Step 3: one `subj-leader` removed, if `s` starts with one.
-fn strip_leader(s: &str) -> &str {
+/// Step 3: one `subj-leader` removed, if `s` starts with one; and whether
+/// it held a `subj-refwd`.
+fn strip_leader(s: &str) -> (&str, bool) {
     if let Some(r) = s.strip_prefix(' ') {
-        return r;
+        return (r, false);
     }
     let mut t = s;
     while let Some(r) = blob(t) {
         t = r;
     }
-    refwd(t).unwrap_or(s)
+    match refwd(t) {
+        Some(r) => (r, true),
+        None => (s, false),
+    }
 }
 
 /// `subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"`: what follows
@@ -390,6 +400,22 @@ mod tests {
     }
 
     #[test]
+    fn replies_and_forwards_are_told_apart_from_list_tags() {
+        for (subject, reply) in [
+            ("hello", false),
+            ("[list] hello", false),
+            ("  hello  ", false),
+            ("Re: hello", true),
+            ("[list] Fwd[2]: hello", true),
+            ("hello (fwd)", true),
+            ("[fwd: hello]", true),
+            ("[list]", false),
+        ] {
+            assert_eq!(base_subject_and_reply(subject).1, reply, "{subject:?}");
+        }
+    }
+
+    #[test]
     fn non_ascii_text_is_kept_whole() {
         assert_eq!(base_subject("Re: \u{e9}t\u{e9}"), "\u{e9}t\u{e9}");
         assert_eq!(base_subject("[\u{fc}ber] Re: x"), "x");
@@ -404,7 +430,7 @@ mod tests {
                    Subject: =?UTF-8?B?UmU6IFtsaXN0XSBGd2Q6?= =?ISO-8859-1?Q?caf=E9?=\r\n\
                     (fwd)\r\n\r\nbody\r\n";
         let parsed = crate::message::ParsedMessage::parse(raw.as_bytes());
-        let keys = SortKeys::of_fields(&parsed.fields);
+        let keys = keys_of_fields(&parsed.fields);
         assert_eq!(
             keys,
             SortKeys {

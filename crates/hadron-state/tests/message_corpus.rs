@@ -17,7 +17,7 @@ fn render(raw: &[u8]) -> String {
     let f = &m.fields;
     format!(
         "ENVELOPE {}\nBODY {}\nBODYSTRUCTURE {}\nFROM {:?}\nTO {:?}\nCC {:?}\nBCC {:?}\n\
-         SUBJECT {:?}\nMESSAGE-ID {:?}\nSENT {:?}\nTEXT {:?}\n",
+         SUBJECT {:?}\nTHREAD-LINKS {:?}\nSENT {:?}\nTEXT {:?}\n",
         m.envelope.escape_ascii(),
         m.body.escape_ascii(),
         m.body_structure.escape_ascii(),
@@ -26,7 +26,7 @@ fn render(raw: &[u8]) -> String {
         f.cc,
         f.bcc,
         f.subject,
-        f.message_id,
+        f.thread_links,
         f.sent_date,
         m.part_map.text_parts(raw, 1 << 20).collect::<Vec<_>>(),
     )

@@ -29,7 +29,7 @@ fn message(i: u64) -> NewMessage {
             from: Some("Sender <sender@example.org>".into()),
             to: Some("rcpt@example.org".into()),
             cc: None,
-            message_id_header: Some(format!("<{i}@example.org>")),
+            thread_refs: Some(format!("{i}@example.org")),
             part_map: vec![b'p'; 24],
             thread_id: None,
             sort_keys: None,

@@ -139,11 +139,11 @@ pub(crate) struct MessageInsert<'a> {
     pub(crate) from_addr: Option<&'a str>,
     pub(crate) to_addr: Option<&'a str>,
     pub(crate) cc_addr: Option<&'a str>,
-    pub(crate) message_id_header: Option<&'a str>,
     pub(crate) part_map: Option<&'a [u8]>,
     pub(crate) thread_id: Option<&'a str>,
     pub(crate) sort_subject: Option<&'a str>,
     pub(crate) sort_addresses: Option<String>,
+    pub(crate) thread_refs: Option<&'a str>,
 }
 
 /// A `mailbox_messages` row to insert.
@@ -201,8 +201,6 @@ pub(crate) struct MetaRow {
     pub(crate) to_addr: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub(crate) cc_addr: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub(crate) message_id_header: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
     pub(crate) part_map: Option<Vec<u8>>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
@@ -211,6 +209,25 @@ pub(crate) struct MetaRow {
     pub(crate) sort_subject: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub(crate) sort_addresses: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) thread_refs: Option<String>,
+}
+
+/// A [`crate::ThreadRow`] as read.
+#[derive(QueryableByName)]
+pub(crate) struct ThreadRowSql {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) uid: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) internal_date: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) sent_date: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) subject: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) thread_refs: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) legacy_hash: Option<String>,
 }
 
 /// A [`crate::SortRow`] as read: each text key stored at ingest, or for an older row

@@ -92,7 +92,7 @@ pub use types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary,
     NewMessage, SearchField, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags,
-    UidSet, UserId, UserInfo,
+    ThreadRow, UidSet, UserId, UserInfo,
 };
 pub use validate::{HIERARCHY_DELIMITER, MAX_KEYWORD_LEN, MAX_MAILBOX_NAME_LEN, MAX_USER_NAME_LEN};
 

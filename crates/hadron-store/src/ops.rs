@@ -59,10 +59,10 @@ mod plan_tests {
                 from: None,
                 to: None,
                 cc: None,
-                message_id_header: None,
                 part_map: Vec::new(),
                 thread_id: None,
                 sort_keys: None,
+                thread_refs: None,
             },
             flags: SystemFlags::EMPTY,
             keywords: Vec::new(),
@@ -125,6 +125,7 @@ mod plan_tests {
                 $ops::fetch_flags(c, inbox, set).unwrap();
                 $ops::fetch_messages(c, inbox, set).unwrap();
                 $ops::sort_rows(c, inbox, set, crate::SortColumns::ALL).unwrap();
+                $ops::thread_rows(c, inbox, set).unwrap();
                 $ops::store_flags(c, inbox, set, FlagOp::Add, SystemFlags::SEEN, &[]).unwrap();
                 $ops::store_flags(c, inbox, set, FlagOp::Remove, SystemFlags::SEEN, &[]).unwrap();
             }

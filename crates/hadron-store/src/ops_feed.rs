@@ -68,8 +68,8 @@ pub(crate) fn expunged_messages(
         uids,
         "SELECT e.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
          m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
-         m.message_id_header, m.part_map, m.thread_id, \
-         m.sort_subject, m.sort_addresses \
+         m.part_map, m.thread_id, \
+         m.sort_subject, m.sort_addresses, m.thread_refs \
          FROM expunged e JOIN messages m ON m.id = e.message_id \
          WHERE e.mailbox_id = ",
         "e.uid",

@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Text};
 
 use crate::backend::{
     Arg, BlobData, CountRow, ExpungedInsert, FlagRow, IdRow, MailboxMessageInsert, MailboxRow, UidTextRow,
-    MessageInsert, MetaRow, Prepared, SortRowSql, SourceRow, Specific, Sql, SummaryRow, UserRow, uid_chunks,
+    MessageInsert, MetaRow, Prepared, SortRowSql, SourceRow, Specific, Sql, SummaryRow, ThreadRowSql, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
 use crate::schema::{
@@ -19,7 +19,7 @@ use crate::schema::{
 use crate::types::{
     ColumnRange, IdField, MailboxChanges, NO_SENT_DAY, SearchField,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, UidSet, UserId,
+    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId,
     UserInfo,
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};
@@ -522,11 +522,11 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             from_addr: m.meta.from.as_deref(),
             to_addr: m.meta.to.as_deref(),
             cc_addr: m.meta.cc.as_deref(),
-            message_id_header: m.meta.message_id_header.as_deref(),
             thread_id: m.meta.thread_id.as_deref(),
             part_map: Some(&m.meta.part_map).filter(|p| !p.is_empty()).map(Vec::as_slice),
             sort_subject: m.meta.sort_keys.as_ref().map(|k| k.subject.as_str()),
             sort_addresses: m.meta.sort_keys.as_ref().map(SortKeys::addresses),
+            thread_refs: m.meta.thread_refs.as_deref(),
         })
         .collect();
     for chunk in rows.chunks(MESSAGE_INSERT_CHUNK) {
@@ -665,8 +665,8 @@ pub(crate) fn fetch_messages(
         uids,
         "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
          m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
-         m.message_id_header, m.part_map, m.thread_id, \
-         m.sort_subject, m.sort_addresses \
+         m.part_map, m.thread_id, \
+         m.sort_subject, m.sort_addresses, m.thread_refs \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         "mm.uid",
@@ -691,13 +691,13 @@ fn stored_message(r: MetaRow) -> StoredMessage {
             from: r.from_addr,
             to: r.to_addr,
             cc: r.cc_addr,
-            message_id_header: r.message_id_header,
             part_map: r.part_map.unwrap_or_default(),
             thread_id: r.thread_id,
             sort_keys: match (r.sort_subject, r.sort_addresses) {
                 (Some(subject), Some(addresses)) => Some(SortKeys::from_stored(subject, &addresses)),
                 _ => None,
             },
+            thread_refs: r.thread_refs,
         },
     }
 }

@@ -89,7 +89,7 @@ pub(crate) fn forget_sent_days(c: &mut Conn, mailbox: MailboxId) -> Result<usize
         .execute(c)?)
 }
 
-/// Forgets the sort keys of every message of `mailbox`, as for rows written before the
+/// Forgets the SORT and THREAD keys of every message of `mailbox`, as for rows written before the
 /// columns existed (a test helper).
 #[cfg(any(test, feature = "testing"))]
 pub(crate) fn forget_sort_keys(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
@@ -100,6 +100,7 @@ pub(crate) fn forget_sort_keys(c: &mut Conn, mailbox: MailboxId) -> Result<usize
         .set((
             messages::sort_subject.eq(None::<String>),
             messages::sort_addresses.eq(None::<String>),
+            messages::thread_refs.eq(None::<String>),
         ))
         .execute(c)?)
 }
@@ -272,6 +273,33 @@ pub(crate) fn sort_rows(
                 display_from: key(columns.display_from, display_from, r.legacy_from),
                 display_to: key(columns.display_to, display_to, r.legacy_to),
             }
+        },
+        |r| r.uid,
+    )
+}
+
+/// What THREAD orders and links the messages of `uids` by ([`crate::Store::thread_rows`]), in
+/// UID order: dates, the decoded subject and the links stored at ingest, with the content hash
+/// of rows stored before the links were. Read by UID chunks through the `(mailbox_id, uid)`
+/// key, like FETCH.
+pub(crate) fn thread_rows(c: &mut Conn, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<ThreadRow>> {
+    mailbox_row(c, mailbox)?;
+    select_by_uid_chunks(
+        c,
+        mailbox,
+        uids,
+        "SELECT mm.uid, mm.internal_date, m.sent_date, m.subject, m.thread_refs, \
+         CASE WHEN m.thread_refs IS NULL THEN m.content_hash END AS legacy_hash \
+         FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         WHERE mm.mailbox_id = ",
+        "mm.uid",
+        |r: ThreadRowSql| ThreadRow {
+            uid: r.uid as u32,
+            internal_date: r.internal_date,
+            sent_date: r.sent_date,
+            subject: r.subject,
+            thread_refs: r.thread_refs,
+            content_hash: r.legacy_hash,
         },
         |r| r.uid,
     )

@@ -81,11 +81,11 @@ diesel::table! {
         from_addr -> Nullable<Text>,
         to_addr -> Nullable<Text>,
         cc_addr -> Nullable<Text>,
-        message_id_header -> Nullable<Text>,
         part_map -> Nullable<Binary>,
         thread_id -> Nullable<Text>,
         sort_subject -> Nullable<Text>,
         sort_addresses -> Nullable<Text>,
+        thread_refs -> Nullable<Text>,
     }
 }
 

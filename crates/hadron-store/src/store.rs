@@ -18,7 +18,8 @@ use crate::migrate;
 use crate::types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage,
-    SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, UidSet, UserId, UserInfo,
+    SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId,
+    UserInfo,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -692,6 +693,13 @@ impl Store {
         columns: SortColumns,
     ) -> Result<Vec<SortRow>> {
         self.read(|c| dispatch!(c, sort_rows(mailbox, uids, columns)))
+    }
+
+    /// What THREAD (RFC 5256) orders and links the messages of `uids` by, in UID order: dates,
+    /// the decoded subject and [`crate::MessageMeta::thread_refs`] (with the content hash of a
+    /// row stored before those were kept). Messages not in the mailbox are left out.
+    pub fn thread_rows(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<ThreadRow>> {
+        self.read(|c| dispatch!(c, thread_rows(mailbox, uids)))
     }
 
     /// Changes the flags of the messages of `uids`. Only messages whose flags actually change

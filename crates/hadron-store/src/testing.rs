@@ -92,8 +92,9 @@ pub fn forget_sent_days(store: &crate::Store, mailbox: crate::MailboxId) -> usiz
     store.forget_sent_days(mailbox).expect("forget_sent_days")
 }
 
-/// Makes the messages of `mailbox` look as if stored before the store kept their SORT keys
-/// (the columns NULL), so tests reach the path that derives them from the search columns.
+/// Makes the messages of `mailbox` look as if stored before the store kept their SORT and
+/// THREAD keys (the columns NULL), so tests reach the paths that derive them from the search
+/// columns or the message.
 pub fn forget_sort_keys(store: &crate::Store, mailbox: crate::MailboxId) -> usize {
     store.forget_sort_keys(mailbox).expect("forget_sort_keys")
 }

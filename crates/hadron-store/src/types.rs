@@ -203,8 +203,6 @@ pub struct MessageMeta {
     pub to: Option<String>,
     /// Decoded Cc: header (for SEARCH).
     pub cc: Option<String>,
-    /// Message-ID: header.
-    pub message_id_header: Option<String>,
     /// Serialized byte offsets of the message's MIME entities, so a section can be read
     /// from the blob without the rest; empty when unknown (rows stored before it existed).
     pub part_map: Vec<u8>,
@@ -213,6 +211,10 @@ pub struct MessageMeta {
     /// The keys SORT compares, computed at ingest; `None` for rows stored before they
     /// existed (and from a caller that does not compute them).
     pub sort_keys: Option<SortKeys>,
+    /// What THREAD links the message by (its Message-ID and the ones it names as ancestors),
+    /// computed at ingest and opaque to the store; `None` for rows stored before it existed
+    /// (and from a caller that does not compute it).
+    pub thread_refs: Option<String>,
 }
 
 /// The text keys SORT (RFC 5256) compares, computed once at ingest by the caller and stored
@@ -334,6 +336,24 @@ pub struct SortRow {
     pub display_from: SortText,
     /// The first `To:` address's display form.
     pub display_to: SortText,
+}
+
+/// What THREAD (RFC 5256) orders and links one message by ([`crate::Store::thread_rows`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRow {
+    /// Its UID in the mailbox.
+    pub uid: u32,
+    /// INTERNALDATE, seconds since the Unix epoch.
+    pub internal_date: i64,
+    /// The Date: header, seconds since the Unix epoch, if it parsed.
+    pub sent_date: Option<i64>,
+    /// The decoded `Subject:` ([`MessageMeta::subject`]).
+    pub subject: Option<String>,
+    /// [`MessageMeta::thread_refs`].
+    pub thread_refs: Option<String>,
+    /// The content hash when `thread_refs` is `None` (a row stored before it existed), so the
+    /// caller can compute them from the message; `None` otherwise.
+    pub content_hash: Option<String>,
 }
 
 /// A message to append to a mailbox.

@@ -354,21 +354,13 @@ fn new_message(m: &AppendRequest) -> NewMessage {
     meta.envelope = parsed.envelope;
     meta.bodystructure = parsed.body_structure;
     meta.part_map = parsed.part_map.to_bytes();
-    let sort = crate::sort::SortKeys::of_fields(&parsed.fields);
-    meta.sort_keys = Some(hadron_store::SortKeys {
-        subject: sort.subject,
-        from: sort.from,
-        to: sort.to,
-        cc: sort.cc,
-        display_from: sort.display_from,
-        display_to: sort.display_to,
-    });
+    meta.sort_keys = Some(crate::sort::keys_of_fields(&parsed.fields));
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
     meta.subject = non_empty(parsed.fields.subject);
     meta.from = non_empty(parsed.fields.from);
     meta.to = non_empty(parsed.fields.to);
     meta.cc = non_empty(parsed.fields.cc);
-    meta.message_id_header = parsed.fields.message_id;
+    meta.thread_refs = Some(parsed.fields.thread_links.to_stored());
     meta.thread_id = parsed
         .fields
         .thread_root

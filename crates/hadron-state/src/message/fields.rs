@@ -4,6 +4,7 @@ use super::address;
 use super::date;
 use super::encoded_word;
 use super::header::Header;
+use crate::thread::ThreadLinks;
 
 /// Decoded header fields for SEARCH FROM/TO/CC/BCC/SUBJECT, SENT* and
 /// `HEADER Message-ID`.
@@ -29,8 +30,9 @@ pub struct SearchFields {
     pub bcc: String,
     /// `Subject:`
     pub subject: String,
-    /// `Message-ID:` as sent (unfolded), if present.
-    pub message_id: Option<String>,
+    /// What THREAD=REFERENCES links the message by: its `Message-ID:` and
+    /// the ancestors its `References:` (else `In-Reply-To:`) names.
+    pub thread_links: ThreadLinks,
     /// The Message-ID of the thread's root as this message names it: the
     /// first `References:` entry, else the first `In-Reply-To:` one, else
     /// its own `Message-ID:` (see [`crate::objectid::thread_id`]).
@@ -85,9 +87,7 @@ impl SearchFields {
             cc: addresses("Cc"),
             bcc: addresses("Bcc"),
             subject: decoded("Subject"),
-            message_id: h
-                .value("Message-ID")
-                .map(|v| super::charset::bytes_to_string(&v)),
+            thread_links: thread_links(h),
             sent_date: h.value("Date").and_then(|v| date::parse(&v)),
             from_mailbox: first_mailbox("From"),
             to_mailbox: first_mailbox("To"),
@@ -105,6 +105,75 @@ fn first_msg_id(value: &[u8]) -> Option<String> {
     let len = value[start..].iter().position(|&b| b == b'>')?;
     let id = &value[start..=start + len];
     (id.len() > 2).then(|| String::from_utf8_lossy(id).into_owned())
+}
+
+/// The `msg-id`s of a header value, without their angle brackets, in
+/// order: every `<…>` with something inside, white space (folding) removed.
+fn msg_ids(value: &[u8]) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut rest = value;
+    while let Some(start) = rest.iter().position(|&b| b == b'<') {
+        let after = &rest[start + 1..];
+        let Some(len) = after.iter().position(|&b| matches!(b, b'>' | b'<')) else {
+            break;
+        };
+        let inner: Vec<u8> = after[..len]
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        if after[len] == b'>' && !inner.is_empty() {
+            ids.push(String::from_utf8_lossy(&inner).into_owned());
+        }
+        rest = &after[len..];
+        if rest.first() == Some(&b'>') {
+            rest = &rest[1..];
+        }
+    }
+    ids
+}
+
+/// [`SearchFields::thread_links`] of a header (RFC 5256 §4 step 1): the
+/// first `Message-ID:` ID; the `References:` IDs, else the first
+/// `In-Reply-To:` one, without the message's own ID.
+pub(crate) fn thread_links(h: &Header<'_>) -> ThreadLinks {
+    let ids = |name: &str| h.value(name).map(|v| msg_ids(&v)).unwrap_or_default();
+    let id = ids("Message-ID").into_iter().next();
+    let mut parents = ids("References");
+    if parents.is_empty() {
+        parents = ids("In-Reply-To").into_iter().take(1).collect();
+    }
+    parents.retain(|p| Some(p) != id.as_ref());
+    ThreadLinks { id, parents }
+}
+
+#[cfg(test)]
+mod thread_links_tests {
+    use super::*;
+
+    fn links(header: &str) -> ThreadLinks {
+        let raw = header.as_bytes();
+        thread_links(&Header::parse(raw, 0, raw.len()))
+    }
+
+    #[test]
+    fn references_win_over_in_reply_to_and_self_is_dropped() {
+        let l = links(
+            "Message-ID: <c@x>\r\nIn-Reply-To: <b@x>\r\nReferences: <a@x>\r\n <b@x> <c@x>\r\n\r\n",
+        );
+        assert_eq!(l.id.as_deref(), Some("c@x"));
+        assert_eq!(l.parents, ["a@x", "b@x"]);
+        let l = links("Message-Id: <c@x>\r\nIn-Reply-To: <b@x> (Ann's) <z@x>\r\n\r\n");
+        assert_eq!(l.parents, ["b@x"]);
+    }
+
+    #[test]
+    fn malformed_ids_are_skipped() {
+        let l = links("Message-ID: no brackets\r\nReferences: <> <a\r\n @x> <<b@x> <c@x\r\n\r\n");
+        assert_eq!(l.id, None);
+        assert_eq!(l.parents, ["a@x", "b@x"]);
+        assert_eq!(links("Subject: s\r\n\r\n"), ThreadLinks::default());
+    }
 }
 
 #[cfg(test)]

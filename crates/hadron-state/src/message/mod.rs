@@ -170,6 +170,14 @@ pub fn sent_date(raw: &[u8]) -> Option<hadron_proto::types::Date> {
         .map(hadron_proto::types::DateTime::date)
 }
 
+/// What THREAD=REFERENCES links a message by, from its top-level header
+/// ([`SearchFields::thread_links`]): for a message stored before the links
+/// were.
+pub fn thread_links(raw: &[u8]) -> crate::thread::ThreadLinks {
+    let end = header::body_start(raw, 0, raw.len());
+    fields::thread_links(&header::Header::parse(raw, 0, end))
+}
+
 /// What the store keeps for a message, computed once at ingest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedMessage {

@@ -32,6 +32,7 @@ pub(super) fn refusal(tag: &Tag<'_>, state: State, body: &CommandBody<'_>) -> Ou
                     | "MOVE"
                     | "SEARCH"
                     | "SORT"
+                    | "THREAD"
             ) =>
         {
             (StatusKind::Bad, format!("{name} needs a selected mailbox"))
@@ -288,6 +289,15 @@ impl Session {
                 keys,
             } => {
                 self.sort(tag, uid, criteria.into_vec(), charset, keys.into_vec(), out)
+                    .await
+            }
+            CommandBody::Thread {
+                uid,
+                algorithm,
+                charset,
+                keys,
+            } => {
+                self.thread(tag, uid, algorithm, charset, keys.into_vec(), out)
                     .await
             }
             other => return Some(other),

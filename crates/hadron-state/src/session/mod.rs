@@ -36,6 +36,7 @@ mod search;
 mod search_source;
 mod select;
 mod sort;
+mod thread;
 
 pub use self::enable::{ENABLEABLE, Enabled};
 pub use self::output::{Output, ResponseSink};
@@ -268,6 +269,8 @@ impl Session {
             "SORT=DISPLAY",
         ]
         .into_iter()
+        .map(str::to_owned)
+        .chain(thread::ALGORITHMS.map(|a| format!("THREAD={a}")))
         .filter_map(|c| hadron_proto::types::Atom::try_from(c).ok())
         .map(|a| Capability::from_atom(a).into_static())
         .collect()

@@ -19,7 +19,7 @@ use super::messages::wire_uids;
 use super::output::{Output, data, tagged};
 use super::search_source::StoreSource;
 use super::{ResponseSink, Session, no_for};
-use hadron_store::Store;
+use hadron_store::{BlobStore, Store};
 
 use crate::delivery::CommandContext;
 use crate::engine::EngineError;
@@ -98,7 +98,7 @@ impl Session {
     /// held back, RFC 3501 §7.4.1), then evaluates `criteria` on a
     /// blocking thread against a copy of the snapshot (its arrays are
     /// shared, not copied) and hands the matches to `then` there, with
-    /// the store for further reads. `None` when the session ended or has
+    /// the store and blobs for further reads. `None` when the session ended or has
     /// no mailbox; else whether the tagged OK owes `[EXPUNGEISSUED]`, and
     /// the outcome.
     pub(super) async fn evaluate_search<T, F>(
@@ -110,7 +110,9 @@ impl Session {
     ) -> Option<(bool, Result<Result<T, SearchError>, EngineError>)>
     where
         T: Send + 'static,
-        F: FnOnce(&Store, &Snapshot, SearchResult) -> Result<T, EngineError> + Send + 'static,
+        F: FnOnce(&Store, &dyn BlobStore, &Snapshot, SearchResult) -> Result<T, EngineError>
+            + Send
+            + 'static,
     {
         let modseq = uses_modseq(&criteria);
         if modseq {
@@ -135,7 +137,7 @@ impl Session {
                     saved: saved.as_deref(),
                 };
                 match search(&snapshot, &criteria, charset.as_ref(), &source, &options) {
-                    Ok(found) => then(store, &snapshot, found).map(Ok),
+                    Ok(found) => then(store, blobs, &snapshot, found).map(Ok),
                     Err(e) => Ok(Err(e)),
                 }
             })
@@ -165,7 +167,7 @@ impl Session {
         let wanted = return_options.as_deref().map(Wanted::of);
         let save = wanted.is_some_and(|w| w.save);
         let r = self
-            .evaluate_search(criteria, charset, out, |_, snapshot, r| {
+            .evaluate_search(criteria, charset, out, |_, _, snapshot, r| {
                 let seqs = r.numbers.iter().filter_map(|&u| snapshot.seq(u)).collect();
                 Ok(Found {
                     uids: r.numbers,

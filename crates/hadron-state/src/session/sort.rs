@@ -168,7 +168,7 @@ impl Session {
             return;
         };
         let r = self
-            .evaluate_search(keys, Some(charset), out, move |store, _, found| {
+            .evaluate_search(keys, Some(charset), out, move |store, _, _, found| {
                 let mut messages =
                     read_keys(store, &engine, mailbox, &found.numbers, columns(&criteria))?;
                 sort(&mut messages, &criteria);

@@ -108,7 +108,7 @@ pub fn msg(i: u32, flags: SystemFlags, keywords: &[&str]) -> NewMessage {
             from: Some("a@example.org".into()),
             to: None,
             cc: None,
-            message_id_header: Some(format!("<{i}@example.org>")),
+            thread_refs: Some(format!("{i}@example.org")),
             // Odd messages have none, as rows written before the column existed.
             part_map: if i.is_multiple_of(2) {
                 vec![i as u8, 7, 1]
