@@ -1,21 +1,24 @@
 //! `sort`: SORT (RFC 5256) of the whole corpus by `Date:` (DATE), first
 //! sender (FROM), base subject (SUBJECT) and reversed arrival order, SORT
-//! by size of the unseen messages, and `UID SORT (DISPLAYFROM)` (RFC 5957)
-//! when the server announces `SORT=DISPLAY` — all on the corpus opened with
-//! EXAMINE, so nothing changes.
+//! by size of the unseen messages, `UID SORT (DISPLAYFROM)` (RFC 5957)
+//! when the server announces `SORT=DISPLAY`, and THREAD of the whole corpus
+//! by REFERENCES and ORDEREDSUBJECT when announced — all on the corpus
+//! opened with EXAMINE, so nothing changes.
 //!
-//! Every answer is checked: exactly one `* SORT` response, holding each
-//! message the search criteria select exactly once (the set is taken from
-//! a SEARCH of the same criteria before the timed commands). The order
-//! itself is not checked (ARRIVAL is the internal date, which `fill` sets
-//! at random, not the append order). Anything else counts as a state
-//! error. The rows are skipped, with a note, when the server lacks `SORT`.
+//! Every answer is checked: exactly one `* SORT` (or `* THREAD`) response,
+//! holding each message the search criteria select exactly once (the set
+//! is taken from a SEARCH of the same criteria before the timed commands).
+//! The order itself is not checked (ARRIVAL is the internal date, which
+//! `fill` sets at random, not the append order), nor the thread shape.
+//! Anything else counts as a state error. A row is skipped, with a note,
+//! when the server lacks its capability.
 
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use hadron_proto::types::{
-    Charset, CommandBody, Data, NonEmptyVec, Response, SearchKey, SortCriterion, SortKey,
+    Charset, CommandBody, Data, NonEmptyVec, Response, SearchKey, SortCriterion, SortKey, Thread,
+    ThreadAlgorithm,
 };
 
 use super::{Ctx, Metric, select};
@@ -23,101 +26,91 @@ use crate::BenchError;
 use crate::client::Client;
 use crate::stats::Histogram;
 
-/// One timed SORT row.
+/// What a row asks the server to do with the matches.
+#[derive(Debug, Clone, PartialEq)]
+enum Order {
+    /// `SORT ((REVERSE) key)`.
+    Sort { reverse: bool, key: SortKey },
+    /// `THREAD algorithm`.
+    Thread(ThreadAlgorithm<'static>),
+}
+
+/// One timed SORT or THREAD row.
 struct Row {
     /// The row's label (`SORT (DATE) ALL`).
     op: &'static str,
-    /// `UID SORT`.
+    /// `UID SORT` / `UID THREAD`.
     uid: bool,
-    /// `(REVERSE)` and the key.
-    reverse: bool,
-    key: SortKey,
+    order: Order,
     /// The search criteria.
     criteria: SearchKey<'static>,
-    /// The capability the row needs beyond `SORT`.
-    needs: Option<&'static str>,
+    /// The capability the row needs.
+    needs: &'static str,
 }
 
 /// The rows, in the order they run.
 fn rows() -> Vec<Row> {
-    let row = |op, uid, reverse, key, criteria, needs| Row {
+    let sort = |op, uid, reverse, key, criteria, needs| Row {
         op,
         uid,
-        reverse,
-        key,
+        order: Order::Sort { reverse, key },
         criteria,
         needs,
     };
+    let thread = |op, algorithm, needs| Row {
+        op,
+        uid: false,
+        order: Order::Thread(algorithm),
+        criteria: SearchKey::All,
+        needs,
+    };
+    use SearchKey::{All, Unseen};
     vec![
-        row(
-            "SORT (DATE) ALL",
-            false,
-            false,
-            SortKey::Date,
-            SearchKey::All,
-            None,
-        ),
-        row(
-            "SORT (FROM) ALL",
-            false,
-            false,
-            SortKey::From,
-            SearchKey::All,
-            None,
-        ),
-        row(
-            "SORT (SUBJECT) ALL",
-            false,
-            false,
-            SortKey::Subject,
-            SearchKey::All,
-            None,
-        ),
-        row(
-            "SORT (REVERSE ARRIVAL) ALL",
-            false,
-            true,
-            SortKey::Arrival,
-            SearchKey::All,
-            None,
-        ),
-        row(
-            "SORT (SIZE) UNSEEN",
-            false,
-            false,
-            SortKey::Size,
-            SearchKey::Unseen,
-            None,
-        ),
-        row(
+        sort("SORT (DATE) ALL", false, false, SortKey::Date, All, "SORT"),
+        sort("SORT (FROM) ALL", false, false, SortKey::From, All, "SORT"),
+        sort("SORT (SUBJECT) ALL", false, false, SortKey::Subject, All, "SORT"),
+        sort("SORT (REVERSE ARRIVAL) ALL", false, true, SortKey::Arrival, All, "SORT"),
+        sort("SORT (SIZE) UNSEEN", false, false, SortKey::Size, Unseen, "SORT"),
+        sort(
             "UID SORT (DISPLAYFROM) ALL",
             true,
             false,
             SortKey::DisplayFrom,
-            SearchKey::All,
-            Some("SORT=DISPLAY"),
+            All,
+            "SORT=DISPLAY",
+        ),
+        thread(
+            "THREAD REFERENCES ALL",
+            ThreadAlgorithm::References,
+            "THREAD=REFERENCES",
+        ),
+        thread(
+            "THREAD ORDEREDSUBJECT ALL",
+            ThreadAlgorithm::OrderedSubject,
+            "THREAD=ORDEREDSUBJECT",
         ),
     ]
+}
+
+/// Every message number of a THREAD answer, in answer order.
+fn thread_members(threads: &[Thread]) -> Vec<NonZeroU32> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&Thread> = threads.iter().rev().collect();
+    while let Some(t) = stack.pop() {
+        out.extend_from_slice(&t.members);
+        stack.extend(t.children.iter().rev());
+    }
+    out
 }
 
 pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     let corpus = ctx.corpus.clone();
     let mut client = ctx.target.connect().await?;
-    let rows = rows();
-    if !client.has_capability("SORT") {
-        for row in &rows {
-            ctx.skip(row.op, Metric::Latency, "the server does not announce SORT");
-        }
-        client.logout().await;
-        return Ok(());
-    }
     select(&mut client, &corpus, true).await?.0.ok("EXAMINE")?;
     let repeat = (ctx.params.repeat / 4).max(2);
-    for row in rows {
-        if let Some(cap) = row.needs
-            && !client.has_capability(cap)
-        {
-            let why = format!("the server does not announce {cap}");
+    for row in rows() {
+        if !client.has_capability(row.needs) {
+            let why = format!("the server does not announce {}", row.needs);
             ctx.skip(row.op, Metric::Latency, &why);
             continue;
         }
@@ -125,23 +118,34 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         let check = Expected::new(&expected);
         let (mut hist, mut busy) = (Histogram::new(), Duration::ZERO);
         for _ in 0..repeat {
-            let body = CommandBody::Sort {
-                uid: row.uid,
-                criteria: NonEmptyVec::one(SortCriterion {
-                    reverse: row.reverse,
-                    key: row.key,
-                }),
-                charset: utf8(),
-                keys: NonEmptyVec::one(row.criteria.clone()),
+            let keys = NonEmptyVec::one(row.criteria.clone());
+            let body = match &row.order {
+                &Order::Sort { reverse, key } => CommandBody::Sort {
+                    uid: row.uid,
+                    criteria: NonEmptyVec::one(SortCriterion { reverse, key }),
+                    charset: utf8(),
+                    keys,
+                },
+                Order::Thread(algorithm) => CommandBody::Thread {
+                    uid: row.uid,
+                    algorithm: algorithm.clone(),
+                    charset: utf8(),
+                    keys,
+                },
             };
             let (mut lines, mut ids) = (0u32, Vec::new());
             let t = Instant::now();
             let reply = client
-                .execute_with(body, |r| {
-                    if let Response::Data(Data::Sort { ids: got, .. }) = r {
+                .execute_with(body, |r| match r {
+                    Response::Data(Data::Sort { ids: got, .. }) => {
                         lines += 1;
                         ids.clone_from(got);
                     }
+                    Response::Data(Data::Thread(threads)) => {
+                        lines += 1;
+                        ids = thread_members(threads);
+                    }
+                    _ => {}
                 })
                 .await?;
             let d = t.elapsed();
@@ -153,7 +157,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
             busy += d;
             let problem = match lines {
                 1 => check.permutation(&ids).err(),
-                n => Some(format!("{n} SORT responses, expected 1")),
+                n => Some(format!("{n} answers, expected 1")),
             };
             if let Some(why) = problem {
                 ctx.errors.state_error(format!("{}: {why}", row.op));
@@ -284,11 +288,32 @@ mod tests {
     }
 
     #[test]
-    fn display_row_needs_its_capability() {
+    fn rows_need_their_capability() {
         let rows = rows();
-        assert_eq!(rows.len(), 6);
-        let display: Vec<_> = rows.iter().filter(|r| r.needs.is_some()).collect();
-        assert_eq!(display.len(), 1);
-        assert!(display[0].uid && display[0].key == SortKey::DisplayFrom);
+        assert_eq!(rows.len(), 8);
+        for row in &rows {
+            let needed = match &row.order {
+                Order::Sort {
+                    key: SortKey::DisplayFrom | SortKey::DisplayTo,
+                    ..
+                } => "SORT=DISPLAY".to_owned(),
+                Order::Sort { .. } => "SORT".to_owned(),
+                Order::Thread(a) => format!("THREAD={}", a.name()),
+            };
+            assert_eq!(row.needs, needed, "{}", row.op);
+        }
+    }
+
+    #[test]
+    fn thread_members_are_listed_in_answer_order() {
+        let t = |members: &[u32], children| Thread {
+            members: nz(members),
+            children,
+        };
+        let answer = [
+            t(&[3], vec![]),
+            t(&[1, 2], vec![t(&[5], vec![]), t(&[], vec![t(&[4], vec![]), t(&[6], vec![])])]),
+        ];
+        assert_eq!(thread_members(&answer), nz(&[3, 1, 2, 5, 4, 6]));
     }
 }
