@@ -68,9 +68,30 @@ fn rows() -> Vec<Row> {
     vec![
         sort("SORT (DATE) ALL", false, false, SortKey::Date, All, "SORT"),
         sort("SORT (FROM) ALL", false, false, SortKey::From, All, "SORT"),
-        sort("SORT (SUBJECT) ALL", false, false, SortKey::Subject, All, "SORT"),
-        sort("SORT (REVERSE ARRIVAL) ALL", false, true, SortKey::Arrival, All, "SORT"),
-        sort("SORT (SIZE) UNSEEN", false, false, SortKey::Size, Unseen, "SORT"),
+        sort(
+            "SORT (SUBJECT) ALL",
+            false,
+            false,
+            SortKey::Subject,
+            All,
+            "SORT",
+        ),
+        sort(
+            "SORT (REVERSE ARRIVAL) ALL",
+            false,
+            true,
+            SortKey::Arrival,
+            All,
+            "SORT",
+        ),
+        sort(
+            "SORT (SIZE) UNSEEN",
+            false,
+            false,
+            SortKey::Size,
+            Unseen,
+            "SORT",
+        ),
         sort(
             "UID SORT (DISPLAYFROM) ALL",
             true,
@@ -312,7 +333,13 @@ mod tests {
         };
         let answer = [
             t(&[3], vec![]),
-            t(&[1, 2], vec![t(&[5], vec![]), t(&[], vec![t(&[4], vec![]), t(&[6], vec![])])]),
+            t(
+                &[1, 2],
+                vec![
+                    t(&[5], vec![]),
+                    t(&[], vec![t(&[4], vec![]), t(&[6], vec![])]),
+                ],
+            ),
         ];
         assert_eq!(thread_members(&answer), nz(&[3, 1, 2, 5, 4, 6]));
     }

@@ -135,7 +135,10 @@ fn msg_ids(value: &[u8]) -> Vec<String> {
 
 /// [`SearchFields::thread_links`] of a header (RFC 5256 §4 step 1): the
 /// first `Message-ID:` ID; the `References:` IDs, else the first
-/// `In-Reply-To:` one, without the message's own ID.
+/// `In-Reply-To:` one. A reference to the message itself is kept: RFC 5256
+/// threads by the header as written (the link it asks for would close a
+/// loop, so it only breaks the one an earlier reference made), as Dovecot
+/// does.
 pub(crate) fn thread_links(h: &Header<'_>) -> ThreadLinks {
     let ids = |name: &str| h.value(name).map(|v| msg_ids(&v)).unwrap_or_default();
     let id = ids("Message-ID").into_iter().next();
@@ -143,7 +146,6 @@ pub(crate) fn thread_links(h: &Header<'_>) -> ThreadLinks {
     if parents.is_empty() {
         parents = ids("In-Reply-To").into_iter().take(1).collect();
     }
-    parents.retain(|p| Some(p) != id.as_ref());
     ThreadLinks { id, parents }
 }
 
@@ -157,12 +159,12 @@ mod thread_links_tests {
     }
 
     #[test]
-    fn references_win_over_in_reply_to_and_self_is_dropped() {
+    fn references_win_over_in_reply_to() {
         let l = links(
             "Message-ID: <c@x>\r\nIn-Reply-To: <b@x>\r\nReferences: <a@x>\r\n <b@x> <c@x>\r\n\r\n",
         );
         assert_eq!(l.id.as_deref(), Some("c@x"));
-        assert_eq!(l.parents, ["a@x", "b@x"]);
+        assert_eq!(l.parents, ["a@x", "b@x", "c@x"]);
         let l = links("Message-Id: <c@x>\r\nIn-Reply-To: <b@x> (Ann's) <z@x>\r\n\r\n");
         assert_eq!(l.parents, ["b@x"]);
     }
