@@ -7,8 +7,8 @@ use hadron_proto::parse::{self, CommandError, CommandErrorKind, ParseLimits};
 use hadron_proto::types::{
     AuthContinuation, Base64, Capability, Command, CommandBody, Date, EntryType, FetchAttribute,
     FetchItems, FetchMacro, FetchModifier, Flag, ListReturnOption, ListSelectOption, Mailbox,
-    NonEmptyVec, ObjectId, SearchKey, SearchReturnOption, Section, SelectParam, SequenceSet,
-    SortKey, StatusItem, StoreKind, ThreadAlgorithm,
+    NonEmptyVec, ObjectId, PartialRange, SearchKey, SearchReturnOption, Section, SelectParam,
+    SequenceSet, SortKey, StatusItem, StoreKind, ThreadAlgorithm,
 };
 
 fn parse(line: &str) -> Command<'_> {
@@ -771,12 +771,71 @@ fn esearch_and_searchres() {
 }
 
 #[test]
+fn esort_and_partial_return_options() {
+    let nz = |n| NonZeroU32::new(n).unwrap();
+    // RFC 5267 §3.2: SORT with RETURN options.
+    let CommandBody::Sort {
+        return_options: Some(opts),
+        criteria,
+        ..
+    } = parse("A282 SORT RETURN (MIN MAX) (DATE) UTF-8 SINCE 1-Feb-1994\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(opts, [SearchReturnOption::Min, SearchReturnOption::Max]);
+    assert_eq!(criteria[0].key, SortKey::Date);
+    // RFC 9394 §3: PARTIAL from the start and from the end, either order.
+    let CommandBody::Search {
+        return_options: Some(opts),
+        ..
+    } = parse("E01 UID SEARCH RETURN (PARTIAL 1:500) UNDELETED\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(
+        opts,
+        [SearchReturnOption::Partial(PartialRange::new(
+            false,
+            nz(1),
+            nz(500)
+        ))]
+    );
+    let CommandBody::Sort {
+        return_options: Some(opts),
+        ..
+    } = parse("E02 UID SORT RETURN (PARTIAL -1:-100 COUNT) (DATE) UTF-8 ALL\r\n").body
+    else {
+        panic!()
+    };
+    let last = PartialRange::new(true, nz(100), nz(1));
+    assert_eq!(
+        opts,
+        [SearchReturnOption::Partial(last), SearchReturnOption::Count]
+    );
+    assert_eq!((last.low().get(), last.high().get()), (1, 100));
+    for bad in [
+        "a SEARCH RETURN (PARTIAL 1) ALL\r\n",
+        "a SEARCH RETURN (PARTIAL 1:*) ALL\r\n",
+        "a SEARCH RETURN (PARTIAL *:1) ALL\r\n",
+        "a SEARCH RETURN (PARTIAL 0:3) ALL\r\n",
+        "a SEARCH RETURN (PARTIAL -1:5) ALL\r\n",
+        "a SEARCH RETURN (PARTIAL 1:-5) ALL\r\n",
+        "a SORT RETURN (PARTIAL) (DATE) UTF-8 ALL\r\n",
+        "a SORT RETURN (MIN) UTF-8 ALL\r\n",
+    ] {
+        let e = error(bad);
+        assert!(!e.to_string().is_empty(), "{bad:?}");
+    }
+}
+
+#[test]
 fn sort_and_thread() {
     let CommandBody::Sort {
         criteria,
         charset,
         keys,
         uid: false,
+        return_options: None,
     } = parse("A282 SORT (SUBJECT) UTF-8 SINCE 1-Feb-1994\r\n").body
     else {
         panic!()

@@ -664,6 +664,21 @@ fn rfc4731_esearch() {
 }
 
 #[test]
+fn rfc9394_partial_and_rfc5267_esort() {
+    // RFC 9394 §3.1's answers, and an empty window.
+    let r = exact("* ESEARCH (TAG \"A01\") UID PARTIAL (-1:-100 200:250,252:300)\r\n");
+    let Response::Data(Data::ESearch(e)) = r else {
+        panic!()
+    };
+    let ESearchItem::Partial(range, Some(_)) = &e.items[0] else {
+        panic!("{:?}", e.items)
+    };
+    assert!(range.from_end() && range.low() == nz(1) && range.high() == nz(100));
+    exact("* ESEARCH (TAG \"A02\") UID PARTIAL (1:500 NIL)\r\n");
+    exact("* ESEARCH (TAG \"A03\") COUNT 5 PARTIAL (2:4 3:4,2)\r\n");
+}
+
+#[test]
 fn list_extensions() {
     // RFC 6154 special-use and RFC 3348 children.
     let r = exact("* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts\r\n");

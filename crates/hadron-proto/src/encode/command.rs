@@ -5,7 +5,7 @@ use crate::encode::core::{
     sequence_set, string, string_bytes, tag,
 };
 use crate::encode::fetch::{fetch_items, fetch_modifiers};
-use crate::encode::search::search_keys;
+use crate::encode::search::{return_options, search_keys};
 use crate::types::{
     Command, CommandBody, ListMailbox, ListReturnOption, LiteralMode, SelectParam, StoreKind,
 };
@@ -200,15 +200,14 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
         }
         C::Search {
             uid,
-            return_options,
+            return_options: opts,
             charset: cs,
             criteria,
         } => {
             uid_prefix(out, *uid);
             name(out, "SEARCH");
-            if let Some(opts) = return_options {
-                name(out, " RETURN ");
-                paren_list(out, opts, |out, o| name(out, o.name()));
+            if let Some(opts) = opts {
+                return_options(out, opts);
             }
             if let Some(cs) = cs {
                 name(out, " CHARSET ");
@@ -303,12 +302,17 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
         }
         C::Sort {
             uid,
+            return_options: opts,
             criteria,
             charset: cs,
             keys,
         } => {
             uid_prefix(out, *uid);
-            name(out, "SORT ");
+            name(out, "SORT");
+            if let Some(opts) = opts {
+                return_options(out, opts);
+            }
+            out.push(b' ');
             paren_list(out, criteria, |out, c| {
                 if c.reverse {
                     name(out, "REVERSE ");

@@ -8,8 +8,8 @@
 
 use crate::types::{
     AString, Atom, Charset, Date, DateTime, Flag, FlagFetch, FlagPerm, IString, Literal,
-    LiteralMode, Mailbox, NString, ObjectId, SeqNumber, Sequence, SequenceSet, Tag, Text,
-    is_astring_char, is_text_char,
+    LiteralMode, Mailbox, NString, ObjectId, PartialRange, SeqNumber, Sequence, SequenceSet, Tag,
+    Text, is_astring_char, is_text_char,
 };
 
 /// Strings longer than this go out as literals even when they could be
@@ -163,6 +163,21 @@ fn seq_number(out: &mut Vec<u8>, n: SeqNumber) {
         SeqNumber::Value(n) => number(out, u64::from(n.get())),
         SeqNumber::Largest => out.push(b'*'),
     }
+}
+
+/// Writes a `partial-range` (RFC 9394): `low:high`, or `-low:-high`
+/// counted from the end.
+pub(crate) fn partial_range(out: &mut Vec<u8>, r: PartialRange) {
+    let minus = |out: &mut Vec<u8>| {
+        if r.from_end() {
+            out.push(b'-');
+        }
+    };
+    minus(out);
+    number(out, u64::from(r.low().get()));
+    out.push(b':');
+    minus(out);
+    number(out, u64::from(r.high().get()));
 }
 
 /// Writes a `sequence-set` as given (or `$`).

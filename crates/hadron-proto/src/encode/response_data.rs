@@ -2,8 +2,8 @@
 //! `* n EXISTS`, ...).
 
 use crate::encode::core::{
-    atom, flag, mailbox, nstring, number, paren_list, paren_objectid, quoted, sequence_set, string,
-    string_bytes,
+    atom, flag, mailbox, nstring, number, paren_list, paren_objectid, partial_range, quoted,
+    sequence_set, string, string_bytes,
 };
 use crate::encode::response_fetch::fetch_item;
 use crate::encode::response_status::{capabilities, uid_set};
@@ -118,6 +118,16 @@ fn esearch(out: &mut Vec<u8>, e: &ESearch<'_>) {
             ESearchItem::ModSeq(n) => {
                 out.extend_from_slice(b"MODSEQ ");
                 number(out, *n);
+            }
+            ESearchItem::Partial(range, set) => {
+                out.extend_from_slice(b"PARTIAL (");
+                partial_range(out, *range);
+                out.push(b' ');
+                match set {
+                    Some(set) => sequence_set(out, set),
+                    None => out.extend_from_slice(b"NIL"),
+                }
+                out.push(b')');
             }
         }
     }

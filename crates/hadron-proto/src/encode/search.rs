@@ -1,7 +1,22 @@
 //! Writers for SEARCH criteria.
 
-use crate::encode::core::{astring, atom, date, flag, number, objectid, quoted, sequence_set};
-use crate::types::{LiteralMode, SearchKey};
+use crate::encode::core::{
+    astring, atom, date, flag, number, objectid, paren_list, partial_range, quoted, sequence_set,
+};
+use crate::types::{LiteralMode, SearchKey, SearchReturnOption};
+
+/// Writes `SP "RETURN" SP "(" … ")"`: search return options (RFC 4731,
+/// RFC 5267, RFC 9394).
+pub(crate) fn return_options(out: &mut Vec<u8>, opts: &[SearchReturnOption]) {
+    out.extend_from_slice(b" RETURN ");
+    paren_list(out, opts, |out, o| {
+        out.extend_from_slice(o.name().as_bytes());
+        if let SearchReturnOption::Partial(r) = o {
+            out.push(b' ');
+            partial_range(out, *r);
+        }
+    });
+}
 
 /// Writes keys separated by SP (the top level of a search program).
 pub(crate) fn search_keys(out: &mut Vec<u8>, keys: &[SearchKey<'_>], mode: LiteralMode) {

@@ -13,12 +13,12 @@ use nom::combinator::{map, opt, value};
 use nom::multi::separated_list1;
 use nom::sequence::{delimited, preceded, tuple};
 
-use crate::parse::error::{PError, PResult};
+use crate::parse::error::{PError, PResult, Reason};
 use crate::types::{
     AString, Atom, Charset, Date, DateTime, Flag, FlagFetch, FlagPerm, IString, Literal,
-    LiteralMode, Mailbox, NString, ObjectId, SeqNumber, Sequence, SequenceSet, Tag, Text,
-    ValidationError, is_astring_char, is_atom_char, is_objectid_char, is_tag_char, is_text_char,
-    month_from_name,
+    LiteralMode, Mailbox, NString, ObjectId, PartialRange, SeqNumber, Sequence, SequenceSet, Tag,
+    Text, ValidationError, is_astring_char, is_atom_char, is_objectid_char, is_tag_char,
+    is_text_char, month_from_name,
 };
 
 /// `SP = %x20`
@@ -446,6 +446,35 @@ pub(crate) fn charset(i: &[u8]) -> PResult<'_, Charset<'_>> {
     }
     let (rest, name) = take_while1(is_atom_char)(i)?;
     Ok((rest, Charset::unvalidated(ascii(name))))
+}
+
+/// A committed failure: `what` was expected at `i`.
+fn committed<'a>(i: &'a [u8], what: &'static str) -> nom::Err<PError<'a>> {
+    nom::Err::Failure(PError::new(i, Reason::Expected(what)))
+}
+
+/// `partial-range = partial-range-first / partial-range-last`,
+/// `partial-range-first = nz-number ":" nz-number`,
+/// `partial-range-last = MINUS nz-number ":" MINUS nz-number` (RFC 9394)
+pub(crate) fn partial_range(i: &[u8]) -> PResult<'_, PartialRange> {
+    /// The `MINUS` before a position: there exactly when `from_end`.
+    fn minus(i: &[u8], from_end: bool) -> PResult<'_, ()> {
+        match i {
+            [b'-', rest @ ..] if from_end => Ok((rest, ())),
+            _ if from_end => Err(committed(i, "'-' (both ends of a range from the end)")),
+            [b'-', ..] => Err(committed(i, "a position (both ends count from the start)")),
+            _ => Ok((i, ())),
+        }
+    }
+    let from_end = i.first() == Some(&b'-');
+    let (i, ()) = minus(i, from_end)?;
+    let (i, a) = nz_number(i).map_err(|_| committed(i, "a position (a non-zero number)"))?;
+    let Some((b':', i)) = i.split_first() else {
+        return Err(committed(i, "':' in a partial range"));
+    };
+    let (i, ()) = minus(i, from_end)?;
+    let (i, b) = nz_number(i).map_err(|_| committed(i, "a position (a non-zero number)"))?;
+    Ok((i, PartialRange::new(from_end, a, b)))
 }
 
 #[cfg(test)]

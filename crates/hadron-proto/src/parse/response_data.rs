@@ -8,11 +8,11 @@ use nom::bytes::complete::tag_no_case;
 use nom::character::complete::char;
 use nom::combinator::{map, opt};
 use nom::multi::{many0, many1, separated_list0, separated_list1};
-use nom::sequence::{delimited, preceded, terminated, tuple};
+use nom::sequence::{delimited, pair, preceded, terminated, tuple};
 
 use crate::parse::core::{
-    astring, atom, mailbox, nil, nstring, number, number64, nz_number, objectid, quoted,
-    sequence_set, sp, string,
+    astring, atom, mailbox, nil, nstring, number, number64, nz_number, objectid, partial_range,
+    quoted, sequence_set, sp, string,
 };
 use crate::parse::error::{PError, PResult, Reason};
 use crate::parse::response::MAX_DEPTH;
@@ -148,9 +148,28 @@ pub(crate) fn esearch(i: &[u8]) -> PResult<'_, ESearch<'_>> {
 }
 
 /// `search-return-data = "MIN" SP nz-number / "MAX" SP nz-number /
-///  "ALL" SP sequence-set / "COUNT" SP number / "MODSEQ" SP mod-sequence-value`
+///  "ALL" SP sequence-set / "COUNT" SP number / "MODSEQ" SP mod-sequence-value /
+///  "PARTIAL" SP "(" partial-range SP partial-results ")"`,
+/// `partial-results = sequence-set / "NIL"` (RFC 9394)
 fn esearch_item(i: &[u8]) -> PResult<'_, ESearchItem> {
     alt((
+        map(
+            delimited(
+                tag_no_case("PARTIAL ("),
+                pair(
+                    partial_range,
+                    preceded(
+                        char(' '),
+                        alt((
+                            map(tag_no_case("NIL"), |_| None),
+                            map(sequence_set(usize::MAX), Some),
+                        )),
+                    ),
+                ),
+                char(')'),
+            ),
+            |(range, set)| ESearchItem::Partial(range, set),
+        ),
         map(preceded(tag_no_case("MIN "), nz_number), ESearchItem::Min),
         map(preceded(tag_no_case("MAX "), nz_number), ESearchItem::Max),
         map(

@@ -1,7 +1,7 @@
 //! Parsers for SEARCH criteria (RFC 3501 §6.4.4, RFC 7162, RFC 4731, RFC 8474).
 
 use crate::parse::core::{
-    astring, atom, date, flag, number, number64, objectid, quoted, sequence_set,
+    astring, atom, date, flag, number, number64, objectid, partial_range, quoted, sequence_set,
 };
 use crate::parse::error::PResult;
 use crate::parse::keyword::{fail, sp, upcase, word};
@@ -191,7 +191,8 @@ fn search_modsequence(i: &[u8]) -> PResult<'_, SearchKey<'_>> {
 /// `search-return-opts = SP "RETURN" SP "(" [search-return-opt
 ///   *(SP search-return-opt)] ")"` (here after `RETURN SP`)
 ///
-/// `search-return-opt = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE"`
+/// `search-return-opt = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE" /
+///   "PARTIAL" SP partial-range` (RFC 4731, RFC 5182, RFC 9394)
 pub(crate) fn search_return_opts(i: &[u8]) -> PResult<'_, Vec<SearchReturnOption>> {
     let Some((b'(', mut i)) = i.split_first() else {
         return Err(fail(i, "'(' after RETURN"));
@@ -205,10 +206,17 @@ pub(crate) fn search_return_opts(i: &[u8]) -> PResult<'_, Vec<SearchReturnOption
             (i, _) = sp(i)?;
         }
         let (rest, name) = word(i).map_err(|_| fail(i, "a search return option"))?;
-        let opt = SearchReturnOption::ALL
-            .into_iter()
-            .find(|o| o.name().as_bytes().eq_ignore_ascii_case(name))
-            .ok_or_else(|| fail(i, "MIN, MAX, ALL, COUNT or SAVE"))?;
+        let (rest, opt) = if name.eq_ignore_ascii_case(b"PARTIAL") {
+            let (rest, _) = sp(rest)?;
+            let (rest, range) = partial_range(rest)?;
+            (rest, SearchReturnOption::Partial(range))
+        } else {
+            let opt = SearchReturnOption::ALL
+                .into_iter()
+                .find(|o| o.name().as_bytes().eq_ignore_ascii_case(name))
+                .ok_or_else(|| fail(i, "MIN, MAX, ALL, COUNT, SAVE or PARTIAL"))?;
+            (rest, opt)
+        };
         opts.push(opt);
         i = rest;
     }

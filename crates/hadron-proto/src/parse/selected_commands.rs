@@ -253,13 +253,24 @@ pub(super) fn copy_move<'a>(
     ))
 }
 
-/// `sort = ["UID" SP] "SORT" SP sort-criteria SP search-criteria` (RFC 5256)
+/// `sort = ["UID" SP] "SORT" [search-return-opts] SP sort-criteria SP
+///   search-criteria` (RFC 5256; the return options are ESORT's, RFC 5267)
 ///
 /// `sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"`,
 /// `sort-criterion = ["REVERSE" SP] sort-key`,
 /// `search-criteria = charset 1*(SP search-key)`
 pub(super) fn sort<'a>(ctx: &Ctx<'_>, i: &'a [u8], uid: bool) -> PResult<'a, CommandBody<'a>> {
-    let (i, _) = sp(i)?;
+    let (mut i, _) = sp(i)?;
+    let mut return_options = None;
+    if let Ok((after, w)) = word(i)
+        && w.eq_ignore_ascii_case(b"RETURN")
+    {
+        let (after, _) = sp(after)?;
+        let (after, opts) = search_return_opts(after)?;
+        let (after, _) = sp(after)?;
+        return_options = Some(opts);
+        i = after;
+    }
     let key = from_names(&SortKey::ALL, SortKey::name, "a sort key");
     let (i, criteria) = paren_words(i, false, "a sort criterion", |i| {
         let (rest, w) = word(i).map_err(|_| fail(i, "a sort criterion"))?;
@@ -286,6 +297,7 @@ pub(super) fn sort<'a>(ctx: &Ctx<'_>, i: &'a [u8], uid: bool) -> PResult<'a, Com
         i,
         CommandBody::Sort {
             uid,
+            return_options,
             criteria,
             charset,
             keys,

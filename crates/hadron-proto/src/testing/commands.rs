@@ -17,9 +17,9 @@ use crate::types::{
     AString, AppendMessage, Atom, Base64, Capability, Charset, Command, CommandBody, Date,
     DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier, Flag, HeaderNames,
     IString, ListMailbox, ListReturnOption, ListSelectOption, Literal, LiteralMode, Mailbox,
-    ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, QResync, SearchKey, SearchReturnOption,
-    Section, SelectParam, SeqNumber, Sequence, SequenceSet, SortCriterion, SortKey, StatusItem,
-    StoreAction, StoreKind, Tag, ThreadAlgorithm,
+    ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, PartialRange, QResync, SearchKey,
+    SearchReturnOption, Section, SelectParam, SeqNumber, Sequence, SequenceSet, SortCriterion,
+    SortKey, StatusItem, StoreAction, StoreKind, Tag, ThreadAlgorithm,
 };
 
 /// A tag made of tag characters.
@@ -428,10 +428,7 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
         arb_sequence_set().prop_map(C::UidExpunge).boxed(),
         (
             uid(),
-            option::of(vec(
-                proptest::sample::select(SearchReturnOption::ALL.to_vec()),
-                0..3,
-            )),
+            option::of(vec(arb_search_return_option(), 0..3)),
             option::of(arb_charset()),
             keys(),
         )
@@ -515,6 +512,7 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
             .boxed(),
         (
             uid(),
+            option::of(vec(arb_search_return_option(), 0..3)),
             vec(
                 (
                     any::<bool>(),
@@ -527,8 +525,9 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
             arb_charset(),
             keys(),
         )
-            .prop_map(|(uid, criteria, charset, keys)| C::Sort {
+            .prop_map(|(uid, return_options, criteria, charset, keys)| C::Sort {
                 uid,
+                return_options,
                 criteria,
                 charset,
                 keys,
@@ -556,4 +555,20 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
 /// Any command: a tag and a body.
 pub fn arb_command() -> impl Strategy<Value = Command<'static>> {
     (arb_tag(), arb_command_body()).prop_map(|(tag, body)| Command { tag, body })
+}
+
+/// A `search-return-opt`: one without a parameter, or `PARTIAL` with a
+/// range from either end.
+pub(crate) fn arb_search_return_option() -> impl Strategy<Value = SearchReturnOption> {
+    prop_oneof![
+        4 => proptest::sample::select(SearchReturnOption::ALL.to_vec()),
+        1 => arb_partial_range().prop_map(SearchReturnOption::Partial),
+    ]
+}
+
+/// A `partial-range` (RFC 9394).
+pub(crate) fn arb_partial_range() -> impl Strategy<Value = PartialRange> {
+    let position = (1u32..=u32::MAX).prop_map(|n| NonZeroU32::new(n).expect("non-zero"));
+    (any::<bool>(), position.clone(), position)
+        .prop_map(|(from_end, a, b)| PartialRange::new(from_end, a, b))
 }

@@ -255,6 +255,11 @@ fn esearch() -> impl Strategy<Value = ESearch<'static>> {
         sequence_set(true).prop_map(ESearchItem::All),
         any::<u32>().prop_map(ESearchItem::Count),
         modseq().prop_map(ESearchItem::ModSeq),
+        (
+            crate::testing::commands::arb_partial_range(),
+            proptest::option::of(sequence_set(true)),
+        )
+            .prop_map(|(range, set)| ESearchItem::Partial(range, set)),
     ];
     (option::of(istring()), any::<bool>(), vec(item, 0..4)).prop_map(|(tag, uid, items)| ESearch {
         tag,

@@ -211,10 +211,13 @@ pub enum CommandBody<'a> {
     Id(Option<Vec<(IString<'a>, NString<'a>)>>),
     /// `ENABLE 1*(SP capability)` (RFC 5161).
     Enable(NonEmptyVec<Capability<'a>>),
-    /// `[UID] SORT (sort-criteria) charset 1*(SP search-key)` (RFC 5256)
+    /// `[UID] SORT [RETURN (opts)] (sort-criteria) charset 1*(SP search-key)`
+    /// (RFC 5256; `RETURN` is ESORT, RFC 5267)
     Sort {
         /// `UID SORT`
         uid: bool,
+        /// `RETURN (...)` (ESORT); `None` when absent (a `* SORT` answer).
+        return_options: Option<Vec<SearchReturnOption>>,
         /// Sort order.
         criteria: NonEmptyVec<SortCriterion>,
         /// The charset of the search strings.
@@ -418,11 +421,13 @@ impl CommandBody<'_> {
             C::Enable(caps) => C::Enable(caps.map(Capability::into_static)),
             C::Sort {
                 uid,
+                return_options,
                 criteria,
                 charset,
                 keys,
             } => C::Sort {
                 uid,
+                return_options,
                 criteria,
                 charset: charset.into_static(),
                 keys: keys_static(keys),

@@ -68,7 +68,7 @@ pub use self::auth::{AuthContinuation, Base64};
 pub use self::command::{Command, CommandBody};
 pub use self::fetch::{FetchAttribute, FetchItems, FetchMacro, FetchModifier, Partial};
 pub use self::list::{ListMailbox, ListReturnOption, ListSelectOption};
-pub use self::search::{EntryType, ModSeqEntry, SearchKey, SearchReturnOption};
+pub use self::search::{EntryType, ModSeqEntry, PartialRange, SearchKey, SearchReturnOption};
 pub use self::select::{QResync, SelectParam};
 pub use self::sort::{SortCriterion, SortKey, ThreadAlgorithm};
 pub use self::store::{StoreAction, StoreKind};

@@ -3,8 +3,8 @@
 use std::num::NonZeroU32;
 
 use crate::types::{
-    AString, Atom, Capability, FetchItem, Flag, IString, Mailbox, NString, SequenceSet,
-    StatusValue, UidSet, ValidationError,
+    AString, Atom, Capability, FetchItem, Flag, IString, Mailbox, NString, PartialRange,
+    SequenceSet, StatusValue, UidSet, ValidationError,
 };
 
 /// A mailbox hierarchy delimiter: one `QUOTED-CHAR` (7-bit, not CR/LF/NUL).
@@ -183,6 +183,9 @@ pub enum ESearchItem {
     Count(u32),
     /// `MODSEQ mod-sequence-value`
     ModSeq(u64),
+    /// `PARTIAL (partial-range SP partial-results)` (RFC 9394); `None`
+    /// for `NIL`, no match at those positions.
+    Partial(PartialRange, Option<SequenceSet>),
 }
 
 /// `esearch-response = "ESEARCH" [search-correlator] [SP "UID"]

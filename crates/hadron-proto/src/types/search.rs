@@ -1,6 +1,8 @@
 //! SEARCH criteria (RFC 3501 §6.4.4, RFC 7162 `MODSEQ`, RFC 4731 ESEARCH,
 //! RFC 8474 `EMAILID`/`THREADID`).
 
+use std::num::NonZeroU32;
+
 use crate::types::{AString, Atom, Date, Flag, NonEmptyVec, ObjectId, SequenceSet};
 
 /// One search key: the full RFC 3501 tree plus `MODSEQ` (RFC 7162) and
@@ -191,7 +193,8 @@ impl ModSeqEntry<'_> {
     }
 }
 
-/// `search-return-opt` (RFC 4731 ESEARCH, RFC 5182 SEARCHRES).
+/// `search-return-opt` (RFC 4731 ESEARCH, RFC 5182 SEARCHRES, RFC 9394
+/// PARTIAL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SearchReturnOption {
     /// `MIN`
@@ -204,10 +207,72 @@ pub enum SearchReturnOption {
     Count,
     /// `SAVE` (RFC 5182): remember the result as `$`.
     Save,
+    /// `PARTIAL partial-range` (RFC 9394): the matches at these positions.
+    Partial(PartialRange),
+}
+
+/// `partial-range = partial-range-first / partial-range-last` (RFC 9394):
+/// a window of a SEARCH or SORT result by position, `first:last` counted
+/// from the start (`1:100`) or `-first:-last` from the end (`-1:-100`, the
+/// last hundred). Kept with the smaller magnitude first, as the response
+/// repeats it (`4:2` is `2:4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartialRange {
+    from_end: bool,
+    low: NonZeroU32,
+    high: NonZeroU32,
+}
+
+impl PartialRange {
+    /// Positions `a` to `b` (either order), counted from the start or,
+    /// with `from_end`, from the end (1 is the last).
+    pub fn new(from_end: bool, a: NonZeroU32, b: NonZeroU32) -> PartialRange {
+        PartialRange {
+            from_end,
+            low: a.min(b),
+            high: a.max(b),
+        }
+    }
+
+    /// Whether positions count from the end (`-1:-100`).
+    pub fn from_end(self) -> bool {
+        self.from_end
+    }
+
+    /// The nearer position (counted from the start or the end).
+    pub fn low(self) -> NonZeroU32 {
+        self.low
+    }
+
+    /// The farther position.
+    pub fn high(self) -> NonZeroU32 {
+        self.high
+    }
+
+    /// The indices (0-based, ascending) of a result of `len` entries that
+    /// the range selects; empty when it starts past the end.
+    ///
+    /// ```
+    /// use std::num::NonZeroU32;
+    /// use hadron_proto::types::PartialRange;
+    /// let n = |v| NonZeroU32::new(v).unwrap();
+    /// assert_eq!(PartialRange::new(false, n(4), n(2)).window(5), 1..4);
+    /// assert_eq!(PartialRange::new(true, n(1), n(2)).window(5), 3..5);
+    /// assert_eq!(PartialRange::new(true, n(3), n(9)).window(5), 0..3);
+    /// assert!(PartialRange::new(false, n(6), n(6)).window(5).is_empty());
+    /// ```
+    pub fn window(self, len: usize) -> std::ops::Range<usize> {
+        let (low, high) = (self.low.get() as usize, self.high.get() as usize);
+        if self.from_end {
+            len.saturating_sub(high)..len.saturating_sub(low - 1)
+        } else {
+            (low - 1).min(len)..high.min(len)
+        }
+    }
 }
 
 impl SearchReturnOption {
-    /// Every option.
+    /// Every option without a parameter (all but `PARTIAL`).
     pub const ALL: [SearchReturnOption; 5] = [
         SearchReturnOption::Min,
         SearchReturnOption::Max,
@@ -224,6 +289,7 @@ impl SearchReturnOption {
             SearchReturnOption::All => "ALL",
             SearchReturnOption::Count => "COUNT",
             SearchReturnOption::Save => "SAVE",
+            SearchReturnOption::Partial(_) => "PARTIAL",
         }
     }
 }

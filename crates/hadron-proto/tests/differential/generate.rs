@@ -129,7 +129,16 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
             *return_options = None;
             shared_keys(criteria);
         }
-        C::Sort { keys, .. } | C::Thread { keys, .. } => shared_keys(keys),
+        // ESORT and PARTIAL (RFC 5267, RFC 9394) are Hadron-only.
+        C::Sort {
+            return_options,
+            keys,
+            ..
+        } => {
+            *return_options = None;
+            shared_keys(keys);
+        }
+        C::Thread { keys, .. } => shared_keys(keys),
         // OBJECTID (RFC 8474) is Hadron-only.
         C::Status { items, .. } => {
             shared_items(items, |i| *i == StatusItem::MailboxId, StatusItem::Messages)

@@ -393,7 +393,7 @@ impl W {
                     self.facts.extension = Some("ESEARCH RETURN");
                     format!(
                         "RETURN {}",
-                        list(r.iter().map(|o| SearchReturnOption::name(*o).to_owned()))
+                        list(r.iter().map(|o| return_option(o)))
                     )
                 });
                 format!(
@@ -471,10 +471,14 @@ impl W {
             ),
             C::Sort {
                 uid: u,
+                return_options,
                 criteria,
                 charset,
                 keys,
             } => {
+                if return_options.is_some() {
+                    self.facts.extension = Some("ESORT RETURN");
+                }
                 let crit = list(criteria.iter().map(|c| {
                     format!(
                         "{}{}",
@@ -513,4 +517,15 @@ impl W {
 
 fn path(p: &hadron_proto::types::Part) -> Vec<u32> {
     p.path().iter().map(|n| n.get()).collect()
+}
+
+/// A search return option as text (`PARTIAL` with its range).
+fn return_option(o: &SearchReturnOption) -> String {
+    match o {
+        SearchReturnOption::Partial(r) => {
+            let minus = if r.from_end() { "-" } else { "" };
+            format!("PARTIAL {minus}{}:{minus}{}", r.low(), r.high())
+        }
+        o => o.name().to_owned(),
+    }
 }
