@@ -294,6 +294,39 @@ both! {
         );
     }
 
+    async fn partial_pages_of_the_result(env) {
+        // RFC 9394: positions in the result (ascending), from the start or
+        // from the end, in either order; past the end is NIL.
+        let mut c = mailbox(&env).await;
+        assert_eq!(
+            c.run("a SEARCH RETURN (PARTIAL 2:3) ALL").await,
+            ["* ESEARCH (TAG \"a\") PARTIAL (2:3 2:3)", "a OK SEARCH completed"]
+        );
+        assert_eq!(
+            c.run("b UID SEARCH RETURN (PARTIAL -1:-2 COUNT) ALL").await,
+            [
+                "* ESEARCH (TAG \"b\") UID COUNT 3 PARTIAL (-1:-2 3:4)",
+                "b OK UID SEARCH completed",
+            ]
+        );
+        assert_eq!(
+            c.run("c SEARCH RETURN (PARTIAL 9:3) NOT 2").await,
+            ["* ESEARCH (TAG \"c\") PARTIAL (3:9 NIL)", "c OK SEARCH completed"]
+        );
+        assert_eq!(
+            c.run("d UID SEARCH RETURN (PARTIAL 1:2) UNSEEN").await,
+            ["* ESEARCH (TAG \"d\") UID PARTIAL (1:2 2:3)", "d OK UID SEARCH completed"]
+        );
+        // With SAVE, `$` is the page.
+        c.run("e SEARCH RETURN (SAVE PARTIAL -1:-1) ALL").await;
+        assert_eq!(
+            c.run("f UID SEARCH $").await,
+            ["* SEARCH 4", "f OK UID SEARCH completed"]
+        );
+        let caps = c.run("h CAPABILITY").await;
+        assert!(caps[0].contains(" PARTIAL"), "{caps:?}");
+    }
+
     async fn saved_result(env) {
         let mut c = mailbox(&env).await;
         // Nothing saved yet: `$` is empty.

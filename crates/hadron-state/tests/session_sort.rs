@@ -276,6 +276,41 @@ both! {
         );
     }
 
+    async fn esort_return_options_keep_the_sort_order(env) {
+        // RFC 5267 §3.2 (ESORT) with RFC 9394's PARTIAL: the options apply
+        // to the sorted list; MIN/MAX are its ends, ALL and PARTIAL keep
+        // its order (ascending runs as ranges).
+        let mut c = mailbox(&env).await;
+        assert_eq!(
+            c.run("a SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 ALL").await,
+            [
+                "* ESEARCH (TAG \"a\") MIN 2 MAX 5 ALL 2,1,4,3,5 COUNT 5",
+                "a OK SORT completed",
+            ]
+        );
+        assert_eq!(
+            c.run("b UID SORT RETURN (PARTIAL 2:3) (SUBJECT) UTF-8 ALL").await,
+            ["* ESEARCH (TAG \"b\") UID PARTIAL (2:3 6,2)", "b OK UID SORT completed"]
+        );
+        // REVERSE SIZE is 1 5 3 2 4 (equal sizes stay in sequence order).
+        assert_eq!(
+            c.run("c SORT RETURN (PARTIAL -1:-2) (REVERSE SIZE) UTF-8 ALL").await,
+            ["* ESEARCH (TAG \"c\") PARTIAL (-1:-2 2,4)", "c OK SORT completed"]
+        );
+        // SORT RETURN () is ALL; SAVE alone answers nothing and saves it.
+        assert_eq!(
+            c.run("d SORT RETURN () (SIZE) UTF-8 NOT 1").await,
+            ["* ESEARCH (TAG \"d\") ALL 2,4,3,5", "d OK SORT completed"]
+        );
+        assert_eq!(
+            c.run("e SORT RETURN (SAVE) (SIZE) UTF-8 SUBJECT lunch").await,
+            ["e OK SORT completed"]
+        );
+        assert_eq!(c.run("f SEARCH $").await, ["* SEARCH 1 3", "f OK SEARCH completed"]);
+        let caps = c.run("g CAPABILITY").await;
+        assert!(caps[0].contains(" ESORT"), "{caps:?}");
+    }
+
     async fn modseq_key_answers_the_highest_modseq(env) {
         let mut c = mailbox(&env).await;
         let r = c.run("a SORT (REVERSE ARRIVAL) UTF-8 MODSEQ 1").await;

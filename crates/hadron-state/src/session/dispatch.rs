@@ -284,12 +284,18 @@ impl Session {
             }
             CommandBody::Sort {
                 uid,
+                return_options,
                 criteria,
                 charset,
                 keys,
             } => {
-                self.sort(tag, uid, criteria.into_vec(), charset, keys.into_vec(), out)
-                    .await
+                let criteria = criteria.into_vec();
+                let request = super::sort::SortRequest {
+                    uid,
+                    wanted: return_options.as_deref().map(super::esearch::Wanted::of),
+                    criteria,
+                };
+                self.sort(tag, request, charset, keys.into_vec(), out).await
             }
             CommandBody::Thread {
                 uid,

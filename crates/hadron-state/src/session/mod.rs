@@ -28,6 +28,7 @@
 mod condstore;
 mod dispatch;
 mod enable;
+mod esearch;
 mod fetch;
 mod messages;
 mod names;
@@ -267,6 +268,8 @@ impl Session {
             "OBJECTID",
             "SORT",
             "SORT=DISPLAY",
+            "ESORT",
+            "PARTIAL",
         ]
         .into_iter()
         .map(str::to_owned)

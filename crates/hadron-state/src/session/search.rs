@@ -15,7 +15,7 @@ use hadron_proto::types::{
 };
 
 use super::condstore::as_of_snapshot;
-use super::messages::wire_uids;
+use super::esearch::Wanted;
 use super::output::{Output, data, tagged};
 use super::search_source::StoreSource;
 use super::{ResponseSink, Session, no_for};
@@ -35,38 +35,17 @@ struct Found {
     modseq: Option<u64>,
 }
 
-/// What `RETURN (...)` asks for.
-#[derive(Debug, Default, Clone, Copy)]
-struct Wanted {
-    min: bool,
-    max: bool,
-    all: bool,
-    count: bool,
-    save: bool,
-}
-
-impl Wanted {
-    fn of(options: &[SearchReturnOption]) -> Wanted {
-        let mut w = Wanted::default();
-        for o in options {
-            match o {
-                SearchReturnOption::Min => w.min = true,
-                SearchReturnOption::Max => w.max = true,
-                SearchReturnOption::All => w.all = true,
-                SearchReturnOption::Count => w.count = true,
-                SearchReturnOption::Save => w.save = true,
-            }
-        }
-        // RFC 4731: `RETURN ()` is `RETURN (ALL)`.
-        if options.is_empty() {
-            w.all = true;
-        }
-        w
-    }
-}
-
 fn nonzero(n: u32) -> Option<NonZeroU32> {
     NonZeroU32::new(n)
+}
+
+/// `* ESEARCH (TAG "tag") [UID] items`.
+pub(super) fn esearch(tag: &Tag<'_>, uid: bool, items: Vec<ESearchItem>) -> Output {
+    data(Data::ESearch(ESearch {
+        tag: IString::try_from(tag.as_str().to_owned()).ok(),
+        uid,
+        items,
+    }))
 }
 
 /// The tagged answer to a search that could not be evaluated.
@@ -188,22 +167,11 @@ impl Session {
             Err(e) => return self.search_failed(save, no_for(tag, &e), out),
         };
         if let Some(w) = wanted
-            && (w.min || w.max)
-            && !w.all
-            && !w.count
             && found.modseq.is_some()
+            && let Some(ends) = w.returned(&found.uids)
         {
-            // RFC 7162 §3.1.5 (RFC 4731 results): with only MIN and/or MAX,
-            // MODSEQ is the highest of the messages returned.
-            let ends: Vec<u32> = [
-                w.min.then(|| found.uids.first()),
-                w.max.then(|| found.uids.last()),
-            ]
-            .into_iter()
-            .flatten()
-            .flatten()
-            .copied()
-            .collect();
+            // RFC 7162 §3.1.5 (RFC 4731 results): with only MIN, MAX or
+            // PARTIAL, MODSEQ is the highest of the messages returned.
             let read = self
                 .engine
                 .blocking(move |store, _| {
@@ -227,58 +195,13 @@ impl Session {
                 modseq: found.modseq,
             })),
             Some(w) => {
-                if w.save {
-                    // RFC 5182 §2.4: with MIN and/or MAX alone, only those
-                    // are saved.
-                    let only_ends = (w.min || w.max) && !w.all && !w.count;
-                    let kept: Vec<u32> = if only_ends {
-                        let mut v = Vec::new();
-                        if w.min {
-                            v.extend(found.uids.first());
-                        }
-                        if w.max {
-                            v.extend(found.uids.last());
-                        }
-                        v.dedup();
-                        v
-                    } else {
-                        found.uids.clone()
-                    };
-                    if let Some(m) = self.mailbox.as_mut() {
-                        m.saved = Some(kept);
-                    }
+                if w.save
+                    && let Some(m) = self.mailbox.as_mut()
+                {
+                    m.saved = Some(w.saved(&found.uids));
                 }
-                // RFC 5182 §2.4: SAVE alone answers no ESEARCH.
-                if w.min || w.max || w.all || w.count {
-                    let mut items = Vec::new();
-                    if w.min
-                        && let Some(n) = numbers.first().and_then(|&n| nonzero(n))
-                    {
-                        items.push(ESearchItem::Min(n));
-                    }
-                    if w.max
-                        && let Some(n) = numbers.last().and_then(|&n| nonzero(n))
-                    {
-                        items.push(ESearchItem::Max(n));
-                    }
-                    if w.all
-                        && let Some(set) = wire_uids(numbers.iter().copied())
-                    {
-                        items.push(ESearchItem::All(set.as_sequence_set().clone()));
-                    }
-                    if w.count {
-                        items.push(ESearchItem::Count(
-                            u32::try_from(numbers.len()).unwrap_or(u32::MAX),
-                        ));
-                    }
-                    if let Some(modseq) = found.modseq {
-                        items.push(ESearchItem::ModSeq(modseq));
-                    }
-                    out.send(data(Data::ESearch(ESearch {
-                        tag: IString::try_from(tag.as_str().to_owned()).ok(),
-                        uid,
-                        items,
-                    })));
+                if w.answers() {
+                    out.send(esearch(tag, uid, w.items(numbers, found.modseq)));
                 }
             }
         }

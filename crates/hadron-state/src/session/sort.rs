@@ -14,6 +14,11 @@
 //!
 //! With a `MODSEQ` search key the answer carries `(MODSEQ n)` (RFC 7162
 //! §3.1.5), the highest of the matches, as SEARCH does.
+//!
+//! `SORT RETURN (…)` (ESORT, RFC 5267 §3.2) answers `* ESEARCH` instead,
+//! with the result options SEARCH has ([`super::esearch`]) applied to the
+//! sorted list: MIN and MAX are its first and last message, ALL and
+//! PARTIAL (RFC 9394) keep its order.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -22,8 +27,9 @@ use hadron_proto::types::{Charset, Data, SearchKey, SortCriterion, SortKey, Tag}
 use hadron_store::{SortColumns, SortRow, SortText, Store, StoredMessage, UidSet};
 
 use super::condstore::as_of_snapshot;
+use super::esearch::Wanted;
 use super::output::data;
-use super::search::search_error;
+use super::search::{esearch, search_error};
 use super::{ResponseSink, Session, no_for};
 use crate::engine::{Engine, EngineError};
 use crate::snapshot::Snapshot;
@@ -143,6 +149,16 @@ struct Sorted {
     modseq: Option<u64>,
 }
 
+/// A SORT command's parts besides its search.
+pub(super) struct SortRequest {
+    /// `UID SORT`.
+    pub(super) uid: bool,
+    /// `RETURN (…)` (ESORT); `None` for a `* SORT` answer.
+    pub(super) wanted: Option<Wanted>,
+    /// The sort order.
+    pub(super) criteria: Vec<SortCriterion>,
+}
+
 fn numbers(snapshot: &Snapshot, sorted: &Sorted, uid: bool) -> Vec<NonZeroU32> {
     sorted
         .uids
@@ -157,8 +173,7 @@ impl Session {
     pub(super) async fn sort(
         &mut self,
         tag: &Tag<'_>,
-        uid: bool,
-        criteria: Vec<SortCriterion>,
+        request: SortRequest,
         charset: Charset<'static>,
         keys: Vec<SearchKey<'static>>,
         out: &mut dyn ResponseSink,
@@ -167,15 +182,27 @@ impl Session {
         let Some(mailbox) = self.mailbox.as_ref().map(|m| m.info.id) else {
             return;
         };
+        let SortRequest {
+            uid,
+            wanted,
+            criteria,
+        } = request;
         let r = self
             .evaluate_search(keys, Some(charset), out, move |store, _, _, found| {
                 let mut messages =
                     read_keys(store, &engine, mailbox, &found.numbers, columns(&criteria))?;
                 sort(&mut messages, &criteria);
-                Ok(Sorted {
-                    uids: messages.into_iter().map(|m| m.uid).collect(),
-                    modseq: found.highest_modseq,
-                })
+                let uids: Vec<u32> = messages.into_iter().map(|m| m.uid).collect();
+                let mut modseq = found.highest_modseq;
+                // RFC 7162 §3.1.5: with only MIN, MAX or PARTIAL, MODSEQ is
+                // the highest of the messages returned.
+                if modseq.is_some()
+                    && let Some(returned) = wanted.and_then(|w| w.returned(&uids))
+                {
+                    let rows = store.fetch_flags(mailbox, &UidSet::from_uids(returned))?;
+                    modseq = rows.iter().map(|r| r.modseq).max().or(modseq);
+                }
+                Ok(Sorted { uids, modseq })
             })
             .await;
         let Some((issued, r)) = r else {
@@ -186,15 +213,26 @@ impl Session {
             Ok(Err(e)) => return out.send(search_error(tag, &e)),
             Err(e) => return out.send(no_for(tag, &e)),
         };
-        let Some(m) = self.mailbox.as_ref() else {
+        let Some(m) = self.mailbox.as_mut() else {
             return;
         };
+        if let Some(w) = wanted
+            && w.save
+        {
+            m.saved = Some(w.saved(&sorted.uids));
+        }
         let snapshot = m.selected.snapshot();
-        out.send(data(Data::Sort {
-            ids: numbers(snapshot, &sorted, uid),
-            // Beside results from the snapshot, a newer change is not told.
-            modseq: sorted.modseq.map(|s| as_of_snapshot(s, snapshot.modseq())),
-        }));
+        let ids = numbers(snapshot, &sorted, uid);
+        // Beside results from the snapshot, a newer change is not told.
+        let modseq = sorted.modseq.map(|s| as_of_snapshot(s, snapshot.modseq()));
+        match wanted {
+            None => out.send(data(Data::Sort { ids, modseq })),
+            Some(w) if w.answers() => {
+                let numbers: Vec<u32> = ids.iter().map(|n| n.get()).collect();
+                out.send(esearch(tag, uid, w.items(&numbers, modseq)));
+            }
+            Some(_) => {}
+        }
         let done = if uid {
             "UID SORT completed"
         } else {
