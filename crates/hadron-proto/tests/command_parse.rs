@@ -829,6 +829,31 @@ fn esort_and_partial_return_options() {
 }
 
 #[test]
+fn rfc5267_context_update_and_cancelupdate() {
+    let CommandBody::Search {
+        return_options: Some(opts),
+        ..
+    } = parse("B01 UID SEARCH RETURN (UPDATE CONTEXT COUNT) FROM \"alice\"\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(
+        opts,
+        [
+            SearchReturnOption::Update,
+            SearchReturnOption::Context,
+            SearchReturnOption::Count
+        ]
+    );
+    let CommandBody::CancelUpdate(tags) = parse("B02 CANCELUPDATE \"B01\" \"A1\"\r\n").body else {
+        panic!()
+    };
+    assert_eq!(tags.len(), 2);
+    assert_eq!(tags[0].as_bytes(), b"B01");
+    assert!(!error("B03 CANCELUPDATE\r\n").to_string().is_empty());
+}
+
+#[test]
 fn sort_and_thread() {
     let CommandBody::Sort {
         criteria,

@@ -676,6 +676,18 @@ fn rfc9394_partial_and_rfc5267_esort() {
     assert!(range.from_end() && range.low() == nz(1) && range.high() == nz(100));
     exact("* ESEARCH (TAG \"A02\") UID PARTIAL (1:500 NIL)\r\n");
     exact("* ESEARCH (TAG \"A03\") COUNT 5 PARTIAL (2:4 3:4,2)\r\n");
+    // RFC 5267 §4.3's update notifications.
+    let r = exact("* ESEARCH (TAG \"B01\") UID ADDTO (1 2733 1 2732 1 2731)\r\n");
+    let Response::Data(Data::ESearch(e)) = r else {
+        panic!()
+    };
+    let ESearchItem::AddTo(pairs) = &e.items[0] else {
+        panic!("{:?}", e.items)
+    };
+    assert_eq!(pairs.len(), 3);
+    assert_eq!(pairs[0].0, 1);
+    exact("* ESEARCH (TAG \"B01\") UID REMOVEFROM (0 32768)\r\n");
+    exact("* ESEARCH (TAG \"C01\") REMOVEFROM (0 3) ADDTO (0 1:2,4)\r\n");
 }
 
 #[test]

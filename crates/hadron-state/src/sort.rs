@@ -94,17 +94,21 @@ pub fn uses(criteria: &[SortCriterion], key: SortKey) -> bool {
 /// Sorts `messages` by `criteria` (the first key first), equal ones by
 /// UID.
 pub fn sort(messages: &mut [SortMessage], criteria: &[SortCriterion]) {
-    messages.sort_unstable_by(|a, b| {
-        criteria
-            .iter()
-            .map(|c| {
-                let o = compare(a, b, c.key);
-                if c.reverse { o.reverse() } else { o }
-            })
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
-            .then(a.uid.cmp(&b.uid))
-    });
+    messages.sort_unstable_by(|a, b| order(a, b, criteria));
+}
+
+/// How `a` and `b` compare under `criteria` (the first key first), equal
+/// ones by UID: the order [`sort`] puts them in.
+pub fn order(a: &SortMessage, b: &SortMessage, criteria: &[SortCriterion]) -> Ordering {
+    criteria
+        .iter()
+        .map(|c| {
+            let o = compare(a, b, c.key);
+            if c.reverse { o.reverse() } else { o }
+        })
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+        .then(a.uid.cmp(&b.uid))
 }
 
 fn compare(a: &SortMessage, b: &SortMessage, key: SortKey) -> Ordering {

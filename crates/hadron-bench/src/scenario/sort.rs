@@ -142,6 +142,7 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
             let keys = NonEmptyVec::one(row.criteria.clone());
             let body = match &row.order {
                 &Order::Sort { reverse, key } => CommandBody::Sort {
+                    return_options: None,
                     uid: row.uid,
                     criteria: NonEmptyVec::one(SortCriterion { reverse, key }),
                     charset: utf8(),

@@ -338,6 +338,13 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
             out.push(b' ');
             search_keys(out, keys, mode);
         }
+        C::CancelUpdate(tags) => {
+            name(out, "CANCELUPDATE");
+            for t in tags.iter() {
+                out.push(b' ');
+                string(out, t, mode);
+            }
+        }
         C::Compress { algorithm } => {
             name(out, "COMPRESS ");
             atom(out, algorithm);

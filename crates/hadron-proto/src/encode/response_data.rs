@@ -119,6 +119,22 @@ fn esearch(out: &mut Vec<u8>, e: &ESearch<'_>) {
                 out.extend_from_slice(b"MODSEQ ");
                 number(out, *n);
             }
+            ESearchItem::AddTo(pairs) | ESearchItem::RemoveFrom(pairs) => {
+                out.extend_from_slice(if matches!(item, ESearchItem::AddTo(_)) {
+                    b"ADDTO ("
+                } else {
+                    b"REMOVEFROM ("
+                });
+                for (n, (position, set)) in pairs.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b' ');
+                    }
+                    number(out, u64::from(*position));
+                    out.push(b' ');
+                    sequence_set(out, set);
+                }
+                out.push(b')');
+            }
             ESearchItem::Partial(range, set) => {
                 out.extend_from_slice(b"PARTIAL (");
                 partial_range(out, *range);

@@ -10,7 +10,7 @@ use crate::parse::keyword::{fail, sp, upcase, word};
 use crate::parse::limits::{CommandError, CommandErrorKind, Ctx, ParseLimits};
 use crate::parse::mailbox_commands::{append, create, list, lsub, one_mailbox, rename, status};
 use crate::parse::selected_commands::{copy_move, fetch, search, select, sort, store, thread};
-use crate::parse::session_commands::{authenticate, compress, enable, id, login};
+use crate::parse::session_commands::{authenticate, cancel_update, compress, enable, id, login};
 use crate::types::{AuthContinuation, Base64, Command, CommandBody};
 
 /// Parses one complete command: `tag SP command-name [SP arguments] CRLF`,
@@ -178,6 +178,7 @@ fn command_body<'a>(
         b"ID" => id(i),
         b"ENABLE" => enable(i),
         b"COMPRESS" => compress(i),
+        b"CANCELUPDATE" => cancel_update(i),
         b"UID" => uid(ctx, i),
         _ => return None,
     })

@@ -149,10 +149,27 @@ pub(crate) fn esearch(i: &[u8]) -> PResult<'_, ESearch<'_>> {
 
 /// `search-return-data = "MIN" SP nz-number / "MAX" SP nz-number /
 ///  "ALL" SP sequence-set / "COUNT" SP number / "MODSEQ" SP mod-sequence-value /
-///  "PARTIAL" SP "(" partial-range SP partial-results ")"`,
-/// `partial-results = sequence-set / "NIL"` (RFC 9394)
+///  "PARTIAL" SP "(" partial-range SP partial-results ")" /
+///  "ADDTO" SP "(" context-position SP sequence-set *(SP context-position SP
+///  sequence-set) ")" / "REMOVEFROM" SP "(" ... ")"`,
+/// `partial-results = sequence-set / "NIL"` (RFC 9394, RFC 5267)
 fn esearch_item(i: &[u8]) -> PResult<'_, ESearchItem> {
+    let pairs = || {
+        delimited(
+            char('('),
+            separated_list1(
+                char(' '),
+                tuple((number, preceded(char(' '), sequence_set(usize::MAX)))),
+            ),
+            char(')'),
+        )
+    };
     alt((
+        map(preceded(tag_no_case("ADDTO "), pairs()), ESearchItem::AddTo),
+        map(
+            preceded(tag_no_case("REMOVEFROM "), pairs()),
+            ESearchItem::RemoveFrom,
+        ),
         map(
             delimited(
                 tag_no_case("PARTIAL ("),

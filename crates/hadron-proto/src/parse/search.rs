@@ -192,7 +192,8 @@ fn search_modsequence(i: &[u8]) -> PResult<'_, SearchKey<'_>> {
 ///   *(SP search-return-opt)] ")"` (here after `RETURN SP`)
 ///
 /// `search-return-opt = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE" /
-///   "PARTIAL" SP partial-range` (RFC 4731, RFC 5182, RFC 9394)
+///   "PARTIAL" SP partial-range / "UPDATE" / "CONTEXT"` (RFC 4731, RFC 5182,
+///   RFC 9394, RFC 5267)
 pub(crate) fn search_return_opts(i: &[u8]) -> PResult<'_, Vec<SearchReturnOption>> {
     let Some((b'(', mut i)) = i.split_first() else {
         return Err(fail(i, "'(' after RETURN"));
@@ -214,7 +215,7 @@ pub(crate) fn search_return_opts(i: &[u8]) -> PResult<'_, Vec<SearchReturnOption
             let opt = SearchReturnOption::ALL
                 .into_iter()
                 .find(|o| o.name().as_bytes().eq_ignore_ascii_case(name))
-                .ok_or_else(|| fail(i, "MIN, MAX, ALL, COUNT, SAVE or PARTIAL"))?;
+                .ok_or_else(|| fail(i, "MIN, MAX, ALL, COUNT, SAVE, PARTIAL, UPDATE or CONTEXT"))?;
             (rest, opt)
         };
         opts.push(opt);

@@ -84,3 +84,19 @@ pub(super) fn compress(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     let (i, algorithm) = atom(i).map_err(|_| fail(i, "a compression algorithm"))?;
     Ok((i, CommandBody::Compress { algorithm }))
 }
+
+/// `cancelupdate = "CANCELUPDATE" 1*(SP tag-string)`, `tag-string = string`
+/// (RFC 5267)
+pub(super) fn cancel_update(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
+    let mut tags = Vec::new();
+    let mut i = i;
+    while let Some((b' ', rest)) = i.split_first() {
+        let (rest, tag) = string(rest).map_err(|_| fail(rest, "a search tag (a string)"))?;
+        tags.push(tag);
+        i = rest;
+    }
+    if tags.is_empty() {
+        return Err(fail(i, "SP and a search tag"));
+    }
+    Ok((i, CommandBody::CancelUpdate(NonEmptyVec::unvalidated(tags))))
+}

@@ -549,6 +549,9 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
         arb_atom()
             .prop_map(|algorithm| C::Compress { algorithm })
             .boxed(),
+        vec(arb_istring(), 1..3)
+            .prop_map(|tags| C::CancelUpdate(NonEmptyVec::unvalidated(tags)))
+            .boxed(),
     ])
 }
 

@@ -260,6 +260,8 @@ fn esearch() -> impl Strategy<Value = ESearch<'static>> {
             proptest::option::of(sequence_set(true)),
         )
             .prop_map(|(range, set)| ESearchItem::Partial(range, set)),
+        vec((any::<u32>(), sequence_set(true)), 1..3).prop_map(ESearchItem::AddTo),
+        vec((any::<u32>(), sequence_set(true)), 1..3).prop_map(ESearchItem::RemoveFrom),
     ];
     (option::of(istring()), any::<bool>(), vec(item, 0..4)).prop_map(|(tag, uid, items)| ESearch {
         tag,

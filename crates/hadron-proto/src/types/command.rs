@@ -241,6 +241,9 @@ pub enum CommandBody<'a> {
         /// The algorithm name.
         algorithm: Atom<'a>,
     },
+    /// `CANCELUPDATE 1*(SP tag-string)` (RFC 5267): ends the updating
+    /// searches started by these tags.
+    CancelUpdate(NonEmptyVec<IString<'a>>),
 }
 
 fn keys_static(keys: NonEmptyVec<SearchKey<'_>>) -> NonEmptyVec<SearchKey<'static>> {
@@ -289,6 +292,7 @@ impl CommandBody<'_> {
             C::Sort { uid, .. } => uid_name(*uid, "SORT", "UID SORT"),
             C::Thread { uid, .. } => uid_name(*uid, "THREAD", "UID THREAD"),
             C::Compress { .. } => "COMPRESS",
+            C::CancelUpdate(_) => "CANCELUPDATE",
         }
     }
 
@@ -446,6 +450,12 @@ impl CommandBody<'_> {
             C::Compress { algorithm } => C::Compress {
                 algorithm: algorithm.into_static(),
             },
+            C::CancelUpdate(tags) => C::CancelUpdate(NonEmptyVec::unvalidated(
+                tags.into_vec()
+                    .into_iter()
+                    .map(IString::into_static)
+                    .collect(),
+            )),
         }
     }
 }

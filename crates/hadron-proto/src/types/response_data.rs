@@ -186,6 +186,13 @@ pub enum ESearchItem {
     /// `PARTIAL (partial-range SP partial-results)` (RFC 9394); `None`
     /// for `NIL`, no match at those positions.
     Partial(PartialRange, Option<SequenceSet>),
+    /// `ADDTO (context-position SP sequence-set ...)` (RFC 5267): messages
+    /// that joined an updating result, each set inserted at its position
+    /// (0: the position is not given, as for SEARCH).
+    AddTo(Vec<(u32, SequenceSet)>),
+    /// `REMOVEFROM (context-position SP sequence-set ...)` (RFC 5267):
+    /// messages that left an updating result.
+    RemoveFrom(Vec<(u32, SequenceSet)>),
 }
 
 /// `esearch-response = "ESEARCH" [search-correlator] [SP "UID"]

@@ -209,6 +209,11 @@ pub enum SearchReturnOption {
     Save,
     /// `PARTIAL partial-range` (RFC 9394): the matches at these positions.
     Partial(PartialRange),
+    /// `UPDATE` (RFC 5267 CONTEXT): keep the result and report its changes
+    /// as `ADDTO`/`REMOVEFROM` until `CANCELUPDATE`.
+    Update,
+    /// `CONTEXT` (RFC 5267): a hint that the result will be asked for again.
+    Context,
 }
 
 /// `partial-range = partial-range-first / partial-range-last` (RFC 9394):
@@ -273,12 +278,14 @@ impl PartialRange {
 
 impl SearchReturnOption {
     /// Every option without a parameter (all but `PARTIAL`).
-    pub const ALL: [SearchReturnOption; 5] = [
+    pub const ALL: [SearchReturnOption; 7] = [
         SearchReturnOption::Min,
         SearchReturnOption::Max,
         SearchReturnOption::All,
         SearchReturnOption::Count,
         SearchReturnOption::Save,
+        SearchReturnOption::Update,
+        SearchReturnOption::Context,
     ];
 
     /// The wire name.
@@ -290,6 +297,8 @@ impl SearchReturnOption {
             SearchReturnOption::Count => "COUNT",
             SearchReturnOption::Save => "SAVE",
             SearchReturnOption::Partial(_) => "PARTIAL",
+            SearchReturnOption::Update => "UPDATE",
+            SearchReturnOption::Context => "CONTEXT",
         }
     }
 }

@@ -502,6 +502,13 @@ impl W {
                 text(charset.as_str()),
                 self.keys(keys, 1)
             ),
+            C::CancelUpdate(tags) => {
+                self.facts.extension = Some("CANCELUPDATE");
+                format!(
+                    "CANCELUPDATE {}",
+                    list(tags.iter().map(|t| bytes(t.as_bytes())))
+                )
+            }
             C::Compress { algorithm } => {
                 if !algorithm.eq_ignore_case("DEFLATE") {
                     self.facts.compress_other = true;

@@ -1,12 +1,14 @@
 //! IDLE (RFC 2177), driven through the engine: [`Session::execute`] answers
 //! `+ idling` (after delivering what is queued), the handler then writes
 //! updates as they arrive ([`Session::wait_for_updates`] +
-//! [`Session::idle_poll`]) until the client's `DONE`, which
+//! [`Session::idle_poll`], then [`Session::refresh_contexts`] for updating
+//! searches) until the client's `DONE`, which
 //! [`Session::idle_done`] answers.
 //!
 //! [`Session::execute`]: hadron_state::session::Session::execute
 //! [`Session::wait_for_updates`]: hadron_state::session::Session::wait_for_updates
 //! [`Session::idle_poll`]: hadron_state::session::Session::idle_poll
+//! [`Session::refresh_contexts`]: hadron_state::session::Session::refresh_contexts
 //! [`Session::idle_done`]: hadron_state::session::Session::idle_done
 
 use hadron_proto::framing::FrameEvent;
@@ -50,6 +52,8 @@ impl Handler {
                         }
                     }
                     self.session.idle_poll(&mut self.conn.sink());
+                    // Updating searches (RFC 5267) report what changed.
+                    self.session.refresh_contexts(&mut self.conn.sink()).await;
                 }
                 _ = self.shutdown.wait_for(|stop| *stop) => {
                     self.conn.write(&bye(None, "server shutting down; please reconnect"));

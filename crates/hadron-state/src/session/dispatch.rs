@@ -33,6 +33,7 @@ pub(super) fn refusal(tag: &Tag<'_>, state: State, body: &CommandBody<'_>) -> Ou
                     | "SEARCH"
                     | "SORT"
                     | "THREAD"
+                    | "CANCELUPDATE"
             ) =>
         {
             (StatusKind::Bad, format!("{name} needs a selected mailbox"))
@@ -296,6 +297,18 @@ impl Session {
                     criteria,
                 };
                 self.sort(tag, request, charset, keys.into_vec(), out).await
+            }
+            CommandBody::CancelUpdate(tags) => {
+                let unknown = match self.mailbox.as_mut() {
+                    Some(m) => m.contexts.cancel(tags.iter().map(|t| t.as_bytes())),
+                    None => Vec::new(),
+                };
+                if unknown.is_empty() {
+                    out.send(tagged(tag, StatusKind::Ok, None, "CANCELUPDATE completed"));
+                } else {
+                    let why = format!("no updating search is tagged {}", unknown.join(", "));
+                    out.send(tagged(tag, StatusKind::No, None, why));
+                }
             }
             CommandBody::Thread {
                 uid,

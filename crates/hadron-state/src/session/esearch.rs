@@ -22,6 +22,8 @@ pub(super) struct Wanted {
     pub(super) count: bool,
     pub(super) save: bool,
     pub(super) partial: Option<PartialRange>,
+    /// `UPDATE` (RFC 5267): keep the result updated ([`super::contexts`]).
+    pub(super) update: bool,
 }
 
 impl Wanted {
@@ -35,19 +37,22 @@ impl Wanted {
                 SearchReturnOption::Count => w.count = true,
                 SearchReturnOption::Save => w.save = true,
                 SearchReturnOption::Partial(r) => w.partial = Some(r),
+                SearchReturnOption::Update => w.update = true,
+                // A hint (RFC 5267 §4.1): results are computed anew anyway.
+                SearchReturnOption::Context => {}
             }
         }
-        // RFC 4731: `RETURN ()` is `RETURN (ALL)`.
-        if options.is_empty() {
+        // RFC 4731: `RETURN ()` is `RETURN (ALL)`; so is a hint alone.
+        if options.iter().all(|o| *o == SearchReturnOption::Context) {
             w.all = true;
         }
         w
     }
 
     /// Whether an `* ESEARCH` answers (RFC 5182 §2.4: SAVE alone does
-    /// not).
+    /// not; an updating search always does, its tag naming the context).
     pub(super) fn answers(&self) -> bool {
-        self.min || self.max || self.all || self.count || self.partial.is_some()
+        self.min || self.max || self.all || self.count || self.partial.is_some() || self.update
     }
 
     /// The part of a result (in result order) the answer names when it

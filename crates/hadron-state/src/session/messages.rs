@@ -213,6 +213,9 @@ impl Session {
         // the write's; with CONDSTORE on and FLAGS to send, the others'
         // are read.
         let changed: HashSet<u32> = stored.changed.iter().map(|c| c.0).collect();
+        if let Some(m) = self.mailbox.as_mut() {
+            m.contexts.mark(changed.iter().copied());
+        }
         let mut modseqs: HashMap<u32, u64> = changed.iter().map(|&u| (u, stored.modseq)).collect();
         if condstore && !action.silent {
             let unchanged: Vec<u32> = self

@@ -28,6 +28,7 @@
 mod condstore;
 mod dispatch;
 mod enable;
+mod contexts;
 mod esearch;
 mod fetch;
 mod messages;
@@ -53,7 +54,7 @@ use hadron_store::MailboxInfo;
 use self::dispatch::refusal;
 use self::output::{data, event, resp_text, tagged, untagged_ok};
 use crate::connector::ConnectorError;
-use crate::delivery::{CloseReason, CommandContext, Selected};
+use crate::delivery::{CloseReason, CommandContext, Selected, Untagged};
 use crate::engine::{Account, Engine, EngineError};
 use crate::flags::FlagSet;
 use crate::snapshot::Snapshot;
@@ -88,6 +89,8 @@ struct SelectedMailbox {
     /// Per-message MODSEQ values told beyond the snapshot (CONDSTORE); see
     /// [`condstore::ToldModseqs`].
     told: condstore::ToldModseqs,
+    /// The updating searches (RFC 5267) in this selection.
+    contexts: contexts::Contexts,
 }
 
 impl SelectedMailbox {
@@ -270,6 +273,8 @@ impl Session {
             "SORT=DISPLAY",
             "ESORT",
             "PARTIAL",
+            "CONTEXT=SEARCH",
+            "CONTEXT=SORT",
         ]
         .into_iter()
         .map(str::to_owned)
@@ -332,7 +337,33 @@ impl Session {
             }
             return out.send(refusal);
         }
-        let Some(body) = self.any_state(&tag, body, selected, out).await else {
+        if self.mailbox.as_ref().is_some_and(|m| !m.contexts.is_empty()) {
+            // Updating searches report what the command changed before its
+            // tagged response (RFC 5267 §4.3).
+            let mut held = HoldTagged {
+                inner: out,
+                tagged: None,
+            };
+            self.run(&tag, body, state, selected, &mut held).await;
+            self.refresh_contexts(&mut held).await;
+            if let Some(t) = held.tagged.take() {
+                held.inner.send(t);
+            }
+            return;
+        }
+        self.run(&tag, body, state, selected, out).await;
+    }
+
+    /// Runs a command in `state` (`selected`: a mailbox is selected).
+    async fn run(
+        &mut self,
+        tag: &Tag<'static>,
+        body: CommandBody<'static>,
+        state: State,
+        selected: bool,
+        out: &mut dyn ResponseSink,
+    ) {
+        let Some(body) = self.any_state(tag, body, selected, out).await else {
             return;
         };
         let unhandled = match state {
@@ -443,8 +474,11 @@ impl Session {
             return false;
         };
         let epoch = self.engine.expunge_epoch(m.info.id);
+        // Updating searches (RFC 5267) report expunges numbered as before.
+        let before = (!m.contexts.is_empty()).then(|| m.selected.snapshot().clone());
         let mut d = m.selected.deliver(&m.subscription, context);
         if d.close == Some(CloseReason::QueueOverflow) {
+            m.contexts.mark_all();
             // Fell too far behind: catch up from the shared index when it
             // is still current, told under the usual rules; else `* BYE`.
             m.announce_keywords(out);
@@ -466,6 +500,22 @@ impl Session {
             // Nothing held back: everything up to here has been told, and
             // whatever is held later comes after it.
             m.told.floor = m.told.floor.max(safe);
+        }
+        if let Some(before) = &before {
+            let after = m.selected.snapshot();
+            if d.events.iter().any(|e| {
+                matches!(e, Untagged::Expunge(_) | Untagged::Vanished(_))
+            }) {
+                for o in m.contexts.before_expunges(before, after) {
+                    out.send(o);
+                }
+            }
+            let changed = d.events.iter().filter_map(|e| match e {
+                Untagged::Fetch(f) => Some(f.uid),
+                _ => None,
+            });
+            let arrived = after.uids().iter().rev().take_while(|&&u| u > before.max_uid());
+            m.contexts.mark(changed.chain(arrived.copied()));
         }
         m.told.start_delivery();
         for e in &d.events {
@@ -555,4 +605,28 @@ impl Session {
 /// cannot be stored and is not in the list type).
 pub(crate) fn flag_set(flags: &[Flag<'_>]) -> FlagSet {
     FlagSet::from_flags(flags.iter().cloned())
+}
+
+/// A sink that passes everything on but a tagged response, which it keeps
+/// until the command's updating searches are brought up to date.
+struct HoldTagged<'a> {
+    inner: &'a mut dyn ResponseSink,
+    tagged: Option<Output>,
+}
+
+impl ResponseSink for HoldTagged<'_> {
+    fn send(&mut self, output: Output) {
+        if matches!(
+            output.response,
+            Response::Status(hadron_proto::types::Status::Tagged { .. })
+        ) {
+            self.tagged = Some(output);
+        } else {
+            self.inner.send(output);
+        }
+    }
+
+    fn flush(&mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.inner.flush()
+    }
 }

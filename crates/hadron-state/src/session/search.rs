@@ -15,6 +15,7 @@ use hadron_proto::types::{
 };
 
 use super::condstore::as_of_snapshot;
+use super::contexts::ContextResult;
 use super::esearch::Wanted;
 use super::output::{Output, data, tagged};
 use super::search_source::StoreSource;
@@ -101,6 +102,26 @@ impl Session {
         if self.logged_out {
             return None;
         }
+        let r = self.evaluate(criteria, charset, modseq, then).await?;
+        Some((issued, r))
+    }
+
+    /// Evaluates `criteria` against the snapshot as it is now (nothing
+    /// delivered), on a blocking thread, and hands the matches (UIDs) to
+    /// `then` there. `None` without a selected mailbox.
+    pub(super) async fn evaluate<T, F>(
+        &self,
+        criteria: Vec<SearchKey<'static>>,
+        charset: Option<Charset<'static>>,
+        modseq: bool,
+        then: F,
+    ) -> Option<Result<Result<T, SearchError>, EngineError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &dyn BlobStore, &Snapshot, SearchResult) -> Result<T, EngineError>
+            + Send
+            + 'static,
+    {
         let m = self.mailbox.as_ref()?;
         let snapshot = m.selected.snapshot().clone();
         let saved = m.saved.clone();
@@ -121,7 +142,7 @@ impl Session {
                 }
             })
             .await;
-        Some((issued, r))
+        Some(r)
     }
 
     /// Writes `answer`; a failed SEARCH with SAVE empties `$` (RFC 5182
@@ -145,6 +166,9 @@ impl Session {
     ) {
         let wanted = return_options.as_deref().map(Wanted::of);
         let save = wanted.is_some_and(|w| w.save);
+        let context = wanted
+            .is_some_and(|w| w.update)
+            .then(|| (criteria.clone(), charset.clone()));
         let r = self
             .evaluate_search(criteria, charset, out, |_, _, snapshot, r| {
                 let seqs = r.numbers.iter().filter_map(|&u| snapshot.seq(u)).collect();
@@ -202,6 +226,10 @@ impl Session {
                 }
                 if w.answers() {
                     out.send(esearch(tag, uid, w.items(numbers, found.modseq)));
+                }
+                if let Some((keys, charset)) = context {
+                    let result = ContextResult::Search(found.uids);
+                    self.start_context(tag, uid, keys, charset, result, out);
                 }
             }
         }

@@ -129,6 +129,7 @@ impl Session {
             announced: snap_keywords,
             selected,
             saved: None,
+            contexts: Default::default(),
             told: ToldModseqs::reported(reported),
         });
         if let Some(q) = resync.filter(|q| q.uid_validity.get() == uidvalidity)

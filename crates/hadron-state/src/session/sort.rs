@@ -27,6 +27,7 @@ use hadron_proto::types::{Charset, Data, SearchKey, SortCriterion, SortKey, Tag}
 use hadron_store::{SortColumns, SortRow, SortText, Store, StoredMessage, UidSet};
 
 use super::condstore::as_of_snapshot;
+use super::contexts::ContextResult;
 use super::esearch::Wanted;
 use super::output::data;
 use super::search::{esearch, search_error};
@@ -39,7 +40,7 @@ use crate::sort::{
 };
 
 /// The text keys `criteria` compare.
-fn columns(criteria: &[SortCriterion]) -> SortColumns {
+pub(super) fn columns(criteria: &[SortCriterion]) -> SortColumns {
     SortColumns {
         subject: uses(criteria, SortKey::Subject),
         from: uses(criteria, SortKey::From),
@@ -109,7 +110,7 @@ struct Missing(u32);
 
 /// The sort keys of `uids` (ascending): the store's rows, and for those it
 /// no longer lists, the engine's kept metadata.
-fn read_keys(
+pub(super) fn read_keys(
     store: &Store,
     engine: &Engine,
     mailbox: hadron_store::MailboxId,
@@ -147,6 +148,8 @@ fn read_keys(
 struct Sorted {
     uids: Vec<u32>,
     modseq: Option<u64>,
+    /// The matches with their keys, kept for an updating SORT.
+    kept: Option<Vec<SortMessage>>,
 }
 
 /// A SORT command's parts besides its search.
@@ -187,12 +190,16 @@ impl Session {
             wanted,
             criteria,
         } = request;
+        let context = wanted
+            .is_some_and(|w| w.update)
+            .then(|| (keys.clone(), charset.clone(), criteria.clone()));
         let r = self
             .evaluate_search(keys, Some(charset), out, move |store, _, _, found| {
                 let mut messages =
                     read_keys(store, &engine, mailbox, &found.numbers, columns(&criteria))?;
                 sort(&mut messages, &criteria);
-                let uids: Vec<u32> = messages.into_iter().map(|m| m.uid).collect();
+                let uids: Vec<u32> = messages.iter().map(|m| m.uid).collect();
+                let kept = wanted.is_some_and(|w| w.update).then_some(messages);
                 let mut modseq = found.highest_modseq;
                 // RFC 7162 §3.1.5: with only MIN, MAX or PARTIAL, MODSEQ is
                 // the highest of the messages returned.
@@ -202,7 +209,7 @@ impl Session {
                     let rows = store.fetch_flags(mailbox, &UidSet::from_uids(returned))?;
                     modseq = rows.iter().map(|r| r.modseq).max().or(modseq);
                 }
-                Ok(Sorted { uids, modseq })
+                Ok(Sorted { uids, modseq, kept })
             })
             .await;
         let Some((issued, r)) = r else {
@@ -232,6 +239,12 @@ impl Session {
                 out.send(esearch(tag, uid, w.items(&numbers, modseq)));
             }
             Some(_) => {}
+        }
+        if let Some((keys, charset, criteria)) = context
+            && let Some(sorted) = sorted.kept
+        {
+            let result = ContextResult::Sort { criteria, sorted };
+            self.start_context(tag, uid, keys, Some(charset), result, out);
         }
         let done = if uid {
             "UID SORT completed"
