@@ -91,8 +91,11 @@ pub(super) struct Contexts {
     list: Vec<UpdateContext>,
     /// UIDs whose flags changed or that arrived since the last refresh.
     dirty: HashSet<u32>,
-    /// Every message is to be evaluated again.
+    /// Every message is to be evaluated again, for every context.
     all_dirty: bool,
+    /// An expunge moved sequence numbers: contexts whose criteria name
+    /// them are evaluated on every message.
+    moved: bool,
 }
 
 /// Whether `keys` name messages by sequence number or by `$`, which an
@@ -188,7 +191,7 @@ impl Contexts {
     /// Adds an updating search started by `tag`; `Err` with the refusal to
     /// send when the session has [`MAX_CONTEXTS`] already. A context with
     /// the same tag is replaced.
-    fn add(&mut self, context: UpdateContext) -> Result<(), Output> {
+    fn add(&mut self, context: UpdateContext) -> Result<(), Box<Output>> {
         self.list.retain(|c| c.tag != context.tag);
         if self.list.len() >= MAX_CONTEXTS {
             let code = Atom::try_from("NOUPDATE")
@@ -198,13 +201,13 @@ impl Contexts {
                     OtherCode::new(name, tag).ok()
                 })
                 .map(|c| Code::Other(c.into_static()));
-            return Err(Output::new(Response::Status(Status::Untagged {
+            return Err(Box::new(Output::new(Response::Status(Status::Untagged {
                 kind: StatusKind::No,
                 text: resp_text(
                     code,
                     format!("at most {MAX_CONTEXTS} updating searches per session"),
                 ),
-            })));
+            }))));
         }
         self.list.push(context);
         Ok(())
@@ -251,9 +254,7 @@ impl Contexts {
             numbers.sort_unstable();
             out.extend(notification(&c.tag, c.uid, &numbers, Vec::new()));
         }
-        if moved {
-            self.all_dirty = true;
-        }
+        self.moved |= moved;
         out
     }
 }
@@ -294,7 +295,7 @@ impl Session {
             members,
         };
         if let Err(refusal) = m.contexts.add(context) {
-            out.send(refusal);
+            out.send(*refusal);
         }
     }
 
@@ -308,10 +309,13 @@ impl Session {
             return;
         };
         let contexts = &mut m.contexts;
-        if contexts.list.is_empty() || (contexts.dirty.is_empty() && !contexts.all_dirty) {
+        if contexts.list.is_empty()
+            || (contexts.dirty.is_empty() && !contexts.all_dirty && !contexts.moved)
+        {
             return;
         }
         let all = std::mem::take(&mut contexts.all_dirty);
+        let moved = std::mem::take(&mut contexts.moved);
         let mut dirty: Vec<u32> = std::mem::take(&mut contexts.dirty).into_iter().collect();
         dirty.sort_unstable();
         let marked = wire_uids(dirty.iter().copied()).map(|s| s.as_sequence_set().clone());
@@ -325,7 +329,7 @@ impl Session {
             };
             // Only the marked messages can have changed, unless an expunge
             // moved the numbers the criteria name.
-            let tested_all = all && c.by_position;
+            let tested_all = all || (moved && c.by_position);
             let mut keys = c.keys.clone();
             if !tested_all {
                 let Some(set) = marked.clone() else {

@@ -26,9 +26,9 @@
 //! ```
 
 mod condstore;
+mod contexts;
 mod dispatch;
 mod enable;
-mod contexts;
 mod esearch;
 mod fetch;
 mod messages;
@@ -337,7 +337,11 @@ impl Session {
             }
             return out.send(refusal);
         }
-        if self.mailbox.as_ref().is_some_and(|m| !m.contexts.is_empty()) {
+        if self
+            .mailbox
+            .as_ref()
+            .is_some_and(|m| !m.contexts.is_empty())
+        {
             // Updating searches report what the command changed before its
             // tagged response (RFC 5267 §4.3).
             let mut held = HoldTagged {
@@ -367,17 +371,17 @@ impl Session {
             return;
         };
         let unhandled = match state {
-            State::NotAuthenticated => self.not_authenticated(&tag, body, out).await,
-            State::Authenticated => self.authenticated(&tag, body, out).await,
-            State::Selected => match self.selected(&tag, body, out).await {
-                Some(body) => self.authenticated(&tag, body, out).await,
+            State::NotAuthenticated => self.not_authenticated(tag, body, out).await,
+            State::Authenticated => self.authenticated(tag, body, out).await,
+            State::Selected => match self.selected(tag, body, out).await {
+                Some(body) => self.authenticated(tag, body, out).await,
                 None => None,
             },
             // Answered above ("logged out").
             State::Logout => Some(body),
         };
         if let Some(body) = unhandled {
-            out.send(refusal(&tag, state, &body));
+            out.send(refusal(tag, state, &body));
         }
     }
 
@@ -501,24 +505,34 @@ impl Session {
             // whatever is held later comes after it.
             m.told.floor = m.told.floor.max(safe);
         }
+        let mut removals = Vec::new();
         if let Some(before) = &before {
             let after = m.selected.snapshot();
-            if d.events.iter().any(|e| {
-                matches!(e, Untagged::Expunge(_) | Untagged::Vanished(_))
-            }) {
-                for o in m.contexts.before_expunges(before, after) {
-                    out.send(o);
-                }
+            if d.events
+                .iter()
+                .any(|e| matches!(e, Untagged::Expunge(_) | Untagged::Vanished(_)))
+            {
+                removals = m.contexts.before_expunges(before, after);
             }
             let changed = d.events.iter().filter_map(|e| match e {
                 Untagged::Fetch(f) => Some(f.uid),
                 _ => None,
             });
-            let arrived = after.uids().iter().rev().take_while(|&&u| u > before.max_uid());
+            let arrived = after
+                .uids()
+                .iter()
+                .rev()
+                .take_while(|&&u| u > before.max_uid());
             m.contexts.mark(changed.chain(arrived.copied()));
         }
         m.told.start_delivery();
         for e in &d.events {
+            if matches!(e, Untagged::Expunge(_) | Untagged::Vanished(_)) {
+                // Numbered as the client numbers them before any EXPUNGE.
+                for o in removals.drain(..) {
+                    out.send(o);
+                }
+            }
             m.told.told_event(e);
             if let Some(o) = event(e, condstore) {
                 out.send(o);
