@@ -1,6 +1,7 @@
 //! Mailbox operations: CREATE, DELETE, RENAME, SUBSCRIBE and STATUS
 //! (RFC 3501 §6.3), on the [`Engine`]; LIST and LSUB, extended LIST
-//! (RFC 5258) and LIST-STATUS's counters (RFC 5819) are in [`list`].
+//! (RFC 5258) and LIST-STATUS's counters (RFC 5819) are in `mailboxes/list.rs`
+//! ([`Engine::list_extended`], [`ListOptions`]).
 //!
 //! The hierarchy delimiter is `/` and the hierarchy is derived from names:
 //! a name with mailboxes below it but no mailbox of its own (left by a
