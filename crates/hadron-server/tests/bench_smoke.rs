@@ -117,6 +117,13 @@ async fn every_scenario_runs_cleanly_against_hadron() {
         !display.is_skipped() && display.summary.count > 0,
         "{display:?}"
     );
+    // Hadron announces LIST-STATUS: the row is measured and each answer
+    // was checked, the corpus's counters among them.
+    let list_status = find(&report, ScenarioKind::StatusList, "LIST \"\" \"*\" RETURN");
+    assert!(
+        !list_status.is_skipped() && list_status.summary.count > 0,
+        "{list_status:?}"
+    );
     let delivered = find(&report, ScenarioKind::Store, "NOOP delivering");
     let expunged = find(&report, ScenarioKind::Store, "expunge ");
     assert!(expunged.items.unwrap() > 0);

@@ -22,7 +22,8 @@
 //! - [`engine`]: the shared `Engine` (connector + store + blobs + hub +
 //!   per-mailbox write locks and deferred-deletion metadata); every
 //!   mutation is *connector call → store commit → hub publish*.
-//! - [`mailboxes`]: CREATE, DELETE, RENAME, SUBSCRIBE, LIST/LSUB, STATUS.
+//! - [`mailboxes`]: CREATE, DELETE, RENAME, SUBSCRIBE, LIST/LSUB and extended LIST
+//!   (LIST-EXTENDED, LIST-STATUS), STATUS.
 //! - [`session`]: one per connection; the IMAP states and a handler per
 //!   command (FETCH in `session/fetch.rs`, message changes in
 //!   `session/messages.rs`).

@@ -185,16 +185,17 @@ impl Session {
                 self.finish(tag, r, "UNSUBSCRIBE completed", out);
             }
             CommandBody::List {
+                selection,
                 reference,
                 patterns,
-                ..
+                return_options,
             } => {
-                self.list(tag, &reference, patterns.as_slice(), false, out)
+                let patterns = patterns.as_slice();
+                self.list(tag, &selection, &reference, patterns, &return_options, out)
                     .await
             }
             CommandBody::Lsub { reference, pattern } => {
-                self.list(tag, &reference, std::slice::from_ref(&pattern), true, out)
-                    .await
+                self.lsub(tag, &reference, &pattern, out).await
             }
             CommandBody::Status { mailbox, items } => {
                 if items.contains(&hadron_proto::types::StatusItem::HighestModSeq) {

@@ -31,6 +31,7 @@ mod dispatch;
 mod enable;
 mod esearch;
 mod fetch;
+mod list;
 mod messages;
 mod names;
 mod output;
@@ -46,8 +47,7 @@ pub use self::output::{Output, ResponseSink};
 use std::sync::Arc;
 
 use hadron_proto::types::{
-    Capability, Code, Command, CommandBody, Data, Flag, FlagPerm, ListMailbox, Mailbox, Response,
-    StatusKind, Tag,
+    Capability, Code, Command, CommandBody, Data, Flag, FlagPerm, Response, StatusKind, Tag,
 };
 use hadron_store::MailboxInfo;
 
@@ -261,7 +261,10 @@ impl Session {
             "MULTIAPPEND",
             "MOVE",
             "CHILDREN",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
             "SPECIAL-USE",
+            "STATUS=SIZE",
             "NAMESPACE",
             "ESEARCH",
             "SEARCHRES",
@@ -572,46 +575,6 @@ impl Session {
         )));
         out.send(tagged(tag, StatusKind::Ok, None, "LOGOUT completed"));
         self.logged_out = true;
-    }
-
-    /// LIST / LSUB.
-    async fn list(
-        &mut self,
-        tag: &Tag<'_>,
-        reference: &Mailbox<'_>,
-        patterns: &[ListMailbox<'_>],
-        lsub: bool,
-        out: &mut dyn ResponseSink,
-    ) {
-        let mut all = Vec::new();
-        // A raw (invalid modified UTF-7) name matches nothing.
-        let patterns = patterns
-            .iter()
-            .filter(|p| !p.is_raw() && !reference.is_raw());
-        for p in patterns {
-            let r = if lsub {
-                self.engine
-                    .lsub(self.acct(), reference.as_str(), p.as_str())
-                    .await
-            } else {
-                self.engine
-                    .list(self.acct(), reference.as_str(), p.as_str())
-                    .await
-            };
-            match r {
-                Ok(v) => all.extend(v),
-                Err(e) => return out.send(no_for(tag, &e)),
-            }
-        }
-        for d in all {
-            out.send(data(if lsub { Data::Lsub(d) } else { Data::List(d) }));
-        }
-        let what = if lsub {
-            "LSUB completed"
-        } else {
-            "LIST completed"
-        };
-        out.send(tagged(tag, StatusKind::Ok, None, what));
     }
 }
 

@@ -1,14 +1,18 @@
-//! Mailbox operations: CREATE, DELETE, RENAME, SUBSCRIBE, LIST, LSUB and
-//! STATUS (RFC 3501 §6.3), on the [`Engine`].
+//! Mailbox operations: CREATE, DELETE, RENAME, SUBSCRIBE and STATUS
+//! (RFC 3501 §6.3), on the [`Engine`]; LIST and LSUB, extended LIST
+//! (RFC 5258) and LIST-STATUS's counters (RFC 5819) are in `mailboxes/list.rs`
+//! ([`Engine::list_extended`], [`ListOptions`]).
 //!
 //! The hierarchy delimiter is `/` and the hierarchy is derived from names:
 //! a name with mailboxes below it but no mailbox of its own (left by a
 //! DELETE, or created by a backend) is listed `\Noselect`. LIST answers in
 //! one deterministic order: INBOX first, then bytewise by name.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod list;
 
-use hadron_proto::types::{Delimiter, ListAttribute, ListData, Mailbox, StatusItem, StatusValue};
+pub use self::list::{ListEntry, ListOptions, pattern_matches};
+
+use hadron_proto::types::{Delimiter, ListAttribute, Mailbox, StatusItem, StatusValue};
 use hadron_store::{MailboxInfo, StoreError, UidSet};
 
 use crate::engine::{Account, Engine, EngineError, hub_id};
@@ -29,49 +33,6 @@ pub fn store_name(mailbox: &Mailbox<'_>) -> String {
     } else {
         s.to_owned()
     }
-}
-
-/// Whether `name` matches the LIST pattern `pattern`: `*` matches anything,
-/// `%` anything but the delimiter (RFC 3501 §6.3.8). A leading `INBOX` of
-/// the pattern matches case-insensitively.
-pub fn pattern_matches(pattern: &str, name: &str) -> bool {
-    let pattern = if pattern.len() >= 5
-        && pattern.is_char_boundary(5)
-        && pattern[..5].eq_ignore_ascii_case("INBOX")
-        && name.starts_with("INBOX")
-    {
-        format!("INBOX{}", &pattern[5..])
-    } else {
-        pattern.to_owned()
-    };
-    wildcard(pattern.as_bytes(), name.as_bytes())
-}
-
-/// Wildcard match by dynamic programming over (pattern, name) suffixes:
-/// O(|pattern| × |name|) time whatever the pattern, so no client pattern
-/// (`*%*%*%…`) can make LIST slow.
-fn wildcard(p: &[u8], s: &[u8]) -> bool {
-    // next[j]: does p[i+1..] match s[j..]; cur[j]: does p[i..] match s[j..].
-    let n = s.len();
-    let mut next = vec![false; n + 1];
-    next[n] = true; // the empty pattern matches the empty name
-    let mut cur = vec![false; n + 1];
-    for &c in p.iter().rev() {
-        for j in (0..=n).rev() {
-            cur[j] = match c {
-                b'*' => next[j] || (j < n && cur[j + 1]),
-                b'%' => next[j] || (j < n && s[j] != DELIMITER as u8 && cur[j + 1]),
-                c => j < n && s[j] == c && next[j + 1],
-            };
-        }
-        std::mem::swap(&mut cur, &mut next);
-    }
-    next[0]
-}
-
-/// Orders INBOX first, then bytewise.
-fn list_order(a: &str, b: &str) -> std::cmp::Ordering {
-    (a != "INBOX", a).cmp(&(b != "INBOX", b))
 }
 
 fn special_use_attribute(s: &str) -> Option<ListAttribute<'static>> {
@@ -97,17 +58,6 @@ fn delimiter() -> Delimiter {
 fn mailbox_of(name: &str) -> Result<Mailbox<'static>, EngineError> {
     Mailbox::new(name.to_owned())
         .map_err(|e| EngineError::Internal(format!("stored mailbox name {name:?}: {e}")))
-}
-
-/// The reference and pattern of LIST/LSUB joined (RFC 3501 §6.3.8).
-fn canonical_pattern(reference: &str, pattern: &str) -> String {
-    if reference.is_empty() || pattern.starts_with(DELIMITER) {
-        pattern.to_owned()
-    } else if reference.ends_with(DELIMITER) {
-        format!("{reference}{pattern}")
-    } else {
-        format!("{reference}{DELIMITER}{pattern}")
-    }
 }
 
 /// Every parent name of `name` (`a/b/c` → `a`, `a/b`).
@@ -307,133 +257,8 @@ impl Engine {
             .await
     }
 
-    /// LIST `reference` `pattern`: the matching mailboxes (and `\Noselect`
-    /// levels) with `\HasChildren`/`\HasNoChildren` and special-use
-    /// attributes, INBOX first then bytewise. An empty pattern asks for the
-    /// delimiter: `* LIST (\Noselect) "/" ""`.
-    pub async fn list(
-        &self,
-        account: &Account,
-        reference: &str,
-        pattern: &str,
-    ) -> Result<Vec<ListData<'static>>, EngineError> {
-        if pattern.is_empty() {
-            return Ok(vec![ListData {
-                attributes: vec![ListAttribute::NoSelect],
-                delimiter: Some(delimiter()),
-                // The empty name (valid on the wire, rejected by `Mailbox::new`).
-                mailbox: Mailbox::from_wire(b"")
-                    .map_err(|e| EngineError::Internal(e.to_string()))?
-                    .into_static(),
-                extended: Vec::new(),
-            }]);
-        }
-        let user = account.id;
-        let mailboxes = self
-            .blocking(move |store, _| Ok(store.list_mailboxes(user)?))
-            .await?;
-        let pattern = canonical_pattern(reference, pattern);
-        // name → Some(info) for mailboxes, None for implied levels.
-        let mut all: BTreeMap<String, Option<&MailboxInfo>> = BTreeMap::new();
-        for m in &mailboxes {
-            for p in parents(&m.name) {
-                all.entry(p.to_owned()).or_insert(None);
-            }
-            all.insert(m.name.clone(), Some(m));
-        }
-        let has_children = |name: &str| {
-            let prefix = format!("{name}{DELIMITER}");
-            all.range(prefix.clone()..)
-                .next()
-                .is_some_and(|(k, _)| k.starts_with(&prefix))
-        };
-        let mut out: Vec<(String, ListData<'static>)> = Vec::new();
-        for (name, info) in &all {
-            if !pattern_matches(&pattern, name) {
-                continue;
-            }
-            let mut attributes = Vec::new();
-            if info.is_none() {
-                attributes.push(ListAttribute::NoSelect);
-            }
-            attributes.push(if has_children(name) {
-                ListAttribute::HasChildren
-            } else {
-                ListAttribute::HasNoChildren
-            });
-            if let Some(a) = info
-                .and_then(|i| i.special_use.as_deref())
-                .and_then(special_use_attribute)
-            {
-                attributes.push(a);
-            }
-            out.push((
-                name.clone(),
-                ListData {
-                    attributes,
-                    delimiter: Some(delimiter()),
-                    mailbox: mailbox_of(name)?,
-                    extended: Vec::new(),
-                },
-            ));
-        }
-        out.sort_by(|a, b| list_order(&a.0, &b.0));
-        Ok(out.into_iter().map(|(_, d)| d).collect())
-    }
-
-    /// LSUB `reference` `pattern`: the matching subscribed names; one that
-    /// is not a mailbox (any more) is `\Noselect`. A level that is not
-    /// subscribed but has a subscribed descendant the pattern stops short
-    /// of (`%` at `foo` when only `foo/bar` is subscribed) is listed too,
-    /// as `\Noselect` (RFC 3501 §6.3.9).
-    pub async fn lsub(
-        &self,
-        account: &Account,
-        reference: &str,
-        pattern: &str,
-    ) -> Result<Vec<ListData<'static>>, EngineError> {
-        let user = account.id;
-        let (subs, mailboxes) = self
-            .blocking(move |store, _| Ok((store.subscriptions(user)?, store.list_mailboxes(user)?)))
-            .await?;
-        let existing: BTreeSet<&str> = mailboxes.iter().map(|m| m.name.as_str()).collect();
-        let subscribed: BTreeSet<&str> = subs.iter().map(String::as_str).collect();
-        let pattern = canonical_pattern(reference, pattern);
-        // name → whether it is selectable.
-        let mut names: BTreeMap<&str, bool> = BTreeMap::new();
-        for n in &subscribed {
-            if pattern_matches(&pattern, n) {
-                names.insert(n, existing.contains(n));
-                continue;
-            }
-            for p in parents(n) {
-                if !subscribed.contains(p) && pattern_matches(&pattern, p) {
-                    names.insert(p, false);
-                }
-            }
-        }
-        let mut names: Vec<(&str, bool)> = names.into_iter().collect();
-        names.sort_by(|a, b| list_order(a.0, b.0));
-        names
-            .into_iter()
-            .map(|(n, selectable)| {
-                Ok(ListData {
-                    attributes: if selectable {
-                        Vec::new()
-                    } else {
-                        vec![ListAttribute::NoSelect]
-                    },
-                    delimiter: Some(delimiter()),
-                    mailbox: mailbox_of(n)?,
-                    extended: Vec::new(),
-                })
-            })
-            .collect()
-    }
-
     /// STATUS: the requested items from the mailbox's counters — one row
-    /// read, no snapshot. `DELETED` is not kept as a counter and is left
-    /// out of the answer.
+    /// read, no snapshot (see [`status_values`]).
     pub async fn status(
         &self,
         account: &Account,
@@ -441,26 +266,34 @@ impl Engine {
         items: &[StatusItem],
     ) -> Result<Vec<StatusValue<'static>>, EngineError> {
         let info = self.mailbox(account.id, &store_name(name)).await?;
-        Ok(items
-            .iter()
-            .filter_map(|&item| {
-                let v = match item {
-                    StatusItem::MailboxId => {
-                        return Some(StatusValue::MailboxId(crate::objectid::mailbox_id(&info)));
-                    }
-                    StatusItem::Messages => info.messages,
-                    StatusItem::Recent => info.recent,
-                    StatusItem::UidNext => u64::from(info.uidnext),
-                    StatusItem::UidValidity => u64::from(info.uidvalidity),
-                    StatusItem::Unseen => info.unseen,
-                    StatusItem::Size => info.size,
-                    StatusItem::HighestModSeq => info.highest_modseq,
-                    StatusItem::Deleted => return None,
-                };
-                Some(StatusValue::Number(item, v))
-            })
-            .collect())
+        Ok(status_values(&info, items))
     }
+}
+
+/// The STATUS items `items` of a mailbox, from the counters of its row
+/// (what STATUS and LIST-STATUS answer), in the order asked. `DELETED` is
+/// not kept as a counter and is left out of the answer; `SIZE` (RFC 8438)
+/// is the total size of the mailbox's messages in octets.
+pub fn status_values(info: &MailboxInfo, items: &[StatusItem]) -> Vec<StatusValue<'static>> {
+    items
+        .iter()
+        .filter_map(|&item| {
+            let v = match item {
+                StatusItem::MailboxId => {
+                    return Some(StatusValue::MailboxId(crate::objectid::mailbox_id(info)));
+                }
+                StatusItem::Messages => info.messages,
+                StatusItem::Recent => info.recent,
+                StatusItem::UidNext => u64::from(info.uidnext),
+                StatusItem::UidValidity => u64::from(info.uidvalidity),
+                StatusItem::Unseen => info.unseen,
+                StatusItem::Size => info.size,
+                StatusItem::HighestModSeq => info.highest_modseq,
+                StatusItem::Deleted => return None,
+            };
+            Some(StatusValue::Number(item, v))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -468,55 +301,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percent_stops_at_the_delimiter() {
-        assert!(pattern_matches("%", "Sent"));
-        assert!(!pattern_matches("%", "Sent/2024"));
-        assert!(pattern_matches("Sent/%", "Sent/2024"));
-        assert!(pattern_matches("*", "Sent/2024/Jan"));
-        assert!(pattern_matches("S*t", "Sent"));
-        assert!(!pattern_matches("S%t", "Se/nt"));
-    }
-
-    #[test]
-    fn pathological_patterns_stay_linear() {
-        let name = "a/".repeat(100) + "b";
-        let pattern = "*%".repeat(200) + "c";
-        let t = std::time::Instant::now();
-        assert!(!pattern_matches(&pattern, &name));
-        assert!(pattern_matches(&"*".repeat(300), &name));
-        assert!(t.elapsed() < std::time::Duration::from_secs(1));
-        assert!(pattern_matches("a/%/*b", &name));
-        assert!(!pattern_matches("%b", &name));
-        assert!(pattern_matches("", ""));
-        assert!(!pattern_matches("", "a"));
-    }
-
-    #[test]
-    fn inbox_matches_case_insensitively() {
-        assert!(pattern_matches("inbox", "INBOX"));
-        assert!(pattern_matches("InBoX/%", "INBOX/a"));
-        assert!(!pattern_matches("inbox", "Inbox2"));
-    }
-
-    #[test]
-    fn reference_is_joined_with_the_delimiter() {
-        assert_eq!(canonical_pattern("", "%"), "%");
-        assert_eq!(canonical_pattern("Archive", "%"), "Archive/%");
-        assert_eq!(canonical_pattern("Archive/", "%"), "Archive/%");
-    }
-
-    #[test]
     fn store_names_normalise_inbox_and_trailing_delimiter() {
         let m = |s: &str| Mailbox::new(s.to_owned()).unwrap();
         assert_eq!(store_name(&m("inbox")), "INBOX");
         assert_eq!(store_name(&m("inbox/x")), "INBOX/x");
         assert_eq!(store_name(&m("a/b/")), "a/b");
-    }
-
-    #[test]
-    fn list_order_puts_inbox_first() {
-        let mut v = vec!["Archive", "INBOX", "Drafts", "A"];
-        v.sort_by(|a, b| list_order(a, b));
-        assert_eq!(v, ["INBOX", "A", "Archive", "Drafts"]);
     }
 }
