@@ -310,6 +310,27 @@ fn every_search_key_parses() {
 }
 
 #[test]
+fn rfc5032_within_keys() {
+    let CommandBody::Search { criteria, .. } =
+        parse("t SEARCH UNSEEN YOUNGER 259200 NOT OLDER 60\r\n").body
+    else {
+        panic!()
+    };
+    assert_eq!(
+        criteria[1],
+        SearchKey::Younger(NonZeroU32::new(259_200).unwrap())
+    );
+    assert_eq!(
+        criteria[2],
+        SearchKey::Not(Box::new(SearchKey::Older(NonZeroU32::new(60).unwrap())))
+    );
+    for bad in ["t SEARCH OLDER 0\r\n", "t SEARCH OLDER -5\r\n"] {
+        assert!(error(bad).to_string().contains("interval"), "{bad:?}");
+    }
+    assert!(!error("t SEARCH YOUNGER\r\n").to_string().is_empty());
+}
+
+#[test]
 fn keywords_are_case_insensitive() {
     let a = parse("x uid search or seen not deleted since 1-feb-1994\r\n").body;
     let b = parse("x UID SEARCH OR SEEN NOT DELETED SINCE 1-Feb-1994\r\n").body;

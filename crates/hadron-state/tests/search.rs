@@ -578,6 +578,7 @@ fn snapshot_only_searches_never_call_the_source() {
         saved: Some(&saved),
         return_uids: true,
         highest_modseq: false,
+        now: None,
     };
     for args in [
         "ALL",

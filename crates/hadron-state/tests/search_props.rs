@@ -36,6 +36,9 @@ const NEEDLES: [&str; 14] = [
 const SIZES: [u32; 7] = [0, 1, 99, 100, 101, 5000, u32::MAX];
 /// 2026-11-01T00:00:00Z.
 const BASE: i64 = 1_793_491_200;
+
+/// The time OLDER and YOUNGER count back from: the end of the five days.
+const NOW: i64 = BASE + 5 * 86_400;
 const ZONES: [i16; 5] = [-720, -300, 0, 60, 840];
 
 #[derive(Debug, Clone)]
@@ -208,6 +211,11 @@ fn leaf() -> impl Strategy<Value = SearchKey<'static>> {
         sequence_set().prop_map(K::Uid),
         size.clone().prop_map(K::Larger),
         size.prop_map(K::Smaller),
+        // Intervals around the generated times' boundaries.
+        prop_oneof![Just(1u32), Just(86_400), Just(86_401), 1u32..(6 * 86_400)]
+            .prop_map(|n| K::Older(std::num::NonZeroU32::new(n).unwrap())),
+        prop_oneof![Just(1u32), Just(86_400), Just(86_399), 1u32..(6 * 86_400)]
+            .prop_map(|n| K::Younger(std::num::NonZeroU32::new(n).unwrap())),
         day.clone().prop_map(K::Before),
         day.clone().prop_map(K::On),
         day.clone().prop_map(K::Since),
@@ -326,6 +334,8 @@ impl Reference<'_> {
             K::SequenceSet(set) => set.contains(seq, n),
             K::Uid(set) => set.contains(uid, max_uid),
             K::Larger(x) => meta.size > *x,
+            K::Older(n) => meta.internal_date.to_unix() <= NOW - i64::from(n.get()),
+            K::Younger(n) => meta.internal_date.to_unix() > NOW - i64::from(n.get()),
             K::Smaller(x) => meta.size < *x,
             K::Before(d) => internal < *d,
             K::On(d) => internal == *d,
@@ -445,6 +455,7 @@ proptest! {
             return_uids,
             highest_modseq: false,
             saved: mailbox.saved.as_deref(),
+            now: Some(NOW),
         };
         let indexed = Indexed { source: &source, uids, gone };
         let got = search(&snapshot, &keys, None, &indexed, &options).unwrap();
@@ -469,6 +480,7 @@ proptest! {
             return_uids,
             highest_modseq,
             saved: mailbox.saved.as_deref(),
+            now: Some(NOW),
         };
         let got = search(&snapshot, &keys, None, &source, &options).unwrap();
         let reference = Reference {
@@ -491,6 +503,7 @@ proptest! {
             return_uids,
             highest_modseq: false,
             saved: mailbox.saved.as_deref(),
+            now: Some(NOW),
         };
         let got = search(&snapshot, &keys, None, &Untouchable, &options).unwrap();
         let reference = Reference {

@@ -327,6 +327,35 @@ both! {
         assert!(caps[0].contains(" PARTIAL"), "{caps:?}");
     }
 
+    async fn within_counts_seconds_back_from_now(env) {
+        // RFC 5032: the fixture's messages arrived in 2020-2022; one more
+        // arrives now.
+        let mut c = mailbox(&env).await;
+        let raw = message("now");
+        c.run(&format!("p APPEND INBOX {{{}}}\r\n{raw}", raw.len())).await;
+        c.run("n NOOP").await;
+        assert_eq!(
+            c.run("a SEARCH YOUNGER 3600").await,
+            ["* SEARCH 4", "a OK SEARCH completed"]
+        );
+        assert_eq!(
+            c.run("b UID SEARCH OLDER 3600").await,
+            ["* SEARCH 2 3 4", "b OK UID SEARCH completed"]
+        );
+        // A year back reaches none of the old ones; OLDER and YOUNGER of
+        // one interval split the mailbox.
+        assert_eq!(
+            c.run("c SEARCH OR OLDER 31536000 YOUNGER 31536000").await,
+            ["* SEARCH 1 2 3 4", "c OK SEARCH completed"]
+        );
+        assert_eq!(
+            c.run("d SEARCH YOUNGER 31536000 NOT YOUNGER 60").await,
+            ["* SEARCH", "d OK SEARCH completed"]
+        );
+        let caps = c.run("e CAPABILITY").await;
+        assert!(caps[0].contains(" WITHIN"), "{caps:?}");
+    }
+
     async fn saved_result(env) {
         let mut c = mailbox(&env).await;
         // Nothing saved yet: `$` is empty.

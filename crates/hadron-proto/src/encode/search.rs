@@ -70,6 +70,8 @@ pub(crate) fn search_key(out: &mut Vec<u8>, key: &SearchKey<'_>, mode: LiteralMo
             atom(out, a);
         }
         K::Larger(n) => with_number(out, b"LARGER", *n),
+        K::Older(n) => with_number(out, b"OLDER", n.get()),
+        K::Younger(n) => with_number(out, b"YOUNGER", n.get()),
         K::New => kw(out, b"NEW"),
         K::Not(k) => {
             kw(out, b"NOT ");

@@ -1,7 +1,8 @@
 //! Parsers for SEARCH criteria (RFC 3501 §6.4.4, RFC 7162, RFC 4731, RFC 8474).
 
 use crate::parse::core::{
-    astring, atom, date, flag, number, number64, objectid, partial_range, quoted, sequence_set,
+    astring, atom, date, flag, number, number64, nz_number, objectid, partial_range, quoted,
+    sequence_set,
 };
 use crate::parse::error::PResult;
 use crate::parse::keyword::{fail, sp, upcase, word};
@@ -18,6 +19,7 @@ use crate::types::{EntryType, ModSeqEntry, NonEmptyVec, SearchKey, SearchReturnO
 ///   "LARGER" SP number / "NOT" SP search-key /
 ///   "OR" SP search-key SP search-key / "SENTBEFORE" SP date /
 ///   "SENTON" SP date / "SENTSINCE" SP date / "SMALLER" SP number /
+///   "OLDER" SP nz-number / "YOUNGER" SP nz-number (RFC 5032) /
 ///   "UID" SP sequence-set / "UNDRAFT" / sequence-set /
 ///   "(" search-key *(SP search-key) ")"`
 ///
@@ -74,6 +76,11 @@ pub(crate) fn search_key<'a>(
         let (rest, n) = number(rest)?;
         Ok((rest, f(n)))
     };
+    let arg_interval = |f: fn(_) -> SearchKey<'a>| -> PResult<'a, SearchKey<'a>> {
+        let (rest, _) = sp(rest)?;
+        let (rest, n) = nz_number(rest).map_err(|_| fail(rest, "an interval in seconds"))?;
+        Ok((rest, f(n)))
+    };
     let arg_keyword = |f: fn(_) -> SearchKey<'a>| -> PResult<'a, SearchKey<'a>> {
         let (rest, _) = sp(rest)?;
         let (rest, a) = atom(rest)?;
@@ -115,6 +122,8 @@ pub(crate) fn search_key<'a>(
             Ok((rest, K::Not(Box::new(key))))
         }
         b"OLD" => simple(K::Old),
+        b"OLDER" => arg_interval(K::Older),
+        b"YOUNGER" => arg_interval(K::Younger),
         b"ON" => arg_date(K::On),
         b"OR" => {
             let (rest, _) = sp(rest)?;

@@ -179,6 +179,12 @@ pub fn arb_search_key() -> impl Strategy<Value = SearchKey<'static>> {
         arb_date().prop_map(K::SentOn).boxed(),
         arb_date().prop_map(K::SentSince).boxed(),
         any::<u32>().prop_map(K::Larger).boxed(),
+        (1u32..)
+            .prop_map(|n| K::Older(NonZeroU32::new(n).expect("non-zero")))
+            .boxed(),
+        (1u32..)
+            .prop_map(|n| K::Younger(NonZeroU32::new(n).expect("non-zero")))
+            .boxed(),
         any::<u32>().prop_map(K::Smaller).boxed(),
         arb_atom().prop_map(K::Keyword).boxed(),
         arb_atom().prop_map(K::Unkeyword).boxed(),

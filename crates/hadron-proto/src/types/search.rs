@@ -44,6 +44,11 @@ pub enum SearchKey<'a> {
     Not(Box<SearchKey<'a>>),
     /// `OLD`
     Old,
+    /// `OLDER n` (RFC 5032 WITHIN): internal date at least `n` seconds ago.
+    Older(NonZeroU32),
+    /// `YOUNGER n` (RFC 5032 WITHIN): internal date less than `n` seconds
+    /// ago.
+    Younger(NonZeroU32),
     /// `ON date`
     On(Date),
     /// `OR search-key search-key`
@@ -120,6 +125,8 @@ impl SearchKey<'_> {
             K::New => K::New,
             K::Not(k) => K::Not(Box::new(k.into_static())),
             K::Old => K::Old,
+            K::Older(n) => K::Older(n),
+            K::Younger(n) => K::Younger(n),
             K::On(d) => K::On(d),
             K::Or(a, b) => K::Or(Box::new(a.into_static()), Box::new(b.into_static())),
             K::Recent => K::Recent,

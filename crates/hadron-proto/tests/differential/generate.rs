@@ -58,6 +58,8 @@ fn shared_key(key: &mut SearchKey<'_>) {
         }
         // OBJECTID (RFC 8474) is Hadron-only.
         SearchKey::EmailId(_) | SearchKey::ThreadId(_) => *key = SearchKey::All,
+        // WITHIN (RFC 5032) is left out of the comparison.
+        SearchKey::Older(_) | SearchKey::Younger(_) => *key = SearchKey::All,
         _ => {}
     }
 }

@@ -155,6 +155,14 @@ impl W {
             K::Header(f, v) => format!("HEADER {} {}", bytes(f.as_bytes()), bytes(v.as_bytes())),
             K::Keyword(a) => format!("KEYWORD {}", text(a.as_str())),
             K::Larger(n) => format!("LARGER {n}"),
+            K::Older(n) => {
+                self.facts.extension = Some("WITHIN");
+                format!("OLDER {n}")
+            }
+            K::Younger(n) => {
+                self.facts.extension = Some("WITHIN");
+                format!("YOUNGER {n}")
+            }
             K::New => "NEW".into(),
             K::Not(k) => format!("NOT ({})", self.key(k, depth + 1)),
             K::Old => "OLD".into(),

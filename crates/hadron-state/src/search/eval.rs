@@ -148,6 +148,8 @@ impl Iterator for Ones<'_> {
 pub(crate) struct Meta {
     size: u32,
     internal_day: i32,
+    /// The internal date, Unix seconds.
+    internal_secs: i64,
     /// `i32::MIN` when the message has no usable `Date:` header.
     sent_day: i32,
     pub(crate) modseq: u64,
@@ -181,6 +183,7 @@ impl MetaTest {
             MetaTest::SentOn(d) => sent(Some(d), Some(d)),
             MetaTest::SentSince(d) => sent(Some(d), None),
             MetaTest::ModSeq(_) => None,
+            MetaTest::Arrived { from, until } => Some(IndexedKey::InternalSeconds { from, until }),
         }
     }
 
@@ -195,6 +198,10 @@ impl MetaTest {
             MetaTest::SentOn(d) => m.sent_day != NO_DAY && m.sent_day == d,
             MetaTest::SentSince(d) => m.sent_day != NO_DAY && m.sent_day >= d,
             MetaTest::ModSeq(n) => m.modseq >= n,
+            MetaTest::Arrived { from, until } => {
+                from.is_none_or(|f| m.internal_secs >= f)
+                    && until.is_none_or(|u| m.internal_secs < u)
+            }
         }
     }
 }
@@ -508,6 +515,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 let meta = Meta {
                     size: m.size,
                     internal_day: m.internal_date.date().days_since_epoch() as i32,
+                    internal_secs: m.internal_date.to_unix(),
                     sent_day: m.sent_date.map_or(NO_DAY, |d| d.days_since_epoch() as i32),
                     modseq: m.modseq,
                 };

@@ -143,6 +143,9 @@ pub struct SearchOptions<'a> {
     /// The UIDs of the saved result `$` (RFC 5182), ascending or not; `None`
     /// when nothing is saved (then `$` is empty).
     pub saved: Option<&'a [u32]>,
+    /// The time `OLDER` and `YOUNGER` (RFC 5032) count back from, Unix
+    /// seconds; `None` for the system clock.
+    pub now: Option<i64>,
 }
 
 /// The answer to a search.
@@ -187,10 +190,16 @@ pub fn search<S: MessageSource + ?Sized>(
     options: &SearchOptions<'_>,
 ) -> Result<SearchResult, SearchError> {
     let charset = text::TextCharset::of(charset)?;
+    let now = options.now.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    });
     let planner = plan::Planner {
         snapshot,
         charset,
         saved: options.saved,
+        now,
     };
     let node = planner.plan(keys)?;
     let mut evaluator = eval::Evaluator::new(snapshot, source);

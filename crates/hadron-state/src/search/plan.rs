@@ -34,6 +34,14 @@ pub(crate) enum MetaTest {
     SentSince(i32),
     /// `MODSEQ n`: mod-sequence ≥ n.
     ModSeq(u64),
+    /// `OLDER`/`YOUNGER` (RFC 5032): internal date, Unix seconds, in
+    /// `from..until` (`None`: open).
+    Arrived {
+        /// Earliest second included.
+        from: Option<i64>,
+        /// First second no longer included.
+        until: Option<i64>,
+    },
 }
 
 /// A compiled search key.
@@ -114,6 +122,8 @@ pub(crate) struct Planner<'a> {
     /// The UIDs of the saved result `$` (RFC 5182), ascending; `None` is
     /// the empty set.
     pub(crate) saved: Option<&'a [u32]>,
+    /// Now, Unix seconds: what `OLDER` and `YOUNGER` count back from.
+    pub(crate) now: i64,
 }
 
 fn day(date: Date) -> i32 {
@@ -182,6 +192,16 @@ impl Planner<'_> {
             K::SentBefore(d) => Node::Meta(MetaTest::SentBefore(day(*d))),
             K::SentOn(d) => Node::Meta(MetaTest::SentOn(day(*d))),
             K::SentSince(d) => Node::Meta(MetaTest::SentSince(day(*d))),
+            // RFC 5032: OLDER n is at least n seconds ago, YOUNGER n less;
+            // the two split the mailbox.
+            K::Older(n) => Node::Meta(MetaTest::Arrived {
+                from: None,
+                until: Some(self.now - i64::from(n.get()) + 1),
+            }),
+            K::Younger(n) => Node::Meta(MetaTest::Arrived {
+                from: Some(self.now - i64::from(n.get()) + 1),
+                until: None,
+            }),
             // Hadron keeps one mod-sequence per message: the per-flag
             // entry RFC 7162 allows is accepted and ignored (§3.1.5 lets
             // a server do so).

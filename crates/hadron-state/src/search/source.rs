@@ -52,6 +52,14 @@ pub enum IndexedKey {
         /// Last day included.
         last: Option<i32>,
     },
+    /// Internal date in Unix seconds `from..until` (`OLDER`, `YOUNGER`);
+    /// `None` leaves that end open.
+    InternalSeconds {
+        /// Earliest second included.
+        from: Option<i64>,
+        /// First second no longer included.
+        until: Option<i64>,
+    },
     /// Size in `min..=max` octets (`LARGER`, `SMALLER`).
     Size {
         /// Smallest size included.
@@ -73,6 +81,10 @@ impl IndexedKey {
                 let day = d.days_since_epoch() as i32;
                 first.is_none_or(|f| day >= f) && last.is_none_or(|l| day <= l)
             }),
+            IndexedKey::InternalSeconds { from, until } => {
+                let t = meta.internal_date.to_unix();
+                from.is_none_or(|f| t >= f) && until.is_none_or(|u| t < u)
+            }
             IndexedKey::Size { min, max } => (min..=max).contains(&meta.size),
         }
     }

@@ -278,6 +278,7 @@ impl Session {
             "PARTIAL",
             "CONTEXT=SEARCH",
             "CONTEXT=SORT",
+            "WITHIN",
         ]
         .into_iter()
         .map(str::to_owned)

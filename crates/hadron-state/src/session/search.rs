@@ -135,6 +135,7 @@ impl Session {
                     return_uids: true,
                     highest_modseq: modseq,
                     saved: saved.as_deref(),
+                    now: None,
                 };
                 match search(&snapshot, &criteria, charset.as_ref(), &source, &options) {
                     Ok(found) => then(store, blobs, &snapshot, found).map(Ok),

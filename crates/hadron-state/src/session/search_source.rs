@@ -265,6 +265,9 @@ impl MessageSource for StoreSource<'_> {
                 from: first.map(|d| i64::from(d) * DAY),
                 until: last.map(|d| (i64::from(d) + 1) * DAY),
             },
+            IndexedKey::InternalSeconds { from, until } => {
+                ColumnRange::InternalDate { from, until }
+            }
             IndexedKey::Size { min, max } => ColumnRange::Size {
                 from: Some(i64::from(min)),
                 until: Some(i64::from(max) + 1),
