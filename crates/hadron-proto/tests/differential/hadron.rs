@@ -399,7 +399,7 @@ impl W {
             } => {
                 let ret = return_options.as_ref().map(|r| {
                     self.facts.extension = Some("ESEARCH RETURN");
-                    format!("RETURN {}", list(r.iter().map(|o| return_option(o))))
+                    format!("RETURN {}", list(r.iter().map(return_option)))
                 });
                 format!(
                     "{}{} {} {}",
