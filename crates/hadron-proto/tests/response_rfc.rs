@@ -213,6 +213,7 @@ fn rfc5530_codes() {
         ("CANNOT", Code::Cannot),
         ("LIMIT", Code::Limit),
         ("OVERQUOTA", Code::OverQuota),
+        ("USEATTR", Code::UseAttr),
         ("ALREADYEXISTS", Code::AlreadyExists),
         ("NONEXISTENT", Code::NonExistent),
     ] {

@@ -66,7 +66,13 @@ fn the_extensions_are_announced() {
         .iter()
         .map(|c| c.to_string())
         .collect();
-    for cap in ["LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "SPECIAL-USE"] {
+    for cap in [
+        "LIST-EXTENDED",
+        "LIST-STATUS",
+        "STATUS=SIZE",
+        "SPECIAL-USE",
+        "CREATE-SPECIAL-USE",
+    ] {
         assert!(caps.iter().any(|c| c == cap), "{cap} missing from {caps:?}");
     }
 }
@@ -85,6 +91,35 @@ fn unknown_or_lone_options_are_refused() {
 }
 
 both! {
+    async fn create_special_use(env) {
+        // RFC 6154 §3: CREATE with USE gives the mailbox its attribute; an
+        // attribute Hadron cannot assign is refused with USEATTR and
+        // nothing is created.
+        let mut c = env.client("alice").await;
+        let r = c.run("a CREATE MyDrafts (USE (\\Drafts))").await;
+        assert!(r[0].starts_with("a OK [MAILBOXID"), "{r:?}");
+        // (A new user's default mailboxes carry their special uses too.)
+        assert_eq!(
+            c.run("b LIST (SPECIAL-USE) \"\" My*").await,
+            [
+                "* LIST (\\HasNoChildren \\Drafts) \"/\" MyDrafts",
+                "b OK LIST completed",
+            ]
+        );
+        assert_eq!(
+            c.run("c CREATE Everything (USE (\\All))").await,
+            ["c NO [USEATTR] cannot create a mailbox with special use \\All"]
+        );
+        assert_eq!(
+            c.run("d CREATE Two (USE (\\Sent \\Trash))").await,
+            ["d NO [USEATTR] a mailbox can have one special use"]
+        );
+        assert_eq!(
+            c.run("e LIST \"\" Everything").await,
+            ["e OK LIST completed"]
+        );
+    }
+
     async fn plain_list_and_lsub_answer_as_before(env) {
         let mut c = fruit(&env).await;
         assert_eq!(

@@ -269,4 +269,6 @@ simple_codes! {
     TooBig => "TOOBIG",
     /// `COMPRESSIONACTIVE` (RFC 4978)
     CompressionActive => "COMPRESSIONACTIVE",
+    /// `USEATTR` (RFC 6154): a special-use attribute CREATE cannot assign.
+    UseAttr => "USEATTR",
 }

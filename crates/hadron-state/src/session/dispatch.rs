@@ -4,7 +4,7 @@
 //! each family either runs it or gives it back; what no family takes is
 //! refused with the reason ([`refusal`]).
 
-use hadron_proto::types::{Capability, Code, CommandBody, Data, Response, StatusKind, Tag};
+use hadron_proto::types::{Atom, Capability, Code, CommandBody, Data, Response, StatusKind, Tag};
 
 use super::output::{Output, ResponseSink, data, resp_text, tagged};
 use super::{ENABLEABLE, Session, State, no_for};
@@ -45,6 +45,25 @@ pub(super) fn refusal(tag: &Tag<'_>, state: State, body: &CommandBody<'_>) -> Ou
         ),
     };
     tagged(tag, kind, None, why)
+}
+
+/// The special use a CREATE may give its mailbox (RFC 6154 §3,
+/// CREATE-SPECIAL-USE): none, or one of the attributes a real mailbox can
+/// carry (`\All` and `\Flagged` name virtual views Hadron does not
+/// create). Hadron keeps one per mailbox.
+fn creatable_use(attributes: &[Atom<'_>]) -> Result<Option<String>, String> {
+    match attributes {
+        [] => Ok(None),
+        [a] => {
+            let name = a.as_str();
+            ["Archive", "Drafts", "Junk", "Sent", "Trash"]
+                .into_iter()
+                .find(|u| u.eq_ignore_ascii_case(name))
+                .map(|u| Some(format!("\\{u}")))
+                .ok_or_else(|| format!("cannot create a mailbox with special use \\{name}"))
+        }
+        _ => Err("a mailbox can have one special use".to_owned()),
+    }
 }
 
 /// RFC 2342: one personal namespace, `""` with delimiter `/`.
@@ -150,7 +169,13 @@ impl Session {
                 mailbox,
                 special_use,
             } => {
-                let su = special_use.first().map(|a| format!("\\{}", a.as_str()));
+                let su = match creatable_use(&special_use) {
+                    Ok(su) => su,
+                    Err(why) => {
+                        out.send(tagged(tag, StatusKind::No, Some(Code::UseAttr), why));
+                        return None;
+                    }
+                };
                 match self
                     .engine
                     .create_mailbox(self.acct(), &mailbox, su.as_deref())

@@ -264,6 +264,7 @@ impl Session {
             "LIST-EXTENDED",
             "LIST-STATUS",
             "SPECIAL-USE",
+            "CREATE-SPECIAL-USE",
             "STATUS=SIZE",
             "NAMESPACE",
             "ESEARCH",
