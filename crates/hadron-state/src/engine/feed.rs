@@ -63,6 +63,18 @@ pub(crate) struct Seen {
     pub(crate) uidnext: u32,
 }
 
+impl Seen {
+    /// The mod-sequence published once `changes` (read up to `until`, the
+    /// caller's own write, exclusive) are: everything below the caller's
+    /// own mod-sequence, else everything the read saw.
+    fn published_through(self, changes: &MailboxChanges, until: Option<u64>) -> u64 {
+        match until {
+            Some(m) => self.modseq.max(m - 1),
+            None => self.modseq.max(changes.highest_modseq),
+        }
+    }
+}
+
 /// How often the listener looks for notifications.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
 /// How often every followed mailbox is read anyway (a safety net).
@@ -241,10 +253,7 @@ impl Feed {
                 "expunges were pruned before this instance read them; resynchronising"
             );
             return Seen {
-                modseq: match until {
-                    Some(m) => seen.modseq.max(m - 1),
-                    None => seen.modseq.max(changes.highest_modseq),
-                },
+                modseq: seen.published_through(&changes, until),
                 uidnext: seen.uidnext.max(changes.uidnext),
             };
         };
@@ -300,11 +309,7 @@ impl Feed {
                 self.publish_added(id, run, mine, added_modseq);
             }
         }
-        next.modseq = match until {
-            // Everything below the caller's own mod-sequence.
-            Some(m) => next.modseq.max(m - 1),
-            None => next.modseq.max(changes.highest_modseq),
-        };
+        next.modseq = next.published_through(&changes, until);
         next
     }
 }
