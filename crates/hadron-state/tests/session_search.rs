@@ -38,13 +38,7 @@ AAECAwQFBgcICQ==\r\n\
 
 /// APPENDs `raw` with an internal date.
 async fn append_dated(c: &mut Client, flags: &str, date: &str, raw: &str) {
-    let r = c
-        .run(&format!(
-            "p APPEND INBOX ({flags}) \"{date}\" {{{}}}\r\n{raw}",
-            raw.len()
-        ))
-        .await;
-    assert!(r.last().unwrap().starts_with("p OK"), "{r:?}");
+    common::append(c, flags, Some(date), raw).await;
 }
 
 /// A literal argument (for 8-bit search strings).

@@ -16,13 +16,7 @@ fn sized(headers: &str, size: usize) -> String {
 
 /// APPENDs `raw` with an internal date.
 async fn append_dated(c: &mut Client, date: &str, raw: &str) {
-    let r = c
-        .run(&format!(
-            "p APPEND INBOX () \"{date}\" {{{}}}\r\n{raw}",
-            raw.len()
-        ))
-        .await;
-    assert!(r.last().unwrap().starts_with("p OK"), "{r:?}");
+    common::append(c, "", Some(date), raw).await;
 }
 
 /// INBOX holding five messages at UIDs 2..=6 (sequence 1..=5; UID 1 was

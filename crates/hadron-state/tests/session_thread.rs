@@ -9,13 +9,7 @@ use common::{Client, Env};
 
 /// APPENDs `raw` with an internal date.
 async fn append(c: &mut Client, raw: &str) {
-    let r = c
-        .run(&format!(
-            "p APPEND INBOX () \"01-Dec-2022 00:00:00 +0000\" {{{}}}\r\n{raw}",
-            raw.len()
-        ))
-        .await;
-    assert!(r.last().unwrap().starts_with("p OK"), "{r:?}");
+    common::append(c, "", Some("01-Dec-2022 00:00:00 +0000"), raw).await;
 }
 
 /// A message with these header fields and a `Date:` in January 2021 on

@@ -183,3 +183,17 @@ macro_rules! both {
         }
     )*};
 }
+
+/// APPENDs `raw` to INBOX with `flags` (space-separated, may be empty) and,
+/// when given, an internal date (`"01-Jan-2020 12:00:00 +0000"`); panics
+/// unless the server answers OK.
+pub async fn append(c: &mut Client, flags: &str, date: Option<&str>, raw: &str) {
+    let date = date.map(|d| format!(" \"{d}\"")).unwrap_or_default();
+    let r = c
+        .run(&format!(
+            "p APPEND INBOX ({flags}){date} {{{}}}\r\n{raw}",
+            raw.len()
+        ))
+        .await;
+    assert!(r.last().unwrap().starts_with("p OK"), "{r:?}");
+}
