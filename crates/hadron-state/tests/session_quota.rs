@@ -207,9 +207,18 @@ both! {
             c.run("e STATUS Archive (APPENDLIMIT)").await[0],
             format!("* STATUS Archive (APPENDLIMIT {left})")
         );
+        // LIST-STATUS (RFC 5819) answers it too.
+        assert_eq!(
+            s.run("f LIST \"\" INBOX RETURN (STATUS (MESSAGES APPENDLIMIT))").await,
+            [
+                "* LIST (\\HasNoChildren) \"/\" INBOX".to_owned(),
+                format!("* STATUS INBOX (MESSAGES 1 APPENDLIMIT {left})"),
+                "f OK LIST completed".to_owned()
+            ]
+        );
         limit(&env, "alice", Some(100), None).await;
         assert_eq!(
-            s.run("f STATUS INBOX (APPENDLIMIT)").await[0],
+            s.run("g STATUS INBOX (APPENDLIMIT)").await[0],
             "* STATUS INBOX (APPENDLIMIT 5000)"
         );
     }

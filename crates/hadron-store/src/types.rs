@@ -447,6 +447,16 @@ pub enum QuotaResourceKind {
     Message,
 }
 
+impl QuotaResourceKind {
+    /// The resource's RFC 9208 name (`STORAGE`, `MESSAGE`).
+    pub fn name(self) -> &'static str {
+        match self {
+            QuotaResourceKind::Storage => "STORAGE",
+            QuotaResourceKind::Message => "MESSAGE",
+        }
+    }
+}
+
 /// What [`crate::Store::delete_user`] removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedUser {
