@@ -43,8 +43,10 @@
 //!   \[`several-unchangedsince`\].
 //! - `AUTHENTICATE mech SP` with nothing after the space: an empty SASL-IR
 //!   initial response is written `=` (RFC 4959) \[`sasl-ir-empty-without-equals`\].
-//! - What Hadron does not speak: the QUOTA commands and the
-//!   `DELETED-STORAGE` status item \[`imap-codec-only-extension`\].
+//! - Quota limits above 2^63 − 1 in SETQUOTA (RFC 9208's `number64`)
+//!   \[`quota-limit-above-63-bits`\].
+//! - What Hadron does not speak: the `DELETED-STORAGE` status item
+//!   \[`imap-codec-only-extension`\].
 //!
 //! Hadron accepts, imap-codec rejects:
 //!
@@ -58,8 +60,9 @@
 //!   \[`compress-any-atom`\].
 //! - What imap-codec does not speak: LIST-EXTENDED and LIST-STATUS, CREATE
 //!   with SPECIAL-USE, `SEARCH RETURN (...)` (ESEARCH), `$` (SEARCHRES),
-//!   MULTIAPPEND and OBJECTID (the `MAILBOXID` status item, the `EMAILID`
-//!   and `THREADID` fetch items and search keys) \[`hadron-only-extension`\].
+//!   MULTIAPPEND, OBJECTID (the `MAILBOXID` status item, the `EMAILID`
+//!   and `THREADID` fetch items and search keys) and the `APPENDLIMIT`
+//!   status item (RFC 7889) \[`hadron-only-extension`\].
 //!
 //! Where both accept, the test compares them after normalising: mailbox
 //! names decoded (and `INBOX` in any case is `INBOX`), system flags,

@@ -1184,3 +1184,90 @@ fn qresync_sets_obey_the_sequence_limit() {
     let e = parse::command(b"a SELECT INBOX (QRESYNC (1 2 1,2,3))\r\n", &limits).unwrap_err();
     assert_eq!(e.kind(), CommandErrorKind::TooMany);
 }
+
+// ---- RFC 9208 (QUOTA) ------------------------------------------------------
+
+#[test]
+fn rfc9208_getquota_getquotaroot_setquota_examples() {
+    use hadron_proto::types::{QuotaLimit, QuotaResource};
+    assert_eq!(
+        parse("G0001 GETQUOTA \"!partition/sda4\"\r\n").body,
+        CommandBody::GetQuota {
+            root: astr("!partition/sda4")
+        }
+    );
+    assert_eq!(
+        parse("G0002 GETQUOTAROOT INBOX\r\n").body,
+        CommandBody::GetQuotaRoot {
+            mailbox: Mailbox::INBOX
+        }
+    );
+    assert_eq!(
+        parse("S0001 SETQUOTA \"#user/alice\" (STORAGE 510)\r\n").body,
+        CommandBody::SetQuota {
+            root: astr("#user/alice"),
+            limits: vec![QuotaLimit {
+                resource: QuotaResource::Storage,
+                limit: 510
+            }]
+        }
+    );
+    // Hadron's one root is the empty name; an empty list removes every limit;
+    // resource names are case-insensitive and unknown ones are kept.
+    assert_eq!(
+        parse("a setquota \"\" (message 1000 storage 0 X-FOO 7)\r\n").body,
+        CommandBody::SetQuota {
+            root: astr(""),
+            limits: vec![
+                QuotaLimit {
+                    resource: QuotaResource::Message,
+                    limit: 1000
+                },
+                QuotaLimit {
+                    resource: QuotaResource::Storage,
+                    limit: 0
+                },
+                QuotaLimit {
+                    resource: QuotaResource::Other("X-FOO".try_into().unwrap()),
+                    limit: 7
+                },
+            ]
+        }
+    );
+    assert_eq!(
+        parse("a SETQUOTA \"\" ()\r\n").body,
+        CommandBody::SetQuota {
+            root: astr(""),
+            limits: vec![]
+        }
+    );
+}
+
+#[test]
+fn malformed_quota_commands_are_errors() {
+    for line in [
+        "a GETQUOTA\r\n",
+        "a GETQUOTAROOT\r\n",
+        "a SETQUOTA \"\"\r\n",
+        "a SETQUOTA \"\" STORAGE 1\r\n",
+        "a SETQUOTA \"\" (STORAGE)\r\n",
+        "a SETQUOTA \"\" (STORAGE x)\r\n",
+        "a SETQUOTA \"\" (STORAGE -1)\r\n",
+        "a SETQUOTA \"\" (STORAGE 9223372036854775808)\r\n",
+        "a SETQUOTA \"\" (STORAGE 1 )\r\n",
+    ] {
+        let e = error(line);
+        assert_eq!(e.tag().map(|t| t.as_str()), Some("a"), "{line}");
+    }
+}
+
+#[test]
+fn rfc7889_appendlimit_status_item() {
+    assert_eq!(
+        parse("t1 STATUS INBOX (APPENDLIMIT)\r\n").body,
+        CommandBody::Status {
+            mailbox: Mailbox::INBOX,
+            items: ne(vec![StatusItem::AppendLimit])
+        }
+    );
+}

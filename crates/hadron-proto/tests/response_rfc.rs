@@ -867,3 +867,94 @@ fn base64_continuations_are_canonical_or_text() {
         Response::Continue(Continue::Text(_))
     ));
 }
+
+fn quota(
+    resource: hadron_proto::types::QuotaResource<'static>,
+    usage: u64,
+    limit: u64,
+) -> hadron_proto::types::QuotaUsage<'static> {
+    hadron_proto::types::QuotaUsage {
+        resource,
+        usage,
+        limit,
+    }
+}
+
+#[test]
+fn rfc9208_quota_and_quotaroot_responses() {
+    use hadron_proto::types::{AString, Mailbox, NonEmptyVec, QuotaResource};
+    let astr = |s: &'static str| AString::try_from(s).unwrap();
+    // §4.1 (the root is an atom, so it is written bare).
+    let r = canonical(
+        "* QUOTA \"!partition/sda4\" (STORAGE 104 10923847)\r\n",
+        "* QUOTA !partition/sda4 (STORAGE 104 10923847)\r\n",
+    );
+    assert_eq!(
+        r,
+        Response::Data(Data::Quota {
+            root: astr("!partition/sda4"),
+            resources: NonEmptyVec::one(quota(QuotaResource::Storage, 104, 10923847)),
+        })
+    );
+    // §4.2
+    let r = canonical(
+        "* QUOTAROOT INBOX \"#user/alice\" \"!partition/sda4\"\r\n",
+        "* QUOTAROOT INBOX #user/alice !partition/sda4\r\n",
+    );
+    assert_eq!(
+        r,
+        Response::Data(Data::QuotaRoot {
+            mailbox: Mailbox::INBOX,
+            roots: vec![astr("#user/alice"), astr("!partition/sda4")],
+        })
+    );
+    exact("* QUOTA #user/alice (MESSAGE 42 1000)\r\n");
+    // §4.3
+    let r = exact("* QUOTA #user/alice (STORAGE 54 111 MESSAGE 42 1000)\r\n");
+    assert_eq!(
+        r,
+        Response::Data(Data::Quota {
+            root: astr("#user/alice"),
+            resources: NonEmptyVec::new(vec![
+                quota(QuotaResource::Storage, 54, 111),
+                quota(QuotaResource::Message, 42, 1000),
+            ])
+            .unwrap(),
+        })
+    );
+    // Hadron's root is the empty name; a mailbox with no root.
+    exact("* QUOTA \"\" (STORAGE 0 512 MESSAGE 0 1000)\r\n");
+    exact("* QUOTAROOT INBOX \"\"\r\n");
+    exact("* QUOTAROOT Archive\r\n");
+    canonical(
+        "* quota \"\" (storage 1 2 x-other 3 4)\r\n",
+        "* QUOTA \"\" (STORAGE 1 2 x-other 3 4)\r\n",
+    );
+    // §4.3.1: OVERQUOTA comes from RFC 5530.
+    let r = exact("A003 NO [OVERQUOTA] APPEND Failed\r\n");
+    assert_eq!(code_of(&r), Code::OverQuota);
+    // quota-list has at least one resource.
+    assert!(parse::response(b"* QUOTA \"\" ()\r\n").is_err());
+    assert!(parse::response(b"* QUOTA \"\" (STORAGE 1)\r\n").is_err());
+}
+
+#[test]
+fn rfc7889_appendlimit_status_values() {
+    let r = exact("* STATUS INBOX (APPENDLIMIT 257890)\r\n");
+    let Response::Data(Data::Status { items, .. }) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(items, vec![StatusValue::AppendLimit(Some(257890))]);
+    assert_eq!(items[0].item(), StatusItem::AppendLimit);
+    let r = exact("* STATUS Sent (MESSAGES 2 APPENDLIMIT NIL)\r\n");
+    let Response::Data(Data::Status { items, .. }) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        items,
+        vec![
+            StatusValue::Number(StatusItem::Messages, 2),
+            StatusValue::AppendLimit(None)
+        ]
+    );
+}

@@ -96,6 +96,68 @@ enum UserCmd {
     Del(UserNameArgs),
     /// List the users with their mailbox and message counts.
     List(UserListArgs),
+    /// Show a user's quota (RFC 9208) with its usage, or change its limits.
+    Quota(UserQuotaArgs),
+}
+
+/// `user quota NAME [--storage SIZE|none] [--messages N|none]`.
+#[derive(Debug, Args)]
+struct UserQuotaArgs {
+    /// The login name.
+    name: String,
+    /// The STORAGE limit: a size with a K, M, G or T suffix (powers of 1024;
+    /// a plain number is KiB, the unit of RFC 9208), or `none`.
+    #[arg(long, value_parser = parse_storage_limit)]
+    storage: Option<Limit>,
+    /// The MESSAGE limit: a number of messages, or `none`.
+    #[arg(long, value_parser = parse_message_limit)]
+    messages: Option<Limit>,
+    #[command(flatten)]
+    storage_options: StorageArgs,
+}
+
+/// A quota limit given on the command line: a number, or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Limit(Option<u64>);
+
+/// `none`, or a size in KiB with an optional K/M/G/T suffix (powers of 1024,
+/// `KiB`/`K`/`KB` alike).
+fn parse_storage_limit(s: &str) -> Result<Limit, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(Limit(None));
+    }
+    let lower = s.trim().to_ascii_lowercase();
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
+    let (digits, unit) = lower.split_at(digits_end);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("expected a size such as 500M or 10G, or none; got {s:?}"))?;
+    let kib_per_unit: u64 = match unit.trim_end_matches("ib").trim_end_matches('b') {
+        "" | "k" => 1,
+        "m" => 1 << 10,
+        "g" => 1 << 20,
+        "t" => 1 << 30,
+        _ => return Err(format!("unknown size unit in {s:?} (use K, M, G or T)")),
+    };
+    n.checked_mul(kib_per_unit)
+        .filter(|&kib| kib <= i64::MAX as u64)
+        .map(|kib| Limit(Some(kib)))
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// `none`, or a number of messages.
+fn parse_message_limit(s: &str) -> Result<Limit, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(Limit(None));
+    }
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|&n| n <= i64::MAX as u64)
+        .map(|n| Limit(Some(n)))
+        .ok_or_else(|| format!("expected a number of messages, or none; got {s:?}"))
 }
 
 /// A user name and a new password.
@@ -316,8 +378,55 @@ async fn user(cmd: UserCmd) -> anyhow::Result<()> {
             let users = engine.users().await.context("listing users")?;
             print!("{}", user_table(&users));
         }
+        UserCmd::Quota(args) => {
+            let engine = engine(&args.storage_options.config()?).await?;
+            let name = &args.name;
+            let read = || async {
+                engine
+                    .user_quota(name)
+                    .await
+                    .with_context(|| format!("reading the quota of user {name}"))
+            };
+            let mut quota = read().await?;
+            if args.storage.is_some() || args.messages.is_some() {
+                let mut limits = quota.limits;
+                if let Some(Limit(l)) = args.storage {
+                    limits.storage_kib = l;
+                }
+                if let Some(Limit(l)) = args.messages {
+                    limits.messages = l;
+                }
+                engine
+                    .set_quota_limits(name, limits)
+                    .await
+                    .with_context(|| format!("setting the quota of user {name}"))?;
+                quota = read().await?;
+            }
+            print!("{}", quota_table(&quota));
+        }
     }
     Ok(())
+}
+
+/// `user quota` output: each resource with its usage and limit (`none`
+/// when unlimited); STORAGE in KiB as RFC 9208 counts it.
+fn quota_table(quota: &hadron_store::UserQuota) -> String {
+    let limit = |l: Option<u64>| l.map_or_else(|| "none".to_owned(), |n| n.to_string());
+    format!(
+        "{:<8}  {:>20}  {:>20}\n{:<8}  {:>20}  {:>20}\n{:<8}  {:>20}  {:>20}\n",
+        "RESOURCE",
+        "USAGE",
+        "LIMIT",
+        "STORAGE",
+        format!("{} KiB", quota.storage_kib()),
+        quota
+            .limits
+            .storage_kib
+            .map_or_else(|| "none".to_owned(), |n| format!("{n} KiB")),
+        "MESSAGE",
+        quota.messages,
+        limit(quota.limits.messages),
+    )
 }
 
 /// `user list` output: a header and one aligned row per user.

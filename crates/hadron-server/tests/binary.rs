@@ -1,4 +1,4 @@
-//! The `hadron` binary end to end: `user add`/`passwd`/`del`/`list`,
+//! The `hadron` binary end to end: `user add`/`passwd`/`del`/`list`/`quota`,
 //! `serve` with a config file, TLS flags and `cert self-signed`, SIGTERM
 //! shutdown with BYE, and readable errors for bad configuration.
 #![allow(missing_docs)]
@@ -255,6 +255,102 @@ async fn user_list_passwd_and_del_work_beside_a_running_server() {
         .collect();
     assert_eq!(names, ["carol"], "{list}");
     carol.cmd_ok("z LOGOUT").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_quota_shows_and_sets_limits_that_a_running_server_enforces() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_dir(dir.path());
+    let d = ["--data-dir", data.as_str()];
+    let quota = |args: &[&str]| hadron(&[&["user", "quota"][..], args, &d].concat());
+    hadron(&[&["user", "add", "erin", "--password", "pw"][..], &d].concat());
+    let table = |out: &std::process::Output| -> Vec<Vec<String>> {
+        assert!(out.status.success(), "{out:?}");
+        stdout(out)
+            .lines()
+            .map(|l| l.split_whitespace().map(str::to_owned).collect())
+            .collect()
+    };
+    // Without options: usage and limits, none set.
+    assert_eq!(
+        table(&quota(&["erin"])),
+        [
+            vec!["RESOURCE", "USAGE", "LIMIT"],
+            vec!["STORAGE", "0", "KiB", "none"],
+            vec!["MESSAGE", "0", "none"],
+        ]
+    );
+    // Each option changes its own limit and leaves the other.
+    assert_eq!(
+        table(&quota(&["erin", "--storage", "10G"]))[1],
+        ["STORAGE", "0", "KiB", "10485760", "KiB"]
+    );
+    let t = table(&quota(&["erin", "--messages", "1"]));
+    assert_eq!(t[1][3], "10485760");
+    assert_eq!(t[2], ["MESSAGE", "0", "1"]);
+    // Bad values and unknown users are refused with a reason.
+    for bad in [
+        &["erin", "--storage", "10X"][..],
+        &["erin", "--messages", "-1"],
+    ] {
+        let out = quota(bad);
+        assert!(!out.status.success(), "{out:?}");
+        assert!(stderr(&out).contains(bad[2]), "{}", stderr(&out));
+    }
+    let out = quota(&["nobody", "--messages", "5"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("nobody"),
+        "{out:?}"
+    );
+
+    // A real server advertises QUOTA and APPENDLIMIT (its literal limit) and
+    // enforces the limits the CLI set.
+    let config = dir.path().join("hadron.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\n[limits]\nmax_literal = 100000\n",
+    )
+    .unwrap();
+    let (_server, port) = serve(&[&["--config", config.to_str().unwrap()][..], &d].concat()).await;
+    let mut c = Client::connect(([127, 0, 0, 1], port).into()).await;
+    c.expect(&["* OK %"]).await;
+    let caps = c.cmd("a CAPABILITY").await;
+    let caps: Vec<&str> = caps[0].split(' ').collect();
+    for cap in [
+        "QUOTA",
+        "QUOTA=RES-STORAGE",
+        "QUOTA=RES-MESSAGE",
+        "APPENDLIMIT=100000",
+    ] {
+        assert!(caps.contains(&cap), "{cap} missing from {caps:?}");
+    }
+    c.cmd_ok("b LOGIN erin pw").await;
+    let m = "Subject: hi\r\n\r\nhello\r\n";
+    c.cmd_ok(&format!("c APPEND INBOX {{{}+}}\r\n{m}", m.len()))
+        .await;
+    assert_lines(
+        &c.cmd(&format!("d APPEND INBOX {{{}+}}\r\n{m}", m.len()))
+            .await,
+        &["d NO [OVERQUOTA] %"],
+    );
+    // A message over APPENDLIMIT is refused before its data is sent.
+    assert_lines(
+        &c.cmd("e APPEND INBOX {100001}").await,
+        &["e NO [TOOBIG] %"],
+    );
+    assert_lines(
+        &c.cmd("f STATUS INBOX (MESSAGES APPENDLIMIT)").await,
+        &[
+            "* STATUS INBOX (MESSAGES 1 APPENDLIMIT 100000)",
+            "f OK STATUS completed",
+        ],
+    );
+    // The CLI sees the usage.
+    let t = table(&quota(&["erin", "--messages", "none"]));
+    assert_eq!(t[2], ["MESSAGE", "1", "none"]);
+    assert_eq!(t[1][1], "1");
+    c.cmd_ok(&format!("g APPEND INBOX {{{}+}}\r\n{m}", m.len()))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

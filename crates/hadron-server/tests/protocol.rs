@@ -11,13 +11,18 @@ use std::time::Duration;
 use common::{TestServer, append_n, assert_lines, message};
 use hadron_server::config::Limits;
 
-/// The engine's capabilities plus what the connection layer implements.
+/// The engine's capabilities plus what the connection layer implements
+/// (`APPENDLIMIT=` is the test server's literal limit).
 fn caps() -> String {
     let engine: Vec<String> = hadron_state::session::Session::capabilities()
         .iter()
         .map(ToString::to_string)
         .collect();
-    format!("{} ID LITERAL+ SASL-IR AUTH=PLAIN", engine.join(" "))
+    format!(
+        "{} APPENDLIMIT={} ID LITERAL+ SASL-IR AUTH=PLAIN",
+        engine.join(" "),
+        Limits::default().max_literal
+    )
 }
 
 both! {

@@ -95,6 +95,28 @@ pub(crate) struct UserRow {
     pub(crate) size: i64,
 }
 
+/// A user's quota limits and usage totals (`user_quota`).
+#[derive(QueryableByName)]
+pub(crate) struct QuotaRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) storage_limit: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) message_limit: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) messages: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) size: i64,
+}
+
+/// How many rows and their total size (`messages_size`).
+#[derive(QueryableByName)]
+pub(crate) struct SizeRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) messages: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) size: i64,
+}
+
 /// Counts of unseen and recent messages among some rows.
 #[derive(QueryableByName)]
 pub(crate) struct CountRow {

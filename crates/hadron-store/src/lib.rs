@@ -91,8 +91,8 @@ pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta, MessageSummary,
-    NewMessage, SearchField, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags,
-    ThreadRow, UidSet, UserId, UserInfo,
+    NewMessage, QuotaLimits, QuotaResourceKind, SearchField, SortColumns, SortKeys, SortRow,
+    SortText, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId, UserInfo, UserQuota,
 };
 pub use validate::{HIERARCHY_DELIMITER, MAX_KEYWORD_LEN, MAX_MAILBOX_NAME_LEN, MAX_USER_NAME_LEN};
 

@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Text};
 
 use crate::backend::{
     Arg, BlobData, CountRow, ExpungedInsert, FlagRow, IdRow, MailboxMessageInsert, MailboxRow, UidTextRow,
-    MessageInsert, MetaRow, Prepared, SortRowSql, SourceRow, Specific, Sql, SummaryRow, ThreadRowSql, UserRow, uid_chunks,
+    MessageInsert, MetaRow, Prepared, QuotaRow, SizeRow, SortRowSql, SourceRow, Specific, Sql, SummaryRow, ThreadRowSql, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
 use crate::schema::{
@@ -19,8 +19,8 @@ use crate::schema::{
 use crate::types::{
     ColumnRange, IdField, MailboxChanges, NO_SENT_DAY, SearchField,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId,
-    UserInfo,
+    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, QuotaLimits, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId,
+    UserInfo, UserQuota,
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};
 
@@ -193,6 +193,72 @@ pub(crate) fn list_users(c: &mut Conn) -> Result<Vec<UserInfo>> {
     .collect();
     users.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(users)
+}
+
+/// A user's quota limits and its usage summed from its mailboxes' counters: one grouped query,
+/// no message row read.
+pub(crate) fn user_quota(c: &mut Conn, user: UserId) -> Result<UserQuota> {
+    let mut s = Sql::new(
+        "SELECT u.quota_storage_kib AS storage_limit, u.quota_messages AS message_limit, \
+         CAST(COALESCE(SUM(m.message_count), 0) AS BIGINT) AS messages, \
+         CAST(COALESCE(SUM(m.total_size), 0) AS BIGINT) AS size \
+         FROM users u LEFT JOIN mailboxes m ON m.user_id = u.id WHERE u.id = ",
+    );
+    s.i64(user.0)
+        .push(" GROUP BY u.id, u.quota_storage_kib, u.quota_messages");
+    let row = q(s)
+        .get_result::<QuotaRow>(c)
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownUser(user.to_string()))?;
+    let limit = |v: Option<i64>| v.map(|n| n.max(0) as u64);
+    Ok(UserQuota {
+        limits: QuotaLimits {
+            storage_kib: limit(row.storage_limit),
+            messages: limit(row.message_limit),
+        },
+        messages: row.messages.max(0) as u64,
+        size: row.size.max(0) as u64,
+    })
+}
+
+/// Sets a user's quota limits (`None`: no limit).
+pub(crate) fn set_quota_limits(c: &mut Conn, name: &str, limits: QuotaLimits) -> Result<()> {
+    let column = |v: Option<u64>, what: &str| -> Result<Option<i64>> {
+        v.map(|n| {
+            i64::try_from(n)
+                .map_err(|_| StoreError::InvalidInput(format!("{what} limit {n} is above 2^63 - 1")))
+        })
+        .transpose()
+    };
+    let storage = column(limits.storage_kib, "storage")?;
+    let messages = column(limits.messages, "message")?;
+    let n = diesel::update(users::table.filter(users::name.eq(name)))
+        .set((
+            users::quota_storage_kib.eq(storage),
+            users::quota_messages.eq(messages),
+        ))
+        .execute(c)?;
+    if n == 0 {
+        return Err(StoreError::UnknownUser(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// How many of `uids` the mailbox holds and their total size in octets (what a COPY of them
+/// adds to the quota usage), read through the `(mailbox_id, uid)` key by chunks.
+pub(crate) fn messages_size(c: &mut Conn, mailbox: MailboxId, uids: &UidSet) -> Result<(u64, u64)> {
+    let (mut count, mut size) = (0u64, 0u64);
+    for chunk in &uid_chunks(uids) {
+        let mut s = Sql::new(
+            "SELECT COUNT(*) AS messages, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS size \
+             FROM mailbox_messages WHERE mailbox_id = ",
+        );
+        s.i64(mailbox.0).push(" AND ").uid_chunk("uid", chunk);
+        let row = q(s).get_result::<SizeRow>(c)?;
+        count += row.messages.max(0) as u64;
+        size += row.size.max(0) as u64;
+    }
+    Ok((count, size))
 }
 
 /// Deletes a user with its mailboxes (their message rows, keywords and expunge records) and

@@ -102,6 +102,8 @@ diesel::table! {
         name -> Text,
         password_hash -> Text,
         created_at -> BigInt,
+        quota_storage_kib -> Nullable<BigInt>,
+        quota_messages -> Nullable<BigInt>,
     }
 }
 

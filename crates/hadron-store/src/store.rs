@@ -18,8 +18,8 @@ use crate::migrate;
 use crate::types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage,
-    SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId,
-    UserInfo,
+    QuotaLimits, SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, ThreadRow, UidSet,
+    UserId, UserInfo, UserQuota,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -458,6 +458,28 @@ impl Store {
     /// from the mailbox counters, so this costs one grouped query whatever the mail volume).
     pub fn list_users(&self) -> Result<Vec<UserInfo>> {
         self.read(|c| dispatch!(c, list_users()))
+    }
+
+    /// A user's quota (RFC 9208): its limits and its usage, summed from its mailboxes'
+    /// counters in one query (no message row is read). [`StoreError::UnknownUser`] if there is
+    /// no such user.
+    pub fn user_quota(&self, user: UserId) -> Result<UserQuota> {
+        self.read(|c| dispatch!(c, user_quota(user)))
+    }
+
+    /// Sets a user's quota limits (`None`: no limit), replacing both. Limits above 2^63 - 1
+    /// are [`StoreError::InvalidInput`]; [`StoreError::UnknownUser`] if there is no such
+    /// user. Nothing already stored is removed when a limit is lowered below the usage: the
+    /// user just cannot add more until under it.
+    pub fn set_quota_limits(&self, name: &str, limits: QuotaLimits) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |c| dispatch!(c, set_quota_limits(&name, limits)))
+    }
+
+    /// How many of `uids` mailbox `mailbox` holds and their total size in octets: what a COPY
+    /// of them adds to the owner's quota usage. Reads only the rows named.
+    pub fn messages_size(&self, mailbox: MailboxId, uids: &UidSet) -> Result<(u64, u64)> {
+        self.read(|c| dispatch!(c, messages_size(mailbox, uids)))
     }
 
     /// Deletes a user in one transaction: its mailboxes with their messages, keywords and

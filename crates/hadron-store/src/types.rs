@@ -393,6 +393,70 @@ pub struct UserInfo {
     pub size: u64,
 }
 
+/// A user's quota limits (RFC 9208, one quota root covering all its mailboxes); `None` is
+/// no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QuotaLimits {
+    /// The STORAGE limit, in units of 1024 octets (as RFC 9208 counts it).
+    pub storage_kib: Option<u64>,
+    /// The MESSAGE limit: how many messages all its mailboxes may hold together.
+    pub messages: Option<u64>,
+}
+
+/// A user's quota: its limits and its usage, summed from its mailboxes' counters in one query
+/// (no message row is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UserQuota {
+    /// The limits.
+    pub limits: QuotaLimits,
+    /// Messages over all its mailboxes (a message copied to two mailboxes counts twice).
+    pub messages: u64,
+    /// Total RFC822.SIZE of those messages, in octets.
+    pub size: u64,
+}
+
+impl UserQuota {
+    /// The STORAGE usage in units of 1024 octets, rounded up (RFC 9208 §5.1).
+    pub fn storage_kib(&self) -> u64 {
+        self.size.div_ceil(1024)
+    }
+
+    /// Whether adding `messages` messages of `size` octets in total would go past a limit:
+    /// the resource that would, or `None` when they fit.
+    pub fn exceeded_by(&self, messages: u64, size: u64) -> Option<QuotaResourceKind> {
+        if let Some(limit) = self.limits.messages
+            && self.messages.saturating_add(messages) > limit
+        {
+            return Some(QuotaResourceKind::Message);
+        }
+        if let Some(limit) = self.limits.storage_kib
+            && self.size.saturating_add(size).div_ceil(1024) > limit
+        {
+            return Some(QuotaResourceKind::Storage);
+        }
+        None
+    }
+}
+
+/// The quota resources Hadron limits (RFC 9208 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaResourceKind {
+    /// `STORAGE`: octets, counted in units of 1024.
+    Storage,
+    /// `MESSAGE`: messages.
+    Message,
+}
+
+impl QuotaResourceKind {
+    /// The resource's RFC 9208 name (`STORAGE`, `MESSAGE`).
+    pub fn name(self) -> &'static str {
+        match self {
+            QuotaResourceKind::Storage => "STORAGE",
+            QuotaResourceKind::Message => "MESSAGE",
+        }
+    }
+}
+
 /// What [`crate::Store::delete_user`] removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedUser {

@@ -898,6 +898,60 @@ fn with_body(blobs: &dyn BlobStore, i: u32, body: &str) -> hadron_store::NewMess
 }
 
 both! {
+    fn a_users_quota_is_its_limits_and_the_sum_of_its_mailboxes_counters(db) {
+        use hadron_store::{QuotaLimits, QuotaResourceKind};
+        let s = db.store();
+        let alice = s.create_user("alice", "h").unwrap();
+        let bob = s.create_user("bob", "h").unwrap();
+        // No mailbox, no limit.
+        let q = s.user_quota(alice).unwrap();
+        assert_eq!((q.limits, q.messages, q.size), (QuotaLimits::default(), 0, 0));
+        let inbox = s.create_mailbox(alice, "INBOX", None).unwrap().id;
+        let work = s.create_mailbox(alice, "Work", None).unwrap().id;
+        let bobs = s.create_mailbox(bob, "INBOX", None).unwrap().id;
+        s.append(inbox, vec![msg(1, SEEN, &[]), msg(2, RECENT, &[])]).unwrap();
+        s.append(work, vec![msg(3, SEEN, &[])]).unwrap();
+        s.append(bobs, vec![msg(4, SEEN, &[])]).unwrap();
+        let size = |id| s.mailbox_status(id).unwrap().size;
+        let q = s.user_quota(alice).unwrap();
+        assert_eq!((q.messages, q.size), (3, size(inbox) + size(work)));
+        assert_eq!(q.storage_kib(), q.size.div_ceil(1024));
+
+        // Limits are stored per user; None is no limit.
+        let limits = QuotaLimits { storage_kib: Some(1), messages: Some(4) };
+        s.set_quota_limits("alice", limits).unwrap();
+        let q = s.user_quota(alice).unwrap();
+        assert_eq!(q.limits, limits);
+        assert_eq!(s.user_quota(bob).unwrap().limits, QuotaLimits::default());
+        assert_eq!(q.exceeded_by(1, 0), None);
+        assert_eq!(q.exceeded_by(2, 0), Some(QuotaResourceKind::Message));
+        assert_eq!(q.exceeded_by(0, 1024 - q.size), None);
+        assert_eq!(q.exceeded_by(0, 1025 - q.size), Some(QuotaResourceKind::Storage));
+
+        // COPY's cost: the named messages' count and size, read by UID.
+        let (n, bytes) = s.messages_size(inbox, &UidSet::from_uids([1, 2, 9])).unwrap();
+        assert_eq!((n, bytes), (2, size(inbox)));
+
+        // Usage follows copies and expunges through the counters.
+        s.copy(inbox, &UidSet::from_uids([1]), work).unwrap();
+        assert_eq!(s.user_quota(alice).unwrap().messages, 4);
+        s.expunge(inbox, &UidSet::from_uids([1, 2])).unwrap();
+        let q = s.user_quota(alice).unwrap();
+        assert_eq!((q.messages, q.size), (2, size(inbox) + size(work)));
+
+        s.set_quota_limits("alice", QuotaLimits::default()).unwrap();
+        assert_eq!(s.user_quota(alice).unwrap().limits, QuotaLimits::default());
+        assert!(matches!(
+            s.set_quota_limits("carol", limits),
+            Err(StoreError::UnknownUser(name)) if name == "carol"
+        ));
+        assert!(matches!(
+            s.set_quota_limits("alice", QuotaLimits { storage_kib: Some(u64::MAX), messages: None }),
+            Err(StoreError::InvalidInput(_))
+        ));
+        assert!(matches!(s.user_quota(UserId(9999)), Err(StoreError::UnknownUser(_))));
+    }
+
     fn users_are_listed_and_their_passwords_replaced(db) {
         let s = db.store();
         assert!(s.list_users().unwrap().is_empty());

@@ -2,7 +2,7 @@
 
 use crate::encode::core::{
     astring, atom, charset, date_time, flag, literal, mailbox, nstring, number, paren_list,
-    sequence_set, string, string_bytes, tag,
+    quota_resource, sequence_set, string, string_bytes, tag,
 };
 use crate::encode::fetch::{fetch_items, fetch_modifiers};
 use crate::encode::search::{return_options, search_keys};
@@ -348,6 +348,24 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
         C::Compress { algorithm } => {
             name(out, "COMPRESS ");
             atom(out, algorithm);
+        }
+        C::GetQuota { root } => {
+            name(out, "GETQUOTA ");
+            astring(out, root, mode);
+        }
+        C::GetQuotaRoot { mailbox: m } => {
+            name(out, "GETQUOTAROOT ");
+            mailbox(out, m, mode);
+        }
+        C::SetQuota { root, limits } => {
+            name(out, "SETQUOTA ");
+            astring(out, root, mode);
+            out.push(b' ');
+            paren_list(out, limits, |out, l| {
+                quota_resource(out, &l.resource);
+                out.push(b' ');
+                number(out, l.limit);
+            });
         }
     }
 }

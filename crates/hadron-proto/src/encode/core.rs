@@ -8,8 +8,8 @@
 
 use crate::types::{
     AString, Atom, Charset, Date, DateTime, Flag, FlagFetch, FlagPerm, IString, Literal,
-    LiteralMode, Mailbox, NString, ObjectId, PartialRange, SeqNumber, Sequence, SequenceSet, Tag,
-    Text, is_astring_char, is_text_char,
+    LiteralMode, Mailbox, NString, ObjectId, PartialRange, QuotaResource, SeqNumber, Sequence,
+    SequenceSet, Tag, Text, is_astring_char, is_text_char,
 };
 
 /// Strings longer than this go out as literals even when they could be
@@ -146,6 +146,11 @@ pub(crate) fn nstring(out: &mut Vec<u8>, s: &NString<'_>, mode: LiteralMode) {
 /// Writes a mailbox name in modified UTF-7 as an astring.
 pub(crate) fn mailbox(out: &mut Vec<u8>, m: &Mailbox<'_>, mode: LiteralMode) {
     astring_bytes(out, m.to_wire().as_bytes(), mode);
+}
+
+/// Writes a quota resource name (RFC 9208 `resource-name`, an atom).
+pub(crate) fn quota_resource(out: &mut Vec<u8>, r: &QuotaResource<'_>) {
+    out.extend_from_slice(r.name().as_bytes());
 }
 
 /// Writes a charset name (atom or quoted).

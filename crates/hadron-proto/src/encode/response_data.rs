@@ -2,8 +2,8 @@
 //! `* n EXISTS`, ...).
 
 use crate::encode::core::{
-    atom, flag, mailbox, nstring, number, paren_list, paren_objectid, partial_range, quoted,
-    sequence_set, string, string_bytes,
+    astring, atom, flag, mailbox, nstring, number, paren_list, paren_objectid, partial_range,
+    quota_resource, quoted, sequence_set, string, string_bytes,
 };
 use crate::encode::response_fetch::fetch_item;
 use crate::encode::response_status::{capabilities, uid_set};
@@ -50,7 +50,8 @@ fn list_data(out: &mut Vec<u8>, l: &ListData<'_>) {
 }
 
 /// Writes `"(" [status-att-list] ")"`. A `Number` entry for an item without
-/// a number (`MAILBOXID`) is not valid protocol and is left out.
+/// a plain number (`MAILBOXID`, `APPENDLIMIT`) is not valid protocol and is
+/// left out.
 fn status_values(out: &mut Vec<u8>, items: &[StatusValue<'_>]) {
     out.push(b'(');
     let mut first = true;
@@ -69,6 +70,8 @@ fn status_values(out: &mut Vec<u8>, items: &[StatusValue<'_>]) {
         match value {
             StatusValue::Number(_, n) => number(out, *n),
             StatusValue::MailboxId(id) => paren_objectid(out, id),
+            StatusValue::AppendLimit(Some(n)) => number(out, *n),
+            StatusValue::AppendLimit(None) => out.extend_from_slice(b"NIL"),
         }
     }
     out.push(b')');
@@ -286,6 +289,26 @@ pub(super) fn data(out: &mut Vec<u8>, d: &Data<'_>) {
             }
             for t in threads {
                 thread(out, t);
+            }
+        }
+        Data::Quota { root, resources } => {
+            out.extend_from_slice(b"QUOTA ");
+            astring(out, root, SYNC);
+            out.push(b' ');
+            paren_list(out, resources.as_slice(), |out, r| {
+                quota_resource(out, &r.resource);
+                out.push(b' ');
+                number(out, r.usage);
+                out.push(b' ');
+                number(out, r.limit);
+            });
+        }
+        Data::QuotaRoot { mailbox: m, roots } => {
+            out.extend_from_slice(b"QUOTAROOT ");
+            mailbox(out, m, SYNC);
+            for root in roots {
+                out.push(b' ');
+                astring(out, root, SYNC);
             }
         }
     }

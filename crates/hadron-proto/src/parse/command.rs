@@ -8,7 +8,9 @@ use crate::parse::core::{crlf, imap_tag, sequence_set};
 use crate::parse::error::PResult;
 use crate::parse::keyword::{fail, sp, upcase, word};
 use crate::parse::limits::{CommandError, CommandErrorKind, Ctx, ParseLimits};
-use crate::parse::mailbox_commands::{append, create, list, lsub, one_mailbox, rename, status};
+use crate::parse::mailbox_commands::{
+    append, create, getquota, list, lsub, one_mailbox, rename, setquota, status,
+};
 use crate::parse::selected_commands::{copy_move, fetch, search, select, sort, store, thread};
 use crate::parse::session_commands::{authenticate, cancel_update, compress, enable, id, login};
 use crate::types::{AuthContinuation, Base64, Command, CommandBody};
@@ -179,6 +181,9 @@ fn command_body<'a>(
         b"ENABLE" => enable(i),
         b"COMPRESS" => compress(i),
         b"CANCELUPDATE" => cancel_update(i),
+        b"GETQUOTA" => getquota(i),
+        b"GETQUOTAROOT" => one_mailbox(i, |mailbox| C::GetQuotaRoot { mailbox }),
+        b"SETQUOTA" => setquota(i),
         b"UID" => uid(ctx, i),
         _ => return None,
     })

@@ -16,9 +16,9 @@ use nom::sequence::{delimited, preceded, tuple};
 use crate::parse::error::{PError, PResult, Reason};
 use crate::types::{
     AString, Atom, Charset, Date, DateTime, Flag, FlagFetch, FlagPerm, IString, Literal,
-    LiteralMode, Mailbox, NString, ObjectId, PartialRange, SeqNumber, Sequence, SequenceSet, Tag,
-    Text, ValidationError, is_astring_char, is_atom_char, is_objectid_char, is_tag_char,
-    is_text_char, month_from_name,
+    LiteralMode, Mailbox, NString, ObjectId, PartialRange, QuotaResource, SeqNumber, Sequence,
+    SequenceSet, Tag, Text, ValidationError, is_astring_char, is_atom_char, is_objectid_char,
+    is_tag_char, is_text_char, month_from_name,
 };
 
 /// `SP = %x20`
@@ -475,6 +475,14 @@ pub(crate) fn partial_range(i: &[u8]) -> PResult<'_, PartialRange> {
     let (i, ()) = minus(i, from_end)?;
     let (i, b) = nz_number(i).map_err(|_| committed(i, "a position (a non-zero number)"))?;
     Ok((i, PartialRange::new(from_end, a, b)))
+}
+
+/// `resource-name = "STORAGE" / "MESSAGE" / "MAILBOX" /
+///   "ANNOTATION-STORAGE" / resource-name-ext`, `resource-name-ext = atom`
+/// (RFC 9208)
+pub(crate) fn resource_name(i: &[u8]) -> PResult<'_, QuotaResource<'_>> {
+    let (i, name) = atom(i).map_err(|_| PError::expected(i, "a quota resource name"))?;
+    Ok((i, QuotaResource::from_atom(name)))
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
 //! Mailbox commands: CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST,
-//! LSUB, STATUS and APPEND.
+//! LSUB, STATUS, APPEND and the QUOTA commands (RFC 9208).
 
 use std::borrow::Cow;
 
-use crate::parse::core::{atom, date_time, flag_list, literal, literal8, mailbox, string};
+use crate::parse::core::{
+    astring, atom, date_time, flag_list, literal, literal8, mailbox, number64, resource_name,
+    string,
+};
 use crate::parse::error::{PError, PResult};
 use crate::parse::keyword::{fail, from_names, paren_words, sp, upcase, word};
 use crate::types::{
     AppendMessage, CommandBody, ListMailbox, ListReturnOption, ListSelectOption, NonEmptyVec,
-    StatusItem,
+    QuotaLimit, StatusItem,
 };
 
 /// `create = "CREATE" SP mailbox [create-params]`
@@ -255,4 +258,34 @@ pub(super) fn append(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     }
     let messages = NonEmptyVec::unvalidated(messages);
     Ok((i, CommandBody::Append { mailbox, messages }))
+}
+
+/// `getquota = "GETQUOTA" SP quota-root-name` (RFC 9208)
+///
+/// `quota-root-name = astring`
+pub(super) fn getquota(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
+    let (i, _) = sp(i)?;
+    let (i, root) = astring(i).map_err(|_| fail(i, "a quota root name"))?;
+    Ok((i, CommandBody::GetQuota { root }))
+}
+
+/// `setquota = "SETQUOTA" SP quota-root-name SP setquota-list` (RFC 9208)
+///
+/// `setquota-list = "(" [setquota-resource *(SP setquota-resource)] ")"`,
+/// `setquota-resource = resource-name SP resource-limit`,
+/// `resource-limit = number64`
+pub(super) fn setquota(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
+    let (i, _) = sp(i)?;
+    let (i, root) = astring(i).map_err(|_| fail(i, "a quota root name"))?;
+    let (i, _) = sp(i)?;
+    let (i, limits) = paren_words(i, true, "a quota resource", |i| {
+        let (i, resource) = resource_name(i)?;
+        let (i, _) = sp(i)?;
+        let (i, limit) = number64(i).map_err(|e| match e {
+            nom::Err::Error(_) => fail(i, "a resource limit (number)"),
+            e => e,
+        })?;
+        Ok((i, QuotaLimit { resource, limit }))
+    })?;
+    Ok((i, CommandBody::SetQuota { root, limits }))
 }

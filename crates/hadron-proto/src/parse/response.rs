@@ -17,7 +17,8 @@ use crate::parse::core::{
 };
 use crate::parse::error::{PError, PResult};
 use crate::parse::response_data::{
-    esearch, id_params, ids_with_modseq, mailbox_list, namespace, status_data, thread_list,
+    esearch, id_params, ids_with_modseq, mailbox_list, namespace, quota_data, quotaroot_data,
+    status_data, thread_list,
 };
 use crate::parse::response_fetch::fetch_item;
 use crate::types::{
@@ -289,7 +290,8 @@ pub(crate) fn decode_base64(line: &[u8]) -> Option<Vec<u8>> {
 
 /// `response-data = "*" SP (resp-cond-state / resp-cond-bye /
 ///   mailbox-data / message-data / capability-data / enable-data /
-///   id-response / namespace-response / esearch-response) CRLF`
+///   id-response / namespace-response / esearch-response /
+///   quota-response / quotaroot-response) CRLF`
 fn untagged(i: &[u8]) -> PResult<'_, Response<'_>> {
     if i.first().is_some_and(u8::is_ascii_digit) {
         return map(message_data, Response::Data)(i);
@@ -364,6 +366,12 @@ fn untagged(i: &[u8]) -> PResult<'_, Response<'_>> {
                 shared,
             },
         )(i));
+    }
+    if kw("QUOTA") {
+        return data(quota_data(i));
+    }
+    if kw("QUOTAROOT") {
+        return data(quotaroot_data(i));
     }
     if kw("THREAD") {
         return data(map(opt(preceded(sp, many1(|i| thread_list(i, 0)))), |t| {

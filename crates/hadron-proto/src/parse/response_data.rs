@@ -12,13 +12,13 @@ use nom::sequence::{delimited, pair, preceded, terminated, tuple};
 
 use crate::parse::core::{
     astring, atom, mailbox, nil, nstring, number, number64, nz_number, objectid, partial_range,
-    quoted, sequence_set, sp, string,
+    quoted, resource_name, sequence_set, sp, string,
 };
 use crate::parse::error::{PError, PResult, Reason};
 use crate::parse::response::MAX_DEPTH;
 use crate::types::{
     Data, Delimiter, ESearch, ESearchItem, IString, ListAttribute, ListData, ListExtended, NString,
-    NamespaceDescr, StatusItem, StatusValue, Thread,
+    NamespaceDescr, NonEmptyVec, QuotaUsage, StatusItem, StatusValue, Thread,
 };
 
 /// `DQUOTE QUOTED-CHAR DQUOTE / nil` (a hierarchy delimiter)
@@ -92,7 +92,8 @@ fn list_extended(i: &[u8]) -> PResult<'_, ListExtended<'_>> {
 /// `"STATUS" SP mailbox SP "(" [status-att-list] ")"`,
 /// `status-att-list = status-att-value *(SP status-att-value)`,
 /// `status-att-value = status-att SP number`, and
-/// `status-att-value =/ "MAILBOXID" SP "(" objectid ")"` (RFC 8474)
+/// `status-att-value =/ "MAILBOXID" SP "(" objectid ")"` (RFC 8474),
+/// `status-att-value =/ "APPENDLIMIT" SP (number / nil)` (RFC 7889)
 pub(crate) fn status_data(i: &[u8]) -> PResult<'_, Data<'_>> {
     let item = |i| {
         let start = i;
@@ -106,6 +107,13 @@ pub(crate) fn status_data(i: &[u8]) -> PResult<'_, Data<'_>> {
                 StatusValue::MailboxId,
             )(i);
         }
+        if item == StatusItem::AppendLimit {
+            if let Ok((i, ())) = nil(i) {
+                return Ok((i, StatusValue::AppendLimit(None)));
+            }
+            let (i, n) = number64(i)?;
+            return Ok((i, StatusValue::AppendLimit(Some(n))));
+        }
         let (i, n) = number64(i)?;
         Ok((i, StatusValue::Number(item, n)))
     };
@@ -114,6 +122,38 @@ pub(crate) fn status_data(i: &[u8]) -> PResult<'_, Data<'_>> {
     let (i, _) = sp(i)?;
     let (i, items) = delimited(char('('), separated_list0(sp, item), char(')'))(i)?;
     Ok((i, Data::Status { mailbox, items }))
+}
+
+/// `quota-response = "QUOTA" SP quota-root-name SP quota-list` (RFC 9208),
+/// after the keyword
+///
+/// `quota-list = "(" quota-resource *(SP quota-resource) ")"`,
+/// `quota-resource = resource-name SP resource-usage SP resource-limit`,
+/// `resource-usage = number64`, `resource-limit = number64`
+pub(crate) fn quota_data(i: &[u8]) -> PResult<'_, Data<'_>> {
+    let resource = map(
+        tuple((resource_name, sp, number64, sp, number64)),
+        |(resource, _, usage, _, limit)| QuotaUsage {
+            resource,
+            usage,
+            limit,
+        },
+    );
+    let (i, _) = sp(i)?;
+    let (i, root) = astring(i)?;
+    let (i, _) = sp(i)?;
+    let (i, resources) = delimited(char('('), separated_list1(sp, resource), char(')'))(i)?;
+    let resources = NonEmptyVec::unvalidated(resources);
+    Ok((i, Data::Quota { root, resources }))
+}
+
+/// `quotaroot-response = "QUOTAROOT" SP mailbox *(SP quota-root-name)`
+/// (RFC 9208), after the keyword
+pub(crate) fn quotaroot_data(i: &[u8]) -> PResult<'_, Data<'_>> {
+    let (i, _) = sp(i)?;
+    let (i, mailbox) = mailbox(i)?;
+    let (i, roots) = many0(preceded(sp, astring))(i)?;
+    Ok((i, Data::QuotaRoot { mailbox, roots }))
 }
 
 /// `*(SP nz-number) [SP "(" "MODSEQ" SP mod-sequence-value ")"]`

@@ -17,9 +17,9 @@ use crate::types::{
     AString, AppendMessage, Atom, Base64, Capability, Charset, Command, CommandBody, Date,
     DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier, Flag, HeaderNames,
     IString, ListMailbox, ListReturnOption, ListSelectOption, Literal, LiteralMode, Mailbox,
-    ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, PartialRange, QResync, SearchKey,
-    SearchReturnOption, Section, SelectParam, SeqNumber, Sequence, SequenceSet, SortCriterion,
-    SortKey, StatusItem, StoreAction, StoreKind, Tag, ThreadAlgorithm,
+    ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, PartialRange, QResync, QuotaLimit,
+    QuotaResource, SearchKey, SearchReturnOption, Section, SelectParam, SeqNumber, Sequence,
+    SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction, StoreKind, Tag, ThreadAlgorithm,
 };
 
 /// A tag made of tag characters.
@@ -314,6 +314,23 @@ fn arb_status_items() -> impl Strategy<Value = NonEmptyVec<StatusItem>> {
     vec(proptest::sample::select(StatusItem::ALL.to_vec()), 1..4).prop_map(NonEmptyVec::unvalidated)
 }
 
+/// A quota resource name (RFC 9208): one of the four RFC 9208 defines,
+/// or another atom.
+pub fn arb_quota_resource() -> impl Strategy<Value = QuotaResource<'static>> {
+    prop_oneof![
+        Just(QuotaResource::Storage),
+        Just(QuotaResource::Message),
+        Just(QuotaResource::Mailbox),
+        Just(QuotaResource::AnnotationStorage),
+        arb_atom().prop_map(QuotaResource::from_atom),
+    ]
+}
+
+/// A `number64` (RFC 9051): below 2^63, small or large.
+pub(crate) fn arb_number64() -> impl Strategy<Value = u64> {
+    prop_oneof![0..1_000_000u64, 0..=i64::MAX as u64]
+}
+
 fn uid() -> impl Strategy<Value = bool> {
     any::<bool>()
 }
@@ -557,6 +574,20 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
             .boxed(),
         vec(arb_istring(), 1..3)
             .prop_map(|tags| C::CancelUpdate(NonEmptyVec::unvalidated(tags)))
+            .boxed(),
+        arb_astring().prop_map(|root| C::GetQuota { root }).boxed(),
+        arb_mailbox()
+            .prop_map(|mailbox| C::GetQuotaRoot { mailbox })
+            .boxed(),
+        (
+            arb_astring(),
+            vec(
+                (arb_quota_resource(), arb_number64())
+                    .prop_map(|(resource, limit)| QuotaLimit { resource, limit }),
+                0..4,
+            ),
+        )
+            .prop_map(|(root, limits)| C::SetQuota { root, limits })
             .boxed(),
     ])
 }

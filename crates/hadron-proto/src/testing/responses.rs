@@ -19,12 +19,12 @@ use crate::types::{
     Capability, Charset, Code, Continue, Data, Date, DateTime, Delimiter, Disposition, ESearch,
     ESearchItem, Envelope, ExtensionTail, FetchItem, Flag, FlagFetch, FlagPerm, Greeting,
     GreetingKind, IString, ListAttribute, ListData, ListExtended, Mailbox, MultiPartExt, NString,
-    NamespaceDescr, OtherCode, Params, RespText, Response, SeqNumber, Sequence, SequenceSet,
-    SinglePartExt, SinglePartKind, Status, StatusItem, StatusKind, StatusValue, Tag, Text, Thread,
-    UidSet,
+    NamespaceDescr, NonEmptyVec, OtherCode, Params, QuotaUsage, RespText, Response, SeqNumber,
+    Sequence, SequenceSet, SinglePartExt, SinglePartKind, Status, StatusItem, StatusKind,
+    StatusValue, Tag, Text, Thread, UidSet,
 };
 
-use super::commands::arb_object_id;
+use super::commands::{arb_number64, arb_object_id, arb_quota_resource};
 
 const MAX_MODSEQ: u64 = i64::MAX as u64;
 
@@ -503,7 +503,8 @@ pub fn arb_fetch_item() -> impl Strategy<Value = FetchItem<'static>> {
     ]
 }
 
-/// One `status-att-value`: a numeric item with a number, or `MAILBOXID`.
+/// One `status-att-value`: a numeric item with a number, `MAILBOXID` or
+/// `APPENDLIMIT` (a number or `NIL`).
 fn status_value() -> impl Strategy<Value = StatusValue<'static>> {
     let numeric: Vec<StatusItem> = StatusItem::ALL
         .into_iter()
@@ -512,6 +513,7 @@ fn status_value() -> impl Strategy<Value = StatusValue<'static>> {
     prop_oneof![
         4 => (select(numeric), 0..=MAX_MODSEQ).prop_map(|(item, n)| StatusValue::Number(item, n)),
         1 => arb_object_id().prop_map(StatusValue::MailboxId),
+        1 => option::of(0..=MAX_MODSEQ).prop_map(StatusValue::AppendLimit),
     ]
 }
 
@@ -542,7 +544,24 @@ pub fn arb_data() -> impl Strategy<Value = Data<'static>> {
         }),
         ids_with_modseq().prop_map(|(ids, modseq)| Data::Sort { ids, modseq }),
         vec(thread(), 0..4).prop_map(Data::Thread),
+        (astring(), vec(quota_usage(), 1..4)).prop_map(|(root, resources)| Data::Quota {
+            root,
+            resources: NonEmptyVec::new(resources).expect("1..4 resources"),
+        }),
+        (mailbox(), vec(astring(), 0..3))
+            .prop_map(|(mailbox, roots)| Data::QuotaRoot { mailbox, roots }),
     ]
+}
+
+/// One `quota-resource` of a QUOTA response (RFC 9208).
+fn quota_usage() -> impl Strategy<Value = QuotaUsage<'static>> {
+    (arb_quota_resource(), arb_number64(), arb_number64()).prop_map(|(resource, usage, limit)| {
+        QuotaUsage {
+            resource,
+            usage,
+            limit,
+        }
+    })
 }
 
 /// A continuation request; text never looks like base64 (see [`Continue`]).

@@ -2,9 +2,9 @@
 
 use crate::types::{
     AString, AppendMessage, Atom, Base64, Capability, Charset, FetchItems, FetchModifier, IString,
-    ListMailbox, ListReturnOption, ListSelectOption, Mailbox, NString, NonEmptyVec, SearchKey,
-    SearchReturnOption, SelectParam, SequenceSet, SortCriterion, StatusItem, StoreAction, Tag,
-    ThreadAlgorithm,
+    ListMailbox, ListReturnOption, ListSelectOption, Mailbox, NString, NonEmptyVec, QuotaLimit,
+    SearchKey, SearchReturnOption, SelectParam, SequenceSet, SortCriterion, StatusItem,
+    StoreAction, Tag, ThreadAlgorithm,
 };
 
 /// A tagged client command: `command = tag SP (command-any / command-auth /
@@ -244,6 +244,24 @@ pub enum CommandBody<'a> {
     /// `CANCELUPDATE 1*(SP tag-string)` (RFC 5267): ends the updating
     /// searches started by these tags.
     CancelUpdate(NonEmptyVec<IString<'a>>),
+    /// `GETQUOTA quota-root-name` (RFC 9208).
+    GetQuota {
+        /// `quota-root-name = astring`
+        root: AString<'a>,
+    },
+    /// `GETQUOTAROOT mailbox` (RFC 9208).
+    GetQuotaRoot {
+        /// The mailbox whose quota roots are asked for.
+        mailbox: Mailbox<'a>,
+    },
+    /// `SETQUOTA quota-root-name SP setquota-list` (RFC 9208); the list may
+    /// be empty (remove every limit).
+    SetQuota {
+        /// `quota-root-name = astring`
+        root: AString<'a>,
+        /// The limits asked for, in order.
+        limits: Vec<QuotaLimit<'a>>,
+    },
 }
 
 fn keys_static(keys: NonEmptyVec<SearchKey<'_>>) -> NonEmptyVec<SearchKey<'static>> {
@@ -293,6 +311,9 @@ impl CommandBody<'_> {
             C::Thread { uid, .. } => uid_name(*uid, "THREAD", "UID THREAD"),
             C::Compress { .. } => "COMPRESS",
             C::CancelUpdate(_) => "CANCELUPDATE",
+            C::GetQuota { .. } => "GETQUOTA",
+            C::GetQuotaRoot { .. } => "GETQUOTAROOT",
+            C::SetQuota { .. } => "SETQUOTA",
         }
     }
 
@@ -456,6 +477,16 @@ impl CommandBody<'_> {
                     .map(IString::into_static)
                     .collect(),
             )),
+            C::GetQuota { root } => C::GetQuota {
+                root: root.into_static(),
+            },
+            C::GetQuotaRoot { mailbox } => C::GetQuotaRoot {
+                mailbox: mailbox.into_static(),
+            },
+            C::SetQuota { root, limits } => C::SetQuota {
+                root: root.into_static(),
+                limits: limits.into_iter().map(QuotaLimit::into_static).collect(),
+            },
         }
     }
 }

@@ -3,8 +3,8 @@
 use std::num::NonZeroU32;
 
 use crate::types::{
-    AString, Atom, Capability, FetchItem, Flag, IString, Mailbox, NString, PartialRange,
-    SequenceSet, StatusValue, UidSet, ValidationError,
+    AString, Atom, Capability, FetchItem, Flag, IString, Mailbox, NString, NonEmptyVec,
+    PartialRange, QuotaUsage, SequenceSet, StatusValue, UidSet, ValidationError,
 };
 
 /// A mailbox hierarchy delimiter: one `QUOTED-CHAR` (7-bit, not CR/LF/NUL).
@@ -324,6 +324,21 @@ pub enum Data<'a> {
     },
     /// `THREAD thread-list...` (RFC 5256)
     Thread(Vec<Thread>),
+    /// `QUOTA quota-root-name SP "(" quota-resource *(SP quota-resource) ")"`
+    /// (RFC 9208)
+    Quota {
+        /// `quota-root-name = astring` (Hadron's one root is `""`).
+        root: AString<'a>,
+        /// Usage and limit of each resource the root limits.
+        resources: NonEmptyVec<QuotaUsage<'a>>,
+    },
+    /// `QUOTAROOT mailbox *(SP quota-root-name)` (RFC 9208)
+    QuotaRoot {
+        /// The mailbox GETQUOTAROOT named.
+        mailbox: Mailbox<'a>,
+        /// Its quota roots (none when no quota applies).
+        roots: Vec<AString<'a>>,
+    },
 }
 
 impl Data<'_> {
@@ -375,6 +390,14 @@ impl Data<'_> {
             },
             Data::Sort { ids, modseq } => Data::Sort { ids, modseq },
             Data::Thread(t) => Data::Thread(t),
+            Data::Quota { root, resources } => Data::Quota {
+                root: root.into_static(),
+                resources: resources.map(QuotaUsage::into_static),
+            },
+            Data::QuotaRoot { mailbox, roots } => Data::QuotaRoot {
+                mailbox: mailbox.into_static(),
+                roots: roots.into_iter().map(AString::into_static).collect(),
+            },
         }
     }
 }

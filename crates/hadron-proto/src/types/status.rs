@@ -1,5 +1,5 @@
-//! STATUS data items (RFC 3501 §6.3.10, RFC 7162, RFC 8438, RFC 8474,
-//! RFC 9051).
+//! STATUS data items (RFC 3501 §6.3.10, RFC 7162, RFC 7889, RFC 8438,
+//! RFC 8474, RFC 9051).
 
 use crate::types::ObjectId;
 
@@ -25,11 +25,15 @@ pub enum StatusItem {
     /// `MAILBOXID`: the mailbox's object identifier (RFC 8474, OBJECTID).
     /// Its value is not a number: see [`StatusValue::MailboxId`].
     MailboxId,
+    /// `APPENDLIMIT`: the largest message APPEND accepts into the mailbox
+    /// (RFC 7889 §3). Its value may be `NIL`: see
+    /// [`StatusValue::AppendLimit`].
+    AppendLimit,
 }
 
 impl StatusItem {
     /// Every item, in the order they are usually reported.
-    pub const ALL: [StatusItem; 9] = [
+    pub const ALL: [StatusItem; 10] = [
         StatusItem::Messages,
         StatusItem::Recent,
         StatusItem::UidNext,
@@ -39,6 +43,7 @@ impl StatusItem {
         StatusItem::Size,
         StatusItem::HighestModSeq,
         StatusItem::MailboxId,
+        StatusItem::AppendLimit,
     ];
 
     /// The item's wire name.
@@ -53,6 +58,7 @@ impl StatusItem {
             StatusItem::Size => "SIZE",
             StatusItem::HighestModSeq => "HIGHESTMODSEQ",
             StatusItem::MailboxId => "MAILBOXID",
+            StatusItem::AppendLimit => "APPENDLIMIT",
         }
     }
 
@@ -63,26 +69,31 @@ impl StatusItem {
             .find(|item| item.name().as_bytes().eq_ignore_ascii_case(name))
     }
 
-    /// Whether the item's value is a number (every item but `MAILBOXID`).
+    /// Whether the item's value is always a number (every item but
+    /// `MAILBOXID` and `APPENDLIMIT`, which may be `NIL`).
     pub fn is_numeric(self) -> bool {
-        self != StatusItem::MailboxId
+        !matches!(self, StatusItem::MailboxId | StatusItem::AppendLimit)
     }
 }
 
 /// `status-att-value`: one item of a STATUS response, with its value.
 ///
-/// `status-att-value = status-att SP number` for the numeric items, and
-/// `"MAILBOXID" SP "(" objectid ")"` (RFC 8474).
+/// `status-att-value = status-att SP number` for the numeric items,
+/// `"MAILBOXID" SP "(" objectid ")"` (RFC 8474) and
+/// `"APPENDLIMIT" SP (number / nil)` (RFC 7889).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatusValue<'a> {
     /// A numeric item and its value. The item is one for which
     /// [`StatusItem::is_numeric`] holds: `MAILBOXID` has no number, so an
     /// entry `Number(StatusItem::MailboxId, _)` is not written (the parser
-    /// never produces one).
+    /// never produces one); `APPENDLIMIT` is [`StatusValue::AppendLimit`].
     Number(StatusItem, u64),
     /// `MAILBOXID (objectid)` (RFC 8474).
     MailboxId(ObjectId<'a>),
+    /// `APPENDLIMIT n` or `APPENDLIMIT NIL` (RFC 7889): the largest message
+    /// APPEND accepts into the mailbox, `None` when there is no limit.
+    AppendLimit(Option<u64>),
 }
 
 impl StatusValue<'_> {
@@ -91,6 +102,7 @@ impl StatusValue<'_> {
         match self {
             StatusValue::Number(item, _) => *item,
             StatusValue::MailboxId(_) => StatusItem::MailboxId,
+            StatusValue::AppendLimit(_) => StatusItem::AppendLimit,
         }
     }
 
@@ -99,6 +111,7 @@ impl StatusValue<'_> {
         match self {
             StatusValue::Number(_, n) => Some(*n),
             StatusValue::MailboxId(_) => None,
+            StatusValue::AppendLimit(n) => *n,
         }
     }
 
@@ -107,6 +120,7 @@ impl StatusValue<'_> {
         match self {
             StatusValue::Number(item, n) => StatusValue::Number(item, n),
             StatusValue::MailboxId(id) => StatusValue::MailboxId(id.into_static()),
+            StatusValue::AppendLimit(n) => StatusValue::AppendLimit(n),
         }
     }
 }

@@ -188,6 +188,12 @@ pub(crate) const DIFFERENCES: &[Difference] = &[
         examples: &[b"a FETCH 1 FLAGS (CHANGEDSINCE 9223372036854775808)\r\n"],
     },
     Difference {
+        name: "quota-limit-above-63-bits",
+        accepts: Accepts::Codec,
+        applies: |c| codec_facts(c).quota_limit_above_63_bits,
+        examples: &[b"a SETQUOTA \"\" (STORAGE 9223372036854775808)\r\n"],
+    },
+    Difference {
         name: "several-unchangedsince",
         accepts: Accepts::Codec,
         applies: |c| codec_facts(c).several_store_modifiers,
@@ -203,10 +209,7 @@ pub(crate) const DIFFERENCES: &[Difference] = &[
         name: "imap-codec-only-extension",
         accepts: Accepts::Codec,
         applies: |c| codec_facts(c).extension.is_some(),
-        examples: &[
-            b"a STATUS INBOX (DELETED-STORAGE)\r\n",
-            b"a GETQUOTAROOT INBOX\r\n",
-        ],
+        examples: &[b"a STATUS INBOX (DELETED-STORAGE)\r\n"],
     },
     Difference {
         name: "zone-beyond-23:59",
@@ -243,6 +246,7 @@ pub(crate) const DIFFERENCES: &[Difference] = &[
             b"a CREATE Drafts (USE (\\Drafts))\r\n",
             b"a APPEND INBOX {1+}\r\nx {1+}\r\ny\r\n",
             b"a STATUS INBOX (MESSAGES MAILBOXID)\r\n",
+            b"a STATUS INBOX (APPENDLIMIT)\r\n",
             b"a FETCH 1 (EMAILID THREADID)\r\n",
             b"a UID SEARCH EMAILID M6d99ac3275bb4e THREADID T64b478a75b7ea9\r\n",
         ],

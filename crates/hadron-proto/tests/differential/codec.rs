@@ -29,6 +29,8 @@ pub(crate) struct Facts {
     pub(crate) empty_fetch: bool,
     /// A mod-sequence above 2^63 - 1.
     pub(crate) modseq_above_63_bits: bool,
+    /// A SETQUOTA limit above 2^63 - 1.
+    pub(crate) quota_limit_above_63_bits: bool,
     /// More than one STORE modifier.
     pub(crate) several_store_modifiers: bool,
     /// An empty SASL-IR initial response (written `=` or nothing at all).
@@ -587,9 +589,23 @@ impl W {
                 ))))
             ),
             C::Namespace => "NAMESPACE".into(),
-            C::GetQuota { .. } | C::GetQuotaRoot { .. } | C::SetQuota { .. } => {
-                self.facts.extension = Some("QUOTA");
-                format!("{b:?}")
+            C::GetQuota { root } => format!("GETQUOTA {}", astring(root)),
+            C::GetQuotaRoot { mailbox } => format!("GETQUOTAROOT {}", self.mbox(mailbox)),
+            C::SetQuota { root, quotas } => {
+                let limits: Vec<String> = quotas
+                    .iter()
+                    .map(|q| {
+                        if q.limit > i64::MAX as u64 {
+                            self.facts.quota_limit_above_63_bits = true;
+                        }
+                        format!(
+                            "{}={}",
+                            q.resource.to_string().to_ascii_uppercase(),
+                            q.limit
+                        )
+                    })
+                    .collect();
+                format!("SETQUOTA {} {}", astring(root), list(limits))
             }
             #[allow(unreachable_patterns)]
             _ => {

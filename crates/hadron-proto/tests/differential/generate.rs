@@ -141,10 +141,12 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
             shared_keys(keys);
         }
         C::Thread { keys, .. } => shared_keys(keys),
-        // OBJECTID (RFC 8474) is Hadron-only.
-        C::Status { items, .. } => {
-            shared_items(items, |i| *i == StatusItem::MailboxId, StatusItem::Messages)
-        }
+        // OBJECTID (RFC 8474) and APPENDLIMIT (RFC 7889) are Hadron-only.
+        C::Status { items, .. } => shared_items(
+            items,
+            |i| matches!(i, StatusItem::MailboxId | StatusItem::AppendLimit),
+            StatusItem::Messages,
+        ),
         C::Fetch { set, items, .. } => {
             shared_set(set);
             if let FetchItems::Attributes(atts) = items {

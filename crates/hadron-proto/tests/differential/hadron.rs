@@ -365,6 +365,9 @@ impl W {
                 if items.contains(&StatusItem::MailboxId) {
                     self.facts.extension = Some("OBJECTID");
                 }
+                if items.contains(&StatusItem::AppendLimit) {
+                    self.facts.extension = Some("APPENDLIMIT");
+                }
                 format!(
                     "STATUS {} {}",
                     mbox(mailbox),
@@ -523,6 +526,17 @@ impl W {
                 }
                 format!("COMPRESS {}", algorithm.as_str().to_ascii_uppercase())
             }
+            C::GetQuota { root } => format!("GETQUOTA {}", bytes(root.as_bytes())),
+            C::GetQuotaRoot { mailbox } => format!("GETQUOTAROOT {}", mbox(mailbox)),
+            C::SetQuota { root, limits } => format!(
+                "SETQUOTA {} {}",
+                bytes(root.as_bytes()),
+                list(limits.iter().map(|l| format!(
+                    "{}={}",
+                    l.resource.name().to_ascii_uppercase(),
+                    l.limit
+                )))
+            ),
         }
     }
 }

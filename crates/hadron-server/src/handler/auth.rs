@@ -26,7 +26,11 @@ impl Handler {
     }
 
     pub(super) fn capabilities(&self) -> Vec<Capability<'static>> {
-        capabilities(self.starttls_available(), self.login_allowed())
+        capabilities(
+            self.starttls_available(),
+            self.login_allowed(),
+            self.settings.limits.max_literal,
+        )
     }
 
     /// `NO [PRIVACYREQUIRED]` for a login attempt before TLS, if needed.

@@ -5,11 +5,18 @@ use hadron_proto::types::{Capability, Code, RespText, Response, Status, StatusKi
 use hadron_state::session::Session;
 
 /// The capabilities the server advertises: the engine's plus what the
-/// connection layer implements, given whether STARTTLS is on offer and
-/// whether logging in is allowed on this connection now.
-pub(crate) fn capabilities(starttls: bool, login_allowed: bool) -> Vec<Capability<'static>> {
+/// connection layer implements, given whether STARTTLS is on offer,
+/// whether logging in is allowed on this connection now, and the largest
+/// literal it accepts (`APPENDLIMIT=`, RFC 7889: a bigger APPEND is refused
+/// `NO [TOOBIG]` before its data is sent).
+pub(crate) fn capabilities(
+    starttls: bool,
+    login_allowed: bool,
+    max_literal: u64,
+) -> Vec<Capability<'static>> {
     let mut caps = Session::capabilities();
-    let mut extra = vec!["ID", "LITERAL+"];
+    let append_limit = format!("APPENDLIMIT={max_literal}");
+    let mut extra = vec![append_limit.as_str(), "ID", "LITERAL+"];
     if starttls {
         extra.push("STARTTLS");
     }

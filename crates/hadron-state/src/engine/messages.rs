@@ -6,8 +6,10 @@
 use super::*;
 
 impl Engine {
-    /// APPEND: parses each message at ingest, asks the connector, stores
-    /// bodies then rows in one transaction, publishes the additions.
+    /// APPEND: checks the quota for all the messages together (refused
+    /// whole: [`EngineError::OverQuota`]), parses each message at ingest,
+    /// asks the connector, stores bodies then rows in one transaction,
+    /// publishes the additions.
     pub async fn append(
         &self,
         account: &Account,
@@ -16,6 +18,9 @@ impl Engine {
         origin: Option<SessionId>,
     ) -> Result<AppendOutcome, EngineError> {
         let info = self.mailbox(account.id, mailbox).await?;
+        let size = messages.iter().map(|m| m.raw.len() as u64).sum();
+        self.check_quota(account, messages.len() as u64, size)
+            .await?;
         let outgoing: Vec<OutgoingMessage<'_>> = messages
             .iter()
             .map(|m| OutgoingMessage {
@@ -433,8 +438,9 @@ impl Engine {
             .await
     }
 
-    /// COPY: asks the connector, copies (content shared), publishes the
-    /// additions to the destination.
+    /// COPY: checks the quota (the copies count as new messages:
+    /// [`EngineError::OverQuota`]), asks the connector, copies (content
+    /// shared), publishes the additions to the destination.
     pub async fn copy(
         &self,
         account: &Account,
@@ -449,6 +455,7 @@ impl Engine {
                 uid_map: Vec::new(),
             });
         }
+        self.check_copy_quota(account, from.id, &uids).await?;
         let ids = self
             .connector
             .add_messages(&account.name, &from.name, &uids, &dst.name)
@@ -470,7 +477,9 @@ impl Engine {
     }
 
     /// MOVE: asks the connector, moves atomically, publishes the additions
-    /// to the destination and the expunges from the source.
+    /// to the destination and the expunges from the source. The quota is
+    /// not checked: a move between the user's mailboxes leaves its usage
+    /// unchanged.
     pub async fn move_messages(
         &self,
         account: &Account,

@@ -35,6 +35,7 @@ mod feed;
 mod index;
 mod messages;
 mod ordered;
+mod quota;
 
 pub use index::{IndexCacheConfig, WarmStats};
 
@@ -60,6 +61,10 @@ pub enum EngineError {
     /// A mailbox cannot be renamed to below itself.
     #[error("cannot rename {0:?} to below itself")]
     RenameIntoItself(String),
+    /// The change would take the user past a quota limit (RFC 9208); nothing
+    /// was changed.
+    #[error("over quota: the {} limit would be exceeded", .0.name())]
+    OverQuota(hadron_store::QuotaResourceKind),
     /// A blocking task failed (a bug or shutdown).
     #[error("internal error: {0}")]
     Internal(String),

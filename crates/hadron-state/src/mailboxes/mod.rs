@@ -289,7 +289,9 @@ pub fn status_values(info: &MailboxInfo, items: &[StatusItem]) -> Vec<StatusValu
                 StatusItem::Unseen => info.unseen,
                 StatusItem::Size => info.size,
                 StatusItem::HighestModSeq => info.highest_modseq,
-                StatusItem::Deleted => return None,
+                // APPENDLIMIT depends on the server's literal limit and the
+                // user's quota: the session answers it.
+                StatusItem::Deleted | StatusItem::AppendLimit => return None,
             };
             Some(StatusValue::Number(item, v))
         })

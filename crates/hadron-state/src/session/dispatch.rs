@@ -4,7 +4,9 @@
 //! each family either runs it or gives it back; what no family takes is
 //! refused with the reason ([`refusal`]).
 
-use hadron_proto::types::{Atom, Capability, Code, CommandBody, Data, Response, StatusKind, Tag};
+use hadron_proto::types::{
+    Atom, Capability, Code, CommandBody, Data, Response, StatusItem, StatusKind, StatusValue, Tag,
+};
 
 use super::output::{Output, ResponseSink, data, resp_text, tagged};
 use super::{ENABLEABLE, Session, State, no_for};
@@ -150,8 +152,8 @@ impl Session {
     }
 
     /// The commands of the authenticated state (valid when selected too):
-    /// SELECT/EXAMINE, the mailbox commands, STATUS, APPEND, IDLE; gives
-    /// back the rest.
+    /// SELECT/EXAMINE, the mailbox commands, STATUS, APPEND, the QUOTA
+    /// commands, IDLE; gives back the rest.
     pub(super) async fn authenticated(
         &mut self,
         tag: &Tag<'static>,
@@ -223,14 +225,23 @@ impl Session {
                 self.lsub(tag, &reference, &pattern, out).await
             }
             CommandBody::Status { mailbox, items } => {
-                if items.contains(&hadron_proto::types::StatusItem::HighestModSeq) {
+                if items.contains(&StatusItem::HighestModSeq) {
                     self.enable_condstore(out);
                 }
-                match self
+                let status = self
                     .engine
                     .status(self.acct(), &mailbox, items.as_slice())
-                    .await
-                {
+                    .await;
+                let status = match status {
+                    Ok(mut values) if items.contains(&StatusItem::AppendLimit) => {
+                        self.append_limit().await.map(|limit| {
+                            values.push(StatusValue::AppendLimit(limit));
+                            values
+                        })
+                    }
+                    other => other,
+                };
+                match status {
                     Ok(items) => {
                         self.deliver(CommandContext::Status, out);
                         if self.logged_out {
@@ -247,6 +258,9 @@ impl Session {
             CommandBody::Append { mailbox, messages } => {
                 self.append(tag, &mailbox, messages.to_vec(), out).await
             }
+            CommandBody::GetQuota { root } => self.get_quota(tag, &root, out).await,
+            CommandBody::GetQuotaRoot { mailbox } => self.get_quota_root(tag, mailbox, out).await,
+            CommandBody::SetQuota { .. } => self.set_quota(tag, out),
             CommandBody::Idle => {
                 self.catch_up().await;
                 self.deliver(CommandContext::Idle, out);

@@ -8,7 +8,8 @@
 //! (the values STATUS gives), so one store read serves every mailbox.
 
 use hadron_proto::types::{
-    Data, ListMailbox, ListReturnOption, ListSelectOption, Mailbox, StatusItem, StatusKind, Tag,
+    Data, ListMailbox, ListReturnOption, ListSelectOption, Mailbox, StatusItem, StatusKind,
+    StatusValue, Tag,
 };
 
 use super::output::{ResponseSink, data, tagged};
@@ -90,6 +91,15 @@ impl Session {
                 Err(e) => return out.send(no_for(tag, &e)),
             }
         };
+        // RFC 7889 §3 through LIST-STATUS: one value for every mailbox.
+        let append_limit = if status.contains(&StatusItem::AppendLimit) && !entries.is_empty() {
+            match self.append_limit().await {
+                Ok(limit) => Some(StatusValue::AppendLimit(limit)),
+                Err(e) => return out.send(no_for(tag, &e)),
+            }
+        } else {
+            None
+        };
         for (i, entry) in entries.into_iter().enumerate() {
             if i > 0 && i % FLUSH_EVERY == 0 {
                 out.flush().await;
@@ -97,7 +107,10 @@ impl Session {
             let status = match &entry.info {
                 Some(info) if !status.is_empty() => Some(Data::Status {
                     mailbox: entry.data.mailbox.clone(),
-                    items: status_values(info, &status),
+                    items: status_values(info, &status)
+                        .into_iter()
+                        .chain(append_limit.clone())
+                        .collect(),
                 }),
                 _ => None,
             };

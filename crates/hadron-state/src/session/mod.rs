@@ -35,6 +35,7 @@ mod list;
 mod messages;
 mod names;
 mod output;
+mod quota;
 mod search;
 mod search_source;
 mod select;
@@ -156,6 +157,9 @@ pub struct Session {
     wake: Arc<tokio::sync::Notify>,
     /// What the client turned on with ENABLE (RFC 5161).
     enabled: Enabled,
+    /// The largest message APPEND accepts, as the server limits literals
+    /// (RFC 7889 `APPENDLIMIT`); `None` when the embedder sets none.
+    append_limit: Option<u64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -179,6 +183,7 @@ fn no_for(tag: &Tag<'_>, e: &EngineError) -> Output {
         EngineError::InboxNotDeletable | EngineError::RenameIntoItself(_) => Some(Code::Cannot),
         EngineError::Store(hadron_store::StoreError::TooManyKeywords(_)) => Some(Code::Limit),
         EngineError::Internal(_) => Some(Code::ServerBug),
+        EngineError::OverQuota(_) => Some(Code::OverQuota),
         _ => None,
     };
     tagged(tag, StatusKind::No, code, e.to_string())
@@ -206,7 +211,17 @@ impl Session {
             idling: None,
             wake: Arc::new(tokio::sync::Notify::new()),
             enabled: Enabled::default(),
+            append_limit: None,
         }
+    }
+
+    /// Tells the session the largest message the server accepts in an
+    /// APPEND (its literal limit), which the `APPENDLIMIT` STATUS item
+    /// reports (RFC 7889 §3; the server advertises the `APPENDLIMIT=`
+    /// capability itself).
+    pub fn with_append_limit(mut self, limit: Option<u64>) -> Session {
+        self.append_limit = limit;
+        self
     }
 
     /// This session's id in the hub.
@@ -280,6 +295,9 @@ impl Session {
             "CONTEXT=SEARCH",
             "CONTEXT=SORT",
             "WITHIN",
+            "QUOTA",
+            "QUOTA=RES-STORAGE",
+            "QUOTA=RES-MESSAGE",
         ]
         .into_iter()
         .map(str::to_owned)

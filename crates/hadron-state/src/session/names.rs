@@ -21,6 +21,7 @@ pub(super) fn refuse_raw(tag: &Tag<'_>, body: &CommandBody<'_>) -> Option<Output
         | C::Unsubscribe { mailbox }
         | C::Status { mailbox, .. }
         | C::Append { mailbox, .. }
+        | C::GetQuotaRoot { mailbox }
         | C::Copy { mailbox, .. }
         | C::Move { mailbox, .. } => (Some(mailbox), None),
         C::Create { mailbox, .. } | C::Subscribe { mailbox } => (None, Some(mailbox)),
