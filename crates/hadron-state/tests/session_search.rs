@@ -412,10 +412,7 @@ both! {
 
     async fn other_expunge_is_held_during_search_and_delivered_at_noop(env) {
         let mut a = mailbox(&env).await;
-        let mut b = env.client("alice").await;
-        b.run("s SELECT INBOX").await;
-        b.run("d STORE 2 +FLAGS.SILENT (\\Deleted)").await;
-        assert_eq!(b.run("e EXPUNGE").await, ["* 2 EXPUNGE", "e OK EXPUNGE completed"]);
+        common::expunge_elsewhere(&env, "alice", 2).await;
 
         // The flag change is told, the EXPUNGE is not; the expunged message
         // is still searched, its body read from what is kept for A.

@@ -239,10 +239,7 @@ both! {
 
     async fn numbers_follow_the_session_after_an_expunge(env) {
         let mut a = mailbox(&env).await;
-        let mut b = env.client("alice").await;
-        b.run("s SELECT INBOX").await;
-        b.run("d STORE 2 +FLAGS.SILENT (\\Deleted)").await;
-        assert_eq!(b.run("e EXPUNGE").await, ["* 2 EXPUNGE", "e OK EXPUNGE completed"]);
+        common::expunge_elsewhere(&env, "alice", 2).await;
 
         // A still shows UID 3 at sequence 2: its EXPUNGE is held back during
         // SORT (RFC 3501 §7.4.1), and it is sorted by its kept keys.

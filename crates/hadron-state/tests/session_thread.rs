@@ -146,10 +146,7 @@ both! {
 
     async fn numbers_follow_the_session_after_an_expunge(env) {
         let mut a = mailbox(&env).await;
-        let mut b = env.client("alice").await;
-        b.run("s SELECT INBOX").await;
-        b.run("d STORE 4 +FLAGS.SILENT (\\Deleted)").await;
-        assert_eq!(b.run("e EXPUNGE").await, ["* 4 EXPUNGE", "e OK EXPUNGE completed"]);
+        common::expunge_elsewhere(&env, "alice", 4).await;
 
         // A still shows message 4: its EXPUNGE is held back during THREAD
         // (RFC 3501 §7.4.1), and it is threaded by its kept metadata.

@@ -197,3 +197,19 @@ pub async fn append(c: &mut Client, flags: &str, date: Option<&str>, raw: &str) 
         .await;
     assert!(r.last().unwrap().starts_with("p OK"), "{r:?}");
 }
+
+/// Another session of `user` expunges message `seq` of INBOX (the session
+/// under test still shows it until told).
+pub async fn expunge_elsewhere(env: &Env, user: &str, seq: u32) {
+    let mut b = env.client(user).await;
+    b.run("s SELECT INBOX").await;
+    b.run(&format!("d STORE {seq} +FLAGS.SILENT (\\Deleted)"))
+        .await;
+    assert_eq!(
+        b.run("e EXPUNGE").await,
+        [
+            format!("* {seq} EXPUNGE"),
+            "e OK EXPUNGE completed".to_owned()
+        ]
+    );
+}
