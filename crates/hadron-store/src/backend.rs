@@ -6,7 +6,7 @@ use diesel::sql_types::BigInt;
 use diesel::{PgConnection, SqliteConnection};
 
 use crate::schema::{mailboxes, users};
-use crate::types::{MailboxId, MailboxInfo, UidSet, UserId};
+use crate::types::{MailboxId, MailboxInfo, TextScope, UidSet, UserId};
 
 /// A connection of either backend, handed to the operations.
 pub(crate) enum AnyConn<'a> {
@@ -319,6 +319,14 @@ pub(crate) trait Specific {
     const TEXT_INDEX: bool;
     /// A condition true when text column `col` holds a non-ASCII character.
     fn has_non_ascii(col: &str) -> String;
+    /// The column of `message_fulltext` holding the message id.
+    const FULLTEXT_ID: &'static str;
+    /// Appends to `s` a condition on `message_fulltext`: its `scope` text contains `needle`
+    /// (lowercased, at least three characters, no NUL), by plain substring.
+    fn fulltext_match(s: &mut Sql, scope: TextScope, needle: &str);
+    /// The join that reads its left table first (SQLite's `CROSS JOIN` fixes the order;
+    /// PostgreSQL's planner chooses from its statistics).
+    const OUTER_FIRST_JOIN: &'static str;
     /// Tells the other instances on the database, once the transaction commits, that mailbox
     /// `id` changed (PostgreSQL `NOTIFY` on [`CHANGE_CHANNEL`]; nothing on SQLite, which one
     /// instance owns).
@@ -337,6 +345,30 @@ pub(crate) const CHANGE_CHANNEL: &str = "hadron_mailbox_changed";
 
 impl Specific for PgConnection {
     const TEXT_INDEX: bool = false;
+    const FULLTEXT_ID: &'static str = "message_id";
+    const OUTER_FIRST_JOIN: &'static str = "JOIN";
+
+    fn fulltext_match(s: &mut Sql, scope: TextScope, needle: &str) {
+        // `LIKE` with its default escape character, the backslash.
+        let mut pattern = String::with_capacity(needle.len() + 2);
+        pattern.push('%');
+        for ch in needle.chars() {
+            if matches!(ch, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(ch);
+        }
+        pattern.push('%');
+        match scope {
+            TextScope::Body => s.push("body LIKE ").arg(Arg::Text(pattern)),
+            TextScope::HeaderOrBody => s
+                .push("(header LIKE ")
+                .arg(Arg::Text(pattern.clone()))
+                .push(" OR body LIKE ")
+                .arg(Arg::Text(pattern))
+                .push(")"),
+        };
+    }
 
     fn collection_turn(&mut self) -> QueryResult<bool> {
         #[derive(QueryableByName)]
@@ -396,6 +428,19 @@ impl Specific for PgConnection {
 
 impl Specific for SqliteConnection {
     const TEXT_INDEX: bool = true;
+    const FULLTEXT_ID: &'static str = "rowid";
+    const OUTER_FIRST_JOIN: &'static str = "CROSS JOIN";
+
+    fn fulltext_match(s: &mut Sql, scope: TextScope, needle: &str) {
+        // One FTS5 phrase: within double quotes only `"` needs escaping (doubled). The
+        // trigram tokenizer makes a phrase of the needle's trigrams in a row: a substring.
+        let columns = match scope {
+            TextScope::Body => "body",
+            TextScope::HeaderOrBody => "{header body}",
+        };
+        let query = format!("{columns} : \"{}\"", needle.replace('"', "\"\""));
+        s.push("message_fulltext MATCH ").arg(Arg::Text(query));
+    }
 
     fn collection_turn(&mut self) -> QueryResult<bool> {
         Ok(true)

@@ -14,10 +14,10 @@ use crate::backend::{
 };
 use crate::error::{Result, StoreError};
 use crate::schema::{
-    blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, users,
+    blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, unindexed_text, users,
 };
 use crate::types::{
-    ColumnRange, IdField, MailboxChanges, NO_SENT_DAY, SearchField,
+    ColumnRange, IdField, MailboxChanges, NO_SENT_DAY, SearchField, TextHits, TextScope,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
     MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, QuotaLimits, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId,
     UserInfo, UserQuota,
@@ -600,6 +600,7 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             .values(chunk)
             .execute(c)?;
     }
+    index_texts(c, &ids, msgs)?;
 
     let mm: Vec<MailboxMessageInsert> = msgs
         .iter()

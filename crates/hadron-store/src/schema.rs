@@ -97,6 +97,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    unindexed_text (message_id) {
+        message_id -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         name -> Text,
@@ -113,6 +119,7 @@ diesel::joinable!(mailbox_messages -> mailboxes (mailbox_id));
 diesel::joinable!(mailbox_messages -> messages (message_id));
 diesel::joinable!(mailboxes -> users (user_id));
 diesel::joinable!(subscriptions -> users (user_id));
+diesel::joinable!(unindexed_text -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     blobs,
@@ -123,5 +130,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     mailboxes,
     messages,
     subscriptions,
+    unindexed_text,
     users,
 );

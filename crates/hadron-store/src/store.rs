@@ -18,8 +18,8 @@ use crate::migrate;
 use crate::types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
     MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage,
-    QuotaLimits, SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, ThreadRow, UidSet,
-    UserId, UserInfo, UserQuota,
+    QuotaLimits, SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, TextHits,
+    TextScope, ThreadRow, UidSet, UserId, UserInfo, UserQuota,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -603,6 +603,22 @@ impl Store {
         self.read(|c| dispatch!(c, header_candidates(mailbox, field, needle)))
     }
 
+    /// What the full-text index says about `needle` in `scope` (SEARCH `BODY`, `TEXT`) for the
+    /// messages of `mailbox`: the indexed ones whose text contains it, and the ones the index
+    /// does not hold, which the caller tests itself (see [`TextHits`]). `needle` must be
+    /// lowercased as [`IndexText`] is; the answer is exact, by plain substring. `None` when
+    /// the index cannot answer: a needle of fewer than three characters (no trigram) or with
+    /// NUL, or one so common in the whole store that testing the mailbox's messages is
+    /// cheaper. The cost follows the number of hits, not the size of the mailbox.
+    pub fn text_hits(
+        &self,
+        mailbox: MailboxId,
+        scope: TextScope,
+        needle: &str,
+    ) -> Result<Option<TextHits>> {
+        self.read(|c| dispatch!(c, text_hits(mailbox, scope, needle)))
+    }
+
     /// The UIDs of the messages of `mailbox` whose `field` equals `value`, ascending (OBJECTID
     /// SEARCH EMAILID / THREADID), through an index.
     pub fn uids_with_id(
@@ -679,6 +695,11 @@ impl Store {
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn forget_sort_keys(&self, mailbox: MailboxId) -> Result<usize> {
         self.write(move |c| dispatch!(c, forget_sort_keys(mailbox)))
+    }
+
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn forget_text_index(&self, mailbox: MailboxId) -> Result<usize> {
+        self.write(move |c| dispatch!(c, forget_text_index(mailbox)))
     }
 
     /// A listener for the changes other instances on the same database commit

@@ -369,6 +369,55 @@ pub struct NewMessage {
     /// 1970-01-01), for SEARCH `SENTBEFORE`/`SENTON`/`SENTSINCE`; `None` when the header is
     /// missing or unparseable.
     pub sent_day: Option<i32>,
+    /// What SEARCH `BODY` and `TEXT` look in, for the full-text index; `None` leaves the
+    /// message out of it (SEARCH then reads its body).
+    pub text: Option<IndexText>,
+}
+
+/// The text of a message the full-text index holds, computed once at ingest by the caller:
+/// its whole decoded header and the decoded text of its body, each **already lowercased**
+/// the way SEARCH lowercases its needles. The index answers "contains this (lowercased)
+/// needle" for it exactly, by plain substring: it folds nothing itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IndexText {
+    /// The decoded header, lowercased (`TEXT` searches it with the body).
+    pub header: String,
+    /// The decoded body text, lowercased (`BODY`, `TEXT`).
+    pub body: String,
+}
+
+impl IndexText {
+    /// Longest text (of either part, in bytes) the index takes; a message with more is left
+    /// out of it.
+    pub const MAX_BYTES: usize = 4 << 20;
+
+    /// Whether the index can hold this text: neither part longer than
+    /// [`IndexText::MAX_BYTES`] nor holding NUL (which SQL text cannot carry intact, and no
+    /// IMAP search string holds).
+    pub fn indexable(&self) -> bool {
+        [&self.header, &self.body]
+            .iter()
+            .all(|t| t.len() <= Self::MAX_BYTES && !t.contains('\0'))
+    }
+}
+
+/// Where [`crate::Store::text_hits`] looks for a needle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextScope {
+    /// The body text (SEARCH `BODY`).
+    Body,
+    /// The header or the body text (SEARCH `TEXT`).
+    HeaderOrBody,
+}
+
+/// What the full-text index says about a needle in one mailbox ([`crate::Store::text_hits`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextHits {
+    /// The UIDs of the indexed messages whose text contains the needle, ascending.
+    pub found: Vec<u32>,
+    /// The UIDs of the messages the index does not hold (stored before it existed, or not
+    /// indexable), ascending: the caller tests those itself.
+    pub unindexed: Vec<u32>,
 }
 
 /// The stored `sent_day` of a message without a usable `Date:` header (NULL means not

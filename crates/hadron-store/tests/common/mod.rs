@@ -129,6 +129,7 @@ pub fn msg(i: u32, flags: SystemFlags, keywords: &[&str]) -> NewMessage {
         flags,
         keywords: keywords.iter().map(|s| s.to_string()).collect(),
         sent_day: None,
+        text: None,
     }
 }
 

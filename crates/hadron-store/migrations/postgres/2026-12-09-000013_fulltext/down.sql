@@ -1,0 +1,2 @@
+DROP TABLE unindexed_text;
+DROP TABLE message_fulltext;

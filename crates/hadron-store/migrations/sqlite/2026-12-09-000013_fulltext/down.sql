@@ -1,0 +1,3 @@
+DROP TABLE unindexed_text;
+DROP TRIGGER messages_fulltext_delete;
+DROP TABLE message_fulltext;

@@ -1,0 +1,118 @@
+// The full-text index behind SEARCH BODY and TEXT (`message_fulltext`), compiled once per
+// backend like `ops_impl.rs`: `src/ops.rs` includes this file next to it, in the same module,
+// so it shares that file's imports and helpers. The index holds text the caller lowercased at
+// ingest ([`IndexText`]); each backend matches a lowercased needle in it by plain substring
+// (SQLite: a case-sensitive FTS5 trigram phrase; PostgreSQL: `LIKE` through pg_trgm's GIN
+// indexes), so its answer is exact and needs no second test.
+
+/// Writes the index rows of the messages just inserted as `ids` (in the order of `msgs`):
+/// one per message whose text is [`IndexText::indexable`]; the others are listed in
+/// `unindexed_text`.
+pub(crate) fn index_texts(c: &mut Conn, ids: &[i64], msgs: &[NewMessage]) -> Result<()> {
+    let insert = format!(
+        "INSERT INTO message_fulltext ({}, header, body) VALUES (",
+        <Conn as Specific>::FULLTEXT_ID
+    );
+    let mut unindexed = Vec::new();
+    for (&id, m) in ids.iter().zip(msgs) {
+        let Some(text) = m.text.as_ref().filter(|t| t.indexable()) else {
+            unindexed.push(id);
+            continue;
+        };
+        let mut s = Sql::new(&insert);
+        s.i64(id)
+            .push(", ")
+            .arg(Arg::Text(text.header.clone()))
+            .push(", ")
+            .arg(Arg::Text(text.body.clone()))
+            .push(")");
+        q(s).execute(c)?;
+    }
+    leave_unindexed(c, &unindexed)
+}
+
+/// Lists the messages `ids` in `unindexed_text`.
+fn leave_unindexed(c: &mut Conn, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(MESSAGE_INSERT_CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|&id| unindexed_text::message_id.eq(id))
+            .collect();
+        diesel::insert_into(unindexed_text::table)
+            .values(rows)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// What the full-text index says about `needle` (lowercased, as the index text is) in
+/// `scope` for `mailbox` (see [`crate::Store::text_hits`]); `None` when it cannot answer: a
+/// needle shorter than a trigram or holding NUL, or one so common in the whole store that
+/// testing the mailbox's messages one by one is cheaper than mapping every hit to it.
+pub(crate) fn text_hits(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    scope: TextScope,
+    needle: &str,
+) -> Result<Option<TextHits>> {
+    let row = mailbox_row(c, mailbox)?;
+    if needle.chars().nth(TRIGRAM - 1).is_none() || needle.contains('\0') {
+        return Ok(None);
+    }
+    // The hits are read for the whole store: a needle common among other users' messages
+    // costs a lookup per hit. Beyond a few times the mailbox's size, its own messages are
+    // cheaper to test.
+    let cap = row.message_count.saturating_mul(8).saturating_add(10_000);
+    let mut s = Sql::new(&format!(
+        "SELECT {} AS id FROM message_fulltext WHERE ",
+        <Conn as Specific>::FULLTEXT_ID
+    ));
+    <Conn as Specific>::fulltext_match(&mut s, scope, needle);
+    s.push(" LIMIT ").i64(cap + 1);
+    let hits: Vec<i64> = q(s).load::<IdRow>(c)?.into_iter().map(|r| r.id).collect();
+    if hits.len() as i64 > cap {
+        return Ok(None);
+    }
+    // Each hit's rows in this mailbox, through the `message_id` index.
+    let mut found = Vec::with_capacity(hits.len());
+    for chunk in hits.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
+        let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
+        s.i64(mailbox.0)
+            .push(" AND ")
+            .in_list("message_id", chunk.iter().copied());
+        found.extend(q(s).load::<IdRow>(c)?.into_iter().map(|r| r.id as u32));
+    }
+    found.sort_unstable();
+    // The messages the index does not hold, in the whole store (few once the rows older
+    // than the index are gone), then their rows in this mailbox.
+    let mut s = Sql::new(&format!(
+        "SELECT mm.uid AS id FROM unindexed_text u {} mailbox_messages mm \
+         ON mm.message_id = u.message_id WHERE mm.mailbox_id = ",
+        <Conn as Specific>::OUTER_FIRST_JOIN
+    ));
+    s.i64(mailbox.0);
+    let unindexed = sorted_uids(c, s)?;
+    Ok(Some(TextHits { found, unindexed }))
+}
+
+/// Leaves every message of `mailbox` out of the full-text index, as for rows stored before it
+/// existed (a test helper).
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn forget_text_index(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
+    let ids: Vec<i64> = mailbox_messages::table
+        .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
+        .select(mailbox_messages::message_id)
+        .load(c)?;
+    let mut ids: Vec<i64> = ids.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    for chunk in ids.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
+        let mut s = Sql::new("DELETE FROM message_fulltext WHERE ");
+        s.in_list(<Conn as Specific>::FULLTEXT_ID, chunk.iter().copied());
+        q(s).execute(c)?;
+    }
+    let listed: Vec<i64> = unindexed_text::table
+        .select(unindexed_text::message_id)
+        .load(c)?;
+    ids.retain(|id| listed.binary_search(id).is_err());
+    leave_unindexed(c, &ids)?;
+    Ok(ids.len())
+}
