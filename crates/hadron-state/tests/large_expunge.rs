@@ -65,6 +65,7 @@ async fn run(env: Env, blobs: &dyn BlobStore) {
                 },
                 keywords: Vec::new(),
                 sent_day: None,
+                text: None,
             })
             .collect();
         let store = env.store.clone();

@@ -157,6 +157,17 @@ pub fn header_text(raw: &[u8]) -> String {
     text
 }
 
+/// Bytes of encoded body decoded per message for SEARCH `BODY`/`TEXT`.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The body of `raw` decoded for SEARCH `BODY` and `TEXT`: its text parts
+/// (transfer encodings and charsets undone; `parts` is `raw`'s part map),
+/// joined by line feeds, up to [`MAX_TEXT_BYTES`] of encoded body.
+pub fn body_text(raw: &[u8], parts: &PartMap) -> String {
+    let parts: Vec<String> = parts.text_parts(raw, MAX_TEXT_BYTES).collect();
+    parts.join("\n")
+}
+
 /// The calendar date of the top-level `Date:` field of `raw`, in the zone
 /// written in the field (UTC when it names none); `None` when the field is
 /// missing or unreadable. For SEARCH `SENTBEFORE`/`SENTON`/`SENTSINCE`.

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 
 use super::SearchError;
 use super::plan::{MetaTest, Node};
-use super::source::{IndexedKey, MessageSource};
+use super::source::{IndexedKey, MessageSource, TextMatches, TextScope};
+use super::text::Needle;
 use crate::flags::SystemFlags;
 use crate::snapshot::Snapshot;
 
@@ -354,26 +355,23 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
             // Every message has a body (if empty) and a header: the empty
             // string is in both, without reading either.
             Node::Body(needle) | Node::Text(needle) if needle.is_empty() => cand.clone(),
-            Node::Body(needle) => {
+            Node::Body(needle) | Node::Text(needle) => {
+                let scope = match node {
+                    Node::Body(_) => TextScope::Body,
+                    _ => TextScope::HeaderOrBody,
+                };
+                if self.worth_an_index(cand)
+                    && let Some(found) = self.source.text_matches(scope, needle.folded())
+                {
+                    return self.text_index_matches(
+                        &found.map_err(SearchError::Source)?,
+                        scope,
+                        needle,
+                        cand,
+                    );
+                }
                 let (source, scratch) = (self.source, &mut self.scratch);
-                cand.try_filter(|i| {
-                    let body = source
-                        .body_text(snap.uids()[i])
-                        .map_err(SearchError::Source)?;
-                    Ok::<_, SearchError>(needle.is_in(&body, scratch))
-                })?
-            }
-            Node::Text(needle) => {
-                let (source, scratch) = (self.source, &mut self.scratch);
-                cand.try_filter(|i| {
-                    let uid = snap.uids()[i];
-                    let header = source.header_text(uid).map_err(SearchError::Source)?;
-                    if needle.is_in(&header, scratch) {
-                        return Ok(true);
-                    }
-                    let body = source.body_text(uid).map_err(SearchError::Source)?;
-                    Ok::<_, SearchError>(needle.is_in(&body, scratch))
-                })?
+                cand.try_filter(|i| text_in(source, snap.uids()[i], scope, needle, scratch))?
             }
             Node::Not(inner) => {
                 let matched = self.eval(inner, cand)?;
@@ -450,6 +448,39 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                 .header_values(uids[i], name)
                 .map_err(SearchError::Source)?;
             if values.iter().any(|v| needle.is_in(v, &mut self.scratch)) {
+                out.insert(i);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The members of `cand` whose text in `scope` contains `needle`, given
+    /// the source's full-text index answer: its `found`, plus those it does
+    /// not hold and those pending expunge, read one by one.
+    fn text_index_matches(
+        &mut self,
+        matches: &TextMatches,
+        scope: TextScope,
+        needle: &Needle,
+        cand: &Bitset,
+    ) -> Result<Bitset, SearchError> {
+        let uids = self.snapshot.uids();
+        let positions = |list: &[u32], into: &mut Bitset| {
+            // Both ascending: one merge walk.
+            let mut at = 0;
+            for uid in list {
+                at += uids[at..].partition_point(|u| u < uid);
+                if uids.get(at) == Some(uid) && cand.contains(at) {
+                    into.insert(at);
+                }
+            }
+        };
+        let mut out = Bitset::empty(cand.len);
+        positions(&matches.found, &mut out);
+        let mut unknown = self.pending_in(cand);
+        positions(&matches.unindexed, &mut unknown);
+        for i in unknown.difference(&out).iter() {
+            if text_in(self.source, uids[i], scope, needle, &mut self.scratch)? {
                 out.insert(i);
             }
         }
@@ -545,6 +576,25 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
         }
         out
     }
+}
+
+/// Whether the text of message `uid` in `scope` contains `needle`, read
+/// from the source (the header first: it is shorter).
+fn text_in<S: MessageSource + ?Sized>(
+    source: &S,
+    uid: u32,
+    scope: TextScope,
+    needle: &Needle,
+    scratch: &mut String,
+) -> Result<bool, SearchError> {
+    if scope == TextScope::HeaderOrBody {
+        let header = source.header_text(uid).map_err(SearchError::Source)?;
+        if needle.is_in(&header, scratch) {
+            return Ok(true);
+        }
+    }
+    let body = source.body_text(uid).map_err(SearchError::Source)?;
+    Ok(needle.is_in(&body, scratch))
 }
 
 #[cfg(test)]

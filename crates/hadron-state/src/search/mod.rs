@@ -97,7 +97,7 @@ use crate::snapshot::Snapshot;
 
 pub use self::source::{
     HeaderCandidates, IndexedKey, MemoryMessage, MemorySource, MessageMeta, MessageSource,
-    ObjectKey, SourceError, UnknownUid,
+    ObjectKey, SourceError, TextMatches, TextScope, UnknownUid,
 };
 
 /// The charsets SEARCH accepts, for `[BADCHARSET (...)]`.

@@ -143,6 +143,22 @@ pub trait MessageSource {
         None
     }
 
+    /// What a full-text index says about `needle` (given lowercase, at
+    /// least one character) in `scope`, when the source has one that can
+    /// answer it; `None`, the default, when it cannot. The evaluator then
+    /// tests only the messages in [`TextMatches::unindexed`] (and those
+    /// pending expunge) itself: `found` must be exactly the indexed messages
+    /// whose text contains the needle, as [`MessageSource::body_text`] and
+    /// [`MessageSource::header_text`] would give it.
+    fn text_matches(
+        &self,
+        scope: TextScope,
+        needle: &str,
+    ) -> Option<Result<TextMatches, SourceError>> {
+        let _ = (scope, needle);
+        None
+    }
+
     /// The UIDs of the messages `key` names (OBJECTID `EMAILID` and
     /// `THREADID`, RFC 8474), ascending. The default is a source that keeps
     /// no object ids: no message has one, so none matches.
@@ -173,6 +189,13 @@ impl<S: MessageSource + ?Sized> MessageSource for &S {
     fn header_candidates(&self, name: &str, needle: &str) -> Option<HeaderCandidates> {
         (**self).header_candidates(name, needle)
     }
+    fn text_matches(
+        &self,
+        scope: TextScope,
+        needle: &str,
+    ) -> Option<Result<TextMatches, SourceError>> {
+        (**self).text_matches(scope, needle)
+    }
     fn with_object_id(&self, key: &ObjectKey) -> Result<Vec<u32>, SourceError> {
         (**self).with_object_id(key)
     }
@@ -182,6 +205,27 @@ impl<S: MessageSource + ?Sized> MessageSource for &S {
     fn body_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
         (**self).body_text(uid)
     }
+}
+
+/// Where a text key looks ([`MessageSource::text_matches`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextScope {
+    /// The body text (`BODY`).
+    Body,
+    /// The header or the body text (`TEXT`).
+    HeaderOrBody,
+}
+
+/// A full-text index's answer for one needle
+/// ([`MessageSource::text_matches`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextMatches {
+    /// The UIDs of the indexed messages whose text contains the needle,
+    /// ascending.
+    pub found: Vec<u32>,
+    /// The UIDs of the messages the index does not hold, ascending: the
+    /// evaluator reads and tests those.
+    pub unindexed: Vec<u32>,
 }
 
 /// What an OBJECTID search key names (RFC 8474 §6).

@@ -28,11 +28,17 @@
 //!   Those columns hold the first occurrence of the field only, and an
 //!   empty field is stored as absent, so `FROM ""` does not match a
 //!   message whose `From:` is empty.
-//! - **BCC, any other `HEADER` field, `TEXT`, `BODY`**: the blob is read
-//!   and parsed (RFC 2047 words, transfer encodings and charsets decoded by
-//!   [`crate::message`]). Text parts are decoded up to [`MAX_TEXT_BYTES`]
-//!   of encoded body per message. The last blob read is kept, so `TEXT`
-//!   (header then body) reads a message once.
+//! - **`TEXT`, `BODY`** for many candidates and a needle of three
+//!   characters or more: the store's full-text index
+//!   ([`MessageSource::text_matches`]), which holds each message's decoded
+//!   header and body text as ingest lowercased them and answers exactly;
+//!   only the messages it does not hold (stored before it, or with text it
+//!   cannot take) are read as below.
+//! - **BCC, any other `HEADER` field, `TEXT`, `BODY`** otherwise: the blob
+//!   is read and parsed (RFC 2047 words, transfer encodings and charsets
+//!   decoded by [`crate::message`]). Text parts are decoded up to
+//!   [`message::MAX_TEXT_BYTES`] of encoded body per message. The last blob
+//!   read is kept, so `TEXT` (header then body) reads a message once.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -47,11 +53,9 @@ use hadron_store::{
 use crate::engine::Engine;
 use crate::message::{self, Structure};
 use crate::search::{
-    HeaderCandidates, IndexedKey, MessageMeta, MessageSource, ObjectKey, SourceError,
+    HeaderCandidates, IndexedKey, MessageMeta, MessageSource, ObjectKey, SourceError, TextMatches,
+    TextScope,
 };
-
-/// Bytes of encoded body decoded per message for `BODY`/`TEXT`.
-pub(crate) const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
 
 /// UIDs per window of rows read for the header keys.
 const ROW_WINDOW: u32 = 1024;
@@ -258,6 +262,27 @@ impl MessageSource for StoreSource<'_> {
         )
     }
 
+    fn text_matches(
+        &self,
+        scope: TextScope,
+        needle: &str,
+    ) -> Option<Result<TextMatches, SourceError>> {
+        let scope = match scope {
+            TextScope::Body => hadron_store::TextScope::Body,
+            TextScope::HeaderOrBody => hadron_store::TextScope::HeaderOrBody,
+        };
+        self.store
+            .text_hits(self.mailbox, scope, needle)
+            .map_err(|e| Box::new(e) as SourceError)
+            .map(|hits| {
+                hits.map(|h| TextMatches {
+                    found: h.found,
+                    unindexed: h.unindexed,
+                })
+            })
+            .transpose()
+    }
+
     fn indexed(&self, key: IndexedKey) -> Option<Result<Vec<u32>, SourceError>> {
         const DAY: i64 = 86_400;
         let range = match key {
@@ -361,10 +386,6 @@ impl MessageSource for StoreSource<'_> {
     fn body_text(&self, uid: u32) -> Result<Cow<'_, str>, SourceError> {
         let raw = self.raw(uid, None)?;
         let structure = Structure::parse(&raw);
-        let parts: Vec<String> = structure
-            .part_map
-            .text_parts(&raw, MAX_TEXT_BYTES)
-            .collect();
-        Ok(Cow::Owned(parts.join("\n")))
+        Ok(Cow::Owned(message::body_text(&raw, &structure.part_map)))
     }
 }
