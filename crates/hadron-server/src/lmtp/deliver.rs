@@ -26,8 +26,9 @@ pub(crate) struct Recipient {
 
 /// The recipient `address` names (see [`candidates`] for the order in
 /// which user names are tried), or `None` for an unknown user. A detail
-/// names a mailbox when one of that name exists (compared as IMAP compares
-/// mailbox names: INBOX in any case); otherwise INBOX.
+/// names a mailbox (compared as IMAP compares mailbox names: INBOX in any
+/// case); whether it exists is found at delivery, which falls back to
+/// INBOX (one mailbox read per delivery instead of two).
 pub(crate) async fn resolve(
     engine: &Engine,
     address: &str,
@@ -37,10 +38,7 @@ pub(crate) async fn resolve(
         let Some(account) = engine.local_account(&name).await? else {
             continue;
         };
-        let mailbox = match detail {
-            Some(detail) => detail_mailbox(engine, &account, detail).await?,
-            None => "INBOX".to_owned(),
-        };
+        let mailbox = detail.map_or_else(|| "INBOX".to_owned(), detail_mailbox);
         return Ok(Some(Recipient {
             address: address.to_owned(),
             account,
@@ -50,22 +48,10 @@ pub(crate) async fn resolve(
     Ok(None)
 }
 
-/// The stored name of the mailbox `detail` names, if it exists; else
-/// INBOX.
-async fn detail_mailbox(
-    engine: &Engine,
-    account: &Account,
-    detail: String,
-) -> Result<String, EngineError> {
-    let Ok(mailbox) = Mailbox::new(detail) else {
-        return Ok("INBOX".to_owned());
-    };
-    let name = store_name(&mailbox);
-    match engine.mailbox(account.id, &name).await {
-        Ok(_) => Ok(name),
-        Err(EngineError::NoSuchMailbox(_)) => Ok("INBOX".to_owned()),
-        Err(e) => Err(e),
-    }
+/// The stored name of the mailbox `detail` names (INBOX for a name no
+/// mailbox can have).
+fn detail_mailbox(detail: String) -> String {
+    Mailbox::new(detail).map_or_else(|_| "INBOX".to_owned(), |m| store_name(&m))
 }
 
 /// The stored message: `Return-Path` and `Delivered-To` (as Dovecot's LMTP
@@ -100,7 +86,7 @@ pub(crate) async fn deliver(
         .append(&recipient.account, mailbox, vec![request()], None)
         .await;
     if matches!(result, Err(EngineError::NoSuchMailbox(_))) && mailbox != "INBOX" {
-        // The detail's mailbox was deleted since RCPT.
+        // No mailbox of the detail's name.
         mailbox = "INBOX";
         result = engine
             .append(&recipient.account, mailbox, vec![request()], None)
