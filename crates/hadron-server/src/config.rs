@@ -471,7 +471,9 @@ impl Config {
             ("max_message_size", m.max_message_size.unwrap_or(1)),
         ] {
             if value == 0 {
-                return Err(ConfigError::Invalid(format!("lmtp.{name} must be at least 1")));
+                return Err(ConfigError::Invalid(format!(
+                    "lmtp.{name} must be at least 1"
+                )));
             }
         }
         if m.socket_mode > 0o777 {
@@ -480,7 +482,10 @@ impl Config {
                 m.socket_mode
             )));
         }
-        if m.detail_delimiter.chars().any(|c| c == '@' || !c.is_ascii_graphic()) {
+        if m.detail_delimiter
+            .chars()
+            .any(|c| c == '@' || !c.is_ascii_graphic())
+        {
             return Err(ConfigError::Invalid(format!(
                 "lmtp.detail_delimiter = {:?}: use printable ASCII characters other than @",
                 m.detail_delimiter
@@ -597,7 +602,10 @@ mod tests {
             "timeout_secs = 0",
             "lisen = \"127.0.0.1:24\"",
         ] {
-            assert!(Config::from_toml(&format!("[lmtp]\n{bad}")).is_err(), "{bad}");
+            assert!(
+                Config::from_toml(&format!("[lmtp]\n{bad}")).is_err(),
+                "{bad}"
+            );
         }
     }
 

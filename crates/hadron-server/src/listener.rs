@@ -123,7 +123,9 @@ impl Server {
 
     /// The LMTP listener's TCP address, if LMTP is served over TCP.
     pub fn lmtp_local_addr(&self) -> Option<SocketAddr> {
-        self.lmtp.as_ref().and_then(crate::lmtp::LmtpServer::local_addr)
+        self.lmtp
+            .as_ref()
+            .and_then(crate::lmtp::LmtpServer::local_addr)
     }
 
     /// The address the listener is bound to.

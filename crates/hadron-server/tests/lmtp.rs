@@ -160,7 +160,9 @@ async fn fetch_body(server: &TestServer, user: &str, mailbox: &str, seq: u32) ->
 /// `STATUS mailbox (MESSAGES)` of `user`.
 async fn messages(server: &TestServer, user: &str, mailbox: &str) -> u32 {
     let mut c = server.login(user).await;
-    let r = c.cmd_ok(&format!("s STATUS \"{mailbox}\" (MESSAGES)")).await;
+    let r = c
+        .cmd_ok(&format!("s STATUS \"{mailbox}\" (MESSAGES)"))
+        .await;
     let n = r[0].rsplit(' ').next().unwrap().trim_end_matches(')');
     n.parse().unwrap_or_else(|_| panic!("{r:?}"))
 }
@@ -428,7 +430,10 @@ both! {
 
 /// Whether `program --version` runs; prints why the test is skipped if not.
 fn have(program: &str, what: &str) -> bool {
-    match std::process::Command::new(program).arg("--version").output() {
+    match std::process::Command::new(program)
+        .arg("--version")
+        .output()
+    {
         Ok(_) => true,
         Err(_) => {
             eprintln!("skipping the {what} test: {program} is not installed");

@@ -37,11 +37,7 @@ fn op(clients: usize) -> String {
 pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
     let clients = ctx.params.lmtp_clients.max(1);
     let Some(addr) = ctx.target.lmtp.clone() else {
-        ctx.skip(
-            &op(clients),
-            Metric::Throughput,
-            "no LMTP address (--lmtp)",
-        );
+        ctx.skip(&op(clients), Metric::Throughput, "no LMTP address (--lmtp)");
         return Ok(());
     };
     let name = ctx.mailbox("lmtp");
@@ -229,11 +225,7 @@ async fn reply(conn: &mut BufReader<TcpStream>) -> Result<String, BenchError> {
 }
 
 /// Reads a reply and fails unless it has `code`.
-async fn expect(
-    conn: &mut BufReader<TcpStream>,
-    what: &str,
-    code: u16,
-) -> Result<(), BenchError> {
+async fn expect(conn: &mut BufReader<TcpStream>, what: &str, code: u16) -> Result<(), BenchError> {
     let r = reply(conn).await?;
     if r.starts_with(&code.to_string()) {
         Ok(())

@@ -49,7 +49,11 @@ pub(crate) fn parse(line: &[u8]) -> Result<Command, Reply> {
         None => (line, &[][..]),
     };
     if verb.is_empty() || verb.len() > 8 || !verb.iter().all(u8::is_ascii_alphabetic) {
-        return Err(Reply::new(500, "5.5.2", "Syntax error, command unrecognized"));
+        return Err(Reply::new(
+            500,
+            "5.5.2",
+            "Syntax error, command unrecognized",
+        ));
     }
     let Ok(args) = std::str::from_utf8(args) else {
         return Err(syntax("Invalid characters in command arguments"));
@@ -80,7 +84,11 @@ pub(crate) fn parse(line: &[u8]) -> Result<Command, Reply> {
         "VRFY" if args.is_empty() => Err(syntax("Syntax: VRFY address")),
         "VRFY" => Ok(Command::Vrfy),
         "HELP" => Ok(Command::Help),
-        _ => Err(Reply::new(500, "5.5.2", "Syntax error, command unrecognized")),
+        _ => Err(Reply::new(
+            500,
+            "5.5.2",
+            "Syntax error, command unrecognized",
+        )),
     }
 }
 

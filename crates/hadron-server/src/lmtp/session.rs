@@ -153,7 +153,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conversation<S> {
                 return Ok(Flow::Close);
             }
             if self.errors >= MAX_ERRORS {
-                let text = format!("{} Too many errors; closing connection", self.settings.hostname);
+                let text = format!(
+                    "{} Too many errors; closing connection",
+                    self.settings.hostname
+                );
                 self.wire.reply(&Reply::new(421, "4.7.0", text));
                 return Ok(Flow::Close);
             }
@@ -258,11 +261,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conversation<S> {
                 "Message size exceeds fixed maximum message size",
             ));
         }
-        self.wire.reply(&Reply::new(
-            250,
-            "2.1.0",
-            format!("<{from}> Sender OK"),
-        ));
+        self.wire
+            .reply(&Reply::new(250, "2.1.0", format!("<{from}> Sender OK")));
         self.transaction = Some(Transaction {
             sender: from,
             recipients: Vec::new(),
@@ -312,7 +312,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conversation<S> {
             self.out_of_order(why);
             return Ok(Flow::Continue);
         }
-        if self.transaction.as_ref().is_some_and(|t| t.chunks.is_some()) {
+        if self
+            .transaction
+            .as_ref()
+            .is_some_and(|t| t.chunks.is_some())
+        {
             self.out_of_order("DATA after BDAT");
             return Ok(Flow::Continue);
         }
@@ -355,11 +359,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conversation<S> {
                 .unwrap_or_else(|| Body::new(0));
             self.finish(body).await?;
         } else {
-            self.wire.reply(&Reply::new(
-                250,
-                "2.0.0",
-                format!("{size} octets received"),
-            ));
+            self.wire
+                .reply(&Reply::new(250, "2.0.0", format!("{size} octets received")));
         }
         Ok(Flow::Continue)
     }
