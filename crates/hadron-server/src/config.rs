@@ -482,6 +482,13 @@ impl Config {
                 m.socket_mode
             )));
         }
+        if let Some(host) = &m.hostname
+            && (host.is_empty() || !host.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "lmtp.hostname = {host:?}: use a host name (printable ASCII, no spaces)"
+            )));
+        }
         if m.detail_delimiter
             .chars()
             .any(|c| c == '@' || !c.is_ascii_graphic())
@@ -600,6 +607,7 @@ mod tests {
             "detail_delimiter = \"@\"",
             "detail_delimiter = \" \"",
             "timeout_secs = 0",
+            "hostname = \"a b\"",
             "lisen = \"127.0.0.1:24\"",
         ] {
             assert!(
