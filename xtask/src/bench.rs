@@ -135,6 +135,9 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(pid) = pid {
         cmd.args(["--server-pid", &pid.to_string()]);
     }
+    if let Some(first) = servers.first() {
+        cmd.args(["--lmtp", &first.lmtp_addr.to_string()]);
+    }
     for another in servers.iter().skip(1) {
         cmd.args(["--also", &another.addr.to_string()]);
         cmd.args(["--also-pid", &another.pid().to_string()]);

@@ -43,6 +43,8 @@ pub(crate) struct LocalServer {
     child: Child,
     /// Where it listens.
     pub(crate) addr: SocketAddr,
+    /// Where its LMTP listener is (for the `lmtp` bench scenario).
+    pub(crate) lmtp_addr: SocketAddr,
     /// The user's password (random).
     pub(crate) password: String,
     dir: PathBuf,
@@ -111,9 +113,10 @@ impl LocalServer {
             }
         };
         let addr = free_port()?;
+        let lmtp_addr = free_port()?;
         let log = std::fs::File::create(dir.join("server.log"))?;
         eprintln!(
-            "$ hadron serve --config {} --listen {addr}{}",
+            "$ hadron serve --config {} --listen {addr} --lmtp-listen {lmtp_addr}{}",
             config.display(),
             if options.database.is_some() {
                 " --database postgres://…"
@@ -126,6 +129,7 @@ impl LocalServer {
         storage(&mut serve);
         let child = serve
             .args(["--listen", &addr.to_string()])
+            .args(["--lmtp-listen", &lmtp_addr.to_string()])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -134,6 +138,7 @@ impl LocalServer {
         let mut server = LocalServer {
             child,
             addr,
+            lmtp_addr,
             password,
             dir,
         };

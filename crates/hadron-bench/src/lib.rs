@@ -12,8 +12,9 @@
 //! - [`mailgen`]: deterministic realistic messages from a seed.
 //! - [`stats`]: latency histograms and throughput.
 //! - [`scenario`]: the workloads (`fill`, `select`, `fetch`, `search`, `sort`,
-//!   `store`, `status-list`, `mixed`, `imaptest`, `idle`, `resync`) and the
-//!   suites that run them.
+//!   `store`, `status-list`, `mixed`, `imaptest`, `idle`, `resync`, and
+//!   `lmtp`: delivery over LMTP, the one scenario that speaks another
+//!   protocol) and the suites that run them.
 //! - [`view`]: a client's view of its selected mailbox and the checks of
 //!   every response against it.
 //! - [`procstat`]: server CPU and RSS from `/proc`.

@@ -37,6 +37,16 @@ struct Cli {
     /// CPU and memory figures.
     #[arg(long = "also-pid", value_name = "PID", requires = "server_pid")]
     also_pids: Vec<u32>,
+    /// The first server's LMTP listener (`host:port`), for the `lmtp`
+    /// scenario (skipped without it).
+    #[arg(long, value_name = "ADDR")]
+    lmtp: Option<String>,
+    /// LMTP connections of `lmtp`.
+    #[arg(long)]
+    lmtp_clients: Option<usize>,
+    /// Messages (4 KB) `lmtp` delivers.
+    #[arg(long)]
+    lmtp_messages: Option<usize>,
     /// A second server, measured alternately with the first.
     #[arg(long, requires_all = ["compare_user", "compare_password"])]
     compare: Option<String>,
@@ -58,7 +68,7 @@ struct Cli {
     #[arg(long, default_value = "quick")]
     suite: String,
     /// Run only these scenarios (repeatable): fill, select, fetch, search, sort,
-    /// store, imaptest, status-list, mixed, idle, resync.
+    /// store, imaptest, status-list, mixed, idle, resync, lmtp.
     #[arg(long = "scenario")]
     scenarios: Vec<String>,
     /// Seed of the generated mail and random choices.
@@ -153,6 +163,8 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
         || cli.idle_connections.is_some()
         || cli.idle_messages.is_some()
         || cli.idle_load_clients.is_some()
+        || cli.lmtp_clients.is_some()
+        || cli.lmtp_messages.is_some()
         || cli.resync_messages.is_some()
         || cli.resync_changed.is_some()
         || cli.resync_expunged.is_some();
@@ -183,6 +195,8 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
     p.idle_connections = cli.idle_connections.unwrap_or(p.idle_connections);
     p.idle_messages = cli.idle_messages.unwrap_or(p.idle_messages);
     p.idle_load_clients = cli.idle_load_clients.unwrap_or(p.idle_load_clients);
+    p.lmtp_clients = cli.lmtp_clients.unwrap_or(p.lmtp_clients);
+    p.lmtp_messages = cli.lmtp_messages.unwrap_or(p.lmtp_messages);
     p.progress = !cli.quiet;
     p.cleanup = !cli.keep;
     Ok(p)
@@ -216,6 +230,7 @@ async fn main() -> anyhow::Result<()> {
     first.server_pid = cli.server_pid;
     first.also = cli.also.clone();
     first.also_pids = cli.also_pids.clone();
+    first.lmtp = cli.lmtp.clone();
     let mut targets = vec![first];
     if let Some(addr) = &cli.compare {
         if cli.compare_name == cli.name {

@@ -85,6 +85,64 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Indexes of recently closed mailboxes kept in memory.
     pub index_cache: IndexCacheSection,
+    /// Local delivery from an MTA over LMTP (RFC 2033); off by default.
+    pub lmtp: LmtpConfig,
+}
+
+/// The `[lmtp]` section: the LMTP listener an MTA (Postfix, Exim,
+/// OpenSMTPD) delivers through. Off unless `listen` or `socket` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LmtpConfig {
+    /// TCP address of the LMTP listener (`127.0.0.1:24`). LMTP has no
+    /// authentication: bind it where only the MTA can connect.
+    pub listen: Option<SocketAddr>,
+    /// Path of a Unix socket to listen on as well (or instead).
+    pub socket: Option<PathBuf>,
+    /// Permission bits of the Unix socket. Default `0o666`.
+    pub socket_mode: u32,
+    /// The name in the greeting and the LHLO reply. Default: the
+    /// machine's host name.
+    pub hostname: Option<String>,
+    /// Largest message accepted, in bytes (advertised as `SIZE`).
+    /// Default: `limits.max_literal` (64 MiB).
+    pub max_message_size: Option<u64>,
+    /// Recipients accepted per message; more get `452 4.5.3`. Default 100.
+    pub max_recipients: usize,
+    /// Simultaneous LMTP connections; more are refused with `421`.
+    /// Default 100.
+    pub max_connections: usize,
+    /// Seconds a client may stay silent (waiting for a command or in the
+    /// middle of a message) before it is disconnected. Default 300.
+    pub timeout_secs: u64,
+    /// Characters separating a recipient's user name from a *detail*
+    /// (`alice+lists@example.org`): the message goes to the mailbox named
+    /// by the detail when it exists, else to INBOX. Empty: no details.
+    /// Default `"+"`.
+    pub detail_delimiter: String,
+}
+
+impl Default for LmtpConfig {
+    fn default() -> Self {
+        LmtpConfig {
+            listen: None,
+            socket: None,
+            socket_mode: 0o666,
+            hostname: None,
+            max_message_size: None,
+            max_recipients: 100,
+            max_connections: 100,
+            timeout_secs: 300,
+            detail_delimiter: "+".to_owned(),
+        }
+    }
+}
+
+impl LmtpConfig {
+    /// Whether an LMTP listener is configured.
+    pub fn enabled(&self) -> bool {
+        self.listen.is_some() || self.socket.is_some()
+    }
 }
 
 /// The `[auth]` section.
@@ -190,6 +248,7 @@ impl Default for Config {
             gc: GcConfig::default(),
             auth: AuthConfig::default(),
             index_cache: IndexCacheSection::default(),
+            lmtp: LmtpConfig::default(),
         }
     }
 }
@@ -404,6 +463,41 @@ impl Config {
                 l.max_line
             )));
         }
+        let m = &self.lmtp;
+        for (name, value) in [
+            ("max_recipients", m.max_recipients as u64),
+            ("max_connections", m.max_connections as u64),
+            ("timeout_secs", m.timeout_secs),
+            ("max_message_size", m.max_message_size.unwrap_or(1)),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "lmtp.{name} must be at least 1"
+                )));
+            }
+        }
+        if m.socket_mode > 0o777 {
+            return Err(ConfigError::Invalid(format!(
+                "lmtp.socket_mode = {:#o} is not a permission mode (at most 0o777)",
+                m.socket_mode
+            )));
+        }
+        if let Some(host) = &m.hostname
+            && (host.is_empty() || !host.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "lmtp.hostname = {host:?}: use a host name (printable ASCII, no spaces)"
+            )));
+        }
+        if m.detail_delimiter
+            .chars()
+            .any(|c| c == '@' || !c.is_ascii_graphic())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "lmtp.detail_delimiter = {:?}: use printable ASCII characters other than @",
+                m.detail_delimiter
+            )));
+        }
         Ok(())
     }
 
@@ -493,6 +587,34 @@ mod tests {
         let c = Config::from_toml("[auth]\ncache_ttl_secs = 0").unwrap();
         assert_eq!(c.auth.cache_ttl_secs, 0);
         assert!(Config::from_toml("[auth]\nttl = 1").is_err());
+    }
+
+    #[test]
+    fn the_lmtp_section_is_off_by_default_and_checked() {
+        assert!(!Config::default().lmtp.enabled());
+        let c = Config::from_toml(
+            "[lmtp]\nlisten = \"127.0.0.1:24\"\nsocket = \"/run/h.sock\"\nsocket_mode = 0o660\n\
+             detail_delimiter = \"+-\"\nmax_message_size = 1000",
+        )
+        .unwrap();
+        assert!(c.lmtp.enabled());
+        assert_eq!(c.lmtp.socket_mode, 0o660);
+        assert_eq!(c.lmtp.max_message_size, Some(1000));
+        assert_eq!(c.lmtp.max_recipients, 100);
+        for bad in [
+            "max_recipients = 0",
+            "socket_mode = 0o1777",
+            "detail_delimiter = \"@\"",
+            "detail_delimiter = \" \"",
+            "timeout_secs = 0",
+            "hostname = \"a b\"",
+            "lisen = \"127.0.0.1:24\"",
+        ] {
+            assert!(
+                Config::from_toml(&format!("[lmtp]\n{bad}")).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -21,6 +21,10 @@
 //! - [`backend`]: opening the store, blob store and engine a configuration
 //!   names.
 //! - [`maintenance`]: garbage collection at startup and periodically.
+//! - [`lmtp`]: local delivery from an MTA over LMTP (RFC 2033), on TCP
+//!   and/or a Unix socket, beside the IMAP listener
+//!   ([`Server::with_lmtp`]); a delivery is the engine's APPEND, durable
+//!   before `250` and pushed to IDLE clients at once.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,6 +43,7 @@ mod connection;
 mod guards;
 mod handler;
 pub mod listener;
+pub mod lmtp;
 pub mod maintenance;
 mod supervisor;
 pub mod tls;

@@ -39,6 +39,7 @@ pub struct Server {
     tls_listener: Option<TcpListener>,
     engine: Arc<Engine>,
     settings: Settings,
+    lmtp: Option<crate::lmtp::LmtpServer>,
 }
 
 /// TLS for [`Server::with_tls`].
@@ -98,6 +99,7 @@ impl Server {
             tls_listener: None,
             settings: Settings::for_engine(limits, &engine),
             engine,
+            lmtp: None,
         })
     }
 
@@ -112,6 +114,20 @@ impl Server {
         Ok(self)
     }
 
+    /// Also serves local delivery over LMTP: `lmtp` runs with this server
+    /// and shuts down with it.
+    pub fn with_lmtp(mut self, lmtp: crate::lmtp::LmtpServer) -> Server {
+        self.lmtp = Some(lmtp);
+        self
+    }
+
+    /// The LMTP listener's TCP address, if LMTP is served over TCP.
+    pub fn lmtp_local_addr(&self) -> Option<SocketAddr> {
+        self.lmtp
+            .as_ref()
+            .and_then(crate::lmtp::LmtpServer::local_addr)
+    }
+
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
@@ -123,13 +139,15 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then says BYE to every
-    /// connection and waits for them (at most [`SHUTDOWN_GRACE`]).
+    /// connection (`421` to LMTP clients waiting for a command) and waits
+    /// for them (at most [`SHUTDOWN_GRACE`]).
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let Server {
             listener,
             tls_listener,
             engine,
             settings,
+            lmtp,
         } = self;
         let settings = Arc::new(settings);
         let limits = settings.limits;
@@ -144,6 +162,10 @@ impl Server {
             max_frame: limits.max_literal.saturating_add(1 << 20),
             ..FramerLimits::default()
         };
+        // LMTP connections run on this runtime (they are few, and each
+        // delivery is mostly the store's work); shutdown waits for them
+        // as for IMAP's.
+        let lmtp = lmtp.map(|l| tokio::spawn(l.serve(stop_rx.clone(), done_tx.clone())));
         let threads = std::thread::available_parallelism().map_or(2, usize::from);
         let mut workers = Workers::start(
             threads,
@@ -206,6 +228,9 @@ impl Server {
         drop(tls_listener);
         info!("shutting down: saying BYE to every connection");
         let _ = stop_tx.send(true);
+        if let Some(lmtp) = lmtp {
+            let _ = lmtp.await;
+        }
         let threads = workers.close();
         drop(done_tx);
         if tokio::time::timeout(SHUTDOWN_GRACE, done_rx.recv())

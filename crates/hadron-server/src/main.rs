@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use hadron_server::backend::{open_engine, redact_url};
 use hadron_server::config::{Config, LogFormat, TlsConfig};
 use hadron_server::listener::{Server, TlsOptions};
+use hadron_server::lmtp::LmtpServer;
 use hadron_server::tls::{load_acceptor, self_signed};
 use hadron_state::engine::Engine;
 
@@ -80,6 +81,10 @@ struct ServeArgs {
     /// PEM private key.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Address of an LMTP listener for local delivery from an MTA (sets
+    /// `[lmtp] listen`; e.g. 127.0.0.1:24).
+    #[arg(long)]
+    lmtp_listen: Option<SocketAddr>,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long)]
     log_json: bool,
@@ -282,6 +287,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.log_json {
         config.log.format = LogFormat::Json;
     }
+    if let Some(listen) = args.lmtp_listen {
+        config.lmtp.listen = Some(listen);
+    }
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         let previous = config.tls.take();
         config.tls = Some(TlsConfig {
@@ -312,9 +320,30 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         engine.clone(),
         hadron_server::maintenance::INDEX_CACHE_TEND_INTERVAL,
     );
+    let lmtp = if config.lmtp.enabled() {
+        let lmtp = LmtpServer::bind(&config.lmtp, &config.limits, engine.clone())
+            .await
+            .with_context(|| {
+                format!(
+                    "listening for LMTP on {:?} / {:?}",
+                    config.lmtp.listen, config.lmtp.socket
+                )
+            })?;
+        tracing::info!(
+            listen = ?lmtp.local_addr(),
+            socket = ?lmtp.socket_path(),
+            "LMTP delivery ready"
+        );
+        Some(lmtp)
+    } else {
+        None
+    };
     let mut server = Server::bind(config.listen, engine, config.limits)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
+    if let Some(lmtp) = lmtp {
+        server = server.with_lmtp(lmtp);
+    }
     if let Some(tls) = &config.tls {
         let acceptor = load_acceptor(&tls.cert, &tls.key)?;
         server = server

@@ -23,6 +23,8 @@ fn tiny() -> Params {
         idle_connections: 5,
         idle_messages: 3,
         idle_load_clients: 0,
+        lmtp_clients: 3,
+        lmtp_messages: 20,
         seed: 7,
         progress: false,
         cleanup: true,
@@ -67,8 +69,10 @@ fn find<'r>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_runs_cleanly_against_hadron() {
-    let server = TestServer::start(Backend::Sqlite).await;
-    let target = Target::new("hadron", &server.addr.to_string(), "alice", "secret");
+    let lmtp = hadron_server::config::LmtpConfig::default();
+    let server = TestServer::start_lmtp(Backend::Sqlite, lmtp).await;
+    let mut target = Target::new("hadron", &server.addr.to_string(), "alice", "secret");
+    target.lmtp = server.lmtp_addr.map(|a| a.to_string());
     let report = hadron_bench::run(&[target], ScenarioKind::ALL, &tiny())
         .await
         .expect("the benchmark runs");
@@ -187,6 +191,10 @@ async fn every_scenario_runs_cleanly_against_hadron() {
         Some(5 * 3),
         "every idler sees every message: {pushes:?}"
     );
+    // Every LMTP delivery was acknowledged and found in the run's mailbox.
+    let lmtp = find(&report, ScenarioKind::Lmtp, "LMTP delivery");
+    assert_eq!(lmtp.items, Some(20), "{lmtp:?}");
+    assert_eq!(lmtp.note.as_deref(), Some("20/20 delivered, 20 stored"));
 
     // The run cleaned up after itself: only the user's own mailboxes are left.
     let mut client = server.login("alice").await;

@@ -1,6 +1,7 @@
 //! The `hadron` binary end to end: `user add`/`passwd`/`del`/`list`/`quota`,
 //! `serve` with a config file, TLS flags and `cert self-signed`, SIGTERM
-//! shutdown with BYE, and readable errors for bad configuration.
+//! shutdown with BYE, LMTP over `--lmtp-listen` and a Unix socket, and
+//! readable errors for bad configuration.
 #![allow(missing_docs)]
 
 mod common;
@@ -470,4 +471,99 @@ async fn logs_hold_no_message_content_or_passwords() {
     for secret in ["hunter2secret", "TopSecretSubject", "TopSecretBody"] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
+}
+
+/// One LMTP delivery to erin, from the greeting on.
+async fn lmtp_delivery(c: &mut Client) {
+    c.expect(&["220 % LMTP Hadron ready"]).await;
+    c.line("LHLO mta.example").await;
+    c.expect(&[
+        "250-%",
+        "250-%",
+        "250-%",
+        "250-%",
+        "250-SIZE %",
+        "250 CHUNKING",
+    ])
+    .await;
+    c.send(b"MAIL FROM:<s@example.net>\r\nRCPT TO:<erin@example.org>\r\nDATA\r\n")
+        .await;
+    c.expect(&["250 2.1.0 %", "250 2.1.5 %", "354 %"]).await;
+    c.send(b"Subject: hi\r\n\r\nhello\r\n.\r\n").await;
+    c.expect(&["250 2.0.0 <erin@example.org> Delivered %"])
+        .await;
+}
+
+/// `serve --lmtp-listen` and `[lmtp] socket`: delivery over both, the
+/// socket's mode, `421` to an LMTP client on SIGTERM, and the socket file
+/// removed at exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_delivers_over_lmtp_on_tcp_and_a_unix_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_dir(dir.path());
+    let out = hadron(&[
+        "user",
+        "add",
+        "erin",
+        "--password",
+        "pw",
+        "--data-dir",
+        &data,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let socket = dir.path().join("lmtp.sock");
+    let config = dir.path().join("hadron.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\n[lmtp]\nsocket = \"{}\"\nsocket_mode = 0o600\n",
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let lmtp_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        &data,
+        "--lmtp-listen",
+        &lmtp_addr.to_string(),
+    ];
+    let (mut server, port) = serve(&args).await;
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let mut tcp = Client::connect(lmtp_addr).await;
+    lmtp_delivery(&mut tcp).await;
+    let unix = tokio::net::UnixStream::connect(&socket).await.unwrap();
+    let mut unix = Client::over(Box::new(unix));
+    lmtp_delivery(&mut unix).await;
+
+    let mut imap = Client::connect(([127, 0, 0, 1], port).into()).await;
+    imap.expect(&["* OK %"]).await;
+    imap.cmd_ok("a LOGIN erin pw").await;
+    let r = imap.cmd_ok("b STATUS INBOX (MESSAGES)").await;
+    assert_lines(&r, &["* STATUS INBOX (MESSAGES 2)", "b OK%"]);
+
+    let pid = server.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tcp.expect(&["421 4.3.2 % Server shutting down"]).await;
+    tcp.expect_closed().await;
+    let status = tokio::time::timeout(Duration::from_secs(30), server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists(), "the socket file is removed at exit");
 }

@@ -12,6 +12,7 @@ mod fetch;
 mod fill;
 mod idle;
 mod imaptest;
+mod lmtp;
 mod mixed;
 mod params;
 mod resync;
@@ -73,6 +74,9 @@ pub enum ScenarioKind {
     /// (QRESYNC ...)` and `FETCH (CHANGEDSINCE ...)` after changes,
     /// against fetching every message's flags.
     Resync,
+    /// Local delivery: 4 KB messages over LMTP from several connections
+    /// (skipped without an LMTP address).
+    Lmtp,
 }
 
 impl ScenarioKind {
@@ -89,6 +93,7 @@ impl ScenarioKind {
         ScenarioKind::Mixed,
         ScenarioKind::Idle,
         ScenarioKind::Resync,
+        ScenarioKind::Lmtp,
     ];
 
     /// The scenario's name (`status-list`).
@@ -105,6 +110,7 @@ impl ScenarioKind {
             ScenarioKind::Mixed => "mixed",
             ScenarioKind::Idle => "idle",
             ScenarioKind::Resync => "resync",
+            ScenarioKind::Lmtp => "lmtp",
         }
     }
 
@@ -170,6 +176,10 @@ pub struct Target {
     /// memory figures.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_pids: Vec<u32>,
+    /// `host:port` of the server's LMTP listener, for `lmtp` (skipped
+    /// without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lmtp: Option<String>,
 }
 
 impl Target {
@@ -183,6 +193,7 @@ impl Target {
             server_pid: None,
             also: Vec::new(),
             also_pids: Vec::new(),
+            lmtp: None,
         }
     }
 
@@ -563,6 +574,7 @@ impl RunState {
                 | ScenarioKind::Idle
                 | ScenarioKind::Imaptest
                 | ScenarioKind::Resync
+                | ScenarioKind::Lmtp
         ) || (kind == ScenarioKind::Idle && self.params.idle_load_clients > 0);
         if needs_corpus && kind != ScenarioKind::Fill && self.corpus_count < size.max(1) {
             // Untimed set-up: the corpus this scenario reads.
@@ -606,6 +618,7 @@ impl RunState {
             ScenarioKind::Mixed => mixed::run(&mut ctx).await,
             ScenarioKind::Idle => idle::run(&mut ctx).await,
             ScenarioKind::Resync => resync::run(&mut ctx).await,
+            ScenarioKind::Lmtp => lmtp::run(&mut ctx).await,
         };
         let wall_s = start.elapsed().as_secs_f64();
         let server = match (&proc, before) {

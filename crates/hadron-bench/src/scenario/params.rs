@@ -70,6 +70,12 @@ pub struct Params {
     /// the writer of `idle` appends (0: `idle` measures an idle server).
     #[serde(default)]
     pub idle_load_clients: usize,
+    /// LMTP connections of `lmtp`.
+    #[serde(default)]
+    pub lmtp_clients: usize,
+    /// Messages `lmtp` delivers (4 KB each).
+    #[serde(default)]
+    pub lmtp_messages: usize,
     /// The seed of the generated mail and of every random choice.
     pub seed: u64,
     /// Whether to print progress to stderr every 2 s.
@@ -97,6 +103,8 @@ impl Params {
             idle_connections: 200,
             idle_messages: 20,
             idle_load_clients: 0,
+            lmtp_clients: 8,
+            lmtp_messages: 4_000,
             seed: 1,
             progress: true,
             cleanup: true,
@@ -122,6 +130,8 @@ impl Params {
             idle_connections: 10_000,
             idle_messages: 50,
             idle_load_clients: 0,
+            lmtp_clients: 8,
+            lmtp_messages: 20_000,
             seed: 1,
             progress: true,
             cleanup: true,

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use hadron_server::Server;
 use hadron_server::backend::open_engine;
-use hadron_server::config::{Config, Limits};
+use hadron_server::config::{Config, Limits, LmtpConfig};
 use hadron_state::engine::Engine;
 use hadron_store::testing::PgTestDatabase;
 use tokio::io::{
@@ -63,6 +63,10 @@ pub struct TestServer {
     pub tls_addr: Option<SocketAddr>,
     /// A client TLS config trusting the server's certificate.
     pub tls_client: Option<Arc<rustls::ClientConfig>>,
+    /// The LMTP listener's TCP address, when started with LMTP.
+    pub lmtp_addr: Option<SocketAddr>,
+    /// The LMTP listener's Unix socket, when its configuration named one.
+    pub lmtp_socket: Option<std::path::PathBuf>,
     pub engine: Arc<Engine>,
     /// Further instances on the same database ([`Backend::TwoInstances`]).
     pub others: Vec<TestServer>,
@@ -92,13 +96,30 @@ impl TestServer {
         TestServer::start_full(backend, Limits::default(), Some(plaintext_auth)).await
     }
 
+    /// A server with default limits, users `alice` and `bob`, and an LMTP
+    /// listener configured by `lmtp`, its TCP side on 127.0.0.1 port 0 (a
+    /// relative `socket` path is taken inside the server's directory). On
+    /// two instances, the first serves LMTP.
+    pub async fn start_lmtp(backend: Backend, lmtp: LmtpConfig) -> TestServer {
+        TestServer::start_full_lmtp(backend, Limits::default(), None, Some(lmtp)).await
+    }
+
     async fn start_full(backend: Backend, limits: Limits, tls: Option<bool>) -> TestServer {
+        TestServer::start_full_lmtp(backend, limits, tls, None).await
+    }
+
+    async fn start_full_lmtp(
+        backend: Backend,
+        limits: Limits,
+        tls: Option<bool>,
+        lmtp: Option<LmtpConfig>,
+    ) -> TestServer {
         let Backend::TwoInstances(db) = backend else {
-            return TestServer::start_instance(backend, limits, tls, true).await;
+            return TestServer::start_instance(backend, limits, tls, true, lmtp).await;
         };
         let pg = Backend::Postgres(db);
-        let mut first = TestServer::start_instance(pg.clone(), limits, tls, true).await;
-        let second = TestServer::start_instance(pg, limits, None, false).await;
+        let mut first = TestServer::start_instance(pg.clone(), limits, tls, true, lmtp).await;
+        let second = TestServer::start_instance(pg, limits, None, false, None).await;
         for engine in [&first.engine, &second.engine] {
             engine
                 .follow_other_instances()
@@ -116,6 +137,7 @@ impl TestServer {
         limits: Limits,
         tls: Option<bool>,
         users: bool,
+        lmtp: Option<LmtpConfig>,
     ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Config {
@@ -158,8 +180,19 @@ impl TestServer {
                 .unwrap();
             tls_client = Some(client_config(&cert));
         }
+        let mut lmtp_socket = None;
+        if let Some(mut lmtp) = lmtp {
+            lmtp.listen = Some("127.0.0.1:0".parse().unwrap());
+            lmtp.socket = lmtp.socket.map(|name| dir.path().join(name));
+            lmtp_socket = lmtp.socket.clone();
+            let bound = hadron_server::lmtp::LmtpServer::bind(&lmtp, &limits, engine.clone())
+                .await
+                .expect("bind LMTP");
+            server = server.with_lmtp(bound);
+        }
         let addr = server.local_addr().unwrap();
         let tls_addr = server.tls_local_addr();
+        let lmtp_addr = server.lmtp_local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -168,6 +201,8 @@ impl TestServer {
             addr,
             tls_addr,
             tls_client,
+            lmtp_addr,
+            lmtp_socket,
             engine,
             others: Vec::new(),
             connected: std::sync::atomic::AtomicUsize::new(0),

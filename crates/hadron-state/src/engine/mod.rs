@@ -33,6 +33,7 @@ use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update}
 
 mod feed;
 mod index;
+mod local_delivery;
 mod messages;
 mod ordered;
 mod quota;
