@@ -45,6 +45,37 @@ pub fn spawn_index_cache_tending(engine: Arc<Engine>, interval: Duration) -> Joi
     })
 }
 
+/// Messages the full-text indexer takes per batch (one store transaction).
+pub const TEXT_INDEX_BATCH: usize = 200;
+
+/// How long the full-text indexer waits when nothing is left to index.
+pub const TEXT_INDEX_IDLE: Duration = Duration::from_secs(2);
+
+/// Fills the full-text index of SEARCH BODY and TEXT in the background
+/// ([`Engine::index_pending_texts`]): batches of `batch` messages, each
+/// followed by a pause three times as long as the batch took, so the job
+/// takes at most a quarter of a core and of the store's writer from
+/// ingest and sessions; `idle` between polls when nothing waits. A failed
+/// batch is logged and retried after `idle`. Abort the handle to stop it.
+pub fn spawn_text_indexer(engine: Arc<Engine>, batch: usize, idle: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let started = tokio::time::Instant::now();
+            match engine.index_pending_texts(batch).await {
+                Ok(0) => tokio::time::sleep(idle).await,
+                Ok(n) => {
+                    tracing::debug!(messages = n, "indexed message text");
+                    tokio::time::sleep(started.elapsed() * 3).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "indexing message text failed");
+                    tokio::time::sleep(idle).await;
+                }
+            }
+        }
+    })
+}
+
 /// Collects (and forgets expunged UIDs older than `history`), then waits
 /// `interval`, forever. A failed run is logged and retried at the next one.
 async fn collect_every(
@@ -81,6 +112,52 @@ mod tests {
     use super::*;
     use crate::backend::open_engine;
     use crate::config::Config;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_text_indexer_indexes_what_is_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let engine = tokio::task::spawn_blocking(move || open_engine(&config))
+            .await
+            .unwrap()
+            .unwrap();
+        let store = engine.store().clone();
+        let account = engine.create_user("u", "password").await.unwrap();
+        let request = hadron_state::engine::AppendRequest {
+            raw: b"Subject: s\r\n\r\nfind these Words\r\n".to_vec(),
+            flags: Default::default(),
+            internal_date: 1_700_000_000,
+        };
+        engine
+            .append(&account, "INBOX", vec![request], None)
+            .await
+            .unwrap();
+        let inbox = engine.mailbox(account.id, "INBOX").await.unwrap().id;
+        assert_eq!(
+            store.pending_texts(10).unwrap().len(),
+            1,
+            "APPEND leaves it waiting"
+        );
+        let task = spawn_text_indexer(engine.clone(), 1, Duration::from_millis(20));
+        let mut hits = None;
+        for _ in 0..100 {
+            let got = store
+                .text_hits(inbox, hadron_store::TextScope::Body, "these words")
+                .unwrap()
+                .unwrap();
+            if !got.found.is_empty() {
+                hits = Some(got);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        task.abort();
+        let hits = hits.expect("indexed within 5 s");
+        assert_eq!((hits.found, hits.unindexed), (vec![1], vec![]));
+    }
 
     #[tokio::test]
     async fn runs_at_startup_and_again_each_interval() {

@@ -1,4 +1,5 @@
-//! SEARCH BODY and TEXT through the store's full-text index, against the
+//! SEARCH BODY and TEXT through the store's full-text index (filled by the
+//! background indexer, `Engine::index_pending_texts`), against the
 //! same searches answered by reading every message (the path for rows
 //! stored before the index) and, for BODY, against the text the test put
 //! in the messages: random mail with non-ASCII text in quoted-printable,
@@ -163,6 +164,18 @@ fn lower(s: &str) -> String {
     s.chars().flat_map(char::to_lowercase).collect()
 }
 
+/// Runs the background indexer until nothing waits; returns how many
+/// messages it took.
+async fn index_everything(env: &common::Env) -> usize {
+    let mut taken = 0;
+    loop {
+        match env.engine.index_pending_texts(50).await.unwrap() {
+            0 => return taken,
+            n => taken += n,
+        }
+    }
+}
+
 /// APPENDs `raw` to mailbox `to`.
 async fn append_to(c: &mut Client, to: &str, raw: &str) {
     let r = c
@@ -227,6 +240,8 @@ both! {
             append_to(&mut c, "INBOX", raw).await;
             append_to(&mut c, "Legacy", raw).await;
         }
+        // Appended mail waits for the background indexer.
+        assert_eq!(index_everything(&env).await, 120);
         let legacy = env
             .store
             .mailbox_by_name(c.session.account().unwrap().id, "Legacy")
@@ -240,6 +255,8 @@ both! {
             append_to(&mut c, "INBOX", raw).await;
             append_to(&mut c, "Legacy", raw).await;
         }
+        assert_eq!(index_everything(&env).await, 30);
+        assert!(env.store.pending_texts(1).unwrap().is_empty());
         let bodies: Vec<String> = mail.iter().chain(&newer).map(|(_, text)| text.clone()).collect();
         let mut d = env.client("alice").await;
         let mut found = 0;
@@ -264,6 +281,7 @@ both! {
         let subject = "xylophone umbrella";
         let raw = format!("Subject: =?UTF-8?Q?{}?=\r\n\r\nnothing\r\n", subject.replace(' ', "_"));
         append_to(&mut c, "INBOX", &raw).await;
+        index_everything(&env).await;
         c.run("s SELECT INBOX").await;
         assert_eq!(search(&mut c, "TEXT", "XYLOPHONE UMBRELLA").await, [76]);
         assert_eq!(search(&mut c, "BODY", "xylophone").await, Vec::<u32>::new());
@@ -277,6 +295,8 @@ both! {
             append_to(&mut c, "INBOX", &format!("Subject: s\r\n\r\n{word}\r\n")).await;
         }
         c.run("s SELECT INBOX").await;
+        assert_eq!(search(&mut c, "BODY", "zanzibar").await, [1, 3], "before indexing");
+        assert_eq!(index_everything(&env).await, 3);
         common::expunge_elsewhere(&env, "alice", 1).await;
         // The session was not told: message 1 is still there for it.
         assert_eq!(search(&mut c, "BODY", "ZANZIBAR").await, [1, 3]);

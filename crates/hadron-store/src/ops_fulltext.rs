@@ -1,48 +1,106 @@
 // The full-text index behind SEARCH BODY and TEXT (`message_fulltext`), compiled once per
 // backend like `ops_impl.rs`: `src/ops.rs` includes this file next to it, in the same module,
-// so it shares that file's imports and helpers. The index holds text the caller lowercased at
-// ingest ([`IndexText`]); each backend matches a lowercased needle in it by plain substring
+// so it shares that file's imports and helpers. The index holds text lowercased as SEARCH
+// lowercases ([`IndexText`]), given at append or computed later by the background indexer
+// for the messages listed in `unindexed_text`; each backend matches a lowercased needle in it by plain substring
 // (SQLite: a case-sensitive FTS5 trigram phrase; PostgreSQL: `LIKE` through pg_trgm's GIN
 // indexes), so its answer is exact and needs no second test.
 
 /// Writes the index rows of the messages just inserted as `ids` (in the order of `msgs`):
-/// one per message whose text is [`IndexText::indexable`]; the others are listed in
-/// `unindexed_text`.
+/// one per message that comes with [`IndexText::indexable`] text. The others are listed in
+/// `unindexed_text`: for the background indexer ([`pending_texts`]) when they come without
+/// text, as impossible to index when their text is not indexable.
 pub(crate) fn index_texts(c: &mut Conn, ids: &[i64], msgs: &[NewMessage]) -> Result<()> {
-    let insert = format!(
-        "INSERT INTO message_fulltext ({}, header, body) VALUES (",
-        <Conn as Specific>::FULLTEXT_ID
-    );
-    let mut unindexed = Vec::new();
+    let (mut pending, mut impossible) = (Vec::new(), Vec::new());
     for (&id, m) in ids.iter().zip(msgs) {
-        let Some(text) = m.text.as_ref().filter(|t| t.indexable()) else {
-            unindexed.push(id);
-            continue;
-        };
-        let mut s = Sql::new(&insert);
-        s.i64(id)
-            .push(", ")
-            .arg(Arg::Text(text.header.clone()))
-            .push(", ")
-            .arg(Arg::Text(text.body.clone()))
-            .push(")");
-        q(s).execute(c)?;
+        match &m.text {
+            None => pending.push(id),
+            Some(text) if !text.indexable() => impossible.push(id),
+            Some(text) => insert_text(c, id, text)?,
+        }
     }
-    leave_unindexed(c, &unindexed)
+    leave_unindexed(c, &pending, false)?;
+    leave_unindexed(c, &impossible, true)
 }
 
-/// Lists the messages `ids` in `unindexed_text`.
-fn leave_unindexed(c: &mut Conn, ids: &[i64]) -> Result<()> {
+/// The index row of message `id`.
+fn insert_text(c: &mut Conn, id: i64, text: &IndexText) -> Result<()> {
+    let mut s = Sql::new(&format!(
+        "INSERT INTO message_fulltext ({}, header, body) VALUES (",
+        <Conn as Specific>::FULLTEXT_ID
+    ));
+    s.i64(id)
+        .push(", ")
+        .arg(Arg::Text(text.header.clone()))
+        .push(", ")
+        .arg(Arg::Text(text.body.clone()))
+        .push(")");
+    q(s).execute(c)?;
+    Ok(())
+}
+
+/// Lists the messages `ids` in `unindexed_text`, as impossible to index or not.
+fn leave_unindexed(c: &mut Conn, ids: &[i64], impossible: bool) -> Result<()> {
     for chunk in ids.chunks(MESSAGE_INSERT_CHUNK) {
         let rows: Vec<_> = chunk
             .iter()
-            .map(|&id| unindexed_text::message_id.eq(id))
+            .map(|&id| {
+                (
+                    unindexed_text::message_id.eq(id),
+                    unindexed_text::cannot_index.eq(i32::from(impossible)),
+                )
+            })
             .collect();
         diesel::insert_into(unindexed_text::table)
             .values(rows)
             .execute(c)?;
     }
     Ok(())
+}
+
+/// Up to `limit` messages waiting for the background indexer, oldest first: their ids and
+/// content hashes (see [`crate::Store::pending_texts`]).
+pub(crate) fn pending_texts(c: &mut Conn, limit: usize) -> Result<Vec<(MessageId, String)>> {
+    Ok(unindexed_text::table
+        .inner_join(messages::table)
+        .filter(unindexed_text::cannot_index.eq(0))
+        .order(unindexed_text::message_id)
+        .limit(limit as i64)
+        .select((unindexed_text::message_id, messages::content_hash))
+        .load::<(i64, String)>(c)?
+        .into_iter()
+        .map(|(id, hash)| (MessageId(id), hash))
+        .collect())
+}
+
+/// Stores the texts the background indexer computed (see [`crate::Store::index_texts`]):
+/// each message still waiting leaves `unindexed_text` and enters the index, or stays as
+/// impossible to index (`None` or text that is not indexable). Messages no longer waiting
+/// (deleted meanwhile, or indexed by another instance) are skipped. Returns how many entered
+/// the index.
+pub(crate) fn store_texts(c: &mut Conn, texts: &[(MessageId, Option<IndexText>)]) -> Result<usize> {
+    let mut indexed = 0;
+    for (id, text) in texts {
+        let waiting = unindexed_text::table
+            .filter(unindexed_text::message_id.eq(id.0))
+            .filter(unindexed_text::cannot_index.eq(0));
+        match text.as_ref().filter(|t| t.indexable()) {
+            Some(text) => {
+                // Taking the row first: a second instance indexing the same message waits
+                // here on PostgreSQL, then finds nothing to take.
+                if diesel::delete(waiting).execute(c)? == 1 {
+                    insert_text(c, id.0, text)?;
+                    indexed += 1;
+                }
+            }
+            None => {
+                diesel::update(waiting)
+                    .set(unindexed_text::cannot_index.eq(1))
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(indexed)
 }
 
 /// What the full-text index says about `needle` (lowercased, as the index text is) in
@@ -95,15 +153,15 @@ pub(crate) fn text_hits(
     Ok(Some(TextHits { found, unindexed }))
 }
 
-/// Leaves every message of `mailbox` out of the full-text index, as for rows stored before it
-/// existed (a test helper).
+/// Takes every message of `mailbox` out of the full-text index for good (a test helper: the
+/// messages are then read, as rows stored before the index are until they are indexed).
 #[cfg(any(test, feature = "testing"))]
 pub(crate) fn forget_text_index(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
     let ids: Vec<i64> = mailbox_messages::table
         .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
         .select(mailbox_messages::message_id)
         .load(c)?;
-    let mut ids: Vec<i64> = ids.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let ids: Vec<i64> = ids.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     for chunk in ids.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
         let mut s = Sql::new("DELETE FROM message_fulltext WHERE ");
         s.in_list(<Conn as Specific>::FULLTEXT_ID, chunk.iter().copied());
@@ -111,8 +169,15 @@ pub(crate) fn forget_text_index(c: &mut Conn, mailbox: MailboxId) -> Result<usiz
     }
     let listed: Vec<i64> = unindexed_text::table
         .select(unindexed_text::message_id)
+        .order(unindexed_text::message_id)
         .load(c)?;
-    ids.retain(|id| listed.binary_search(id).is_err());
-    leave_unindexed(c, &ids)?;
-    Ok(ids.len())
+    let (listed, new): (Vec<i64>, Vec<i64>) =
+        ids.into_iter().partition(|id| listed.binary_search(id).is_ok());
+    leave_unindexed(c, &new, true)?;
+    for chunk in listed.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
+        diesel::update(unindexed_text::table.filter(unindexed_text::message_id.eq_any(chunk)))
+            .set(unindexed_text::cannot_index.eq(1))
+            .execute(c)?;
+    }
+    Ok(listed.len() + new.len())
 }

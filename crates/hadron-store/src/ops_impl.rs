@@ -17,7 +17,7 @@ use crate::schema::{
     blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, unindexed_text, users,
 };
 use crate::types::{
-    ColumnRange, IdField, MailboxChanges, NO_SENT_DAY, SearchField, TextHits, TextScope,
+    ColumnRange, IdField, IndexText, MailboxChanges, NO_SENT_DAY, SearchField, TextHits, TextScope,
     Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
     MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, QuotaLimits, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId,
     UserInfo, UserQuota,

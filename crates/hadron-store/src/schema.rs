@@ -99,6 +99,7 @@ diesel::table! {
 diesel::table! {
     unindexed_text (message_id) {
         message_id -> BigInt,
+        cannot_index -> Integer,
     }
 }
 

@@ -17,9 +17,9 @@ use crate::feed::ChangeListener;
 use crate::migrate;
 use crate::types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
-    MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary, NewMessage,
-    QuotaLimits, SearchField, SortColumns, SortRow, StoredMessage, SystemFlags, TextHits,
-    TextScope, ThreadRow, UidSet, UserId, UserInfo, UserQuota,
+    IndexText, MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary,
+    NewMessage, QuotaLimits, SearchField, SortColumns, SortRow, StoredMessage, SystemFlags,
+    TextHits, TextScope, ThreadRow, UidSet, UserId, UserInfo, UserQuota,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -617,6 +617,23 @@ impl Store {
         needle: &str,
     ) -> Result<Option<TextHits>> {
         self.read(|c| dispatch!(c, text_hits(mailbox, scope, needle)))
+    }
+
+    /// Up to `limit` messages appended without their [`IndexText`] (or stored before the
+    /// full-text index existed) that the index still waits for, oldest first: each message's
+    /// id and content hash, for a background indexer to read, compute the text of, and give
+    /// to [`Store::index_texts`].
+    pub fn pending_texts(&self, limit: usize) -> Result<Vec<(MessageId, String)>> {
+        self.read(|c| dispatch!(c, pending_texts(limit)))
+    }
+
+    /// Puts the texts a background indexer computed for messages from
+    /// [`Store::pending_texts`] into the full-text index, in one transaction; `None` (or a
+    /// text that is not [`IndexText::indexable`]) marks the message as one the index cannot
+    /// hold, so it is not offered again. Messages deleted or indexed meanwhile (by another
+    /// instance) are skipped. Returns how many entered the index.
+    pub fn index_texts(&self, texts: Vec<(MessageId, Option<IndexText>)>) -> Result<usize> {
+        self.write(move |c| dispatch!(c, store_texts(&texts)))
     }
 
     /// The UIDs of the messages of `mailbox` whose `field` equals `value`, ascending (OBJECTID

@@ -99,8 +99,8 @@ pub fn forget_sort_keys(store: &crate::Store, mailbox: crate::MailboxId) -> usiz
     store.forget_sort_keys(mailbox).expect("forget_sort_keys")
 }
 
-/// Leaves every message of `mailbox` out of the full-text index, as rows stored before it
-/// existed are, so tests reach the path that reads their bodies.
+/// Takes every message of `mailbox` out of the full-text index for good (the background
+/// indexer will not offer them again), so tests reach the path that reads their bodies.
 pub fn forget_text_index(store: &crate::Store, mailbox: crate::MailboxId) -> usize {
     store.forget_text_index(mailbox).expect("forget_text_index")
 }

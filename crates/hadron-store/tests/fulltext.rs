@@ -122,6 +122,41 @@ both! {
         assert_eq!(forgotten, TextHits { found: vec![], unindexed: vec![1, 2, 3, 4, 5] });
     }
 
+    fn the_background_indexer_takes_what_waits(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let a = s.create_mailbox(u, "A", None).unwrap().id;
+        let mut batch: Vec<NewMessage> = (0..4).map(|i| msg(i, SystemFlags::EMPTY, &[])).collect();
+        batch[3] = with_text(3, "", "given at append");
+        s.append(a, batch).unwrap();
+        let pending = s.pending_texts(10).unwrap();
+        assert_eq!(pending.len(), 3, "the messages appended without text: {pending:?}");
+        let fetched = s.fetch_messages(a, &UidSet::range(1, 3)).unwrap();
+        for ((id, hash), row) in pending.iter().zip(&fetched) {
+            assert_eq!((id, hash), (&row.message, &row.meta.content_hash));
+        }
+        assert_eq!(s.pending_texts(2).unwrap(), pending[..2], "oldest first, at most the limit");
+        let hits = s.text_hits(a, TextScope::Body, "words").unwrap().unwrap();
+        assert_eq!(hits, TextHits { found: vec![], unindexed: vec![1, 2, 3] });
+        // Message 1 gets its text, 2 none (its body could not be read), 3 is deleted meanwhile.
+        let (one, two, three) = (pending[0].0, pending[1].0, pending[2].0);
+        s.expunge(a, &UidSet::range(3, 3)).unwrap();
+        assert_eq!(s.purge_orphan_messages().unwrap(), 1);
+        let texts = vec![
+            (one, Some(IndexText { header: String::new(), body: "indexed words".into() })),
+            (two, None),
+            (three, Some(IndexText { header: String::new(), body: "gone words".into() })),
+        ];
+        assert_eq!(s.index_texts(texts.clone()).unwrap(), 1);
+        let hits = s.text_hits(a, TextScope::Body, "words").unwrap().unwrap();
+        assert_eq!(hits, TextHits { found: vec![1], unindexed: vec![2] });
+        assert_eq!(s.pending_texts(10).unwrap(), [], "2 is not offered again");
+        // Indexing the same messages again (another instance did) changes nothing.
+        assert_eq!(s.index_texts(texts).unwrap(), 0);
+        let again = s.text_hits(a, TextScope::Body, "words").unwrap().unwrap();
+        assert_eq!(again, hits);
+    }
+
     fn a_purged_message_leaves_the_index(db) {
         let s = db.store();
         let u = s.create_user("u", "h").unwrap();

@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hadron_store::{
-    BlobStore, DeletedUser, FlagEdit, FlagOp, IndexText, MailboxInfo, MessageFlags, NewMessage,
-    Store, StoreError, StoredMessage, SystemFlags as StoreFlags, UidSet, UserId, UserInfo,
+    BlobStore, DeletedUser, FlagEdit, FlagOp, MailboxInfo, MessageFlags, NewMessage, Store,
+    StoreError, StoredMessage, SystemFlags as StoreFlags, UidSet, UserId, UserInfo,
 };
 
 use crate::connector::{Connector, ConnectorError, FlagMode, OutgoingMessage};
@@ -32,6 +32,7 @@ use crate::message::ParsedMessage;
 use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update};
 
 mod feed;
+mod fulltext;
 mod index;
 mod local_delivery;
 mod messages;
@@ -372,10 +373,6 @@ fn new_message(m: &AppendRequest) -> NewMessage {
         .thread_root
         .as_deref()
         .map(crate::objectid::thread_id);
-    row.text = Some(IndexText {
-        header: crate::search::text::fold(&crate::message::header_text(&m.raw)),
-        body: crate::search::text::fold(&crate::message::body_text(&m.raw, &parsed.part_map)),
-    });
     row
 }
 

@@ -13,10 +13,12 @@ CREATE TRIGGER messages_fulltext_delete AFTER DELETE ON messages BEGIN
     DELETE FROM message_fulltext WHERE rowid = old.id;
 END;
 
--- The messages the index does not hold: every row stored before it existed (listed here by
--- this migration), and messages whose text cannot be indexed (too long, or holding NUL).
--- SEARCH reads those from their bodies.
+-- The messages the index does not hold yet: every row stored before it existed (listed here
+-- by this migration) and every new one until the background indexer has read it
+-- (`cannot_index` = 0); messages whose text cannot be indexed (too long, or holding NUL) stay
+-- with `cannot_index` = 1. SEARCH reads all of them from their bodies.
 CREATE TABLE unindexed_text (
-    message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE
+    message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+    cannot_index INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO unindexed_text (message_id) SELECT id FROM messages;
