@@ -46,26 +46,33 @@ pub fn spawn_index_cache_tending(engine: Arc<Engine>, interval: Duration) -> Joi
 }
 
 /// Messages the full-text indexer takes per batch (one store transaction).
-pub const TEXT_INDEX_BATCH: usize = 200;
+pub const TEXT_INDEX_BATCH: usize = 50;
 
 /// How long the full-text indexer waits when nothing is left to index.
 pub const TEXT_INDEX_IDLE: Duration = Duration::from_secs(2);
 
 /// Fills the full-text index of SEARCH BODY and TEXT in the background
-/// ([`Engine::index_pending_texts`]): batches of `batch` messages, each
-/// followed by a pause three times as long as the batch took, so the job
-/// takes at most a quarter of a core and of the store's writer from
-/// ingest and sessions; `idle` between polls when nothing waits. A failed
-/// batch is logged and retried after `idle`. Abort the handle to stop it.
+/// ([`Engine::index_pending_texts`]): batches of `batch` messages, back to
+/// back while nothing else is appended; while mail comes in
+/// ([`Engine::appended`] moved during the batch), each batch is followed by
+/// a pause three times as long as it took, so the job then takes at most a
+/// quarter of a core and of the store's writer from ingest. `idle` between
+/// polls when nothing waits. A failed batch is logged and retried after
+/// `idle`. Abort the handle to stop it.
 pub fn spawn_text_indexer(engine: Arc<Engine>, batch: usize, idle: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let started = tokio::time::Instant::now();
+            let appended = engine.appended();
             match engine.index_pending_texts(batch).await {
                 Ok(0) => tokio::time::sleep(idle).await,
                 Ok(n) => {
                     tracing::debug!(messages = n, "indexed message text");
-                    tokio::time::sleep(started.elapsed() * 3).await;
+                    if engine.appended() != appended {
+                        tokio::time::sleep(started.elapsed() * 3).await;
+                    } else {
+                        tokio::task::yield_now().await;
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "indexing message text failed");

@@ -23,6 +23,12 @@ pub(crate) fn index_text(raw: &[u8]) -> IndexText {
 }
 
 impl Engine {
+    /// How many messages this engine has appended since it started: a
+    /// background job that sees it move knows ingest is busy and can rest.
+    pub fn appended(&self) -> u64 {
+        self.appended.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Indexes up to `limit` of the messages the full-text index waits
     /// for (the oldest first), in one store transaction, and returns how
     /// many were taken (0 when none waits). A message whose body cannot be

@@ -105,6 +105,10 @@ impl Engine {
                 })
             })
             .await?;
+        self.appended.fetch_add(
+            appended.uids.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Ok(AppendOutcome {
             mailbox: info,
             uid_validity: appended.uidvalidity,

@@ -216,6 +216,9 @@ pub struct Engine {
     /// it reads the tombstones and purges, so it never purges a row a
     /// session may still FETCH.
     gc: tokio::sync::RwLock<()>,
+    /// Messages appended so far, for background jobs that yield to ingest
+    /// ([`Engine::appended`]).
+    appended: std::sync::atomic::AtomicU64,
 }
 
 /// What [`Engine::collect_garbage`] removed.
@@ -441,6 +444,7 @@ impl Engine {
             index_cache,
             warm: Mutex::default(),
             gc: tokio::sync::RwLock::new(()),
+            appended: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
