@@ -320,11 +320,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         engine.clone(),
         hadron_server::maintenance::INDEX_CACHE_TEND_INTERVAL,
     );
-    let indexer = hadron_server::maintenance::spawn_text_indexer(
-        engine.clone(),
-        hadron_server::maintenance::TEXT_INDEX_BATCH,
-        hadron_server::maintenance::TEXT_INDEX_IDLE,
-    );
+    let indexer = config.search.index_text.then(|| {
+        hadron_server::maintenance::spawn_text_indexer(
+            engine.clone(),
+            hadron_server::maintenance::TEXT_INDEX_BATCH,
+            hadron_server::maintenance::TEXT_INDEX_IDLE,
+        )
+    });
     let lmtp = if config.lmtp.enabled() {
         let lmtp = LmtpServer::bind(&config.lmtp, &config.limits, engine.clone())
             .await
@@ -369,7 +371,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     server.run(shutdown_signal()).await?;
     tending.abort();
-    indexer.abort();
+    if let Some(indexer) = indexer {
+        indexer.abort();
+    }
     if let Some(gc) = gc {
         gc.abort();
     }

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod search;
+
+pub use search::SearchSection;
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -87,6 +91,8 @@ pub struct Config {
     pub index_cache: IndexCacheSection,
     /// Local delivery from an MTA over LMTP (RFC 2033); off by default.
     pub lmtp: LmtpConfig,
+    /// The full-text index of SEARCH BODY and TEXT.
+    pub search: SearchSection,
 }
 
 /// The `[lmtp]` section: the LMTP listener an MTA (Postfix, Exim,
@@ -249,6 +255,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             index_cache: IndexCacheSection::default(),
             lmtp: LmtpConfig::default(),
+            search: SearchSection::default(),
         }
     }
 }
