@@ -120,17 +120,22 @@ mod tests {
     use crate::backend::open_engine;
     use crate::config::Config;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_text_indexer_indexes_what_is_appended() {
-        let dir = tempfile::tempdir().unwrap();
+    /// An engine on SQLite in `dir`, as `hadron serve` opens it.
+    async fn engine_in(dir: &tempfile::TempDir) -> Arc<Engine> {
         let config = Config {
             data_dir: dir.path().to_owned(),
             ..Config::default()
         };
-        let engine = tokio::task::spawn_blocking(move || open_engine(&config))
+        tokio::task::spawn_blocking(move || open_engine(&config))
             .await
             .unwrap()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_text_indexer_indexes_what_is_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine_in(&dir).await;
         let store = engine.store().clone();
         let account = engine.create_user("u", "password").await.unwrap();
         let request = hadron_state::engine::AppendRequest {
@@ -169,14 +174,7 @@ mod tests {
     #[tokio::test]
     async fn runs_at_startup_and_again_each_interval() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config {
-            data_dir: dir.path().to_owned(),
-            ..Config::default()
-        };
-        let engine = tokio::task::spawn_blocking(move || open_engine(&config))
-            .await
-            .unwrap()
-            .unwrap();
+        let engine = engine_in(&dir).await;
         let store = engine.store().clone();
         let user = store.create_user("u", "h").unwrap();
         let orphan = |name: &str| {
