@@ -465,20 +465,10 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
         cand: &Bitset,
     ) -> Result<Bitset, SearchError> {
         let uids = self.snapshot.uids();
-        let positions = |list: &[u32], into: &mut Bitset| {
-            // Both ascending: one merge walk.
-            let mut at = 0;
-            for uid in list {
-                at += uids[at..].partition_point(|u| u < uid);
-                if uids.get(at) == Some(uid) && cand.contains(at) {
-                    into.insert(at);
-                }
-            }
-        };
         let mut out = Bitset::empty(cand.len);
-        positions(&matches.found, &mut out);
+        mark_members(uids, &matches.found, cand, &mut out);
         let mut unknown = self.pending_in(cand);
-        positions(&matches.unindexed, &mut unknown);
+        mark_members(uids, &matches.unindexed, cand, &mut unknown);
         for i in unknown.difference(&out).iter() {
             if text_in(self.source, uids[i], scope, needle, &mut self.scratch)? {
                 out.insert(i);
@@ -496,16 +486,8 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
         test: MetaTest,
         cand: &Bitset,
     ) -> Result<Bitset, SearchError> {
-        let uids = self.snapshot.uids();
         let mut out = Bitset::empty(cand.len);
-        // Both ascending: one merge walk.
-        let mut at = 0;
-        for &uid in found {
-            at += uids[at..].partition_point(|&u| u < uid);
-            if uids.get(at) == Some(&uid) && cand.contains(at) {
-                out.insert(at);
-            }
-        }
+        mark_members(self.snapshot.uids(), found, cand, &mut out);
         let gone = self.pending_in(cand);
         if !gone.is_empty() {
             self.fetch_meta(&gone)?;
@@ -575,6 +557,19 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
             out.extend(matches.iter().map(|i| i as u32 + 1));
         }
         out
+    }
+}
+
+/// Inserts into `into` the positions in `uids` (the snapshot's, ascending)
+/// of the UIDs of `list` (ascending) that are members of `cand`: one merge
+/// walk.
+fn mark_members(uids: &[u32], list: &[u32], cand: &Bitset, into: &mut Bitset) {
+    let mut at = 0;
+    for uid in list {
+        at += uids[at..].partition_point(|u| u < uid);
+        if uids.get(at) == Some(uid) && cand.contains(at) {
+            into.insert(at);
+        }
     }
 }
 
