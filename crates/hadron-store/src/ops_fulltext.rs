@@ -1,10 +1,11 @@
 // The full-text index behind SEARCH BODY and TEXT (`message_fulltext`), compiled once per
 // backend like `ops_impl.rs`: `src/ops.rs` includes this file next to it, in the same module,
-// so it shares that file's imports and helpers. The index holds text lowercased as SEARCH
-// lowercases ([`IndexText`]), given at append or computed later by the background indexer
-// for the messages listed in `unindexed_text`; each backend matches a lowercased needle in it by plain substring
-// (SQLite: a case-sensitive FTS5 trigram phrase; PostgreSQL: `LIKE` through pg_trgm's GIN
-// indexes), so its answer is exact and needs no second test.
+// so it shares that file's imports and helpers (`cargo fmt` does not reach included files:
+// `rustfmt` this one by hand). The index holds text lowercased as SEARCH lowercases
+// ([`IndexText`]), given at append or computed later by the background indexer for the
+// messages listed in `unindexed_text`; each backend matches a lowercased needle in it by plain
+// substring (SQLite: a case-sensitive FTS5 trigram phrase; PostgreSQL: `LIKE` through
+// pg_trgm's GIN indexes), so its answer is exact and needs no second test.
 
 /// Writes the index rows of the messages just inserted as `ids` (in the order of `msgs`):
 /// one per message that comes with [`IndexText::indexable`] text. The others are listed in
@@ -157,27 +158,20 @@ pub(crate) fn text_hits(
 /// messages are then read, as rows stored before the index are until they are indexed).
 #[cfg(any(test, feature = "testing"))]
 pub(crate) fn forget_text_index(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
-    let ids: Vec<i64> = mailbox_messages::table
+    let ids: std::collections::BTreeSet<i64> = mailbox_messages::table
         .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
         .select(mailbox_messages::message_id)
-        .load(c)?;
-    let ids: Vec<i64> = ids.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        .load::<i64>(c)?
+        .into_iter()
+        .collect();
+    let ids: Vec<i64> = ids.into_iter().collect();
     for chunk in ids.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
         let mut s = Sql::new("DELETE FROM message_fulltext WHERE ");
         s.in_list(<Conn as Specific>::FULLTEXT_ID, chunk.iter().copied());
         q(s).execute(c)?;
-    }
-    let listed: Vec<i64> = unindexed_text::table
-        .select(unindexed_text::message_id)
-        .order(unindexed_text::message_id)
-        .load(c)?;
-    let (listed, new): (Vec<i64>, Vec<i64>) =
-        ids.into_iter().partition(|id| listed.binary_search(id).is_ok());
-    leave_unindexed(c, &new, true)?;
-    for chunk in listed.chunks(crate::backend::MAX_SINGLES_PER_STATEMENT) {
-        diesel::update(unindexed_text::table.filter(unindexed_text::message_id.eq_any(chunk)))
-            .set(unindexed_text::cannot_index.eq(1))
+        diesel::delete(unindexed_text::table.filter(unindexed_text::message_id.eq_any(chunk)))
             .execute(c)?;
     }
-    Ok(listed.len() + new.len())
+    leave_unindexed(c, &ids, true)?;
+    Ok(ids.len())
 }
