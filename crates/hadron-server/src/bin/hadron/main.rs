@@ -1,0 +1,42 @@
+//! `hadron`: the Hadron IMAP server and its administration commands.
+//!
+//! One module per command family: `serve`, `user`, `cert`; `storage` holds
+//! what they share (where the configuration and the data are, opening the
+//! engine).
+#![forbid(unsafe_code)]
+
+mod cert;
+mod serve;
+mod storage;
+mod user;
+
+use clap::{Parser, Subcommand};
+
+/// The Hadron IMAP server.
+#[derive(Debug, Parser)]
+#[command(name = "hadron", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the IMAP server until SIGINT or SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(user::UserCmd),
+    /// Make TLS certificates.
+    #[command(subcommand)]
+    Cert(cert::CertCmd),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Cmd::Serve(args) => serve::serve(args).await,
+        Cmd::User(cmd) => user::user(cmd).await,
+        Cmd::Cert(cmd) => cert::cert(cmd),
+    }
+}
