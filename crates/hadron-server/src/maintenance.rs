@@ -142,6 +142,7 @@ mod tests {
             raw: b"Subject: s\r\n\r\nfind these Words\r\n".to_vec(),
             flags: Default::default(),
             internal_date: 1_700_000_000,
+            uid: None,
         };
         engine
             .append(&account, "INBOX", vec![request], None)

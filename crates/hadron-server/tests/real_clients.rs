@@ -85,6 +85,7 @@ both! {
                     .into_bytes(),
                 flags: hadron_state::flags::FlagSet::default(),
                 internal_date: 1_700_000_000,
+                uid: None,
             })
             .collect();
         server.engine.append(&account, "INBOX", messages, None).await.unwrap();

@@ -67,6 +67,7 @@ impl Engine {
                         raw: m.raw,
                         flags: m.flags,
                         internal_date: m.internal_date,
+                        uid: None,
                     })
                     .collect();
                 let done = self.commit_append(info, requests, None).await?;

@@ -66,6 +66,7 @@ async fn run(env: Env, blobs: &dyn BlobStore) {
                 keywords: Vec::new(),
                 sent_day: None,
                 text: None,
+                uid: None,
             })
             .collect();
         let store = env.store.clone();

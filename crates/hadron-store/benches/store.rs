@@ -42,6 +42,7 @@ fn message(i: u64) -> NewMessage {
         keywords: Vec::new(),
         sent_day: None,
         text: None,
+        uid: None,
     }
 }
 

@@ -9,17 +9,20 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use crate::backend::{
-    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, IdRow, MailboxMessageInsert, MailboxRow, UidTextRow,
-    MessageInsert, MetaRow, Prepared, QuotaRow, SizeRow, SortRowSql, SourceRow, Specific, Sql, SummaryRow, ThreadRowSql, UserRow, uid_chunks,
+    Arg, BlobData, CountRow, ExpungedInsert, FlagRow, IdRow, MailboxMessageInsert, MailboxRow,
+    MessageInsert, MetaRow, Prepared, QuotaRow, SizeRow, SortRowSql, SourceRow, Specific, Sql,
+    SummaryRow, ThreadRowSql, UidTextRow, UserRow, uid_chunks,
 };
 use crate::error::{Result, StoreError};
 use crate::schema::{
-    blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions, unindexed_text, users,
+    blobs, expunged, mailbox_keywords, mailbox_messages, mailboxes, messages, subscriptions,
+    unindexed_text, users,
 };
 use crate::types::{
-    ColumnRange, IdField, IndexText, MailboxChanges, NO_SENT_DAY, SearchField, TextHits, TextScope,
-    Appended, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, MailboxId, MailboxInfo,
-    MessageFlags, MessageId, MessageMeta, MessageSummary, NewMessage, QuotaLimits, SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, ThreadRow, UidSet, UserId,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
+    IndexText, MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta,
+    MessageSummary, NO_SENT_DAY, NewMessage, QuotaLimits, SearchField, SortColumns, SortKeys,
+    SortRow, SortText, StoredMessage, SystemFlags, TextHits, TextScope, ThreadRow, UidSet, UserId,
     UserInfo, UserQuota,
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};
@@ -225,8 +228,9 @@ pub(crate) fn user_quota(c: &mut Conn, user: UserId) -> Result<UserQuota> {
 pub(crate) fn set_quota_limits(c: &mut Conn, name: &str, limits: QuotaLimits) -> Result<()> {
     let column = |v: Option<u64>, what: &str| -> Result<Option<i64>> {
         v.map(|n| {
-            i64::try_from(n)
-                .map_err(|_| StoreError::InvalidInput(format!("{what} limit {n} is above 2^63 - 1")))
+            i64::try_from(n).map_err(|_| {
+                StoreError::InvalidInput(format!("{what} limit {n} is above 2^63 - 1"))
+            })
         })
         .transpose()
     };
@@ -542,7 +546,8 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
         });
     }
     let n = msgs.len() as i64;
-    let last_uid = mb.uidnext + n - 1;
+    let uids = assign_uids(mb.uidnext, msgs)?;
+    let last_uid = *uids.last().unwrap_or(&(mb.uidnext - 1));
     if last_uid >= i64::from(u32::MAX) {
         return Err(StoreError::UidsExhausted(mailbox));
     }
@@ -589,7 +594,9 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             to_addr: m.meta.to.as_deref(),
             cc_addr: m.meta.cc.as_deref(),
             thread_id: m.meta.thread_id.as_deref(),
-            part_map: Some(&m.meta.part_map).filter(|p| !p.is_empty()).map(Vec::as_slice),
+            part_map: Some(&m.meta.part_map)
+                .filter(|p| !p.is_empty())
+                .map(Vec::as_slice),
             sort_subject: m.meta.sort_keys.as_ref().map(|k| k.subject.as_str()),
             sort_addresses: m.meta.sort_keys.as_ref().map(SortKeys::addresses),
             thread_refs: m.meta.thread_refs.as_deref(),
@@ -609,7 +616,7 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
         .enumerate()
         .map(|(i, ((m, &id), &mask))| MailboxMessageInsert {
             mailbox_id: mb.id,
-            uid: mb.uidnext + i as i64,
+            uid: uids[i],
             message_id: id,
             flags: i32::from(m.flags.bits()),
             keywords: mask as i64,
@@ -646,9 +653,31 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
         .execute(c)?;
     Ok(Appended {
         uidvalidity: mb.uidvalidity as u32,
-        uids: (mb.uidnext..=last_uid).map(|u| u as u32).collect(),
+        uids: uids.into_iter().map(|u| u as u32).collect(),
         modseq: modseq as u64,
     })
+}
+
+/// The UIDs of `msgs` appended to a mailbox whose next UID is `uidnext`: each message's
+/// [`NewMessage::uid`] when it asks for one, else the next after its predecessor. A UID asked
+/// for must be at least the next one, so UIDs stay ascending in commit order.
+fn assign_uids(uidnext: i64, msgs: &[NewMessage]) -> Result<Vec<i64>> {
+    let mut next = uidnext;
+    msgs.iter()
+        .map(|m| {
+            let uid = match m.uid {
+                Some(asked) if i64::from(asked) < next => {
+                    return Err(StoreError::InvalidInput(format!(
+                        "UID {asked} asked for, but the next UID is {next}"
+                    )));
+                }
+                Some(asked) => i64::from(asked),
+                None => next,
+            };
+            next = uid + 1;
+            Ok(uid)
+        })
+        .collect()
 }
 
 // ---- reads -------------------------------------------------------------------------------
@@ -711,8 +740,7 @@ pub(crate) fn recent_uids(c: &mut Conn, mailbox: MailboxId) -> Result<Vec<u32>> 
     let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
     // The condition is written exactly as in the index's WHERE clause, so
     // both planners see that the index covers it.
-    s.i64(mailbox.0)
-        .push(" AND (flags & 32) <> 0 ORDER BY uid");
+    s.i64(mailbox.0).push(" AND (flags & 32) <> 0 ORDER BY uid");
     Ok(q(s)
         .load::<IdRow>(c)?
         .into_iter()
@@ -761,7 +789,9 @@ fn stored_message(r: MetaRow) -> StoredMessage {
             part_map: r.part_map.unwrap_or_default(),
             thread_id: r.thread_id,
             sort_keys: match (r.sort_subject, r.sort_addresses) {
-                (Some(subject), Some(addresses)) => Some(SortKeys::from_stored(subject, &addresses)),
+                (Some(subject), Some(addresses)) => {
+                    Some(SortKeys::from_stored(subject, &addresses))
+                }
                 _ => None,
             },
             thread_refs: r.thread_refs,
@@ -895,7 +925,8 @@ fn store_flags_if(
                 }
             }
         };
-        let mut count = Sql::new("SELECT SUM(CASE WHEN (flags & 1) = 0 THEN 1 ELSE 0 END) AS unseen, \
+        let mut count = Sql::new(
+            "SELECT SUM(CASE WHEN (flags & 1) = 0 THEN 1 ELSE 0 END) AS unseen, \
              SUM(CASE WHEN (flags & 32) <> 0 THEN 1 ELSE 0 END) AS recent \
              FROM mailbox_messages WHERE mailbox_id = ",
         );
@@ -1206,7 +1237,8 @@ pub(crate) fn prune_expunged_before(c: &mut Conn, cutoff: i64) -> Result<usize> 
         #[diesel(sql_type = BigInt)]
         up_to: i64,
     }
-    let mut s = Sql::new("SELECT mailbox_id, MAX(modseq) AS up_to FROM expunged WHERE expunged_at < ");
+    let mut s =
+        Sql::new("SELECT mailbox_id, MAX(modseq) AS up_to FROM expunged WHERE expunged_at < ");
     s.i64(cutoff).push(" GROUP BY mailbox_id");
     let old = q(s).load::<Old>(c)?;
     let mut n = 0;
@@ -1231,8 +1263,11 @@ pub(crate) fn changed_since(
     modseq: u64,
 ) -> Result<Vec<MessageFlags>> {
     mailbox_row(c, mailbox)?;
-    let mut s = Sql::new("SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ");
-    s.i64(mailbox.0).push(" AND modseq > ").i64(modseq.min(i64::MAX as u64) as i64);
+    let mut s =
+        Sql::new("SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ");
+    s.i64(mailbox.0)
+        .push(" AND modseq > ")
+        .i64(modseq.min(i64::MAX as u64) as i64);
     let mut rows: Vec<MessageFlags> = q(s)
         .load::<FlagRow>(c)?
         .into_iter()

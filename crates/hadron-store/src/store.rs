@@ -522,6 +522,24 @@ impl Store {
         self.write(move |c| dispatch!(c, delete_mailbox(user, &name)))
     }
 
+    /// Gives a mailbox that has never held a message the UIDVALIDITY of the mailbox it is
+    /// imported from, so clients that knew that one keep their cached UIDs; `false` (and no
+    /// change) when the mailbox has held messages under another UIDVALIDITY.
+    pub fn adopt_uid_validity(&self, mailbox: MailboxId, uidvalidity: u32) -> Result<bool> {
+        self.write(move |c| dispatch!(c, adopt_uid_validity(mailbox, uidvalidity)))
+    }
+
+    /// Raises a mailbox's UIDNEXT (never lowers it), so an import's later messages never take
+    /// a UID its source had already given; returns the UIDNEXT afterwards.
+    pub fn raise_uidnext(&self, mailbox: MailboxId, uidnext: u32) -> Result<u32> {
+        self.write(move |c| dispatch!(c, raise_uidnext(mailbox, uidnext)))
+    }
+
+    /// Every message of a mailbox as `(uid, content hash)`, in UID order.
+    pub fn content_hashes(&self, mailbox: MailboxId) -> Result<Vec<(u32, String)>> {
+        self.read(|c| dispatch!(c, content_hashes(mailbox)))
+    }
+
     /// All mailboxes of a user with their counters, sorted by name (bytewise).
     pub fn list_mailboxes(&self, user: UserId) -> Result<Vec<MailboxInfo>> {
         self.read(|c| dispatch!(c, list_mailboxes(user)))

@@ -372,6 +372,10 @@ pub struct NewMessage {
     /// What SEARCH `BODY` and `TEXT` look in, for the full-text index; `None` leaves the
     /// message out of it (SEARCH then reads its body).
     pub text: Option<IndexText>,
+    /// The UID to give it (an import keeping the UIDs a client already knows); `None` takes
+    /// the mailbox's next. One asked for must be at least the mailbox's next UID and above
+    /// those given before it in the same append, else the append fails whole.
+    pub uid: Option<u32>,
 }
 
 /// The text of a message the full-text index holds, computed once at ingest by the caller:

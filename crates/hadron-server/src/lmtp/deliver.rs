@@ -80,6 +80,7 @@ pub(crate) async fn deliver(
         raw: with_trace_headers(sender, &recipient.address, message),
         flags: FlagSet::default(),
         internal_date: now_unix(),
+        uid: None,
     };
     let mut mailbox = recipient.mailbox.as_str();
     let mut result = engine

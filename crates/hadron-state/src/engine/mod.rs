@@ -38,8 +38,10 @@ mod local_delivery;
 mod messages;
 mod ordered;
 mod quota;
+mod transfer;
 
 pub use index::{IndexCacheConfig, WarmStats};
+pub use transfer::ExportedMessage;
 
 /// Why an engine operation failed. Every variant leaves state unchanged;
 /// the session answers `NO` (with a response code where one fits).
@@ -137,6 +139,11 @@ pub struct AppendRequest {
     pub flags: FlagSet,
     /// INTERNALDATE, Unix seconds.
     pub internal_date: i64,
+    /// The UID to give it, for an import that keeps its source's UIDs
+    /// ([`hadron_store::NewMessage::uid`]: at least the mailbox's next UID,
+    /// ascending within one append); `None`, as for every client APPEND,
+    /// takes the next.
+    pub uid: Option<u32>,
 }
 
 /// Result of [`Engine::append`].
@@ -354,6 +361,7 @@ fn new_message(m: &AppendRequest) -> NewMessage {
     let mut row = NewMessage {
         flags,
         keywords,
+        uid: m.uid,
         sent_day: crate::message::sent_date(&m.raw).map(|d| d.days_since_epoch() as i32),
         ..NewMessage::default()
     };

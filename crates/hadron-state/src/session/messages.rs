@@ -108,6 +108,7 @@ impl Session {
             .map(|m| AppendRequest {
                 flags: flag_set(&m.flags),
                 internal_date: m.date.map_or_else(now_unix, |d| d.to_unix()),
+                uid: None,
                 raw: m.data.into_data(),
             })
             .collect();

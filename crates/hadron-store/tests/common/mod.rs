@@ -130,6 +130,7 @@ pub fn msg(i: u32, flags: SystemFlags, keywords: &[&str]) -> NewMessage {
         keywords: keywords.iter().map(|s| s.to_string()).collect(),
         sent_day: None,
         text: None,
+        uid: None,
     }
 }
 
