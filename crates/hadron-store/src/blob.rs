@@ -180,13 +180,13 @@ impl FsBlobStore {
 
     /// Moves synced temporary files into place, then syncs the directories that changed.
     fn publish(&self, moves: &[(PathBuf, PathBuf)]) -> Result<()> {
-        let mut shards: Vec<PathBuf> = Vec::new();
-        for (_, path) in moves {
-            let shard = path.parent().unwrap_or(&self.root).to_owned();
-            if !shards.contains(&shard) {
-                shards.push(shard);
-            }
-        }
+        // At most 256 shards: a set keeps a large batch linear.
+        let shards: Vec<PathBuf> = moves
+            .iter()
+            .map(|(_, path)| path.parent().unwrap_or(&self.root).to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut new_shard = false;
         for shard in &shards {
             if !shard.exists() {
@@ -226,12 +226,12 @@ impl BlobStore for FsBlobStore {
     fn put_many(&self, batch: &[&[u8]]) -> Result<Vec<String>> {
         let mut hashes = Vec::with_capacity(batch.len());
         let mut written: Vec<(PathBuf, File, PathBuf)> = Vec::new();
+        let mut pending = std::collections::HashSet::new();
         for data in batch {
             let hash = content_hash(data);
             let path = self.path_of(&hash);
             // A body twice in one batch is written once.
-            let pending = written.iter().any(|(_, _, p)| *p == path);
-            if !pending && !self.reuse(&path)? {
+            if pending.insert(hash.clone()) && !self.reuse(&path)? {
                 let (tmp, f) = self.write_tmp(&hash, data)?;
                 written.push((tmp, f, path));
             }

@@ -86,7 +86,11 @@ impl Drop for Writer {
     fn drop(&mut self) {
         // Closing the queue ends the thread once it has committed what is queued.
         self.jobs.take();
-        if let Some(t) = self.thread.take() {
+        // The last handle can be dropped by the writer thread itself (a completion holding
+        // a clone of the store): it ends on its own once it returns, and cannot join itself.
+        if let Some(t) = self.thread.take()
+            && t.thread().id() != std::thread::current().id()
+        {
             let _ = t.join();
         }
     }

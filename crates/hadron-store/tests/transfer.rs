@@ -106,3 +106,37 @@ both! {
         ));
     }
 }
+
+/// A completion may hold the last handle of the store and drop it on the SQLite writer
+/// thread (a command-line import that ends while its last append commits): the store
+/// closes without the writer trying to join itself.
+#[test]
+fn the_writer_thread_may_drop_the_last_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = hadron_store::Store::open_sqlite(
+        &dir.path().join("db.sqlite"),
+        &hadron_store::StoreOptions::default(),
+    )
+    .unwrap();
+    let u = store.create_user("w", "x").unwrap();
+    let mb = store.create_mailbox(u, "INBOX", None).unwrap();
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let (done, result) = std::sync::mpsc::channel::<bool>();
+    let last = store.clone();
+    store
+        .append_then(mb.id, vec![with_uid(1, None)], move |r| {
+            assert!(r.is_ok());
+            // Wait until this closure holds the only handle, then drop it here.
+            wait.recv().unwrap();
+            let dropped =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(last)));
+            done.send(dropped.is_ok()).unwrap();
+        })
+        .unwrap();
+    drop(store);
+    go.send(()).unwrap();
+    assert!(
+        result.recv().unwrap(),
+        "dropping the last handle on the writer thread panicked"
+    );
+}

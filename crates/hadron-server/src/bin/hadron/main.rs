@@ -1,6 +1,7 @@
 //! `hadron`: the Hadron IMAP server and its administration commands.
 //!
-//! One module per command family: `serve`, `user`, `cert`; `storage` holds
+//! One module per command family: `serve`, `user`, `cert`, `transfer`
+//! (`import`, `export`); `storage` holds
 //! what they share (where the configuration and the data are, opening the
 //! engine).
 #![forbid(unsafe_code)]
@@ -8,6 +9,7 @@
 mod cert;
 mod serve;
 mod storage;
+mod transfer;
 mod user;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +32,12 @@ enum Cmd {
     /// Make TLS certificates.
     #[command(subcommand)]
     Cert(cert::CertCmd),
+    /// Import mail from a Maildir++ tree or an mbox file.
+    #[command(subcommand)]
+    Import(transfer::ImportCmd),
+    /// Export mail to a Maildir++ tree or an mbox file.
+    #[command(subcommand)]
+    Export(transfer::ExportCmd),
 }
 
 #[tokio::main]
@@ -38,5 +46,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Serve(args) => serve::serve(args).await,
         Cmd::User(cmd) => user::user(cmd).await,
         Cmd::Cert(cmd) => cert::cert(cmd),
+        Cmd::Import(cmd) => transfer::import(cmd).await,
+        Cmd::Export(cmd) => transfer::export(cmd).await,
     }
 }
