@@ -17,44 +17,6 @@ use hadron_store::{FsBlobStore, Store, StoreOptions, UidSet};
 use hadron_transfer::import::{self, NoProgress, Options};
 use hadron_transfer::{export, mbox};
 
-/// The fixture's files with the modification times Dovecot gave them (git
-/// keeps no times): each message's INTERNALDATE.
-const MTIMES: [(&str, i64); 8] = [
-    (
-        "cur/1796652994.M111252P22515.vm,S=195,W=204:2,S",
-        1_672_650_000,
-    ),
-    (
-        "cur/1796652994.M113081P22515.vm,S=196,W=205:2,FSa",
-        1_672_660_000,
-    ),
-    (
-        "cur/1796652994.M115426P22515.vm,S=195,W=204:2,Rb",
-        1_672_670_000,
-    ),
-    (
-        "cur/1796652994.M120899P22515.vm,S=199,W=208:2,c",
-        1_672_700_000,
-    ),
-    (
-        "cur/1796652994.M125658P22515.vm,S=203,W=212:2,S",
-        1_672_710_000,
-    ),
-    ("new/1672736400.M1P1.mx", 1_672_736_400),
-    (
-        ".Caf&AOk-/cur/1796652994.M129251P22515.vm,S=201,W=210:2,F",
-        1_672_740_000,
-    ),
-    (
-        ".Work/cur/1796652994.M127033P22515.vm,S=198,W=207:2,Sa",
-        1_672_720_000,
-    ),
-];
-const PROJECT: (&str, i64) = (
-    ".Work.Projects/new/1796652998.M394850P22575.vm,S=66,W=71",
-    1_672_730_000,
-);
-
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -68,19 +30,20 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// The fixture in `dir`, with its modification times.
+/// The fixture in `dir`, with the modification times Dovecot gave its files (git keeps
+/// no times: `dovecot-maildir.mtimes` lists them; they are the INTERNALDATEs).
 fn fixture(dir: &Path) -> PathBuf {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let root = dir.join("Maildir");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dovecot-maildir"),
-        &root,
-    );
-    for (file, mtime) in MTIMES.iter().chain([&PROJECT]) {
+    copy_tree(&data.join("dovecot-maildir"), &root);
+    let mtimes = std::fs::read_to_string(data.join("dovecot-maildir.mtimes")).unwrap();
+    for line in mtimes.lines().filter(|l| !l.starts_with('#')) {
+        let (mtime, file) = line.split_once(' ').unwrap();
         let f = std::fs::File::options()
             .write(true)
             .open(root.join(file))
             .unwrap();
-        f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(*mtime as u64))
+        f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(mtime.parse().unwrap()))
             .unwrap();
     }
     root
