@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hadron_proto::types::Mailbox;
-use hadron_state::engine::{Account, AppendRequest, Engine, EngineError};
+use hadron_state::engine::{Account, AppendRequest, Engine, EngineError, PreparedAppend};
 use hadron_state::flags::FlagSet;
 use hadron_store::MailboxId;
 
@@ -151,17 +151,25 @@ struct Candidate {
 
 type ReadBatch = Vec<Result<Candidate, (Failure, u64)>>;
 
+/// A batch on its way: being prepared (parsed, bodies stored) while the
+/// batch before it commits; with where each message came from and its size
+/// there.
+struct InFlight {
+    prepared: tokio::task::JoinHandle<Result<PreparedAppend, EngineError>>,
+    sources: Vec<(String, u64)>,
+}
+
 /// The mailbox a folder goes into and what the import knows of it.
 struct Target<'a> {
-    engine: &'a Engine,
+    engine: &'a Arc<Engine>,
     account: &'a Account,
     id: MailboxId,
     report: MailboxReport,
     /// Content hashes already in the mailbox, with their counts; `None` when
     /// it was empty at the start (nothing to compare with).
     present: Option<HashMap<String, u32>>,
-    /// The mailbox's UIDNEXT as of the last append.
-    next_uid: u32,
+    /// The mailbox's UIDNEXT once the batches planned so far commit.
+    planned_next: u32,
     keep_uids: bool,
 }
 
@@ -169,7 +177,7 @@ impl<'a> Target<'a> {
     /// Opens (creating if needed) mailbox `name`; `uidvalidity` is the
     /// source's, when it has one to keep.
     async fn open(
-        engine: &'a Engine,
+        engine: &'a Arc<Engine>,
         account: &'a Account,
         name: &str,
         uidvalidity: Option<u32>,
@@ -216,111 +224,147 @@ impl<'a> Target<'a> {
                 ..MailboxReport::default()
             },
             present,
-            next_uid: info.uidnext,
+            planned_next: info.uidnext,
             keep_uids,
         })
     }
 
-    /// Stores a batch: skips what is there already, asks for the source's
-    /// UIDs where they can be kept, and on a refusal retries message by
-    /// message to skip only the bad ones.
-    async fn store(
+    /// Skips what is there already (and what could not be read), asks for
+    /// the source's UIDs where they can be kept, and starts preparing the
+    /// rest; `None` when nothing is left to store.
+    fn plan(
         &mut self,
         batch: ReadBatch,
         report: &mut Report,
         progress: &mut dyn Progress,
-    ) -> Result<()> {
-        let mut ready = Vec::with_capacity(batch.len());
-        let mut done_bytes = 0;
-        let mut done = 0;
+    ) -> Option<InFlight> {
+        let (mut done, mut done_bytes) = (0, 0);
+        let mut requests = Vec::with_capacity(batch.len());
+        let mut sources = Vec::with_capacity(batch.len());
         for item in batch {
-            match item {
-                Ok(c) => {
-                    if let Some(present) = &mut self.present {
-                        let hash = hadron_store::content_hash(&c.raw);
-                        if let Some(n) = present.get_mut(&hash).filter(|n| **n > 0) {
-                            *n -= 1;
-                            self.report.present += 1;
-                            done += 1;
-                            done_bytes += c.source_bytes;
-                            continue;
-                        }
-                    }
-                    ready.push(c);
-                }
+            let c = match item {
+                Ok(c) => c,
                 Err((failure, bytes)) => {
                     self.fail(failure, report, progress);
                     done += 1;
                     done_bytes += bytes;
+                    continue;
+                }
+            };
+            if let Some(present) = &mut self.present {
+                let hash = hadron_store::content_hash(&c.raw);
+                if let Some(n) = present.get_mut(&hash).filter(|n| **n > 0) {
+                    *n -= 1;
+                    self.report.present += 1;
+                    done += 1;
+                    done_bytes += c.source_bytes;
+                    continue;
                 }
             }
+            // What the store will give: the UID asked for, else the next.
+            let uid = c.uid.filter(|&u| self.keep_uids && u >= self.planned_next);
+            self.planned_next = uid.unwrap_or(self.planned_next).saturating_add(1);
+            sources.push((c.source, c.source_bytes));
+            requests.push(AppendRequest {
+                raw: c.raw,
+                flags: c.flags,
+                internal_date: c.internal_date,
+                uid,
+            });
         }
         progress.advance(done, done_bytes);
-        if ready.is_empty() {
-            return Ok(());
+        if requests.is_empty() {
+            return None;
         }
-        match self.append(&ready).await {
-            Ok(()) => {}
-            Err(e @ EngineError::OverQuota(_)) => return Err(e.into()),
-            Err(_) if ready.len() > 1 => {
-                for c in ready {
-                    let one = std::slice::from_ref(&c);
-                    match self.append(one).await {
-                        Ok(()) => {}
-                        Err(e @ EngineError::OverQuota(_)) => return Err(e.into()),
-                        Err(e) => {
-                            let failure = Failure {
-                                source: c.source.clone(),
-                                reason: e.to_string(),
-                            };
-                            self.fail(failure, report, progress);
-                        }
-                    }
-                    progress.advance(1, c.source_bytes);
+        let engine = self.engine.clone();
+        Some(InFlight {
+            prepared: tokio::spawn(async move { engine.prepare_append(requests).await }),
+            sources,
+        })
+    }
+
+    /// Commits a prepared batch; when it is refused (other than for quota),
+    /// retries message by message so that only the bad ones are skipped.
+    async fn commit(
+        &mut self,
+        batch: InFlight,
+        report: &mut Report,
+        progress: &mut dyn Progress,
+    ) -> Result<()> {
+        let prepared = batch
+            .prepared
+            .await
+            .map_err(|e| EngineError::Internal(format!("preparing a batch: {e}")))??;
+        let bytes: u64 = prepared.requests().iter().map(|r| r.raw.len() as u64).sum();
+        let result = self
+            .engine
+            .append_prepared(self.account, &self.report.mailbox, &prepared, None)
+            .await;
+        match result {
+            Ok(outcome) => {
+                self.stored(outcome.uids.len() as u64, bytes, &outcome.uids);
+                progress.advance(
+                    batch.sources.len() as u64,
+                    batch.sources.iter().map(|(_, b)| b).sum(),
+                );
+                Ok(())
+            }
+            Err(e @ EngineError::OverQuota(_)) => Err(e.into()),
+            Err(_) => {
+                for (request, (source, source_bytes)) in
+                    prepared.into_requests().into_iter().zip(batch.sources)
+                {
+                    self.one_by_one(request, source, report, progress).await?;
+                    progress.advance(1, source_bytes);
                 }
-                return Ok(());
-            }
-            Err(e) => {
-                let c = &ready[0];
-                let failure = Failure {
-                    source: c.source.clone(),
-                    reason: e.to_string(),
-                };
-                self.fail(failure, report, progress);
+                Ok(())
             }
         }
-        progress.advance(
-            ready.len() as u64,
-            ready.iter().map(|c| c.source_bytes).sum(),
-        );
+    }
+
+    /// Appends one message on its own (after its batch was refused), with
+    /// the UID it asked for only if that is still free.
+    async fn one_by_one(
+        &mut self,
+        mut request: AppendRequest,
+        source: String,
+        report: &mut Report,
+        progress: &mut dyn Progress,
+    ) -> Result<()> {
+        let next = self
+            .engine
+            .mailbox(self.account.id, &self.report.mailbox)
+            .await?
+            .uidnext;
+        request.uid = request.uid.filter(|&u| u >= next);
+        let bytes = request.raw.len() as u64;
+        match self
+            .engine
+            .append(self.account, &self.report.mailbox, vec![request], None)
+            .await
+        {
+            Ok(outcome) => self.stored(1, bytes, &outcome.uids),
+            Err(e @ EngineError::OverQuota(_)) => return Err(e.into()),
+            Err(e) => self.fail(
+                Failure {
+                    source,
+                    reason: e.to_string(),
+                },
+                report,
+                progress,
+            ),
+        }
         Ok(())
     }
 
-    async fn append(&mut self, batch: &[Candidate]) -> Result<(), EngineError> {
-        let mut next = self.next_uid;
-        let requests: Vec<AppendRequest> = batch
-            .iter()
-            .map(|c| {
-                let uid = c.uid.filter(|&u| self.keep_uids && u >= next);
-                next = uid.unwrap_or(next).saturating_add(1);
-                AppendRequest {
-                    raw: c.raw.clone(),
-                    flags: c.flags.clone(),
-                    internal_date: c.internal_date,
-                    uid,
-                }
-            })
-            .collect();
-        let outcome = self
-            .engine
-            .append(self.account, &self.report.mailbox, requests, None)
-            .await?;
-        if let Some(&last) = outcome.uids.last() {
-            self.next_uid = self.next_uid.max(last.saturating_add(1));
+    /// Counts messages stored with `uids`; batches planned after them
+    /// continue above.
+    fn stored(&mut self, n: u64, bytes: u64, uids: &[u32]) {
+        self.report.imported += n;
+        self.report.bytes += bytes;
+        if let Some(&last) = uids.last() {
+            self.planned_next = self.planned_next.max(last.saturating_add(1));
         }
-        self.report.imported += batch.len() as u64;
-        self.report.bytes += batch.iter().map(|c| c.raw.len() as u64).sum::<u64>();
-        Ok(())
     }
 
     fn fail(&mut self, failure: Failure, report: &mut Report, progress: &mut dyn Progress) {
@@ -328,6 +372,48 @@ impl<'a> Target<'a> {
         self.report.failed += 1;
         report.failures.push(failure);
     }
+
+    /// Stores every batch `batches` brings: the next one is prepared while
+    /// one commits (and the reader reads the one after).
+    async fn run(
+        &mut self,
+        mut batches: tokio::sync::mpsc::Receiver<ReadBatch>,
+        report: &mut Report,
+        progress: &mut dyn Progress,
+    ) -> Result<()> {
+        let mut in_flight: Option<InFlight> = None;
+        while let Some(batch) = batches.recv().await {
+            let next = self.plan(batch, report, progress);
+            if let Some(previous) = in_flight.take() {
+                self.commit(previous, report, progress).await?;
+            }
+            in_flight = next;
+        }
+        if let Some(last) = in_flight {
+            self.commit(last, report, progress).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `produce` on a blocking thread, giving it a channel to send batches
+/// on (one waits while the importer is busy, so reading stays one batch
+/// ahead); its result says whether the source was read to its end.
+fn spawn_reader(
+    produce: impl FnOnce(&tokio::sync::mpsc::Sender<ReadBatch>) -> Result<()> + Send + 'static,
+) -> (
+    tokio::sync::mpsc::Receiver<ReadBatch>,
+    tokio::task::JoinHandle<Result<()>>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    (rx, tokio::task::spawn_blocking(move || produce(&tx)))
+}
+
+/// The reader's result, once its channel is drained.
+async fn reader_result(reader: tokio::task::JoinHandle<Result<()>>) -> Result<()> {
+    reader
+        .await
+        .map_err(|e| EngineError::Internal(format!("reader task: {e}")))?
 }
 
 /// Splits `items` into batches of at most `options`' size, by the size
@@ -422,34 +508,30 @@ pub async fn maildir(
             .filter(|_| options.keep_uids)
             .map(|l| l.uidvalidity);
         let mut target = Target::open(engine, account, &name, uidvalidity).await?;
-        // File sizes for batching, without reading the files.
-        let sized: Vec<(Entry, u64)> = blocking(move || {
-            entries
+        let limits = options.clone();
+        let (batches, reader) = spawn_reader(move |tx| {
+            // File sizes for batching, without reading the files.
+            let sized: Vec<(Entry, u64)> = entries
                 .into_iter()
                 .map(|e| {
                     let size = std::fs::metadata(&e.path).map_or(0, |m| m.len());
                     (e, size)
                 })
-                .collect()
-        })
-        .await?;
-        let ends = batch_ends(&sized, options, |(_, s)| *s);
-        let mut files = sized.into_iter();
-        let mut start = 0;
-        let mut batches = ends.into_iter().map(move |end| {
-            let batch: Vec<(Entry, u64)> = files.by_ref().take(end - start).collect();
-            start = end;
-            batch
+                .collect();
+            let ends = batch_ends(&sized, &limits, |(_, s)| *s);
+            let mut files = sized.into_iter();
+            let mut start = 0;
+            for end in ends {
+                let batch: Vec<(Entry, u64)> = files.by_ref().take(end - start).collect();
+                start = end;
+                if tx.blocking_send(read_entries(batch)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
         });
-        let read = |b: Vec<(Entry, u64)>| tokio::task::spawn_blocking(move || read_entries(b));
-        let mut reading = batches.next().map(read);
-        while let Some(task) = reading.take() {
-            let batch = task.await.map_err(|e| {
-                TransferError::Engine(EngineError::Internal(format!("reader task: {e}")))
-            })?;
-            reading = batches.next().map(read);
-            target.store(batch, &mut report, progress).await?;
-        }
+        target.run(batches, &mut report, progress).await?;
+        reader_result(reader).await?;
         if target.keep_uids
             && let Some(list) = &folder.uidlist
         {
@@ -492,12 +574,14 @@ pub async fn mbox(
     let mut report = Report::default();
     let mut target = Target::open(engine, account, mailbox, None).await?;
     let name = file.display().to_string();
-    let read_batch = {
-        let (max_n, max_bytes) = (options.batch_messages, options.batch_bytes);
-        move |mut reader: Reader<std::io::BufReader<std::fs::File>>| {
+    let (max_n, max_bytes) = (options.batch_messages, options.batch_bytes);
+    let path = file.to_owned();
+    let quoting = options.quoting;
+    let (batches, reader) = spawn_reader(move |tx| {
+        let mut reader = Reader::new(input, quoting);
+        loop {
             let mut batch: ReadBatch = Vec::new();
             let mut bytes = 0usize;
-            let mut error = None;
             while batch.len() < max_n && bytes < max_bytes {
                 match reader.next() {
                     Some(Ok(m)) => {
@@ -505,36 +589,27 @@ pub async fn mbox(
                         batch.push(Ok(candidate(&name, m)));
                     }
                     Some(Err(e)) => {
-                        error = Some(e);
-                        break;
+                        // What was read before the error is still stored.
+                        let _ = tx.blocking_send(batch);
+                        return Err(TransferError::io(&path)(e));
                     }
-                    None => break,
+                    None => {
+                        if !batch.is_empty() {
+                            let _ = tx.blocking_send(batch);
+                        }
+                        return Ok(());
+                    }
                 }
             }
-            (reader, batch, error)
+            if tx.blocking_send(batch).is_err() {
+                return Ok(());
+            }
         }
-    };
-    let spawn_read = |r| {
-        let f = read_batch.clone();
-        tokio::task::spawn_blocking(move || f(r))
-    };
-    let mut reading = spawn_read(Reader::new(input, options.quoting));
-    loop {
-        let (reader, batch, error) = reading.await.map_err(|e| {
-            TransferError::Engine(EngineError::Internal(format!("reader task: {e}")))
-        })?;
-        if batch.is_empty() && error.is_none() {
-            break;
-        }
-        // The next batch is read while this one is stored.
-        reading = spawn_read(reader);
-        target.store(batch, &mut report, progress).await?;
-        if let Some(e) = error {
-            report.mailboxes.push(target.report);
-            return Err(TransferError::io(file)(e));
-        }
-    }
+    });
+    let stored = target.run(batches, &mut report, progress).await;
     report.mailboxes.push(target.report);
+    stored?;
+    reader_result(reader).await?;
     Ok(report)
 }
 

@@ -334,3 +334,92 @@ async fn a_refused_message_is_skipped() {
     let _ = SystemFlags::SEEN;
     let _ = mbox::Quoting::Mboxrd;
 }
+
+/// Appends a message of its own on the first progress report: mail arriving while an
+/// import runs takes the UIDs the import planned for its next batches.
+struct ArrivingMail {
+    store: Store,
+    blobs: FsBlobStore,
+    mailbox: hadron_store::MailboxId,
+    arrived: bool,
+}
+
+impl import::Progress for ArrivingMail {
+    fn advance(&mut self, messages: u64, _bytes: u64) {
+        if messages > 0 && !self.arrived {
+            self.arrived = true;
+            let body = b"Subject: arrived meanwhile\r\n\r\nhi\r\n";
+            hadron_store::BlobStore::put(&self.blobs, body).unwrap();
+            let msg = hadron_store::NewMessage {
+                meta: hadron_store::MessageMeta {
+                    content_hash: hadron_store::content_hash(body),
+                    size: body.len() as u64,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            self.store.append(self.mailbox, vec![msg]).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_arriving_during_an_import_takes_planned_uids() {
+    let env = Env::sqlite();
+    let dave = env.user("dave").await;
+    let root = env.dir.path().join("md");
+    std::fs::create_dir_all(root.join("cur")).unwrap();
+    let mut uidlist = String::from("3 V777 N10\n");
+    for uid in 1..=4 {
+        let base = format!("{uid}.M{uid}.host");
+        std::fs::write(
+            root.join("cur").join(format!("{base}:2,S")),
+            format!("Subject: {uid}\n\nbody {uid}\n"),
+        )
+        .unwrap();
+        uidlist.push_str(&format!("{uid} :{base}\n"));
+    }
+    std::fs::write(root.join("dovecot-uidlist"), uidlist).unwrap();
+    let inbox = env.engine.mailbox(dave.id, "INBOX").await.unwrap();
+    let mut progress = ArrivingMail {
+        store: env.engine.store().clone(),
+        blobs: FsBlobStore::open(env.dir.path().join("blobs")).unwrap(),
+        mailbox: inbox.id,
+        arrived: false,
+    };
+    let options = Options {
+        batch_messages: 1,
+        ..Options::default()
+    };
+    let report = import::maildir(&env.engine, &dave, &root, None, &options, &mut progress)
+        .await
+        .unwrap();
+    assert!(progress.arrived);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.imported(), 4);
+    let messages = env.messages(&dave, "INBOX").await;
+    let subjects: Vec<(u32, String)> = messages
+        .iter()
+        .map(|(uid, _, _, raw)| {
+            let first = String::from_utf8_lossy(raw)
+                .lines()
+                .next()
+                .unwrap()
+                .to_owned();
+            (*uid, first)
+        })
+        .collect();
+    // UID 1 kept; the arrival took 2; the rest follow in order; UIDNEXT as Dovecot had it.
+    assert_eq!(
+        subjects,
+        [
+            (1, "Subject: 1".to_owned()),
+            (2, "Subject: arrived meanwhile".to_owned()),
+            (3, "Subject: 2".to_owned()),
+            (4, "Subject: 3".to_owned()),
+            (5, "Subject: 4".to_owned()),
+        ]
+    );
+    let info = env.engine.mailbox(dave.id, "INBOX").await.unwrap();
+    assert_eq!((info.uidvalidity, info.uidnext), (777, 10));
+}

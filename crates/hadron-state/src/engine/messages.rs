@@ -57,6 +57,60 @@ impl Engine {
         }
     }
 
+    /// The first half of an APPEND, for callers that overlap it with the
+    /// previous batch's commit (a bulk import): parses each message and
+    /// stores its body durably. Nothing is visible until
+    /// [`Engine::append_prepared`]; bodies of a batch never appended are
+    /// collected as garbage.
+    pub async fn prepare_append(
+        &self,
+        messages: Vec<AppendRequest>,
+    ) -> Result<PreparedAppend, EngineError> {
+        let (messages, rows) = self
+            .blocking(move |_, blobs| {
+                let rows = ingest(blobs, &messages)?;
+                Ok((messages, rows))
+            })
+            .await?;
+        Ok(PreparedAppend { messages, rows })
+    }
+
+    /// The second half of an APPEND ([`Engine::prepare_append`]): checks
+    /// the quota, asks the connector, commits the rows and publishes the
+    /// additions, as [`Engine::append`] does.
+    /// The batch stays the caller's, to retry otherwise if this fails.
+    pub async fn append_prepared(
+        &self,
+        account: &Account,
+        mailbox: &str,
+        prepared: &PreparedAppend,
+        origin: Option<SessionId>,
+    ) -> Result<AppendOutcome, EngineError> {
+        let info = self.mailbox(account.id, mailbox).await?;
+        let (messages, rows) = (&prepared.messages, prepared.rows.clone());
+        let size = messages.iter().map(|m| m.raw.len() as u64).sum();
+        self.check_quota(account, messages.len() as u64, size)
+            .await?;
+        let outgoing: Vec<OutgoingMessage<'_>> = messages
+            .iter()
+            .map(|m| OutgoingMessage {
+                raw: &m.raw,
+                flags: &m.flags,
+                internal_date: m.internal_date,
+            })
+            .collect();
+        let ids = self
+            .connector
+            .create_messages(&account.name, &info.name, &outgoing)
+            .await?;
+        let name = info.name.clone();
+        let flags = messages.iter().map(|m| m.flags.clone()).collect();
+        let done = self.commit_rows(info, flags, rows, origin).await?;
+        self.tell_uids(account, &name, ids, done.uids.iter().copied())
+            .await;
+        Ok(done)
+    }
+
     pub(crate) async fn commit_append(
         &self,
         info: MailboxInfo,
@@ -64,13 +118,25 @@ impl Engine {
         origin: Option<SessionId>,
     ) -> Result<AppendOutcome, EngineError> {
         let flags: Vec<FlagSet> = messages.iter().map(|m| m.flags.clone()).collect();
-        let id = info.id;
         // Parsing and the durable body writes need no ordering: they run
         // before the mailbox's lock, so concurrent APPENDs overlap them and
         // the lock covers only the row commit and the publish.
-        let mut rows = self
+        let rows = self
             .blocking(move |_, blobs| ingest(blobs, &messages))
             .await?;
+        self.commit_rows(info, flags, rows, origin).await
+    }
+
+    /// Commits the rows of parsed messages whose bodies are stored, in the
+    /// mailbox's write order, and publishes them.
+    async fn commit_rows(
+        &self,
+        info: MailboxInfo,
+        flags: Vec<FlagSet>,
+        mut rows: Vec<NewMessage>,
+        origin: Option<SessionId>,
+    ) -> Result<AppendOutcome, EngineError> {
+        let id = info.id;
         // \Recent is stored only for messages no session will be given it
         // by the hub: the next SELECT claims those. Decided under the
         // mailbox's lock, as sessions subscribe under it too.

@@ -146,6 +146,36 @@ pub struct AppendRequest {
     pub uid: Option<u32>,
 }
 
+/// Messages parsed and their bodies stored, waiting to be appended
+/// ([`Engine::prepare_append`], then [`Engine::append_prepared`]).
+#[derive(Debug)]
+pub struct PreparedAppend {
+    messages: Vec<AppendRequest>,
+    rows: Vec<NewMessage>,
+}
+
+impl PreparedAppend {
+    /// How many messages it holds.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// The requests it was prepared from.
+    pub fn requests(&self) -> &[AppendRequest] {
+        &self.messages
+    }
+
+    /// The requests it was prepared from (to retry them another way).
+    pub fn into_requests(self) -> Vec<AppendRequest> {
+        self.messages
+    }
+}
+
 /// Result of [`Engine::append`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppendOutcome {
