@@ -784,25 +784,29 @@ both! {
 
 #[test]
 fn a_batch_of_bodies_is_stored_once_each_and_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let fs_store = FsBlobStore::open(dir.path()).unwrap();
-    let before = fs_store.put(b"already here").unwrap();
-    let bodies: Vec<Vec<u8>> = (0..40)
-        .map(|i| format!("body {}", i % 30).into_bytes())
-        .collect();
-    let mut batch: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-    batch.push(b"already here");
-    let hashes = fs_store.put_many(&batch).unwrap();
-    assert_eq!(hashes.len(), 41);
-    for (data, hash) in batch.iter().zip(&hashes) {
-        assert_eq!(*hash, hadron_store::content_hash(data));
-        assert_eq!(fs_store.get(hash).unwrap(), *data);
+    // 30 new bodies are synced file by file; 300 with two flushes of the filesystem.
+    for distinct in [30usize, 300] {
+        let dir = tempfile::tempdir().unwrap();
+        let fs_store = FsBlobStore::open(dir.path()).unwrap();
+        let before = fs_store.put(b"already here").unwrap();
+        let n = distinct + distinct / 3;
+        let bodies: Vec<Vec<u8>> = (0..n)
+            .map(|i| format!("body {}", i % distinct).into_bytes())
+            .collect();
+        let mut batch: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        batch.push(b"already here");
+        let hashes = fs_store.put_many(&batch).unwrap();
+        assert_eq!(hashes.len(), n + 1);
+        for (data, hash) in batch.iter().zip(&hashes) {
+            assert_eq!(*hash, hadron_store::content_hash(data));
+            assert_eq!(fs_store.get(hash).unwrap(), *data);
+        }
+        assert_eq!(hashes[n], before);
+        assert_eq!(hashes[0], hashes[distinct], "a body twice in the batch");
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("tmp")).unwrap().collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+        assert_eq!(fs_store.put_many(&[]).unwrap(), Vec::<String>::new());
     }
-    assert_eq!(hashes[40], before);
-    assert_eq!(hashes[0], hashes[30], "a body twice in the batch");
-    let left: Vec<_> = std::fs::read_dir(dir.path().join("tmp")).unwrap().collect();
-    assert!(left.is_empty(), "temporary files left: {left:?}");
-    assert_eq!(fs_store.put_many(&[]).unwrap(), Vec::<String>::new());
 }
 
 #[test]
