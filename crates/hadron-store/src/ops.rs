@@ -10,6 +10,7 @@ pub(crate) mod pg {
     include!("ops_fulltext.rs");
     include!("ops_feed.rs");
     include!("ops_auth.rs");
+    include!("ops_instances.rs");
 }
 
 /// Operations on SQLite connections.
@@ -22,6 +23,7 @@ pub(crate) mod sqlite {
     include!("ops_fulltext.rs");
     include!("ops_feed.rs");
     include!("ops_auth.rs");
+    include!("ops_instances.rs");
 }
 
 #[cfg(test)]
