@@ -31,6 +31,7 @@ use crate::flags::{FlagSet, SystemFlags};
 use crate::message::ParsedMessage;
 use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update};
 
+mod admin;
 mod feed;
 mod fulltext;
 mod index;
@@ -39,6 +40,7 @@ mod messages;
 mod ordered;
 mod quota;
 
+pub use admin::ExpungedBefore;
 pub use index::{IndexCacheConfig, WarmStats};
 
 /// Why an engine operation failed. Every variant leaves state unchanged;
