@@ -53,6 +53,11 @@ pub struct StoreOptions {
     pub pool_size: u32,
     /// SQLite: most writes committed together in one transaction (group commit).
     pub max_group_commit: usize,
+    /// Whether the pools keep a connection ready, opening one in the background after each
+    /// checkout (a server: yes). A short-lived command says no: a PostgreSQL connection still
+    /// being opened by the pool's thread when the process exits can crash it (libpq's TLS
+    /// setup racing OpenSSL's clean-up at exit).
+    pub keep_idle: bool,
 }
 
 impl Default for StoreOptions {
@@ -61,6 +66,7 @@ impl Default for StoreOptions {
             sqlite_sync: SqliteSync::Full,
             pool_size: 8,
             max_group_commit: 512,
+            keep_idle: true,
         }
     }
 }
@@ -312,7 +318,7 @@ impl Store {
         migrate::run_sqlite(&mut conn)?;
         let readers = Pool::builder()
             .max_size(options.pool_size.max(1))
-            .min_idle(Some(1))
+            .min_idle(Some(u32::from(options.keep_idle)))
             // A local file does not go stale: no `SELECT 1` before every read.
             .test_on_check_out(false)
             .connection_customizer(Box::new(SqliteReaderSetup))
@@ -343,7 +349,7 @@ impl Store {
     pub fn open_postgres(url: &str, options: &StoreOptions) -> Result<Self> {
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
-            .min_idle(Some(1))
+            .min_idle(Some(u32::from(options.keep_idle)))
             .build(ConnectionManager::<PgConnection>::new(url))?;
         let mut conn = pool.get()?;
         migrate::run_postgres(&mut conn)?;
