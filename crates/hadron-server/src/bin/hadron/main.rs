@@ -1,12 +1,16 @@
 //! `hadron`: the Hadron IMAP server and its administration commands.
 //!
-//! One module per command family: `serve`, `user`, `cert`; `storage` holds
-//! what they share (where the configuration and the data are, opening the
-//! engine).
+//! One module per command family: `serve`, `user`, `cert`, `mailbox`,
+//! `expunge`, `stats`; `storage` holds what they share (where the
+//! configuration and the data are, opening the engine).
 #![forbid(unsafe_code)]
 
 mod cert;
+mod expunge;
+mod mailbox;
+mod output;
 mod serve;
+mod stats;
 mod storage;
 mod user;
 
@@ -30,6 +34,13 @@ enum Cmd {
     /// Make TLS certificates.
     #[command(subcommand)]
     Cert(cert::CertCmd),
+    /// Manage a user's mailboxes.
+    #[command(subcommand)]
+    Mailbox(mailbox::MailboxCmd),
+    /// Expunge a mailbox's messages older than a date.
+    Expunge(expunge::ExpungeArgs),
+    /// Count users, mailboxes, messages and the sessions of running servers.
+    Stats(stats::StatsArgs),
 }
 
 #[tokio::main]
@@ -38,5 +49,8 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Serve(args) => serve::serve(args).await,
         Cmd::User(cmd) => user::user(cmd).await,
         Cmd::Cert(cmd) => cert::cert(cmd),
+        Cmd::Mailbox(cmd) => mailbox::mailbox(cmd).await,
+        Cmd::Expunge(args) => expunge::expunge(args).await,
+        Cmd::Stats(args) => stats::stats(args).await,
     }
 }
