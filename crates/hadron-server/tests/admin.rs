@@ -237,10 +237,15 @@ fn mailbox_commands(data: &Data) {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 7, "{table}");
     assert!(
-        lines[0].starts_with("NAME     MESSAGES  UNSEEN  SIZE  UIDVALIDITY  UIDNEXT  SPECIAL-USE  SUBSCRIBED"),
+        lines[0].starts_with(
+            "NAME     MESSAGES  UNSEEN  SIZE  UIDVALIDITY  UIDNEXT  SPECIAL-USE  SUBSCRIBED"
+        ),
         "{table}"
     );
-    assert!(lines[1].starts_with("INBOX           0       0     0  "), "{table}");
+    assert!(
+        lines[1].starts_with("INBOX           0       0     0  "),
+        "{table}"
+    );
     assert!(lines[2].contains("\\Archive     no"), "{table}");
 
     // CREATE's rules: parents are created, a special use is set and checked.
@@ -289,13 +294,22 @@ fn mailbox_commands(data: &Data) {
 
     // RENAME moves children with their mailbox and creates parents.
     assert_eq!(
-        data.ok(&["mailbox", "rename", "--user", "alice", "Work/Projects", "Old/2024"]),
+        data.ok(&[
+            "mailbox",
+            "rename",
+            "--user",
+            "alice",
+            "Work/Projects",
+            "Old/2024"
+        ]),
         "mailbox Work/Projects of user alice renamed to Old/2024\n"
     );
     let list = data.json(&["mailbox", "list", "--user", "alice"]);
     assert_eq!(
         names(&list),
-        ["INBOX", "Archive", "Drafts", "Junk", "Lists", "Old", "Old/2024", "Sent", "Trash"]
+        [
+            "INBOX", "Archive", "Drafts", "Junk", "Lists", "Old", "Old/2024", "Sent", "Trash"
+        ]
     );
     assert_eq!(entry(&list, "Old/2024")["special_use"], "\\Flagged");
     let err = data.fails(&["mailbox", "rename", "--user", "alice", "Nope", "Other"]);
@@ -308,14 +322,25 @@ fn mailbox_commands(data: &Data) {
     assert_eq!(status["messages"], 0);
     assert_eq!(status["uidnext"], 1);
     let human = data.ok(&["mailbox", "status", "--user", "alice", "inbox"]);
-    assert!(human.starts_with("name           INBOX\nmessages       0\n"), "{human}");
+    assert!(
+        human.starts_with("name           INBOX\nmessages       0\n"),
+        "{human}"
+    );
     let err = data.fails(&["mailbox", "status", "--user", "alice", "Missing"]);
     assert!(err.contains("no mailbox named \"Missing\""), "{err}");
     for args in [
         &["mailbox", "list", "--user", "nobody"][..],
         &["mailbox", "status", "--user", "nobody", "INBOX"],
         &["mailbox", "create", "--user", "nobody", "X"],
-        &["expunge", "--user", "nobody", "--mailbox", "INBOX", "--before", "1d"],
+        &[
+            "expunge",
+            "--user",
+            "nobody",
+            "--mailbox",
+            "INBOX",
+            "--before",
+            "1d",
+        ],
     ] {
         let err = data.fails(args);
         assert!(err.contains("no user named \"nobody\""), "{args:?}: {err}");
@@ -365,9 +390,15 @@ async fn a_running_servers_sessions_are_told(data: Data) {
         c
     };
     let mut idler = login().await;
-    for (i, day) in ["01-Jan-2020", "15-Jun-2021", "31-Dec-2022", "01-Jan-2024", "02-Jan-2024"]
-        .into_iter()
-        .enumerate()
+    for (i, day) in [
+        "01-Jan-2020",
+        "15-Jun-2021",
+        "31-Dec-2022",
+        "01-Jan-2024",
+        "02-Jan-2024",
+    ]
+    .into_iter()
+    .enumerate()
     {
         append_on(&mut idler, &format!("p{i}"), "INBOX", day, &format!("m{i}")).await;
     }
@@ -411,7 +442,14 @@ async fn a_running_servers_sessions_are_told(data: Data) {
 
     // A dry run counts and changes nothing.
     let dry = data.json(&[
-        "expunge", "--user", "alice", "--mailbox", "INBOX", "--before", "2023-01-01", "--dry-run",
+        "expunge",
+        "--user",
+        "alice",
+        "--mailbox",
+        "INBOX",
+        "--before",
+        "2023-01-01",
+        "--dry-run",
     ]);
     assert_eq!(dry["matched"], 3, "{dry}");
     assert_eq!(dry["expunged"], 0);
@@ -422,7 +460,13 @@ async fn a_running_servers_sessions_are_told(data: Data) {
         "a dry run tells no one"
     );
     let out = data.ok(&[
-        "expunge", "--user", "alice", "--mailbox", "INBOX", "--before", "2023-01-01",
+        "expunge",
+        "--user",
+        "alice",
+        "--mailbox",
+        "INBOX",
+        "--before",
+        "2023-01-01",
     ]);
     assert!(
         out.starts_with("3 messages expunged from mailbox INBOX of user alice"),
@@ -439,12 +483,34 @@ async fn a_running_servers_sessions_are_told(data: Data) {
     }
     // Nothing is before 2020: nothing to expunge, and an age works too.
     let none = data.json(&[
-        "expunge", "--user", "alice", "--mailbox", "INBOX", "--before", "2020-01-01",
+        "expunge",
+        "--user",
+        "alice",
+        "--mailbox",
+        "INBOX",
+        "--before",
+        "2020-01-01",
     ]);
     assert_eq!(none["expunged"], 0);
-    let err = data.fails(&["expunge", "--user", "alice", "--mailbox", "Nope", "--before", "1d"]);
+    let err = data.fails(&[
+        "expunge",
+        "--user",
+        "alice",
+        "--mailbox",
+        "Nope",
+        "--before",
+        "1d",
+    ]);
     assert!(err.contains("no mailbox named \"Nope\""), "{err}");
-    let all = data.json(&["expunge", "--user", "alice", "--mailbox", "INBOX", "--before", "0d"]);
+    let all = data.json(&[
+        "expunge",
+        "--user",
+        "alice",
+        "--mailbox",
+        "INBOX",
+        "--before",
+        "0d",
+    ]);
     assert_eq!(all["expunged"], 2, "{all}");
     expect_expunges(&mut poller, 2, true).await;
 
@@ -453,7 +519,10 @@ async fn a_running_servers_sessions_are_told(data: Data) {
     let deadline = Instant::now() + TOLD_WITHIN;
     let mut told = Vec::new();
     while !told.iter().any(|l: &String| l.starts_with("* BYE")) {
-        assert!(Instant::now() < deadline, "Trash's session not told: {told:?}");
+        assert!(
+            Instant::now() < deadline,
+            "Trash's session not told: {told:?}"
+        );
         trash.line("n NOOP").await;
         while let Some(l) = trash.read_within(Duration::from_millis(200)).await {
             told.push(l);

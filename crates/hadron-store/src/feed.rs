@@ -61,10 +61,7 @@ enum Source {
     /// A dedicated PostgreSQL session that `LISTEN`s on [`CHANGE_CHANNEL`].
     Postgres(PgConnection),
     /// The SQLite writer's count of foreign commits, and its value at the last poll.
-    Sqlite {
-        foreign: Arc<AtomicU64>,
-        seen: u64,
-    },
+    Sqlite { foreign: Arc<AtomicU64>, seen: u64 },
 }
 
 impl std::fmt::Debug for ChangeListener {

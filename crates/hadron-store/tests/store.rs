@@ -5,8 +5,7 @@ mod common;
 use common::{check_counters, msg};
 use hadron_store::{
     BlobStore, ColumnRange, DbBlobStore, FlagEdit, FlagOp, FsBlobStore, IdField, MailboxId,
-    NewMessage, SearchField, SortColumns, SortText, StoreError, SystemFlags, UidSet, UserId,
-    Woken,
+    NewMessage, SearchField, SortColumns, SortText, StoreError, SystemFlags, UidSet, UserId, Woken,
 };
 use std::time::Duration;
 

@@ -93,7 +93,12 @@ fn parse_special_use(s: &str) -> Result<String, String> {
         .iter()
         .find(|u| u[1..].eq_ignore_ascii_case(bare))
         .map(|u| (*u).to_owned())
-        .ok_or_else(|| format!("unknown special use {s:?}; one of {}", SPECIAL_USES.join(" ")))
+        .ok_or_else(|| {
+            format!(
+                "unknown special use {s:?}; one of {}",
+                SPECIAL_USES.join(" ")
+            )
+        })
 }
 
 /// A mailbox name from the command line.
@@ -161,9 +166,8 @@ pub(crate) async fn mailbox(cmd: MailboxCmd) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("listing the mailboxes of user {}", c.user))?;
             // INBOX first, then by name, as LIST answers.
-            mailboxes.sort_by(|a, b| {
-                (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name))
-            });
+            mailboxes
+                .sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
             let listed: Vec<(MailboxInfo, bool)> = mailboxes
                 .into_iter()
                 .map(|m| {
@@ -183,10 +187,11 @@ pub(crate) async fn mailbox(cmd: MailboxCmd) -> anyhow::Result<()> {
             let engine = engine(&c.storage.config()?).await?;
             let account = account(&engine, &c.user).await?;
             let name = store_name(&mailbox_name(&a.name)?);
-            let (mailboxes, subscriptions) = engine
-                .mailboxes_and_subscriptions(account.id)
-                .await
-                .with_context(|| format!("reading the mailboxes of user {}", c.user))?;
+            let (mailboxes, subscriptions) =
+                engine
+                    .mailboxes_and_subscriptions(account.id)
+                    .await
+                    .with_context(|| format!("reading the mailboxes of user {}", c.user))?;
             let Some(m) = mailboxes.into_iter().find(|m| m.name == name) else {
                 bail!("user {} has no mailbox named {name:?}", c.user);
             };
@@ -209,7 +214,10 @@ pub(crate) async fn mailbox(cmd: MailboxCmd) -> anyhow::Result<()> {
                         "special-use",
                         m.special_use.clone().unwrap_or_else(|| "-".to_owned()),
                     ),
-                    ("subscribed", if subscribed { "yes" } else { "no" }.to_owned()),
+                    (
+                        "subscribed",
+                        if subscribed { "yes" } else { "no" }.to_owned(),
+                    ),
                 ];
                 for (k, v) in rows {
                     println!("{k:<13}  {v}");
@@ -270,7 +278,10 @@ pub(crate) async fn mailbox(cmd: MailboxCmd) -> anyhow::Result<()> {
                 .rename_mailbox(&account, &from, &to)
                 .await
                 .with_context(|| {
-                    format!("renaming mailbox {:?} of user {} to {:?}", a.from, c.user, a.to)
+                    format!(
+                        "renaming mailbox {:?} of user {} to {:?}",
+                        a.from, c.user, a.to
+                    )
                 })?;
             let (from, to) = (store_name(&from), store_name(&to));
             if c.json {

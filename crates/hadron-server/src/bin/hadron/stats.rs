@@ -70,7 +70,11 @@ pub(crate) async fn stats(args: StatsArgs) -> anyhow::Result<()> {
         ("servers", servers.len() as u64),
         ("sessions", sessions),
     ];
-    let width = totals.iter().map(|(_, n)| n.to_string().len()).max().unwrap_or(1);
+    let width = totals
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
     for (what, n) in totals {
         println!("{what:<9}  {n:>width$}");
     }
