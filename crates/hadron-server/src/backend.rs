@@ -47,6 +47,17 @@ pub fn redact_url(url: &str) -> String {
 /// the engine with the local connector. Blocks: call it before starting
 /// the runtime's work, or from `spawn_blocking`.
 pub fn open_engine(config: &Config) -> Result<Arc<Engine>, OpenError> {
+    open_engine_with(config, true)
+}
+
+/// [`open_engine`] for a short-lived administration command: the store's
+/// pools open connections only when asked (see
+/// [`StoreOptions::keep_idle`]), so none is being opened when it exits.
+pub fn open_command_engine(config: &Config) -> Result<Arc<Engine>, OpenError> {
+    open_engine_with(config, false)
+}
+
+fn open_engine_with(config: &Config, keep_idle: bool) -> Result<Arc<Engine>, OpenError> {
     let url = config.database_url();
     let store_err = |source| OpenError::Store {
         url: redact_url(&url),
@@ -64,6 +75,7 @@ pub fn open_engine(config: &Config) -> Result<Arc<Engine>, OpenError> {
             SqliteSyncMode::Full => SqliteSync::Full,
             SqliteSyncMode::Normal => SqliteSync::Normal,
         },
+        keep_idle,
         ..StoreOptions::default()
     };
     let store = Store::open(&url, &options).map_err(store_err)?;

@@ -27,6 +27,15 @@ impl<K: Hash + Eq + Clone> Counter<K> {
         })
     }
 
+    /// How many slots are held, over every key.
+    pub(crate) fn total(&self) -> usize {
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .sum()
+    }
+
     /// A slot for `key`, or `None` if `key` already holds `max`.
     pub(crate) fn try_acquire(self: &Arc<Self>, key: K) -> Option<CountGuard<K>> {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);

@@ -42,6 +42,19 @@ pub struct Server {
     lmtp: Option<crate::lmtp::LmtpServer>,
 }
 
+/// The logged-in IMAP sessions of a [`Server`] (one per successful LOGIN
+/// or AUTHENTICATE, until its connection ends), readable while it runs:
+/// see [`Server::session_count`].
+#[derive(Debug, Clone)]
+pub struct SessionCount(Arc<Counter<String>>);
+
+impl SessionCount {
+    /// How many sessions are logged in now.
+    pub fn logged_in(&self) -> usize {
+        self.0.total()
+    }
+}
+
 /// TLS for [`Server::with_tls`].
 #[derive(Clone)]
 pub struct TlsOptions {
@@ -126,6 +139,12 @@ impl Server {
         self.lmtp
             .as_ref()
             .and_then(crate::lmtp::LmtpServer::local_addr)
+    }
+
+    /// A handle on the number of logged-in sessions, for reports made while
+    /// the server runs (`hadron stats`).
+    pub fn session_count(&self) -> SessionCount {
+        SessionCount(self.settings.per_user.clone())
     }
 
     /// The address the listener is bound to.

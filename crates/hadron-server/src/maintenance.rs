@@ -1,15 +1,20 @@
 //! Background upkeep: garbage collection of what no mailbox holds any more
 //! ([`hadron_state::engine::Engine::collect_garbage`]) at startup and then
-//! periodically, as `[gc]` in the configuration says; and tending the
-//! closed mailboxes' indexes ([`Engine::tend_index_cache`]) every 30 s.
+//! periodically, as `[gc]` in the configuration says; tending the
+//! closed mailboxes' indexes ([`Engine::tend_index_cache`]) every 30 s;
+//! and the server's registration on the database ([`Registration`]) with
+//! its heartbeat and session count every [`HEARTBEAT_INTERVAL`], which
+//! `hadron stats` reads.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hadron_state::engine::Engine;
+use hadron_store::{Instance, Store, StoreError};
 use tokio::task::JoinHandle;
 
 use crate::config::GcConfig;
+use crate::listener::SessionCount;
 
 /// Starts collecting garbage now and every `config.interval_secs`; `None`
 /// when collection is turned off. Abort the handle to stop it.
@@ -81,6 +86,108 @@ pub fn spawn_text_indexer(engine: Arc<Engine>, batch: usize, idle: Duration) -> 
             }
         }
     })
+}
+
+/// How often a running server reports its heartbeat and session count.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A registration whose heartbeat is older than this belongs to a server
+/// that is no longer running (three missed heartbeats).
+pub const HEARTBEAT_STALE: Duration = Duration::from_secs(3 * HEARTBEAT_INTERVAL.as_secs());
+
+/// Registrations older than this are removed when a server starts: a
+/// process that died without removing its own.
+const PRUNE_AFTER: Duration = Duration::from_secs(3600);
+
+/// A running server's row in the store's `instances` table: registered at
+/// start ([`Registration::register`]), refreshed by
+/// [`Registration::spawn_heartbeat`], removed at a clean shutdown
+/// ([`Registration::remove`]).
+#[derive(Debug, Clone)]
+pub struct Registration {
+    store: Store,
+    instance: Instance,
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// This machine's host name (`/proc/sys/kernel/hostname`, else `$HOSTNAME`,
+/// else `localhost`).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+impl Registration {
+    /// Registers this process (id `host:pid:start`) and removes the rows
+    /// of processes whose heartbeat stopped long ago.
+    pub async fn register(store: Store) -> Result<Registration, StoreError> {
+        let started = now_secs();
+        let host = host_name();
+        let pid = std::process::id();
+        let instance = Instance {
+            id: format!("{host}:{pid}:{started}"),
+            host,
+            pid,
+            started,
+            heartbeat: started,
+            sessions: 0,
+        };
+        let registration = Registration { store, instance };
+        let r = registration.clone();
+        tokio::task::spawn_blocking(move || {
+            let cutoff = started.saturating_sub(PRUNE_AFTER.as_secs() as i64);
+            r.store.prune_instances(cutoff)?;
+            r.store.record_instance(&r.instance)
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        Ok(registration)
+    }
+
+    /// This process's registration as first recorded.
+    pub fn instance(&self) -> &Instance {
+        &self.instance
+    }
+
+    /// Records the heartbeat and `sessions`' count every `interval`. A
+    /// failed report is logged and made again at the next tick. Abort the
+    /// handle to stop it.
+    pub fn spawn_heartbeat(&self, sessions: SessionCount, interval: Duration) -> JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let mut report = this.instance.clone();
+                report.heartbeat = now_secs();
+                report.sessions = sessions.logged_in() as u64;
+                let store = this.store.clone();
+                match tokio::task::spawn_blocking(move || store.record_instance(&report)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "recording the heartbeat failed"),
+                    Err(e) => tracing::warn!(error = %e, "recording the heartbeat failed"),
+                }
+            }
+        })
+    }
+
+    /// Removes this process's registration (at a clean shutdown).
+    pub async fn remove(self) -> Result<(), StoreError> {
+        tokio::task::spawn_blocking(move || self.store.remove_instance(&self.instance.id))
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
+            .map(drop)
+    }
 }
 
 /// Collects (and forgets expunged UIDs older than `history`), then waits

@@ -278,7 +278,7 @@ async fn dovecot_maildir_in_export_and_back_over_imap() {
     );
     assert!(!nobody.status.success());
     assert!(
-        String::from_utf8_lossy(&nobody.stderr).contains("no user nobody"),
+        String::from_utf8_lossy(&nobody.stderr).contains("no user named \"nobody\""),
         "{nobody:?}"
     );
 }

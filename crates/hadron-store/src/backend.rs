@@ -328,8 +328,9 @@ pub(crate) trait Specific {
     /// PostgreSQL's planner chooses from its statistics).
     const OUTER_FIRST_JOIN: &'static str;
     /// Tells the other instances on the database, once the transaction commits, that mailbox
-    /// `id` changed (PostgreSQL `NOTIFY` on [`CHANGE_CHANNEL`]; nothing on SQLite, which one
-    /// instance owns).
+    /// `id` changed (PostgreSQL `NOTIFY` on [`CHANGE_CHANNEL`]; nothing on SQLite, where the
+    /// server's writer notices another process's commit by `PRAGMA data_version`: see
+    /// `crate::feed`).
     fn notify_change(&mut self, id: i64) -> QueryResult<()>;
     /// Whether this transaction may run the collection that only one instance at a time
     /// should run (a transaction-scoped advisory lock on PostgreSQL, taken without waiting;

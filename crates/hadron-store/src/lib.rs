@@ -74,6 +74,7 @@ mod blob;
 pub mod codegen;
 mod error;
 mod feed;
+mod instance;
 mod migrate;
 mod ops;
 pub mod schema;
@@ -85,7 +86,8 @@ mod validate;
 
 pub use blob::{BlobStore, DbBlobStore, FsBlobStore, content_hash};
 pub use error::{Result, StoreError};
-pub use feed::ChangeListener;
+pub use feed::{ChangeListener, Woken};
+pub use instance::Instance;
 pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{

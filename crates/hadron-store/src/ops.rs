@@ -11,6 +11,7 @@ pub(crate) mod pg {
     include!("ops_feed.rs");
     include!("ops_auth.rs");
     include!("ops_transfer.rs");
+    include!("ops_instances.rs");
 }
 
 /// Operations on SQLite connections.
@@ -24,6 +25,7 @@ pub(crate) mod sqlite {
     include!("ops_feed.rs");
     include!("ops_auth.rs");
     include!("ops_transfer.rs");
+    include!("ops_instances.rs");
 }
 
 #[cfg(test)]

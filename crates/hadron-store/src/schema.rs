@@ -22,6 +22,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    instances (id) {
+        id -> Text,
+        host -> Text,
+        pid -> BigInt,
+        started_at -> BigInt,
+        heartbeat_at -> BigInt,
+        sessions -> BigInt,
+    }
+}
+
+diesel::table! {
     login_failures (key) {
         key -> Text,
         failures -> BigInt,
@@ -125,6 +136,7 @@ diesel::joinable!(unindexed_text -> messages (message_id));
 diesel::allow_tables_to_appear_in_same_query!(
     blobs,
     expunged,
+    instances,
     login_failures,
     mailbox_keywords,
     mailbox_messages,

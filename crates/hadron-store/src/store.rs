@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,7 +14,8 @@ use diesel::{PgConnection, SqliteConnection};
 
 use crate::backend::AnyConn;
 use crate::error::{Result, StoreError};
-use crate::feed::ChangeListener;
+use crate::feed::{ChangeListener, FOREIGN_POLL};
+use crate::instance::Instance;
 use crate::migrate;
 use crate::types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
@@ -51,6 +53,11 @@ pub struct StoreOptions {
     pub pool_size: u32,
     /// SQLite: most writes committed together in one transaction (group commit).
     pub max_group_commit: usize,
+    /// Whether the pools keep a connection ready, opening one in the background after each
+    /// checkout (a server: yes). A short-lived command says no: a PostgreSQL connection still
+    /// being opened by the pool's thread when the process exits can crash it (libpq's TLS
+    /// setup racing OpenSSL's clean-up at exit).
+    pub keep_idle: bool,
 }
 
 impl Default for StoreOptions {
@@ -59,6 +66,7 @@ impl Default for StoreOptions {
             sqlite_sync: SqliteSync::Full,
             pool_size: 8,
             max_group_commit: 512,
+            keep_idle: true,
         }
     }
 }
@@ -106,6 +114,8 @@ enum Backend {
         readers: Pool<ConnectionManager<SqliteConnection>>,
         writer: Writer,
         path: PathBuf,
+        /// Commits of other processes the writer thread has noticed (see `crate::feed`).
+        foreign_commits: Arc<AtomicU64>,
     },
 }
 
@@ -159,14 +169,70 @@ fn open_writer(url: &str, sync: SqliteSync) -> Result<SqliteConnection> {
     Ok(conn)
 }
 
+/// `PRAGMA data_version` of `conn`: it changes exactly when another connection committed.
+fn data_version(conn: &mut SqliteConnection) -> Option<i64> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        data_version: i64,
+    }
+    crate::backend::Prepared(crate::backend::Sql::new("PRAGMA data_version"))
+        .get_result::<Row>(conn)
+        .ok()
+        .map(|r| r.data_version)
+}
+
+/// Counts the commits of other processes that `conn` (the writer's connection, whose own
+/// commits do not count) has not yet seen into `foreign`.
+struct ForeignCommits {
+    counter: Arc<AtomicU64>,
+    version: Option<i64>,
+}
+
+impl ForeignCommits {
+    fn new(conn: &mut SqliteConnection, counter: Arc<AtomicU64>) -> ForeignCommits {
+        ForeignCommits {
+            version: data_version(conn),
+            counter,
+        }
+    }
+
+    /// Reads the data version and counts a foreign commit when it moved.
+    fn check(&mut self, conn: &mut SqliteConnection) {
+        let now = data_version(conn);
+        if now.is_some() && now != self.version {
+            self.version = now;
+            self.counter.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// The writer's connection was replaced: what happened meanwhile is unknown, so it counts
+    /// as a foreign commit (a spurious one costs the followers a read).
+    fn reconnected(&mut self, conn: &mut SqliteConnection) {
+        self.version = data_version(conn);
+        self.counter.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 fn writer_loop(
     mut conn: SqliteConnection,
     jobs: mpsc::Receiver<Job>,
     max: usize,
     url: String,
     sync: SqliteSync,
+    foreign: Arc<AtomicU64>,
 ) {
-    while let Ok(first) = jobs.recv() {
+    let mut foreign = ForeignCommits::new(&mut conn, foreign);
+    loop {
+        // Idle, the thread still looks for other processes' commits every FOREIGN_POLL;
+        // busy, before each batch (one PRAGMA per group commit).
+        let first = match jobs.recv_timeout(FOREIGN_POLL) {
+            Ok(job) => Some(job),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        foreign.check(&mut conn);
+        let Some(first) = first else { continue };
         let mut batch = vec![first];
         while batch.len() < max {
             match jobs.try_recv() {
@@ -200,6 +266,7 @@ fn writer_loop(
                     Ok(c) => c,
                     Err(_) => return,
                 };
+                foreign.reconnected(&mut conn);
             }
         }
     }
@@ -255,7 +322,7 @@ impl Store {
         migrate::run_sqlite(&mut conn)?;
         let readers = Pool::builder()
             .max_size(options.pool_size.max(1))
-            .min_idle(Some(1))
+            .min_idle(Some(u32::from(options.keep_idle)))
             // A local file does not go stale: no `SELECT 1` before every read.
             .test_on_check_out(false)
             .connection_customizer(Box::new(SqliteReaderSetup))
@@ -263,9 +330,11 @@ impl Store {
         let (tx, rx) = mpsc::channel::<Job>();
         let max = options.max_group_commit.max(1);
         let sync = options.sqlite_sync;
+        let foreign_commits = Arc::new(AtomicU64::new(0));
+        let foreign = foreign_commits.clone();
         let thread = std::thread::Builder::new()
             .name("hadron-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, max, url, sync))?;
+            .spawn(move || writer_loop(conn, rx, max, url, sync, foreign))?;
         Ok(Self {
             inner: Arc::new(Backend::Sqlite {
                 readers,
@@ -274,6 +343,7 @@ impl Store {
                     thread: Some(thread),
                 },
                 path: path.to_owned(),
+                foreign_commits,
             }),
         })
     }
@@ -283,7 +353,7 @@ impl Store {
     pub fn open_postgres(url: &str, options: &StoreOptions) -> Result<Self> {
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
-            .min_idle(Some(1))
+            .min_idle(Some(u32::from(options.keep_idle)))
             .build(ConnectionManager::<PgConnection>::new(url))?;
         let mut conn = pool.get()?;
         migrate::run_postgres(&mut conn)?;
@@ -741,13 +811,45 @@ impl Store {
         self.write(move |c| dispatch!(c, forget_text_index(mailbox)))
     }
 
-    /// A listener for the changes other instances on the same database commit
-    /// ([`ChangeListener`]); `None` on SQLite, which one instance owns.
+    /// A listener for the changes other processes commit to the database
+    /// ([`ChangeListener`]): other instances on PostgreSQL (a `LISTEN` session, naming each
+    /// mailbox); on SQLite, administration commands and imports that open the same file
+    /// (noticed by the writer thread, mailboxes unknown). Never `None` today; `None` would mean
+    /// that no other process can write.
     pub fn change_listener(&self) -> Result<Option<ChangeListener>> {
         match &*self.inner {
             Backend::Pg { url, .. } => Ok(Some(ChangeListener::connect(url)?)),
-            Backend::Sqlite { .. } => Ok(None),
+            Backend::Sqlite {
+                foreign_commits, ..
+            } => Ok(Some(ChangeListener::sqlite(foreign_commits.clone()))),
         }
+    }
+
+    // ---- running instances ----------------------------------------------------------------
+
+    /// Registers a running server process, or records its heartbeat and session count when
+    /// it is registered (an upsert keyed by [`Instance::id`]).
+    pub fn record_instance(&self, instance: &Instance) -> Result<()> {
+        let instance = instance.clone();
+        self.write(move |c| dispatch!(c, record_instance(&instance)))
+    }
+
+    /// Removes a server process's registration (at its clean shutdown); whether it had one.
+    pub fn remove_instance(&self, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.write(move |c| dispatch!(c, remove_instance(&id)))
+    }
+
+    /// Removes the registrations whose heartbeat is before `before` (Unix seconds): processes
+    /// that died without removing theirs. Returns how many.
+    pub fn prune_instances(&self, before: i64) -> Result<usize> {
+        self.write(move |c| dispatch!(c, prune_instances(before)))
+    }
+
+    /// The server processes whose heartbeat is at or after `since` (Unix seconds), oldest
+    /// first.
+    pub fn instances(&self, since: i64) -> Result<Vec<Instance>> {
+        self.read(|c| dispatch!(c, instances(since)))
     }
 
     /// Content metadata of the messages of `uids`, in UID order.

@@ -5,7 +5,7 @@ mod common;
 use common::{check_counters, msg};
 use hadron_store::{
     BlobStore, ColumnRange, DbBlobStore, FlagEdit, FlagOp, FsBlobStore, IdField, MailboxId,
-    NewMessage, SearchField, SortColumns, SortText, StoreError, SystemFlags, UidSet, UserId,
+    NewMessage, SearchField, SortColumns, SortText, StoreError, SystemFlags, UidSet, UserId, Woken,
 };
 use std::time::Duration;
 
@@ -1069,13 +1069,6 @@ fn other_instances_hear_of_changes_and_read_them() {
     let Some(db) = common::postgres() else { return };
     let one = db.store();
     let two = db.reopen();
-    assert!(
-        common::sqlite()
-            .store()
-            .change_listener()
-            .unwrap()
-            .is_none()
-    );
     let mut listener = two.change_listener().unwrap().expect("PostgreSQL listens");
     let u = one.create_user("u", "h").unwrap();
     let a = one.create_mailbox(u, "A", None).unwrap().id;
@@ -1094,7 +1087,7 @@ fn other_instances_hear_of_changes_and_read_them() {
         .map(|i| msg(i, SystemFlags::EMPTY, &["$X"]))
         .collect();
     one.append(a, batch).unwrap();
-    assert_eq!(heard(&mut listener), [a]);
+    assert_eq!(heard(&mut listener), Woken::Mailboxes(vec![a]));
     let ch = two
         .changes_since(a, before.highest_modseq, None, before.uidnext)
         .unwrap()
@@ -1111,7 +1104,11 @@ fn other_instances_hear_of_changes_and_read_them() {
     one.store_flags(a, &UidSet::from_uids([2, 4]), FlagOp::Add, SEEN, &[])
         .unwrap();
     one.expunge(a, &UidSet::from_uids([5])).unwrap();
-    assert_eq!(heard(&mut listener), [a], "two commits, one wake-up");
+    assert_eq!(
+        heard(&mut listener),
+        Woken::Mailboxes(vec![a]),
+        "two commits, one wake-up"
+    );
     let ch = two.changes_since(a, seen.0, None, seen.1).unwrap().unwrap();
     assert!(ch.added.is_empty());
     assert_eq!(ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(), [2, 4]);
@@ -1155,8 +1152,69 @@ fn other_instances_hear_of_changes_and_read_them() {
             .is_err()
     );
     one.delete_mailbox(u, "A").unwrap();
-    assert_eq!(heard(&mut listener), [a]);
+    assert_eq!(heard(&mut listener), Woken::Mailboxes(vec![a]));
     assert_eq!(two.changes_since(a, 0, None, 1).unwrap(), None);
+}
+
+/// Two stores on one SQLite file (a server and an administration command in another
+/// process): the writer thread of each notices the other's commits through
+/// `PRAGMA data_version`, and its listener reports them as [`Woken::Everything`]; a store's
+/// own writes are never reported to its own listener.
+#[test]
+fn sqlite_listeners_hear_of_other_connections_commits_only() {
+    let db = common::sqlite();
+    let one = db.store();
+    let two = db.reopen();
+    let mut mine = one.change_listener().unwrap().expect("SQLite listens too");
+    let mut theirs = two.change_listener().unwrap().expect("SQLite listens too");
+    let within = |listener: &mut hadron_store::ChangeListener, wait: Duration| {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let got = listener.poll().unwrap();
+            if !got.is_empty() || std::time::Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    let u = one.create_user("u", "h").unwrap();
+    let a = one.create_mailbox(u, "A", None).unwrap().id;
+    one.append(a, (0..3).map(|i| msg(i, SystemFlags::EMPTY, &[])).collect())
+        .unwrap();
+    assert_eq!(
+        within(&mut theirs, Duration::from_secs(5)),
+        Woken::Everything
+    );
+    // The three commits may be noticed at one poll of the writer or at several: once
+    // the writer has polled a few times, none is reported again without a new commit.
+    std::thread::sleep(Duration::from_millis(200));
+    theirs.poll().unwrap();
+    assert!(theirs.poll().unwrap().is_empty());
+    // Its own writes: nothing, however long it waits (many idle polls of the writer).
+    assert!(
+        within(&mut mine, Duration::from_millis(300)).is_empty(),
+        "a store's own commits are not foreign"
+    );
+    // The other way round: an expunge through the second store wakes the first.
+    let before = one.mailbox_status(a).unwrap();
+    two.expunge(a, &UidSet::from_uids([2])).unwrap();
+    assert_eq!(within(&mut mine, Duration::from_secs(5)), Woken::Everything);
+    let ch = one
+        .changes_since(a, before.highest_modseq, None, before.uidnext)
+        .unwrap()
+        .unwrap();
+    assert_eq!(ch.expunged, Some(vec![2]));
+    assert!(
+        within(&mut theirs, Duration::from_millis(300)).is_empty(),
+        "the second store's own expunge is not reported to it"
+    );
+    // A write queued while a foreign commit is pending is noticed before its batch: the
+    // writer of the first store reads the version before committing its own write.
+    two.store_flags(a, &UidSet::from_uids([1]), FlagOp::Add, SEEN, &[])
+        .unwrap();
+    one.store_flags(a, &UidSet::from_uids([3]), FlagOp::Add, SEEN, &[])
+        .unwrap();
+    assert_eq!(within(&mut mine, Duration::ZERO), Woken::Everything);
 }
 
 /// A read on a connection the database ended (a restart, a failover, a cut) runs again on a
@@ -1324,4 +1382,32 @@ fn only_two_non_ascii_characters_lowercase_to_ascii() {
         .filter(|c| !c.is_ascii() && c.to_lowercase().any(|l| l.is_ascii()))
         .collect();
     assert_eq!(found, ['\u{130}', '\u{212A}']);
+}
+
+both! {
+    fn running_instances_register_report_and_leave(db) {
+        let s = db.store();
+        let at = |id: &str, heartbeat: i64, sessions: u64| hadron_store::Instance {
+            id: id.to_owned(),
+            host: "mail1".to_owned(),
+            pid: 4242,
+            started: 1_000,
+            heartbeat,
+            sessions,
+        };
+        assert!(s.instances(0).unwrap().is_empty());
+        s.record_instance(&at("a", 1_000, 0)).unwrap();
+        s.record_instance(&at("b", 1_000, 0)).unwrap();
+        // A heartbeat replaces what was reported, never the identity.
+        let mut moved = at("a", 1_010, 7);
+        moved.host = "elsewhere".to_owned();
+        s.record_instance(&moved).unwrap();
+        assert_eq!(s.instances(1_005).unwrap(), [at("a", 1_010, 7)], "b is stale");
+        assert_eq!(s.instances(0).unwrap().len(), 2);
+        assert_eq!(s.prune_instances(1_005).unwrap(), 1);
+        assert_eq!(s.instances(0).unwrap(), [at("a", 1_010, 7)]);
+        assert!(s.remove_instance("a").unwrap());
+        assert!(!s.remove_instance("a").unwrap());
+        assert!(s.instances(0).unwrap().is_empty());
+    }
 }

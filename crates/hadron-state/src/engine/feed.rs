@@ -1,7 +1,12 @@
-//! Changes committed by other instances on the same PostgreSQL database.
+//! Changes committed by other processes on the same database: other
+//! instances on PostgreSQL; on SQLite, administration commands (`hadron
+//! expunge`, `hadron mailbox delete`, …) and imports that open the same
+//! file while the server runs.
 //!
-//! The store tells every instance which mailboxes changed
-//! ([`hadron_store::ChangeListener`]); the notification is only a wake-up.
+//! The store tells every instance that something changed
+//! ([`hadron_store::ChangeListener`]): on PostgreSQL which mailboxes, on
+//! SQLite only that another process committed ([`Woken::Everything`]: every
+//! followed mailbox is read). The notification is only a wake-up.
 //! For each mailbox this instance follows (some session, or a shared
 //! index, subscribed to it), the [`Feed`] remembers what it has published:
 //! the highest mod-sequence and the next UID ([`Seen`]). Woken, it reads
@@ -38,6 +43,18 @@
 //! from the store (a session without a current shared index to do it from
 //! is closed with `* BYE`, and its client reconnects to the right state).
 //!
+//! On SQLite this instance's own writes all come from its one writer
+//! thread, so a local write's mod-sequence is the next one after [`Seen`]
+//! unless another process committed in between: the common write costs
+//! no read (a map look-up). The publish then runs on the writer thread,
+//! which cannot wait for a write of its own: messages another process
+//! added are published there without claiming their stored `\Recent`
+//! (the next SELECT claims it). NOOP, CHECK, IDLE and DONE pay one
+//! primary-key read of the mailbox's status, run in place (no thread
+//! hop); a SELECT reads nothing more unless that status shows unpublished
+//! changes. The 10 s sweep reads nothing on SQLite (the wake-up is a
+//! counter, never lost): it only lets go of mailboxes nothing follows.
+//!
 //! Known limits: an instance reads state, not a log, so a flag change of a
 //! message expunged before the instance read either reaches its sessions
 //! as the expunge alone; garbage collection on one instance spares only its own
@@ -49,7 +66,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use hadron_store::{MailboxChanges, MailboxId as StoreMailbox, MailboxInfo, Store};
+use hadron_store::{
+    BackendKind, MailboxChanges, MailboxId as StoreMailbox, MailboxInfo, Store, Woken,
+};
 
 use super::{Engine, EngineError, claim_stored_recent, flags_from_store, hub_id, recent_runs};
 use crate::update::{AddedMessage, FlagChange, Hub, SessionId, Update};
@@ -77,7 +96,9 @@ impl Seen {
 
 /// How often the listener looks for notifications.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
-/// How often every followed mailbox is read anyway (a safety net).
+/// How often every followed mailbox is read anyway on PostgreSQL (a safety
+/// net for lost notifications); on SQLite, how often mailboxes nothing
+/// follows any more are let go.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
 /// The pauses before each read of what other instances committed before a
 /// local write (a first read at once, then two retries on a fresh
@@ -95,19 +116,24 @@ const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 pub(crate) struct Feed {
     hub: Hub,
     store: Store,
-    /// Whether other instances may write (PostgreSQL); otherwise every
-    /// call is a plain publish.
+    /// Whether other processes may write to the database: other instances
+    /// on PostgreSQL, administration commands and imports on SQLite —
+    /// always, today. Without it every call would be a plain publish.
     shared_database: bool,
+    /// Whether a local write's publication runs on the store's writer
+    /// thread (SQLite), where it must not write: see the module docs.
+    publishes_on_writer: bool,
     seen: Mutex<HashMap<i64, Seen>>,
 }
 
 impl Feed {
     pub(crate) fn new(hub: Hub, store: Store) -> Feed {
-        let shared_database = store.backend() == hadron_store::BackendKind::Postgres;
+        let publishes_on_writer = store.queues_writes();
         Feed {
             hub,
             store,
-            shared_database,
+            shared_database: true,
+            publishes_on_writer,
             seen: Mutex::new(HashMap::new()),
         }
     }
@@ -162,7 +188,7 @@ impl Feed {
                 // so every follower resynchronises from the store instead.
                 let caught_up = CATCH_UP_RETRIES.iter().find_map(|&pause| {
                     std::thread::sleep(pause);
-                    self.catch_up(id, s, Some(modseq), first_uid)
+                    self.catch_up(id, s, Some(modseq), first_uid, !self.publishes_on_writer)
                 });
                 match caught_up {
                     Some(n) => next = n,
@@ -198,7 +224,7 @@ impl Feed {
     pub(crate) fn catch_up_now(&self, id: StoreMailbox) {
         let followed = self.seen().get(&id.0).copied();
         if let Some(s) = followed
-            && let Some(next) = self.catch_up(id, s, None, None)
+            && let Some(next) = self.catch_up(id, s, None, None, true)
         {
             self.seen().insert(id.0, next);
         }
@@ -207,13 +233,15 @@ impl Feed {
     /// Reads and publishes the changes after `seen` (below mod-sequence
     /// `until` and UID `below` when given: those are the caller's own);
     /// returns what is then published, or `None` when the read failed and
-    /// nothing was published.
+    /// nothing was published. `claim`: whether stored `\Recent` of added
+    /// messages may be claimed (a write; not on the SQLite writer thread).
     fn catch_up(
         &self,
         id: StoreMailbox,
         seen: Seen,
         until: Option<u64>,
         below: Option<u32>,
+        claim: bool,
     ) -> Option<Seen> {
         let changes = match self
             .store
@@ -229,7 +257,7 @@ impl Feed {
                 return None;
             }
         };
-        Some(self.publish_changes(id, seen, changes, until, below))
+        Some(self.publish_changes(id, seen, changes, until, below, claim))
     }
 
     fn publish_changes(
@@ -239,6 +267,7 @@ impl Feed {
         changes: MailboxChanges,
         until: Option<u64>,
         below: Option<u32>,
+        claim: bool,
     ) -> Seen {
         let names = &changes.keywords;
         let Some(expunged) = &changes.expunged else {
@@ -303,7 +332,11 @@ impl Feed {
         let mut next = seen;
         if let Some((last, _)) = added.last() {
             next.uidnext = next.uidnext.max(last.uid + 1);
-            let claimed = self.claim_recent(id, &added);
+            let claimed = if claim {
+                self.claim_recent(id, &added)
+            } else {
+                Vec::new()
+            };
             let added = added.into_iter().map(|(m, _)| m);
             for (run, mine) in recent_runs(added, |u| claimed.binary_search(&u).is_ok()) {
                 self.publish_added(id, run, mine, added_modseq);
@@ -363,8 +396,9 @@ impl Feed {
 }
 
 impl Engine {
-    /// Whether other instances may write to this engine's database
-    /// (PostgreSQL): their changes reach it through the change feed.
+    /// Whether other processes may write to this engine's database (other
+    /// instances on PostgreSQL, administration commands on SQLite): their
+    /// changes reach it through the change feed.
     pub(crate) fn shares_database(&self) -> bool {
         self.feed.shared_database
     }
@@ -377,11 +411,11 @@ impl Engine {
     }
 
     /// Before a poll (NOOP, CHECK, IDLE, DONE) of a session with `id`
-    /// selected, on a database other instances share: when the mailbox
+    /// selected, on a database other processes share: when the mailbox
     /// holds a change this instance has not published (one read of its
-    /// mod-sequence), publishes it first, so that the poll reports a write
-    /// another instance acknowledged, as one server would, without waiting
-    /// for the wake-up.
+    /// mod-sequence, in place on SQLite), publishes it first, so that the
+    /// poll reports a write another process acknowledged, as one server
+    /// would, without waiting for the wake-up.
     pub(crate) async fn catch_up_if_behind(&self, id: StoreMailbox) -> Result<(), EngineError> {
         if !self.shares_database() {
             return Ok(());
@@ -390,7 +424,7 @@ impl Engine {
             return Ok(());
         };
         let status = self
-            .blocking(move |store, _| Ok(store.mailbox_status(id)?))
+            .read_sized(true, move |store, _| Ok(store.mailbox_status(id)?))
             .await;
         match status {
             Ok(info) if info.highest_modseq <= published => Ok(()),
@@ -400,7 +434,26 @@ impl Engine {
         }
     }
 
-    /// Publishes what other instances committed to mailbox `id`, in order
+    /// A SELECT read mailbox `id`'s status as `stored` (after it started
+    /// following it): publishes first what other processes committed and
+    /// this instance has not (only when `stored` is past what is
+    /// published: no read otherwise), so that a shared index it copies is
+    /// never behind the database.
+    pub(crate) async fn catch_up_to(
+        &self,
+        id: StoreMailbox,
+        stored: &MailboxInfo,
+    ) -> Result<(), EngineError> {
+        if !self.shares_database() {
+            return Ok(());
+        }
+        match self.feed.published_modseq(id) {
+            Some(published) if stored.highest_modseq <= published => Ok(()),
+            _ => self.catch_up_mailbox(id).await,
+        }
+    }
+
+    /// Publishes what other processes committed to mailbox `id`, in order
     /// with this instance's own writes.
     pub async fn catch_up_mailbox(&self, id: StoreMailbox) -> Result<(), EngineError> {
         if self.hub.followers(hub_id(id)) == 0 {
@@ -417,11 +470,11 @@ impl Engine {
         .await
     }
 
-    /// On PostgreSQL, starts the thread that listens for other instances'
-    /// changes and publishes them here (see `engine/feed.rs`); `None` on
-    /// SQLite, or when the first listening session cannot be opened. Call
-    /// it inside the Tokio runtime; the thread ends when the engine is
-    /// dropped.
+    /// Starts the thread that listens for other processes' changes (other
+    /// instances on PostgreSQL; administration commands and imports on
+    /// SQLite) and publishes them here (see `engine/feed.rs`); `None` when
+    /// the store has no listener. Call it inside the Tokio runtime; the
+    /// thread ends when the engine is dropped.
     pub fn follow_other_instances(
         self: &Arc<Self>,
     ) -> Result<Option<std::thread::JoinHandle<()>>, EngineError> {
@@ -439,7 +492,9 @@ impl Engine {
 }
 
 /// The listener thread: wakes the catch-up of each mailbox notified, of
-/// every followed mailbox after a reconnect and every [`SWEEP_INTERVAL`].
+/// every followed mailbox on [`Woken::Everything`] and after a reconnect,
+/// and every [`SWEEP_INTERVAL`] of every followed mailbox (PostgreSQL) or
+/// of those nothing follows any more (SQLite, to let go of them).
 fn listen(
     engine: Weak<Engine>,
     runtime: tokio::runtime::Handle,
@@ -449,7 +504,8 @@ fn listen(
     loop {
         let Some(e) = engine.upgrade() else { return };
         let woken = match listener.poll() {
-            Ok(ids) => ids,
+            Ok(Woken::Mailboxes(ids)) => ids,
+            Ok(Woken::Everything) => e.feed.followed(),
             Err(err) => {
                 tracing::warn!(error = %err, "change feed lost; reconnecting");
                 loop {
@@ -466,7 +522,14 @@ fn listen(
         };
         let woken = if last_sweep.elapsed() >= SWEEP_INTERVAL {
             last_sweep = std::time::Instant::now();
-            let mut all = e.feed.followed();
+            // SQLite's wake-ups are a counter, never lost: nothing to read.
+            let lossless = e.store.backend() == BackendKind::Sqlite;
+            let mut all: Vec<StoreMailbox> = e
+                .feed
+                .followed()
+                .into_iter()
+                .filter(|&id| !lossless || e.hub.followers(hub_id(id)) == 0)
+                .collect();
             for id in woken {
                 if !all.contains(&id) {
                     all.push(id);

@@ -31,6 +31,7 @@ use crate::flags::{FlagSet, SystemFlags};
 use crate::message::ParsedMessage;
 use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update};
 
+mod admin;
 mod feed;
 mod fulltext;
 mod index;
@@ -40,6 +41,7 @@ mod ordered;
 mod quota;
 mod transfer;
 
+pub use admin::ExpungedBefore;
 pub use index::{IndexCacheConfig, WarmStats};
 pub use transfer::ExportedMessage;
 
@@ -694,8 +696,9 @@ impl Engine {
     ///
     /// Sessions of this instance are told as for DELETE: one that has a
     /// mailbox of the user selected is closed with `* BYE` at its next
-    /// command. A session of the user in the Authenticated state (or on
-    /// another instance, which is not told) stays open, but every command
+    /// command (on another instance, or on the server when this runs in an
+    /// administration command, once its change feed reads the deletion). A
+    /// session of the user in the Authenticated state stays open, but every command
     /// that needs the account's data fails with `NO`. With
     /// [`LocalConnector`](crate::connector::LocalConnector) the user can no
     /// longer log in; with an embedder's connector that still accepts the

@@ -442,15 +442,15 @@ impl Session {
         self.ok(tag, issued, ok, out);
     }
 
-    /// On a database other instances share, publishes what they committed
-    /// to the selected mailbox and this instance has not yet heard of, so
+    /// Publishes what other processes (other instances, administration
+    /// commands) committed to the selected mailbox and this instance has
+    /// not yet heard of, so
     /// that what the session delivers next reports it under the usual
     /// rules. The commands clients poll with (NOOP, CHECK, IDLE) do it
     /// first; a server calls it before [`Session::idle_done`] too. Other
     /// commands report what the change feed delivered by then (tens of
     /// milliseconds behind), so that they never wait for the mailbox's
     /// writers. A failed read only delays that to the feed's next wake-up.
-    /// Nothing to do on SQLite.
     pub async fn catch_up(&self) {
         let Some(id) = self.mailbox.as_ref().map(|m| m.info.id) else {
             return;

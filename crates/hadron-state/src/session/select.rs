@@ -182,12 +182,11 @@ impl Session {
             .blocking(move |store, _| Ok(store.mailbox_status(id)?))
             .await?;
         self.engine.follow_changes(id, &info);
-        if self.engine.shares_database() {
-            // A kept index follows other instances' changes as they are
-            // announced; this makes it current with what they committed
-            // before this SELECT (one read of what changed).
-            self.engine.catch_up_mailbox(id).await?;
-        }
+        // A kept index follows other processes' changes as they are
+        // announced; this makes it current with what they committed
+        // before this SELECT (one read of what changed, when `info` shows
+        // something unpublished).
+        self.engine.catch_up_to(id, &info).await?;
         if let Some(mut snapshot) = self.engine.shared_index(id) {
             if info.recent == 0 {
                 return Ok((info, snapshot));

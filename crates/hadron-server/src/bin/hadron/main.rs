@@ -1,13 +1,17 @@
 //! `hadron`: the Hadron IMAP server and its administration commands.
 //!
-//! One module per command family: `serve`, `user`, `cert`, `transfer`
-//! (`import`, `export`); `storage` holds
+//! One module per command family: `serve`, `user`, `cert`, `mailbox`,
+//! `expunge`, `stats`, `transfer` (`import`, `export`); `storage` holds
 //! what they share (where the configuration and the data are, opening the
-//! engine).
+//! engine), `output` the tables and JSON of the admin commands.
 #![forbid(unsafe_code)]
 
 mod cert;
+mod expunge;
+mod mailbox;
+mod output;
 mod serve;
+mod stats;
 mod storage;
 mod transfer;
 mod user;
@@ -32,6 +36,13 @@ enum Cmd {
     /// Make TLS certificates.
     #[command(subcommand)]
     Cert(cert::CertCmd),
+    /// Manage a user's mailboxes.
+    #[command(subcommand)]
+    Mailbox(mailbox::MailboxCmd),
+    /// Expunge a mailbox's messages older than a date.
+    Expunge(expunge::ExpungeArgs),
+    /// Count users, mailboxes, messages and the sessions of running servers.
+    Stats(stats::StatsArgs),
     /// Import mail from a Maildir++ tree or an mbox file.
     #[command(subcommand)]
     Import(transfer::ImportCmd),
@@ -46,6 +57,9 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Serve(args) => serve::serve(args).await,
         Cmd::User(cmd) => user::user(cmd).await,
         Cmd::Cert(cmd) => cert::cert(cmd),
+        Cmd::Mailbox(cmd) => mailbox::mailbox(cmd).await,
+        Cmd::Expunge(args) => expunge::expunge(args).await,
+        Cmd::Stats(args) => stats::stats(args).await,
         Cmd::Import(cmd) => transfer::import(cmd).await,
         Cmd::Export(cmd) => transfer::export(cmd).await,
     }

@@ -11,9 +11,10 @@ use hadron_server::backend::redact_url;
 use hadron_server::config::{Config, LogFormat, TlsConfig};
 use hadron_server::listener::{Server, TlsOptions};
 use hadron_server::lmtp::LmtpServer;
+use hadron_server::maintenance::{HEARTBEAT_INTERVAL, Registration};
 use hadron_server::tls::load_acceptor;
 
-use crate::storage::{StorageArgs, engine};
+use crate::storage::{StorageArgs, server_engine};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -104,15 +105,17 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     init_logging(&config);
-    let engine = engine(&config).await?;
+    let engine = server_engine(&config).await?;
     let gc = hadron_server::maintenance::spawn_gc(engine.clone(), config.gc);
-    // On PostgreSQL, other instances' changes reach this one's sessions.
+    // Other instances' changes (PostgreSQL), and those of administration
+    // commands and imports in other processes (SQLite), reach this one's
+    // sessions.
     if engine
         .follow_other_instances()
-        .context("listening for other instances' changes")?
+        .context("listening for other processes' changes")?
         .is_some()
     {
-        tracing::info!("following changes committed by other instances on the database");
+        tracing::info!("following changes committed by other processes on the database");
     }
     let tending = hadron_server::maintenance::spawn_index_cache_tending(
         engine.clone(),
@@ -143,6 +146,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    let store = engine.store().clone();
     let mut server = Server::bind(config.listen, engine, config.limits)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -160,6 +164,11 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening for TLS on {:?}", tls.listen))?;
     }
+    // Registered for `hadron stats`: the heartbeat carries the session count.
+    let registration = Registration::register(store)
+        .await
+        .context("registering the server on the database")?;
+    let heartbeat = registration.spawn_heartbeat(server.session_count(), HEARTBEAT_INTERVAL);
     tracing::info!(
         listen = %server.local_addr()?,
         tls_listen = ?server.tls_local_addr(),
@@ -167,7 +176,12 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         database = %redact_url(&config.database_url()),
         "Hadron IMAP server ready"
     );
-    server.run(shutdown_signal()).await?;
+    let served = server.run(shutdown_signal()).await;
+    heartbeat.abort();
+    if let Err(e) = registration.remove().await {
+        tracing::warn!(error = %e, "removing the server's registration failed");
+    }
+    served?;
     tending.abort();
     if let Some(indexer) = indexer {
         indexer.abort();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use hadron_server::backend::{open_engine, redact_url};
+use hadron_server::backend::{open_command_engine, open_engine, redact_url};
 use hadron_server::config::Config;
 use hadron_state::engine::Engine;
 
@@ -41,8 +41,18 @@ impl StorageArgs {
     }
 }
 
-/// Opens the engine (and migrates the database) a configuration names.
+/// Opens the engine (and migrates the database) a configuration names, for
+/// a command that exits when done (see `backend::open_command_engine`).
 pub(crate) async fn engine(config: &Config) -> anyhow::Result<Arc<Engine>> {
+    let config = config.clone();
+    let url = redact_url(&config.database_url());
+    tokio::task::spawn_blocking(move || open_command_engine(&config))
+        .await?
+        .with_context(|| format!("opening {url}"))
+}
+
+/// Opens the engine for `hadron serve`: its pools keep connections ready.
+pub(crate) async fn server_engine(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let config = config.clone();
     let url = redact_url(&config.database_url());
     tokio::task::spawn_blocking(move || open_engine(&config))

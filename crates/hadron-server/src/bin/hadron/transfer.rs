@@ -118,11 +118,7 @@ async fn open(
     user: &str,
 ) -> anyhow::Result<(std::sync::Arc<Engine>, Account)> {
     let engine = engine(&storage.config()?).await?;
-    let account = engine
-        .local_account(user)
-        .await
-        .with_context(|| format!("looking up user {user}"))?
-        .with_context(|| format!("no user {user} (create it with `hadron user add`)"))?;
+    let account = crate::output::account(&engine, user).await?;
     Ok((engine, account))
 }
 

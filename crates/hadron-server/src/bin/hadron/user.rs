@@ -129,9 +129,12 @@ pub(crate) struct UserNameArgs {
     storage: StorageArgs,
 }
 
-/// `user list` takes only the storage options.
+/// `user list [--json]`.
 #[derive(Debug, Args)]
 pub(crate) struct UserListArgs {
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -172,7 +175,11 @@ pub(crate) async fn user(cmd: UserCmd) -> anyhow::Result<()> {
         UserCmd::List(args) => {
             let engine = engine(&args.storage.config()?).await?;
             let users = engine.users().await.context("listing users")?;
-            print!("{}", user_table(&users));
+            if args.json {
+                crate::output::print_json(&user_json(&users))?;
+            } else {
+                print!("{}", user_table(&users));
+            }
         }
         UserCmd::Quota(args) => {
             let engine = engine(&args.storage_options.config()?).await?;
@@ -223,6 +230,23 @@ fn quota_table(quota: &hadron_store::UserQuota) -> String {
         quota.messages,
         limit(quota.limits.messages),
     )
+}
+
+/// `user list --json` output: `{"users": [...]}`, `created` in Unix seconds.
+fn user_json(users: &[hadron_store::UserInfo]) -> serde_json::Value {
+    let list: Vec<_> = users
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "name": u.name,
+                "created": u.created,
+                "mailboxes": u.mailboxes,
+                "messages": u.messages,
+                "bytes": u.size,
+            })
+        })
+        .collect();
+    serde_json::json!({ "users": list })
 }
 
 /// `user list` output: a header and one aligned row per user.
