@@ -438,10 +438,10 @@ fn batch_ends<T>(items: &[T], options: &Options, bytes: impl Fn(&T) -> u64) -> V
 }
 
 /// Reads the files of `entries` (one batch).
-fn read_entries(entries: Vec<(Entry, u64)>) -> ReadBatch {
+fn read_entries(entries: Vec<Entry>) -> ReadBatch {
     entries
         .into_iter()
-        .map(|(e, size)| match std::fs::read(&e.path) {
+        .map(|e| match std::fs::read(&e.path) {
             Ok(raw) => Ok(Candidate {
                 source: e.path.display().to_string(),
                 raw: to_crlf(&raw).into_owned(),
@@ -455,7 +455,7 @@ fn read_entries(entries: Vec<(Entry, u64)>) -> ReadBatch {
                     source: e.path.display().to_string(),
                     reason: err.to_string(),
                 },
-                size,
+                e.size,
             )),
         })
         .collect()
@@ -490,7 +490,7 @@ pub async fn maildir(
     // List every folder first: the total for progress, and a tree that
     // cannot be listed fails before anything is stored.
     let mut listed = Vec::new();
-    for folder in tree.folders.clone() {
+    for folder in &tree.folders {
         let f = folder.clone();
         let entries = blocking(move || f.entries()).await??;
         listed.push((folder, entries));
@@ -510,19 +510,11 @@ pub async fn maildir(
         let mut target = Target::open(engine, account, &name, uidvalidity).await?;
         let limits = options.clone();
         let (batches, reader) = spawn_reader(move |tx| {
-            // File sizes for batching, without reading the files.
-            let sized: Vec<(Entry, u64)> = entries
-                .into_iter()
-                .map(|e| {
-                    let size = std::fs::metadata(&e.path).map_or(0, |m| m.len());
-                    (e, size)
-                })
-                .collect();
-            let ends = batch_ends(&sized, &limits, |(_, s)| *s);
-            let mut files = sized.into_iter();
+            let ends = batch_ends(&entries, &limits, |e| e.size);
+            let mut files = entries.into_iter();
             let mut start = 0;
             for end in ends {
-                let batch: Vec<(Entry, u64)> = files.by_ref().take(end - start).collect();
+                let batch: Vec<Entry> = files.by_ref().take(end - start).collect();
                 start = end;
                 if tx.blocking_send(read_entries(batch)).is_err() {
                     break;

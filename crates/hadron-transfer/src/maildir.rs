@@ -65,6 +65,8 @@ pub struct Entry {
     pub uid: Option<u32>,
     /// Its modification time (the INTERNALDATE), Unix seconds.
     pub mtime: i64,
+    /// Its size in bytes (LF line ends, as in the file).
+    pub size: u64,
 }
 
 /// A folder's `dovecot-uidlist`: its UIDVALIDITY, next UID and the UID of
@@ -423,6 +425,7 @@ impl Folder {
                     flags,
                     uid: self.uidlist.as_ref().and_then(|l| l.uid_of(base)),
                     mtime: unix_seconds(meta.modified().ok()),
+                    size: meta.len(),
                 });
             }
         }
