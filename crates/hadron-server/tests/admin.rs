@@ -9,15 +9,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::{Client, assert_lines};
 use hadron_store::testing::PgTestDatabase;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-const HADRON: &str = env!("CARGO_BIN_EXE_hadron");
+use common::binary::HADRON;
 
 /// How long a running server may take to tell its sessions of another
 /// process's write.
@@ -98,28 +97,9 @@ fn data_dir(dir: &Path) -> String {
 
 /// Starts `hadron serve` on `data`; returns the child and its port.
 async fn serve(data: &Data) -> (tokio::process::Child, u16) {
-    let mut child = tokio::process::Command::new(HADRON)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(data.args())
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start hadron serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("listen=127.0.0.1:").nth(1) {
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                return digits.parse::<u16>().unwrap();
-            }
-        }
-        panic!("hadron serve exited before it was ready");
-    })
-    .await
-    .expect("hadron serve did not become ready");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, port)
+    let mut args = vec!["--listen".to_owned(), "127.0.0.1:0".to_owned()];
+    args.extend(data.args());
+    common::binary::serve(args).await
 }
 
 /// Stops a server with SIGTERM and waits for a clean exit.

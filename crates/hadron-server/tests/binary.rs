@@ -10,45 +10,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::binary::{HADRON, hadron, serve};
 use common::{Client, assert_lines};
 use tokio::io::{AsyncBufReadExt, BufReader};
-
-const HADRON: &str = env!("CARGO_BIN_EXE_hadron");
-
-fn hadron(args: &[&str]) -> std::process::Output {
-    Command::new(HADRON)
-        .args(args)
-        .output()
-        .expect("run hadron")
-}
-
-/// Starts `hadron serve` with `args`; returns the child and the port from
-/// its "ready" log line.
-async fn serve(args: &[&str]) -> (tokio::process::Child, u16) {
-    let mut child = tokio::process::Command::new(HADRON)
-        .arg("serve")
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start hadron serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("listen=127.0.0.1:").nth(1) {
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                return digits.parse::<u16>().unwrap();
-            }
-        }
-        panic!("hadron serve exited before it was ready");
-    })
-    .await
-    .expect("hadron serve did not become ready");
-    // Keep draining the log so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, port)
-}
 
 fn data_dir(dir: &Path) -> String {
     dir.join("data").display().to_string()

@@ -6,80 +6,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime};
-
 use common::Client;
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-const HADRON: &str = env!("CARGO_BIN_EXE_hadron");
-
-fn hadron(args: &[&str]) -> std::process::Output {
-    Command::new(HADRON)
-        .args(args)
-        .output()
-        .expect("run hadron")
-}
+use common::binary::{hadron, serve};
 
 fn ok(out: std::process::Output) -> String {
     assert!(out.status.success(), "{out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// hadron-transfer's Dovecot fixture in `dir`, with its files' modification times.
-fn dovecot_tree(dir: &Path) -> PathBuf {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../hadron-transfer/tests/data");
-    let root = dir.join("Maildir");
-    copy_tree(&data.join("dovecot-maildir"), &root);
-    let mtimes = std::fs::read_to_string(data.join("dovecot-maildir.mtimes")).unwrap();
-    for line in mtimes.lines().filter(|l| !l.starts_with('#')) {
-        let (mtime, file) = line.split_once(' ').unwrap();
-        std::fs::File::options()
-            .write(true)
-            .open(root.join(file))
-            .unwrap()
-            .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(mtime.parse().unwrap()))
-            .unwrap();
-    }
-    root
-}
-
-async fn serve(data: &str) -> (tokio::process::Child, u16) {
-    let mut child = tokio::process::Command::new(HADRON)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start hadron serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("listen=127.0.0.1:").nth(1) {
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                return digits.parse::<u16>().unwrap();
-            }
-        }
-        panic!("hadron serve exited before it was ready");
-    })
-    .await
-    .expect("hadron serve did not become ready");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, port)
 }
 
 async fn login(port: u16, user: &str) -> Client {
@@ -106,7 +38,7 @@ async fn dovecot_maildir_in_export_and_back_over_imap() {
             &[&["user", "add", user, "--password", "pw"][..], &d].concat(),
         ));
     }
-    let tree = dovecot_tree(dir.path());
+    let tree = hadron_transfer::testing::dovecot_tree(dir.path());
     let tree_arg = tree.display().to_string();
     let out = ok(hadron(
         &[&["import", "maildir", &tree_arg, "--user", "alice"][..], &d].concat(),
@@ -172,7 +104,7 @@ async fn dovecot_maildir_in_export_and_back_over_imap() {
         .concat(),
     ));
 
-    let (_server, port) = serve(&data).await;
+    let (_server, port) = serve(["--listen", "127.0.0.1:0", "--data-dir", &data]).await;
     let mut alice = login(port, "alice").await;
     assert_eq!(
         untagged(

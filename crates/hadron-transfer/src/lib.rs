@@ -30,6 +30,8 @@ pub mod import;
 pub mod lines;
 pub mod maildir;
 pub mod mbox;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::path::PathBuf;
 

@@ -5,9 +5,7 @@
 //! mbox and re-import giving the same messages; bad messages skipped.
 #![allow(missing_docs)]
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use hadron_state::connector::{Connector, LocalConnector};
 use hadron_state::engine::{Account, Engine};
@@ -16,38 +14,6 @@ use hadron_store::testing::PgTestDatabase;
 use hadron_store::{FsBlobStore, Store, StoreOptions, UidSet};
 use hadron_transfer::import::{self, NoProgress, Options};
 use hadron_transfer::{export, mbox};
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// The fixture in `dir`, with the modification times Dovecot gave its files (git keeps
-/// no times: `dovecot-maildir.mtimes` lists them; they are the INTERNALDATEs).
-fn fixture(dir: &Path) -> PathBuf {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let root = dir.join("Maildir");
-    copy_tree(&data.join("dovecot-maildir"), &root);
-    let mtimes = std::fs::read_to_string(data.join("dovecot-maildir.mtimes")).unwrap();
-    for line in mtimes.lines().filter(|l| !l.starts_with('#')) {
-        let (mtime, file) = line.split_once(' ').unwrap();
-        let f = std::fs::File::options()
-            .write(true)
-            .open(root.join(file))
-            .unwrap();
-        f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(mtime.parse().unwrap()))
-            .unwrap();
-    }
-    root
-}
 
 struct Env {
     engine: Arc<Engine>,
@@ -106,7 +72,7 @@ fn without_uids(messages: Vec<(u32, String, i64, Vec<u8>)>) -> Vec<(String, i64,
 async fn dovecot_tree_round_trip(env: Env) {
     let e = &env.engine;
     let alice = env.user("alice").await;
-    let root = fixture(env.dir.path());
+    let root = hadron_transfer::testing::dovecot_tree(env.dir.path());
     let report = import::maildir(e, &alice, &root, None, &Options::default(), &mut NoProgress)
         .await
         .unwrap();

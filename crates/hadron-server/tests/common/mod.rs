@@ -8,6 +8,8 @@
 //! other character matches itself.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod binary;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -18,6 +18,22 @@ impl Engine {
         origin: Option<SessionId>,
     ) -> Result<AppendOutcome, EngineError> {
         let info = self.mailbox(account.id, mailbox).await?;
+        let ids = self.admit(account, &info, &messages).await?;
+        let name = info.name.clone();
+        let done = self.commit_append(info, messages, origin).await?;
+        self.tell_uids(account, &name, ids, done.uids.iter().copied())
+            .await;
+        Ok(done)
+    }
+
+    /// What every APPEND asks before it stores anything: the quota for all
+    /// the messages together, then the connector; returns the backend's ids.
+    async fn admit(
+        &self,
+        account: &Account,
+        info: &MailboxInfo,
+        messages: &[AppendRequest],
+    ) -> Result<Vec<crate::connector::BackendId>, EngineError> {
         let size = messages.iter().map(|m| m.raw.len() as u64).sum();
         self.check_quota(account, messages.len() as u64, size)
             .await?;
@@ -29,15 +45,10 @@ impl Engine {
                 internal_date: m.internal_date,
             })
             .collect();
-        let ids = self
+        Ok(self
             .connector
             .create_messages(&account.name, &info.name, &outgoing)
-            .await?;
-        let name = info.name.clone();
-        let done = self.commit_append(info, messages, origin).await?;
-        self.tell_uids(account, &name, ids, done.uids.iter().copied())
-            .await;
-        Ok(done)
+            .await?)
     }
 
     /// [`Connector::uids_assigned`], when the backend returned one id per
@@ -87,25 +98,12 @@ impl Engine {
         origin: Option<SessionId>,
     ) -> Result<AppendOutcome, EngineError> {
         let info = self.mailbox(account.id, mailbox).await?;
-        let (messages, rows) = (&prepared.messages, prepared.rows.clone());
-        let size = messages.iter().map(|m| m.raw.len() as u64).sum();
-        self.check_quota(account, messages.len() as u64, size)
-            .await?;
-        let outgoing: Vec<OutgoingMessage<'_>> = messages
-            .iter()
-            .map(|m| OutgoingMessage {
-                raw: &m.raw,
-                flags: &m.flags,
-                internal_date: m.internal_date,
-            })
-            .collect();
-        let ids = self
-            .connector
-            .create_messages(&account.name, &info.name, &outgoing)
-            .await?;
+        let ids = self.admit(account, &info, &prepared.messages).await?;
         let name = info.name.clone();
-        let flags = messages.iter().map(|m| m.flags.clone()).collect();
-        let done = self.commit_rows(info, flags, rows, origin).await?;
+        let flags = prepared.messages.iter().map(|m| m.flags.clone()).collect();
+        let done = self
+            .commit_rows(info, flags, prepared.rows.clone(), origin)
+            .await?;
         self.tell_uids(account, &name, ids, done.uids.iter().copied())
             .await;
         Ok(done)
