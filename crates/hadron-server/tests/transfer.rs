@@ -8,6 +8,7 @@ mod common;
 
 use common::Client;
 use common::binary::{hadron, serve};
+use std::time::Duration;
 
 fn ok(out: std::process::Output) -> String {
     assert!(out.status.success(), "{out:?}");
@@ -212,5 +213,65 @@ async fn dovecot_maildir_in_export_and_back_over_imap() {
     assert!(
         String::from_utf8_lossy(&nobody.stderr).contains("no user named \"nobody\""),
         "{nobody:?}"
+    );
+}
+
+/// An import run while `hadron serve` runs on the same SQLite data reaches the server's
+/// sessions as any APPEND does: a client in IDLE on the mailbox is told of the new messages,
+/// and can read them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_beside_a_running_server_reaches_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let d = ["--data-dir", data.as_str()];
+    ok(hadron(
+        &[&["user", "add", "carol", "--password", "pw"][..], &d].concat(),
+    ));
+    let (_server, port) = serve(["--listen", "127.0.0.1:0", "--data-dir", &data]).await;
+    let mut idler = login(port, "carol").await;
+    idler.cmd_ok("s SELECT INBOX").await;
+    idler.line("i IDLE").await;
+    idler.expect(&["+ idling"]).await;
+
+    let file = dir.path().join("in.mbox");
+    std::fs::write(
+        &file,
+        "From a Mon Jan  2 10:00:00 2023\nSubject: one\nStatus: RO\n\nfirst\n\n\
+         From a Mon Jan  2 10:00:01 2023\nSubject: two\n\nsecond\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let out = ok(hadron(
+        &[
+            &[
+                "import",
+                "mbox",
+                &file,
+                "--user",
+                "carol",
+                "--mailbox",
+                "INBOX",
+            ][..],
+            &d,
+        ]
+        .concat(),
+    ));
+    assert!(out.contains("2 messages imported"), "{out}");
+    let told = idler.read_within(Duration::from_secs(5)).await;
+    assert_eq!(told.as_deref(), Some("* 2 EXISTS"), "told while idling");
+    idler.line("DONE").await;
+    let done = idler.until_tagged("i").await;
+    assert!(done.last().unwrap().starts_with("i OK"), "{done:?}");
+    let fetched = untagged(
+        &mut idler,
+        "f FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])",
+    )
+    .await;
+    assert_eq!(fetched.len(), 2, "{fetched:?}");
+    assert!(fetched[0].contains("Subject: one"), "{fetched:?}");
+    assert!(fetched[1].contains("Subject: two"), "{fetched:?}");
+    assert!(
+        fetched[0].starts_with("* 1 FETCH (FLAGS (\\Seen"),
+        "{fetched:?}"
     );
 }
