@@ -50,14 +50,17 @@ async fn mailboxes(engine: &Engine, account: &Account) -> Result<Vec<MailboxInfo
         .map_err(|e| TransferError::Engine(e.into()))
 }
 
-/// Calls `write` with every message of `mailbox`, a batch at a time, in UID
-/// order; returns how many there were.
-async fn each_batch(
+/// Hands every message of `mailbox` to `write`, a batch at a time, in UID
+/// order, on a blocking thread (the files are written there, never on the
+/// async runtime); `state` (the writer) travels with each batch. Returns it
+/// and how many messages there were.
+async fn each_batch<S: Send + 'static>(
     engine: &Engine,
     mailbox: &MailboxInfo,
     progress: &mut dyn Progress,
-    mut write: impl FnMut(Vec<ExportedMessage>) -> Result<()>,
-) -> Result<u64> {
+    mut state: S,
+    write: fn(&mut S, &[ExportedMessage]) -> Result<()>,
+) -> Result<(S, u64)> {
     let uids: Vec<u32> = engine
         .content_hashes(mailbox.id)
         .await?
@@ -71,11 +74,13 @@ async fn each_batch(
             .await?;
         let bytes = batch.iter().map(|m| m.raw.len() as u64).sum();
         count += batch.len() as u64;
+        state = tokio::task::spawn_blocking(move || write(&mut state, &batch).map(|()| state))
+            .await
+            .map_err(|e| EngineError::Internal(format!("writing a batch: {e}")))??;
         // A message expunged meanwhile is not there: it still counts as done.
         progress.advance(chunk.len() as u64, bytes);
-        write(batch)?;
     }
-    Ok(count)
+    Ok((state, count))
 }
 
 /// Writes every mailbox of `account` (or only `only` and the mailboxes
@@ -105,7 +110,7 @@ pub async fn maildir(
     let mut report = Report::default();
     for mailbox in &chosen {
         progress.folder(&mailbox.name);
-        let mut writer =
+        let writer =
             match FolderWriter::create(root, &mailbox.name, mailbox.uidvalidity, mailbox.uidnext) {
                 Ok(w) => w,
                 Err(TransferError::Format { reason, .. }) => {
@@ -114,13 +119,15 @@ pub async fn maildir(
                 }
                 Err(e) => return Err(e),
             };
-        let count = each_batch(engine, mailbox, progress, |batch| {
+        let (writer, count) = each_batch(engine, mailbox, progress, writer, |w, batch| {
             batch
                 .iter()
-                .try_for_each(|m| writer.write(m.uid, &m.flags, m.internal_date, &m.raw))
+                .try_for_each(|m| w.write(m.uid, &m.flags, m.internal_date, &m.raw))
         })
         .await?;
-        let lost = writer.finish()?;
+        let lost = tokio::task::spawn_blocking(move || writer.finish())
+            .await
+            .map_err(|e| EngineError::Internal(format!("writing a folder: {e}")))??;
         if !lost.is_empty() {
             report.lost_keywords.push((mailbox.name.clone(), lost));
         }
@@ -148,23 +155,30 @@ pub async fn mbox(
 ) -> Result<Report> {
     let info = engine.mailbox(account.id, mailbox).await?;
     let out = std::fs::File::create(file).map_err(TransferError::io(file))?;
-    let mut writer = Writer::new(BufWriter::with_capacity(1 << 20, out));
+    let writer = (
+        Writer::new(BufWriter::with_capacity(1 << 20, out)),
+        file.to_owned(),
+    );
     progress.begin(Total::Messages(info.messages));
     progress.folder(&info.name);
-    let count = each_batch(engine, &info, progress, |batch| {
-        batch.iter().try_for_each(|m| {
-            writer
-                .write(&m.raw, &m.flags, m.internal_date)
-                .map_err(TransferError::io(file))
+    let ((writer, path), count) =
+        each_batch(engine, &info, progress, writer, |(w, path), batch| {
+            batch.iter().try_for_each(|m| {
+                w.write(&m.raw, &m.flags, m.internal_date)
+                    .map_err(TransferError::io(path.as_path()))
+            })
         })
+        .await?;
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let buffered = writer.into_inner().map_err(TransferError::io(&path))?;
+        buffered
+            .into_inner()
+            .map_err(|e| TransferError::io(&path)(e.into_error()))?
+            .sync_all()
+            .map_err(TransferError::io(&path))
     })
-    .await?;
-    let file_out = writer.into_inner().map_err(TransferError::io(file))?;
-    file_out
-        .into_inner()
-        .map_err(|e| TransferError::io(file)(e.into_error()))?
-        .sync_all()
-        .map_err(TransferError::io(file))?;
+    .await
+    .map_err(|e| EngineError::Internal(format!("writing {}: {e}", file.display())))??;
     Ok(Report {
         mailboxes: vec![(info.name, count)],
         ..Report::default()
