@@ -32,6 +32,7 @@ use crate::message::ParsedMessage;
 use crate::update::{AddedMessage, FlagChange, Hub, MailboxId, SessionId, Update};
 
 mod admin;
+mod append;
 mod feed;
 mod fulltext;
 mod index;
@@ -42,6 +43,7 @@ mod quota;
 mod transfer;
 
 pub use admin::ExpungedBefore;
+pub use append::{AppendOutcome, AppendRequest, PreparedAppend};
 pub use index::{IndexCacheConfig, WarmStats};
 pub use transfer::ExportedMessage;
 
@@ -130,63 +132,6 @@ pub struct Account {
     pub id: UserId,
     /// The login name (what the connector knows the user by).
     pub name: String,
-}
-
-/// A message for [`Engine::append`].
-#[derive(Debug, Clone)]
-pub struct AppendRequest {
-    /// The raw RFC 5322 message.
-    pub raw: Vec<u8>,
-    /// Initial flags.
-    pub flags: FlagSet,
-    /// INTERNALDATE, Unix seconds.
-    pub internal_date: i64,
-    /// The UID to give it, for an import that keeps its source's UIDs
-    /// ([`hadron_store::NewMessage::uid`]: at least the mailbox's next UID,
-    /// ascending within one append); `None`, as for every client APPEND,
-    /// takes the next.
-    pub uid: Option<u32>,
-}
-
-/// Messages parsed and their bodies stored, waiting to be appended
-/// ([`Engine::prepare_append`], then [`Engine::append_prepared`]).
-#[derive(Debug)]
-pub struct PreparedAppend {
-    messages: Vec<AppendRequest>,
-    rows: Vec<NewMessage>,
-}
-
-impl PreparedAppend {
-    /// How many messages it holds.
-    pub fn len(&self) -> usize {
-        self.messages.len()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
-    }
-
-    /// The requests it was prepared from.
-    pub fn requests(&self) -> &[AppendRequest] {
-        &self.messages
-    }
-
-    /// The requests it was prepared from (to retry them another way).
-    pub fn into_requests(self) -> Vec<AppendRequest> {
-        self.messages
-    }
-}
-
-/// Result of [`Engine::append`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppendOutcome {
-    /// The target mailbox.
-    pub mailbox: MailboxInfo,
-    /// Its UIDVALIDITY.
-    pub uid_validity: u32,
-    /// The new UIDs, in order.
-    pub uids: Vec<u32>,
 }
 
 /// A STORE's change for [`Engine::store_flags_if`].
@@ -343,80 +288,6 @@ pub(crate) fn recent_runs(
         }
     }
     runs
-}
-
-/// Messages of an APPEND from which parsing moves to other threads.
-const PARALLEL_PARSE_MIN: usize = 8;
-
-/// The store rows of APPENDed messages, their bodies stored durably in
-/// `blobs` as one batch. Parsing runs on every core while the bodies are
-/// written and synced, so a big MULTIAPPEND costs about the longer of the
-/// two rather than their sum.
-fn ingest(
-    blobs: &dyn BlobStore,
-    messages: &[AppendRequest],
-) -> Result<Vec<NewMessage>, EngineError> {
-    let bodies: Vec<&[u8]> = messages.iter().map(|m| m.raw.as_slice()).collect();
-    let (hashes, mut rows) = if messages.len() < PARALLEL_PARSE_MIN {
-        let hashes = blobs.put_many(&bodies);
-        (hashes, messages.iter().map(new_message).collect())
-    } else {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per_thread = messages.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let parsers: Vec<_> = messages
-                .chunks(per_thread)
-                .map(|chunk| scope.spawn(|| chunk.iter().map(new_message).collect::<Vec<_>>()))
-                .collect();
-            let hashes = blobs.put_many(&bodies);
-            let mut rows = Vec::with_capacity(messages.len());
-            for p in parsers {
-                rows.extend(
-                    p.join()
-                        .map_err(|_| EngineError::Internal("a message parser panicked".into()))?,
-                );
-            }
-            Ok::<_, EngineError>((hashes, rows))
-        })?
-    };
-    for (row, hash) in rows.iter_mut().zip(hashes?) {
-        row.meta.content_hash = hash;
-    }
-    Ok(rows)
-}
-
-/// The store row of an APPENDed message (its content hash still empty):
-/// flags, and everything parsed at ingest.
-fn new_message(m: &AppendRequest) -> NewMessage {
-    let parsed = ParsedMessage::parse(&m.raw);
-    let (flags, keywords) = flags_to_store(&m.flags);
-    let mut row = NewMessage {
-        flags,
-        keywords,
-        uid: m.uid,
-        sent_day: crate::message::sent_date(&m.raw).map(|d| d.days_since_epoch() as i32),
-        ..NewMessage::default()
-    };
-    let meta = &mut row.meta;
-    meta.size = m.raw.len() as u64;
-    meta.internal_date = m.internal_date;
-    meta.sent_date = parsed.fields.sent_date;
-    meta.envelope = parsed.envelope;
-    meta.bodystructure = parsed.body_structure;
-    meta.part_map = parsed.part_map.to_bytes();
-    meta.sort_keys = Some(crate::sort::keys_of_fields(&parsed.fields));
-    let non_empty = |s: String| (!s.is_empty()).then_some(s);
-    meta.subject = non_empty(parsed.fields.subject);
-    meta.from = non_empty(parsed.fields.from);
-    meta.to = non_empty(parsed.fields.to);
-    meta.cc = non_empty(parsed.fields.cc);
-    meta.thread_refs = Some(parsed.fields.thread_links.to_stored());
-    meta.thread_id = parsed
-        .fields
-        .thread_root
-        .as_deref()
-        .map(crate::objectid::thread_id);
-    row
 }
 
 /// Converts a [`FlagSet`] into the store's system bits and keyword names.
