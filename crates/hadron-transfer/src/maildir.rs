@@ -11,7 +11,10 @@
 //! (`3 V<uidvalidity> N<next uid> …`, then `UID [FIELDS] :BASE` lines) gives
 //! each file its UID, and the root's `subscriptions` file (`V\t2`, a blank
 //! line, then one name per line with TAB between levels) the subscribed
-//! folders. Everything else in the tree (Dovecot's index files) is ignored.
+//! folders. Courier's `courierimapuiddb` (the version-1 form of the same
+//! list) is read where there is no `dovecot-uidlist`; Courier's keyword
+//! directory is not. Everything else in the tree (Dovecot's index files) is
+//! ignored.
 
 use std::collections::HashMap;
 use std::fs;
@@ -372,7 +375,11 @@ impl Tree {
 
 impl Folder {
     fn read(name: String, dir: PathBuf) -> Result<Folder> {
-        let uidlist_path = dir.join("dovecot-uidlist");
+        // Courier keeps the same version-1 list in `courierimapuiddb`.
+        let mut uidlist_path = dir.join("dovecot-uidlist");
+        if !uidlist_path.exists() && dir.join("courierimapuiddb").exists() {
+            uidlist_path = dir.join("courierimapuiddb");
+        }
         let uidlist = read_text(&uidlist_path)?
             .map(|t| UidList::parse(&t))
             .transpose()
@@ -590,6 +597,36 @@ mod tests {
         for bad in ["", "7 V1 N1", "3 N5", "3 V0 N1", "3 Vx N1"] {
             assert!(UidList::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_courier_folder_keeps_its_uids() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        fs::write(root.join("cur/1000.M1.host:2,S"), "Subject: a\n\na\n").unwrap();
+        fs::write(root.join("cur/1001.M2.host:2,"), "Subject: b\n\nb\n").unwrap();
+        fs::write(
+            root.join("courierimapuiddb"),
+            "1 555 12\n4 1000.M1.host\n9 1001.M2.host\n",
+        )
+        .unwrap();
+        let tree = Tree::open(root).unwrap();
+        let inbox = &tree.folders[0];
+        let list = inbox.uidlist.as_ref().unwrap();
+        assert_eq!((list.uidvalidity, list.next_uid), (555, 12));
+        let uids: Vec<Option<u32>> = inbox.entries().unwrap().iter().map(|e| e.uid).collect();
+        assert_eq!(uids, [Some(4), Some(9)]);
+        // Dovecot's list wins where both are.
+        fs::write(
+            root.join("dovecot-uidlist"),
+            "3 V777 N3\n1 :1000.M1.host\n2 :1001.M2.host\n",
+        )
+        .unwrap();
+        let tree = Tree::open(root).unwrap();
+        assert_eq!(tree.folders[0].uidlist.as_ref().unwrap().uidvalidity, 777);
     }
 
     #[test]
