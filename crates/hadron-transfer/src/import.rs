@@ -47,6 +47,11 @@ pub struct Options {
     pub keep_uids: bool,
     /// How the mbox file quotes `From ` lines.
     pub quoting: Quoting,
+    /// Largest message imported (as stored, with CRLF); a larger one is
+    /// reported and skipped without being held in memory. Set it to the
+    /// server's APPEND limit, so nothing gets in that a client could not
+    /// have stored.
+    pub max_message_bytes: u64,
 }
 
 impl Default for Options {
@@ -56,6 +61,7 @@ impl Default for Options {
             batch_bytes: 32 << 20,
             keep_uids: true,
             quoting: Quoting::Mboxrd,
+            max_message_bytes: 64 << 20,
         }
     }
 }
@@ -437,28 +443,48 @@ fn batch_ends<T>(items: &[T], options: &Options, bytes: impl Fn(&T) -> u64) -> V
     ends
 }
 
-/// Reads the files of `entries` (one batch).
-fn read_entries(entries: Vec<Entry>) -> ReadBatch {
+/// Reads the files of `entries` (one batch); a file over `max` bytes (as
+/// it will be stored) is reported, not read.
+fn read_entries(entries: Vec<Entry>, max: u64) -> ReadBatch {
     entries
         .into_iter()
-        .map(|e| match std::fs::read(&e.path) {
-            Ok(raw) => Ok(Candidate {
-                source: e.path.display().to_string(),
-                raw: to_crlf(&raw).into_owned(),
-                flags: e.flags,
-                internal_date: e.mtime,
-                uid: e.uid,
-                source_bytes: raw.len() as u64,
-            }),
-            Err(err) => Err((
-                Failure {
-                    source: e.path.display().to_string(),
-                    reason: err.to_string(),
-                },
-                e.size,
-            )),
+        .map(|e| {
+            let source = e.path.display().to_string();
+            let fail = |reason: String| {
+                Err((
+                    Failure {
+                        source: source.clone(),
+                        reason,
+                    },
+                    e.size,
+                ))
+            };
+            if e.size > max {
+                return fail(too_large(e.size, max));
+            }
+            match std::fs::read(&e.path) {
+                Ok(raw) => {
+                    let stored = to_crlf(&raw).into_owned();
+                    if stored.len() as u64 > max {
+                        return fail(too_large(stored.len() as u64, max));
+                    }
+                    Ok(Candidate {
+                        source: source.clone(),
+                        raw: stored,
+                        flags: e.flags,
+                        internal_date: e.mtime,
+                        uid: e.uid,
+                        source_bytes: raw.len() as u64,
+                    })
+                }
+                Err(err) => fail(err.to_string()),
+            }
         })
         .collect()
+}
+
+fn too_large(size: u64, max: u64) -> String {
+    format!("{size} bytes, over the {max}-byte limit on a message")
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
@@ -509,6 +535,7 @@ pub async fn maildir(
             .map(|l| l.uidvalidity);
         let mut target = Target::open(engine, account, &name, uidvalidity).await?;
         let limits = options.clone();
+        let max = options.max_message_bytes;
         let (batches, reader) = spawn_reader(move |tx| {
             let ends = batch_ends(&entries, &limits, |e| e.size);
             let mut files = entries.into_iter();
@@ -516,7 +543,7 @@ pub async fn maildir(
             for end in ends {
                 let batch: Vec<Entry> = files.by_ref().take(end - start).collect();
                 start = end;
-                if tx.blocking_send(read_entries(batch)).is_err() {
+                if tx.blocking_send(read_entries(batch, max)).is_err() {
                     break;
                 }
             }
@@ -569,8 +596,9 @@ pub async fn mbox(
     let (max_n, max_bytes) = (options.batch_messages, options.batch_bytes);
     let path = file.to_owned();
     let quoting = options.quoting;
+    let max = options.max_message_bytes;
     let (batches, reader) = spawn_reader(move |tx| {
-        let mut reader = Reader::new(input, quoting);
+        let mut reader = Reader::new(input, quoting).max_message(max);
         loop {
             let mut batch: ReadBatch = Vec::new();
             let mut bytes = 0usize;
@@ -578,7 +606,7 @@ pub async fn mbox(
                 match reader.next() {
                     Some(Ok(m)) => {
                         bytes += m.raw.len();
-                        batch.push(Ok(candidate(&name, m)));
+                        batch.push(candidate(&name, m, max));
                     }
                     Some(Err(e)) => {
                         // What was read before the error is still stored.
@@ -613,16 +641,21 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn candidate(file: &str, m: MboxMessage) -> Candidate {
-    let size = m.raw.len() as u64;
-    Candidate {
-        source: format!("{file}:{}", m.line),
+fn candidate(file: &str, m: MboxMessage, max: u64) -> Result<Candidate, (Failure, u64)> {
+    let source = format!("{file}:{}", m.line);
+    let size = m.too_large.unwrap_or(m.raw.len() as u64);
+    if size > max {
+        let reason = too_large(size, max);
+        return Err((Failure { source, reason }, size));
+    }
+    Ok(Candidate {
+        source,
         raw: m.raw,
         flags: m.flags,
         internal_date: m.internal_date.unwrap_or_else(now),
         uid: None,
         source_bytes: size,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -42,6 +42,10 @@ pub struct MboxMessage {
     pub internal_date: Option<i64>,
     /// The line number (1-based) of its `From ` line, for reports.
     pub line: u64,
+    /// Its size in the file when that is over the reader's limit
+    /// ([`Reader::max_message`]): then `raw` is empty (the message was
+    /// read past, not kept) and the flags are unknown.
+    pub too_large: Option<u64>,
 }
 
 /// Reads the messages of an mbox file one by one ([`Iterator`] of
@@ -54,6 +58,7 @@ pub struct Reader<R> {
     next_from: Option<(Vec<u8>, u64)>,
     line: u64,
     done: bool,
+    max_message: u64,
 }
 
 fn is_separator(line: &[u8]) -> bool {
@@ -74,7 +79,15 @@ impl<R: BufRead> Reader<R> {
             next_from: None,
             line: 0,
             done: false,
+            max_message: u64::MAX,
         }
+    }
+
+    /// Keeps no message over `bytes` in memory: one that is longer is read
+    /// past and given with [`MboxMessage::too_large`] set.
+    pub fn max_message(mut self, bytes: u64) -> Reader<R> {
+        self.max_message = bytes;
+        self
     }
 
     fn read_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
@@ -114,6 +127,7 @@ impl<R: BufRead> Reader<R> {
         };
         let mut body: Vec<u8> = Vec::new();
         let mut previous_blank = false;
+        let mut size = 0u64;
         loop {
             if !self.read_line(&mut line)? {
                 break;
@@ -123,7 +137,21 @@ impl<R: BufRead> Reader<R> {
                 break;
             }
             previous_blank = is_blank(&line);
-            self.unquote_into(&line, &mut body);
+            size += line.len() as u64;
+            if size <= self.max_message {
+                self.unquote_into(&line, &mut body);
+            } else if !body.is_empty() {
+                body = Vec::new();
+            }
+        }
+        if size > self.max_message {
+            return Ok(Some(MboxMessage {
+                raw: Vec::new(),
+                flags: FlagSet::default(),
+                internal_date: from_line_date(&from),
+                line: from_line,
+                too_large: Some(size),
+            }));
         }
         // The empty line before the next `From ` (or at the end) is the separator's.
         if body.ends_with(b"\r\n\r\n") {
@@ -137,6 +165,7 @@ impl<R: BufRead> Reader<R> {
             flags,
             internal_date: from_line_date(&from),
             line: from_line,
+            too_large: None,
         }))
     }
 
@@ -461,6 +490,22 @@ mod tests {
         // mboxo leaves `>>From` alone.
         let o = read(text, Quoting::Mboxo);
         assert!(String::from_utf8_lossy(&o[0].raw).contains("\r\n>>From there\r\n"));
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_read_past() {
+        let text = "From a Mon Jan  2 10:00:00 2023\nSubject: big\n\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n\nFrom b Mon Jan  2 10:00:01 2023\nSubject: small\n\nok\n";
+        let got: Vec<MboxMessage> = Reader::new(text.as_bytes(), Quoting::Mboxrd)
+            .max_message(40)
+            .collect::<std::io::Result<_>>()
+            .unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].too_large, got[0].raw.len(), got[0].line),
+            (Some(75), 0, 1)
+        );
+        assert_eq!(got[1].too_large, None);
+        assert_eq!(got[1].raw, b"Subject: small\r\n\r\nok\r\n");
     }
 
     #[test]

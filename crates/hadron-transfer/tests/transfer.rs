@@ -389,3 +389,76 @@ async fn mail_arriving_during_an_import_takes_planned_uids() {
     let info = env.engine.mailbox(dave.id, "INBOX").await.unwrap();
     assert_eq!((info.uidvalidity, info.uidnext), (777, 10));
 }
+
+/// A message over the size limit is reported and skipped, from an mbox file (read past,
+/// never held whole) and from a Maildir (never read); the others are imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_over_the_size_limit_are_skipped() {
+    let env = Env::sqlite();
+    let erin = env.user("erin").await;
+    let options = Options {
+        max_message_bytes: 200,
+        ..Options::default()
+    };
+    let big = "x".repeat(300);
+    let file = env.dir.path().join("sizes.mbox");
+    std::fs::write(
+        &file,
+        format!(
+            "From a Mon Jan  2 10:00:00 2023\nSubject: small\n\nok\n\n\
+             From a Mon Jan  2 10:00:01 2023\nSubject: big\n\n{big}\n\n\
+             From a Mon Jan  2 10:00:02 2023\nSubject: small too\n\nok\n"
+        ),
+    )
+    .unwrap();
+    let report = import::mbox(
+        &env.engine,
+        &erin,
+        &file,
+        "INBOX",
+        &options,
+        &mut NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.imported(), 2);
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(
+        report.failures[0].source.ends_with("sizes.mbox:6"),
+        "{:?}",
+        report.failures
+    );
+    assert!(
+        report.failures[0]
+            .reason
+            .contains("over the 200-byte limit"),
+        "{:?}",
+        report.failures
+    );
+
+    let root = env.dir.path().join("md");
+    std::fs::create_dir_all(root.join("cur")).unwrap();
+    std::fs::write(root.join("cur/1.M1.h:2,S"), "Subject: small\n\nok\n").unwrap();
+    std::fs::write(
+        root.join("cur/2.M2.h:2,S"),
+        format!("Subject: big\n\n{big}\n"),
+    )
+    .unwrap();
+    let report = import::maildir(
+        &env.engine,
+        &erin,
+        &root,
+        Some("Sized"),
+        &options,
+        &mut NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.imported(), 1);
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(
+        report.failures[0].source.ends_with("2.M2.h:2,S"),
+        "{:?}",
+        report.failures
+    );
+}

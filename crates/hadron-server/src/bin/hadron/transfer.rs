@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use hadron_server::config::Config;
 use hadron_state::engine::{Account, Engine};
 use hadron_transfer::export;
 use hadron_transfer::import::{self, Failure, Options, Progress, Total};
@@ -116,10 +117,25 @@ pub(crate) struct ExportMboxArgs {
 async fn open(
     storage: &StorageArgs,
     user: &str,
-) -> anyhow::Result<(std::sync::Arc<Engine>, Account)> {
-    let engine = engine(&storage.config()?).await?;
+) -> anyhow::Result<(std::sync::Arc<Engine>, Account, Config)> {
+    let config = storage.config()?;
+    let engine = engine(&config).await?;
     let account = crate::output::account(&engine, user).await?;
-    Ok((engine, account))
+    Ok((engine, account, config))
+}
+
+/// What every import takes: batches of `--batch`, no message over the
+/// server's APPEND limit.
+async fn open_import(
+    common: &ImportCommon,
+) -> anyhow::Result<(std::sync::Arc<Engine>, Account, Options)> {
+    let (engine, account, config) = open(&common.storage, &common.user).await?;
+    let options = Options {
+        batch_messages: common.batch as usize,
+        max_message_bytes: config.limits.max_literal,
+        ..Options::default()
+    };
+    Ok((engine, account, options))
 }
 
 /// Runs an `import` subcommand.
@@ -127,11 +143,10 @@ pub(crate) async fn import(cmd: ImportCmd) -> anyhow::Result<()> {
     let started = Instant::now();
     let (report, source) = match cmd {
         ImportCmd::Maildir(args) => {
-            let (engine, account) = open(&args.common.storage, &args.common.user).await?;
+            let (engine, account, options) = open_import(&args.common).await?;
             let options = Options {
-                batch_messages: args.common.batch as usize,
                 keep_uids: !args.new_uids,
-                ..Options::default()
+                ..options
             };
             let mut progress = Shown::new("imported");
             let report = import::maildir(
@@ -147,15 +162,14 @@ pub(crate) async fn import(cmd: ImportCmd) -> anyhow::Result<()> {
             (report, args.path)
         }
         ImportCmd::Mbox(args) => {
-            let (engine, account) = open(&args.common.storage, &args.common.user).await?;
+            let (engine, account, options) = open_import(&args.common).await?;
             let options = Options {
-                batch_messages: args.common.batch as usize,
                 quoting: if args.mboxo {
                     Quoting::Mboxo
                 } else {
                     Quoting::Mboxrd
                 },
-                ..Options::default()
+                ..options
             };
             let mut progress = Shown::new("imported");
             let report = import::mbox(
@@ -209,7 +223,7 @@ pub(crate) async fn export(cmd: ExportCmd) -> anyhow::Result<()> {
     let started = Instant::now();
     let report = match cmd {
         ExportCmd::Maildir(args) => {
-            let (engine, account) = open(&args.storage, &args.user).await?;
+            let (engine, account, _) = open(&args.storage, &args.user).await?;
             let mut progress = Shown::new("exported");
             let report = export::maildir(
                 &engine,
@@ -223,7 +237,7 @@ pub(crate) async fn export(cmd: ExportCmd) -> anyhow::Result<()> {
             report.with_context(|| format!("exporting to {}", args.dir.display()))?
         }
         ExportCmd::Mbox(args) => {
-            let (engine, account) = open(&args.storage, &args.user).await?;
+            let (engine, account, _) = open(&args.storage, &args.user).await?;
             let mut progress = Shown::new("exported");
             let report =
                 export::mbox(&engine, &account, &args.mailbox, &args.file, &mut progress).await;
