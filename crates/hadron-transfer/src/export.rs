@@ -41,15 +41,6 @@ impl Report {
     }
 }
 
-async fn mailboxes(engine: &Engine, account: &Account) -> Result<Vec<MailboxInfo>> {
-    let store = engine.store().clone();
-    let user = account.id;
-    tokio::task::spawn_blocking(move || store.list_mailboxes(user))
-        .await
-        .map_err(|e| EngineError::Internal(e.to_string()))?
-        .map_err(|e| TransferError::Engine(e.into()))
-}
-
 /// Hands every message of `mailbox` to `write`, a batch at a time, in UID
 /// order, on a blocking thread (the files are written there, never on the
 /// async runtime); `state` (the writer) travels with each batch. Returns it
@@ -93,7 +84,7 @@ pub async fn maildir(
     only: Option<&str>,
     progress: &mut dyn Progress,
 ) -> Result<Report> {
-    let all = mailboxes(engine, account).await?;
+    let (all, mut subscribed) = engine.mailboxes_and_subscriptions(account.id).await?;
     let chosen: Vec<MailboxInfo> = all
         .into_iter()
         .filter(|m| match only {
@@ -133,12 +124,6 @@ pub async fn maildir(
         }
         report.mailboxes.push((mailbox.name.clone(), count));
     }
-    let user = account.id;
-    let store = engine.store().clone();
-    let mut subscribed = tokio::task::spawn_blocking(move || store.subscriptions(user))
-        .await
-        .map_err(|e| EngineError::Internal(e.to_string()))?
-        .map_err(|e| TransferError::Engine(e.into()))?;
     subscribed.retain(|s| chosen.iter().any(|m| &m.name == s));
     write_subscriptions(root, &subscribed)?;
     Ok(report)
