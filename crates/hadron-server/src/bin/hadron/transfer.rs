@@ -76,7 +76,7 @@ pub(crate) struct ImportMboxArgs {
     #[arg(long)]
     mailbox: String,
     /// The file quotes only `From ` lines (mboxo), so `>From ` is left as
-    /// it is [default: mboxrd, where every `>*From ` line loses one `>`].
+    /// it is; by default (mboxrd) every `>*From ` line loses one `>`.
     #[arg(long)]
     mboxo: bool,
     #[command(flatten)]
