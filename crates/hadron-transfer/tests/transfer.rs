@@ -229,6 +229,16 @@ async fn dovecot_tree_round_trip_postgres() {
     }
 }
 
+/// The report skipped exactly one message, from a source ending in `source`, for a reason
+/// containing `reason`.
+#[track_caller]
+fn one_failure(report: &import::Report, source: &str, reason: &str) {
+    let f = &report.failures;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].source.ends_with(source), "{f:?}");
+    assert!(f[0].reason.contains(reason), "{f:?}");
+}
+
 /// A message the store refuses is reported and skipped; the rest of its batch is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_message_is_skipped() {
@@ -255,12 +265,7 @@ async fn a_refused_message_is_skipped() {
     .await
     .unwrap();
     assert_eq!(report.imported(), 2);
-    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
-    assert!(
-        report.failures[0].source.ends_with("bad.mbox:6"),
-        "{:?}",
-        report.failures
-    );
+    one_failure(&report, "bad.mbox:6", "keywords");
     let subjects: Vec<bool> = env
         .messages(&carol, "INBOX")
         .await
@@ -422,19 +427,7 @@ async fn messages_over_the_size_limit_are_skipped() {
     .await
     .unwrap();
     assert_eq!(report.imported(), 2);
-    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
-    assert!(
-        report.failures[0].source.ends_with("sizes.mbox:6"),
-        "{:?}",
-        report.failures
-    );
-    assert!(
-        report.failures[0]
-            .reason
-            .contains("over the 200-byte limit"),
-        "{:?}",
-        report.failures
-    );
+    one_failure(&report, "sizes.mbox:6", "over the 200-byte limit");
 
     let root = env.dir.path().join("md");
     std::fs::create_dir_all(root.join("cur")).unwrap();
@@ -455,10 +448,5 @@ async fn messages_over_the_size_limit_are_skipped() {
     .await
     .unwrap();
     assert_eq!(report.imported(), 1);
-    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
-    assert!(
-        report.failures[0].source.ends_with("2.M2.h:2,S"),
-        "{:?}",
-        report.failures
-    );
+    one_failure(&report, "2.M2.h:2,S", "over the 200-byte limit");
 }

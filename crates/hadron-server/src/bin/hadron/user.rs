@@ -262,18 +262,7 @@ fn user_table(users: &[hadron_store::UserInfo]) -> String {
         "NAME", "CREATED", "MAILBOXES", "MESSAGES", "BYTES"
     );
     for u in users {
-        let created = hadron_proto::types::DateTime::from_unix(u.created, 0).map_or_else(
-            |_| u.created.to_string(),
-            |t| {
-                let (d, (h, m, s)) = (t.date(), t.time());
-                format!(
-                    "{:04}-{:02}-{:02} {h:02}:{m:02}:{s:02}Z",
-                    d.year(),
-                    d.month(),
-                    d.day()
-                )
-            },
-        );
+        let created = crate::output::utc(u.created);
         out.push_str(&format!(
             "{:<width$}  {created:<20}  {:>9}  {:>9}  {:>12}\n",
             u.name, u.mailboxes, u.messages, u.size
