@@ -16,7 +16,7 @@ use hadron_store::{MailboxInfo, UidSet};
 use crate::import::{Progress, Total};
 use crate::maildir::{FolderWriter, write_subscriptions};
 use crate::mbox::Writer;
-use crate::{Result, TransferError};
+use crate::{Result, TransferError, blocking};
 
 /// Messages read from the store at a time.
 const BATCH: usize = 500;
@@ -65,9 +65,10 @@ async fn each_batch<S: Send + 'static>(
             .await?;
         let bytes = batch.iter().map(|m| m.raw.len() as u64).sum();
         count += batch.len() as u64;
-        state = tokio::task::spawn_blocking(move || write(&mut state, &batch).map(|()| state))
-            .await
-            .map_err(|e| EngineError::Internal(format!("writing a batch: {e}")))??;
+        state = blocking("writing a batch", move || {
+            write(&mut state, &batch).map(|()| state)
+        })
+        .await??;
         // A message expunged meanwhile is not there: it still counts as done.
         progress.advance(chunk.len() as u64, bytes);
     }
@@ -116,9 +117,7 @@ pub async fn maildir(
                 .try_for_each(|m| w.write(m.uid, &m.flags, m.internal_date, &m.raw))
         })
         .await?;
-        let lost = tokio::task::spawn_blocking(move || writer.finish())
-            .await
-            .map_err(|e| EngineError::Internal(format!("writing a folder: {e}")))??;
+        let lost = blocking("writing a folder", move || writer.finish()).await??;
         if !lost.is_empty() {
             report.lost_keywords.push((mailbox.name.clone(), lost));
         }
@@ -154,7 +153,7 @@ pub async fn mbox(
             })
         })
         .await?;
-    tokio::task::spawn_blocking(move || -> Result<()> {
+    blocking("writing the mbox file", move || -> Result<()> {
         let buffered = writer.into_inner().map_err(TransferError::io(&path))?;
         buffered
             .into_inner()
@@ -162,8 +161,7 @@ pub async fn mbox(
             .sync_all()
             .map_err(TransferError::io(&path))
     })
-    .await
-    .map_err(|e| EngineError::Internal(format!("writing {}: {e}", file.display())))??;
+    .await??;
     Ok(Report {
         mailboxes: vec![(info.name, count)],
         ..Report::default()

@@ -33,7 +33,7 @@ use hadron_store::MailboxId;
 use crate::lines::to_crlf;
 use crate::maildir::{Entry, Tree};
 use crate::mbox::{MboxMessage, Quoting, Reader};
-use crate::{Result, TransferError};
+use crate::{Result, TransferError, blocking, joined};
 
 /// How an import runs.
 #[derive(Debug, Clone)]
@@ -193,24 +193,21 @@ impl<'a> Target<'a> {
             reason: format!("not a valid mailbox name: {e}"),
         })?;
         let name = mailbox.as_str().to_owned();
-        match engine.mailbox(account.id, &name).await {
-            Ok(_) => {}
+        let info = match engine.mailbox(account.id, &name).await {
             Err(EngineError::NoSuchMailbox(_)) => {
                 match engine.create_mailbox(account, &mailbox, None).await {
-                    Ok(_) | Err(EngineError::MailboxExists(_)) => {}
-                    Err(e) => return Err(e.into()),
+                    // Created meanwhile by someone else.
+                    Err(EngineError::MailboxExists(_)) => engine.mailbox(account.id, &name).await,
+                    created => created,
                 }
             }
-            Err(e) => return Err(e.into()),
-        }
-        let mut info = engine.mailbox(account.id, &name).await?;
+            found => found,
+        }?;
+        // Adopting changes only the UIDVALIDITY, which is not read below.
         let keep_uids = match uidvalidity {
             Some(v) => engine.adopt_uid_validity(info.id, v).await?,
             None => false,
         };
-        if keep_uids {
-            info = engine.mailbox(account.id, &name).await?;
-        }
         let present = if info.messages > 0 {
             let mut counts: HashMap<String, u32> = HashMap::new();
             for (_, hash) in engine.content_hashes(info.id).await? {
@@ -297,10 +294,7 @@ impl<'a> Target<'a> {
         report: &mut Report,
         progress: &mut dyn Progress,
     ) -> Result<()> {
-        let prepared = batch
-            .prepared
-            .await
-            .map_err(|e| EngineError::Internal(format!("preparing a batch: {e}")))??;
+        let prepared = joined("preparing a batch", batch.prepared).await??;
         let bytes: u64 = prepared.requests().iter().map(|r| r.raw.len() as u64).sum();
         let result = self
             .engine
@@ -308,7 +302,7 @@ impl<'a> Target<'a> {
             .await;
         match result {
             Ok(outcome) => {
-                self.stored(outcome.uids.len() as u64, bytes, &outcome.uids);
+                self.stored(bytes, &outcome.uids);
                 progress.advance(
                     batch.sources.len() as u64,
                     batch.sources.iter().map(|(_, b)| b).sum(),
@@ -349,7 +343,7 @@ impl<'a> Target<'a> {
             .append(self.account, &self.report.mailbox, vec![request], None)
             .await
         {
-            Ok(outcome) => self.stored(1, bytes, &outcome.uids),
+            Ok(outcome) => self.stored(bytes, &outcome.uids),
             Err(e @ EngineError::OverQuota(_)) => return Err(e.into()),
             Err(e) => self.fail(
                 Failure {
@@ -363,10 +357,10 @@ impl<'a> Target<'a> {
         Ok(())
     }
 
-    /// Counts messages stored with `uids`; batches planned after them
+    /// Counts the messages stored with `uids`; batches planned after them
     /// continue above.
-    fn stored(&mut self, n: u64, bytes: u64, uids: &[u32]) {
-        self.report.imported += n;
+    fn stored(&mut self, bytes: u64, uids: &[u32]) {
+        self.report.imported += uids.len() as u64;
         self.report.bytes += bytes;
         if let Some(&last) = uids.last() {
             self.planned_next = self.planned_next.max(last.saturating_add(1));
@@ -413,13 +407,6 @@ fn spawn_reader(
 ) {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     (rx, tokio::task::spawn_blocking(move || produce(&tx)))
-}
-
-/// The reader's result, once its channel is drained.
-async fn reader_result(reader: tokio::task::JoinHandle<Result<()>>) -> Result<()> {
-    reader
-        .await
-        .map_err(|e| EngineError::Internal(format!("reader task: {e}")))?
 }
 
 /// Splits `items` into batches of at most `options`' size, by the size
@@ -487,12 +474,6 @@ fn too_large(size: u64, max: u64) -> String {
     format!("{size} bytes, over the {max}-byte limit on a message")
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| TransferError::Engine(EngineError::Internal(format!("reader task: {e}"))))
-}
-
 /// Imports the Maildir++ tree at `root` for `account`: INBOX (the root)
 /// into `into` (default INBOX) and every folder `F` into `F` (or
 /// `into/F`), then its subscriptions. See the [module docs](self).
@@ -506,7 +487,7 @@ pub async fn maildir(
 ) -> Result<Report> {
     let tree = {
         let root = root.to_owned();
-        blocking(move || Tree::open(&root)).await??
+        blocking("reading the tree", move || Tree::open(&root)).await??
     };
     let target_name = |folder: &str| match into {
         None => folder.to_owned(),
@@ -518,7 +499,7 @@ pub async fn maildir(
     let mut listed = Vec::new();
     for folder in &tree.folders {
         let f = folder.clone();
-        let entries = blocking(move || f.entries()).await??;
+        let entries = blocking("listing a folder", move || f.entries()).await??;
         listed.push((folder, entries));
     }
     progress.begin(Total::Messages(
@@ -550,7 +531,7 @@ pub async fn maildir(
             Ok(())
         });
         target.run(batches, &mut report, progress).await?;
-        reader_result(reader).await?;
+        joined("reading the source", reader).await??;
         if target.keep_uids
             && let Some(list) = &folder.uidlist
         {
@@ -580,7 +561,7 @@ pub async fn mbox(
 ) -> Result<Report> {
     let opened = {
         let file = file.to_owned();
-        blocking(move || -> Result<_> {
+        blocking("opening the file", move || -> Result<_> {
             let f = std::fs::File::open(&file).map_err(TransferError::io(&file))?;
             let len = f.metadata().map_err(TransferError::io(&file))?.len();
             Ok((std::io::BufReader::with_capacity(1 << 20, f), len))
@@ -629,7 +610,7 @@ pub async fn mbox(
     let stored = target.run(batches, &mut report, progress).await;
     report.mailboxes.push(target.report);
     stored?;
-    reader_result(reader).await?;
+    joined("reading the source", reader).await??;
     Ok(report)
 }
 

@@ -72,3 +72,17 @@ impl TransferError {
 
 /// The result type of this crate.
 pub type Result<T, E = TransferError> = std::result::Result<T, E>;
+
+/// What `task` returned; an error naming `what` if its thread panicked.
+pub(crate) async fn joined<T>(what: &str, task: tokio::task::JoinHandle<T>) -> Result<T> {
+    task.await
+        .map_err(|e| EngineError::Internal(format!("{what}: {e}")).into())
+}
+
+/// Runs `f` (file I/O) on a blocking thread, never on the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    joined(what, tokio::task::spawn_blocking(f)).await
+}

@@ -462,8 +462,6 @@ fn unix_seconds(t: Option<SystemTime>) -> i64 {
 #[derive(Debug)]
 pub struct FolderWriter {
     dir: PathBuf,
-    uidvalidity: u32,
-    uidnext: u32,
     keywords: Vec<Option<String>>,
     lines: String,
     lost_keywords: Vec<String>,
@@ -490,8 +488,6 @@ impl FolderWriter {
         }
         Ok(FolderWriter {
             dir,
-            uidvalidity,
-            uidnext,
             keywords: Vec::new(),
             lines: format!("3 V{uidvalidity} N{uidnext}\n"),
             lost_keywords: Vec::new(),
@@ -536,7 +532,6 @@ impl FolderWriter {
     /// Writes the folder's `dovecot-uidlist` and `dovecot-keywords`; returns
     /// the keywords no file name could carry (more than 26 in the folder).
     pub fn finish(self) -> Result<Vec<String>> {
-        let _ = (self.uidvalidity, self.uidnext);
         let uidlist = self.dir.join("dovecot-uidlist");
         fs::write(&uidlist, self.lines.as_bytes()).map_err(TransferError::io(&uidlist))?;
         if !self.keywords.is_empty() {
