@@ -199,25 +199,10 @@ impl FsBlobStore {
         }
     }
 
-    /// Moves written temporary files into place (creating shard
-    /// directories), without syncing anything.
-    fn rename_into_place(&self, moves: &[(PathBuf, PathBuf)]) -> Result<()> {
-        for (_, path) in moves {
-            if let Some(shard) = path.parent()
-                && !shard.exists()
-            {
-                fs::create_dir_all(shard)?;
-            }
-        }
-        let _g = self.gate();
-        for (tmp, path) in moves {
-            fs::rename(tmp, path)?;
-        }
-        Ok(())
-    }
-
-    /// Moves synced temporary files into place, then syncs the directories that changed.
-    fn publish(&self, moves: &[(PathBuf, PathBuf)]) -> Result<()> {
+    /// Moves written temporary files into place, creating the shard
+    /// directories missing; syncs nothing. Returns the shards touched and
+    /// whether one of them is new.
+    fn rename_into_place(&self, moves: &[(PathBuf, PathBuf)]) -> Result<(Vec<PathBuf>, bool)> {
         // At most 256 shards: a set keeps a large batch linear.
         let shards: Vec<PathBuf> = moves
             .iter()
@@ -232,14 +217,18 @@ impl FsBlobStore {
                 new_shard = true;
             }
         }
+        let _g = self.gate();
+        for (tmp, path) in moves {
+            fs::rename(tmp, path)?;
+        }
+        Ok((shards, new_shard))
+    }
+
+    /// Moves synced temporary files into place, then syncs the directories that changed.
+    fn publish(&self, moves: &[(PathBuf, PathBuf)]) -> Result<()> {
+        let (shards, new_shard) = self.rename_into_place(moves)?;
         if new_shard {
             sync_dir(&self.root)?;
-        }
-        {
-            let _g = self.gate();
-            for (tmp, path) in moves {
-                fs::rename(tmp, path)?;
-            }
         }
         sync_all_parallel(&shards, |d| sync_dir(d))
     }
@@ -260,7 +249,8 @@ impl BlobStore for FsBlobStore {
     }
 
     /// Writes every new body, syncs them all at once (on several threads, so the syncs share
-    /// journal commits), moves them into place and syncs each directory touched once.
+    /// journal commits), moves them into place and syncs each directory touched once; from
+    /// [`SYNCFS_MIN`] new bodies, two flushes of the filesystem do the syncing instead.
     fn put_many(&self, batch: &[&[u8]]) -> Result<Vec<String>> {
         let mut hashes = Vec::with_capacity(batch.len());
         let mut written: Vec<(PathBuf, File, PathBuf)> = Vec::new();
@@ -275,24 +265,23 @@ impl BlobStore for FsBlobStore {
             }
             hashes.push(hash);
         }
-        if written.len() >= SYNCFS_MIN && self.sync_filesystem().is_ok() {
-            // The contents are durable before any name points at them; the
-            // renames (and new shard directories) are durable before the
-            // caller commits rows naming them.
-            let moves: Vec<(PathBuf, PathBuf)> = written
-                .into_iter()
-                .map(|(tmp, _, path)| (tmp, path))
-                .collect();
-            self.rename_into_place(&moves)?;
-            self.sync_filesystem()?;
-            return Ok(hashes);
+        // A large batch: its contents are made durable (one flush of the
+        // filesystem) before any name points at them, and the renames (and
+        // new shard directories) before the caller commits rows naming them.
+        let flush_once = written.len() >= SYNCFS_MIN && self.sync_filesystem().is_ok();
+        if !flush_once {
+            sync_all_parallel(&written, |(_, f, _)| Ok(f.sync_all()?))?;
         }
-        sync_all_parallel(&written, |(_, f, _)| Ok(f.sync_all()?))?;
         let moves: Vec<(PathBuf, PathBuf)> = written
             .into_iter()
             .map(|(tmp, _, path)| (tmp, path))
             .collect();
-        self.publish(&moves)?;
+        if flush_once {
+            self.rename_into_place(&moves)?;
+            self.sync_filesystem()?;
+        } else {
+            self.publish(&moves)?;
+        }
         Ok(hashes)
     }
 
