@@ -250,7 +250,7 @@ impl BlobStore for FsBlobStore {
 
     /// Writes every new body, syncs them all at once (on several threads, so the syncs share
     /// journal commits), moves them into place and syncs each directory touched once; from
-    /// [`SYNCFS_MIN`] new bodies, two flushes of the filesystem do the syncing instead.
+    /// 64 new bodies on, two flushes of the filesystem (`syncfs`, Linux) do the syncing instead.
     fn put_many(&self, batch: &[&[u8]]) -> Result<Vec<String>> {
         let mut hashes = Vec::with_capacity(batch.len());
         let mut written: Vec<(PathBuf, File, PathBuf)> = Vec::new();
