@@ -219,8 +219,9 @@ impl Engine {
 
     /// The second half of an APPEND ([`Engine::prepare_append`]): checks
     /// the quota, asks the connector, commits the rows and publishes the
-    /// additions, as [`Engine::append`] does.
-    /// The batch stays the caller's, to retry otherwise if this fails.
+    /// additions, as [`Engine::append`] does. The batch stays the caller's,
+    /// to retry otherwise if this fails (its rows are copied for the
+    /// commit).
     pub async fn append_prepared(
         &self,
         account: &Account,

@@ -116,10 +116,6 @@ const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 pub(crate) struct Feed {
     hub: Hub,
     store: Store,
-    /// Whether other processes may write to the database: other instances
-    /// on PostgreSQL, administration commands and imports on SQLite —
-    /// always, today. Without it every call would be a plain publish.
-    shared_database: bool,
     /// Whether a local write's publication runs on the store's writer
     /// thread (SQLite), where it must not write: see the module docs.
     publishes_on_writer: bool,
@@ -132,7 +128,6 @@ impl Feed {
         Feed {
             hub,
             store,
-            shared_database: true,
             publishes_on_writer,
             seen: Mutex::new(HashMap::new()),
         }
@@ -145,12 +140,10 @@ impl Feed {
     /// A session read mailbox `id` as of `info` (its status read before its
     /// rows): start following it from there, unless already followed.
     pub(crate) fn start(&self, id: StoreMailbox, info: &MailboxInfo) {
-        if self.shared_database {
-            self.seen().entry(id.0).or_insert(Seen {
-                modseq: info.highest_modseq,
-                uidnext: info.uidnext,
-            });
-        }
+        self.seen().entry(id.0).or_insert(Seen {
+            modseq: info.highest_modseq,
+            uidnext: info.uidnext,
+        });
     }
 
     /// Nothing here follows mailbox `id` any more.
@@ -179,7 +172,7 @@ impl Feed {
         // `start`, which never overwrites one: the map's lock need not be
         // held across the read.
         let followed = self.seen().get(&id.0).copied();
-        if let Some(s) = followed.filter(|_| self.shared_database) {
+        if let Some(s) = followed {
             let mut next = s;
             if modseq > s.modseq + 1 {
                 // Others committed in between: they go first. A read that
@@ -396,13 +389,6 @@ impl Feed {
 }
 
 impl Engine {
-    /// Whether other processes may write to this engine's database (other
-    /// instances on PostgreSQL, administration commands on SQLite): their
-    /// changes reach it through the change feed.
-    pub(crate) fn shares_database(&self) -> bool {
-        self.feed.shared_database
-    }
-
     /// A session read mailbox `id` as of `info` (its status, read before
     /// its rows): other instances' changes after it are published here
     /// from now on (see [`Feed::start`]).
@@ -411,15 +397,12 @@ impl Engine {
     }
 
     /// Before a poll (NOOP, CHECK, IDLE, DONE) of a session with `id`
-    /// selected, on a database other processes share: when the mailbox
+    /// selected (other processes may write the database): when the mailbox
     /// holds a change this instance has not published (one read of its
     /// mod-sequence, in place on SQLite), publishes it first, so that the
     /// poll reports a write another process acknowledged, as one server
     /// would, without waiting for the wake-up.
     pub(crate) async fn catch_up_if_behind(&self, id: StoreMailbox) -> Result<(), EngineError> {
-        if !self.shares_database() {
-            return Ok(());
-        }
         let Some(published) = self.feed.published_modseq(id) else {
             return Ok(());
         };
@@ -444,9 +427,6 @@ impl Engine {
         id: StoreMailbox,
         stored: &MailboxInfo,
     ) -> Result<(), EngineError> {
-        if !self.shares_database() {
-            return Ok(());
-        }
         match self.feed.published_modseq(id) {
             Some(published) if stored.highest_modseq <= published => Ok(()),
             _ => self.catch_up_mailbox(id).await,

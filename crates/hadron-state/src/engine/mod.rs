@@ -466,9 +466,10 @@ impl Engine {
     }
 
     /// The metadata of those of `uids` that the store no longer lists in
-    /// mailbox `id`: the tombstones of local expunges and, on a database
-    /// other instances share, the message rows another instance expunged
-    /// (kept until garbage collection). UIDs found in neither are left out.
+    /// mailbox `id`: the tombstones of local expunges, and the message rows
+    /// another process expunged (another instance, or an administration
+    /// command; kept until garbage collection). UIDs found in neither are
+    /// left out.
     pub(crate) fn expunged_metadata(
         &self,
         store: &Store,
@@ -483,7 +484,7 @@ impl Engine {
                 None => elsewhere.push(u),
             }
         }
-        if !elsewhere.is_empty() && self.shares_database() {
+        if !elsewhere.is_empty() {
             let rows = store.expunged_messages(id, &UidSet::from_uids(elsewhere))?;
             found.extend(rows.into_iter().map(Arc::new));
         }
