@@ -103,20 +103,9 @@ async fn serve(data: &Data) -> (tokio::process::Child, u16) {
 }
 
 /// Stops a server with SIGTERM and waits for a clean exit.
-async fn stop(mut server: tokio::process::Child) {
-    let pid = server.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(Duration::from_secs(30), server.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{status:?}");
+async fn stop(server: tokio::process::Child) {
+    common::binary::terminate(&server);
+    common::binary::exits_cleanly(server).await;
 }
 
 /// The names of `mailbox list --json`'s mailboxes, in order.

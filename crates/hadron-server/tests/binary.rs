@@ -8,7 +8,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::binary::{HADRON, hadron, serve};
 use common::{Client, assert_lines};
@@ -71,8 +70,7 @@ async fn user_add_serve_and_sigterm() {
         "listen = \"127.0.0.1:0\"\n[limits]\nmax_bad_commands = 5\n",
     )
     .unwrap();
-    let (mut server, port) =
-        serve(&["--config", config.to_str().unwrap(), "--data-dir", &data]).await;
+    let (server, port) = serve(&["--config", config.to_str().unwrap(), "--data-dir", &data]).await;
     let mut c = Client::connect(([127, 0, 0, 1], port).into()).await;
     c.expect(&["* OK [CAPABILITY %] Hadron ready"]).await;
     c.cmd_ok("a LOGIN carol pw1").await;
@@ -81,25 +79,14 @@ async fn user_add_serve_and_sigterm() {
     d.cmd_ok("a LOGIN dave pw2").await;
     d.cmd_ok("b SELECT INBOX").await;
 
-    let pid = server.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::binary::terminate(&server);
     c.expect(&["* BYE server shutting down; please reconnect"])
         .await;
     c.expect_closed().await;
     d.expect(&["* BYE server shutting down; please reconnect"])
         .await;
     d.expect_closed().await;
-    let status = tokio::time::timeout(Duration::from_secs(30), server.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{status:?}");
+    common::binary::exits_cleanly(server).await;
 }
 
 fn stdout(out: &std::process::Output) -> String {
@@ -412,14 +399,7 @@ async fn logs_hold_no_message_content_or_passwords() {
     c.cmd_ok("c SELECT INBOX").await;
     c.cmd_ok("d FETCH 1 BODY[]").await;
     c.cmd_ok("e LOGOUT").await;
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::binary::terminate(&child);
     while let Ok(Some(line)) = stderr.next_line().await {
         log.push(line);
     }
@@ -494,7 +474,7 @@ async fn serve_delivers_over_lmtp_on_tcp_and_a_unix_socket() {
         "--lmtp-listen",
         &lmtp_addr.to_string(),
     ];
-    let (mut server, port) = serve(&args).await;
+    let (server, port) = serve(&args).await;
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 
@@ -510,20 +490,9 @@ async fn serve_delivers_over_lmtp_on_tcp_and_a_unix_socket() {
     let r = imap.cmd_ok("b STATUS INBOX (MESSAGES)").await;
     assert_lines(&r, &["* STATUS INBOX (MESSAGES 2)", "b OK%"]);
 
-    let pid = server.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::binary::terminate(&server);
     tcp.expect(&["421 4.3.2 % Server shutting down"]).await;
     tcp.expect_closed().await;
-    let status = tokio::time::timeout(Duration::from_secs(30), server.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{status:?}");
+    common::binary::exits_cleanly(server).await;
     assert!(!socket.exists(), "the socket file is removed at exit");
 }

@@ -47,3 +47,22 @@ pub async fn serve<S: AsRef<OsStr>>(
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, port)
 }
+
+/// Sends SIGTERM to `child` (a `hadron serve`), asking it to shut down.
+pub fn terminate(child: &tokio::process::Child) {
+    let pid = child.id().expect("the server is running").to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -TERM {pid}: {sent:?}");
+}
+
+/// Waits (30 s at most) for `child` to exit, and checks it exited cleanly.
+pub async fn exits_cleanly(mut child: tokio::process::Child) {
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the server did not exit within 30 s")
+        .expect("wait for the server");
+    assert!(status.success(), "{status:?}");
+}
