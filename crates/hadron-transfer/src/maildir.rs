@@ -30,6 +30,16 @@ use crate::{Result, TransferError};
 /// The keyword a `P` (passed: resent, forwarded or bounced) flag letter becomes.
 pub const PASSED_KEYWORD: &str = "$Forwarded";
 
+/// The system flags' letters in a file name's info, in ASCII order (the
+/// order Maildir writes them in).
+const FLAG_LETTERS: [(char, SystemFlags); 5] = [
+    ('D', SystemFlags::DRAFT),
+    ('F', SystemFlags::FLAGGED),
+    ('R', SystemFlags::ANSWERED),
+    ('S', SystemFlags::SEEN),
+    ('T', SystemFlags::DELETED),
+];
+
 /// The most keywords a folder's file names can carry (`a`–`z`).
 pub const MAX_KEYWORDS: usize = 26;
 
@@ -194,11 +204,6 @@ pub fn flags_of_info(info: &str, keywords: &[Option<String>]) -> FlagSet {
     let mut flags = FlagSet::default();
     for c in info.chars() {
         let system = match c {
-            'D' => SystemFlags::DRAFT,
-            'F' => SystemFlags::FLAGGED,
-            'R' => SystemFlags::ANSWERED,
-            'S' => SystemFlags::SEEN,
-            'T' => SystemFlags::DELETED,
             'P' => {
                 if let Ok(k) = Flag::keyword(PASSED_KEYWORD) {
                     flags.insert(k);
@@ -214,7 +219,10 @@ pub fn flags_of_info(info: &str, keywords: &[Option<String>]) -> FlagSet {
                 }
                 continue;
             }
-            _ => continue,
+            _ => match FLAG_LETTERS.iter().find(|(letter, _)| *letter == c) {
+                Some(&(_, flag)) => flag,
+                None => continue,
+            },
         };
         flags.system = flags.system.union(system);
     }
@@ -225,18 +233,11 @@ pub fn flags_of_info(info: &str, keywords: &[Option<String>]) -> FlagSet {
 /// keywords to `keywords` as needed; keywords beyond the 26 letters are
 /// returned apart (a file name cannot carry them).
 pub fn info_of_flags(flags: &FlagSet, keywords: &mut Vec<Option<String>>) -> (String, Vec<String>) {
-    let mut letters: Vec<char> = Vec::new();
-    for (flag, c) in [
-        (SystemFlags::DRAFT, 'D'),
-        (SystemFlags::FLAGGED, 'F'),
-        (SystemFlags::ANSWERED, 'R'),
-        (SystemFlags::SEEN, 'S'),
-        (SystemFlags::DELETED, 'T'),
-    ] {
-        if flags.system.contains(flag) {
-            letters.push(c);
-        }
-    }
+    let mut letters: Vec<char> = FLAG_LETTERS
+        .iter()
+        .filter(|(_, flag)| flags.system.contains(*flag))
+        .map(|(c, _)| *c)
+        .collect();
     let mut lost = Vec::new();
     for k in &flags.keywords {
         let Flag::Keyword(atom) = k else { continue };

@@ -223,6 +223,15 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
+/// The `X-Status:` letters of the flags other than `\Seen` (which is
+/// `Status: R`).
+const X_STATUS: [(char, SystemFlags); 4] = [
+    ('A', SystemFlags::ANSWERED),
+    ('F', SystemFlags::FLAGGED),
+    ('T', SystemFlags::DRAFT),
+    ('D', SystemFlags::DELETED),
+];
+
 /// Headers that describe the mbox file rather than the message.
 const FILE_HEADERS: [&str; 10] = [
     "status",
@@ -276,12 +285,7 @@ fn apply_flag_header(name: &str, value: &str, flags: &mut FlagSet) {
     match name {
         "status" if value.contains('R') => set(SystemFlags::SEEN),
         "x-status" => {
-            for (c, f) in [
-                ('A', SystemFlags::ANSWERED),
-                ('F', SystemFlags::FLAGGED),
-                ('T', SystemFlags::DRAFT),
-                ('D', SystemFlags::DELETED),
-            ] {
+            for &(c, f) in &X_STATUS {
                 if value.contains(c) {
                     set(f);
                 }
@@ -389,7 +393,6 @@ impl<W: Write> Writer<W> {
         let lf = to_lf(raw);
         let (header, body) = match memchr::memmem::find(&lf, b"\n\n") {
             Some(i) => (&lf[..=i], Some(&lf[i + 1..])),
-            None if lf.is_empty() || lf.ends_with(b"\n") => (&lf[..], None),
             None => (&lf[..], None),
         };
         writeln!(self.out, "From MAILER-DAEMON {}", asctime(internal_date))?;
@@ -404,16 +407,11 @@ impl<W: Write> Writer<W> {
             "O"
         };
         writeln!(self.out, "Status: {status}")?;
-        let x_status: String = [
-            (SystemFlags::ANSWERED, 'A'),
-            (SystemFlags::FLAGGED, 'F'),
-            (SystemFlags::DRAFT, 'T'),
-            (SystemFlags::DELETED, 'D'),
-        ]
-        .iter()
-        .filter(|(f, _)| s.contains(*f))
-        .map(|(_, c)| *c)
-        .collect();
+        let x_status: String = X_STATUS
+            .iter()
+            .filter(|(_, f)| s.contains(*f))
+            .map(|(c, _)| *c)
+            .collect();
         if !x_status.is_empty() {
             writeln!(self.out, "X-Status: {x_status}")?;
         }
