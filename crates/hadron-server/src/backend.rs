@@ -5,7 +5,7 @@ use std::sync::Arc;
 use hadron_state::connector::LocalConnector;
 use hadron_state::engine::Engine;
 use hadron_store::{
-    BackendKind, BlobStore, DbBlobStore, FsBlobStore, SqliteSync, Store, StoreOptions,
+    BackendKind, BlobStore, DbBlobStore, PackBlobStore, SqliteSync, Store, StoreOptions,
 };
 
 use crate::config::{Config, SqliteSyncMode};
@@ -81,7 +81,7 @@ fn open_engine_with(config: &Config, keep_idle: bool) -> Result<Arc<Engine>, Ope
     let store = Store::open(&url, &options).map_err(store_err)?;
     let blobs: Arc<dyn BlobStore> = match store.backend() {
         BackendKind::Sqlite => {
-            Arc::new(FsBlobStore::open(config.data_dir.join("blobs")).map_err(store_err)?)
+            Arc::new(PackBlobStore::open(config.data_dir.join("blobs")).map_err(store_err)?)
         }
         BackendKind::Postgres => Arc::new(DbBlobStore::new(store.clone())),
     };

@@ -14,7 +14,7 @@ use hadron_state::connector::{
 use hadron_state::engine::Engine;
 use hadron_state::flags::FlagSet;
 use hadron_state::session::State;
-use hadron_store::{FsBlobStore, Store, StoreOptions};
+use hadron_store::{PackBlobStore, Store, StoreOptions};
 
 /// The local connector, refusing every mutation while `down` is set.
 struct Flaky {
@@ -89,7 +89,7 @@ fn flaky_env(capacity: usize) -> (Env, Arc<Flaky>) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("h.db").display());
     let store = Store::open(&url, &StoreOptions::default()).unwrap();
-    let blobs = Arc::new(FsBlobStore::open(dir.path().join("blobs")).unwrap());
+    let blobs = Arc::new(PackBlobStore::open(dir.path().join("blobs")).unwrap());
     let flaky = Arc::new(Flaky {
         inner: LocalConnector::new(store.clone()),
         down: AtomicBool::new(false),

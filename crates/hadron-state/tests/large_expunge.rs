@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::{Env, message};
 use hadron_state::connector::{Connector, LocalConnector};
 use hadron_store::{
-    BlobStore, FsBlobStore, MessageMeta, NewMessage, SqliteSync, Store, StoreOptions,
+    BlobStore, MessageMeta, NewMessage, PackBlobStore, SqliteSync, Store, StoreOptions,
     SystemFlags as StoreFlags,
 };
 
@@ -127,7 +127,7 @@ async fn expunging_100_000_messages_tells_another_session_the_right_numbers() {
         ..StoreOptions::default()
     };
     let store = Store::open_sqlite(&dir.path().join("h.db"), &options).unwrap();
-    let blobs = Arc::new(FsBlobStore::open(dir.path().join("blobs")).unwrap());
+    let blobs = Arc::new(PackBlobStore::open(dir.path().join("blobs")).unwrap());
     let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
     let env = Env::with_connector(store, dir, None, connector, blobs.clone());
     run(env, &*blobs).await;
@@ -138,7 +138,7 @@ async fn expunging_100_000_messages_tells_another_session_the_right_numbers_post
     if let Some(env) = Env::postgres() {
         // Bodies are not read: any blob store will do for the one put.
         let dir = tempfile::tempdir().unwrap();
-        let blobs = FsBlobStore::open(dir.path().join("blobs")).unwrap();
+        let blobs = PackBlobStore::open(dir.path().join("blobs")).unwrap();
         run(env, &blobs).await;
     }
 }

@@ -71,7 +71,7 @@ use hadron_state::connector::{Connector, LocalConnector};
 use hadron_state::engine::Engine;
 use hadron_state::session::{Output, Session};
 use hadron_store::{
-    FsBlobStore, MailboxId, SqliteSync, Store, StoreOptions, SystemFlags as StoreFlags, UidSet,
+    MailboxId, PackBlobStore, SqliteSync, Store, StoreOptions, SystemFlags as StoreFlags, UidSet,
     UserId,
 };
 use proptest::prelude::*;
@@ -870,7 +870,7 @@ impl Harness {
             ..StoreOptions::default()
         };
         let store = Store::open_sqlite(&dir.path().join("h.db"), &options).expect("sqlite");
-        let blobs = Arc::new(FsBlobStore::open(dir.path().join("blobs")).expect("blobs"));
+        let blobs = Arc::new(PackBlobStore::open(dir.path().join("blobs")).expect("blobs"));
         let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
         Harness::new(Env::with_connector(store, dir, None, connector, blobs))
     }

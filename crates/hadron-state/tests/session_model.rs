@@ -68,7 +68,7 @@ use hadron_state::flags::FlagSet;
 use hadron_state::session::{Output, Session};
 use hadron_state::snapshot::Snapshot;
 use hadron_store::{
-    FsBlobStore, MailboxId, SqliteSync, Store, StoreOptions, SystemFlags as StoreFlags, UidSet,
+    MailboxId, PackBlobStore, SqliteSync, Store, StoreOptions, SystemFlags as StoreFlags, UidSet,
     UserId,
 };
 use proptest::prelude::*;
@@ -853,7 +853,7 @@ impl Harness {
         let mut h = Harness::sqlite();
         let store = h.env.store.clone();
         let dir = tempfile::tempdir().expect("tempdir");
-        let blobs = Arc::new(FsBlobStore::open(dir.path().join("blobs")).expect("blobs"));
+        let blobs = Arc::new(PackBlobStore::open(dir.path().join("blobs")).expect("blobs"));
         let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
         h.env.engine = Engine::new(connector, store, blobs, capacity);
         h.overflow = true;
@@ -869,7 +869,7 @@ impl Harness {
             ..StoreOptions::default()
         };
         let store = Store::open_sqlite(&dir.path().join("h.db"), &options).expect("sqlite");
-        let blobs = Arc::new(FsBlobStore::open(dir.path().join("blobs")).expect("blobs"));
+        let blobs = Arc::new(PackBlobStore::open(dir.path().join("blobs")).expect("blobs"));
         let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
         Harness::new(Env::with_connector(store, dir, None, connector, blobs))
     }

@@ -15,9 +15,13 @@ use crate::store::{Store, now_secs};
 
 /// The content hash under which a body is stored: lowercase hex SHA-256.
 pub fn content_hash(data: &[u8]) -> String {
-    let digest = Sha256::digest(data);
+    hex(&Sha256::digest(data).into())
+}
+
+/// Lowercase hex of a SHA-256 digest.
+pub(crate) fn hex(digest: &[u8; 32]) -> String {
     let mut s = String::with_capacity(64);
-    for b in digest {
+    for &b in digest {
         s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
         s.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
     }
@@ -78,7 +82,7 @@ pub struct FsBlobStore {
     counter: AtomicU64,
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)?.sync_all()?;
     Ok(())
 }
@@ -101,6 +105,11 @@ impl FsBlobStore {
 
     fn gate(&self) -> std::sync::MutexGuard<'_, ()> {
         self.gate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every stored hash.
+    pub(crate) fn hashes(&self) -> Result<Vec<String>> {
+        Ok(self.entries()?.into_iter().map(|(h, _)| h).collect())
     }
 
     /// Every stored hash with its modification time.

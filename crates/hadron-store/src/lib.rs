@@ -77,6 +77,7 @@ mod feed;
 mod instance;
 mod migrate;
 mod ops;
+mod pack;
 pub mod schema;
 mod store;
 #[cfg(feature = "testing")]
@@ -89,6 +90,7 @@ pub use error::{Result, StoreError};
 pub use feed::{ChangeListener, Woken};
 pub use instance::Instance;
 pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+pub use pack::{PackBlobStore, PackLimits};
 pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
     Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,

@@ -4,8 +4,8 @@
 //! blob collection must remove only orphans.
 //!
 //! The child is this same test binary, re-run on the ignored `crash_child` test with
-//! `HADRON_CRASH_URL` set (and `HADRON_CRASH_BLOBS`, a directory, for file blobs; without it
-//! the blobs are kept in the database). SQLite with file blobs always; PostgreSQL with
+//! `HADRON_CRASH_URL` set (and `HADRON_CRASH_BLOBS`, a directory, for blobs in packs and files; without it
+//! the blobs are kept in the database). SQLite with pack and file blobs always; PostgreSQL with
 //! database blobs when `HADRON_TEST_PG` is set.
 
 mod common;
@@ -17,16 +17,23 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hadron_store::{
-    BlobStore, DbBlobStore, FlagOp, FsBlobStore, MailboxId, Store, StoreOptions, SystemFlags,
-    UidSet,
+    BlobStore, DbBlobStore, FlagOp, MailboxId, PackBlobStore, PackLimits, Store, StoreOptions,
+    SystemFlags, UidSet,
 };
 
 const BATCH: usize = 5;
 
+/// Small packs, so that the child seals packs and collection compacts them; bodies of 740
+/// bytes and more (about half of them) go to loose files.
+const LIMITS: PackLimits = PackLimits {
+    pack_bytes: 8 << 10,
+    loose_from: 740,
+};
+
 fn open(url: &str, blob_dir: Option<&Path>) -> (Store, Box<dyn BlobStore>) {
     let store = Store::open(url, &StoreOptions::default()).unwrap();
     let blobs: Box<dyn BlobStore> = match blob_dir {
-        Some(dir) => Box::new(FsBlobStore::open(dir).unwrap()),
+        Some(dir) => Box::new(PackBlobStore::with_limits(dir, LIMITS).unwrap()),
         None => Box::new(DbBlobStore::new(store.clone())),
     };
     (store, blobs)
@@ -90,25 +97,12 @@ fn xorshift(state: &mut u64) -> u64 {
     *state
 }
 
-fn blob_files(root: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for shard in std::fs::read_dir(root).unwrap() {
-        let shard = shard.unwrap();
-        if shard.file_name() == "tmp" {
-            continue;
-        }
-        for f in std::fs::read_dir(shard.path()).unwrap() {
-            out.push(f.unwrap().file_name().to_string_lossy().into_owned());
-        }
-    }
-    out
-}
-
-/// The blobs present: files under `root`, or rows of the `blobs` table.
+/// The blobs present: in packs and files under `root`, or rows of the `blobs` table.
 fn stored_blobs(url: &str, root: Option<&Path>) -> HashSet<String> {
     use diesel::prelude::*;
     if let Some(root) = root {
-        return blob_files(root).into_iter().collect();
+        let packs = PackBlobStore::with_limits(root, LIMITS).unwrap();
+        return packs.hashes().unwrap().into_iter().collect();
     }
     #[derive(QueryableByName)]
     struct H {

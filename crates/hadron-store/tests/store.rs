@@ -5,7 +5,8 @@ mod common;
 use common::{check_counters, msg};
 use hadron_store::{
     BlobStore, ColumnRange, DbBlobStore, FlagEdit, FlagOp, FsBlobStore, IdField, MailboxId,
-    NewMessage, SearchField, SortColumns, SortText, StoreError, SystemFlags, UidSet, UserId, Woken,
+    NewMessage, PackBlobStore, SearchField, SortColumns, SortText, StoreError, SystemFlags, UidSet,
+    UserId, Woken,
 };
 use std::time::Duration;
 
@@ -746,7 +747,12 @@ both! {
         ))
         .unwrap();
         let db_store = DbBlobStore::new(s.clone());
-        let stores: [&dyn BlobStore; 2] = [&fs_store, &db_store];
+        let pack_store = PackBlobStore::open(db.dir().map_or_else(
+            || std::env::temp_dir().join(format!("hadron-packs-{}", std::process::id())),
+            |d| d.join("packed"),
+        ))
+        .unwrap();
+        let stores: [&dyn BlobStore; 3] = [&fs_store, &db_store, &pack_store];
         for (i, bs) in stores.into_iter().enumerate() {
             let kept = format!("kept body {i}");
             let orphan = format!("orphan body {i}");

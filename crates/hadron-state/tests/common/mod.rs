@@ -11,7 +11,7 @@ use hadron_state::connector::{Connector, LocalConnector};
 use hadron_state::engine::Engine;
 use hadron_state::session::{Output, Session, State};
 use hadron_store::testing::PgTestDatabase;
-use hadron_store::{FsBlobStore, Store, StoreOptions};
+use hadron_store::{PackBlobStore, Store, StoreOptions};
 
 pub struct Env {
     pub engine: Arc<Engine>,
@@ -22,7 +22,7 @@ pub struct Env {
 
 impl Env {
     fn build(store: Store, dir: tempfile::TempDir, pg: Option<PgTestDatabase>) -> Env {
-        let blobs = Arc::new(FsBlobStore::open(dir.path().join("blobs")).expect("blobs"));
+        let blobs = Arc::new(PackBlobStore::open(dir.path().join("blobs")).expect("blobs"));
         let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
         Env::with_connector(store, dir, pg, connector, blobs)
     }
@@ -32,7 +32,7 @@ impl Env {
         dir: tempfile::TempDir,
         pg: Option<PgTestDatabase>,
         connector: Arc<dyn Connector>,
-        blobs: Arc<FsBlobStore>,
+        blobs: Arc<PackBlobStore>,
     ) -> Env {
         let engine = Engine::new(connector, store.clone(), blobs, 1024);
         Env {
@@ -46,7 +46,7 @@ impl Env {
     /// The same store and bodies under a fresh engine that keeps closed
     /// mailboxes' indexes as `cache` says.
     pub fn with_index_cache(mut self, cache: hadron_state::engine::IndexCacheConfig) -> Env {
-        let blobs = Arc::new(FsBlobStore::open(self._dir.path().join("blobs")).expect("blobs"));
+        let blobs = Arc::new(PackBlobStore::open(self._dir.path().join("blobs")).expect("blobs"));
         let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(self.store.clone()));
         self.engine = Engine::with_index_cache(connector, self.store.clone(), blobs, 1024, cache);
         self
@@ -57,7 +57,7 @@ impl Env {
     pub fn second_instance(&self) -> Option<Arc<Engine>> {
         let pg = self.pg.as_ref()?;
         let store = Store::open(pg.url(), &StoreOptions::default()).expect("open postgres");
-        let blobs = Arc::new(FsBlobStore::open(self._dir.path().join("blobs")).expect("blobs"));
+        let blobs = Arc::new(PackBlobStore::open(self._dir.path().join("blobs")).expect("blobs"));
         let connector: Arc<dyn Connector> = Arc::new(LocalConnector::new(store.clone()));
         Some(Engine::new(connector, store, blobs, 1024))
     }
