@@ -682,3 +682,15 @@ a2 OK done\r\n";
         ]
     );
 }
+
+#[test]
+fn unframed_input_is_taken_whole() {
+    let mut f = server();
+    f.push(b"a1 COMPRESS DEFLATE\r\n\x02\x03a2 NO");
+    assert_eq!(f.next(), Some(frame("a1 COMPRESS DEFLATE\r\n")));
+    assert_eq!(f.next(), None);
+    assert_eq!(&f.take_unframed()[..], b"\x02\x03a2 NO");
+    assert_eq!(f.buffered(), 0);
+    f.push(b"a3 NOOP\r\n");
+    assert_eq!(f.next(), Some(frame("a3 NOOP\r\n")));
+}

@@ -197,6 +197,20 @@ impl Framer {
         self.limits = limits;
     }
 
+    /// Takes every byte pushed and not yet handed out in a frame, leaving
+    /// the framer as new (a pending literal decision is dropped with it).
+    /// For a layer that starts right after the command just framed, such
+    /// as COMPRESS (RFC 4978), whose peer's next bytes must be read through
+    /// that layer first.
+    pub fn take_unframed(&mut self) -> BytesMut {
+        let rest = std::mem::take(&mut self.buf);
+        self.reset_frame();
+        if !self.is_closed() {
+            self.state = State::Line;
+        }
+        rest
+    }
+
     /// Whether a [`FrameEvent::Fatal`] was reported; the framer then ignores
     /// all input.
     pub fn is_closed(&self) -> bool {
