@@ -12,14 +12,14 @@ use common::{TestServer, append_n, assert_lines, message};
 use hadron_server::config::Limits;
 
 /// The engine's capabilities plus what the connection layer implements
-/// (`APPENDLIMIT=` is the test server's literal limit).
+/// before login (`APPENDLIMIT=` is the test server's literal limit).
 fn caps() -> String {
     let engine: Vec<String> = hadron_state::session::Session::capabilities()
         .iter()
         .map(ToString::to_string)
         .collect();
     format!(
-        "{} APPENDLIMIT={} ID LITERAL+ SASL-IR AUTH=PLAIN",
+        "{} APPENDLIMIT={} ID LITERAL- SASL-IR AUTH=PLAIN",
         engine.join(" "),
         Limits::default().max_literal
     )
