@@ -40,7 +40,10 @@ both! {
         c.expect(&["d BAD [TOOBIG] %"]).await;
         let r = c.cmd("e SELECT INBOX").await;
         assert_lines(&r, &["e BAD SELECT needs LOGIN first"]);
-        c.cmd_ok("f LOGIN alice secret").await;
+        // LOGIN's OK says what changed, without a round trip.
+        let r = c.cmd_ok("f LOGIN alice secret").await;
+        assert!(r[0].starts_with("f OK [CAPABILITY IMAP4rev1 "), "{r:?}");
+        assert!(r[0].contains(" LITERAL+ COMPRESS=DEFLATE UNAUTHENTICATE "), "{r:?}");
         let caps = words(&c.cmd("g CAPABILITY").await);
         assert!(caps.contains(&"LITERAL+".to_owned()), "{caps:?}");
         assert!(!caps.contains(&"LITERAL-".to_owned()), "{caps:?}");
@@ -115,7 +118,7 @@ both! {
         let mut c = server.select_inbox().await;
         // base64("\0bob\0secret")
         c.send(b"u UNAUTHENTICATE\r\nv AUTHENTICATE PLAIN AGJvYgBzZWNyZXQ=\r\n").await;
-        c.expect(&["u OK %", "v OK AUTHENTICATE completed"]).await;
+        c.expect(&["u OK %", "v OK [CAPABILITY %] AUTHENTICATE completed"]).await;
         let r = c.cmd("w SELECT INBOX").await;
         assert!(r.iter().any(|l| l.starts_with("* 0 EXISTS")), "{r:?}");
         // Logged in, so UNAUTHENTICATE is on offer again and works again.

@@ -150,7 +150,11 @@ impl Handler {
             self.conn.set_literal_plus(true);
             tracing::Span::current().record("user", name.as_str());
             info!("logged in");
-            self.conn.write(&tagged(tag, StatusKind::Ok, None, ok_text));
+            // What login changed (LITERAL+, COMPRESS, UNAUTHENTICATE), so
+            // the client needs no CAPABILITY round trip (as Dovecot does).
+            let caps = Code::Capability(self.capabilities());
+            self.conn
+                .write(&tagged(tag, StatusKind::Ok, Some(caps), ok_text));
         } else {
             drop(slot);
             let delay = settings.throttle.failed(self.peer, &name).await;
