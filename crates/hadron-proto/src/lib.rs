@@ -56,13 +56,14 @@
 //! - Search keys nested deeper than 9 levels: imap-codec's fixed limit;
 //!   Hadron's is [`parse::ParseLimits::max_search_depth`] (64 by default),
 //!   and with 9 it rejects the same inputs \[`search-deeper-than-9`\].
-//! - `COMPRESS` with any atom, not only `DEFLATE` (the server answers NO)
+//! - `COMPRESS` with any atom, not only `DEFLATE` (the server answers BAD)
 //!   \[`compress-any-atom`\].
 //! - What imap-codec does not speak: LIST-EXTENDED and LIST-STATUS, CREATE
 //!   with SPECIAL-USE, `SEARCH RETURN (...)` (ESEARCH), `$` (SEARCHRES),
 //!   MULTIAPPEND, OBJECTID (the `MAILBOXID` status item, the `EMAILID`
-//!   and `THREADID` fetch items and search keys) and the `APPENDLIMIT`
-//!   status item (RFC 7889) \[`hadron-only-extension`\].
+//!   and `THREADID` fetch items and search keys), the `APPENDLIMIT`
+//!   status item (RFC 7889) and UNAUTHENTICATE (RFC 8437)
+//!   \[`hadron-only-extension`\].
 //!
 //! Where both accept, the test compares them after normalising: mailbox
 //! names decoded (and `INBOX` in any case is `INBOX`), system flags,

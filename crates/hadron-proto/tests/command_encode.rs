@@ -53,6 +53,7 @@ fn canonical_forms_are_reproduced_exactly() {
         "t1 UID SORT (REVERSE ARRIVAL DISPLAYFROM) US-ASCII SINCE 1-Feb-1994\r\n",
         "t1 THREAD REFERENCES UTF-8 ALL\r\n",
         "t1 COMPRESS DEFLATE\r\n",
+        "t1 UNAUTHENTICATE\r\n",
         "t1 APPEND INBOX (\\Seen) \" 1-Jul-2002 22:35:08 -0700\" {3}\r\nabc ~{2+}\r\n\0x\r\n",
         "t1 STATUS foo (MESSAGES MAILBOXID)\r\n",
         "t1 LIST \"\" % RETURN (STATUS (MAILBOXID UIDNEXT))\r\n",

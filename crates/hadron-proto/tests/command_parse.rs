@@ -487,6 +487,23 @@ fn uidplus_move_unselect_namespace_compress() {
 }
 
 #[test]
+fn unauthenticate_takes_no_arguments() {
+    // RFC 8437 §6: `command-auth =/ "UNAUTHENTICATE"`, any case.
+    assert_eq!(
+        parse("a UNAUTHENTICATE\r\n").body,
+        CommandBody::Unauthenticate
+    );
+    assert_eq!(
+        parse("a unAuthenticate\r\n").body,
+        CommandBody::Unauthenticate
+    );
+    let limits = ParseLimits::default();
+    assert!(parse::command(b"a UNAUTHENTICATE now\r\n", &limits).is_err());
+    assert!(parse::command(b"a UNAUTHENTICATE \r\n", &limits).is_err());
+    assert!(parse::command(b"a UNAUTHENTICATED\r\n", &limits).is_err());
+}
+
+#[test]
 fn id_and_enable() {
     let CommandBody::Id(Some(params)) = parse(
         "a023 ID (\"name\" \"sodr\" \"version\" \"19.34\" \"vendor\" \"Pink Floyd Music Limited\")\r\n",

@@ -209,30 +209,75 @@ fn huge_literal_number_saturates_and_is_refused() {
 }
 
 #[test]
-fn non_sync_literal_over_the_limit_is_fatal_and_its_bytes_never_framed() {
+fn non_sync_literal_over_literal_minus_is_skipped_and_refused() {
+    // RFC 7888 §5: a LITERAL- server refuses a `{n+}` over 4096 bytes; its
+    // data is skipped, never read as commands, and the next command works.
+    let mut input = b"a1 APPEND INBOX {5000+}\r\n".to_vec();
+    let mut data = b"b1 DELETE INBOX\r\n".repeat(300);
+    data.truncate(5000);
+    input.extend_from_slice(&data);
+    input.extend_from_slice(b" more {1+}\r\nx\r\na2 NOOP\r\n");
+    let expected = [
+        error(
+            Some("a1"),
+            FrameErrorKind::LiteralTooLarge {
+                size: 5000,
+                limit: 4096,
+            },
+        ),
+        frame("a2 NOOP\r\n"),
+    ];
+    let mut whole = Framer::new(Role::Server, FramerLimits::literal_minus());
+    whole.push(&input);
+    assert_eq!(drain_accepting(&mut whole), expected);
     let mut f = Framer::new(Role::Server, FramerLimits::literal_minus());
-    f.push(b"a1 APPEND INBOX {4097+}\r\nb1 DELETE INBOX\r\n");
-    let event = f.next();
+    assert_eq!(bytewise(&mut f, &input), expected);
+    assert!(!f.is_closed());
+    if let FrameEvent::Error(e) = &expected[0] {
+        assert_eq!(
+            e.to_string(),
+            "command a1: literal of 4.9 KiB exceeds the 4 KiB limit"
+        );
+    }
+}
+
+#[test]
+fn non_sync_literal_over_the_sync_limit_too_is_fatal_and_its_bytes_never_framed() {
+    let limits = FramerLimits {
+        max_sync_literal: 8192,
+        ..FramerLimits::literal_minus()
+    };
+    let mut f = Framer::new(Role::Server, limits);
+    f.push(b"a1 APPEND INBOX {8193+}\r\nb1 DELETE INBOX\r\n");
     assert_eq!(
-        event,
+        f.next(),
         Some(FrameEvent::Fatal(FrameError {
             tag: tag("a1"),
             kind: FrameErrorKind::LiteralTooLarge {
-                size: 4097,
+                size: 8193,
                 limit: 4096
             }
         }))
     );
-    if let Some(FrameEvent::Fatal(e)) = event {
-        assert_eq!(
-            e.to_string(),
-            "command a1: literal of 4.0 KiB exceeds the 4 KiB limit"
-        );
-    }
     assert!(f.is_closed());
     assert_eq!(f.next(), None);
     f.push(b"b2 DELETE INBOX\r\n");
     assert_eq!(f.next(), None);
+}
+
+#[test]
+fn new_limits_apply_to_the_next_command() {
+    // A server moves from LITERAL- (before login) to LITERAL+ (after).
+    let mut f = Framer::new(Role::Server, FramerLimits::literal_minus());
+    let mut input = b"a1 APPEND INBOX {5000+}\r\n".to_vec();
+    input.extend([b'x'; 5000]);
+    input.extend_from_slice(b"\r\n");
+    f.push(&input);
+    assert!(matches!(f.next(), Some(FrameEvent::Error(_))));
+    f.set_limits(FramerLimits::default());
+    assert_eq!(f.limits(), &FramerLimits::default());
+    f.push(&input);
+    assert_eq!(f.next(), Some(FrameEvent::Frame(input.into())));
 }
 
 #[test]
@@ -636,4 +681,16 @@ a2 OK done\r\n";
             frame("a2 OK done\r\n"),
         ]
     );
+}
+
+#[test]
+fn unframed_input_is_taken_whole() {
+    let mut f = server();
+    f.push(b"a1 COMPRESS DEFLATE\r\n\x02\x03a2 NO");
+    assert_eq!(f.next(), Some(frame("a1 COMPRESS DEFLATE\r\n")));
+    assert_eq!(f.next(), None);
+    assert_eq!(&f.take_unframed()[..], b"\x02\x03a2 NO");
+    assert_eq!(f.buffered(), 0);
+    f.push(b"a3 NOOP\r\n");
+    assert_eq!(f.next(), Some(frame("a3 NOOP\r\n")));
 }

@@ -1,7 +1,9 @@
 //! One client connection's bytes: input through `hadron-proto`'s sans-I/O
 //! [`Framer`], output encoded straight into a write buffer that is flushed
 //! when the server is about to wait for the client (so a pipelined burst of
-//! commands is answered with as few writes as possible).
+//! commands is answered with as few writes as possible). Once COMPRESS is
+//! on, input is inflated before the framer sees it and every flush is a
+//! deflate sync flush (`compress.rs`), above TLS.
 
 use bytes::BytesMut;
 use hadron_proto::encode::{ResponseWriter, Step};
@@ -17,6 +19,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
+use crate::compress::Deflate;
 use crate::tls::Stream;
 
 /// Bytes read from the socket per call.
@@ -32,10 +35,15 @@ pub(crate) struct Connection {
     stream: Stream,
     read_buf: BytesMut,
     framer: Framer,
+    /// The framer's limits once logged in (LITERAL+); before, non-
+    /// synchronising literals are held to LITERAL-'s 4096 bytes.
+    limits: FramerLimits,
     out: Vec<u8>,
-    /// Set once TLS is up (read by the panic supervisor, which must not
-    /// write plaintext into a TLS session).
-    tls: Arc<AtomicBool>,
+    /// Set once TLS or COMPRESS is up (read by the panic supervisor, which
+    /// must not write plain text into such a stream).
+    layered: Arc<AtomicBool>,
+    /// COMPRESS=DEFLATE, once the client turned it on.
+    deflate: Option<Box<Deflate>>,
     /// How long a write may wait for a client that does not read.
     write_timeout: Duration,
     /// A write that failed in the middle of a command; reported by the
@@ -44,20 +52,24 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// A connection over `stream`, framing commands within `limits`.
+    /// A connection over `stream`, framing commands within `limits` (with
+    /// LITERAL-'s limit on non-synchronising literals until
+    /// [`Connection::set_literal_plus`]).
     pub(crate) fn new(
         stream: Stream,
         limits: FramerLimits,
-        tls: Arc<AtomicBool>,
+        layered: Arc<AtomicBool>,
         write_timeout: Duration,
     ) -> Self {
-        tls.store(stream.is_tls(), Ordering::Relaxed);
+        layered.store(stream.is_tls(), Ordering::Relaxed);
         Connection {
             stream,
             read_buf: BytesMut::with_capacity(READ_CHUNK),
-            framer: Framer::new(Role::Server, limits),
+            framer: Framer::new(Role::Server, literal_minus(limits)),
+            limits,
             out: Vec::with_capacity(8 * 1024),
-            tls,
+            layered,
+            deflate: None,
             write_timeout,
             broken: None,
         }
@@ -78,9 +90,38 @@ impl Connection {
         };
         let tls = acceptor.accept(tcp).await?;
         self.stream = Stream::Tls(Box::new(tls));
-        self.tls.store(true, Ordering::Relaxed);
+        self.layered.store(true, Ordering::Relaxed);
         let limits = *self.framer.limits();
         self.framer = Framer::new(Role::Server, limits);
+        Ok(())
+    }
+
+    /// LITERAL+ (logged in: non-synchronising literals up to the literal
+    /// limit) or LITERAL- (at most 4096 bytes; a larger one is refused and
+    /// skipped), for the commands after the current one.
+    pub(crate) fn set_literal_plus(&mut self, on: bool) {
+        let limits = if on {
+            self.limits
+        } else {
+            literal_minus(self.limits)
+        };
+        self.framer.set_limits(limits);
+    }
+
+    /// Whether COMPRESS is on.
+    pub(crate) fn is_compressed(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// COMPRESS DEFLATE (RFC 4978): flushes what is buffered (the tagged
+    /// OK, the last uncompressed bytes), then compresses everything after
+    /// it, and reads input through the inflater — also input already read
+    /// behind the command, from a client that did not wait for the OK.
+    pub(crate) async fn start_deflate(&mut self) -> std::io::Result<()> {
+        self.flush().await?;
+        let unframed = self.framer.take_unframed();
+        self.deflate = Some(Box::new(Deflate::new(&unframed)));
+        self.layered.store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -94,17 +135,37 @@ impl Connection {
         &mut self.framer
     }
 
-    /// Reads once from the socket into the framer. Returns `false` at end
-    /// of input. Cancel-safe: nothing is lost if the future is dropped.
+    /// Gives the framer more input: one read from the socket, or with
+    /// COMPRESS one piece of inflated input (reading only when what was
+    /// read is used up). Returns `false` at end of input. Cancel-safe:
+    /// nothing is lost if the future is dropped.
     pub(crate) async fn fill(&mut self) -> std::io::Result<bool> {
-        self.read_buf.clear();
-        self.read_buf.reserve(READ_CHUNK);
-        let n = self.stream.read_buf(&mut self.read_buf).await?;
-        if n == 0 {
-            return Ok(false);
+        loop {
+            if let Some(z) = &mut self.deflate {
+                let piece = z.inflate()?;
+                if !piece.is_empty() {
+                    self.framer.push(piece);
+                    return Ok(true);
+                }
+                if z.ended() {
+                    // The client closed its compressed stream.
+                    return Ok(false);
+                }
+            }
+            self.read_buf.clear();
+            self.read_buf.reserve(READ_CHUNK);
+            let n = self.stream.read_buf(&mut self.read_buf).await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            match &mut self.deflate {
+                Some(z) => z.feed(&self.read_buf),
+                None => {
+                    self.framer.push(&self.read_buf);
+                    return Ok(true);
+                }
+            }
         }
-        self.framer.push(&self.read_buf);
-        Ok(true)
     }
 
     /// Encodes `response` (without deferred literals) into the buffer.
@@ -131,7 +192,11 @@ impl Connection {
             return Err(e);
         }
         if !self.out.is_empty() {
-            tokio::time::timeout(self.write_timeout, self.stream.write_all(&self.out))
+            let wire = match &mut self.deflate {
+                Some(z) => z.deflate(&self.out)?,
+                None => &self.out,
+            };
+            tokio::time::timeout(self.write_timeout, self.stream.write_all(wire))
                 .await
                 .map_err(|_| {
                     std::io::Error::new(
@@ -143,6 +208,9 @@ impl Connection {
             // Keep a burst's buffer from pinning memory for the connection's life.
             if self.out.capacity() > 4 * DIRECT_WRITE {
                 self.out.shrink_to(8 * 1024);
+            }
+            if let Some(z) = &mut self.deflate {
+                z.shrink(4 * DIRECT_WRITE);
             }
         }
         self.stream.flush().await
@@ -157,6 +225,15 @@ impl Connection {
     pub(crate) async fn close(&mut self) -> std::io::Result<()> {
         self.flush().await?;
         self.stream.shutdown().await
+    }
+}
+
+/// `limits` with LITERAL-'s limit on non-synchronising literals (RFC 7888
+/// §5), or a lower one configured.
+fn literal_minus(limits: FramerLimits) -> FramerLimits {
+    FramerLimits {
+        max_non_sync_literal: limits.max_non_sync_literal.min(FramerLimits::LITERAL_MINUS),
+        ..limits
     }
 }
 

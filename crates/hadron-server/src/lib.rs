@@ -5,7 +5,9 @@
 //!   handler task per connection under a supervisor that contains panics,
 //!   and shuts down gracefully (`* BYE` to everyone).
 //! - `connection`: the socket, `hadron-proto`'s sans-I/O framer and a write
-//!   buffer responses are encoded straight into.
+//!   buffer responses are encoded straight into; `compress`: the
+//!   COMPRESS=DEFLATE layer (RFC 4978) between them once a client turns it
+//!   on.
 //! - `workers`: one single-threaded runtime per core running connections
 //!   as local tasks (thread-per-core; a connection never changes thread).
 //! - `handler`: one IMAP conversation — greeting, pipelined commands in
@@ -38,6 +40,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+mod compress;
 pub mod config;
 mod connection;
 mod guards;

@@ -127,6 +127,13 @@ impl Server {
         Ok(self)
     }
 
+    /// Offers UNAUTHENTICATE (RFC 8437) or not (`[auth] unauthenticate`;
+    /// offered unless turned off).
+    pub fn with_unauthenticate(mut self, offered: bool) -> Server {
+        self.settings.unauthenticate = offered;
+        self
+    }
+
     /// Also serves local delivery over LMTP: `lmtp` runs with this server
     /// and shuts down with it.
     pub fn with_lmtp(mut self, lmtp: crate::lmtp::LmtpServer) -> Server {

@@ -17,7 +17,7 @@ use crate::handler::bye;
 pub(crate) async fn supervise<F>(
     handler: F,
     spare: std::net::TcpStream,
-    tls: &std::sync::atomic::AtomicBool,
+    layered: &std::sync::atomic::AtomicBool,
 ) where
     F: Future<Output = std::io::Result<()>> + 'static,
 {
@@ -41,8 +41,9 @@ pub(crate) async fn supervise<F>(
                 &mut out,
             );
             // Best effort: the socket is non-blocking, and a few bytes fit.
-            // Plaintext cannot be written into a TLS session.
-            if !tls.load(std::sync::atomic::Ordering::Relaxed) {
+            // Plain text cannot be written into a TLS session or a
+            // compressed stream.
+            if !layered.load(std::sync::atomic::Ordering::Relaxed) {
                 let _ = (&spare).write_all(&out);
             }
         }

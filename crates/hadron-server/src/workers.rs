@@ -150,11 +150,16 @@ async fn connection(job: Job, context: WorkerContext) {
     } else {
         Stream::Plain(stream)
     };
-    let tls = Arc::new(AtomicBool::new(false));
+    let layered = Arc::new(AtomicBool::new(false));
     let write_timeout = context.settings.limits.write_timeout();
-    let conn = Connection::new(stream, context.framer_limits, tls.clone(), write_timeout);
+    let conn = Connection::new(
+        stream,
+        context.framer_limits,
+        layered.clone(),
+        write_timeout,
+    );
     let session = Session::new(context.engine.clone())
         .with_append_limit(Some(context.settings.limits.max_literal));
     let handler = Handler::new(conn, session, context.settings, context.stop, peer.ip());
-    supervise(handler.run(), spare, &tls).await;
+    supervise(handler.run(), spare, &layered).await;
 }

@@ -12,14 +12,14 @@ use common::{TestServer, append_n, assert_lines, message};
 use hadron_server::config::Limits;
 
 /// The engine's capabilities plus what the connection layer implements
-/// (`APPENDLIMIT=` is the test server's literal limit).
+/// before login (`APPENDLIMIT=` is the test server's literal limit).
 fn caps() -> String {
     let engine: Vec<String> = hadron_state::session::Session::capabilities()
         .iter()
         .map(ToString::to_string)
         .collect();
     format!(
-        "{} APPENDLIMIT={} ID LITERAL+ SASL-IR AUTH=PLAIN",
+        "{} APPENDLIMIT={} ID LITERAL- SASL-IR AUTH=PLAIN",
         engine.join(" "),
         Limits::default().max_literal
     )
@@ -39,7 +39,7 @@ both! {
         let r = c.cmd("c SELECT INBOX").await;
         assert_lines(&r, &["c BAD SELECT needs LOGIN first"]);
         let r = c.cmd("d LOGIN alice secret").await;
-        assert_lines(&r, &["d OK LOGIN completed"]);
+        assert_lines(&r, &["d OK [CAPABILITY %] LOGIN completed"]);
         let r = c.cmd("e LOGIN alice secret").await;
         assert_lines(&r, &["e BAD already logged in"]);
         let r = c.cmd("f ID (\"name\" \"test\" \"version\" \"1\")").await;
@@ -56,14 +56,14 @@ both! {
         // SASL-IR: base64("\0alice\0secret").
         let mut c = server.connect().await;
         let r = c.cmd("a AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==").await;
-        assert_lines(&r, &["a OK AUTHENTICATE completed"]);
+        assert_lines(&r, &["a OK [CAPABILITY %] AUTHENTICATE completed"]);
         c.cmd_ok("b SELECT INBOX").await;
         // Continuation: an empty challenge, then the response.
         let mut c = server.connect().await;
         c.line("a AUTHENTICATE PLAIN").await;
         c.expect(&["+ "]).await;
         c.line("AGJvYgBzZWNyZXQ=").await; // "\0bob\0secret"
-        c.expect(&["a OK AUTHENTICATE completed"]).await;
+        c.expect(&["a OK [CAPABILITY %] AUTHENTICATE completed"]).await;
         // Wrong password, cancellation, other mechanisms, another user's authzid.
         let mut c = server.connect().await;
         let r = c.cmd("a AUTHENTICATE PLAIN AGFsaWNlAHdyb25n").await; // "\0alice\0wrong"
@@ -517,7 +517,7 @@ async fn concurrent_logins(backend: common::Backend, n: usize) {
                 .expect("not every client was greeted");
             let mut c = c.with_timeout(Duration::from_secs(300));
             let r = c.cmd(&format!("a LOGIN {user} secret")).await;
-            assert_lines(&r, &["a OK LOGIN completed"]);
+            assert_lines(&r, &["a OK [CAPABILITY %] LOGIN completed"]);
             let r = c.cmd("b SELECT INBOX").await;
             assert_eq!(
                 r.last().unwrap(),

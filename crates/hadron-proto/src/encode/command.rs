@@ -74,6 +74,7 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
         | C::Check
         | C::Close
         | C::Unselect
+        | C::Unauthenticate
         | C::Expunge
         | C::Idle => name(out, body.name()),
         C::Authenticate {

@@ -70,7 +70,10 @@ pub enum FrameErrorKind {
     },
     /// A literal whose data the peer sends without waiting (`{n+}`, or any
     /// literal in [`Role::Client`](super::Role::Client)) is larger than the
-    /// limit. Its bytes cannot be skipped safely, so this is always fatal.
+    /// limit. Fatal, unless a server can skip it: a non-synchronising
+    /// literal within the synchronising limit is refused as an
+    /// [`FrameEvent::Error`](super::FrameEvent::Error) once its data and the
+    /// rest of its command went by.
     #[error("literal of {} exceeds the {} limit", ByteSize(*.size), ByteSize(*.limit))]
     LiteralTooLarge {
         /// The announced size (saturated at `u64::MAX` if the digits overflow).

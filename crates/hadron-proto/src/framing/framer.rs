@@ -183,9 +183,32 @@ impl Framer {
         self.role
     }
 
-    /// The limits given to [`Framer::new`].
+    /// The limits in force: those given to [`Framer::new`], or to the last
+    /// [`Framer::set_limits`].
     pub fn limits(&self) -> &FramerLimits {
         &self.limits
+    }
+
+    /// Changes the limits, for what the framer has not examined yet: a
+    /// server that accepts larger non-synchronising literals once a client
+    /// has logged in (LITERAL- before, LITERAL+ after) calls it after the
+    /// command that changed the state, before taking the next event.
+    pub fn set_limits(&mut self, limits: FramerLimits) {
+        self.limits = limits;
+    }
+
+    /// Takes every byte pushed and not yet handed out in a frame, leaving
+    /// the framer as new (a pending literal decision is dropped with it).
+    /// For a layer that starts right after the command just framed, such
+    /// as COMPRESS (RFC 4978), whose peer's next bytes must be read through
+    /// that layer first.
+    pub fn take_unframed(&mut self) -> BytesMut {
+        let rest = std::mem::take(&mut self.buf);
+        self.reset_frame();
+        if !self.is_closed() {
+            self.state = State::Line;
+        }
+        rest
     }
 
     /// Whether a [`FrameEvent::Fatal`] was reported; the framer then ignores
@@ -369,7 +392,8 @@ impl Framer {
                 limit,
             };
             let error = self.frame_error(kind);
-            return self.fatal(error);
+            self.drop_frame();
+            return self.refuse_unasked(literal, error);
         }
         if !fits_frame {
             let limit = self.limits.max_frame;
@@ -440,10 +464,11 @@ impl Framer {
                         size: literal.size,
                         limit,
                     };
-                    return self.fatal(FrameError {
+                    let error = FrameError {
                         tag: error.tag,
                         kind,
-                    });
+                    };
+                    return self.refuse_unasked(literal, error);
                 }
                 self.state = State::Discard {
                     skip: literal.size,
@@ -473,6 +498,27 @@ impl Framer {
             skip: 0,
             error,
             tail,
+        };
+        Step::Continue
+    }
+
+    /// A literal over its limit whose data comes unasked (its frame already
+    /// dropped). A server skips the data of a non-synchronising literal
+    /// that a synchronising one could have carried — over a LITERAL- limit
+    /// (RFC 7888 §5: refused, the connection kept) — and reports `error`
+    /// at the end of the command; anything larger cannot be told from an
+    /// attack, so the framer closes.
+    fn refuse_unasked(&mut self, literal: Announcement, error: FrameError) -> Step {
+        let skippable = self.role == Role::Server
+            && literal.non_sync
+            && literal.size <= self.limits.max_sync_literal;
+        if !skippable {
+            return self.fatal(error);
+        }
+        self.state = State::Discard {
+            skip: literal.size,
+            error,
+            tail: Tail::default(),
         };
         Step::Continue
     }

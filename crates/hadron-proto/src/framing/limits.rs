@@ -23,8 +23,11 @@ pub struct FramerLimits {
     /// before the peer sends it. Default 64 MiB.
     pub max_sync_literal: u64,
     /// Largest non-synchronising literal (`{n+}`, `~{n+}`). Its data arrives
-    /// unasked, so a larger one is fatal. Default 64 MiB (LITERAL+); use
-    /// [`FramerLimits::LITERAL_MINUS`] (4096) for LITERAL- (RFC 7888 §3).
+    /// unasked: a larger one within `max_sync_literal` is refused with
+    /// [`FrameEvent::Error`](super::FrameEvent::Error) and its data skipped
+    /// ([`Role::Server`](super::Role::Server)), one larger than both is
+    /// fatal. Default 64 MiB (LITERAL+); use
+    /// [`FramerLimits::LITERAL_MINUS`] (4096) for LITERAL- (RFC 7888 §5).
     pub max_non_sync_literal: u64,
     /// Largest whole command: all lines, CRLFs and literal data. Default 80 MiB,
     /// so one literal of the default maximum fits with room to spare.
@@ -39,7 +42,7 @@ pub struct FramerLimits {
 
 impl FramerLimits {
     /// The non-synchronising literal limit a LITERAL- server advertises
-    /// (RFC 7888 §3): 4096 bytes.
+    /// (RFC 7888 §5): 4096 bytes.
     pub const LITERAL_MINUS: u64 = 4096;
 
     /// The defaults with `max_non_sync_literal` set for LITERAL- (4096 bytes).

@@ -30,9 +30,14 @@
 //! Bad input never makes the framer lose its place: a refused command is
 //! skipped up to the CRLF that ends it (skipping the data of any
 //! non-synchronising literal it announced), and framing resumes with the next
-//! command. The only exception is a literal whose data the peer sends
-//! unasked and that is over the limit: its bytes must not be read as
-//! commands, so the framer reports [`FrameEvent::Fatal`] and stops.
+//! command. A server also skips the data of a non-synchronising literal over
+//! [`FramerLimits::max_non_sync_literal`] (a LITERAL- server's 4096 bytes,
+//! RFC 7888 §5) as long as it is within
+//! [`FramerLimits::max_sync_literal`], and reports the command as an
+//! error. The only exception is a literal whose data the peer sends unasked
+//! and that is over every limit: its bytes must not be read as commands,
+//! and skipping them would let the peer keep the connection busy without
+//! bound, so the framer reports [`FrameEvent::Fatal`] and stops.
 
 mod error;
 mod framer;

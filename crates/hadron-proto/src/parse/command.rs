@@ -157,6 +157,7 @@ fn command_body<'a>(
         b"CHECK" => return simple(C::Check),
         b"CLOSE" => return simple(C::Close),
         b"UNSELECT" => return simple(C::Unselect),
+        b"UNAUTHENTICATE" => return simple(C::Unauthenticate),
         b"EXPUNGE" => return simple(C::Expunge),
         b"IDLE" => return simple(C::Idle),
         b"AUTHENTICATE" => authenticate(i),

@@ -349,6 +349,7 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
             Just(C::Check),
             Just(C::Close),
             Just(C::Unselect),
+            Just(C::Unauthenticate),
             Just(C::Expunge),
             Just(C::Idle),
         ]

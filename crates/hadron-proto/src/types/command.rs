@@ -148,6 +148,9 @@ pub enum CommandBody<'a> {
     Close,
     /// `UNSELECT` (RFC 3691)
     Unselect,
+    /// `UNAUTHENTICATE` (RFC 8437): back to the not authenticated state on
+    /// the same connection.
+    Unauthenticate,
     /// `EXPUNGE`
     Expunge,
     /// `UID EXPUNGE sequence-set` (RFC 4315 UIDPLUS)
@@ -297,6 +300,7 @@ impl CommandBody<'_> {
             C::Check => "CHECK",
             C::Close => "CLOSE",
             C::Unselect => "UNSELECT",
+            C::Unauthenticate => "UNAUTHENTICATE",
             C::Expunge => "EXPUNGE",
             C::UidExpunge(_) => "UID EXPUNGE",
             C::Search { uid, .. } => uid_name(*uid, "SEARCH", "UID SEARCH"),
@@ -391,6 +395,7 @@ impl CommandBody<'_> {
             C::Check => C::Check,
             C::Close => C::Close,
             C::Unselect => C::Unselect,
+            C::Unauthenticate => C::Unauthenticate,
             C::Expunge => C::Expunge,
             C::UidExpunge(set) => C::UidExpunge(set),
             C::Search {

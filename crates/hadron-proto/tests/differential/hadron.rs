@@ -392,6 +392,10 @@ impl W {
             C::Check => "CHECK".into(),
             C::Close => "CLOSE".into(),
             C::Unselect => "UNSELECT".into(),
+            C::Unauthenticate => {
+                self.facts.extension = Some("UNAUTHENTICATE");
+                "UNAUTHENTICATE".into()
+            }
             C::Expunge => "EXPUNGE".into(),
             C::UidExpunge(set) => format!("UID EXPUNGE {}", self.set(set)),
             C::Search {

@@ -160,12 +160,18 @@ pub struct AuthConfig {
     /// the cache off. A changed password or deleted user is never let in
     /// from it (each login compares the stored hash). Default 300.
     pub cache_ttl_secs: u64,
+    /// Whether UNAUTHENTICATE (RFC 8437) is offered: a logged-in client
+    /// may log in again as another user on the same connection. RFC 8437
+    /// §8 asks for a way to turn it off (behind a proxy that checks only
+    /// the first login). Default true.
+    pub unauthenticate: bool,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             cache_ttl_secs: 300,
+            unauthenticate: true,
         }
     }
 }
@@ -593,6 +599,9 @@ mod tests {
         assert!(Config::from_toml("sqlite_sync = \"off\"").is_err());
         let c = Config::from_toml("[auth]\ncache_ttl_secs = 0").unwrap();
         assert_eq!(c.auth.cache_ttl_secs, 0);
+        assert!(c.auth.unauthenticate);
+        let c = Config::from_toml("[auth]\nunauthenticate = false").unwrap();
+        assert!(!c.auth.unauthenticate);
         assert!(Config::from_toml("[auth]\nttl = 1").is_err());
     }
 

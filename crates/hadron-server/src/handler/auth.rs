@@ -10,7 +10,7 @@ use hadron_proto::types::{
 use hadron_state::session::{Output, State};
 use tracing::{debug, info};
 
-use super::wire::{bye, capabilities, tagged};
+use super::wire::{Offer, bye, capabilities, tagged};
 use super::{Flow, Handler, Input};
 use crate::guards::Verdict;
 
@@ -26,11 +26,16 @@ impl Handler {
     }
 
     pub(super) fn capabilities(&self) -> Vec<Capability<'static>> {
-        capabilities(
-            self.starttls_available(),
-            self.login_allowed(),
-            self.settings.limits.max_literal,
-        )
+        let authenticated = self.is_authenticated();
+        capabilities(Offer {
+            starttls: self.starttls_available(),
+            login_allowed: self.login_allowed(),
+            max_literal: self.settings.limits.max_literal,
+            authenticated,
+            unauthenticate: self.settings.unauthenticate
+                && authenticated
+                && !self.conn.is_compressed(),
+        })
     }
 
     /// `NO [PRIVACYREQUIRED]` for a login attempt before TLS, if needed.
@@ -51,6 +56,10 @@ impl Handler {
     pub(super) async fn start_tls(&mut self, tag: &Tag<'static>) -> std::io::Result<Flow> {
         if self.conn.is_tls() {
             return Ok(self.bad_input(Some(tag), "TLS is already active"));
+        }
+        if self.conn.is_compressed() {
+            // TLS goes below COMPRESS (RFC 4978 §3), never above it.
+            return Ok(self.bad_input(Some(tag), "STARTTLS after COMPRESS is not allowed"));
         }
         let Some(acceptor) = self.settings.tls.clone() else {
             return Ok(self.bad_input(
@@ -138,9 +147,14 @@ impl Handler {
                 .succeeded(self.peer, &name, failures > 0)
                 .await;
             self.user_slot = Some(slot);
+            self.conn.set_literal_plus(true);
             tracing::Span::current().record("user", name.as_str());
             info!("logged in");
-            self.conn.write(&tagged(tag, StatusKind::Ok, None, ok_text));
+            // What login changed (LITERAL+, COMPRESS, UNAUTHENTICATE), so
+            // the client needs no CAPABILITY round trip (as Dovecot does).
+            let caps = Code::Capability(self.capabilities());
+            self.conn
+                .write(&tagged(tag, StatusKind::Ok, Some(caps), ok_text));
         } else {
             drop(slot);
             let delay = settings.throttle.failed(self.peer, &name).await;

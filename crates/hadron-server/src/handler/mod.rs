@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hadron_proto::framing::FrameEvent;
+use hadron_proto::framing::{FrameErrorKind, FrameEvent};
 use hadron_proto::parse::{self, ParseLimits};
 use hadron_proto::types::{
     Base64, Code, Command, CommandBody, Continue, Data, IString, NString, RespText, Response,
@@ -21,6 +21,7 @@ use tracing::{debug, info};
 
 mod auth;
 mod idle;
+mod layers;
 mod wire;
 
 pub(crate) use self::wire::bye;
@@ -50,6 +51,9 @@ pub(crate) struct Settings {
     pub(crate) login_slots: Semaphore,
     /// Failed-login throttling.
     pub(crate) throttle: LoginThrottle,
+    /// Whether UNAUTHENTICATE (RFC 8437) is offered; RFC 8437 §8 wants a
+    /// way to turn it off (`[auth] unauthenticate`).
+    pub(crate) unauthenticate: bool,
 }
 
 impl Settings {
@@ -68,6 +72,7 @@ impl Settings {
                 Duration::from_millis(limits.login_delay_ms),
                 Duration::from_secs(limits.login_lockout_secs),
             ),
+            unauthenticate: true,
         }
     }
 }
@@ -90,6 +95,7 @@ impl std::fmt::Debug for Settings {
             .field("limits", &self.limits)
             .field("tls", &self.tls.is_some())
             .field("plaintext_auth", &self.plaintext_auth)
+            .field("unauthenticate", &self.unauthenticate)
             .finish_non_exhaustive()
     }
 }
@@ -248,7 +254,15 @@ impl Handler {
                     None => Ok(self.bad_input(None, &why)),
                 }
             }
-            FrameEvent::Error(e) => Ok(self.bad_input(e.tag.as_ref(), &e.kind.to_string())),
+            FrameEvent::Error(e) => {
+                let why = e.kind.to_string();
+                if let FrameErrorKind::LiteralTooLarge { .. } = e.kind {
+                    // A non-synchronising literal over LITERAL-'s 4096
+                    // bytes, skipped: `BAD [TOOBIG]` (RFC 7888 §5).
+                    return Ok(self.bad_input_with(e.tag.as_ref(), Some(Code::TooBig), &why));
+                }
+                Ok(self.bad_input(e.tag.as_ref(), &why))
+            }
             FrameEvent::Fatal(e) => {
                 info!(reason = %e.kind, "closing connection: input cannot be framed");
                 self.conn.write(&bye(None, &e.kind.to_string()));
@@ -259,8 +273,18 @@ impl Handler {
 
     /// `BAD` for malformed input; too many of them close the connection.
     fn bad_input(&mut self, tag: Option<&Tag<'static>>, why: &str) -> Flow {
+        self.bad_input_with(tag, None, why)
+    }
+
+    /// [`Handler::bad_input`] with a response code on the tagged `BAD`.
+    fn bad_input_with(
+        &mut self,
+        tag: Option<&Tag<'static>>,
+        code: Option<Code<'static>>,
+        why: &str,
+    ) -> Flow {
         match tag {
-            Some(tag) => self.conn.write(&tagged(tag, StatusKind::Bad, None, why)),
+            Some(tag) => self.conn.write(&tagged(tag, StatusKind::Bad, code, why)),
             None => self.conn.write(&untagged(StatusKind::Bad, why)),
         }
         self.bad_commands += 1;
@@ -302,6 +326,8 @@ impl Handler {
                 self.authenticate(&tag, mechanism.as_str(), initial).await
             }
             CommandBody::Idle => self.idle(command).await,
+            CommandBody::Compress { algorithm } => self.compress(&tag, algorithm.as_str()).await,
+            CommandBody::Unauthenticate => Ok(self.unauthenticate(command).await),
             CommandBody::Login { username, password } if !self.is_authenticated() => {
                 let username = username.into_static();
                 let password = password.into_static();

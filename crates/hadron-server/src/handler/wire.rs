@@ -4,23 +4,46 @@
 use hadron_proto::types::{Capability, Code, RespText, Response, Status, StatusKind, Tag, Text};
 use hadron_state::session::Session;
 
+/// What the connection layer offers on one connection now, beside the
+/// engine's capabilities.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Offer {
+    /// STARTTLS is on offer (TLS configured and not yet up).
+    pub(crate) starttls: bool,
+    /// Logging in is allowed on this connection now.
+    pub(crate) login_allowed: bool,
+    /// The largest literal accepted (`APPENDLIMIT=`, RFC 7889: a bigger
+    /// APPEND is refused `NO [TOOBIG]` before its data is sent).
+    pub(crate) max_literal: u64,
+    /// Logged in: LITERAL+ instead of LITERAL-, and COMPRESS.
+    pub(crate) authenticated: bool,
+    /// UNAUTHENTICATE (RFC 8437) is offered: enabled in the configuration,
+    /// logged in, and no COMPRESS layer (which RFC 8437 §4.1 would end
+    /// mid-stream).
+    pub(crate) unauthenticate: bool,
+}
+
 /// The capabilities the server advertises: the engine's plus what the
-/// connection layer implements, given whether STARTTLS is on offer,
-/// whether logging in is allowed on this connection now, and the largest
-/// literal it accepts (`APPENDLIMIT=`, RFC 7889: a bigger APPEND is refused
-/// `NO [TOOBIG]` before its data is sent).
-pub(crate) fn capabilities(
-    starttls: bool,
-    login_allowed: bool,
-    max_literal: u64,
-) -> Vec<Capability<'static>> {
+/// connection layer implements. Before login non-synchronising literals
+/// are LITERAL- (RFC 7888 §5: at most 4096 bytes, so no client can make an
+/// unauthenticated connection buffer more unasked), after it LITERAL+ up
+/// to the literal limit; never both at once.
+pub(crate) fn capabilities(offer: Offer) -> Vec<Capability<'static>> {
     let mut caps = Session::capabilities();
-    let append_limit = format!("APPENDLIMIT={max_literal}");
-    let mut extra = vec![append_limit.as_str(), "ID", "LITERAL+"];
-    if starttls {
+    let append_limit = format!("APPENDLIMIT={}", offer.max_literal);
+    let mut extra = vec![append_limit.as_str(), "ID"];
+    if offer.authenticated {
+        extra.extend(["LITERAL+", "COMPRESS=DEFLATE"]);
+    } else {
+        extra.push("LITERAL-");
+    }
+    if offer.unauthenticate {
+        extra.push("UNAUTHENTICATE");
+    }
+    if offer.starttls {
         extra.push("STARTTLS");
     }
-    if login_allowed {
+    if offer.login_allowed {
         extra.extend(["SASL-IR", "AUTH=PLAIN"]);
     } else {
         extra.push("LOGINDISABLED");

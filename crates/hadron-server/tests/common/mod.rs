@@ -9,6 +9,7 @@
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 pub mod binary;
+pub mod deflate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,6 +71,8 @@ pub struct TestServer {
     /// The LMTP listener's Unix socket, when its configuration named one.
     pub lmtp_socket: Option<std::path::PathBuf>,
     pub engine: Arc<Engine>,
+    /// The server's count of logged-in sessions.
+    pub sessions: hadron_server::listener::SessionCount,
     /// Further instances on the same database ([`Backend::TwoInstances`]).
     pub others: Vec<TestServer>,
     /// How many clients [`TestServer::connect`] made (it takes the
@@ -195,6 +198,7 @@ impl TestServer {
         let addr = server.local_addr().unwrap();
         let tls_addr = server.tls_local_addr();
         let lmtp_addr = server.lmtp_local_addr();
+        let sessions = server.session_count();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -206,6 +210,7 @@ impl TestServer {
             lmtp_addr,
             lmtp_socket,
             engine,
+            sessions,
             others: Vec::new(),
             connected: std::sync::atomic::AtomicUsize::new(0),
             stop: Some(stop),
@@ -364,9 +369,10 @@ impl Client {
         self
     }
 
-    /// Sends raw bytes.
+    /// Sends raw bytes (flushed: a layer such as COMPRESS may hold them).
     pub async fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).await.expect("send");
+        self.writer.flush().await.expect("send");
     }
 
     /// Sends one line (CRLF appended).

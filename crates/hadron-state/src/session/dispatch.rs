@@ -153,7 +153,7 @@ impl Session {
 
     /// The commands of the authenticated state (valid when selected too):
     /// SELECT/EXAMINE, the mailbox commands, STATUS, APPEND, the QUOTA
-    /// commands, IDLE; gives back the rest.
+    /// commands, IDLE, UNAUTHENTICATE; gives back the rest.
     pub(super) async fn authenticated(
         &mut self,
         tag: &Tag<'static>,
@@ -261,6 +261,7 @@ impl Session {
             CommandBody::GetQuota { root } => self.get_quota(tag, &root, out).await,
             CommandBody::GetQuotaRoot { mailbox } => self.get_quota_root(tag, mailbox, out).await,
             CommandBody::SetQuota { .. } => self.set_quota(tag, out),
+            CommandBody::Unauthenticate => self.unauthenticate(tag, out),
             CommandBody::Idle => {
                 self.catch_up().await;
                 self.deliver(CommandContext::Idle, out);

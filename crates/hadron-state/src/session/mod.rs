@@ -266,7 +266,10 @@ impl Session {
     }
 
     /// The capabilities this engine implements (the server adds its own,
-    /// such as STARTTLS).
+    /// such as STARTTLS). UNAUTHENTICATE (RFC 8437) is implemented by
+    /// [`Session::execute`] but not listed: RFC 8437 §8 wants servers able
+    /// to turn it off, and it must not be offered under a layer it cannot
+    /// end, so the server advertises it.
     pub fn capabilities() -> Vec<Capability<'static>> {
         [
             "IMAP4rev1",
@@ -586,6 +589,29 @@ impl Session {
             self.engine.forget_session(id, self.id);
             self.engine.release(id);
         }
+    }
+
+    /// UNAUTHENTICATE (RFC 8437): back to the Not Authenticated state,
+    /// keeping nothing of the user — the selected mailbox is left without
+    /// expunging (as UNSELECT; other sessions see nothing), which also ends
+    /// its saved search result `$` (RFC 5182), updating searches (RFC 5267)
+    /// and per-message MODSEQ bookkeeping; ENABLEd extensions (CONDSTORE,
+    /// QRESYNC) are off again; the session gets a fresh id in the hub. Quota
+    /// is read per command from the account, so nothing of it stays. Never
+    /// `NO` (RFC 8437 §3). What belongs to the connection (TLS, the
+    /// per-user session count) is the server's to reset.
+    fn unauthenticate(&mut self, tag: &Tag<'_>, out: &mut dyn ResponseSink) {
+        self.leave();
+        self.account = None;
+        self.enabled = Enabled::default();
+        self.idling = None;
+        self.id = self.engine.hub().new_session_id();
+        out.send(tagged(
+            tag,
+            StatusKind::Ok,
+            None,
+            "UNAUTHENTICATE completed; not authenticated",
+        ));
     }
 
     async fn logout(&mut self, tag: &Tag<'_>, out: &mut dyn ResponseSink) {

@@ -149,7 +149,8 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = engine.store().clone();
     let mut server = Server::bind(config.listen, engine, config.limits)
         .await
-        .with_context(|| format!("listening on {}", config.listen))?;
+        .with_context(|| format!("listening on {}", config.listen))?
+        .with_unauthenticate(config.auth.unauthenticate);
     if let Some(lmtp) = lmtp {
         server = server.with_lmtp(lmtp);
     }
