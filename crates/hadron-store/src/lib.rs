@@ -63,8 +63,9 @@
 //!
 //! # Blobs
 //!
-//! [`FsBlobStore`] (default with SQLite) stores bodies as files named by SHA-256, written to a
-//! temp file, fsynced, renamed and the directory fsynced. [`DbBlobStore`] stores them in the
+//! [`PackBlobStore`] (the server's default with SQLite) appends bodies under 1 MiB to shared
+//! pack files, one write and one sync per batch, and keeps larger ones as [`FsBlobStore`]
+//! files, named by SHA-256, written to a temp file, fsynced, renamed and the directory fsynced. [`DbBlobStore`] stores them in the
 //! database (PostgreSQL deployments without a shared disk). Write the blob first, then commit
 //! the row naming it; collection spares blobs younger than a grace period.
 #![forbid(unsafe_code)]
