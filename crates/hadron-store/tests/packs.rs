@@ -264,3 +264,44 @@ fn a_body_twice_in_a_batch_is_written_once() {
     assert_eq!(fs::metadata(pack).unwrap().len(), 44 * 2 + 4 + 5);
     assert_eq!(store.put_many(&[]).unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn concurrent_writers_and_readers_share_the_active_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    // Small packs, so that concurrent batches also roll over and seal.
+    let limits = PackLimits {
+        pack_bytes: 8 << 10,
+        loose_from: 1 << 20,
+    };
+    let store = PackBlobStore::with_limits(dir.path(), limits).unwrap();
+    let written: Vec<Vec<(String, Vec<u8>)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|t| {
+                let store = &store;
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    for round in 0..25 {
+                        let data = bodies(1 + round % 4, &format!("thread {t} round {round}"));
+                        let hashes = put_all(store, &data);
+                        // What this thread wrote reads back at once, from any thread.
+                        for (h, d) in hashes.iter().zip(&data) {
+                            assert_eq!(store.get(h).unwrap(), *d);
+                        }
+                        mine.extend(hashes.into_iter().zip(data));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let all: Vec<(String, Vec<u8>)> = written.into_iter().flatten().collect();
+    // 25 rounds of 1, 2, 3, 4, 1, … bodies: 61 per thread.
+    assert_eq!(all.len(), 8 * 61);
+    drop(store);
+    let store = PackBlobStore::with_limits(dir.path(), limits).unwrap();
+    for (h, d) in &all {
+        assert_eq!(store.get(h).unwrap(), *d, "after reopening");
+    }
+    assert!(files(dir.path(), ".pack") > 1, "rolled over");
+}

@@ -22,6 +22,7 @@
 //! compacts a sealed pack once less than half of it is alive: its live records are copied to
 //! the collector's active pack and synced before the old pack is unlinked.
 
+mod append;
 mod collect;
 mod format;
 
@@ -139,8 +140,10 @@ pub struct PackBlobStore {
     loose: FsBlobStore,
     limits: PackLimits,
     index: RwLock<Index>,
-    /// Serialises appends; `None` until the first one.
+    /// The pack appends go to; `None` until the first one.
     active: Mutex<Option<Active>>,
+    /// Appends of concurrent callers, written and synced together.
+    group: append::Group,
 }
 
 fn pack_name(id: u32, ext: &str) -> String {
@@ -201,6 +204,7 @@ impl PackBlobStore {
             limits,
             index: RwLock::new(Index::default()),
             active: Mutex::new(None),
+            group: append::Group::default(),
         };
         store.refresh()?;
         Ok(store)
@@ -372,67 +376,6 @@ impl PackBlobStore {
                 Err(e) => return Err(e.into()),
             }
         }
-    }
-
-    /// Appends `records` (hash, written, data) to this process's active pack, durably, and
-    /// maps them. Rolls over to a new pack first when the active one is full.
-    fn append(&self, records: &[(Digest32, u32, &[u8])]) -> Result<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let mut guard = self.lock_active();
-        if let Some(a) = guard.as_ref()
-            && a.len > 0
-            && a.len >= self.limits.pack_bytes
-        {
-            let full = guard.take().expect("checked above");
-            self.seal(full.id, &full.entries)?;
-            if let Some(p) = self.write_index().packs.get_mut(&full.id) {
-                p.sealed = true;
-                p.scanned = full.len;
-            }
-        }
-        if guard.is_none() {
-            *guard = Some(self.new_active()?);
-        }
-        let active = guard.as_mut().expect("set above");
-        let total: usize = records.iter().map(|(_, _, d)| HEADER + d.len()).sum();
-        if active.len + total as u64 > u64::from(u32::MAX) {
-            return Err(StoreError::Io(std::io::Error::other(
-                "a pack would pass 4 GiB",
-            )));
-        }
-        let mut buf = Vec::with_capacity(total);
-        let mut entries = Vec::with_capacity(records.len());
-        for (hash, written, data) in records {
-            let len = u32::try_from(data.len()).expect("small bodies only");
-            entries.push(Entry {
-                offset: (active.len + buf.len() as u64) as u32,
-                len,
-                written: *written,
-                hash: *hash,
-            });
-            buf.extend_from_slice(&format::header(len, *written, hash));
-            buf.extend_from_slice(data);
-        }
-        if let Err(e) = active
-            .file
-            .write_all(&buf)
-            .and_then(|()| active.file.sync_data())
-        {
-            // Take back what may have been written; if even that fails, leave the pack
-            // to the next opener's scan and start a new one.
-            if active.file.set_len(active.len).is_err() {
-                *guard = None;
-            }
-            return Err(e.into());
-        }
-        active.len += buf.len() as u64;
-        let id = active.id;
-        let mut index = self.write_index();
-        index.add(id, &entries, &HashSet::new());
-        active.entries.extend(entries);
-        Ok(())
     }
 
     /// The record of `hash` in a pack, with the pack's file, if the map knows one.
