@@ -89,14 +89,12 @@ fn mark_dead(packs: &PackBlobStore, id: u32, records: &[&Entry]) -> Result<()> {
         .write_all(&bytes)?;
     let mut index = packs.write_index();
     for e in records {
-        let key = super::key_of(&e.hash);
-        if index
-            .map
-            .get(&key)
-            .is_some_and(|l| l.pack == id && l.offset == e.offset)
-        {
-            index.map.remove(&key);
-        }
+        let loc = super::Loc {
+            pack: id,
+            offset: e.offset,
+            len: e.len,
+        };
+        index.remove(&e.hash, loc);
     }
     Ok(())
 }
