@@ -2,15 +2,17 @@
 //! literals sent as the server allows), responses framed and parsed with
 //! `hadron-proto`, and counts of failed commands and unreadable responses.
 
+use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use hadron_proto::encode;
 use hadron_proto::framing::{FrameEvent, Framer, FramerLimits, Role};
 use hadron_proto::parse;
 use hadron_proto::types::{
-    AString, Capability, Code, Command, CommandBody, Continue, Data, GreetingKind, LiteralMode,
-    Response, Status, StatusKind, Tag,
+    AString, Atom, Capability, Code, Command, CommandBody, Continue, Data, GreetingKind,
+    LiteralMode, Response, Status, StatusKind, Tag,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -131,6 +133,69 @@ pub struct Client {
     completed: Vec<(String, Reply)>,
     /// Bytes of the responses framed so far.
     received: u64,
+    /// Bytes read from the socket so far (compressed, under COMPRESS).
+    wire_received: u64,
+    /// COMPRESS=DEFLATE, once turned on.
+    deflate: Option<Deflate>,
+}
+
+/// The client's side of COMPRESS=DEFLATE (RFC 4978): raw deflate streams both ways, the
+/// output flushed (sync flush) with every write.
+struct Deflate {
+    inflater: Decompress,
+    deflater: Compress,
+}
+
+impl fmt::Debug for Deflate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deflate")
+            .field("in", &self.inflater.total_in())
+            .field("out", &self.deflater.total_out())
+            .finish()
+    }
+}
+
+impl Deflate {
+    fn new() -> Self {
+        Deflate {
+            inflater: Decompress::new(false),
+            deflater: Compress::new(Compression::default(), false),
+        }
+    }
+
+    /// Inflates all of `input`.
+    fn inflate(&mut self, mut input: &[u8]) -> Result<Vec<u8>, BenchError> {
+        let mut out = Vec::with_capacity(input.len() * 4);
+        loop {
+            out.reserve(input.len().max(4096) * 2);
+            let before = self.inflater.total_in();
+            self.inflater
+                .decompress_vec(input, &mut out, FlushDecompress::Sync)
+                .map_err(|e| BenchError::Protocol(format!("COMPRESS input: {e}")))?;
+            let used = (self.inflater.total_in() - before) as usize;
+            input = &input[used..];
+            if input.is_empty() && out.len() < out.capacity() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Deflates `bytes`, flushed so the server can read all of it.
+    fn deflate(&mut self, mut bytes: &[u8]) -> Result<Vec<u8>, BenchError> {
+        let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+        loop {
+            out.reserve(bytes.len().max(1024));
+            let before = self.deflater.total_in();
+            self.deflater
+                .compress_vec(bytes, &mut out, FlushCompress::Sync)
+                .map_err(|e| BenchError::Protocol(format!("COMPRESS output: {e}")))?;
+            let used = (self.deflater.total_in() - before) as usize;
+            bytes = &bytes[used..];
+            if bytes.is_empty() && out.len() < out.capacity() {
+                return Ok(out);
+            }
+        }
+    }
 }
 
 /// Limits for reading responses: a `SEARCH` of a million messages is one
@@ -171,6 +236,8 @@ impl Client {
             in_flight: Vec::new(),
             completed: Vec::new(),
             received: 0,
+            wire_received: 0,
+            deflate: None,
         };
         let frame = client.read_frame().await?;
         let greeting = parse::greeting(&frame)
@@ -258,9 +325,29 @@ impl Client {
 
     /// Bytes the server has sent so far in complete responses (CRLFs and
     /// literals included, the greeting too): the difference around a
-    /// command is what its responses weighed on the wire.
+    /// command is what its responses weighed, uncompressed (on the wire
+    /// without COMPRESS; see [`Client::wire_bytes`]).
     pub fn received_bytes(&self) -> u64 {
         self.received
+    }
+
+    /// Bytes read from the socket so far: what the server sent on the wire, compressed
+    /// under COMPRESS.
+    pub fn wire_bytes(&self) -> u64 {
+        self.wire_received
+    }
+
+    /// Turns on COMPRESS=DEFLATE (RFC 4978) if the server offers it; `false` if it does not.
+    pub async fn compress(&mut self) -> Result<bool, BenchError> {
+        if !self.has_capability("COMPRESS=DEFLATE") {
+            return Ok(false);
+        }
+        let algorithm = Atom::try_from("DEFLATE").expect("an atom");
+        self.execute(CommandBody::Compress { algorithm })
+            .await?
+            .ok("COMPRESS DEFLATE")?;
+        self.deflate = Some(Deflate::new());
+        Ok(true)
     }
 
     /// The failures counted so far.
@@ -553,11 +640,26 @@ impl Client {
             if n == 0 {
                 return Err(BenchError::Closed);
             }
-            self.framer.push(&self.read_buf[..n]);
+            self.wire_received += n as u64;
+            match &mut self.deflate {
+                Some(d) => {
+                    let plain = d.inflate(&self.read_buf[..n])?;
+                    self.framer.push(&plain);
+                }
+                None => self.framer.push(&self.read_buf[..n]),
+            }
         }
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), BenchError> {
+        let compressed;
+        let bytes = match &mut self.deflate {
+            Some(d) => {
+                compressed = d.deflate(bytes)?;
+                &compressed[..]
+            }
+            None => bytes,
+        };
         self.stream
             .write_all(bytes)
             .await

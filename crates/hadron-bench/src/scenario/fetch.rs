@@ -1,6 +1,7 @@
 //! `fetch`: `FETCH 1:* (UID FLAGS)`, header fields and envelopes of random
 //! ranges of 100, envelopes of a random range of [`ENVELOPES`] (when the
-//! corpus is larger; else `1:*` is that row), `FETCH 1:* ENVELOPE`, and
+//! corpus is larger; else `1:*` is that row), `FETCH 1:* ENVELOPE` (with
+//! the bytes on the wire, and again under COMPRESS=DEFLATE when offered), and
 //! whole random single messages — all on the corpus opened with EXAMINE,
 //! so nothing changes.
 
@@ -14,6 +15,7 @@ use hadron_proto::types::{
 use super::{Ctx, Metric, all, random_range, range, select};
 use crate::BenchError;
 use crate::client::Client;
+use crate::procstat::ProcStat;
 use crate::stats::Histogram;
 
 /// The envelopes of one large FETCH of a range.
@@ -75,6 +77,42 @@ async fn measure(
         items += n;
     }
     ctx.push(name, Metric::Latency, &hist, busy, Some(items), None);
+    Ok(())
+}
+
+/// Like [`measure`] of `1:*`, noting the bytes the server sent on the wire per command and
+/// the server's CPU time per command (when its process is known).
+async fn measure_wire(
+    ctx: &mut Ctx,
+    client: &mut Client,
+    name: &str,
+    times: usize,
+    attributes: &[FetchAttribute<'static>],
+) -> Result<(), BenchError> {
+    let server = ctx.target.server_pid.map(ProcStat::new);
+    let cpu = |s: &Option<ProcStat>| s.as_ref().and_then(|p| p.sample().ok()).map(|x| x.cpu_s);
+    let (mut hist, mut busy, mut items) = (Histogram::new(), Duration::ZERO, 0);
+    let (wire, plain) = (client.wire_bytes(), client.received_bytes());
+    let cpu_before = cpu(&server);
+    for _ in 0..times {
+        let (d, n, _) = timed_fetch(client, all(), attributes.to_vec()).await?;
+        hist.record(d);
+        busy += d;
+        items += n;
+    }
+    let per = |total: u64| total as f64 / times as f64 / 1e6;
+    let mut note = format!(
+        "{:.2} MB on the wire ({:.2} MB of responses)",
+        per(client.wire_bytes() - wire),
+        per(client.received_bytes() - plain)
+    );
+    if let (Some(a), Some(b)) = (cpu_before, cpu(&server)) {
+        note.push_str(&format!(
+            ", server CPU {:.0} ms",
+            (b - a) * 1e3 / times as f64
+        ));
+    }
+    ctx.push(name, Metric::Latency, &hist, busy, Some(items), Some(note));
     Ok(())
 }
 
@@ -145,7 +183,19 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
         let envelope = envelope.clone();
         measure(ctx, &mut client, &name, times, &mut large, envelope).await?;
     }
-    measure(ctx, &mut client, "FETCH 1:* ENVELOPE", times, all, envelope).await?;
+    measure_wire(ctx, &mut client, "FETCH 1:* ENVELOPE", times, &envelope).await?;
+    // The same through COMPRESS=DEFLATE, where the server offers it.
+    let mut compressed = ctx.target.connect().await?;
+    if compressed.compress().await? {
+        select(&mut compressed, &corpus, true)
+            .await?
+            .0
+            .ok("EXAMINE")?;
+        let name = "FETCH 1:* ENVELOPE, COMPRESS=DEFLATE";
+        measure_wire(ctx, &mut compressed, name, times, &envelope).await?;
+    }
+    ctx.add_errors(&compressed);
+    compressed.logout().await;
 
     // Whole messages, as opening one does.
     let (mut hist, mut busy) = (Histogram::new(), Duration::ZERO);
