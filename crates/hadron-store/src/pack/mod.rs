@@ -548,6 +548,16 @@ impl BlobStore for PackBlobStore {
     }
 }
 
+impl Drop for PackBlobStore {
+    /// Seals this process's active pack, so the next opener reads its index instead of
+    /// scanning and hashing it (a process that dies leaves that to the next opener).
+    fn drop(&mut self) {
+        if let Some(active) = self.lock_active().take() {
+            let _ = self.seal(active.id, &active.entries);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
