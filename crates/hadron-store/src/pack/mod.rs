@@ -4,12 +4,14 @@
 //! A pack (`ROOT/packs/NNNNNNNN.pack`) is written by one process at a time, which holds an
 //! exclusive lock on it while it is that process's *active* pack. Every record carries its
 //! length, the time it was written and its SHA-256, so a scan can tell a whole record from one
-//! torn by a crash. When the active pack reaches its size limit the writer *seals* it: it
-//! writes the pack's index (`NNNNNNNN.idx`) and never appends to it again. A pack left unsealed
+//! torn by a crash. When the active pack reaches its size limit, or the store is dropped, the
+//! writer *seals* it: it writes the pack's index (`NNNNNNNN.idx`) and never appends to it
+//! again. A pack left unsealed
 //! by a process that died is scanned, cut after its last whole record and sealed by the next
 //! process that opens the store. See [`format`] for the bytes.
 //!
-//! Reading: an in-memory map from the first 16 bytes of each hash to the record's place; the
+//! Reading: an in-memory map from the first 8 bytes of each hash to the record's place (the
+//! rare hashes that share those bytes with another are kept whole in an overflow map); the
 //! record's header holds the whole hash and is checked on every read. A body not in the map is
 //! looked for as a loose file (the layout of [`FsBlobStore`], used for bodies of 1 MiB and
 //! more and for every body stored before packs), then in packs other processes wrote since the
