@@ -19,12 +19,18 @@
 //! A partial (`<offset.count>`) counts in the decoded data. BINARY.SIZE
 //! decodes in pieces of [`SIZE_CHUNK`] bytes, so its cost in memory is one
 //! piece (plus one line of quoted-printable), whatever the part's size.
+//!
+//! The other direction is APPEND of a `literal8` (RFC 3516 §4.4): a message
+//! whose parts hold NUL is stored with those parts encoded in base64
+//! ([`storable`]), as §6 asks for the BODY and BODYSTRUCTURE a client of
+//! IMAP4rev1 sees; BINARY gives the original bytes back.
 
 use std::ops::Range;
 
 use hadron_proto::types::Part;
 
-use super::partmap::{PartContent, PartMap};
+use super::header;
+use super::partmap::{PartContent, PartMap, PartNode};
 use super::section::partial_range;
 use super::transfer::{TransferEncoding, b64_value, quoted_printable};
 
@@ -192,6 +198,73 @@ impl DecodedLen {
     }
 }
 
+/// A message holds NUL outside any leaf part's body (in a header, a
+/// boundary, a multipart's preamble): no transfer encoding can carry it,
+/// so it cannot be stored (`NO [UNKNOWN-CTE]`, RFC 3516 §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the message holds NUL outside the body of its parts")]
+pub struct NulOutsideParts;
+
+/// Input bytes per base64 line (76 characters, RFC 2045 §6.8).
+const BASE64_LINE: usize = 57;
+
+fn leaves<'a>(node: &'a PartNode, out: &mut Vec<&'a PartNode>) {
+    match &node.content {
+        PartContent::Leaf => out.push(node),
+        PartContent::Multipart(parts) => parts.iter().for_each(|p| leaves(p, out)),
+        PartContent::Message(inner) => leaves(inner, out),
+    }
+}
+
+/// `raw` made storable for IMAP4rev1 clients: when it holds NUL, each leaf
+/// part whose body holds NUL is encoded in base64 (its
+/// Content-Transfer-Encoding fields replaced by `base64`, written first in
+/// its header; nothing else changes). A message without NUL is returned as
+/// it is.
+///
+/// # Errors
+/// [`NulOutsideParts`] when a NUL lies outside every leaf body.
+pub fn storable(raw: Vec<u8>) -> Result<Vec<u8>, NulOutsideParts> {
+    if !raw.contains(&0) {
+        return Ok(raw);
+    }
+    let map = super::Structure::parse(&raw).part_map;
+    let mut parts = Vec::new();
+    leaves(&map.root, &mut parts);
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 3);
+    let mut at = 0;
+    for node in parts {
+        let (head, body) = (node.header(), node.body());
+        if !raw[body.clone()].contains(&0) || head.start < at {
+            continue;
+        }
+        out.extend_from_slice(&raw[at..head.start]);
+        out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
+        let mut kept = head.start;
+        for f in header::fields(&raw, head.start, head.end) {
+            if raw[f.name.clone()].eq_ignore_ascii_case(b"Content-Transfer-Encoding") {
+                out.extend_from_slice(&raw[kept..f.whole.start]);
+                kept = f.whole.end;
+            }
+        }
+        out.extend_from_slice(&raw[kept..head.end]);
+        let lines: Vec<_> = raw[body.clone()].chunks(BASE64_LINE).collect();
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"\r\n");
+            }
+            let encoded = hadron_proto::types::Base64::encode(line);
+            out.extend_from_slice(encoded.as_str().as_bytes());
+        }
+        at = body.end;
+    }
+    out.extend_from_slice(&raw[at..]);
+    if out.contains(&0) {
+        return Err(NulOutsideParts);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::convert::Infallible;
@@ -261,6 +334,41 @@ mod tests {
         let raw = b"Content-Transfer-Encoding: BASE64\r\n\r\nAAEC/w==\r\n";
         assert_eq!(binary(raw, Some(&[1]), None).unwrap(), b"\0\x01\x02\xff");
         assert_eq!(binary(raw, None, None).unwrap(), raw);
+    }
+
+    #[test]
+    fn binary_parts_are_stored_in_base64_and_read_back_whole() {
+        let raw = b"Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\n\r\ntext\r\n--b\r\nContent-Type: application/octet-stream\r\n\
+Content-Transfer-Encoding: binary\r\n\r\n\0\x01\xff\r\n\0\r\n--b--\r\n";
+        let stored = storable(raw.to_vec()).unwrap();
+        assert!(!stored.contains(&0));
+        let text = String::from_utf8_lossy(&stored);
+        assert!(
+            text.contains("--b\r\nContent-Transfer-Encoding: base64\r\nContent-Type: application/octet-stream\r\n\r\nAAH/DQoA\r\n--b--"),
+            "{text}"
+        );
+        assert_eq!(
+            binary(&stored, Some(&[2]), None).unwrap(),
+            b"\0\x01\xff\r\n\0"
+        );
+        assert_eq!(
+            binary(&stored, Some(&[1]), None).unwrap(),
+            b"text",
+            "untouched"
+        );
+        // Long bodies go out in 76-character lines.
+        let mut big = b"Content-Type: application/octet-stream\r\n\r\n".to_vec();
+        big.extend((0..=255u8).cycle().take(1000));
+        let stored = storable(big.clone()).unwrap();
+        assert!(stored.split(|&b| b == b'\n').all(|l| l.len() <= 77));
+        assert_eq!(binary(&stored, Some(&[1]), None).unwrap(), &big[42..]);
+        // Without NUL nothing changes; NUL in a header cannot be stored.
+        assert_eq!(storable(raw[..20].to_vec()).unwrap(), &raw[..20]);
+        assert_eq!(
+            storable(b"X: \0\r\n\r\nbody".to_vec()),
+            Err(NulOutsideParts)
+        );
     }
 
     #[test]

@@ -82,7 +82,7 @@ mod wire;
 
 use hadron_proto::types::{BodyStructure, Envelope};
 
-pub use self::binary::{BinaryLocation, binary_size, read_binary};
+pub use self::binary::{BinaryLocation, NulOutsideParts, binary_size, read_binary, storable};
 pub use self::fields::SearchFields;
 pub use self::partmap::{PartContent, PartMap, PartMapError, PartNode};
 pub use self::section::{Location, extract, read_section};
