@@ -220,9 +220,33 @@ fn zero_length_literal_is_accepted() {
 fn binary_with_nul_is_a_literal8() {
     let r = fetch(vec![FetchItem::Binary {
         part: vec![nz(1)],
+        origin: None,
         data: BinaryData::Bytes(Cow::Borrowed(b"a\0b")),
     }]);
     assert_eq!(enc(&r), "* 1 FETCH (BINARY[1] ~{3}\r\na\0b)\r\n");
+}
+
+#[test]
+fn binary_without_nul_is_a_string_and_a_partial_names_its_origin() {
+    let r = fetch(vec![FetchItem::Binary {
+        part: vec![nz(2), nz(1)],
+        origin: Some(10),
+        data: BinaryData::Bytes(Cow::Borrowed(b"a\r\nb")),
+    }]);
+    assert_eq!(enc(&r), "* 1 FETCH (BINARY[2.1]<10> {4}\r\na\r\nb)\r\n");
+    assert_eq!(parse::response(enc(&r).as_bytes()).unwrap(), r);
+    let r = fetch(vec![FetchItem::Binary {
+        part: vec![],
+        origin: None,
+        data: BinaryData::Deferred {
+            len: 3,
+            literal8: false,
+        },
+    }]);
+    let mut w = ResponseWriter::new(&r);
+    let mut out = Vec::new();
+    assert_eq!(w.write(&mut out), Step::Literal { len: 3 });
+    assert_eq!(out, b"* 1 FETCH (BINARY[] {3}\r\n");
 }
 
 #[test]
@@ -256,7 +280,11 @@ fn streamed_literals_resume_after_each_deferred_item() {
         },
         FetchItem::Binary {
             part: vec![nz(2)],
-            data: BinaryData::Deferred { len: 2 },
+            origin: None,
+            data: BinaryData::Deferred {
+                len: 2,
+                literal8: true,
+            },
         },
     ]);
     let mut w = ResponseWriter::new(&r);

@@ -635,6 +635,7 @@ fn rfc3516_binary() {
     exact("* 12 FETCH (BINARY.SIZE[1.2] 2000)\r\n");
     exact("* 12 FETCH (BINARY[] \"plain\")\r\n");
     exact("* 12 FETCH (BINARY[3] NIL)\r\n");
+    exact("* 12 FETCH (BINARY[1]<7> \"abc\")\r\n");
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //! with LF turned into CRLF, `{{{ ... }}}` blocks as literals, `$name`
 //! variables bound at first use — and checks every expected response:
 //! FETCH items are produced as a session produces them (stored ENVELOPE and
-//! BODYSTRUCTURE bytes, sections read through the stored part map) and
+//! BODYSTRUCTURE bytes, sections and BINARY parts read through the stored
+//! part map) and
 //! compared in wire form, ASCII case-insensitively as imaptest compares;
 //! SEARCH runs through `hadron_state::search` over a source that answers
 //! as the store-backed one does (FROM/TO/CC/SUBJECT from the fields stored
@@ -17,14 +18,15 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use hadron_proto::encode;
 use hadron_proto::parse::{self, ParseLimits};
 use hadron_proto::types::{
-    BodyData, BodyStructure, CommandBody, Data, DateTime, FetchAttribute, FetchItem, IString,
-    NString, Part, Response, Section, SinglePartKind, StoreKind, WireList,
+    BinaryData, BodyData, BodyStructure, CommandBody, Data, DateTime, FetchAttribute, FetchItem,
+    IString, NString, Part, Response, Section, SinglePartKind, StoreKind, WireList,
 };
 use hadron_state::flags::FlagSet;
 use hadron_state::message::{self, ParsedMessage, PartMap, Structure, read_section};
@@ -321,6 +323,8 @@ fn same_attribute(ours: &FetchItem<'_>, expected: &FetchItem<'_>) -> bool {
     use FetchItem as F;
     match (ours, expected) {
         (F::BodySection { section: a, .. }, F::BodySection { section: b, .. }) => a == b,
+        (F::Binary { part: a, .. }, F::Binary { part: b, .. })
+        | (F::BinarySize { part: a, .. }, F::BinarySize { part: b, .. }) => a == b,
         (F::EnvelopeWire(_), F::Envelope(_)) | (F::BodyStructureWire(_), F::BodyStructure(_)) => {
             true
         }
@@ -370,6 +374,24 @@ fn fetch_items(mb: &Mailbox, seq: u32, attrs: &[FetchAttribute<'_>]) -> Vec<Fetc
                 origin: partial.map(|p| p.0),
                 data: inline(section(s, partial.map(|(o, n)| (o, n.get())))),
             },
+            FetchAttribute::Binary { part, partial, .. } => {
+                let partial = partial.map(|(o, n)| (o, n.get()));
+                let read = |r: std::ops::Range<usize>| Ok::<_, Infallible>(raw[r].to_vec());
+                let Ok(data) = message::read_binary(&map, part.as_ref(), partial, read);
+                FetchItem::Binary {
+                    part: part.as_ref().map(|p| p.path().to_vec()).unwrap_or_default(),
+                    origin: partial.map(|p| p.0),
+                    data: BinaryData::Bytes(data.expect("a known encoding").into()),
+                }
+            }
+            FetchAttribute::BinarySize { part } => {
+                let read = |r: std::ops::Range<usize>| Ok::<_, Infallible>(raw[r].to_vec());
+                let Ok(size) = message::binary_size(&map, part.as_ref(), read);
+                FetchItem::BinarySize {
+                    part: part.as_ref().map(|p| p.path().to_vec()).unwrap_or_default(),
+                    size: size.expect("a known encoding") as u32,
+                }
+            }
             FetchAttribute::Flags | FetchAttribute::Uid | FetchAttribute::InternalDate => continue,
             other => panic!("attribute not covered: {other:?}"),
         });
@@ -601,6 +623,21 @@ fn fetch_body_message_rfc822_mime() {
 #[test]
 fn fetch_body_message_rfc822_x2() {
     run("fetch-body-message-rfc822-x2");
+}
+
+#[test]
+fn fetch_binary_mime() {
+    run("fetch-binary-mime");
+}
+
+#[test]
+fn fetch_binary_mime_qp() {
+    run("fetch-binary-mime-qp");
+}
+
+#[test]
+fn fetch_binary_mime_base64() {
+    run("fetch-binary-mime-base64");
 }
 
 #[test]

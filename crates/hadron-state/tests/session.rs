@@ -50,7 +50,7 @@ both! {
                 "* CAPABILITY IMAP4rev1 IDLE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN \
                  LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE NAMESPACE ESEARCH SEARCHRES \
                  ENABLE CONDSTORE QRESYNC OBJECTID SORT SORT=DISPLAY ESORT PARTIAL \
-                 CONTEXT=SEARCH CONTEXT=SORT WITHIN QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE \
+                 CONTEXT=SEARCH CONTEXT=SORT WITHIN QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE BINARY \
                  THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
                 "h OK CAPABILITY completed",
             ]
@@ -316,8 +316,11 @@ both! {
             ]
         );
         assert_eq!(
-            c.run("i FETCH 1 BINARY[]").await,
-            ["i BAD BINARY is not supported (not advertised)"]
+            c.run("i FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1] BINARY[]<0.4>)").await,
+            [
+                "* 1 FETCH (BINARY.SIZE[1] 11 BINARY[1] {11}\r\nHello one\r\n BINARY[]<0> {4}\r\nFrom)",
+                "i OK FETCH completed",
+            ]
         );
     }
 

@@ -83,9 +83,18 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
             out.push(b' ');
             return body_data(out, data);
         }
-        FetchItem::Binary { part: p, data } => {
+        FetchItem::Binary {
+            part: p,
+            origin,
+            data,
+        } => {
             out.extend_from_slice(b"BINARY");
             part(out, p);
+            if let Some(o) = origin {
+                out.push(b'<');
+                number(out, u64::from(*o));
+                out.push(b'>');
+            }
             out.push(b' ');
             match data {
                 BinaryData::Nil => out.extend_from_slice(b"NIL"),
@@ -94,7 +103,7 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
                     out.extend_from_slice(b);
                 }
                 BinaryData::Bytes(b) => string_bytes(out, b, SYNC),
-                BinaryData::Deferred { len } => return deferred(out, *len, true),
+                BinaryData::Deferred { len, literal8 } => return deferred(out, *len, *literal8),
             }
         }
         FetchItem::BinarySize { part: p, size } => {

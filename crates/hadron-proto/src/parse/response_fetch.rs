@@ -32,7 +32,7 @@ use crate::types::{
 ///                   "RFC822.SIZE" SP number / "BODY" ["STRUCTURE"] SP body /
 ///                   "BODY" section ["<" number ">"] SP nstring /
 ///                   "UID" SP uniqueid /
-///                   "BINARY" section-binary SP (nstring / literal8) /
+///                   "BINARY" section-binary ["<" number ">"] SP (nstring / literal8) /
 ///                   "BINARY.SIZE" section-binary SP number
 /// msg-att-static  =/ "EMAILID" SP "(" objectid ")" /
 ///                    "THREADID" SP ( "(" objectid ")" / nil )   ; RFC 8474
@@ -105,9 +105,10 @@ pub(crate) fn fetch_item(i: &[u8]) -> PResult<'_, FetchItem<'_>> {
                 Some(s) => BinaryData::Bytes(s.into_cow()),
             }),
         ));
-        return map(tuple((section_binary, sp, data)), |(part, _, data)| {
-            FetchItem::Binary { part, data }
-        })(i);
+        return map(
+            tuple((section_binary, opt(origin), sp, data)),
+            |(part, origin, _, data)| FetchItem::Binary { part, origin, data },
+        )(i);
     }
     if is("BINARY.SIZE") {
         return map(tuple((section_binary, sp, number)), |(part, _, size)| {

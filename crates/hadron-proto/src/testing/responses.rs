@@ -489,10 +489,12 @@ pub fn arb_fetch_item() -> impl Strategy<Value = FetchItem<'static>> {
             }),
         (
             vec(nz(), 0..3),
+            option::of(any::<u32>()),
             option::of(vec(any::<u8>(), 0..24).prop_map(|b| BinaryData::Bytes(Cow::Owned(b))))
         )
-            .prop_map(|(part, data)| FetchItem::Binary {
+            .prop_map(|(part, origin, data)| FetchItem::Binary {
                 part,
+                origin,
                 data: data.unwrap_or(BinaryData::Nil),
             }),
         (vec(nz(), 0..3), any::<u32>())

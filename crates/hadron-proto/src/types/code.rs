@@ -271,4 +271,7 @@ simple_codes! {
     CompressionActive => "COMPRESSIONACTIVE",
     /// `USEATTR` (RFC 6154): a special-use attribute CREATE cannot assign.
     UseAttr => "USEATTR",
+    /// `UNKNOWN-CTE` (RFC 3516): a section's Content-Transfer-Encoding the
+    /// server cannot decode, or binary content it cannot store.
+    UnknownCte => "UNKNOWN-CTE",
 }

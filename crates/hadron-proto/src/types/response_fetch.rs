@@ -39,18 +39,22 @@ impl BodyData<'_> {
 /// The content of a `BINARY[part]` item (RFC 3516): `nstring / literal8`.
 ///
 /// Content holding NUL goes out as `~{n}` (literal8); other content as a
-/// string. [`BinaryData::Deferred`] streams like [`BodyData::Deferred`],
-/// always as `~{len}`.
+/// string (RFC 3516 §4.3: a `literal8` only when the data holds NUL).
+/// [`BinaryData::Deferred`] streams like [`BodyData::Deferred`], as
+/// `~{len}` or `{len}` as the caller says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BinaryData<'a> {
     /// `NIL`
     Nil,
     /// The decoded content, any bytes.
     Bytes(Cow<'a, [u8]>),
-    /// `len` bytes that the caller writes itself, as a `~{len}` literal.
+    /// `len` bytes that the caller writes itself, as a literal.
     Deferred {
         /// Exact number of bytes the caller will write.
         len: u64,
+        /// Whether they go out as a `literal8` (`~{len}`, for content
+        /// holding NUL) rather than a `literal` (`{len}`).
+        literal8: bool,
     },
 }
 
@@ -60,7 +64,7 @@ impl BinaryData<'_> {
         match self {
             BinaryData::Nil => BinaryData::Nil,
             BinaryData::Bytes(b) => BinaryData::Bytes(Cow::Owned(b.into_owned())),
-            BinaryData::Deferred { len } => BinaryData::Deferred { len },
+            BinaryData::Deferred { len, literal8 } => BinaryData::Deferred { len, literal8 },
         }
     }
 }
@@ -107,10 +111,15 @@ pub enum FetchItem<'a> {
         /// The content.
         data: BodyData<'a>,
     },
-    /// `BINARY[part] data` (RFC 3516); an empty part is the whole message.
+    /// `BINARY[part]<origin> data` (RFC 3516); an empty part is the whole
+    /// message. RFC 3516 §4.3 and RFC 9051 §7.5.2 describe the `<origin>`
+    /// of a partial fetch in prose (their ABNF omits it); it is written,
+    /// as Dovecot does, and read back.
     Binary {
         /// The part path (possibly empty).
         part: Vec<NonZeroU32>,
+        /// The offset of a partial fetch, in the decoded data.
+        origin: Option<u32>,
         /// The content.
         data: BinaryData<'a>,
     },
@@ -157,8 +166,9 @@ impl FetchItem<'_> {
                 origin,
                 data: data.into_static(),
             },
-            FetchItem::Binary { part, data } => FetchItem::Binary {
+            FetchItem::Binary { part, origin, data } => FetchItem::Binary {
                 part,
+                origin,
                 data: data.into_static(),
             },
             FetchItem::BinarySize { part, size } => FetchItem::BinarySize { part, size },

@@ -16,7 +16,9 @@
 //! - **The [`PartMap`]**: byte offsets of every entity's header and body,
 //!   a few bytes per part in its stored form. [`extract`] /
 //!   [`PartMap::locate`] answer any `BODY[section]<partial>` from the map
-//!   and the byte range it names, without re-parsing.
+//!   and the byte range it names, without re-parsing; [`read_binary`] and
+//!   [`binary_size`] answer `BINARY[part]` and `BINARY.SIZE[part]` the
+//!   same way, decoding the part's transfer encoding.
 //! - **[`SearchFields`]**: From/To/Cc/Bcc as address text (addresses
 //!   without their comments, names decoded), Subject decoded (RFC 2047,
 //!   charsets → UTF-8), the sent date in Unix seconds, the Message-ID.
@@ -64,6 +66,7 @@
 //! ```
 
 mod address;
+pub mod binary;
 mod charset;
 mod content;
 mod date;
@@ -79,6 +82,7 @@ mod wire;
 
 use hadron_proto::types::{BodyStructure, Envelope};
 
+pub use self::binary::{BinaryLocation, NulOutsideParts, binary_size, read_binary, storable};
 pub use self::fields::SearchFields;
 pub use self::partmap::{PartContent, PartMap, PartMapError, PartNode};
 pub use self::section::{Location, extract, read_section};

@@ -1,6 +1,10 @@
 //! Content-Transfer-Encoding decoders (RFC 2045 §6.7 quoted-printable,
-//! §6.8 base64), tolerant of bad input: invalid characters are skipped,
-//! broken `=` escapes are kept literally.
+//! §6.8 base64), tolerant of bad input as Dovecot's are: characters outside
+//! the base64 alphabet (line breaks, white space) are skipped, broken `=`
+//! escapes are kept literally.
+//!
+//! One decoder serves SEARCH's text (`text_parts`), FETCH BINARY and
+//! BINARY.SIZE (`super::binary`), so all of them see the same bytes.
 
 /// A body's Content-Transfer-Encoding, as far as decoding cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -64,7 +68,7 @@ impl TransferEncoding {
     }
 }
 
-fn b64_value(b: u8) -> Option<u8> {
+pub(crate) fn b64_value(b: u8) -> Option<u8> {
     Some(match b {
         b'A'..=b'Z' => b - b'A',
         b'a'..=b'z' => b - b'a' + 26,
@@ -103,12 +107,39 @@ fn hex(b: u8) -> Option<u8> {
 
 /// Decodes quoted-printable. With `header` set (RFC 2047 "Q"), `_` is a
 /// space. Soft line breaks (`=` at line end, before CRLF or LF) vanish;
-/// trailing whitespace of lines is kept (tolerance over strictness).
+/// white space written as is at the end of a line (before CRLF, LF or the
+/// end of the input) is removed, as RFC 2045 §6.7 rule 3 says a decoder
+/// must (encoded `=20` stays).
+///
+/// Decoding is line by line: the decoding of input split after a line
+/// feed is the concatenation of the decodings of its pieces.
 pub(crate) fn quoted_printable(input: &[u8], header: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
+    // Where the run of literal white space at the end of `out` starts.
+    let mut blank_from: Option<usize> = None;
     let mut i = 0;
     while i < input.len() {
         let b = input[i];
+        let line_end = match (b, input.get(i + 1)) {
+            (b'\n', _) => 1,
+            (b'\r', Some(b'\n')) => 2,
+            _ => 0,
+        };
+        if line_end > 0 && !header {
+            if let Some(from) = blank_from.take() {
+                out.truncate(from);
+            }
+            out.extend_from_slice(&input[i..i + line_end]);
+            i += line_end;
+            continue;
+        }
+        if b == b' ' || b == b'\t' {
+            blank_from.get_or_insert(out.len());
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        blank_from = None;
         match b {
             b'=' => {
                 let rest = &input[i + 1..];
@@ -144,6 +175,9 @@ pub(crate) fn quoted_printable(input: &[u8], header: bool) -> Vec<u8> {
             }
         }
     }
+    if let Some(from) = blank_from.filter(|_| !header) {
+        out.truncate(from);
+    }
     out
 }
 
@@ -169,6 +203,29 @@ mod tests {
         assert_eq!(quoted_printable(b"a_b", false), b"a_b");
         assert_eq!(quoted_printable(b"a_b=5F", true), b"a b_");
         assert_eq!(quoted_printable(b"lower=c3=a9", false), "loweré".as_bytes());
+    }
+
+    #[test]
+    fn quoted_printable_drops_literal_blanks_at_line_ends_only() {
+        assert_eq!(quoted_printable(b"a \t\r\nb  \nc \t", false), b"a\r\nb\nc");
+        assert_eq!(quoted_printable(b"a=20\r\nb =09\n", false), b"a \r\nb \t\n");
+        assert_eq!(quoted_printable(b"a b\r\n", false), b"a b\r\n");
+        // RFC 2047 words keep theirs (no lines there).
+        assert_eq!(quoted_printable(b"a ", true), b"a ");
+        // imaptest's fetch-binary-mime-qp part, as a whole and line by line.
+        let qp: &[u8] = b"hello  \r\nbar=\r\n\r\nfoo\t=\r\nbar\r\nfoo\t \t= \r\n=62\r\n\
+foo = \t\r\nbar\r\nfoo =\r\n=62\r\nfoo  \r\nbar=\r\n\r\nfoo_bar\r\n";
+        let decoded = quoted_printable(qp, false);
+        assert_eq!(
+            decoded,
+            b"hello\r\nbar\r\nfoo\tbar\r\nfoo\t \tb\r\nfoo bar\r\nfoo b\r\nfoo\r\nbar\r\nfoo_bar\r\n"
+        );
+        assert_eq!(decoded.len(), 65);
+        let by_lines: Vec<u8> = qp
+            .split_inclusive(|&b| b == b'\n')
+            .flat_map(|l| quoted_printable(l, false))
+            .collect();
+        assert_eq!(by_lines, decoded);
     }
 
     #[test]

@@ -2,22 +2,22 @@
 //!
 //! FLAGS and UID come from the snapshot. ENVELOPE, BODYSTRUCTURE, BODY,
 //! INTERNALDATE and RFC822.SIZE come from the stored metadata, read in
-//! batches (one query per batch). Sections come from the blob, cut with
-//! [`crate::message::extract`], and are written as deferred literals.
+//! batches (one query per batch). Sections, RFC822 forms and BINARY parts
+//! come from the blob (`fetch_body`) and are written as deferred literals.
 //! A message expunged elsewhere but not yet announced is answered from the
 //! metadata the engine kept for it, or with its flags alone.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Range;
 use std::sync::Arc;
 
 use hadron_proto::types::{
-    BodyData, BodyStructure, Data, DateTime, FetchAttribute, FetchItem, FetchItems, FetchModifier,
-    Response, Section, SequenceSet, StatusKind, Tag, WireList,
+    BinaryData, BodyData, BodyStructure, Code, Data, DateTime, FetchAttribute, FetchItem,
+    FetchItems, FetchModifier, Response, SequenceSet, StatusKind, Tag, WireList,
 };
-use hadron_store::{BlobStore, MessageMeta, Store, StoreError, StoredMessage, UidSet};
+use hadron_store::{BlobStore, Store, StoredMessage, UidSet};
 
 use super::condstore::uid_set_of;
+use super::fetch_body::{Content, read_contents, reads_body};
 use super::messages::wire_uids;
 use super::output::{Output, data, flag_fetch, nz, tagged};
 use super::{ResponseSink, Session, no_for};
@@ -25,7 +25,6 @@ use crate::connector::FlagMode;
 use crate::delivery::CommandContext;
 use crate::engine::{SMALL_READ_BYTES, SMALL_READ_ROWS};
 use crate::flags::{FlagSet, SystemFlags};
-use crate::message::{PartMap, Structure, extract, read_section};
 use crate::objectid::{email_id, thread_object_id};
 
 /// Messages per metadata query.
@@ -64,12 +63,7 @@ fn body_structure(wire: &[u8]) -> Option<Box<BodyStructure<'static>>> {
 /// What a FETCH needs beyond the snapshot.
 fn needs(attrs: &[FetchAttribute<'_>]) -> (bool, bool) {
     use FetchAttribute as A;
-    let body = attrs.iter().any(|a| {
-        matches!(
-            a,
-            A::BodySection { .. } | A::Rfc822 | A::Rfc822Header | A::Rfc822Text
-        )
-    });
+    let body = attrs.iter().any(reads_body);
     let meta = body
         || attrs.iter().any(|a| {
             matches!(
@@ -87,12 +81,13 @@ fn needs(attrs: &[FetchAttribute<'_>]) -> (bool, bool) {
 }
 
 /// Whether fetching `attrs` sets `\Seen` (RFC 3501: BODY[...] without
-/// PEEK, RFC822, RFC822.TEXT).
+/// PEEK, RFC822, RFC822.TEXT; RFC 3516: BINARY[...] without PEEK).
 fn sets_seen(attrs: &[FetchAttribute<'_>]) -> bool {
     attrs.iter().any(|a| {
         matches!(
             a,
             FetchAttribute::BodySection { peek: false, .. }
+                | FetchAttribute::Binary { peek: false, .. }
                 | FetchAttribute::Rfc822
                 | FetchAttribute::Rfc822Text
         )
@@ -128,19 +123,6 @@ impl Session {
             .into_iter()
             .map(FetchAttribute::into_static)
             .collect();
-        if attrs.iter().any(|a| {
-            matches!(
-                a,
-                FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }
-            )
-        }) {
-            return out.send(tagged(
-                tag,
-                StatusKind::Bad,
-                None,
-                "BINARY is not supported (not advertised)",
-            ));
-        }
         let (changed_since, vanished) = modifiers_of(modifiers);
         if vanished && !(uid && changed_since.is_some() && self.qresync()) {
             // RFC 7162 §3.2.6.
@@ -274,7 +256,7 @@ impl Session {
                 }
             }
             let mut metas: HashMap<u32, Arc<StoredMessage>> = HashMap::new();
-            let mut bodies: HashMap<u32, Vec<Vec<u8>>> = HashMap::new();
+            let mut bodies: HashMap<u32, Vec<Content>> = HashMap::new();
             if need_meta {
                 // Metadata and tombstones, then bodies: right here for a few
                 // small messages (SQLite answers in microseconds), else each
@@ -318,6 +300,15 @@ impl Session {
                     Ok(v) => bodies.extend(v),
                     Err(e) => return out.send(no_for(tag, &e)),
                 }
+                if bodies
+                    .values()
+                    .flatten()
+                    .any(|c| matches!(c, Content::UnknownCte))
+                {
+                    // RFC 3516 §4.3.
+                    let why = "a part's Content-Transfer-Encoding cannot be decoded";
+                    return out.send(tagged(tag, StatusKind::No, Some(Code::UnknownCte), why));
+                }
             }
             let Some(m) = self.mailbox.as_mut() else {
                 return;
@@ -352,67 +343,9 @@ impl Session {
     }
 }
 
-/// What a body attribute reads from the message.
-enum BodyRead {
-    /// The whole message (RFC822).
-    Whole,
-    /// A section, with its partial `(offset, count)`.
-    Section(Section<'static>, Option<(u32, u32)>),
-}
-
-/// What `a` reads from the message body, if it reads from it at all.
-fn body_read(a: &FetchAttribute<'static>) -> Option<BodyRead> {
-    use FetchAttribute as A;
-    match a {
-        A::Rfc822 => Some(BodyRead::Whole),
-        A::Rfc822Header => Some(BodyRead::Section(Section::Header(None), None)),
-        A::Rfc822Text => Some(BodyRead::Section(Section::Text(None), None)),
-        A::BodySection {
-            section, partial, ..
-        } => Some(BodyRead::Section(
-            section.clone(),
-            partial.map(|(o, n)| (o, n.get())),
-        )),
-        _ => None,
-    }
-}
-
-/// The content of each body attribute of `attrs`, in order, read from the
-/// message's blob. With the part map stored at ingest only the ranges the
-/// sections need are read (a header, one attachment, a partial), never the
-/// whole message unless asked for; a message stored without one is read
-/// whole and parsed once.
-fn read_contents(
-    blobs: &dyn BlobStore,
-    meta: &MessageMeta,
-    attrs: &[FetchAttribute<'static>],
-) -> Result<Vec<Vec<u8>>, StoreError> {
-    let hash = &meta.content_hash;
-    let stored = Some(&meta.part_map)
-        .filter(|b| !b.is_empty())
-        .and_then(|b| PartMap::from_bytes(b).ok());
-    let mut whole: Option<(Vec<u8>, PartMap)> = None;
-    let mut out = Vec::new();
-    for wanted in attrs.iter().filter_map(body_read) {
-        let BodyRead::Section(section, partial) = wanted else {
-            out.push(blobs.get(hash)?);
-            continue;
-        };
-        if let Some(map) = &stored {
-            let range = |r: Range<usize>| blobs.get_range(hash, r.start as u64..r.end as u64);
-            out.push(read_section(map, &section, partial, range)?);
-            continue;
-        }
-        if whole.is_none() {
-            let raw = blobs.get(hash)?;
-            let map = Structure::parse(&raw).part_map;
-            whole = Some((raw, map));
-        }
-        if let Some((raw, map)) = &whole {
-            out.push(extract(raw, map, &section, partial).into_owned());
-        }
-    }
-    Ok(out)
+/// A body's content of `len` bytes, written by the caller.
+fn body(len: u64) -> BodyData<'static> {
+    BodyData::Deferred { len }
 }
 
 /// The `* seq FETCH (...)` of one message; `contents` holds the content of
@@ -427,7 +360,7 @@ fn fetch_one(
     recent: bool,
     attrs: &[FetchAttribute<'static>],
     meta: Option<&StoredMessage>,
-    contents: Vec<Vec<u8>>,
+    contents: Vec<Content>,
     seen_now: Option<Option<u64>>,
     modseq: Option<u64>,
 ) -> Output {
@@ -435,11 +368,17 @@ fn fetch_one(
     let mut items = Vec::with_capacity(attrs.len() + 1);
     let mut literals = Vec::new();
     let mut contents = contents.into_iter();
-    let mut deferred = || {
-        let bytes = contents.next()?;
-        let len = bytes.len() as u64;
-        literals.push(bytes);
-        Some(BodyData::Deferred { len })
+    // The next content's bytes as a deferred literal, and whether they hold
+    // NUL; or the next BINARY.SIZE.
+    let mut deferred = || match contents.next()? {
+        Content::Bytes(bytes) => {
+            let len = bytes.len() as u64;
+            let nul = bytes.contains(&0);
+            literals.push(bytes);
+            Some((len, nul))
+        }
+        Content::Size(size) => Some((size, false)),
+        Content::UnknownCte => None,
     };
     for a in attrs {
         match a {
@@ -475,15 +414,19 @@ fn fetch_one(
                     items.push(FetchItem::Body(b));
                 }
             }
-            A::Rfc822 => items.extend(deferred().map(FetchItem::Rfc822)),
-            A::Rfc822Header => items.extend(deferred().map(FetchItem::Rfc822Header)),
-            A::Rfc822Text => items.extend(deferred().map(FetchItem::Rfc822Text)),
+            A::Rfc822 => items.extend(deferred().map(|(len, _)| FetchItem::Rfc822(body(len)))),
+            A::Rfc822Header => {
+                items.extend(deferred().map(|(len, _)| FetchItem::Rfc822Header(body(len))));
+            }
+            A::Rfc822Text => {
+                items.extend(deferred().map(|(len, _)| FetchItem::Rfc822Text(body(len))));
+            }
             A::BodySection {
                 section, partial, ..
-            } => items.extend(deferred().map(|data| FetchItem::BodySection {
+            } => items.extend(deferred().map(|(len, _)| FetchItem::BodySection {
                 section: section.clone(),
                 origin: partial.map(|(o, _)| o),
-                data,
+                data: body(len),
             })),
             A::ModSeq => items.extend(modseq.map(FetchItem::ModSeq)),
             A::EmailId => {
@@ -498,7 +441,19 @@ fn fetch_one(
                     )));
                 }
             }
-            A::Binary { .. } | A::BinarySize { .. } => {}
+            A::Binary { part, partial, .. } => {
+                items.extend(deferred().map(|(len, literal8)| FetchItem::Binary {
+                    part: part.as_ref().map(|p| p.path().to_vec()).unwrap_or_default(),
+                    origin: partial.map(|(o, _)| o),
+                    data: BinaryData::Deferred { len, literal8 },
+                }));
+            }
+            A::BinarySize { part } => {
+                items.extend(deferred().map(|(size, _)| FetchItem::BinarySize {
+                    part: part.as_ref().map(|p| p.path().to_vec()).unwrap_or_default(),
+                    size: u32::try_from(size).unwrap_or(u32::MAX),
+                }));
+            }
         }
     }
     if let Some(seen_modseq) = seen_now {

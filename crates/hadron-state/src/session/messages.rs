@@ -96,6 +96,8 @@ impl Session {
     }
 
     /// APPEND (RFC 3501 §6.3.11, RFC 3502 MULTIAPPEND, RFC 4315 APPENDUID).
+    /// A message sent as a `literal8` with NUL in parts is stored with
+    /// those parts in base64 (RFC 3516 §4.4, [`crate::message::storable`]).
     pub(super) async fn append(
         &mut self,
         tag: &Tag<'_>,
@@ -103,15 +105,19 @@ impl Session {
         messages: Vec<AppendMessage<'static>>,
         out: &mut dyn ResponseSink,
     ) {
-        let requests = messages
-            .into_iter()
-            .map(|m| AppendRequest {
+        let mut requests = Vec::with_capacity(messages.len());
+        for m in messages {
+            let Ok(raw) = crate::message::storable(m.data.into_data()) else {
+                let why = "the message holds NUL outside its parts' bodies";
+                return out.send(tagged(tag, StatusKind::No, Some(Code::UnknownCte), why));
+            };
+            requests.push(AppendRequest {
                 flags: flag_set(&m.flags),
                 internal_date: m.date.map_or_else(now_unix, |d| d.to_unix()),
                 uid: None,
-                raw: m.data.into_data(),
-            })
-            .collect();
+                raw,
+            });
+        }
         let r = self
             .engine
             .append(self.acct(), &store_name(mailbox), requests, Some(self.id))

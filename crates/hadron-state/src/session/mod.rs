@@ -31,6 +31,7 @@ mod dispatch;
 mod enable;
 mod esearch;
 mod fetch;
+mod fetch_body;
 mod list;
 mod messages;
 mod names;
@@ -301,6 +302,7 @@ impl Session {
             "QUOTA",
             "QUOTA=RES-STORAGE",
             "QUOTA=RES-MESSAGE",
+            "BINARY",
         ]
         .into_iter()
         .map(str::to_owned)
