@@ -235,6 +235,31 @@ pub(crate) struct MetaRow {
     pub(crate) thread_refs: Option<String>,
 }
 
+/// A message row as FETCH reads it: the large columns it did not ask for are NULL.
+#[derive(QueryableByName)]
+pub(crate) struct FetchRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) uid: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) content_hash: String,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) size: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) internal_date: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) sent_date: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) thread_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+    pub(crate) envelope: Option<Vec<u8>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+    pub(crate) bodystructure: Option<Vec<u8>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+    pub(crate) part_map: Option<Vec<u8>>,
+}
+
 /// A [`crate::ThreadRow`] as read.
 #[derive(QueryableByName)]
 pub(crate) struct ThreadRowSql {

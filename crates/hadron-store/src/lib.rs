@@ -94,11 +94,11 @@ pub use migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use pack::{PackBlobStore, PackLimits};
 pub use store::{BackendKind, SqliteSync, Store, StoreOptions};
 pub use types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
-    IndexText, MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta,
-    MessageSummary, NewMessage, QuotaLimits, QuotaResourceKind, SearchField, SortColumns, SortKeys,
-    SortRow, SortText, StoredMessage, SystemFlags, TextHits, TextScope, ThreadRow, UidSet, UserId,
-    UserInfo, UserQuota,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FetchColumns, FlagChanges, FlagEdit,
+    FlagOp, IdField, IndexText, MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId,
+    MessageMeta, MessageSummary, NewMessage, QuotaLimits, QuotaResourceKind, SearchField,
+    SortColumns, SortKeys, SortRow, SortText, StoredMessage, SystemFlags, TextHits, TextScope,
+    ThreadRow, UidSet, UserId, UserInfo, UserQuota,
 };
 pub use validate::{HIERARCHY_DELIMITER, MAX_KEYWORD_LEN, MAX_MAILBOX_NAME_LEN, MAX_USER_NAME_LEN};
 

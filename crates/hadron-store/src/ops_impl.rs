@@ -19,11 +19,11 @@ use crate::schema::{
     unindexed_text, users,
 };
 use crate::types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
-    IndexText, MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageMeta,
-    MessageSummary, NO_SENT_DAY, NewMessage, QuotaLimits, SearchField, SortColumns, SortKeys,
-    SortRow, SortText, StoredMessage, SystemFlags, TextHits, TextScope, ThreadRow, UidSet, UserId,
-    UserInfo, UserQuota,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FetchColumns, FlagChanges, FlagEdit,
+    FlagOp, IdField, IndexText, MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId,
+    MessageMeta, MessageSummary, NO_SENT_DAY, NewMessage, QuotaLimits, SearchField, SortColumns,
+    SortKeys, SortRow, SortText, StoredMessage, SystemFlags, TextHits, TextScope, ThreadRow,
+    UidSet, UserId, UserInfo, UserQuota,
 };
 use crate::validate::{self, HIERARCHY_DELIMITER};
 
@@ -766,6 +766,59 @@ pub(crate) fn fetch_messages(
          WHERE mm.mailbox_id = ",
         "mm.uid",
         stored_message,
+        |m| m.uid,
+    )
+}
+
+pub(crate) fn fetch_for_fetch(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+    columns: FetchColumns,
+) -> Result<Vec<StoredMessage>> {
+    mailbox_row(c, mailbox)?;
+    let col = |wanted: bool, name: &str| {
+        if wanted {
+            format!("m.{name}")
+        } else {
+            format!("NULL AS {name}")
+        }
+    };
+    let select = format!(
+        "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
+         m.thread_id, {}, {}, {} \
+         FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
+         WHERE mm.mailbox_id = ",
+        col(columns.envelope, "envelope"),
+        col(columns.bodystructure, "bodystructure"),
+        col(columns.part_map, "part_map"),
+    );
+    select_by_uid_chunks(
+        c,
+        mailbox,
+        uids,
+        &select,
+        "mm.uid",
+        |r: crate::backend::FetchRow| StoredMessage {
+            uid: r.uid as u32,
+            message: MessageId(r.id),
+            meta: MessageMeta {
+                content_hash: r.content_hash,
+                size: r.size as u64,
+                internal_date: r.internal_date,
+                sent_date: r.sent_date,
+                envelope: r.envelope.unwrap_or_default(),
+                bodystructure: r.bodystructure.unwrap_or_default(),
+                subject: None,
+                from: None,
+                to: None,
+                cc: None,
+                part_map: r.part_map.unwrap_or_default(),
+                thread_id: r.thread_id,
+                sort_keys: None,
+                thread_refs: None,
+            },
+        },
         |m| m.uid,
     )
 }

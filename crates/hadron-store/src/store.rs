@@ -18,10 +18,10 @@ use crate::feed::{ChangeListener, FOREIGN_POLL};
 use crate::instance::Instance;
 use crate::migrate;
 use crate::types::{
-    Appended, ColumnRange, Copied, DeletedUser, Expunged, FlagChanges, FlagEdit, FlagOp, IdField,
-    IndexText, MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId, MessageSummary,
-    NewMessage, QuotaLimits, SearchField, SortColumns, SortRow, StoredMessage, SystemFlags,
-    TextHits, TextScope, ThreadRow, UidSet, UserId, UserInfo, UserQuota,
+    Appended, ColumnRange, Copied, DeletedUser, Expunged, FetchColumns, FlagChanges, FlagEdit,
+    FlagOp, IdField, IndexText, MailboxChanges, MailboxId, MailboxInfo, MessageFlags, MessageId,
+    MessageSummary, NewMessage, QuotaLimits, SearchField, SortColumns, SortRow, StoredMessage,
+    SystemFlags, TextHits, TextScope, ThreadRow, UidSet, UserId, UserInfo, UserQuota,
 };
 
 /// Runs the operation `$f` of the backend that `$conn` belongs to.
@@ -855,6 +855,19 @@ impl Store {
     /// Content metadata of the messages of `uids`, in UID order.
     pub fn fetch_messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<StoredMessage>> {
         self.read(|c| dispatch!(c, fetch_messages(mailbox, uids)))
+    }
+
+    /// What FETCH needs of the messages of `uids`, in UID order: like
+    /// [`Store::fetch_messages`] but reading only the large columns `columns` names (the
+    /// others come back empty) and none of SEARCH's and SORT's (subject, addresses, sort
+    /// keys, thread links: `None`).
+    pub fn fetch_for_fetch(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        columns: FetchColumns,
+    ) -> Result<Vec<StoredMessage>> {
+        self.read(|c| dispatch!(c, fetch_for_fetch(mailbox, uids, columns)))
     }
 
     /// Size, dates and mod-sequence of the messages of `uids`, in UID order: one narrow read

@@ -561,6 +561,18 @@ pub struct MessageFlags {
     pub modseq: u64,
 }
 
+/// The large stored metadata a FETCH reads ([`crate::Store::fetch_for_fetch`]); what is not
+/// asked for comes back empty. UID, hash, size, dates and THREADID always come.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FetchColumns {
+    /// [`MessageMeta::envelope`] (ENVELOPE).
+    pub envelope: bool,
+    /// [`MessageMeta::bodystructure`] (BODY, BODYSTRUCTURE).
+    pub bodystructure: bool,
+    /// [`MessageMeta::part_map`] (body sections, BINARY).
+    pub part_map: bool,
+}
+
 /// A message in a mailbox with its content metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {

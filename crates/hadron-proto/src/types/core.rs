@@ -13,10 +13,27 @@ use crate::types::ValidationError;
 /// Characters of `atom-specials` (RFC 3501 §9) that are not controls or space.
 const ATOM_SPECIALS: &[u8] = b"(){%*\"\\]";
 
+/// [`is_atom_char`] of every byte, computed once: the parser, the encoder's
+/// atom/quoted choice and [`crate::types::WireList`]'s check ask it of every byte.
+const ATOM_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x21;
+    while b <= 0x7e {
+        table[b] = true;
+        b += 1;
+    }
+    let mut i = 0;
+    while i < ATOM_SPECIALS.len() {
+        table[ATOM_SPECIALS[i] as usize] = false;
+        i += 1;
+    }
+    table
+};
+
 /// `ATOM-CHAR = <any CHAR except atom-specials>`
 #[inline]
 pub(crate) fn is_atom_char(b: u8) -> bool {
-    (0x21..=0x7e).contains(&b) && !ATOM_SPECIALS.contains(&b)
+    ATOM_CHARS[b as usize]
 }
 
 /// `ASTRING-CHAR = ATOM-CHAR / resp-specials`
@@ -462,6 +479,15 @@ str_newtype_common!(Charset);
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_atom_char_table_is_rfc_3501s_definition() {
+        for b in 0..=255u8 {
+            let atom_special = b"(){ %*\"\\]".contains(&b) || b < 0x20 || b == 0x7f;
+            assert_eq!(is_atom_char(b), b < 0x80 && !atom_special, "byte {b:#x}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -14,7 +14,7 @@ use hadron_proto::types::{
     BinaryData, BodyData, BodyStructure, Code, Data, DateTime, FetchAttribute, FetchItem,
     FetchItems, FetchModifier, Response, SequenceSet, StatusKind, Tag, WireList,
 };
-use hadron_store::{BlobStore, Store, StoredMessage, UidSet};
+use hadron_store::{BlobStore, FetchColumns, Store, StoredMessage, UidSet};
 
 use super::condstore::uid_set_of;
 use super::fetch_body::{Content, read_contents, reads_body};
@@ -29,6 +29,9 @@ use crate::objectid::{email_id, thread_object_id};
 
 /// Messages per metadata query.
 const META_BATCH: usize = 512;
+/// Messages per batch when everything comes from the snapshot (FLAGS, UID,
+/// MODSEQ): one flush of the output per batch.
+const SNAPSHOT_BATCH: usize = 4096;
 /// Messages per batch when bodies are read (bounds memory).
 const BODY_BATCH: usize = 16;
 
@@ -78,6 +81,17 @@ fn needs(attrs: &[FetchAttribute<'_>]) -> (bool, bool) {
             )
         });
     (meta, body)
+}
+
+/// The large stored metadata `attrs` read: a FETCH of ENVELOPE reads no
+/// BODYSTRUCTURE or part map, and no FETCH reads SEARCH's and SORT's columns.
+fn columns(attrs: &[FetchAttribute<'_>]) -> FetchColumns {
+    use FetchAttribute as A;
+    FetchColumns {
+        envelope: attrs.contains(&A::Envelope),
+        bodystructure: attrs.iter().any(|a| matches!(a, A::Body | A::BodyStructure)),
+        part_map: attrs.iter().any(reads_body),
+    }
 }
 
 /// Whether fetching `attrs` sets `\Seen` (RFC 3501: BODY[...] without
@@ -228,7 +242,11 @@ impl Session {
         }
 
         let (need_meta, need_body) = needs(&attrs);
-        let batch = if need_body { BODY_BATCH } else { META_BATCH };
+        let batch = match (need_meta, need_body) {
+            (_, true) => BODY_BATCH,
+            (true, false) => META_BATCH,
+            (false, false) => SNAPSHOT_BATCH,
+        };
         let all: Vec<u32> = seqs.iter().collect();
         for chunk in all.chunks(batch) {
             let Some(m) = self.mailbox.as_ref() else {
@@ -261,9 +279,10 @@ impl Session {
                 // Metadata and tombstones, then bodies: right here for a few
                 // small messages (SQLite answers in microseconds), else each
                 // in a trip to a blocking thread (two context switches).
-                let (id, engine) = (info.id, self.engine.clone());
+                let (id, engine, wanted) = (info.id, self.engine.clone(), columns(&attrs));
                 let read = move |store: &Store, _: &dyn BlobStore| {
-                    let rows = store.fetch_messages(id, &UidSet::from_uids(uids.clone()))?;
+                    let rows =
+                        store.fetch_for_fetch(id, &UidSet::from_uids(uids.clone()), wanted)?;
                     let mut metas: HashMap<u32, Arc<StoredMessage>> =
                         rows.into_iter().map(|r| (r.uid, Arc::new(r))).collect();
                     let missing: Vec<u32> = uids
@@ -319,7 +338,12 @@ impl Session {
                     continue;
                 };
                 let meta = metas.get(&msg.uid);
-                let contents = bodies.remove(&msg.uid).unwrap_or_default();
+                // (`remove` hashes even on an empty map: not for FLAGS alone.)
+                let contents = if bodies.is_empty() {
+                    Vec::new()
+                } else {
+                    bodies.remove(&msg.uid).unwrap_or_default()
+                };
                 let seen = seen_now.contains(&msg.uid);
                 let modseq = modseqs
                     .get(&msg.uid)
