@@ -4,9 +4,9 @@ mod common;
 
 use common::{check_counters, msg};
 use hadron_store::{
-    BlobStore, ColumnRange, DbBlobStore, FlagEdit, FlagOp, FsBlobStore, IdField, MailboxId,
-    NewMessage, PackBlobStore, SearchField, SortColumns, SortText, StoreError, SystemFlags, UidSet,
-    UserId, Woken,
+    BlobStore, ColumnRange, DbBlobStore, FetchColumns, FlagEdit, FlagOp, FsBlobStore, IdField,
+    MailboxId, NewMessage, PackBlobStore, SearchField, SortColumns, SortText, StoreError,
+    SystemFlags, UidSet, UserId, Woken,
 };
 use std::time::Duration;
 
@@ -1415,5 +1415,37 @@ both! {
         assert!(s.remove_instance("a").unwrap());
         assert!(!s.remove_instance("a").unwrap());
         assert!(s.instances(0).unwrap().is_empty());
+    }
+}
+
+both! {
+    fn fetch_for_fetch_reads_only_the_columns_asked_for(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let mb = s.create_mailbox(u, "INBOX", None).unwrap().id;
+        s.append(mb, (0..6).map(|i| msg(i, SEEN, &[])).collect()).unwrap();
+        let full = s.fetch_messages(mb, &UidSet::all()).unwrap();
+        for bits in 0..8u8 {
+            let columns = FetchColumns {
+                envelope: bits & 1 != 0,
+                bodystructure: bits & 2 != 0,
+                part_map: bits & 4 != 0,
+            };
+            let narrow = s.fetch_for_fetch(mb, &UidSet::range(2, 5), columns).unwrap();
+            assert_eq!(narrow.len(), 4);
+            for (n, f) in narrow.iter().zip(&full[1..5]) {
+                assert_eq!((n.uid, n.message), (f.uid, f.message));
+                let (nm, fm) = (&n.meta, &f.meta);
+                assert_eq!(
+                    (&nm.content_hash, nm.size, nm.internal_date, nm.sent_date, &nm.thread_id),
+                    (&fm.content_hash, fm.size, fm.internal_date, fm.sent_date, &fm.thread_id)
+                );
+                let or_empty = |wanted: bool, v: &Vec<u8>| if wanted { v.clone() } else { Vec::new() };
+                assert_eq!(nm.envelope, or_empty(columns.envelope, &fm.envelope));
+                assert_eq!(nm.bodystructure, or_empty(columns.bodystructure, &fm.bodystructure));
+                assert_eq!(nm.part_map, or_empty(columns.part_map, &fm.part_map));
+                assert_eq!((&nm.subject, &nm.sort_keys, &nm.thread_refs), (&None, &None, &None));
+            }
+        }
     }
 }

@@ -89,7 +89,9 @@ fn columns(attrs: &[FetchAttribute<'_>]) -> FetchColumns {
     use FetchAttribute as A;
     FetchColumns {
         envelope: attrs.contains(&A::Envelope),
-        bodystructure: attrs.iter().any(|a| matches!(a, A::Body | A::BodyStructure)),
+        bodystructure: attrs
+            .iter()
+            .any(|a| matches!(a, A::Body | A::BodyStructure)),
         part_map: attrs.iter().any(reads_body),
     }
 }
