@@ -132,6 +132,11 @@ mod plan_tests {
             for set in &shapes {
                 $ops::fetch_flags(c, inbox, set).unwrap();
                 $ops::fetch_messages(c, inbox, set).unwrap();
+                let envelope = crate::FetchColumns {
+                    envelope: true,
+                    ..crate::FetchColumns::default()
+                };
+                $ops::fetch_for_fetch(c, inbox, set, envelope).unwrap();
                 $ops::sort_rows(c, inbox, set, crate::SortColumns::ALL).unwrap();
                 $ops::thread_rows(c, inbox, set).unwrap();
                 $ops::store_flags(c, inbox, set, FlagOp::Add, SystemFlags::SEEN, &[]).unwrap();
