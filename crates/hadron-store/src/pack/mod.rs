@@ -200,6 +200,15 @@ fn pack_ids(dir: &Path) -> Result<Vec<u32>> {
     Ok(ids)
 }
 
+/// The contents of the file at `path`, or `None` if there is none.
+fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn decode_hex(hash: &str) -> Option<Digest32> {
     if hash.len() != 64 {
         return None;
@@ -264,10 +273,8 @@ impl PackBlobStore {
 
     /// The offsets of pack `id` marked dead whose records (in `entries`) match their marks.
     fn dead_offsets(&self, id: u32, entries: &[Entry]) -> Result<HashSet<u32>> {
-        let bytes = match fs::read(self.path(id, "dead")) {
-            Ok(b) => b,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(HashSet::new()),
-            Err(e) => return Err(e.into()),
+        let Some(bytes) = read_if_exists(&self.path(id, "dead"))? else {
+            return Ok(HashSet::new());
         };
         let by_offset: HashMap<u32, &Entry> = entries.iter().map(|e| (e.offset, e)).collect();
         Ok(format::decode_marks(&bytes)
@@ -279,11 +286,7 @@ impl PackBlobStore {
 
     /// The records of sealed pack `id` from its index, if the index is whole.
     fn sealed_entries(&self, id: u32) -> Result<Option<Vec<Entry>>> {
-        match fs::read(self.path(id, "idx")) {
-            Ok(b) => Ok(format::decode_index(&b)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        Ok(read_if_exists(&self.path(id, "idx"))?.and_then(|b| format::decode_index(&b)))
     }
 
     /// Writes the index of pack `id` (durably) and thereby seals it.
