@@ -244,6 +244,7 @@ impl Session {
         }
 
         let (need_meta, need_body) = needs(&attrs);
+        let wanted = columns(&attrs);
         let batch = match (need_meta, need_body) {
             (_, true) => BODY_BATCH,
             (true, false) => META_BATCH,
@@ -281,7 +282,7 @@ impl Session {
                 // Metadata and tombstones, then bodies: right here for a few
                 // small messages (SQLite answers in microseconds), else each
                 // in a trip to a blocking thread (two context switches).
-                let (id, engine, wanted) = (info.id, self.engine.clone(), columns(&attrs));
+                let (id, engine) = (info.id, self.engine.clone());
                 let read = move |store: &Store, _: &dyn BlobStore| {
                     let rows =
                         store.fetch_for_fetch(id, &UidSet::from_uids(uids.clone()), wanted)?;
