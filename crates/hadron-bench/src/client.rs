@@ -164,36 +164,45 @@ impl Deflate {
     }
 
     /// Inflates all of `input`.
-    fn inflate(&mut self, mut input: &[u8]) -> Result<Vec<u8>, BenchError> {
-        let mut out = Vec::with_capacity(input.len() * 4);
-        loop {
-            out.reserve(input.len().max(4096) * 2);
-            let before = self.inflater.total_in();
-            self.inflater
-                .decompress_vec(input, &mut out, FlushDecompress::Sync)
+    fn inflate(&mut self, input: &[u8]) -> Result<Vec<u8>, BenchError> {
+        let inflater = &mut self.inflater;
+        drain(input, 4, |rest, out| {
+            let before = inflater.total_in();
+            inflater
+                .decompress_vec(rest, out, FlushDecompress::Sync)
                 .map_err(|e| BenchError::Protocol(format!("COMPRESS input: {e}")))?;
-            let used = (self.inflater.total_in() - before) as usize;
-            input = &input[used..];
-            if input.is_empty() && out.len() < out.capacity() {
-                return Ok(out);
-            }
-        }
+            Ok((inflater.total_in() - before) as usize)
+        })
     }
 
     /// Deflates `bytes`, flushed so the server can read all of it.
-    fn deflate(&mut self, mut bytes: &[u8]) -> Result<Vec<u8>, BenchError> {
-        let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
-        loop {
-            out.reserve(bytes.len().max(1024));
-            let before = self.deflater.total_in();
-            self.deflater
-                .compress_vec(bytes, &mut out, FlushCompress::Sync)
+    fn deflate(&mut self, bytes: &[u8]) -> Result<Vec<u8>, BenchError> {
+        let deflater = &mut self.deflater;
+        drain(bytes, 1, |rest, out| {
+            let before = deflater.total_in();
+            deflater
+                .compress_vec(rest, out, FlushCompress::Sync)
                 .map_err(|e| BenchError::Protocol(format!("COMPRESS output: {e}")))?;
-            let used = (self.deflater.total_in() - before) as usize;
-            bytes = &bytes[used..];
-            if bytes.is_empty() && out.len() < out.capacity() {
-                return Ok(out);
-            }
+            Ok((deflater.total_in() - before) as usize)
+        })
+    }
+}
+
+/// Runs `step` (which takes what it can of its input, writes into the spare room of its
+/// output and says how much input it took) until all of `input` is taken and the output
+/// did not fill its room, growing the room by about `growth` times the input each time.
+fn drain(
+    mut input: &[u8],
+    growth: usize,
+    mut step: impl FnMut(&[u8], &mut Vec<u8>) -> Result<usize, BenchError>,
+) -> Result<Vec<u8>, BenchError> {
+    let mut out = Vec::new();
+    loop {
+        out.reserve(input.len().max(1024) * growth);
+        let used = step(input, &mut out)?;
+        input = &input[used..];
+        if input.is_empty() && out.len() < out.capacity() {
+            return Ok(out);
         }
     }
 }
