@@ -462,10 +462,7 @@ async fn serve_delivers_over_lmtp_on_tcp_and_a_unix_socket() {
         ),
     )
     .unwrap();
-    let lmtp_addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let lmtp_addr = std::net::SocketAddr::from(([127, 0, 0, 1], common::ports::unclaimable_port()));
     let args = [
         "--config",
         config.to_str().unwrap(),

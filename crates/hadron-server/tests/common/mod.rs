@@ -10,6 +10,7 @@
 
 pub mod binary;
 pub mod deflate;
+pub mod ports;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

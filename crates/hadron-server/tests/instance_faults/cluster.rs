@@ -37,7 +37,7 @@ impl Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut instances = Vec::new();
         for i in 0..n {
-            let port = free_port();
+            let port = unclaimable_port();
             let config = dir.path().join(format!("hadron-{i}.toml"));
             let data = dir.path().join(format!("data-{i}"));
             std::fs::write(
@@ -206,10 +206,4 @@ impl Drop for Cluster {
             }
         }
     }
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-pub(super) fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
 }

@@ -32,9 +32,12 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 mod cluster;
 mod imap;
+#[path = "../common/ports.rs"]
+mod ports;
 
 use cluster::*;
 use imap::*;
+use ports::unclaimable_port;
 
 /// The server binary under test.
 const HADRON: &str = env!("CARGO_BIN_EXE_hadron");
