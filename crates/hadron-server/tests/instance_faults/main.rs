@@ -33,6 +33,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 mod cluster;
 mod imap;
 #[path = "../common/ports.rs"]
+#[allow(unreachable_pub)]
 mod ports;
 
 use cluster::*;
