@@ -72,6 +72,7 @@
 
 mod backend;
 mod blob;
+mod checkpoint;
 pub mod codegen;
 mod error;
 mod feed;
