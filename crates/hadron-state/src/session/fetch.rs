@@ -93,6 +93,7 @@ fn columns(attrs: &[FetchAttribute<'_>]) -> FetchColumns {
             .iter()
             .any(|a| matches!(a, A::Body | A::BodyStructure)),
         part_map: attrs.iter().any(reads_body),
+        save_date: false,
     }
 }
 
