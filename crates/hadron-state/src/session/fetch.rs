@@ -1,8 +1,8 @@
 //! FETCH / UID FETCH (RFC 3501 §6.4.5).
 //!
 //! FLAGS and UID come from the snapshot. ENVELOPE, BODYSTRUCTURE, BODY,
-//! INTERNALDATE and RFC822.SIZE come from the stored metadata, read in
-//! batches (one query per batch). Sections, RFC822 forms and BINARY parts
+//! INTERNALDATE, SAVEDATE (RFC 8514) and RFC822.SIZE come from the stored
+//! metadata, read in batches (one query per batch). Sections, RFC822 forms and BINARY parts
 //! come from the blob (`fetch_body`) and are written as deferred literals.
 //! A message expunged elsewhere but not yet announced is answered from the
 //! metadata the engine kept for it, or with its flags alone.
@@ -78,13 +78,15 @@ fn needs(attrs: &[FetchAttribute<'_>]) -> (bool, bool) {
                     | A::BodyStructure
                     | A::EmailId
                     | A::ThreadId
+                    | A::SaveDate
             )
         });
     (meta, body)
 }
 
-/// The large stored metadata `attrs` read: a FETCH of ENVELOPE reads no
-/// BODYSTRUCTURE or part map, and no FETCH reads SEARCH's and SORT's columns.
+/// The large stored metadata and the save date `attrs` read: a FETCH of
+/// ENVELOPE reads no BODYSTRUCTURE or part map, and no FETCH reads SEARCH's
+/// and SORT's columns.
 fn columns(attrs: &[FetchAttribute<'_>]) -> FetchColumns {
     use FetchAttribute as A;
     FetchColumns {
@@ -93,7 +95,7 @@ fn columns(attrs: &[FetchAttribute<'_>]) -> FetchColumns {
             .iter()
             .any(|a| matches!(a, A::Body | A::BodyStructure)),
         part_map: attrs.iter().any(reads_body),
-        save_date: false,
+        save_date: attrs.contains(&A::SaveDate),
     }
 }
 
@@ -467,6 +469,14 @@ fn fetch_one(
                     items.push(FetchItem::ThreadId(thread_object_id(
                         m.meta.thread_id.as_deref(),
                     )));
+                }
+            }
+            A::SaveDate => {
+                // NIL for a message stored before save dates were kept (RFC
+                // 8514 §4.2 answers NIL where the storage has none).
+                if let Some(m) = meta {
+                    let saved = m.save_date.and_then(|s| DateTime::from_unix(s, 0).ok());
+                    items.push(FetchItem::SaveDate(saved));
                 }
             }
             A::Binary { part, partial, .. } => {
