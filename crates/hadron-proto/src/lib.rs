@@ -62,7 +62,8 @@
 //!   with SPECIAL-USE, `SEARCH RETURN (...)` (ESEARCH), `$` (SEARCHRES),
 //!   MULTIAPPEND, OBJECTID (the `MAILBOXID` status item, the `EMAILID`
 //!   and `THREADID` fetch items and search keys), the `APPENDLIMIT`
-//!   status item (RFC 7889) and UNAUTHENTICATE (RFC 8437)
+//!   status item (RFC 7889), UNAUTHENTICATE (RFC 8437) and SAVEDATE (RFC
+//!   8514: the `SAVEDATE` fetch item and the `SAVED*` search keys)
 //!   \[`hadron-only-extension`\].
 //!
 //! Where both accept, the test compares them after normalising: mailbox

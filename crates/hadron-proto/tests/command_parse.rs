@@ -331,6 +331,51 @@ fn rfc5032_within_keys() {
 }
 
 #[test]
+fn rfc8514_savedate_item_and_keys() {
+    // §4.2: FETCH SAVEDATE.
+    let CommandBody::Fetch { items, .. } = parse("A101 FETCH 998 (SAVEDATE)\r\n").body else {
+        panic!()
+    };
+    assert_eq!(
+        items,
+        FetchItems::Attributes(NonEmptyVec::one(FetchAttribute::SaveDate))
+    );
+    // §4.3: the date keys and SAVEDATESUPPORTED (longer than any key before
+    // it), in any case.
+    let CommandBody::Search { criteria, .. } = parse(
+        "A102 SEARCH SAVEDON 28-Dec-2014 savedsince 1-Jan-2015 NOT SavedBefore 2-Feb-2015 \
+         savedatesupported\r\n",
+    )
+    .body
+    else {
+        panic!()
+    };
+    assert_eq!(
+        criteria,
+        vec![
+            SearchKey::SavedOn(date(2014, 12, 28)),
+            SearchKey::SavedSince(date(2015, 1, 1)),
+            SearchKey::Not(Box::new(SearchKey::SavedBefore(date(2015, 2, 2)))),
+            SearchKey::SaveDateSupported,
+        ]
+    );
+    for bad in [
+        "t SEARCH SAVEDON\r\n",
+        "t SEARCH SAVEDSINCE 28-Dec-2014 12:00:00\r\n",
+        "t SEARCH SAVEDATE\r\n",
+        "t SEARCH SAVEDATESUPPORTEDX\r\n",
+        "t FETCH 1 SAVEDATE[]\r\n",
+    ] {
+        error(bad);
+    }
+    assert!(
+        error("t SEARCH SAVEDBEFORE 32-Dec-2014\r\n")
+            .to_string()
+            .contains("invalid date"),
+    );
+}
+
+#[test]
 fn keywords_are_case_insensitive() {
     let a = parse("x uid search or seen not deleted since 1-feb-1994\r\n").body;
     let b = parse("x UID SEARCH OR SEEN NOT DELETED SINCE 1-Feb-1994\r\n").body;

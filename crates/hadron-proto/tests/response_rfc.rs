@@ -5,10 +5,10 @@
 use std::num::NonZeroU32;
 
 use hadron_proto::types::{
-    Address, BodyData, BodyStructure, Capability, Code, Continue, Data, ESearchItem, FetchItem,
-    Flag, FlagFetch, FlagPerm, GreetingKind, IString, ListAttribute, ListExtended, NString,
-    ObjectId, Response, Section, SinglePartKind, Status, StatusItem, StatusKind, StatusValue,
-    Thread,
+    Address, BodyData, BodyStructure, Capability, Code, Continue, Data, Date, DateTime,
+    ESearchItem, FetchItem, Flag, FlagFetch, FlagPerm, GreetingKind, IString, ListAttribute,
+    ListExtended, NString, ObjectId, Response, Section, SinglePartKind, Status, StatusItem,
+    StatusKind, StatusValue, Thread,
 };
 use hadron_proto::{encode, parse};
 
@@ -958,4 +958,36 @@ fn rfc7889_appendlimit_status_values() {
             StatusValue::AppendLimit(None)
         ]
     );
+}
+
+#[test]
+fn rfc8514_savedate_fetch_items() {
+    // §4.2's example (written with the day space-padded, as INTERNALDATE
+    // is), and NIL for a message without a save date.
+    let r = canonical(
+        "* 998 FETCH (SAVEDATE \"01-Jan-2015 18:50:53 +0100\")\r\n",
+        "* 998 FETCH (SAVEDATE \" 1-Jan-2015 18:50:53 +0100\")\r\n",
+    );
+    let day = Date::new(2015, 1, 1).unwrap();
+    assert_eq!(
+        fetch_items(r),
+        vec![FetchItem::SaveDate(Some(
+            DateTime::new(day, 18, 50, 53, 60).unwrap()
+        ))]
+    );
+    assert_eq!(
+        fetch_items(exact("* 1 FETCH (UID 4 SAVEDATE NIL)\r\n")),
+        vec![FetchItem::Uid(nz(4)), FetchItem::SaveDate(None)]
+    );
+    canonical(
+        "* 1 FETCH (savedate nil)\r\n",
+        "* 1 FETCH (SAVEDATE NIL)\r\n",
+    );
+    for bad in [
+        "* 1 FETCH (SAVEDATE)\r\n",
+        "* 1 FETCH (SAVEDATE \"01-Jan-2015\")\r\n",
+        "* 1 FETCH (SAVEDATE (NIL))\r\n",
+    ] {
+        assert!(parse::response(bad.as_bytes()).is_err(), "{bad:?}");
+    }
 }

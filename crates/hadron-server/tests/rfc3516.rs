@@ -133,6 +133,41 @@ both! {
         c.cmd_ok("e FETCH 1 BINARY.PEEK[2]").await;
     }
 
+    async fn a_failed_binary_fetch_sets_no_seen(backend) {
+        let server = TestServer::start(backend).await;
+        let mut c = with_mixed(&server).await;
+        // BINARY[3] is undecodable: whatever else the FETCH asks for, it fails
+        // whole and changes no flag (RFC 3516 §4.3, RFC 3501 §6.4.5).
+        for cmd in [
+            "b FETCH 1 BINARY[3]",
+            "c FETCH 1 (BINARY[1] BINARY.SIZE[3])",
+            "d FETCH 1 (BODY[1] BINARY.PEEK[3])",
+            "e UID FETCH 1 (RFC822.TEXT BINARY[3]<0.2>)",
+        ] {
+            let tag = &cmd[..1];
+            assert_lines(&c.cmd(cmd).await, &[&format!("{tag} NO [UNKNOWN-CTE] %")]);
+        }
+        assert_lines(
+            &c.cmd("f FETCH 1 FLAGS").await,
+            &["* 1 FETCH (FLAGS (\\Recent))", "f OK FETCH completed"],
+        );
+        // The undecodable message after more than a batch of good ones: none
+        // of them is marked seen either, and none is sent.
+        let plain = common::message("plain", "text");
+        for i in 0..20 {
+            c.cmd_ok(&format!("a{i} APPEND INBOX {{{}+}}\r\n{plain}", plain.len())).await;
+        }
+        c.cmd_ok("g COPY 1 INBOX").await;
+        assert_lines(&c.cmd("h FETCH 2:* BINARY[3]").await, &["h NO [UNKNOWN-CTE] %"]);
+        let r = c.cmd_ok("i SEARCH SEEN").await;
+        assert_eq!(r[0], "* SEARCH", "{r:?}");
+        // The same FETCH of the decodable messages succeeds and sets \Seen.
+        c.cmd_ok("j FETCH 2:21 BINARY[3]").await;
+        let r = c.cmd_ok("k SEARCH SEEN").await;
+        let seen: Vec<String> = (2..=21).map(|n| n.to_string()).collect();
+        assert_eq!(r[0], format!("* SEARCH {}", seen.join(" ")), "{r:?}");
+    }
+
     async fn binary_without_peek_sets_seen(backend) {
         let server = TestServer::start(backend).await;
         let mut c = with_mixed(&server).await;

@@ -43,6 +43,7 @@ fn source() -> MemorySource {
                 internal_date: DateTime::from_unix(START + i64::from(i) * 31, 60).unwrap(),
                 sent_date: None,
                 modseq: u64::from(i),
+                save_date: None,
             };
             let from = if i % 7 == 0 {
                 format!("Jörg Müller {} <jm{}@example.de>", i % 5000, i % 5000)

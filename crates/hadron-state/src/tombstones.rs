@@ -102,6 +102,7 @@ mod tests {
             uid,
             message: hadron_store::MessageId(i64::from(uid)),
             meta: hadron_store::MessageMeta::default(),
+            save_date: None,
         }
     }
 

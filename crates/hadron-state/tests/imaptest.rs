@@ -490,6 +490,7 @@ impl MessageSource for Raw<'_> {
                 internal_date: internal,
                 sent_date: message::sent_date(self.raw(uid)),
                 modseq: 1,
+                save_date: None,
             })
             .collect())
     }

@@ -28,6 +28,7 @@ fn meta(size: u32, internal_date: DateTime, sent_date: Option<Date>, modseq: u64
         internal_date,
         sent_date,
         modseq,
+        save_date: None,
     }
 }
 
@@ -311,6 +312,66 @@ fn internal_date_keys_use_the_date_in_its_own_zone() {
     assert_eq!(seqs("SINCE 5-Nov-2026"), Vec::<u32>::new());
     assert_eq!(seqs("SINCE 2-Nov-2026 BEFORE 3-Nov-2026"), [2, 3]);
     assert_eq!(seqs("NOT ON 2-Nov-2026"), [1, 4, 5, 6]);
+}
+
+#[test]
+fn saved_date_keys_use_the_save_date_or_else_the_internal_date() {
+    let none = || flags(SystemFlags::EMPTY, &[]);
+    let snapshot = Snapshot::from_messages([(1, none()), (2, none()), (3, none())]).unwrap();
+    let with = |internal, save_date| MessageMeta {
+        save_date,
+        ..meta(10, internal, None, 1)
+    };
+    let source: MemorySource = [
+        // Received 1-Nov, copied here 4-Nov.
+        (
+            1,
+            with(
+                at(2026, 11, 1, 9, 0, 0, 0),
+                Some(at(2026, 11, 4, 9, 0, 0, 0)),
+            ),
+        ),
+        // Saved 2-Nov 23:30 -0500 (3-Nov in UTC): its own date counts.
+        (
+            2,
+            with(
+                at(2026, 10, 1, 9, 0, 0, 0),
+                Some(at(2026, 11, 2, 23, 30, 0, -300)),
+            ),
+        ),
+        // Stored before save dates were kept: its internal date stands in.
+        (3, with(at(2026, 11, 3, 12, 0, 0, 0), None)),
+    ]
+    .into_iter()
+    .map(|(uid, m)| (uid, MemoryMessage::new(m)))
+    .collect();
+    let find = |args: &str| {
+        let (charset, keys) = parse(args);
+        search(
+            &snapshot,
+            &keys,
+            charset.as_ref(),
+            &source,
+            &SearchOptions::default(),
+        )
+        .unwrap()
+        .numbers
+    };
+    assert_eq!(find("SAVEDON 4-Nov-2026"), [1]);
+    assert_eq!(find("SAVEDON 2-Nov-2026"), [2]);
+    assert_eq!(find("SAVEDON 3-Nov-2026"), [3]);
+    assert_eq!(find("SAVEDBEFORE 3-Nov-2026"), [2]);
+    assert_eq!(find("SAVEDSINCE 3-Nov-2026"), [1, 3]);
+    assert_eq!(
+        find("SAVEDSINCE 1-Nov-2026 NOT SAVEDSINCE 4-Nov-2026"),
+        [2, 3]
+    );
+    // INTERNALDATE is not the save date.
+    assert_eq!(find("ON 1-Nov-2026"), [1]);
+    assert!(find("SAVEDON 1-Nov-2026").is_empty());
+    // Every mailbox keeps save dates.
+    assert_eq!(find("SAVEDATESUPPORTED"), [1, 2, 3]);
+    assert!(find("NOT SAVEDATESUPPORTED").is_empty());
 }
 
 #[test]

@@ -83,24 +83,31 @@ fn message() -> impl Strategy<Value = (FlagSet, MemoryMessage)> {
             f
         });
     // Times near midnight boundaries over five days, in several zones.
-    let internal = (
-        0i64..5,
-        prop_oneof![Just(0i64), Just(1), Just(86_399), 0i64..86_400],
-        0..ZONES.len(),
-    )
-        .prop_map(|(d, s, z)| DateTime::from_unix(BASE + d * 86_400 + s, ZONES[z]).unwrap());
+    let internal = || {
+        (
+            0i64..5,
+            prop_oneof![Just(0i64), Just(1), Just(86_399), 0i64..86_400],
+            0..ZONES.len(),
+        )
+            .prop_map(|(d, s, z)| DateTime::from_unix(BASE + d * 86_400 + s, ZONES[z]).unwrap())
+    };
     let meta = (
         prop_oneof![proptest::sample::select(SIZES.to_vec()), 0u32..300],
-        internal,
+        internal(),
         proptest::option::of((1u8..6).prop_map(date)),
         1u64..20,
+        // Some without a save date, as rows stored before save dates were.
+        proptest::option::of(internal()),
     )
-        .prop_map(|(size, internal_date, sent_date, modseq)| MessageMeta {
-            size,
-            internal_date,
-            sent_date,
-            modseq,
-        });
+        .prop_map(
+            |(size, internal_date, sent_date, modseq, save_date)| MessageMeta {
+                size,
+                internal_date,
+                sent_date,
+                modseq,
+                save_date,
+            },
+        );
     let headers = proptest::collection::vec((0..FIELDS.len(), 0..VALUES.len()), 0..5);
     let body = 0..VALUES.len();
     (flags, meta, headers, body).prop_map(|(flags, meta, headers, body)| {
@@ -221,7 +228,11 @@ fn leaf() -> impl Strategy<Value = SearchKey<'static>> {
         day.clone().prop_map(K::Since),
         day.clone().prop_map(K::SentBefore),
         day.clone().prop_map(K::SentOn),
-        day.prop_map(K::SentSince),
+        day.clone().prop_map(K::SentSince),
+        day.clone().prop_map(K::SavedBefore),
+        day.clone().prop_map(K::SavedOn),
+        day.prop_map(K::SavedSince),
+        Just(K::SaveDateSupported),
         (0u64..22, any::<bool>()).prop_map(|(modseq, entry)| K::ModSeq {
             entry: entry.then_some(ModSeqEntry {
                 flag: Flag::Seen,
@@ -311,6 +322,7 @@ impl Reference<'_> {
         let n = self.snapshot.len();
         let max_uid = self.snapshot.max_uid();
         let internal = meta.internal_date.date();
+        let saved = meta.save_date.unwrap_or(meta.internal_date).date();
         match key {
             K::All => true,
             K::Answered => sys(SystemFlags::ANSWERED),
@@ -343,6 +355,10 @@ impl Reference<'_> {
             K::SentBefore(d) => meta.sent_date.is_some_and(|s| s < *d),
             K::SentOn(d) => meta.sent_date == Some(*d),
             K::SentSince(d) => meta.sent_date.is_some_and(|s| s >= *d),
+            K::SavedBefore(d) => saved < *d,
+            K::SavedOn(d) => saved == *d,
+            K::SavedSince(d) => saved >= *d,
+            K::SaveDateSupported => true,
             K::ModSeq { modseq, .. } => meta.modseq >= *modseq,
             // Not generated: the memory source keeps no object ids.
             K::EmailId(_) | K::ThreadId(_) => false,

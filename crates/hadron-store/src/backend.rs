@@ -181,6 +181,8 @@ pub(crate) struct MailboxMessageInsert {
     pub(crate) internal_date: i64,
     pub(crate) size: i64,
     pub(crate) sent_day: Option<i32>,
+    /// When the row was written (SAVEDATE), Unix seconds.
+    pub(crate) save_date: i64,
 }
 
 /// An `expunged` row to insert.
@@ -233,12 +235,14 @@ pub(crate) struct MetaRow {
     pub(crate) sort_addresses: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub(crate) thread_refs: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) save_date: Option<i64>,
 }
 
-/// A message row as FETCH reads it: the large columns it did not ask for are NULL. Kept
-/// apart from [`MetaRow`] (which could take NULLs for the rest) because diesel finds each
-/// by-name column with a search of the row's names: ten columns instead of seventeen are a
-/// measurable part of a `FETCH 1:100000 ENVELOPE`.
+/// A message row as FETCH reads it: the large columns (and the save date) it did not ask for
+/// are NULL. Kept apart from [`MetaRow`] (which could take NULLs for the rest) because diesel
+/// finds each by-name column with a search of the row's names: eleven columns instead of
+/// eighteen are a measurable part of a `FETCH 1:100000 ENVELOPE`.
 #[derive(QueryableByName)]
 pub(crate) struct FetchRow {
     #[diesel(sql_type = BigInt)]
@@ -261,6 +265,8 @@ pub(crate) struct FetchRow {
     pub(crate) bodystructure: Option<Vec<u8>>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
     pub(crate) part_map: Option<Vec<u8>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) save_date: Option<i64>,
 }
 
 /// A [`crate::ThreadRow`] as read.
@@ -319,6 +325,8 @@ pub(crate) struct SummaryRow {
     pub(crate) sent_date: Option<i64>,
     #[diesel(sql_type = BigInt)]
     pub(crate) modseq: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub(crate) save_date: Option<i64>,
 }
 
 /// One blob's bytes (or a range of them).

@@ -152,6 +152,10 @@ mod plan_tests {
             $ops::uids_in_range(c, inbox, ColumnRange::InternalDate { from, until }).unwrap();
             let (from, until) = (Some(50), Some(200));
             $ops::uids_in_range(c, inbox, ColumnRange::Size { from, until }).unwrap();
+            // The last minute, as SEARCH SAVEDSINCE today asks: the rows with a save date and
+            // those stored before save dates were kept.
+            let (from, until) = (Some(crate::store::now_secs() - 60), None);
+            $ops::uids_in_range(c, inbox, ColumnRange::SaveDate { from, until }).unwrap();
         }};
     }
 
@@ -281,12 +285,20 @@ mod plan_tests {
         );
         let ranges: Vec<&String> = statements
             .iter()
-            .filter(|s| s.contains("internal_date >=") || s.contains("size >="))
+            .filter(|s| {
+                s.contains("internal_date >=")
+                    || s.contains("size >=")
+                    || s.contains("save_date >=")
+            })
             .collect();
-        assert_eq!(ranges.len(), 2, "{statements:#?}");
+        assert_eq!(ranges.len(), 4, "{statements:#?}");
         for sql in &ranges {
             let steps = plan(&mut c, sql);
-            let index = if sql.contains("size") {
+            let index = if sql.contains("save_date IS NULL") {
+                "mailbox_messages_save_unknown"
+            } else if sql.contains("save_date") {
+                "mailbox_messages_save_date"
+            } else if sql.contains("size") {
                 "mailbox_messages_size"
             } else {
                 "mailbox_messages_internal_date"

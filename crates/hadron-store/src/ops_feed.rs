@@ -24,7 +24,9 @@ pub(crate) fn changes_since(
     };
     let select = "SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ";
     let mut s = Sql::new(select);
-    s.i64(mailbox.0).push(" AND uid >= ").i64(i64::from(uidnext));
+    s.i64(mailbox.0)
+        .push(" AND uid >= ")
+        .i64(i64::from(uidnext));
     let mut added: Vec<MessageFlags> = q(s).load::<FlagRow>(c)?.into_iter().map(flag_row).collect();
     added.sort_unstable_by_key(|m| m.uid);
     let mut s = Sql::new(select);
@@ -69,7 +71,7 @@ pub(crate) fn expunged_messages(
         "SELECT e.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
          m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
          m.part_map, m.thread_id, \
-         m.sort_subject, m.sort_addresses, m.thread_refs \
+         m.sort_subject, m.sort_addresses, m.thread_refs, NULL AS save_date \
          FROM expunged e JOIN messages m ON m.id = e.message_id \
          WHERE e.mailbox_id = ",
         "e.uid",

@@ -33,7 +33,8 @@ const DELETED: i32 = SystemFlags::DELETED.bits() as i32;
 const ALL_FLAGS: i32 = SystemFlags::ALL.bits() as i32;
 /// Rows per multi-row INSERT into `messages` (12 columns → 12,000 parameters).
 const MESSAGE_INSERT_CHUNK: usize = 1_000;
-/// Rows per multi-row INSERT into `mailbox_messages` (8 columns → 24,000 parameters).
+/// Rows per multi-row INSERT into `mailbox_messages` (10 columns → 30,000 parameters, under
+/// SQLite's 32,766).
 const MM_INSERT_CHUNK: usize = 3_000;
 /// Rows per multi-row INSERT into `expunged` (3 columns → 24,000 parameters).
 const EXPUNGED_INSERT_CHUNK: usize = 8_000;
@@ -577,6 +578,7 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
         .collect();
     let ids = c.alloc_message_ids(msgs.len())?;
     let modseq = mb.highest_modseq + 1;
+    let saved = crate::store::now_secs();
 
     let rows: Vec<MessageInsert<'_>> = msgs
         .iter()
@@ -624,6 +626,7 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             internal_date: m.meta.internal_date,
             size: m.meta.size as i64,
             sent_day: Some(m.sent_day.unwrap_or(NO_SENT_DAY)),
+            save_date: saved,
         })
         .collect();
     for chunk in mm.chunks(MM_INSERT_CHUNK) {
@@ -761,7 +764,7 @@ pub(crate) fn fetch_messages(
         "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
          m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
          m.part_map, m.thread_id, \
-         m.sort_subject, m.sort_addresses, m.thread_refs \
+         m.sort_subject, m.sort_addresses, m.thread_refs, mm.save_date \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         "mm.uid",
@@ -777,21 +780,22 @@ pub(crate) fn fetch_for_fetch(
     columns: FetchColumns,
 ) -> Result<Vec<StoredMessage>> {
     mailbox_row(c, mailbox)?;
-    let col = |wanted: bool, name: &str| {
+    let col = |wanted: bool, table: &str, name: &str| {
         if wanted {
-            format!("m.{name}")
+            format!("{table}.{name}")
         } else {
             format!("NULL AS {name}")
         }
     };
     let select = format!(
         "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
-         m.thread_id, {}, {}, {} \
+         m.thread_id, {}, {}, {}, {} \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
-        col(columns.envelope, "envelope"),
-        col(columns.bodystructure, "bodystructure"),
-        col(columns.part_map, "part_map"),
+        col(columns.envelope, "m", "envelope"),
+        col(columns.bodystructure, "m", "bodystructure"),
+        col(columns.part_map, "m", "part_map"),
+        col(columns.save_date, "mm", "save_date"),
     );
     select_by_uid_chunks(
         c,
@@ -818,6 +822,7 @@ pub(crate) fn fetch_for_fetch(
                 sort_keys: None,
                 thread_refs: None,
             },
+            save_date: r.save_date,
         },
         |m| m.uid,
     )
@@ -849,6 +854,7 @@ fn stored_message(r: MetaRow) -> StoredMessage {
             },
             thread_refs: r.thread_refs,
         },
+        save_date: r.save_date,
     }
 }
 
@@ -862,7 +868,7 @@ pub(crate) fn fetch_summaries(
         c,
         mailbox,
         uids,
-        "SELECT mm.uid, mm.size, mm.internal_date, m.sent_date, mm.modseq \
+        "SELECT mm.uid, mm.size, mm.internal_date, m.sent_date, mm.modseq, mm.save_date \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         "mm.uid",
@@ -872,6 +878,7 @@ pub(crate) fn fetch_summaries(
             internal_date: r.internal_date,
             sent_date: r.sent_date,
             modseq: r.modseq as u64,
+            save_date: r.save_date,
         },
         |m| m.uid,
     )
@@ -1184,6 +1191,8 @@ pub(crate) fn copy(
         }
     }
     let modseq = dst_row.highest_modseq + 1;
+    // RFC 8514 §3: a copy is saved now, whatever the source's save date.
+    let saved = crate::store::now_secs();
     let mut uid_map = Vec::with_capacity(rows.len());
     let mut inserts = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
@@ -1203,6 +1212,7 @@ pub(crate) fn copy(
             internal_date: r.internal_date,
             size: r.size,
             sent_day: r.sent_day,
+            save_date: saved,
         });
     }
     for chunk in inserts.chunks(MM_INSERT_CHUNK) {

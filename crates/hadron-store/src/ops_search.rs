@@ -40,9 +40,13 @@ pub(crate) fn uids_with_id(
     sorted_uids(c, s)
 }
 
-/// The UIDs of the messages whose internal date or size lies in `range`, ascending: through
-/// the column's index, so the cost follows the answer.
-pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange) -> Result<Vec<u32>> {
+/// The UIDs of the messages whose internal date, size, `Date:` day or save date lies in
+/// `range`, ascending: through the column's index, so the cost follows the answer.
+pub(crate) fn uids_in_range(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    range: ColumnRange,
+) -> Result<Vec<u32>> {
     mailbox_row(c, mailbox)?;
     let (column, lo, hi) = match range {
         ColumnRange::InternalDate { from, until } => ("internal_date", from, until),
@@ -53,7 +57,25 @@ pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange
             Some(from.unwrap_or(i64::from(NO_SENT_DAY) + 1)),
             until,
         ),
+        ColumnRange::SaveDate { from, until } => {
+            // The rows with a save date (NULL is in no range), then those without one by
+            // their internal date, through the partial index `mailbox_messages_save_unknown`
+            // (its condition written as in the index, so both planners see it applies).
+            let mut uids = sorted_uids(c, in_range(mailbox, "save_date", from, until))?;
+            let mut unknown = in_range(mailbox, "internal_date", from, until);
+            unknown.push(" AND save_date IS NULL");
+            uids.extend(sorted_uids(c, unknown)?);
+            uids.sort_unstable();
+            return Ok(uids);
+        }
     };
+    sorted_uids(c, in_range(mailbox, column, lo, hi))
+}
+
+/// `SELECT uid AS id` of the rows of `mailbox` whose `column` is in `lo..hi` (`None`: open).
+/// No ORDER BY: the caller sorts the hits, which keeps the planner on the column's index (an
+/// ordered walk of the primary key would read every row of the mailbox).
+fn in_range(mailbox: MailboxId, column: &str, lo: Option<i64>, hi: Option<i64>) -> Sql {
     let mut s = Sql::new("SELECT uid AS id FROM mailbox_messages WHERE mailbox_id = ");
     s.i64(mailbox.0);
     if let Some(lo) = lo {
@@ -62,9 +84,7 @@ pub(crate) fn uids_in_range(c: &mut Conn, mailbox: MailboxId, range: ColumnRange
     if let Some(hi) = hi {
         s.push(&format!(" AND {column} < ")).i64(hi);
     }
-    // No ORDER BY: sorting the hits here keeps the planner on the column's index (an ordered
-    // walk of the primary key would read every row of the mailbox).
-    sorted_uids(c, s)
+    s
 }
 
 /// The UIDs of the rows whose `sent_day` was never computed (written before the column
@@ -84,9 +104,22 @@ pub(crate) fn sent_day_unknown(c: &mut Conn, mailbox: MailboxId) -> Result<Vec<u
 /// existed (a test helper).
 #[cfg(any(test, feature = "testing"))]
 pub(crate) fn forget_sent_days(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
-    Ok(diesel::update(mailbox_messages::table.filter(mailbox_messages::mailbox_id.eq(mailbox.0)))
-        .set(mailbox_messages::sent_day.eq(None::<i32>))
-        .execute(c)?)
+    Ok(
+        diesel::update(mailbox_messages::table.filter(mailbox_messages::mailbox_id.eq(mailbox.0)))
+            .set(mailbox_messages::sent_day.eq(None::<i32>))
+            .execute(c)?,
+    )
+}
+
+/// Sets the save date of every row of `mailbox` (`None`: as for rows written before the
+/// column existed; a test helper).
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn set_save_dates(c: &mut Conn, mailbox: MailboxId, when: Option<i64>) -> Result<usize> {
+    Ok(
+        diesel::update(mailbox_messages::table.filter(mailbox_messages::mailbox_id.eq(mailbox.0)))
+            .set(mailbox_messages::save_date.eq(when))
+            .execute(c)?,
+    )
 }
 
 /// Forgets the SORT and THREAD keys of every message of `mailbox`, as for rows written before the
@@ -96,13 +129,15 @@ pub(crate) fn forget_sort_keys(c: &mut Conn, mailbox: MailboxId) -> Result<usize
     let in_mailbox = mailbox_messages::table
         .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
         .select(mailbox_messages::message_id);
-    Ok(diesel::update(messages::table.filter(messages::id.eq_any(in_mailbox)))
-        .set((
-            messages::sort_subject.eq(None::<String>),
-            messages::sort_addresses.eq(None::<String>),
-            messages::thread_refs.eq(None::<String>),
-        ))
-        .execute(c)?)
+    Ok(
+        diesel::update(messages::table.filter(messages::id.eq_any(in_mailbox)))
+            .set((
+                messages::sort_subject.eq(None::<String>),
+                messages::sort_addresses.eq(None::<String>),
+                messages::thread_refs.eq(None::<String>),
+            ))
+            .execute(c)?,
+    )
 }
 
 /// `(uid, value)` of the messages whose `field` may contain `needle` (lowercase), ascending
@@ -181,12 +216,17 @@ fn scanned_header_candidates(
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = "
     ));
-    s.i64(mailbox.0)
-        .push(&format!(" AND {col} IS NOT NULL AND ({}", <Conn as Specific>::has_non_ascii(&col)));
+    s.i64(mailbox.0).push(&format!(
+        " AND {col} IS NOT NULL AND ({}",
+        <Conn as Specific>::has_non_ascii(&col)
+    ));
     if needle.is_ascii() {
         // A non-ASCII needle can only be in a non-ASCII value.
         let (before, after) = <Conn as Specific>::contains_ascii_ci(&col);
-        s.push(" OR ").push(&before).arg(Arg::Text(needle.to_owned())).push(after);
+        s.push(" OR ")
+            .push(&before)
+            .arg(Arg::Text(needle.to_owned()))
+            .push(after);
     }
     s.push(")");
     Ok(q(s).load::<UidTextRow>(c)?)
@@ -222,7 +262,11 @@ pub(crate) fn sort_rows(
          {} AS sort_addresses, {}, {}, {} \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
-        if columns.subject { "m.sort_subject" } else { null },
+        if columns.subject {
+            "m.sort_subject"
+        } else {
+            null
+        },
         legacy(columns.subject, "subject", "sort_subject", "subject"),
         if addresses { "m.sort_addresses" } else { null },
         legacy(from, "from", "sort_addresses", "from_addr"),
@@ -282,7 +326,11 @@ pub(crate) fn sort_rows(
 /// UID order: dates, the decoded subject and the links stored at ingest, with the content hash
 /// of rows stored before the links were. Read by UID chunks through the `(mailbox_id, uid)`
 /// key, like FETCH.
-pub(crate) fn thread_rows(c: &mut Conn, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<ThreadRow>> {
+pub(crate) fn thread_rows(
+    c: &mut Conn,
+    mailbox: MailboxId,
+    uids: &UidSet,
+) -> Result<Vec<ThreadRow>> {
     mailbox_row(c, mailbox)?;
     select_by_uid_chunks(
         c,

@@ -59,6 +59,7 @@ diesel::table! {
         internal_date -> BigInt,
         size -> BigInt,
         sent_day -> Nullable<Integer>,
+        save_date -> Nullable<BigInt>,
     }
 }
 

@@ -690,9 +690,10 @@ impl Store {
         self.read(|c| dispatch!(c, recent_uids(mailbox)))
     }
 
-    /// The UIDs of the messages whose internal date or size lies in `range`, ascending
-    /// (SEARCH `SINCE`/`BEFORE`/`ON`, `LARGER`/`SMALLER`). Reads the column's index: the cost
-    /// follows the answer, not the mailbox's size.
+    /// The UIDs of the messages whose internal date, size, `Date:` day or save date lies in
+    /// `range`, ascending (SEARCH `SINCE`/`BEFORE`/`ON`, `LARGER`/`SMALLER`, `SENT*`,
+    /// `SAVED*`). Reads the column's index: the cost follows the answer, not the mailbox's
+    /// size.
     pub fn uids_in_range(&self, mailbox: MailboxId, range: ColumnRange) -> Result<Vec<u32>> {
         self.read(|c| dispatch!(c, uids_in_range(mailbox, range)))
     }
@@ -813,6 +814,11 @@ impl Store {
     /// SEARCH tests them from the message itself.
     pub fn sent_day_unknown(&self, mailbox: MailboxId) -> Result<Vec<u32>> {
         self.read(|c| dispatch!(c, sent_day_unknown(mailbox)))
+    }
+
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn set_save_dates(&self, mailbox: MailboxId, when: Option<i64>) -> Result<usize> {
+        self.write(move |c| dispatch!(c, set_save_dates(mailbox, when)))
     }
 
     #[cfg(any(test, feature = "testing"))]

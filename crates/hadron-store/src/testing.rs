@@ -92,6 +92,12 @@ pub fn forget_sent_days(store: &crate::Store, mailbox: crate::MailboxId) -> usiz
     store.forget_sent_days(mailbox).expect("forget_sent_days")
 }
 
+/// Sets the save date of every message of `mailbox` to `when` (Unix seconds); `None` makes
+/// them look as if stored before the store kept save dates. Returns how many rows changed.
+pub fn set_save_dates(store: &crate::Store, mailbox: crate::MailboxId, when: Option<i64>) -> usize {
+    store.set_save_dates(mailbox, when).expect("set_save_dates")
+}
+
 /// Makes the messages of `mailbox` look as if stored before the store kept their SORT and
 /// THREAD keys (the columns NULL), so tests reach the paths that derive them from the search
 /// columns or the message.

@@ -561,8 +561,10 @@ pub struct MessageFlags {
     pub modseq: u64,
 }
 
-/// The large stored metadata a FETCH reads ([`crate::Store::fetch_for_fetch`]); what is not
-/// asked for comes back empty. UID, hash, size, dates and THREADID always come.
+/// The stored metadata a FETCH reads beyond the fixed columns
+/// ([`crate::Store::fetch_for_fetch`]): the large ones and the save date; what is not asked
+/// for comes back empty (`None` for the save date). UID, hash, size, internal and sent dates
+/// and THREADID always come.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FetchColumns {
     /// [`MessageMeta::envelope`] (ENVELOPE).
@@ -571,6 +573,8 @@ pub struct FetchColumns {
     pub bodystructure: bool,
     /// [`MessageMeta::part_map`] (body sections, BINARY).
     pub part_map: bool,
+    /// [`StoredMessage::save_date`] (SAVEDATE, RFC 8514).
+    pub save_date: bool,
 }
 
 /// A message in a mailbox with its content metadata.
@@ -582,6 +586,12 @@ pub struct StoredMessage {
     pub message: MessageId,
     /// Content metadata.
     pub meta: MessageMeta,
+    /// When the message was saved into this mailbox (RFC 8514 SAVEDATE), Unix seconds: the
+    /// time of the APPEND, delivery, import, COPY or MOVE that put it there (a copy gets its
+    /// own, unlike [`MessageMeta::internal_date`]). `None` when not known: a row stored
+    /// before the store kept save dates, a message expunged from the mailbox, or a
+    /// [`crate::Store::fetch_for_fetch`] that did not ask for it.
+    pub save_date: Option<i64>,
 }
 
 /// What changed in a mailbox after a mod-sequence ([`crate::Store::changes_since`]): what an
@@ -667,6 +677,15 @@ pub enum ColumnRange {
         /// First size no longer included.
         until: Option<i64>,
     },
+    /// The save date ([`StoredMessage::save_date`]), in Unix seconds. A row stored before
+    /// the store kept save dates is in range when its internal date is: RFC 8514 §4.3's
+    /// fallback for messages without one.
+    SaveDate {
+        /// Earliest second included.
+        from: Option<i64>,
+        /// First second no longer included.
+        until: Option<i64>,
+    },
 }
 
 /// The fixed-size facts of a message that SEARCH's size and date keys
@@ -683,6 +702,8 @@ pub struct MessageSummary {
     pub sent_date: Option<i64>,
     /// The message's last mod-sequence in the mailbox.
     pub modseq: u64,
+    /// [`StoredMessage::save_date`].
+    pub save_date: Option<i64>,
 }
 
 /// Result of [`crate::Store::append`].

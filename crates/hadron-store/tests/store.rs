@@ -862,6 +862,58 @@ both! {
             "src/schema.rs drifted from the migrations: run `cargo xtask codegen`\n{generated}"
         );
     }
+
+    fn rows_older_than_save_dates_have_none(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let mb = s.create_mailbox(u, "INBOX", None).unwrap().id;
+        s.append(mb, (1..=3).map(|i| msg(i, SystemFlags::EMPTY, &[])).collect()).unwrap();
+        // Back to the schema before migration 000015 (its down.sql), then forward again as
+        // an upgrade does when the store opens: the rows written before it keep no save
+        // date, since when they were saved is recorded nowhere.
+        revert_migrations_to(&db.url, "20261211000015");
+        let s = db.reopen();
+        let rows = s.fetch_messages(mb, &UidSet::all()).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.save_date.is_none()), "no save date made up");
+        let all = FetchColumns { save_date: true, ..FetchColumns::default() };
+        let fetched = s.fetch_for_fetch(mb, &UidSet::all(), all).unwrap();
+        assert!(fetched.iter().all(|r| r.save_date.is_none()));
+        // SAVED* compare their INTERNALDATE instead; new rows have a save date.
+        let second = rows[1].meta.internal_date;
+        let range = ColumnRange::SaveDate { from: Some(second), until: None };
+        assert_eq!(s.uids_in_range(mb, range).unwrap(), [2, 3]);
+        s.append(mb, vec![msg(4, SystemFlags::EMPTY, &[])]).unwrap();
+        let new = s.fetch_messages(mb, &UidSet::from_uids([4])).unwrap();
+        assert!(new[0].save_date.is_some());
+    }
+}
+
+/// Reverts the migrations of the database at `url` down to and including `version`.
+fn revert_migrations_to(url: &str, version: &str) {
+    use diesel::Connection;
+    use diesel_migrations::MigrationHarness;
+    fn revert<DB: diesel::backend::Backend>(
+        c: &mut impl MigrationHarness<DB>,
+        migrations: fn() -> diesel_migrations::EmbeddedMigrations,
+        version: &str,
+    ) where
+        diesel_migrations::EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+    {
+        while c.revert_last_migration(migrations()).unwrap().to_string() != version {}
+    }
+    match url.strip_prefix("sqlite://") {
+        Some(path) => revert(
+            &mut diesel::SqliteConnection::establish(path).unwrap(),
+            || hadron_store::SQLITE_MIGRATIONS,
+            version,
+        ),
+        None => revert(
+            &mut diesel::PgConnection::establish(url).unwrap(),
+            || hadron_store::POSTGRES_MIGRATIONS,
+            version,
+        ),
+    }
 }
 
 both! {
@@ -1425,11 +1477,13 @@ both! {
         let mb = s.create_mailbox(u, "INBOX", None).unwrap().id;
         s.append(mb, (0..6).map(|i| msg(i, SEEN, &[])).collect()).unwrap();
         let full = s.fetch_messages(mb, &UidSet::all()).unwrap();
-        for bits in 0..8u8 {
+        assert!(full.iter().all(|f| f.save_date.is_some()));
+        for bits in 0..16u8 {
             let columns = FetchColumns {
                 envelope: bits & 1 != 0,
                 bodystructure: bits & 2 != 0,
                 part_map: bits & 4 != 0,
+                save_date: bits & 8 != 0,
             };
             let narrow = s.fetch_for_fetch(mb, &UidSet::range(2, 5), columns).unwrap();
             assert_eq!(narrow.len(), 4);
@@ -1445,7 +1499,83 @@ both! {
                 assert_eq!(nm.bodystructure, or_empty(columns.bodystructure, &fm.bodystructure));
                 assert_eq!(nm.part_map, or_empty(columns.part_map, &fm.part_map));
                 assert_eq!((&nm.subject, &nm.sort_keys, &nm.thread_refs), (&None, &None, &None));
+                assert_eq!(n.save_date, f.save_date.filter(|_| columns.save_date));
             }
         }
+    }
+
+    fn save_dates_are_when_each_mailbox_got_the_message(db) {
+        let s = db.store();
+        let u = s.create_user("u", "h").unwrap();
+        let a = s.create_mailbox(u, "A", None).unwrap().id;
+        let b = s.create_mailbox(u, "B", None).unwrap().id;
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64
+        };
+        // APPEND: the time of the append, whatever INTERNALDATE the client gave.
+        let before = now();
+        s.append(a, (1..=3).map(|i| msg(i, SystemFlags::EMPTY, &[])).collect()).unwrap();
+        let after = now();
+        let rows = s.fetch_messages(a, &UidSet::all()).unwrap();
+        for r in &rows {
+            let saved = r.save_date.expect("a save date");
+            assert!((before..=after).contains(&saved), "{saved} not in {before}..={after}");
+            assert!(r.meta.internal_date < before, "INTERNALDATE as given");
+        }
+        let summaries = s.fetch_summaries(a, &UidSet::all()).unwrap();
+        assert_eq!(
+            summaries.iter().map(|m| m.save_date).collect::<Vec<_>>(),
+            rows.iter().map(|m| m.save_date).collect::<Vec<_>>()
+        );
+
+        // COPY and MOVE: the copy is saved now, keeps its INTERNALDATE, and the source
+        // keeps its own save date.
+        let long_ago = 1_000_000_000;
+        assert_eq!(hadron_store::testing::set_save_dates(s, a, Some(long_ago)), 3);
+        let before = now();
+        s.copy(a, &UidSet::from_uids([1]), b).unwrap();
+        s.move_messages(a, &UidSet::from_uids([2]), b).unwrap();
+        let after = now();
+        let copies = s.fetch_messages(b, &UidSet::all()).unwrap();
+        assert_eq!(copies.len(), 2);
+        for (copy, source) in copies.iter().zip(&rows) {
+            let saved = copy.save_date.expect("a save date");
+            assert!((before..=after).contains(&saved), "{saved} not in {before}..={after}");
+            assert_eq!(copy.meta.internal_date, source.meta.internal_date);
+        }
+        let left = s.fetch_messages(a, &UidSet::all()).unwrap();
+        assert_eq!(
+            left.iter().map(|m| (m.uid, m.save_date)).collect::<Vec<_>>(),
+            [(1, Some(long_ago)), (3, Some(long_ago))]
+        );
+
+        // SAVED* read the save date: the index agrees with the rows.
+        let range = |from, until| ColumnRange::SaveDate { from, until };
+        assert_eq!(s.uids_in_range(b, range(Some(before), None)).unwrap(), [1, 2]);
+        assert!(s.uids_in_range(b, range(None, Some(before))).unwrap().is_empty());
+        assert_eq!(s.uids_in_range(a, range(None, Some(long_ago + 1))).unwrap(), [1, 3]);
+        assert_eq!(
+            s.uids_in_range(a, range(Some(long_ago), Some(long_ago + 1))).unwrap(),
+            [1, 3]
+        );
+        assert!(s.uids_in_range(a, range(Some(long_ago + 1), None)).unwrap().is_empty());
+
+        // Rows stored before save dates were kept have none, and SAVED* compare their
+        // INTERNALDATE instead (RFC 8514 §4.3).
+        assert_eq!(hadron_store::testing::set_save_dates(s, a, None), 2);
+        let unknown = s.fetch_messages(a, &UidSet::all()).unwrap();
+        assert!(unknown.iter().all(|m| m.save_date.is_none()));
+        let third = unknown[1].meta.internal_date;
+        assert_eq!(
+            s.uids_in_range(a, range(Some(third), Some(third + 1))).unwrap(),
+            [3]
+        );
+        assert_eq!(s.uids_in_range(a, range(None, Some(third))).unwrap(), [1]);
+        // Both kinds of row in one answer.
+        s.copy(a, &UidSet::from_uids([1]), a).unwrap();
+        assert_eq!(s.uids_in_range(a, range(Some(third), None)).unwrap(), [3, 4]);
     }
 }

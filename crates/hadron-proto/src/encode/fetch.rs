@@ -66,6 +66,7 @@ pub(crate) fn fetch_att(out: &mut Vec<u8>, att: &FetchAttribute<'_>) {
         A::ModSeq => b"MODSEQ",
         A::EmailId => b"EMAILID",
         A::ThreadId => b"THREADID",
+        A::SaveDate => b"SAVEDATE",
         A::BodySection {
             section: s,
             partial: p,

@@ -126,6 +126,11 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
             paren_objectid(out, id);
         }
         FetchItem::ThreadId(None) => out.extend_from_slice(b"THREADID NIL"),
+        FetchItem::SaveDate(Some(dt)) => {
+            out.extend_from_slice(b"SAVEDATE ");
+            date_time(out, *dt);
+        }
+        FetchItem::SaveDate(None) => out.extend_from_slice(b"SAVEDATE NIL"),
     }
     None
 }

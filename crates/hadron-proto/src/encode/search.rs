@@ -134,5 +134,9 @@ pub(crate) fn search_key(out: &mut Vec<u8>, key: &SearchKey<'_>, mode: LiteralMo
             kw(out, b"THREADID ");
             objectid(out, id);
         }
+        K::SavedBefore(d) => with_date(out, b"SAVEDBEFORE", *d),
+        K::SavedOn(d) => with_date(out, b"SAVEDON", *d),
+        K::SavedSince(d) => with_date(out, b"SAVEDSINCE", *d),
+        K::SaveDateSupported => kw(out, b"SAVEDATESUPPORTED"),
     }
 }

@@ -1,5 +1,5 @@
 //! Parsers for FETCH items and modifiers (RFC 3501 §6.4.5, RFC 3516, RFC 7162,
-//! RFC 8474).
+//! RFC 8474, RFC 8514).
 
 use std::num::{NonZeroU32, NonZeroU64};
 
@@ -49,7 +49,7 @@ pub(crate) fn fetch_items(i: &[u8]) -> PResult<'_, FetchItems<'_>> {
 ///
 /// `fetch-att =/ "BINARY" [".PEEK"] section-binary [partial] /
 ///   "BINARY.SIZE" section-binary` (RFC 3516), `fetch-att =/ "MODSEQ"` (RFC 7162),
-/// `fetch-att =/ "EMAILID" / "THREADID"` (RFC 8474)
+/// `fetch-att =/ "EMAILID" / "THREADID"` (RFC 8474), `fetch-att =/ "SAVEDATE"` (RFC 8514)
 pub(crate) fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
     use FetchAttribute as A;
     let (rest, name) = word(i).map_err(|_| fail(i, "a fetch attribute"))?;
@@ -68,6 +68,7 @@ pub(crate) fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
         b"MODSEQ" => simple(A::ModSeq),
         b"EMAILID" => simple(A::EmailId),
         b"THREADID" => simple(A::ThreadId),
+        b"SAVEDATE" => simple(A::SaveDate),
         b"BODY" if rest.first() != Some(&b'[') => simple(A::Body),
         b"BODY" | b"BODY.PEEK" => {
             let peek = name.len() > 4;

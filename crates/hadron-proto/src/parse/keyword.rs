@@ -30,9 +30,10 @@ pub(crate) fn word(i: &[u8]) -> PResult<'_, &[u8]> {
     Ok((&i[n..], &i[..n]))
 }
 
-/// `w` in upper case, using `buf`; a word longer than `buf` comes back empty
-/// (and so matches no keyword).
-pub(crate) fn upcase<'b>(w: &[u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
+/// `w` in upper case, using `buf` (as long as the longest keyword the caller
+/// matches); a word longer than `buf` comes back empty (and so matches no
+/// keyword).
+pub(crate) fn upcase<'b, const N: usize>(w: &[u8], buf: &'b mut [u8; N]) -> &'b [u8] {
     if w.len() > buf.len() {
         return &[];
     }

@@ -36,6 +36,7 @@ use crate::types::{
 ///                   "BINARY.SIZE" section-binary SP number
 /// msg-att-static  =/ "EMAILID" SP "(" objectid ")" /
 ///                    "THREADID" SP ( "(" objectid ")" / nil )   ; RFC 8474
+/// msg-att-static  =/ "SAVEDATE" SP (date-time / nil)            ; RFC 8514
 /// ```
 pub(crate) fn fetch_item(i: &[u8]) -> PResult<'_, FetchItem<'_>> {
     let start = i;
@@ -137,6 +138,12 @@ pub(crate) fn fetch_item(i: &[u8]) -> PResult<'_, FetchItem<'_>> {
                 )),
             ),
             FetchItem::ThreadId,
+        )(i);
+    }
+    if is("SAVEDATE") {
+        return map(
+            preceded(sp, alt((map(date_time, Some), map(nil, |()| None)))),
+            FetchItem::SaveDate,
         )(i);
     }
     Err(nom::Err::Failure(PError::new(

@@ -1,4 +1,5 @@
-//! Parsers for SEARCH criteria (RFC 3501 §6.4.4, RFC 7162, RFC 4731, RFC 8474).
+//! Parsers for SEARCH criteria (RFC 3501 §6.4.4, RFC 7162, RFC 4731, RFC 8474,
+//! RFC 8514).
 
 use crate::parse::core::{
     astring, atom, date, flag, number, number64, nz_number, objectid, partial_range, quoted,
@@ -26,6 +27,9 @@ use crate::types::{EntryType, ModSeqEntry, NonEmptyVec, SearchKey, SearchReturnO
 /// `search-key =/ search-modsequence` (RFC 7162)
 ///
 /// `search-key =/ "EMAILID" SP objectid / "THREADID" SP objectid` (RFC 8474)
+///
+/// `search-key =/ "SAVEDBEFORE" SP date / "SAVEDON" SP date /
+///   "SAVEDSINCE" SP date / "SAVEDATESUPPORTED"` (RFC 8514)
 ///
 /// `depth` is this key's nesting level (1 at the top); the context enforces
 /// the depth and key-count limits before recursing.
@@ -57,7 +61,8 @@ pub(crate) fn search_key<'a>(
         _ => {}
     }
     let (rest, name) = word(i).map_err(|_| fail(i, "a search key"))?;
-    let mut buf = [0u8; 16];
+    // The longest key name: SAVEDATESUPPORTED.
+    let mut buf = [0u8; 17];
     let arg_astring = |f: fn(_) -> SearchKey<'a>| -> PResult<'a, SearchKey<'a>> {
         let (rest, _) = sp(rest)?;
         let (rest, s) = astring(rest)?;
@@ -156,6 +161,10 @@ pub(crate) fn search_key<'a>(
         b"MODSEQ" => search_modsequence(rest),
         b"EMAILID" => arg_objectid(K::EmailId),
         b"THREADID" => arg_objectid(K::ThreadId),
+        b"SAVEDBEFORE" => arg_date(K::SavedBefore),
+        b"SAVEDON" => arg_date(K::SavedOn),
+        b"SAVEDSINCE" => arg_date(K::SavedSince),
+        b"SAVEDATESUPPORTED" => simple(K::SaveDateSupported),
         _ => Err(fail(i, "a search key")),
     }
 }

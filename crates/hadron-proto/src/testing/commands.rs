@@ -192,6 +192,10 @@ pub fn arb_search_key() -> impl Strategy<Value = SearchKey<'static>> {
         arb_sequence_set().prop_map(K::SequenceSet).boxed(),
         arb_object_id().prop_map(K::EmailId).boxed(),
         arb_object_id().prop_map(K::ThreadId).boxed(),
+        arb_date().prop_map(K::SavedBefore).boxed(),
+        arb_date().prop_map(K::SavedOn).boxed(),
+        arb_date().prop_map(K::SavedSince).boxed(),
+        Just(K::SaveDateSupported).boxed(),
         (
             option::of((
                 arb_flag(),
@@ -260,7 +264,7 @@ pub fn arb_fetch_attribute() -> impl Strategy<Value = FetchAttribute<'static>> {
             Just(A::Uid),
         ],
         Just(A::ModSeq),
-        prop_oneof![Just(A::EmailId), Just(A::ThreadId)],
+        prop_oneof![Just(A::EmailId), Just(A::ThreadId), Just(A::SaveDate)],
         (arb_section(), arb_partial(), any::<bool>()).prop_map(|(section, partial, peek)| {
             A::BodySection {
                 section,

@@ -502,6 +502,7 @@ pub fn arb_fetch_item() -> impl Strategy<Value = FetchItem<'static>> {
         modseq().prop_map(FetchItem::ModSeq),
         arb_object_id().prop_map(FetchItem::EmailId),
         option::of(arb_object_id()).prop_map(FetchItem::ThreadId),
+        option::of(date_time()).prop_map(FetchItem::SaveDate),
     ]
 }
 

@@ -113,6 +113,8 @@ pub enum FetchAttribute<'a> {
     EmailId,
     /// `THREADID`: the object identifier of the message's thread (RFC 8474)
     ThreadId,
+    /// `SAVEDATE`: when the message was saved into its mailbox (RFC 8514)
+    SaveDate,
 }
 
 impl FetchAttribute<'_> {
@@ -152,6 +154,7 @@ impl FetchAttribute<'_> {
             A::ModSeq => A::ModSeq,
             A::EmailId => A::EmailId,
             A::ThreadId => A::ThreadId,
+            A::SaveDate => A::SaveDate,
         }
     }
 }

@@ -137,6 +137,9 @@ pub enum FetchItem<'a> {
     /// `THREADID (objectid)`, or `THREADID NIL` (`None`) for a message the
     /// server puts in no thread (RFC 8474)
     ThreadId(Option<ObjectId<'a>>),
+    /// `SAVEDATE date-time`, or `SAVEDATE NIL` (`None`) when the server
+    /// has no save date for the message (RFC 8514)
+    SaveDate(Option<DateTime>),
 }
 
 impl FetchItem<'_> {
@@ -175,6 +178,7 @@ impl FetchItem<'_> {
             FetchItem::ModSeq(n) => FetchItem::ModSeq(n),
             FetchItem::EmailId(id) => FetchItem::EmailId(id.into_static()),
             FetchItem::ThreadId(id) => FetchItem::ThreadId(id.map(ObjectId::into_static)),
+            FetchItem::SaveDate(d) => FetchItem::SaveDate(d),
         }
     }
 

@@ -1,12 +1,12 @@
 //! SEARCH criteria (RFC 3501 §6.4.4, RFC 7162 `MODSEQ`, RFC 4731 ESEARCH,
-//! RFC 8474 `EMAILID`/`THREADID`).
+//! RFC 8474 `EMAILID`/`THREADID`, RFC 8514 `SAVED*`).
 
 use std::num::NonZeroU32;
 
 use crate::types::{AString, Atom, Date, Flag, NonEmptyVec, ObjectId, SequenceSet};
 
-/// One search key: the full RFC 3501 tree plus `MODSEQ` (RFC 7162) and
-/// `EMAILID`/`THREADID` (RFC 8474).
+/// One search key: the full RFC 3501 tree plus `MODSEQ` (RFC 7162),
+/// `EMAILID`/`THREADID` (RFC 8474) and the save date keys (RFC 8514).
 ///
 /// Several keys side by side (the top level of SEARCH, or a parenthesised
 /// list, [`SearchKey::And`]) must all match.
@@ -102,6 +102,16 @@ pub enum SearchKey<'a> {
     EmailId(ObjectId<'a>),
     /// `THREADID objectid` (RFC 8474): the messages of this thread.
     ThreadId(ObjectId<'a>),
+    /// `SAVEDBEFORE date` (RFC 8514): saved into the mailbox before the date.
+    SavedBefore(Date),
+    /// `SAVEDON date` (RFC 8514): saved into the mailbox on the date.
+    SavedOn(Date),
+    /// `SAVEDSINCE date` (RFC 8514): saved into the mailbox on or after the
+    /// date.
+    SavedSince(Date),
+    /// `SAVEDATESUPPORTED` (RFC 8514): every message, if the mailbox keeps
+    /// save dates; none otherwise.
+    SaveDateSupported,
 }
 
 impl SearchKey<'_> {
@@ -154,6 +164,10 @@ impl SearchKey<'_> {
             },
             K::EmailId(id) => K::EmailId(id.into_static()),
             K::ThreadId(id) => K::ThreadId(id.into_static()),
+            K::SavedBefore(d) => K::SavedBefore(d),
+            K::SavedOn(d) => K::SavedOn(d),
+            K::SavedSince(d) => K::SavedSince(d),
+            K::SaveDateSupported => K::SaveDateSupported,
         }
     }
 }

@@ -249,6 +249,8 @@ pub(crate) const DIFFERENCES: &[Difference] = &[
             b"a STATUS INBOX (APPENDLIMIT)\r\n",
             b"a FETCH 1 (EMAILID THREADID)\r\n",
             b"a UID SEARCH EMAILID M6d99ac3275bb4e THREADID T64b478a75b7ea9\r\n",
+            b"a FETCH 1 (UID SAVEDATE)\r\n",
+            b"a SEARCH SAVEDSINCE 28-Dec-2014 SAVEDATESUPPORTED\r\n",
             b"a UNAUTHENTICATE\r\n",
         ],
     },

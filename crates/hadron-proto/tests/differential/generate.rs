@@ -60,6 +60,11 @@ fn shared_key(key: &mut SearchKey<'_>) {
         SearchKey::EmailId(_) | SearchKey::ThreadId(_) => *key = SearchKey::All,
         // WITHIN (RFC 5032) is left out of the comparison.
         SearchKey::Older(_) | SearchKey::Younger(_) => *key = SearchKey::All,
+        // SAVEDATE (RFC 8514) is Hadron-only.
+        SearchKey::SavedBefore(_)
+        | SearchKey::SavedOn(_)
+        | SearchKey::SavedSince(_)
+        | SearchKey::SaveDateSupported => *key = SearchKey::All,
         _ => {}
     }
 }
@@ -141,7 +146,8 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
             shared_keys(keys);
         }
         C::Thread { keys, .. } => shared_keys(keys),
-        // OBJECTID (RFC 8474) and APPENDLIMIT (RFC 7889) are Hadron-only.
+        // OBJECTID (RFC 8474), APPENDLIMIT (RFC 7889) and SAVEDATE (RFC 8514) are
+        // Hadron-only.
         C::Status { items, .. } => shared_items(
             items,
             |i| matches!(i, StatusItem::MailboxId | StatusItem::AppendLimit),
@@ -152,7 +158,14 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
             if let FetchItems::Attributes(atts) = items {
                 shared_items(
                     atts,
-                    |a| matches!(a, FetchAttribute::EmailId | FetchAttribute::ThreadId),
+                    |a| {
+                        matches!(
+                            a,
+                            FetchAttribute::EmailId
+                                | FetchAttribute::ThreadId
+                                | FetchAttribute::SaveDate
+                        )
+                    },
                     FetchAttribute::Uid,
                 );
             }

@@ -199,6 +199,19 @@ impl W {
                 self.facts.extension = Some("OBJECTID");
                 format!("THREADID {}", text(id.as_str()))
             }
+            K::SavedBefore(d) | K::SavedOn(d) | K::SavedSince(d) => {
+                self.facts.extension = Some("SAVEDATE");
+                let name = match k {
+                    K::SavedBefore(_) => "SAVEDBEFORE",
+                    K::SavedOn(_) => "SAVEDON",
+                    _ => "SAVEDSINCE",
+                };
+                format!("{name} {}", date(*d))
+            }
+            K::SaveDateSupported => {
+                self.facts.extension = Some("SAVEDATE");
+                "SAVEDATESUPPORTED".into()
+            }
             K::ModSeq { entry, modseq } => {
                 let entry = entry.as_ref().map(|e| {
                     let kind = match e.entry_type {
@@ -251,6 +264,10 @@ impl W {
             A::BodyStructure => "BODYSTRUCTURE".into(),
             A::Uid => "UID".into(),
             A::ModSeq => "MODSEQ".into(),
+            A::SaveDate => {
+                self.facts.extension = Some("SAVEDATE");
+                "SAVEDATE".into()
+            }
             A::EmailId | A::ThreadId => {
                 self.facts.extension = Some("OBJECTID");
                 if matches!(a, A::EmailId) {

@@ -153,6 +153,8 @@ pub(crate) struct Meta {
     internal_secs: i64,
     /// `i32::MIN` when the message has no usable `Date:` header.
     sent_day: i32,
+    /// [`super::MessageMeta::saved_day`].
+    saved_day: i32,
     pub(crate) modseq: u64,
 }
 
@@ -168,6 +170,7 @@ impl MetaTest {
     fn indexed_key(self) -> Option<IndexedKey> {
         let days = |first, last| Some(IndexedKey::InternalDays { first, last });
         let sent = |first, last| Some(IndexedKey::SentDays { first, last });
+        let saved = |first, last| Some(IndexedKey::SavedDays { first, last });
         match self {
             MetaTest::Larger(n) => Some(IndexedKey::Size {
                 min: n.checked_add(1)?,
@@ -183,6 +186,9 @@ impl MetaTest {
             MetaTest::SentBefore(d) => sent(None, Some(d.checked_sub(1)?)),
             MetaTest::SentOn(d) => sent(Some(d), Some(d)),
             MetaTest::SentSince(d) => sent(Some(d), None),
+            MetaTest::SavedBefore(d) => saved(None, Some(d.checked_sub(1)?)),
+            MetaTest::SavedOn(d) => saved(Some(d), Some(d)),
+            MetaTest::SavedSince(d) => saved(Some(d), None),
             MetaTest::ModSeq(_) => None,
             MetaTest::Arrived { from, until } => Some(IndexedKey::InternalSeconds { from, until }),
         }
@@ -198,6 +204,9 @@ impl MetaTest {
             MetaTest::SentBefore(d) => m.sent_day != NO_DAY && m.sent_day < d,
             MetaTest::SentOn(d) => m.sent_day != NO_DAY && m.sent_day == d,
             MetaTest::SentSince(d) => m.sent_day != NO_DAY && m.sent_day >= d,
+            MetaTest::SavedBefore(d) => m.saved_day < d,
+            MetaTest::SavedOn(d) => m.saved_day == d,
+            MetaTest::SavedSince(d) => m.saved_day >= d,
             MetaTest::ModSeq(n) => m.modseq >= n,
             MetaTest::Arrived { from, until } => {
                 from.is_none_or(|f| m.internal_secs >= f)
@@ -530,6 +539,7 @@ impl<'a, S: MessageSource + ?Sized> Evaluator<'a, S> {
                     internal_day: m.internal_date.date().days_since_epoch() as i32,
                     internal_secs: m.internal_date.to_unix(),
                     sent_day: m.sent_date.map_or(NO_DAY, |d| d.days_since_epoch() as i32),
+                    saved_day: m.saved_day().days_since_epoch() as i32,
                     modseq: m.modseq,
                 };
                 self.meta.insert(i, meta);

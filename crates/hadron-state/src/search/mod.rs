@@ -11,7 +11,7 @@
 //! | class | keys | reads |
 //! |---|---|---|
 //! | snapshot | flags, `RECENT`/`NEW`/`OLD`, sequence sets, `UID`, `$`, `KEYWORD`/`UNKEYWORD`, `ALL` | the snapshot only |
-//! | metadata | `LARGER`/`SMALLER`, `BEFORE`/`ON`/`SINCE`, `SENT*`, `MODSEQ` | [`MessageSource::metadata`], batched |
+//! | metadata | `LARGER`/`SMALLER`, `BEFORE`/`ON`/`SINCE`, `SENT*`, `SAVED*`, `MODSEQ` | [`MessageSource::metadata`], batched |
 //! | header | `FROM`/`TO`/`CC`/`BCC`/`SUBJECT`/`HEADER` | [`MessageSource::header_values`] per candidate |
 //! | body | `BODY`, `TEXT` | [`MessageSource::body_text`] (and [`MessageSource::header_text`]) per candidate |
 //!
@@ -27,7 +27,11 @@
 //!   the internal date is taken in the zone it was recorded in
 //!   (`INTERNALDATE` as FETCH shows it), the sent date as written in the
 //!   `Date:` header. A message whose `Date:` is missing or unparseable
-//!   matches no `SENT*` key (so `NOT SENTON` matches it).
+//!   matches no `SENT*` key (so `NOT SENTON` matches it). The save date
+//!   (RFC 8514) is taken in its zone too; a message whose save date the
+//!   source does not know is compared by its internal date (§4.3's rule for
+//!   a mailbox without save dates), and `SAVEDATESUPPORTED` matches every
+//!   message, since save dates are kept for every mailbox.
 //! - **Text** keys are case-insensitive substring tests after
 //!   per-character lowercasing ([`text`] explains what that does and does
 //!   not equate: `ß` is not `ss`). An empty string matches every message
@@ -68,7 +72,13 @@
 //! ])
 //! .unwrap();
 //! let day = |d| DateTime::new(Date::new(2026, 11, d).unwrap(), 12, 0, 0, 0).unwrap();
-//! let meta = |d| MessageMeta { size: 100, internal_date: day(d), sent_date: None, modseq: 1 };
+//! let meta = |d| MessageMeta {
+//!     size: 100,
+//!     internal_date: day(d),
+//!     sent_date: None,
+//!     modseq: 1,
+//!     save_date: None,
+//! };
 //! let source: MemorySource = [
 //!     (10, MemoryMessage::new(meta(1)).header("From", "Ada <ada@example.org>")),
 //!     (11, MemoryMessage::new(meta(2)).header("From", "Bob <bob@example.org>")),

@@ -32,6 +32,12 @@ pub(crate) enum MetaTest {
     SentOn(i32),
     /// `SENTSINCE`: `Date:` header date ≥ day.
     SentSince(i32),
+    /// `SAVEDBEFORE` (RFC 8514): save date (else internal date) < day.
+    SavedBefore(i32),
+    /// `SAVEDON`: save date (else internal date) = day.
+    SavedOn(i32),
+    /// `SAVEDSINCE`: save date (else internal date) ≥ day.
+    SavedSince(i32),
     /// `MODSEQ n`: mod-sequence ≥ n.
     ModSeq(u64),
     /// `OLDER`/`YOUNGER` (RFC 5032): internal date, Unix seconds, in
@@ -192,6 +198,13 @@ impl Planner<'_> {
             K::SentBefore(d) => Node::Meta(MetaTest::SentBefore(day(*d))),
             K::SentOn(d) => Node::Meta(MetaTest::SentOn(day(*d))),
             K::SentSince(d) => Node::Meta(MetaTest::SentSince(day(*d))),
+            K::SavedBefore(d) => Node::Meta(MetaTest::SavedBefore(day(*d))),
+            K::SavedOn(d) => Node::Meta(MetaTest::SavedOn(day(*d))),
+            K::SavedSince(d) => Node::Meta(MetaTest::SavedSince(day(*d))),
+            // Every mailbox keeps save dates (rows older than them compare
+            // their internal date), so it matches every message (RFC 8514
+            // §4.3).
+            K::SaveDateSupported => Node::Const(true),
             // RFC 5032: OLDER n is at least n seconds ago, YOUNGER n less;
             // the two split the mailbox.
             K::Older(n) => Node::Meta(MetaTest::Arrived {

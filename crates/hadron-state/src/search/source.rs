@@ -27,6 +27,19 @@ pub struct MessageMeta {
     /// The message's mod-sequence (RFC 7162; `MODSEQ` key, highest
     /// mod-sequence of a CONDSTORE search).
     pub modseq: u64,
+    /// When the message was saved into the mailbox (RFC 8514; `SAVEDBEFORE`,
+    /// `SAVEDON`, `SAVEDSINCE` compare its date in its zone), or `None`
+    /// when the source does not know: those keys then compare the internal
+    /// date, as RFC 8514 §4.3 has a mailbox without save dates do.
+    pub save_date: Option<DateTime>,
+}
+
+impl MessageMeta {
+    /// The date the `SAVED*` keys compare: the save date's, or the internal
+    /// date's when the save date is not known.
+    pub fn saved_day(&self) -> Date {
+        self.save_date.unwrap_or(self.internal_date).date()
+    }
 }
 
 /// A metadata key a source may answer for the whole mailbox at once from
@@ -47,6 +60,15 @@ pub enum IndexedKey {
     /// `first..=last` (`SENTBEFORE`, `SENTON`, `SENTSINCE`); a message
     /// without a usable header never matches.
     SentDays {
+        /// First day included.
+        first: Option<i32>,
+        /// Last day included.
+        last: Option<i32>,
+    },
+    /// The day of [`MessageMeta::saved_day`] on the days `first..=last`
+    /// (`SAVEDBEFORE`, `SAVEDON`, `SAVEDSINCE`): the save date, or the
+    /// internal date of a message without one.
+    SavedDays {
         /// First day included.
         first: Option<i32>,
         /// Last day included.
@@ -81,6 +103,10 @@ impl IndexedKey {
                 let day = d.days_since_epoch() as i32;
                 first.is_none_or(|f| day >= f) && last.is_none_or(|l| day <= l)
             }),
+            IndexedKey::SavedDays { first, last } => {
+                let day = meta.saved_day().days_since_epoch() as i32;
+                first.is_none_or(|f| day >= f) && last.is_none_or(|l| day <= l)
+            }
             IndexedKey::InternalSeconds { from, until } => {
                 let t = meta.internal_date.to_unix();
                 from.is_none_or(|f| t >= f) && until.is_none_or(|u| t < u)

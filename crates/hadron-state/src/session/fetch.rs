@@ -1,11 +1,15 @@
 //! FETCH / UID FETCH (RFC 3501 §6.4.5).
 //!
 //! FLAGS and UID come from the snapshot. ENVELOPE, BODYSTRUCTURE, BODY,
-//! INTERNALDATE and RFC822.SIZE come from the stored metadata, read in
-//! batches (one query per batch). Sections, RFC822 forms and BINARY parts
+//! INTERNALDATE, SAVEDATE (RFC 8514) and RFC822.SIZE come from the stored
+//! metadata, read in batches (one query per batch). Sections, RFC822 forms and BINARY parts
 //! come from the blob (`fetch_body`) and are written as deferred literals.
 //! A message expunged elsewhere but not yet announced is answered from the
 //! metadata the engine kept for it, or with its flags alone.
+//!
+//! A FETCH that fails changes no flag: one that sets `\Seen` and names a
+//! BINARY part first checks, from the messages' structure, that every such
+//! part decodes, and otherwise answers `NO [UNKNOWN-CTE]` before anything.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -14,16 +18,16 @@ use hadron_proto::types::{
     BinaryData, BodyData, BodyStructure, Code, Data, DateTime, FetchAttribute, FetchItem,
     FetchItems, FetchModifier, Response, SequenceSet, StatusKind, Tag, WireList,
 };
-use hadron_store::{BlobStore, FetchColumns, Store, StoredMessage, UidSet};
+use hadron_store::{BlobStore, FetchColumns, MailboxId, Store, StoredMessage, UidSet};
 
 use super::condstore::uid_set_of;
-use super::fetch_body::{Content, read_contents, reads_body};
+use super::fetch_body::{Content, names_binary_part, read_contents, reads_body, undecodable};
 use super::messages::wire_uids;
 use super::output::{Output, data, flag_fetch, nz, tagged};
 use super::{ResponseSink, Session, no_for};
 use crate::connector::FlagMode;
 use crate::delivery::CommandContext;
-use crate::engine::{SMALL_READ_BYTES, SMALL_READ_ROWS};
+use crate::engine::{Engine, EngineError, SMALL_READ_BYTES, SMALL_READ_ROWS};
 use crate::flags::{FlagSet, SystemFlags};
 use crate::objectid::{email_id, thread_object_id};
 
@@ -78,13 +82,15 @@ fn needs(attrs: &[FetchAttribute<'_>]) -> (bool, bool) {
                     | A::BodyStructure
                     | A::EmailId
                     | A::ThreadId
+                    | A::SaveDate
             )
         });
     (meta, body)
 }
 
-/// The large stored metadata `attrs` read: a FETCH of ENVELOPE reads no
-/// BODYSTRUCTURE or part map, and no FETCH reads SEARCH's and SORT's columns.
+/// The large stored metadata and the save date `attrs` read: a FETCH of
+/// ENVELOPE reads no BODYSTRUCTURE or part map, and no FETCH reads SEARCH's
+/// and SORT's columns.
 fn columns(attrs: &[FetchAttribute<'_>]) -> FetchColumns {
     use FetchAttribute as A;
     FetchColumns {
@@ -93,6 +99,7 @@ fn columns(attrs: &[FetchAttribute<'_>]) -> FetchColumns {
             .iter()
             .any(|a| matches!(a, A::Body | A::BodyStructure)),
         part_map: attrs.iter().any(reads_body),
+        save_date: attrs.contains(&A::SaveDate),
     }
 }
 
@@ -108,6 +115,39 @@ fn sets_seen(attrs: &[FetchAttribute<'_>]) -> bool {
                 | FetchAttribute::Rfc822Text
         )
     })
+}
+
+/// `NO [UNKNOWN-CTE]` (RFC 3516 §4.3): a BINARY part cannot be decoded.
+fn unknown_cte(tag: &Tag<'_>) -> Output {
+    let why = "a part's Content-Transfer-Encoding cannot be decoded";
+    tagged(tag, StatusKind::No, Some(Code::UnknownCte), why)
+}
+
+/// The stored metadata of `uids` in mailbox `id` (the `columns` asked
+/// for), by UID; for those the store no longer lists, the engine's
+/// tombstones and the rows other processes expunged. UIDs found nowhere are
+/// left out.
+fn read_metas(
+    engine: &Engine,
+    store: &Store,
+    id: MailboxId,
+    uids: &[u32],
+    columns: FetchColumns,
+) -> Result<HashMap<u32, Arc<StoredMessage>>, EngineError> {
+    let rows = store.fetch_for_fetch(id, &UidSet::from_uids(uids.iter().copied()), columns)?;
+    let mut metas: HashMap<u32, Arc<StoredMessage>> =
+        rows.into_iter().map(|r| (r.uid, Arc::new(r))).collect();
+    let missing: Vec<u32> = uids
+        .iter()
+        .copied()
+        .filter(|u| !metas.contains_key(u))
+        .collect();
+    if !missing.is_empty() {
+        for m in engine.expunged_metadata(store, id, &missing)? {
+            metas.insert(m.uid, m);
+        }
+    }
+    Ok(metas)
 }
 
 /// The FETCH modifiers of RFC 7162: `CHANGEDSINCE m` and whether
@@ -201,6 +241,17 @@ impl Session {
         };
         let info = m.info.clone();
 
+        if !m.read_only && sets_seen(&attrs) && names_binary_part(&attrs) {
+            // Before \Seen is set: a FETCH that fails must change no flag.
+            let snap = m.selected.snapshot();
+            let uids: Vec<u32> = seqs.iter().filter_map(|s| snap.uid(s)).collect();
+            match self.binary_parts_decode(info.id, uids, &attrs).await {
+                Ok(true) => {}
+                Ok(false) => return out.send(unknown_cte(tag)),
+                Err(e) => return out.send(no_for(tag, &e)),
+            }
+        }
+
         // \Seen first, so that delivery below applies it to the snapshot.
         let mut seen_now: HashSet<u32> = HashSet::new();
         let mut issued = false;
@@ -284,21 +335,7 @@ impl Session {
                 // in a trip to a blocking thread (two context switches).
                 let (id, engine) = (info.id, self.engine.clone());
                 let read = move |store: &Store, _: &dyn BlobStore| {
-                    let rows =
-                        store.fetch_for_fetch(id, &UidSet::from_uids(uids.clone()), wanted)?;
-                    let mut metas: HashMap<u32, Arc<StoredMessage>> =
-                        rows.into_iter().map(|r| (r.uid, Arc::new(r))).collect();
-                    let missing: Vec<u32> = uids
-                        .iter()
-                        .copied()
-                        .filter(|u| !metas.contains_key(u))
-                        .collect();
-                    if !missing.is_empty() {
-                        for m in engine.expunged_metadata(store, id, &missing)? {
-                            metas.insert(m.uid, m);
-                        }
-                    }
-                    Ok(metas)
+                    read_metas(&engine, store, id, &uids, wanted)
                 };
                 let small = chunk.len() as u64 <= SMALL_READ_ROWS;
                 let read = self.engine.read_sized(small, read).await;
@@ -327,9 +364,7 @@ impl Session {
                     .flatten()
                     .any(|c| matches!(c, Content::UnknownCte))
                 {
-                    // RFC 3516 §4.3.
-                    let why = "a part's Content-Transfer-Encoding cannot be decoded";
-                    return out.send(tagged(tag, StatusKind::No, Some(Code::UnknownCte), why));
+                    return out.send(unknown_cte(tag));
                 }
             }
             let Some(m) = self.mailbox.as_mut() else {
@@ -367,6 +402,38 @@ impl Session {
             out.flush().await;
         }
         self.ok(tag, issued, "FETCH completed", out);
+    }
+
+    /// Whether every BINARY part `attrs` name decodes in each message of
+    /// `uids` (see [`undecodable`]): the part maps read in metadata batches,
+    /// before the FETCH changes anything.
+    async fn binary_parts_decode(
+        &self,
+        id: MailboxId,
+        uids: Vec<u32>,
+        attrs: &[FetchAttribute<'static>],
+    ) -> Result<bool, EngineError> {
+        let columns = FetchColumns {
+            part_map: true,
+            ..FetchColumns::default()
+        };
+        for chunk in uids.chunks(META_BATCH) {
+            let small = chunk.len() as u64 <= SMALL_READ_ROWS;
+            let (chunk, engine, attrs) = (chunk.to_vec(), self.engine.clone(), attrs.to_vec());
+            let read = move |store: &Store, blobs: &dyn BlobStore| {
+                let metas = read_metas(&engine, store, id, &chunk, columns)?;
+                for m in metas.values() {
+                    if undecodable(blobs, &m.meta, &attrs)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            };
+            if !self.engine.read_sized(small, read).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -466,6 +533,14 @@ fn fetch_one(
                     items.push(FetchItem::ThreadId(thread_object_id(
                         m.meta.thread_id.as_deref(),
                     )));
+                }
+            }
+            A::SaveDate => {
+                // NIL for a message stored before save dates were kept (RFC
+                // 8514 §4.2 answers NIL where the storage has none).
+                if let Some(m) = meta {
+                    let saved = m.save_date.and_then(|s| DateTime::from_unix(s, 0).ok());
+                    items.push(FetchItem::SaveDate(saved));
                 }
             }
             A::Binary { part, partial, .. } => {

@@ -7,13 +7,19 @@
 //! whole message unless asked for; BINARY.SIZE reads its part in pieces
 //! (`message::binary`). A message stored without a map is read whole and
 //! parsed once.
+//!
+//! Whether a BINARY part can be decoded depends on the message's structure
+//! alone ([`undecodable`]), so a FETCH that would fail `NO [UNKNOWN-CTE]`
+//! is known before it sets `\Seen`.
 
 use std::ops::Range;
 
 use hadron_proto::types::{FetchAttribute, Part, Section};
 use hadron_store::{BlobStore, MessageMeta, StoreError};
 
-use crate::message::{PartMap, Structure, binary_size, extract, read_binary, read_section};
+use crate::message::{
+    BinaryLocation, PartMap, Structure, binary_size, extract, read_binary, read_section,
+};
 
 /// What one body attribute of a FETCH yields for one message.
 #[derive(Debug)]
@@ -101,6 +107,46 @@ fn content<E>(
     })
 }
 
+/// The part map stored with the message, if there is one that reads.
+fn stored_map(meta: &MessageMeta) -> Option<PartMap> {
+    Some(&meta.part_map)
+        .filter(|b| !b.is_empty())
+        .and_then(|b| PartMap::from_bytes(b).ok())
+}
+
+/// The parts the BINARY and BINARY.SIZE attributes of `attrs` name (not
+/// `BINARY[]`, the whole message, which is always served as stored).
+fn binary_parts<'a>(attrs: &'a [FetchAttribute<'static>]) -> impl Iterator<Item = &'a Part> {
+    attrs.iter().filter_map(|a| match a {
+        FetchAttribute::Binary { part, .. } | FetchAttribute::BinarySize { part } => part.as_ref(),
+        _ => None,
+    })
+}
+
+/// Whether `attrs` name a BINARY part, which may be undecodable.
+pub(super) fn names_binary_part(attrs: &[FetchAttribute<'static>]) -> bool {
+    binary_parts(attrs).next().is_some()
+}
+
+/// Whether a BINARY or BINARY.SIZE part of `attrs` is a leaf whose
+/// Content-Transfer-Encoding has no decoder in the message: the FETCH then
+/// fails `NO [UNKNOWN-CTE]`. Decided from the stored part map; a message
+/// stored without one is read and parsed.
+pub(super) fn undecodable(
+    blobs: &dyn BlobStore,
+    meta: &MessageMeta,
+    attrs: &[FetchAttribute<'static>],
+) -> Result<bool, StoreError> {
+    if !names_binary_part(attrs) {
+        return Ok(false);
+    }
+    let map = match stored_map(meta) {
+        Some(map) => map,
+        None => Structure::parse(&blobs.get(&meta.content_hash)?).part_map,
+    };
+    Ok(binary_parts(attrs).any(|p| map.locate_binary(Some(p)) == BinaryLocation::UnknownEncoding))
+}
+
 /// The content of each body attribute of `attrs`, in order, read from the
 /// message's blob (see the module docs).
 pub(super) fn read_contents(
@@ -109,9 +155,7 @@ pub(super) fn read_contents(
     attrs: &[FetchAttribute<'static>],
 ) -> Result<Vec<Content>, StoreError> {
     let hash = &meta.content_hash;
-    let stored = Some(&meta.part_map)
-        .filter(|b| !b.is_empty())
-        .and_then(|b| PartMap::from_bytes(b).ok());
+    let stored = stored_map(meta);
     let mut whole: Option<(Vec<u8>, PartMap)> = None;
     let mut out = Vec::new();
     for wanted in attrs.iter().filter_map(body_read) {
@@ -144,4 +188,56 @@ pub(super) fn read_contents(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use hadron_store::FsBlobStore;
+
+    use super::*;
+
+    fn binary(part: Option<&[u32]>) -> FetchAttribute<'static> {
+        let part = part
+            .map(|p| Part::new(p.iter().map(|&n| NonZeroU32::new(n).unwrap()).collect()).unwrap());
+        FetchAttribute::Binary {
+            part,
+            partial: None,
+            peek: false,
+        }
+    }
+
+    #[test]
+    fn undecodable_parts_are_found_from_the_structure_alone() {
+        let raw = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n\
+            --b\r\nContent-Transfer-Encoding: base64\r\n\r\naGk=\r\n\
+            --b\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 f\r\n\
+            --b--\r\n";
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = FsBlobStore::open(dir.path()).unwrap();
+        let hash = blobs.put(raw).unwrap();
+        let mapped = MessageMeta {
+            content_hash: hash.clone(),
+            part_map: Structure::parse(raw).part_map.to_bytes(),
+            ..MessageMeta::default()
+        };
+        // Stored before part maps were: the message is parsed.
+        let unmapped = MessageMeta {
+            content_hash: hash,
+            ..MessageMeta::default()
+        };
+        for meta in [&mapped, &unmapped] {
+            assert!(undecodable(&blobs, meta, &[binary(Some(&[2]))]).unwrap());
+            let size = FetchAttribute::BinarySize {
+                part: Part::new(vec![NonZeroU32::new(2).unwrap()]).ok(),
+            };
+            assert!(undecodable(&blobs, meta, &[FetchAttribute::Uid, size]).unwrap());
+            // A decodable part, a missing one, the whole message.
+            let fine = [binary(Some(&[1])), binary(Some(&[7])), binary(None)];
+            assert!(!undecodable(&blobs, meta, &fine).unwrap());
+        }
+        assert!(!names_binary_part(&[binary(None), FetchAttribute::Flags]));
+        assert!(names_binary_part(&[binary(Some(&[1]))]));
+    }
 }

@@ -292,6 +292,7 @@ impl Session {
             "CONDSTORE",
             "QRESYNC",
             "OBJECTID",
+            "SAVEDATE",
             "SORT",
             "SORT=DISPLAY",
             "ESORT",

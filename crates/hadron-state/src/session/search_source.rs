@@ -8,13 +8,16 @@
 //! # Where each answer comes from
 //!
 //! - **Metadata** (size, dates, mod-sequence): one narrow query per batch
-//!   the evaluator asks for; for many candidates, `BEFORE`/`ON`/`SINCE`
-//!   and `LARGER`/`SMALLER` are answered instead by one query on the
-//!   column's index ([`MessageSource::indexed`]), whose cost follows the
+//!   the evaluator asks for; for many candidates, `BEFORE`/`ON`/`SINCE`,
+//!   `SAVED*` and `LARGER`/`SMALLER` are answered instead by one query on
+//!   the column's index ([`MessageSource::indexed`]), whose cost follows the
 //!   number of hits. A message expunged elsewhere but still in the
 //!   snapshot is answered from the engine's tombstone.
-//! - **Internal date**: the store keeps Unix seconds only, so it is taken
-//!   in UTC — the same date FETCH INTERNALDATE shows.
+//! - **Internal date** and **save date**: the store keeps Unix seconds
+//!   only, so they are taken in UTC — the dates FETCH INTERNALDATE and
+//!   SAVEDATE show. A row stored before save dates were kept has none (the
+//!   `SAVED*` keys then compare its internal date, in the store's index as
+//!   here).
 //! - **Sent date**: when the search has a `SENT*` key the `Date:` header is
 //!   re-read from the blob, so that its calendar date is the one in its own
 //!   zone (RFC 3501). Otherwise no key reads it, and it is derived from the
@@ -191,6 +194,7 @@ impl StoreSource<'_> {
                     internal_date: DateTime::from_unix(0, 0)?,
                     sent_date: message::sent_date(&self.raw(uid, None)?),
                     modseq: 0,
+                    save_date: None,
                 };
                 if key.matches(&meta) {
                     uids.push(uid);
@@ -217,13 +221,14 @@ impl StoreSource<'_> {
         };
         let mut out = Vec::with_capacity(uids.len());
         for &uid in uids {
-            let (size, internal, sent, modseq) = match rows.remove(&uid) {
-                Some(r) => (r.size, r.internal_date, r.sent_date, r.modseq),
+            let (size, internal, sent, modseq, saved) = match rows.remove(&uid) {
+                Some(r) => (r.size, r.internal_date, r.sent_date, r.modseq, r.save_date),
                 None => {
                     let row = self.gone(uid)?;
                     // Expunged elsewhere: no flags row left, mod-sequence
                     // unknown and taken as 0.
-                    (row.meta.size, row.meta.internal_date, row.meta.sent_date, 0)
+                    let m = &row.meta;
+                    (m.size, m.internal_date, m.sent_date, 0, row.save_date)
                 }
             };
             out.push(MessageMeta {
@@ -231,6 +236,7 @@ impl StoreSource<'_> {
                 internal_date: DateTime::from_unix(internal, 0)?,
                 sent_date: date(sent),
                 modseq,
+                save_date: saved.map(|s| DateTime::from_unix(s, 0)).transpose()?,
             });
         }
         Ok(out)
@@ -293,6 +299,10 @@ impl MessageSource for StoreSource<'_> {
             IndexedKey::InternalSeconds { from, until } => {
                 ColumnRange::InternalDate { from, until }
             }
+            IndexedKey::SavedDays { first, last } => ColumnRange::SaveDate {
+                from: first.map(|d| i64::from(d) * DAY),
+                until: last.map(|d| (i64::from(d) + 1) * DAY),
+            },
             IndexedKey::Size { min, max } => ColumnRange::Size {
                 from: Some(i64::from(min)),
                 until: Some(i64::from(max) + 1),
@@ -350,6 +360,10 @@ impl MessageSource for StoreSource<'_> {
                 // A message expunged elsewhere has no flags row left: its
                 // last mod-sequence is unknown and taken as 0.
                 modseq: modseqs.get(&uid).copied().unwrap_or(0),
+                save_date: row
+                    .save_date
+                    .map(|s| DateTime::from_unix(s, 0))
+                    .transpose()?,
             });
         }
         Ok(out)
