@@ -9,6 +9,7 @@ mod fuzz;
 mod imaptest;
 mod migrate;
 mod process;
+mod reliability;
 mod run;
 mod server;
 mod test;
@@ -41,6 +42,9 @@ enum Task {
     /// Dovecot's imaptest against a fresh release server: every scripted
     /// test and a stress run with state checking, SQLite and PostgreSQL.
     Imaptest(imaptest::ImaptestArgs),
+    /// The long versions of the reliability harnesses (docs/RELIABILITY.md):
+    /// `kill9` SIGKILLs a server under write load 100 times.
+    Reliability(reliability::ReliabilityArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,5 +56,6 @@ fn main() -> anyhow::Result<()> {
         Task::Run(args) => run::run(&args),
         Task::Bench(args) => bench::bench(&args),
         Task::Imaptest(args) => imaptest::imaptest(&args),
+        Task::Reliability(args) => reliability::run(&args),
     }
 }
