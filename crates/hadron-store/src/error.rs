@@ -112,5 +112,45 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the operation failed because the disk is full: a body could
+    /// not be written (`ENOSPC`), or the database could not grow (SQLite's
+    /// `SQLITE_FULL`, PostgreSQL's `disk_full`). Nothing was stored; the
+    /// same write succeeds once space is freed.
+    pub fn is_out_of_space(&self) -> bool {
+        use diesel::result::Error;
+        /// How SQLite and PostgreSQL say it.
+        const FULL: &[&str] = &[
+            "database or disk is full",
+            "No space left on device",
+            "could not extend file",
+        ];
+        match self {
+            StoreError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            StoreError::Database(Error::DatabaseError(_, info)) => {
+                FULL.iter().any(|m| info.message().contains(m))
+            }
+            StoreError::Commit(m) => FULL.iter().any(|f| m.contains(f)),
+            _ => false,
+        }
+    }
+}
+
 /// Shorthand for results of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_told_apart_from_other_failures() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert!(StoreError::Io(full).is_out_of_space());
+        assert!(StoreError::Commit("database or disk is full".into()).is_out_of_space());
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(!StoreError::Io(denied).is_out_of_space());
+        assert!(!StoreError::Commit("database is locked".into()).is_out_of_space());
+        assert!(!StoreError::WriterGone.is_out_of_space());
+    }
+}

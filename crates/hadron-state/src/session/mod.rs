@@ -174,6 +174,18 @@ impl std::fmt::Debug for Session {
 
 /// The `NO` (with a response code where one fits) for an engine error.
 fn no_for(tag: &Tag<'_>, e: &EngineError) -> Output {
+    if let EngineError::Store(store) = e
+        && store.is_out_of_space()
+    {
+        // As Dovecot answers it: clients show OVERQUOTA to the user as
+        // "no room", and freeing space (expunging) is what helps.
+        return tagged(
+            tag,
+            StatusKind::No,
+            Some(Code::OverQuota),
+            "not enough disk space on the server".to_owned(),
+        );
+    }
     let code = match e {
         EngineError::Connector(ConnectorError::AuthenticationFailed) => {
             Some(Code::AuthenticationFailed)
