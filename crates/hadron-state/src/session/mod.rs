@@ -293,6 +293,7 @@ impl Session {
             "QRESYNC",
             "OBJECTID",
             "SAVEDATE",
+            "PREVIEW",
             "SORT",
             "SORT=DISPLAY",
             "ESORT",
