@@ -62,8 +62,9 @@
 //!   with SPECIAL-USE, `SEARCH RETURN (...)` (ESEARCH), `$` (SEARCHRES),
 //!   MULTIAPPEND, OBJECTID (the `MAILBOXID` status item, the `EMAILID`
 //!   and `THREADID` fetch items and search keys), the `APPENDLIMIT`
-//!   status item (RFC 7889), UNAUTHENTICATE (RFC 8437) and SAVEDATE (RFC
-//!   8514: the `SAVEDATE` fetch item and the `SAVED*` search keys)
+//!   status item (RFC 7889), UNAUTHENTICATE (RFC 8437), SAVEDATE (RFC
+//!   8514: the `SAVEDATE` fetch item and the `SAVED*` search keys) and
+//!   PREVIEW (RFC 8970: the `PREVIEW` fetch item and its `LAZY` modifier)
 //!   \[`hadron-only-extension`\].
 //!
 //! Where both accept, the test compares them after normalising: mailbox

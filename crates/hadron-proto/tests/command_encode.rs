@@ -61,6 +61,10 @@ fn canonical_forms_are_reproduced_exactly() {
         "t1 FETCH 1 THREADID\r\n",
         "t1 UID SEARCH EMAILID M6d99ac3275bb4e OR THREADID T64b478a75b7ea9 NOT EMAILID _-9\r\n",
         "t1 UID FETCH 1:* (UID SAVEDATE)\r\n",
+        "t1 FETCH 1:* (RFC822.SIZE PREVIEW)\r\n",
+        "t1 UID FETCH 1 (PREVIEW (LAZY) FLAGS)\r\n",
+        "t1 FETCH 1 PREVIEW (LAZY)\r\n",
+        "t1 UID FETCH 1 PREVIEW (CHANGEDSINCE 5)\r\n",
         "t1 SEARCH SAVEDBEFORE 1-Feb-1994 OR SAVEDON 28-Dec-2014 SAVEDSINCE 9-Oct-2026 SAVEDATESUPPORTED\r\n",
     ] {
         canonical(line);

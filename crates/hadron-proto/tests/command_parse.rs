@@ -331,6 +331,58 @@ fn rfc5032_within_keys() {
 }
 
 #[test]
+fn rfc8970_preview_item_and_lazy_modifier() {
+    fn atts(line: &str) -> (Vec<FetchAttribute<'static>>, Vec<FetchModifier>) {
+        match parse(line).body {
+            CommandBody::Fetch {
+                items: FetchItems::Attributes(atts),
+                modifiers,
+                ..
+            } => (
+                atts.into_iter().map(FetchAttribute::into_static).collect(),
+                modifiers,
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+    let plain = FetchAttribute::Preview { lazy: false };
+    let lazy = FetchAttribute::Preview { lazy: true };
+    // §5's examples.
+    assert_eq!(
+        atts("A2 FETCH 1 (RFC822.SIZE PREVIEW)\r\n").0,
+        vec![FetchAttribute::Rfc822Size, plain.clone()]
+    );
+    assert_eq!(
+        atts("A3 FETCH 1:4 (PREVIEW (LAZY))\r\n").0,
+        vec![lazy.clone()]
+    );
+    // Any case, repeated, and as the single item.
+    assert_eq!(
+        atts("t FETCH 1 preview (lazy LAZY)\r\n").0,
+        vec![lazy.clone()]
+    );
+    assert_eq!(
+        atts("t FETCH 1 (PREVIEW (LAZY) PREVIEW UID)\r\n").0,
+        vec![lazy, plain.clone(), FetchAttribute::Uid]
+    );
+    // A lone PREVIEW followed by the command's fetch modifiers.
+    let (a, modifiers) = atts("t UID FETCH 1 PREVIEW (CHANGEDSINCE 5)\r\n");
+    assert_eq!(a, vec![plain]);
+    assert_eq!(modifiers.len(), 1);
+    for bad in [
+        "t FETCH 1 (PREVIEW ())\r\n",
+        "t FETCH 1 (PREVIEW (LAZY FOO))\r\n",
+        "t FETCH 1 (PREVIEW (LAZY)\r\n",
+        "t FETCH 1 (PREVIEW (LAZY )\r\n",
+        "t FETCH 1 (PREVIEW (FOO))\r\n",
+        "t FETCH 1 (PREVIEW[])\r\n",
+        "t FETCH 1 PREVIEW (LAZY\r\n",
+    ] {
+        error(bad);
+    }
+}
+
+#[test]
 fn rfc8514_savedate_item_and_keys() {
     // §4.2: FETCH SAVEDATE.
     let CommandBody::Fetch { items, .. } = parse("A101 FETCH 998 (SAVEDATE)\r\n").body else {

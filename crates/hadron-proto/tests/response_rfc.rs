@@ -961,6 +961,51 @@ fn rfc7889_appendlimit_status_values() {
 }
 
 #[test]
+fn rfc8970_preview_fetch_items() {
+    // §5's examples: quoted text, NIL (LAZY, none at hand), the empty string (no
+    // preview can be made).
+    assert_eq!(
+        fetch_items(exact(
+            "* 1 FETCH (RFC822.SIZE 5647 PREVIEW \"Lorem ipsum dolor sit amet\")\r\n"
+        )),
+        vec![
+            FetchItem::Rfc822Size(5647),
+            FetchItem::Preview(NString(Some(
+                IString::try_from("Lorem ipsum dolor sit amet").unwrap()
+            ))),
+        ]
+    );
+    assert_eq!(
+        fetch_items(exact("* 2 FETCH (PREVIEW NIL)\r\n")),
+        vec![FetchItem::Preview(NString::NIL)]
+    );
+    assert_eq!(
+        fetch_items(exact("* 3 FETCH (PREVIEW \"\")\r\n")),
+        vec![FetchItem::Preview(NString(Some(
+            IString::try_from("").unwrap()
+        )))]
+    );
+    // UTF-8 is 8-bit: a literal, as IMAP4rev1 allows it there and not in a quoted string.
+    assert_eq!(
+        fetch_items(exact("* 4 FETCH (PREVIEW {9}\r\ncaf\u{e9} \u{2014})\r\n")),
+        vec![FetchItem::Preview(NString(Some(
+            IString::try_from("caf\u{e9} \u{2014}").unwrap()
+        )))]
+    );
+    canonical(
+        "* 1 FETCH (preview \"a\")\r\n",
+        "* 1 FETCH (PREVIEW \"a\")\r\n",
+    );
+    for bad in [
+        "* 1 FETCH (PREVIEW)\r\n",
+        "* 1 FETCH (PREVIEW (LAZY))\r\n",
+        "* 1 FETCH (PREVIEW abc)\r\n",
+    ] {
+        assert!(parse::response(bad.as_bytes()).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
 fn rfc8514_savedate_fetch_items() {
     // §4.2's example (written with the day space-padded, as INTERNALDATE
     // is), and NIL for a message without a save date.

@@ -211,6 +211,21 @@ both! {
         assert!(fetch_body(&server, "alice", "INBOX", 2).await.starts_with("Return-Path: <>\r\n"));
     }
 
+    async fn delivered_mail_has_its_preview(backend) {
+        // LMTP delivery stores the preview (RFC 8970) at ingest, as APPEND does.
+        let (server, addr) = lmtp_server(backend).await;
+        let mut c = Lmtp::greeted(addr).await;
+        assert!(c.cmd("MAIL FROM:<sender@example.net>").await.starts_with("250 "));
+        assert!(c.cmd("RCPT TO:<alice@example.org>").await.starts_with("250 "));
+        c.data(&message("preview"), 1).await;
+        let mut imap = server.login("alice").await;
+        imap.cmd_ok("s EXAMINE INBOX").await;
+        assert_lines(
+            &imap.cmd("f FETCH 1 PREVIEW (LAZY)").await,
+            &["* 1 FETCH (PREVIEW \"Hello over LMTP.\")", "f OK FETCH completed"],
+        );
+    }
+
     async fn each_accepted_recipient_gets_its_reply_in_order(backend) {
         let (server, addr) = lmtp_server(backend).await;
         let mut c = Lmtp::greeted(addr).await;

@@ -30,6 +30,7 @@ fn message(i: u64) -> NewMessage {
             to: Some("rcpt@example.org".into()),
             cc: None,
             thread_refs: Some(format!("{i}@example.org")),
+            preview: Some(format!("preview of message {i}")),
             part_map: vec![b'p'; 24],
             thread_id: None,
             sort_keys: None,

@@ -166,6 +166,7 @@ pub(crate) struct MessageInsert<'a> {
     pub(crate) sort_subject: Option<&'a str>,
     pub(crate) sort_addresses: Option<String>,
     pub(crate) thread_refs: Option<&'a str>,
+    pub(crate) preview: Option<&'a str>,
 }
 
 /// A `mailbox_messages` row to insert.
@@ -235,14 +236,16 @@ pub(crate) struct MetaRow {
     pub(crate) sort_addresses: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub(crate) thread_refs: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) preview: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
     pub(crate) save_date: Option<i64>,
 }
 
 /// A message row as FETCH reads it: the large columns (and the save date) it did not ask for
 /// are NULL. Kept apart from [`MetaRow`] (which could take NULLs for the rest) because diesel
-/// finds each by-name column with a search of the row's names: eleven columns instead of
-/// eighteen are a measurable part of a `FETCH 1:100000 ENVELOPE`.
+/// finds each by-name column with a search of the row's names: twelve columns instead of
+/// nineteen are a measurable part of a `FETCH 1:100000 ENVELOPE`.
 #[derive(QueryableByName)]
 pub(crate) struct FetchRow {
     #[diesel(sql_type = BigInt)]
@@ -267,6 +270,8 @@ pub(crate) struct FetchRow {
     pub(crate) part_map: Option<Vec<u8>>,
     #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
     pub(crate) save_date: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub(crate) preview: Option<String>,
 }
 
 /// A [`crate::ThreadRow`] as read.

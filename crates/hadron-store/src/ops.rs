@@ -69,6 +69,7 @@ mod plan_tests {
                 thread_id: None,
                 sort_keys: None,
                 thread_refs: None,
+                preview: None,
             },
             flags: SystemFlags::EMPTY,
             keywords: Vec::new(),

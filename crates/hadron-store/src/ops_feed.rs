@@ -71,7 +71,7 @@ pub(crate) fn expunged_messages(
         "SELECT e.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
          m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
          m.part_map, m.thread_id, \
-         m.sort_subject, m.sort_addresses, m.thread_refs, NULL AS save_date \
+         m.sort_subject, m.sort_addresses, m.thread_refs, m.preview, NULL AS save_date \
          FROM expunged e JOIN messages m ON m.id = e.message_id \
          WHERE e.mailbox_id = ",
         "e.uid",

@@ -602,6 +602,7 @@ pub(crate) fn append(c: &mut Conn, mailbox: MailboxId, msgs: &[NewMessage]) -> R
             sort_subject: m.meta.sort_keys.as_ref().map(|k| k.subject.as_str()),
             sort_addresses: m.meta.sort_keys.as_ref().map(SortKeys::addresses),
             thread_refs: m.meta.thread_refs.as_deref(),
+            preview: m.meta.preview.as_deref(),
         })
         .collect();
     for chunk in rows.chunks(MESSAGE_INSERT_CHUNK) {
@@ -764,7 +765,7 @@ pub(crate) fn fetch_messages(
         "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
          m.envelope, m.bodystructure, m.subject, m.from_addr, m.to_addr, m.cc_addr, \
          m.part_map, m.thread_id, \
-         m.sort_subject, m.sort_addresses, m.thread_refs, mm.save_date \
+         m.sort_subject, m.sort_addresses, m.thread_refs, m.preview, mm.save_date \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         "mm.uid",
@@ -789,13 +790,14 @@ pub(crate) fn fetch_for_fetch(
     };
     let select = format!(
         "SELECT mm.uid, m.id, m.content_hash, m.size, m.internal_date, m.sent_date, \
-         m.thread_id, {}, {}, {}, {} \
+         m.thread_id, {}, {}, {}, {}, {} \
          FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id \
          WHERE mm.mailbox_id = ",
         col(columns.envelope, "m", "envelope"),
         col(columns.bodystructure, "m", "bodystructure"),
         col(columns.part_map, "m", "part_map"),
         col(columns.save_date, "mm", "save_date"),
+        col(columns.preview, "m", "preview"),
     );
     select_by_uid_chunks(
         c,
@@ -821,11 +823,29 @@ pub(crate) fn fetch_for_fetch(
                 thread_id: r.thread_id,
                 sort_keys: None,
                 thread_refs: None,
+                preview: r.preview,
             },
             save_date: r.save_date,
         },
         |m| m.uid,
     )
+}
+
+/// Stores previews computed after ingest (see [`crate::Store::store_previews`]): each only
+/// where the row has none, so a preview is written once whoever computed it. Returns how many
+/// rows took one.
+pub(crate) fn store_previews(c: &mut Conn, previews: &[(MessageId, String)]) -> Result<usize> {
+    let mut stored = 0;
+    for (id, preview) in previews {
+        stored += diesel::update(
+            messages::table
+                .filter(messages::id.eq(id.0))
+                .filter(messages::preview.is_null()),
+        )
+        .set(messages::preview.eq(preview))
+        .execute(c)?;
+    }
+    Ok(stored)
 }
 
 /// A joined message row as the store's public type.
@@ -853,6 +873,7 @@ fn stored_message(r: MetaRow) -> StoredMessage {
                 _ => None,
             },
             thread_refs: r.thread_refs,
+            preview: r.preview,
         },
         save_date: r.save_date,
     }

@@ -140,6 +140,20 @@ pub(crate) fn forget_sort_keys(c: &mut Conn, mailbox: MailboxId) -> Result<usize
     )
 }
 
+/// Forgets the previews of every message of `mailbox`, as for rows written before the column
+/// existed (a test helper).
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn forget_previews(c: &mut Conn, mailbox: MailboxId) -> Result<usize> {
+    let in_mailbox = mailbox_messages::table
+        .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
+        .select(mailbox_messages::message_id);
+    Ok(
+        diesel::update(messages::table.filter(messages::id.eq_any(in_mailbox)))
+            .set(messages::preview.eq(None::<String>))
+            .execute(c)?,
+    )
+}
+
 /// `(uid, value)` of the messages whose `field` may contain `needle` (lowercase), ascending
 /// by UID; messages without the field are left out. A superset of the case-insensitive
 /// matches, which the caller tests exactly: from the trigram index where there is one and it

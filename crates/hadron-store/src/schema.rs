@@ -98,6 +98,7 @@ diesel::table! {
         sort_subject -> Nullable<Text>,
         sort_addresses -> Nullable<Text>,
         thread_refs -> Nullable<Text>,
+        preview -> Nullable<Text>,
     }
 }
 

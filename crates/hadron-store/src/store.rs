@@ -809,6 +809,14 @@ impl Store {
         self.write(move |c| dispatch!(c, prune_login_failures(before)))
     }
 
+    /// Stores the previews (RFC 8970, [`crate::MessageMeta::preview`]) a reader computed for
+    /// messages stored without one (before the column existed), in one transaction: each only
+    /// where the row still has none. Returns how many rows took one. The preview is not
+    /// mailbox state: no mod-sequence moves.
+    pub fn store_previews(&self, previews: Vec<(MessageId, String)>) -> Result<usize> {
+        self.write(move |c| dispatch!(c, store_previews(&previews)))
+    }
+
     /// The UIDs of the messages of `mailbox` whose `Date:` day was never stored (appended
     /// before the store kept it), ascending: [`ColumnRange::SentDay`] leaves them out, so a
     /// SEARCH tests them from the message itself.
@@ -829,6 +837,11 @@ impl Store {
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn forget_sort_keys(&self, mailbox: MailboxId) -> Result<usize> {
         self.write(move |c| dispatch!(c, forget_sort_keys(mailbox)))
+    }
+
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn forget_previews(&self, mailbox: MailboxId) -> Result<usize> {
+        self.write(move |c| dispatch!(c, forget_previews(mailbox)))
     }
 
     #[cfg(any(test, feature = "testing"))]

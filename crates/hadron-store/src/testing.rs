@@ -105,6 +105,12 @@ pub fn forget_sort_keys(store: &crate::Store, mailbox: crate::MailboxId) -> usiz
     store.forget_sort_keys(mailbox).expect("forget_sort_keys")
 }
 
+/// Makes the messages of `mailbox` look as if stored before the store kept their previews (the
+/// column NULL), so tests reach the path that computes them from the body.
+pub fn forget_previews(store: &crate::Store, mailbox: crate::MailboxId) -> usize {
+    store.forget_previews(mailbox).expect("forget_previews")
+}
+
 /// Takes every message of `mailbox` out of the full-text index for good (the background
 /// indexer will not offer them again), so tests reach the path that reads their bodies.
 pub fn forget_text_index(store: &crate::Store, mailbox: crate::MailboxId) -> usize {

@@ -215,6 +215,10 @@ pub struct MessageMeta {
     /// computed at ingest and opaque to the store; `None` for rows stored before it existed
     /// (and from a caller that does not compute it).
     pub thread_refs: Option<String>,
+    /// The preview (RFC 8970) computed at ingest, opaque to the store (`""` for a message
+    /// without text); `None` for rows stored before it existed, from a caller that does not
+    /// compute it, and from a [`crate::Store::fetch_for_fetch`] that did not ask for it.
+    pub preview: Option<String>,
 }
 
 /// The text keys SORT (RFC 5256) compares, computed once at ingest by the caller and stored
@@ -562,8 +566,8 @@ pub struct MessageFlags {
 }
 
 /// The stored metadata a FETCH reads beyond the fixed columns
-/// ([`crate::Store::fetch_for_fetch`]): the large ones and the save date; what is not asked
-/// for comes back empty (`None` for the save date). UID, hash, size, internal and sent dates
+/// ([`crate::Store::fetch_for_fetch`]): the large ones, the save date and the preview; what is
+/// not asked for comes back empty (`None` for the save date and the preview). UID, hash, size, internal and sent dates
 /// and THREADID always come.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FetchColumns {
@@ -575,6 +579,8 @@ pub struct FetchColumns {
     pub part_map: bool,
     /// [`StoredMessage::save_date`] (SAVEDATE, RFC 8514).
     pub save_date: bool,
+    /// [`MessageMeta::preview`] (PREVIEW, RFC 8970).
+    pub preview: bool,
 }
 
 /// A message in a mailbox with its content metadata.

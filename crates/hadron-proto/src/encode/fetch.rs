@@ -67,6 +67,8 @@ pub(crate) fn fetch_att(out: &mut Vec<u8>, att: &FetchAttribute<'_>) {
         A::EmailId => b"EMAILID",
         A::ThreadId => b"THREADID",
         A::SaveDate => b"SAVEDATE",
+        A::Preview { lazy: false } => b"PREVIEW",
+        A::Preview { lazy: true } => b"PREVIEW (LAZY)",
         A::BodySection {
             section: s,
             partial: p,

@@ -131,6 +131,12 @@ pub(crate) fn fetch_item(out: &mut Vec<u8>, item: &FetchItem<'_>) -> Option<u64>
             date_time(out, *dt);
         }
         FetchItem::SaveDate(None) => out.extend_from_slice(b"SAVEDATE NIL"),
+        FetchItem::Preview(s) => {
+            // Quoted when it can be; a preview with 8-bit (UTF-8) text is a
+            // literal, which IMAP4rev1 allows to carry it.
+            out.extend_from_slice(b"PREVIEW ");
+            nstring(out, s, SYNC);
+        }
     }
     None
 }

@@ -1,5 +1,5 @@
 //! Parsers for FETCH items and modifiers (RFC 3501 §6.4.5, RFC 3516, RFC 7162,
-//! RFC 8474, RFC 8514).
+//! RFC 8474, RFC 8514, RFC 8970).
 
 use std::num::{NonZeroU32, NonZeroU64};
 
@@ -49,7 +49,8 @@ pub(crate) fn fetch_items(i: &[u8]) -> PResult<'_, FetchItems<'_>> {
 ///
 /// `fetch-att =/ "BINARY" [".PEEK"] section-binary [partial] /
 ///   "BINARY.SIZE" section-binary` (RFC 3516), `fetch-att =/ "MODSEQ"` (RFC 7162),
-/// `fetch-att =/ "EMAILID" / "THREADID"` (RFC 8474), `fetch-att =/ "SAVEDATE"` (RFC 8514)
+/// `fetch-att =/ "EMAILID" / "THREADID"` (RFC 8474), `fetch-att =/ "SAVEDATE"` (RFC 8514),
+/// `fetch-att =/ "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]` (RFC 8970)
 pub(crate) fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
     use FetchAttribute as A;
     let (rest, name) = word(i).map_err(|_| fail(i, "a fetch attribute"))?;
@@ -69,6 +70,7 @@ pub(crate) fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
         b"EMAILID" => simple(A::EmailId),
         b"THREADID" => simple(A::ThreadId),
         b"SAVEDATE" => simple(A::SaveDate),
+        b"PREVIEW" => preview_mods(rest),
         b"BODY" if rest.first() != Some(&b'[') => simple(A::Body),
         b"BODY" | b"BODY.PEEK" => {
             let peek = name.len() > 4;
@@ -101,6 +103,33 @@ pub(crate) fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
             Ok((rest, A::BinarySize { part }))
         }
         _ => Err(fail(i, "a fetch attribute")),
+    }
+}
+
+/// `[SP "(" preview-mod *(SP preview-mod) ")"]`, `preview-mod = "LAZY"` (RFC 8970 §6):
+/// what may follow `PREVIEW`, as [`FetchAttribute::Preview`] (`LAZY` given once or more).
+///
+/// A parenthesized list whose first word is not a preview modifier is left unread: after a
+/// lone `PREVIEW` it is the command's fetch modifiers (`FETCH 1 PREVIEW (CHANGEDSINCE 5)`).
+fn preview_mods(i: &[u8]) -> PResult<'_, FetchAttribute<'_>> {
+    let is_lazy = |w: &[u8]| w.eq_ignore_ascii_case(b"LAZY");
+    let Some(mut list) = i.strip_prefix(b" (") else {
+        return Ok((i, FetchAttribute::Preview { lazy: false }));
+    };
+    match word(list) {
+        Ok((_, w)) if is_lazy(w) => {}
+        _ => return Ok((i, FetchAttribute::Preview { lazy: false })),
+    }
+    loop {
+        let (rest, w) = word(list).map_err(|_| fail(list, "a preview modifier"))?;
+        if !is_lazy(w) {
+            return Err(fail(list, "a preview modifier (LAZY)"));
+        }
+        match rest.split_first() {
+            Some((b' ', rest)) => list = rest,
+            Some((b')', rest)) => return Ok((rest, FetchAttribute::Preview { lazy: true })),
+            _ => return Err(fail(rest, "')' or another preview modifier")),
+        }
     }
 }
 

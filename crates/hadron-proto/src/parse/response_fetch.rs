@@ -37,6 +37,7 @@ use crate::types::{
 /// msg-att-static  =/ "EMAILID" SP "(" objectid ")" /
 ///                    "THREADID" SP ( "(" objectid ")" / nil )   ; RFC 8474
 /// msg-att-static  =/ "SAVEDATE" SP (date-time / nil)            ; RFC 8514
+/// msg-att-dynamic =/ "PREVIEW" SP nstring                       ; RFC 8970
 /// ```
 pub(crate) fn fetch_item(i: &[u8]) -> PResult<'_, FetchItem<'_>> {
     let start = i;
@@ -145,6 +146,9 @@ pub(crate) fn fetch_item(i: &[u8]) -> PResult<'_, FetchItem<'_>> {
             preceded(sp, alt((map(date_time, Some), map(nil, |()| None)))),
             FetchItem::SaveDate,
         )(i);
+    }
+    if is("PREVIEW") {
+        return map(preceded(sp, nstring), FetchItem::Preview)(i);
     }
     Err(nom::Err::Failure(PError::new(
         start,

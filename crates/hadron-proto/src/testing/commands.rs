@@ -265,6 +265,7 @@ pub fn arb_fetch_attribute() -> impl Strategy<Value = FetchAttribute<'static>> {
         ],
         Just(A::ModSeq),
         prop_oneof![Just(A::EmailId), Just(A::ThreadId), Just(A::SaveDate)],
+        any::<bool>().prop_map(|lazy| A::Preview { lazy }),
         (arb_section(), arb_partial(), any::<bool>()).prop_map(|(section, partial, peek)| {
             A::BodySection {
                 section,

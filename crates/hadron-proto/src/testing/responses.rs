@@ -503,6 +503,7 @@ pub fn arb_fetch_item() -> impl Strategy<Value = FetchItem<'static>> {
         arb_object_id().prop_map(FetchItem::EmailId),
         option::of(arb_object_id()).prop_map(FetchItem::ThreadId),
         option::of(date_time()).prop_map(FetchItem::SaveDate),
+        nstring().prop_map(FetchItem::Preview),
     ]
 }
 

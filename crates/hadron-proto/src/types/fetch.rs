@@ -115,6 +115,13 @@ pub enum FetchAttribute<'a> {
     ThreadId,
     /// `SAVEDATE`: when the message was saved into its mailbox (RFC 8514)
     SaveDate,
+    /// `PREVIEW` / `PREVIEW (LAZY)`: a short plain-text preview of the
+    /// message (RFC 8970). `lazy`: the client accepts `NIL` rather than
+    /// have the server compute a preview it does not have at hand.
+    Preview {
+        /// The `LAZY` modifier (RFC 8970 §4).
+        lazy: bool,
+    },
 }
 
 impl FetchAttribute<'_> {
@@ -155,6 +162,7 @@ impl FetchAttribute<'_> {
             A::EmailId => A::EmailId,
             A::ThreadId => A::ThreadId,
             A::SaveDate => A::SaveDate,
+            A::Preview { lazy } => A::Preview { lazy },
         }
     }
 }

@@ -140,6 +140,10 @@ pub enum FetchItem<'a> {
     /// `SAVEDATE date-time`, or `SAVEDATE NIL` (`None`) when the server
     /// has no save date for the message (RFC 8514)
     SaveDate(Option<DateTime>),
+    /// `PREVIEW nstring` (RFC 8970): the preview text (UTF-8, at most 256
+    /// characters; empty when the server can make none), or `NIL` when the
+    /// client asked `LAZY` and the server has none at hand
+    Preview(NString<'a>),
 }
 
 impl FetchItem<'_> {
@@ -179,6 +183,7 @@ impl FetchItem<'_> {
             FetchItem::EmailId(id) => FetchItem::EmailId(id.into_static()),
             FetchItem::ThreadId(id) => FetchItem::ThreadId(id.map(ObjectId::into_static)),
             FetchItem::SaveDate(d) => FetchItem::SaveDate(d),
+            FetchItem::Preview(s) => FetchItem::Preview(s.into_static()),
         }
     }
 

@@ -251,6 +251,8 @@ pub(crate) const DIFFERENCES: &[Difference] = &[
             b"a UID SEARCH EMAILID M6d99ac3275bb4e THREADID T64b478a75b7ea9\r\n",
             b"a FETCH 1 (UID SAVEDATE)\r\n",
             b"a SEARCH SAVEDSINCE 28-Dec-2014 SAVEDATESUPPORTED\r\n",
+            b"a FETCH 1 (RFC822.SIZE PREVIEW)\r\n",
+            b"a FETCH 1:4 (PREVIEW (LAZY))\r\n",
             b"a UNAUTHENTICATE\r\n",
         ],
     },

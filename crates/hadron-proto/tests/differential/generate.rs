@@ -146,8 +146,8 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
             shared_keys(keys);
         }
         C::Thread { keys, .. } => shared_keys(keys),
-        // OBJECTID (RFC 8474), APPENDLIMIT (RFC 7889) and SAVEDATE (RFC 8514) are
-        // Hadron-only.
+        // OBJECTID (RFC 8474), APPENDLIMIT (RFC 7889), SAVEDATE (RFC 8514) and PREVIEW
+        // (RFC 8970) are Hadron-only.
         C::Status { items, .. } => shared_items(
             items,
             |i| matches!(i, StatusItem::MailboxId | StatusItem::AppendLimit),
@@ -164,6 +164,7 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
                             FetchAttribute::EmailId
                                 | FetchAttribute::ThreadId
                                 | FetchAttribute::SaveDate
+                                | FetchAttribute::Preview { .. }
                         )
                     },
                     FetchAttribute::Uid,

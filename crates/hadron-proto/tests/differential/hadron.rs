@@ -268,6 +268,10 @@ impl W {
                 self.facts.extension = Some("SAVEDATE");
                 "SAVEDATE".into()
             }
+            A::Preview { lazy } => {
+                self.facts.extension = Some("PREVIEW");
+                if *lazy { "PREVIEW (LAZY)" } else { "PREVIEW" }.into()
+            }
             A::EmailId | A::ThreadId => {
                 self.facts.extension = Some("OBJECTID");
                 if matches!(a, A::EmailId) {

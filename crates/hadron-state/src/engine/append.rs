@@ -128,6 +128,8 @@ fn new_message(m: &AppendRequest) -> NewMessage {
     meta.to = non_empty(parsed.fields.to);
     meta.cc = non_empty(parsed.fields.cc);
     meta.thread_refs = Some(parsed.fields.thread_links.to_stored());
+    // RFC 8970 §3.2: a message without text has an empty preview.
+    meta.preview = Some(parsed.preview.unwrap_or_default());
     meta.thread_id = parsed
         .fields
         .thread_root

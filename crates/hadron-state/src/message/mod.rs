@@ -23,6 +23,8 @@
 //!   without their comments, names decoded), Subject decoded (RFC 2047,
 //!   charsets → UTF-8), the sent date in Unix seconds, the Message-ID.
 //!   [`PartMap::text_parts`] decodes the text parts for SEARCH BODY/TEXT.
+//! - **The preview** (RFC 8970, [`preview`]): the start of the main text
+//!   part as one line of plain text.
 //!
 //! # Why a focused parser and not a MIME crate
 //!
@@ -74,6 +76,7 @@ mod encoded_word;
 mod fields;
 mod header;
 pub mod partmap;
+mod preview;
 pub mod section;
 mod structure;
 pub mod text;
@@ -85,6 +88,7 @@ use hadron_proto::types::{BodyStructure, Envelope};
 pub use self::binary::{BinaryLocation, NulOutsideParts, binary_size, read_binary, storable};
 pub use self::fields::SearchFields;
 pub use self::partmap::{PartContent, PartMap, PartMapError, PartNode};
+pub use self::preview::{MAX_PREVIEW_CHARS, preview};
 pub use self::section::{Location, extract, read_section};
 pub use self::transfer::TransferEncoding;
 
@@ -206,6 +210,9 @@ pub struct ParsedMessage {
     pub part_map: PartMap,
     /// Decoded header fields for SEARCH.
     pub fields: SearchFields,
+    /// The preview (RFC 8970; see [`preview`]): `None` when the message has
+    /// no text part.
+    pub preview: Option<String>,
 }
 
 impl ParsedMessage {
@@ -213,6 +220,7 @@ impl ParsedMessage {
     pub fn parse(raw: &[u8]) -> ParsedMessage {
         let s = Structure::parse(raw);
         ParsedMessage {
+            preview: preview::of_structure(raw, &s),
             envelope: wire::envelope(s.envelope),
             body: wire::body(s.body.clone()),
             body_structure: wire::body_structure(s.body),

@@ -44,6 +44,21 @@ impl PartMap {
     }
 }
 
+impl PartNode {
+    /// The text of this `text/*` part of `raw`: its body, at most `max_encoded` bytes of it,
+    /// decoded from its transfer encoding and converted from its charset to UTF-8. Also
+    /// returns how many encoded bytes it read. The one decoder of SEARCH's text and the
+    /// preview (`super::preview`).
+    pub(crate) fn decoded_text(&self, raw: &[u8], max_encoded: usize) -> (String, usize) {
+        let start = (self.body_start as usize).min(raw.len());
+        let end = (self.body_end as usize).clamp(start, raw.len());
+        let end = end.min(start.saturating_add(max_encoded));
+        let decoded = self.encoding.decode(&raw[start..end]);
+        let cs = self.text_charset.as_deref().unwrap_or_default();
+        (charset::decode(cs.as_bytes(), &decoded), end - start)
+    }
+}
+
 impl Iterator for TextParts<'_> {
     type Item = String;
 
@@ -52,12 +67,8 @@ impl Iterator for TextParts<'_> {
             return None;
         }
         let node = self.parts.next()?;
-        let start = (node.body_start as usize).min(self.raw.len());
-        let end = (node.body_end as usize).clamp(start, self.raw.len());
-        let end = end.min(start.saturating_add(self.budget));
-        self.budget -= end - start;
-        let decoded = node.encoding.decode(&self.raw[start..end]);
-        let cs = node.text_charset.as_deref().unwrap_or_default();
-        Some(charset::decode(cs.as_bytes(), &decoded))
+        let (text, read) = node.decoded_text(self.raw, self.budget);
+        self.budget -= read;
+        Some(text)
     }
 }

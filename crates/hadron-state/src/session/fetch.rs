@@ -1,9 +1,13 @@
 //! FETCH / UID FETCH (RFC 3501 §6.4.5).
 //!
 //! FLAGS and UID come from the snapshot. ENVELOPE, BODYSTRUCTURE, BODY,
-//! INTERNALDATE, SAVEDATE (RFC 8514) and RFC822.SIZE come from the stored
+//! INTERNALDATE, SAVEDATE (RFC 8514), PREVIEW (RFC 8970) and RFC822.SIZE come from the stored
 //! metadata, read in batches (one query per batch). Sections, RFC822 forms and BINARY parts
 //! come from the blob (`fetch_body`) and are written as deferred literals.
+//!
+//! A message stored before previews were kept has none: `PREVIEW` computes it from the body
+//! and stores it for the next FETCH; `PREVIEW (LAZY)` answers `NIL` without reading the body
+//! (RFC 8970 §4.1).
 //! A message expunged elsewhere but not yet announced is answered from the
 //! metadata the engine kept for it, or with its flags alone.
 //!
@@ -16,7 +20,7 @@ use std::sync::Arc;
 
 use hadron_proto::types::{
     BinaryData, BodyData, BodyStructure, Code, Data, DateTime, FetchAttribute, FetchItem,
-    FetchItems, FetchModifier, Response, SequenceSet, StatusKind, Tag, WireList,
+    FetchItems, FetchModifier, IString, NString, Response, SequenceSet, StatusKind, Tag, WireList,
 };
 use hadron_store::{BlobStore, FetchColumns, MailboxId, Store, StoredMessage, UidSet};
 
@@ -83,9 +87,41 @@ fn needs(attrs: &[FetchAttribute<'_>]) -> (bool, bool) {
                     | A::EmailId
                     | A::ThreadId
                     | A::SaveDate
+                    | A::Preview { .. }
             )
         });
     (meta, body)
+}
+
+/// Whether `attrs` ask for a preview that must be computed when the store
+/// has none (`PREVIEW` without `LAZY`).
+fn computes_previews(attrs: &[FetchAttribute<'_>]) -> bool {
+    attrs
+        .iter()
+        .any(|a| matches!(a, FetchAttribute::Preview { lazy: false }))
+}
+
+/// The previews of `missing` (messages stored before previews were kept),
+/// computed from their bodies, by UID (`""` for a message without text,
+/// as RFC 8970 §3.2 answers it); stored back so that the next FETCH reads
+/// them. A failure to store them is only logged: they are computed again.
+fn compute_previews(
+    store: &Store,
+    blobs: &dyn BlobStore,
+    missing: &[Arc<StoredMessage>],
+) -> Result<Vec<(u32, String)>, EngineError> {
+    let mut computed = Vec::with_capacity(missing.len());
+    let mut stored = Vec::with_capacity(missing.len());
+    for m in missing {
+        let raw = blobs.get(&m.meta.content_hash)?;
+        let preview = crate::message::preview(&raw).unwrap_or_default();
+        stored.push((m.message, preview.clone()));
+        computed.push((m.uid, preview));
+    }
+    if let Err(e) = store.store_previews(stored) {
+        tracing::warn!("previews computed on FETCH not stored: {e}");
+    }
+    Ok(computed)
 }
 
 /// The large stored metadata and the save date `attrs` read: a FETCH of
@@ -100,6 +136,7 @@ fn columns(attrs: &[FetchAttribute<'_>]) -> FetchColumns {
             .any(|a| matches!(a, A::Body | A::BodyStructure)),
         part_map: attrs.iter().any(reads_body),
         save_date: attrs.contains(&A::SaveDate),
+        preview: attrs.iter().any(|a| matches!(a, A::Preview { .. })),
     }
 }
 
@@ -296,6 +333,7 @@ impl Session {
 
         let (need_meta, need_body) = needs(&attrs);
         let wanted = columns(&attrs);
+        let previews_computed = computes_previews(&attrs);
         let batch = match (need_meta, need_body) {
             (_, true) => BODY_BATCH,
             (true, false) => META_BATCH,
@@ -342,6 +380,29 @@ impl Session {
                 match read {
                     Ok(m) => metas = m,
                     Err(e) => return out.send(no_for(tag, &e)),
+                }
+            }
+            if previews_computed {
+                let missing: Vec<Arc<StoredMessage>> = metas
+                    .values()
+                    .filter(|m| m.meta.preview.is_none())
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    // Bodies read and a write queued: never in place.
+                    let read = move |store: &Store, blobs: &dyn BlobStore| {
+                        compute_previews(store, blobs, &missing)
+                    };
+                    match self.engine.blocking(read).await {
+                        Ok(computed) => {
+                            for (uid, preview) in computed {
+                                if let Some(m) = metas.get_mut(&uid) {
+                                    Arc::make_mut(m).meta.preview = Some(preview);
+                                }
+                            }
+                        }
+                        Err(e) => return out.send(no_for(tag, &e)),
+                    }
                 }
             }
             if need_body {
@@ -541,6 +602,18 @@ fn fetch_one(
                 if let Some(m) = meta {
                     let saved = m.save_date.and_then(|s| DateTime::from_unix(s, 0).ok());
                     items.push(FetchItem::SaveDate(saved));
+                }
+            }
+            A::Preview { .. } => {
+                // The stored (or just computed) preview; NIL for a message
+                // stored without one when LAZY spared computing it.
+                if let Some(m) = meta {
+                    let text = m
+                        .meta
+                        .preview
+                        .clone()
+                        .and_then(|p| IString::try_from(p).ok());
+                    items.push(FetchItem::Preview(NString(text)));
                 }
             }
             A::Binary { part, partial, .. } => {

@@ -305,6 +305,7 @@ impl Session {
             "QRESYNC",
             "OBJECTID",
             "SAVEDATE",
+            "PREVIEW",
             "SORT",
             "SORT=DISPLAY",
             "ESORT",

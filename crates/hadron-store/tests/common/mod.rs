@@ -109,6 +109,7 @@ pub fn msg(i: u32, flags: SystemFlags, keywords: &[&str]) -> NewMessage {
             to: None,
             cc: None,
             thread_refs: Some(format!("{i}@example.org")),
+            preview: Some(format!("preview of message {i}")),
             // Odd messages have none, as rows written before the column existed.
             part_map: if i.is_multiple_of(2) {
                 vec![i as u8, 7, 1]
