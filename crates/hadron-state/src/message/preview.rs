@@ -16,8 +16,9 @@ use super::Structure;
 use super::partmap::{PartContent, PartNode};
 
 /// The most characters (Unicode scalar values) a preview holds: RFC 8970
-/// §3.3's bound.
-pub const MAX_PREVIEW_CHARS: usize = 256;
+/// says a preview SHOULD hold at most 200 (and MUST NOT exceed 256); what
+/// clients lay out is sized for 200.
+pub const MAX_PREVIEW_CHARS: usize = 200;
 
 /// Encoded bytes of the chosen part that are read: a long HTML head and
 /// style sheet still leave room for the text.
@@ -374,7 +375,7 @@ attached text\r\n\
     }
 
     #[test]
-    fn long_text_is_cut_at_256_characters_not_bytes() {
+    fn long_text_is_cut_at_200_characters_not_bytes() {
         let body = "é".repeat(300);
         let got = p(&format!(
             "Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
@@ -383,7 +384,7 @@ attached text\r\n\
         assert_eq!(got.chars().count(), MAX_PREVIEW_CHARS);
         assert_eq!(got, "é".repeat(MAX_PREVIEW_CHARS));
         // A cut never leaves a trailing space.
-        let words = "ab ".repeat(200);
+        let words = "ab ".repeat(150);
         let got = p(&format!("\r\n{words}")).unwrap();
         assert!(got.chars().count() <= MAX_PREVIEW_CHARS, "{got:?}");
         assert!(!got.ends_with(' '), "{got:?}");
