@@ -260,13 +260,20 @@ pub(crate) fn flags_from_store(m: &MessageFlags, keywords: &[String]) -> (FlagSe
 /// those are this instance's to give: on a database other instances share,
 /// one of them may have claimed some since they were read (the clear runs
 /// under the mailbox's row lock, so exactly one claim wins each).
+///
+/// On a full disk the claim cannot be written: it claims nothing and
+/// succeeds, so that SELECT (a read for the client) still works; the
+/// messages stay stored `\Recent` for a later session, once there is room.
 pub(crate) fn claim_stored_recent(
     store: &Store,
     id: hadron_store::MailboxId,
     uids: impl IntoIterator<Item = u32>,
 ) -> Result<Vec<u32>, StoreError> {
     let set = UidSet::from_uids(uids);
-    let changes = store.store_flags(id, &set, FlagOp::Remove, StoreFlags::RECENT, &[])?;
+    let changes = match store.store_flags(id, &set, FlagOp::Remove, StoreFlags::RECENT, &[]) {
+        Err(e) if e.is_out_of_space() => return Ok(Vec::new()),
+        r => r?,
+    };
     let mut claimed: Vec<u32> = changes.changed.iter().map(|m| m.uid).collect();
     claimed.sort_unstable();
     Ok(claimed)
