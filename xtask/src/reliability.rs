@@ -8,8 +8,9 @@ use crate::process::{cargo, exec};
 /// A harness.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum Harness {
-    /// `hadron serve` (SQLite) SIGKILLed at random moments under a mixed
-    /// write load, restarted and checked against the clients' journals
+    /// `hadron serve` SIGKILLed at random moments under a mixed write load,
+    /// restarted and checked against the clients' journals, on SQLite and
+    /// (with `HADRON_TEST_PG`) on PostgreSQL
     /// (crates/hadron-server/tests/kill_loop.rs).
     Kill9,
 }

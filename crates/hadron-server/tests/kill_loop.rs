@@ -1,4 +1,4 @@
-//! Issue 16, "kill -9 loop": a `hadron serve` on SQLite is SIGKILLed at a
+//! Issue 16, "kill -9 loop": a `hadron serve` is SIGKILLed at a
 //! random moment while several clients write (APPEND, STORE, EXPUNGE, MOVE,
 //! CREATE and RENAME), then restarted, over and over. Every client keeps a
 //! journal of what the server acknowledged; after each restart a fresh
@@ -14,9 +14,11 @@
 //! - STATUS counters equal to a recount of the messages;
 //! - acknowledged mailbox renames, and for a cut-off one either name.
 //!
-//! `HADRON_KILL_CYCLES` (default 10), `HADRON_KILL_WRITERS` (default 4) and
-//! `HADRON_KILL_SEED` set the run; `cargo xtask reliability kill9` runs the
-//! long version (100 cycles, 20 writers) on a release build.
+//! It runs on SQLite, and on PostgreSQL (bodies in the database) when
+//! `HADRON_TEST_PG` is set. `HADRON_KILL_CYCLES` (default 10),
+//! `HADRON_KILL_WRITERS` (default 4) and `HADRON_KILL_SEED` set the run;
+//! `cargo xtask reliability kill9` runs the long version (100 cycles, 20
+//! writers) on a release build.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -74,6 +76,8 @@ struct Server {
     child: Option<Child>,
     port: u16,
     data: PathBuf,
+    /// A PostgreSQL URL, or `None` for SQLite in `data`.
+    database: Option<String>,
     log: PathBuf,
 }
 
@@ -91,6 +95,7 @@ impl Server {
             .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
             .arg("--data-dir")
             .arg(&self.data)
+            .args(self.database.iter().flat_map(|url| ["--database", url]))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -484,7 +489,22 @@ async fn verify(port: u16, me: usize, j: &mut Journal) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
+async fn sigkill_at_random_moments_loses_nothing_acknowledged_on_sqlite() {
+    kill_loop(None).await;
+}
+
+/// The same with PostgreSQL as the database (bodies in it too); skipped
+/// without `HADRON_TEST_PG`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_moments_loses_nothing_acknowledged_on_postgres() {
+    let Some(db) = hadron_store::testing::PgTestDatabase::create("hadron_kill") else {
+        eprintln!("skipped: HADRON_TEST_PG is not set");
+        return;
+    };
+    kill_loop(Some(db.url())).await;
+}
+
+async fn kill_loop(database: Option<&str>) {
     let cycles = setting("HADRON_KILL_CYCLES", 10);
     let writers = setting("HADRON_KILL_WRITERS", 4) as usize;
     let seed = setting("HADRON_KILL_SEED", 0x5EED_1616);
@@ -494,6 +514,7 @@ async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     let out = Command::new(HADRON)
         .args(["user", "add", "alice", "--password", "secret", "--data-dir"])
         .arg(&data)
+        .args(database.iter().flat_map(|url| ["--database", url]))
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
@@ -501,6 +522,7 @@ async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         child: None,
         port: ports::unclaimable_port(),
         data,
+        database: database.map(str::to_owned),
         log: dir.path().join("hadron.log"),
     };
     server.start().await;
@@ -546,8 +568,13 @@ async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         );
     }
     eprintln!(
-        "{cycles} cycles, {writers} writers, seed {seed:#x}: 0 lost, 0 corrupt, \
-         slowest restart {slowest:?}"
+        "{}: {cycles} cycles, {writers} writers, seed {seed:#x}: 0 lost, 0 corrupt, \
+         slowest restart {slowest:?}",
+        if database.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     );
     assert!(journals.iter().map(|j| j.acked_ops).sum::<u64>() > cycles);
 }
