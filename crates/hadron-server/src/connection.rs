@@ -10,6 +10,7 @@ use hadron_proto::encode::{ResponseWriter, Step};
 use hadron_proto::framing::{FrameEvent, Framer, FramerLimits, Role};
 use hadron_proto::types::Response;
 use hadron_state::session::{Output, ResponseSink};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -38,7 +39,14 @@ pub(crate) struct Connection {
     /// The framer's limits once logged in (LITERAL+); before, non-
     /// synchronising literals are held to LITERAL-'s 4096 bytes.
     limits: FramerLimits,
+    /// Output waiting for the socket, after [`Connection::queued`].
     out: Vec<u8>,
+    /// Whole buffers waiting ahead of `out`, in order: a large deferred
+    /// literal (a body FETCH reads) goes out as the buffer it was read
+    /// into, never copied into `out` (which would hold the message twice).
+    queued: VecDeque<Vec<u8>>,
+    /// The bytes in `queued`.
+    queued_len: usize,
     /// Set once TLS or COMPRESS is up (read by the panic supervisor, which
     /// must not write plain text into such a stream).
     layered: Arc<AtomicBool>,
@@ -68,6 +76,8 @@ impl Connection {
             framer: Framer::new(Role::Server, literal_minus(limits)),
             limits,
             out: Vec::with_capacity(8 * 1024),
+            queued: VecDeque::new(),
+            queued_len: 0,
             layered,
             deflate: None,
             write_timeout,
@@ -183,27 +193,77 @@ impl Connection {
         WireSink { conn: self }
     }
 
+    /// Queues `data` (a large literal's bytes, written next) without
+    /// copying it: what `out` holds goes ahead of it.
+    fn queue(&mut self, data: Vec<u8>) {
+        if !self.out.is_empty() {
+            let head = std::mem::replace(&mut self.out, Vec::with_capacity(8 * 1024));
+            self.queued_len += head.len();
+            self.queued.push_back(head);
+        }
+        self.queued_len += data.len();
+        self.queued.push_back(data);
+    }
+
+    /// Drops all output not yet written.
+    fn discard_output(&mut self) {
+        self.out.clear();
+        self.queued.clear();
+        self.queued_len = 0;
+    }
+
+    /// Writes `data` to the socket (through COMPRESS when on) within the
+    /// write timeout.
+    async fn write_out(
+        stream: &mut Stream,
+        deflate: &mut Option<Box<Deflate>>,
+        timeout: Duration,
+        data: &[u8],
+    ) -> std::io::Result<()> {
+        let wire = match deflate {
+            Some(z) => z.deflate(data)?,
+            None => data,
+        };
+        tokio::time::timeout(timeout, stream.write_all(wire))
+            .await
+            .map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "client stopped reading; write timed out",
+                )
+            })?
+    }
+
     /// Writes everything buffered to the socket.
     /// Fails with `TimedOut` if the client does not take the data within
     /// the write timeout (it stopped reading).
     pub(crate) async fn flush(&mut self) -> std::io::Result<()> {
         if let Some(e) = self.broken.take() {
-            self.out.clear();
+            self.discard_output();
             return Err(e);
         }
+        while let Some(chunk) = self.queued.pop_front() {
+            self.queued_len -= chunk.len();
+            let written = Self::write_out(
+                &mut self.stream,
+                &mut self.deflate,
+                self.write_timeout,
+                &chunk,
+            )
+            .await;
+            if let Err(e) = written {
+                self.discard_output();
+                return Err(e);
+            }
+        }
         if !self.out.is_empty() {
-            let wire = match &mut self.deflate {
-                Some(z) => z.deflate(&self.out)?,
-                None => &self.out,
-            };
-            tokio::time::timeout(self.write_timeout, self.stream.write_all(wire))
-                .await
-                .map_err(|_| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "client stopped reading; write timed out",
-                    )
-                })??;
+            Self::write_out(
+                &mut self.stream,
+                &mut self.deflate,
+                self.write_timeout,
+                &self.out,
+            )
+            .await?;
             self.out.clear();
             // Keep a burst's buffer from pinning memory for the connection's life.
             if self.out.capacity() > 4 * DIRECT_WRITE {
@@ -218,7 +278,7 @@ impl Connection {
 
     /// Whether a large amount of output is waiting (flush before more work).
     pub(crate) fn should_flush(&self) -> bool {
-        self.out.len() >= DIRECT_WRITE
+        self.out.len() + self.queued_len >= DIRECT_WRITE
     }
 
     /// Flushes and shuts down the write side.
@@ -252,17 +312,21 @@ impl ResponseSink for WireSink<'_> {
             // The client is gone; the command's end will report it.
             return;
         }
-        let out = &mut self.conn.out;
         let mut writer = ResponseWriter::new(&output.response);
-        let mut literals = output.literals.iter();
+        let mut literals = output.literals.into_iter();
         loop {
-            match writer.write(out) {
+            match writer.write(&mut self.conn.out) {
                 Step::Done => break,
                 Step::Literal { len } => {
-                    let data = literals.next().map_or(&[][..], Vec::as_slice);
+                    let data = literals.next().unwrap_or_default();
                     // The engine gives exactly `len` bytes; never let a
                     // mismatch desynchronise the client.
                     let len = usize::try_from(len).unwrap_or(usize::MAX);
+                    if data.len() == len && len >= DIRECT_WRITE {
+                        self.conn.queue(data);
+                        continue;
+                    }
+                    let out = &mut self.conn.out;
                     let take = data.len().min(len);
                     out.extend_from_slice(&data[..take]);
                     out.resize(out.len() + (len - take), b' ');
@@ -278,7 +342,7 @@ impl ResponseSink for WireSink<'_> {
                 && let Err(e) = self.conn.flush().await
             {
                 self.conn.broken = Some(e);
-                self.conn.out.clear();
+                self.conn.discard_output();
             }
         })
     }
@@ -329,6 +393,50 @@ mod tests {
         let mut got = vec![0u8; DIRECT_WRITE];
         client.read_exact(&mut got).await.unwrap();
         assert!(got.starts_with(b"* 100000 EXISTS\r\n"));
+    }
+
+    /// A `* 1 FETCH (BODY[] {len}...)` whose body is `len` bytes of a
+    /// pattern, as FETCH hands it over (a deferred literal).
+    fn body_fetch(len: usize) -> Output {
+        use hadron_proto::types::{BodyData, FetchItem, Section};
+        let mut out = Output::new(Response::Data(Data::Fetch {
+            seq: std::num::NonZeroU32::MIN,
+            items: vec![FetchItem::BodySection {
+                section: Section::Full,
+                origin: None,
+                data: BodyData::Deferred { len: len as u64 },
+            }],
+        }));
+        out.literals
+            .push((0..len).map(|i| b'a' + (i % 26) as u8).collect());
+        out
+    }
+
+    #[tokio::test]
+    async fn a_large_body_goes_out_whole_and_in_order_without_a_copy() {
+        let (mut conn, mut client) = pair(Duration::from_secs(5)).await;
+        let small = Output::new(Response::Data(Data::Exists(7)));
+        let (big, tiny) = (body_fetch(5 * DIRECT_WRITE + 3), body_fetch(10));
+        let mut want = small.to_bytes();
+        want.extend(big.to_bytes());
+        want.extend(tiny.to_bytes());
+        want.extend(small.to_bytes());
+        let mut sink = conn.sink();
+        sink.send(small.clone());
+        sink.send(big);
+        sink.send(tiny);
+        sink.send(small);
+        // The large body is queued as it came, not copied into the buffer.
+        assert_eq!(conn.queued.len(), 2, "the buffer before it, then the body");
+        assert!(conn.out.len() < DIRECT_WRITE);
+        let reader = tokio::spawn(async move {
+            let mut got = vec![0u8; want.len()];
+            client.read_exact(&mut got).await.unwrap();
+            assert!(got == want, "the bytes on the wire differ");
+        });
+        conn.flush().await.unwrap();
+        assert!(conn.queued.is_empty() && conn.out.is_empty());
+        reader.await.unwrap();
     }
 
     #[tokio::test]
