@@ -143,6 +143,20 @@ fn parse(args: &str) -> (Option<Charset<'static>>, Vec<SearchKey<'static>>) {
     }
 }
 
+/// Sequence numbers matching `SEARCH <args>` in `snapshot` over `source`.
+fn numbers_in<S: MessageSource>(snapshot: &Snapshot, source: &S, args: &str) -> Vec<u32> {
+    let (charset, keys) = parse(args);
+    search(
+        snapshot,
+        &keys,
+        charset.as_ref(),
+        source,
+        &SearchOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{args}: {e}"))
+    .numbers
+}
+
 fn run_with(args: &str, options: &SearchOptions<'_>) -> Result<SearchResult, SearchError> {
     let (snapshot, source) = mailbox();
     let (charset, keys) = parse(args);
@@ -345,18 +359,7 @@ fn saved_date_keys_use_the_save_date_or_else_the_internal_date() {
     .into_iter()
     .map(|(uid, m)| (uid, MemoryMessage::new(m)))
     .collect();
-    let find = |args: &str| {
-        let (charset, keys) = parse(args);
-        search(
-            &snapshot,
-            &keys,
-            charset.as_ref(),
-            &source,
-            &SearchOptions::default(),
-        )
-        .unwrap()
-        .numbers
-    };
+    let find = |args: &str| numbers_in(&snapshot, &source, args);
     assert_eq!(find("SAVEDON 4-Nov-2026"), [1]);
     assert_eq!(find("SAVEDON 2-Nov-2026"), [2]);
     assert_eq!(find("SAVEDON 3-Nov-2026"), [3]);
@@ -737,18 +740,7 @@ fn big(n: u32) -> (Snapshot, MemorySource) {
 fn cheap_keys_first_and_the_source_only_for_candidates() {
     let (snapshot, source) = big(10_000);
     let source = Counting::new(source);
-    let run = |args: &str| {
-        let (charset, keys) = parse(args);
-        search(
-            &snapshot,
-            &keys,
-            charset.as_ref(),
-            &source,
-            &SearchOptions::default(),
-        )
-        .unwrap()
-        .numbers
-    };
+    let run = |args: &str| numbers_in(&snapshot, &source, args);
 
     // Metadata in batches of at most 4096 UIDs, each message once even
     // with two metadata keys.
@@ -803,18 +795,7 @@ fn cheap_keys_first_and_the_source_only_for_candidates() {
 fn metadata_for_few_candidates_then_many() {
     let (snapshot, source) = big(10_000);
     let source = Counting::new(source);
-    let run = |args: &str| {
-        let (charset, keys) = parse(args);
-        search(
-            &snapshot,
-            &keys,
-            charset.as_ref(),
-            &source,
-            &SearchOptions::default(),
-        )
-        .unwrap()
-        .numbers
-    };
+    let run = |args: &str| numbers_in(&snapshot, &source, args);
     // Few candidates: only they are fetched.
     let r = run("UID 9990:* LARGER 995");
     assert_eq!(r, [9996, 9997, 9998, 9999]);
