@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -22,8 +22,12 @@ mod imap;
 #[path = "common/ports.rs"]
 #[allow(unreachable_pub)]
 mod ports;
+#[path = "common/served.rs"]
+#[allow(unreachable_pub)]
+mod served;
 
 use imap::*;
+use served::Server;
 
 /// The server binary under test.
 const HADRON: &str = env!("CARGO_BIN_EXE_hadron");
@@ -58,60 +62,6 @@ impl Tmpfs {
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-struct Server {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Server {
-    async fn start(data: &Path, log: &Path, port: u16) -> Server {
-        let child = Command::new(HADRON)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--data-dir")
-            .arg(data)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(
-                std::fs::File::options()
-                    .create(true)
-                    .append(true)
-                    .open(log)
-                    .unwrap(),
-            )
-            .spawn()
-            .expect("start hadron serve");
-        let mut s = Server {
-            child,
-            log: log.to_owned(),
-        };
-        let began = Instant::now();
-        while Imap::connect(port).await.is_err() {
-            assert!(s.alive(), "hadron serve exited:\n{}", s.log());
-            assert!(began.elapsed() < RESPONSE, "no greeting:\n{}", s.log());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        s
-    }
-
-    fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- server log ----\n{}", self.log());
-        }
     }
 }
 
@@ -175,8 +125,8 @@ async fn a_full_disk_refuses_writes_clearly_and_loses_nothing() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let port = ports::unclaimable_port();
-    let log = dir.path().join("hadron.log");
-    let mut server = Server::start(&data, &log, port).await;
+    let mut server = Server::new(port, data, None, dir.path().join("hadron.log"));
+    server.start().await;
 
     // Fill the disk: APPEND until refused.
     let mut c = login(port).await;
@@ -265,8 +215,8 @@ async fn a_full_disk_refuses_writes_clearly_and_loses_nothing() {
 
     // And after a restart (a SIGKILL: nothing flushed on the way out).
     drop(c);
-    drop(server);
-    let server = Server::start(&data, &log, port).await;
+    server.kill();
+    server.start().await;
     check(port, &acked).await;
     let mut c = login(port).await;
     let raw = big("after-restart");

@@ -21,8 +21,7 @@
 //! writers) on a release build.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -35,13 +34,15 @@ mod imap;
 #[path = "common/ports.rs"]
 #[allow(unreachable_pub)]
 mod ports;
+#[path = "common/served.rs"]
+#[allow(unreachable_pub)]
+mod served;
 
 use imap::*;
+use served::Server;
 
 /// The server binary under test.
 const HADRON: &str = env!("CARGO_BIN_EXE_hadron");
-/// How long a server may take to start answering.
-const STARTUP: Duration = Duration::from_secs(20);
 /// How long a client waits for one response before the test fails.
 const RESPONSE: Duration = Duration::from_secs(10);
 
@@ -68,79 +69,6 @@ impl Rng {
 
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
-    }
-}
-
-/// One `hadron serve` on a data directory, killed and restarted.
-struct Server {
-    child: Option<Child>,
-    port: u16,
-    data: PathBuf,
-    /// A PostgreSQL URL, or `None` for SQLite in `data`.
-    database: Option<String>,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts the server and waits for its greeting; returns how long that
-    /// took (the restart time, after a kill).
-    async fn start(&mut self) -> Duration {
-        let began = Instant::now();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let child = Command::new(HADRON)
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(self.database.iter().flat_map(|url| ["--database", url]))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start hadron serve");
-        self.child = Some(child);
-        loop {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("hadron serve exited ({status}):\n{}", self.log());
-            }
-            // Our own process must still be running after the greeting, so
-            // the greeting was not another program's on a reused port.
-            if Imap::connect(self.port).await.is_ok()
-                && self.child.as_mut().unwrap().try_wait().unwrap().is_none()
-            {
-                return began.elapsed();
-            }
-            assert!(
-                began.elapsed() < STARTUP,
-                "no greeting within {STARTUP:?}:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// SIGKILL, no shutdown of any kind, and reaping.
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().expect("SIGKILL");
-            c.wait().expect("reap");
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-        if std::thread::panicking() {
-            eprintln!("---- server log ----\n{}", self.log());
-        }
     }
 }
 
@@ -518,13 +446,12 @@ async fn kill_loop(database: Option<&str>) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let mut server = Server {
-        child: None,
-        port: ports::unclaimable_port(),
+    let mut server = Server::new(
+        ports::unclaimable_port(),
         data,
-        database: database.map(str::to_owned),
-        log: dir.path().join("hadron.log"),
-    };
+        database.map(str::to_owned),
+        dir.path().join("hadron.log"),
+    );
     server.start().await;
     {
         let mut c = Imap::connect(server.port).await.unwrap();
