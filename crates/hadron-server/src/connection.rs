@@ -242,19 +242,17 @@ impl Connection {
             self.discard_output();
             return Err(e);
         }
+        // A failed write leaves the rest where it is, as for `out`: the
+        // connection is over, or (mid-command) `WireSink` discards it.
         while let Some(chunk) = self.queued.pop_front() {
             self.queued_len -= chunk.len();
-            let written = Self::write_out(
+            Self::write_out(
                 &mut self.stream,
                 &mut self.deflate,
                 self.write_timeout,
                 &chunk,
             )
-            .await;
-            if let Err(e) = written {
-                self.discard_output();
-                return Err(e);
-            }
+            .await?;
         }
         if !self.out.is_empty() {
             Self::write_out(
