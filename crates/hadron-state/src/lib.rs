@@ -32,7 +32,8 @@
 //!   result options and `$` in `session/search.rs`, reading the store
 //!   through `session/search_source.rs`.
 //! - [`sort`]: SORT ordering (RFC 5256: base subject, keys, comparison);
-//!   the session answers SORT and UID SORT in `session/sort.rs`.
+//!   the session answers SORT and UID SORT in `session/sort.rs`, from
+//!   the mailbox's keys kept in memory by [`sort_index`].
 //! - [`thread`]: THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256);
 //!   the session answers THREAD and UID THREAD in `session/thread.rs`.
 //!
@@ -157,6 +158,7 @@ pub mod search;
 pub mod session;
 pub mod snapshot;
 pub mod sort;
+pub mod sort_index;
 pub mod thread;
 mod tombstones;
 pub mod update;

@@ -267,6 +267,26 @@ both! {
         );
     }
 
+    async fn keys_kept_in_memory_take_in_new_messages(env) {
+        // The first SORT keeps the mailbox's FROM keys; messages appended
+        // since bring keys that fall between the kept ones.
+        let mut a = mailbox(&env).await;
+        assert_eq!(sorted(&mut a, "FROM").await, "4 2 5 3 1");
+        let mut b = env.client("alice").await;
+        for from in ["carl@x.org", "Aaron <aaron@x.org>"] {
+            let raw = format!("From: {from}\r\nSubject: new\r\n\r\nbody\r\n");
+            common::append(&mut b, "", None, &raw).await;
+        }
+        let r = a.run("n NOOP").await;
+        assert_eq!(r[0], "* 7 EXISTS", "{r:?}");
+        assert_eq!(sorted(&mut a, "FROM").await, "4 7 2 5 3 6 1");
+        assert_eq!(sorted(&mut a, "REVERSE FROM").await, "1 6 3 2 5 7 4");
+        // Another session of the mailbox sorts from the same keys.
+        b.run("s SELECT INBOX").await;
+        assert_eq!(sorted(&mut b, "FROM").await, "4 7 2 5 3 6 1");
+        assert_eq!(sorted(&mut b, "SUBJECT FROM").await, "4 5 3 1 7 6 2");
+    }
+
     async fn esort_return_options_keep_the_sort_order(env) {
         // RFC 5267 §3.2 (ESORT) with RFC 9394's PARTIAL: the options apply
         // to the sorted list; MIN/MAX are its ends, ALL and PARTIAL keep

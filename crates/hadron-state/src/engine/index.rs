@@ -22,12 +22,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::{Engine, hub_id};
 use crate::delivery::{CommandContext, Selected};
 use crate::snapshot::Snapshot;
+use crate::sort_index::SortIndex;
 use crate::update::Subscription;
 
 /// A snapshot kept current by a passive hub subscription. Its messages are
@@ -36,9 +37,27 @@ use crate::update::Subscription;
 pub(crate) struct SharedIndex {
     subscription: Subscription,
     follower: Selected,
+    /// The mailbox's SORT keys read so far; they live and go with the
+    /// index, and count towards its size.
+    sort: Arc<Mutex<SortIndex>>,
+    /// `sort`'s estimated size when last measured.
+    sort_bytes: usize,
 }
 
 impl SharedIndex {
+    /// Estimated heap bytes of the snapshot and the sort keys (these as
+    /// last measured when a SORT holds them).
+    fn heap_bytes(&mut self) -> usize {
+        let sort = match self.sort.try_lock() {
+            Ok(s) => {
+                self.sort_bytes = s.heap_bytes();
+                self.sort_bytes
+            }
+            Err(_) => self.sort_bytes,
+        };
+        self.follower.snapshot().heap_bytes() + sort
+    }
+
     /// Applies the queued updates; `false` when the index must be dropped
     /// (it fell behind, or its mailbox went away).
     fn catch_up(&mut self) -> bool {
@@ -155,7 +174,7 @@ impl Engine {
             let mut map = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(s) = map.get(&id.0) {
                 let mut slot = s.index.lock().unwrap_or_else(PoisonError::into_inner);
-                let bytes = slot.as_ref().map(|i| i.follower.snapshot().heap_bytes());
+                let bytes = slot.as_mut().map(SharedIndex::heap_bytes);
                 let warm = match bytes {
                     Some(b) if b <= self.index_cache.budget_bytes => {
                         self.warm().insert(id.0, Instant::now(), b);
@@ -190,11 +209,9 @@ impl Engine {
         for m in mailboxes {
             let shared = self.shared(hadron_store::MailboxId(m));
             let mut slot = shared.index.lock().unwrap_or_else(PoisonError::into_inner);
-            let bytes = slot.as_mut().and_then(|index| {
-                index
-                    .catch_up()
-                    .then(|| index.follower.snapshot().heap_bytes())
-            });
+            let bytes = slot
+                .as_mut()
+                .and_then(|index| index.catch_up().then(|| index.heap_bytes()));
             match bytes {
                 Some(bytes) => self.warm().resize(m, bytes),
                 None => {
@@ -283,11 +300,22 @@ impl Engine {
             let mut index = SharedIndex {
                 follower: Selected::new(subscription.session(), snapshot),
                 subscription,
+                sort: Arc::default(),
+                sort_bytes: 0,
             };
             if index.catch_up() {
                 *slot = Some(index);
             }
         }
+    }
+
+    /// The SORT keys kept beside the shared index of `id`, if this instance
+    /// has one (it has while a session has the mailbox selected, unless
+    /// the index fell behind).
+    pub(crate) fn sort_index(&self, id: hadron_store::MailboxId) -> Option<Arc<Mutex<SortIndex>>> {
+        let shared = self.shared(id);
+        let slot = shared.index.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().map(|i| i.sort.clone())
     }
 
     /// How many SELECTs were answered from a shared index instead of the

@@ -5,12 +5,16 @@
 //! [`CommandContext::Search`] (flag changes yes, EXPUNGE held back with
 //! `[EXPUNGEISSUED]`, RFC 3501 §7.4.1), so the keys see what the client
 //! has just been told. The search criteria are evaluated by
-//! [`crate::search::search`] on a copy of the snapshot; the matches' sort
-//! keys are then read from the columns stored at ingest
-//! ([`Store::sort_rows`], by UID chunks, only the text keys the criteria
-//! name) and ordered by [`crate::sort::sort`]. A message expunged
-//! elsewhere but still shown is sorted by its tombstone's keys. Messages
-//! are never re-read or re-parsed to sort.
+//! [`crate::search::search`] on a copy of the snapshot; the matches are
+//! then ordered by the mailbox's keys kept in memory beside its shared
+//! index ([`crate::sort_index`]), as integers. Keys the index lacks (every
+//! match's at the first SORT of a key, new messages' later) are read first
+//! from the columns stored at ingest ([`Store::sort_rows`], by UID chunks,
+//! only the keys the criteria name). A message expunged elsewhere but
+//! still shown is sorted by its tombstone's keys. Messages are never
+//! re-read or re-parsed to sort. An updating SORT (CONTEXT=SORT) reads the
+//! keys into [`SortMessage`]s instead, which it keeps to place the
+//! messages that arrive later.
 //!
 //! With a `MODSEQ` search key the answer carries `(MODSEQ n)` (RFC 7162
 //! §3.1.5), the highest of the matches, as SEARCH does.
@@ -22,6 +26,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::{Mutex, PoisonError};
 
 use hadron_proto::types::{Charset, Data, SearchKey, SortCriterion, SortKey, Tag};
 use hadron_store::{SortColumns, SortRow, SortText, Store, StoredMessage, UidSet};
@@ -33,11 +38,13 @@ use super::output::data;
 use super::search::{esearch, search_error};
 use super::{ResponseSink, Session, no_for};
 use crate::engine::{Engine, EngineError};
+use crate::search::SearchResult;
 use crate::snapshot::Snapshot;
 use crate::sort::{
     SortMessage, base_subject, casemap, casemap_owned, first_display_of_search_text,
     first_mailbox_of_search_text, sort, uses,
 };
+use crate::sort_index::{SortIndex, keys_of, sort_uids};
 
 /// The text keys `criteria` compare.
 pub(super) fn columns(criteria: &[SortCriterion]) -> SortColumns {
@@ -144,6 +151,37 @@ pub(super) fn read_keys(
     Ok(out)
 }
 
+/// The matches in `criteria`'s order, by the keys `index` keeps for the
+/// mailbox: those it lacks are read first (every match's, the first time),
+/// after dropping columns grown past `limit` UIDs by expunges since.
+fn sort_kept(
+    store: &Store,
+    engine: &Engine,
+    mailbox: hadron_store::MailboxId,
+    index: &Mutex<SortIndex>,
+    limit: usize,
+    found: &SearchResult,
+    criteria: &[SortCriterion],
+) -> Result<Vec<u32>, EngineError> {
+    if found.numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = keys_of(criteria);
+    let columns = {
+        let mut index = index.lock().unwrap_or_else(PoisonError::into_inner);
+        index.trim(limit);
+        let missing = index.missing(&keys, &found.numbers);
+        if !missing.is_empty() {
+            let messages = read_keys(store, engine, mailbox, &missing, columns(criteria))?;
+            index.insert(&keys, &messages);
+        }
+        index.columns(criteria)
+    };
+    columns
+        .and_then(|c| sort_uids(&found.numbers, criteria, &c))
+        .ok_or_else(|| EngineError::Internal("a sort column lacks a match".into()))
+}
+
 /// The matches of one SORT by UID, in order.
 struct Sorted {
     uids: Vec<u32>,
@@ -194,23 +232,50 @@ impl Session {
             .is_some_and(|w| w.update)
             .then(|| (keys.clone(), charset.clone(), criteria.clone()));
         let r = self
-            .evaluate_search(keys, Some(charset), out, move |store, _, _, found| {
-                let mut messages =
-                    read_keys(store, &engine, mailbox, &found.numbers, columns(&criteria))?;
-                sort(&mut messages, &criteria);
-                let uids: Vec<u32> = messages.iter().map(|m| m.uid).collect();
-                let kept = wanted.is_some_and(|w| w.update).then_some(messages);
-                let mut modseq = found.highest_modseq;
-                // RFC 7162 §3.1.5: with only MIN, MAX or PARTIAL, MODSEQ is
-                // the highest of the messages returned.
-                if modseq.is_some()
-                    && let Some(returned) = wanted.and_then(|w| w.returned(&uids))
-                {
-                    let rows = store.fetch_flags(mailbox, &UidSet::from_uids(returned))?;
-                    modseq = rows.iter().map(|r| r.modseq).max().or(modseq);
-                }
-                Ok(Sorted { uids, modseq, kept })
-            })
+            .evaluate_search(
+                keys,
+                Some(charset),
+                out,
+                move |store, _, snapshot, found| {
+                    let update = wanted.is_some_and(|w| w.update);
+                    let kept_keys = if update {
+                        None
+                    } else {
+                        engine.sort_index(mailbox)
+                    };
+                    let (uids, kept) = match kept_keys {
+                        Some(index) => {
+                            let limit = 2 * snapshot.len() as usize + 1024;
+                            let uids = sort_kept(
+                                store, &engine, mailbox, &index, limit, &found, &criteria,
+                            )?;
+                            (uids, None)
+                        }
+                        None => {
+                            let mut messages = read_keys(
+                                store,
+                                &engine,
+                                mailbox,
+                                &found.numbers,
+                                columns(&criteria),
+                            )?;
+                            sort(&mut messages, &criteria);
+                            let uids: Vec<u32> = messages.iter().map(|m| m.uid).collect();
+                            (uids, update.then_some(messages))
+                        }
+                    };
+                    let mut modseq = found.highest_modseq;
+                    // RFC 7162 §3.1.5: with only MIN, MAX or PARTIAL, MODSEQ is
+                    // the highest of the messages returned.
+                    if modseq.is_some()
+                        && let Some(returned) = wanted.and_then(|w| w.returned(&uids))
+                    {
+                        let rows = store.fetch_flags(mailbox, &UidSet::from_uids(returned))?;
+                        modseq = rows.iter().map(|r| r.modseq).max().or(modseq);
+                    }
+                    Ok(Sorted { uids, modseq, kept })
+                },
+            )
             .await;
         let Some((issued, r)) = r else {
             return;
