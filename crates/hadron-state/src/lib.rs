@@ -35,7 +35,8 @@
 //!   the session answers SORT and UID SORT in `session/sort.rs`, from
 //!   the mailbox's keys kept in memory by [`sort_index`].
 //! - [`thread`]: THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256);
-//!   the session answers THREAD and UID THREAD in `session/thread.rs`.
+//!   the session answers THREAD and UID THREAD in `session/thread.rs`,
+//!   from the mailbox's keys kept in memory by [`thread_index`].
 //!
 //! # Persistent state and session state
 //!
@@ -160,5 +161,6 @@ pub mod snapshot;
 pub mod sort;
 pub mod sort_index;
 pub mod thread;
+pub mod thread_index;
 mod tombstones;
 pub mod update;

@@ -165,6 +165,29 @@ both! {
         );
     }
 
+    async fn kept_links_take_in_new_messages(env) {
+        // The first THREAD keeps the mailbox's links; messages appended
+        // since join them: the missing parent of 5 and 6 arrives, and a
+        // reply to 3.
+        let mut a = mailbox(&env).await;
+        assert_eq!(threaded(&mut a, "REFERENCES", "ALL").await, REFERENCES);
+        let mut b = env.client("alice").await;
+        append(&mut b, &mail("Message-ID: <gone@x>\r\nSubject: Lunch\r\n", 2)).await;
+        let reply = "Message-ID: <g@x>\r\nReferences: <r@x> <b@x>\r\nSubject: Re: Plans\r\n";
+        append(&mut b, &mail(reply, 9)).await;
+        let r = a.run("n NOOP").await;
+        assert_eq!(r[0], "* 11 EXISTS", "{r:?}");
+        let now = "(8)(1 (3 11)(2 4)(7))(10 (5)(6))(9)";
+        assert_eq!(threaded(&mut a, "REFERENCES", "ALL").await, now);
+        assert_eq!(
+            threaded(&mut a, "ORDEREDSUBJECT", "ALL").await,
+            "(8)(1 (3)(2)(4)(7)(11))(10 (5)(6))(9)"
+        );
+        // Another session of the mailbox threads from the same keys.
+        b.run("s SELECT INBOX").await;
+        assert_eq!(threaded(&mut b, "REFERENCES", "ALL").await, now);
+    }
+
     async fn refusals_say_why(env) {
         let mut c = env.client("alice").await;
         assert_eq!(

@@ -29,6 +29,7 @@ use super::{Engine, hub_id};
 use crate::delivery::{CommandContext, Selected};
 use crate::snapshot::Snapshot;
 use crate::sort_index::SortIndex;
+use crate::thread_index::ThreadIndex;
 use crate::update::Subscription;
 
 /// A snapshot kept current by a passive hub subscription. Its messages are
@@ -40,22 +41,23 @@ pub(crate) struct SharedIndex {
     /// The mailbox's SORT keys read so far; they live and go with the
     /// index, and count towards its size.
     sort: Arc<Mutex<SortIndex>>,
-    /// `sort`'s estimated size when last measured.
-    sort_bytes: usize,
+    /// The same for THREAD.
+    thread: Arc<Mutex<ThreadIndex>>,
+    /// The estimated size of `sort` and `thread` when last measured.
+    kept_bytes: (usize, usize),
 }
 
 impl SharedIndex {
-    /// Estimated heap bytes of the snapshot and the sort keys (these as
-    /// last measured when a SORT holds them).
+    /// Estimated heap bytes of the snapshot and the kept SORT and THREAD
+    /// keys (these as last measured while a command holds them).
     fn heap_bytes(&mut self) -> usize {
-        let sort = match self.sort.try_lock() {
-            Ok(s) => {
-                self.sort_bytes = s.heap_bytes();
-                self.sort_bytes
-            }
-            Err(_) => self.sort_bytes,
-        };
-        self.follower.snapshot().heap_bytes() + sort
+        if let Ok(s) = self.sort.try_lock() {
+            self.kept_bytes.0 = s.heap_bytes();
+        }
+        if let Ok(t) = self.thread.try_lock() {
+            self.kept_bytes.1 = t.heap_bytes();
+        }
+        self.follower.snapshot().heap_bytes() + self.kept_bytes.0 + self.kept_bytes.1
     }
 
     /// Applies the queued updates; `false` when the index must be dropped
@@ -301,7 +303,8 @@ impl Engine {
                 follower: Selected::new(subscription.session(), snapshot),
                 subscription,
                 sort: Arc::default(),
-                sort_bytes: 0,
+                thread: Arc::default(),
+                kept_bytes: (0, 0),
             };
             if index.catch_up() {
                 *slot = Some(index);
@@ -316,6 +319,17 @@ impl Engine {
         let shared = self.shared(id);
         let slot = shared.index.lock().unwrap_or_else(PoisonError::into_inner);
         slot.as_ref().map(|i| i.sort.clone())
+    }
+
+    /// The THREAD keys kept beside the shared index of `id`, as
+    /// [`Engine::sort_index`].
+    pub(crate) fn thread_index(
+        &self,
+        id: hadron_store::MailboxId,
+    ) -> Option<Arc<Mutex<ThreadIndex>>> {
+        let shared = self.shared(id);
+        let slot = shared.index.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().map(|i| i.thread.clone())
     }
 
     /// How many SELECTs were answered from a shared index instead of the

@@ -4,13 +4,16 @@
 //! [`crate::delivery::CommandContext::Search`] and the search criteria are
 //! evaluated on a copy of the snapshot; the matches' dates, decoded
 //! subjects and Message-ID links are then read from the columns stored at
-//! ingest ([`Store::thread_rows`], by UID chunks) and threaded by
-//! [`crate::thread`]. A message expunged elsewhere but still shown is
+//! ingest ([`Store::thread_rows`], by UID chunks) into the mailbox's
+//! [`crate::thread_index`] kept beside its shared index, once per message,
+//! and threaded from there by [`crate::thread`] (without a shared index,
+//! straight from the rows). A message expunged elsewhere but still shown is
 //! threaded by its tombstone's metadata; a message stored before the links
 //! were kept has its header read once.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::PoisonError;
 
 use hadron_proto::types::{Charset, Data, SearchKey, StatusKind, Tag, Thread, ThreadAlgorithm};
 use hadron_store::{BlobStore, Store, ThreadRow, UidSet};
@@ -21,7 +24,9 @@ use super::{ResponseSink, Session, no_for};
 use crate::engine::{Engine, EngineError};
 use crate::snapshot::Snapshot;
 use crate::sort::{base_subject_and_reply, casemap_owned};
-use crate::thread::{ThreadLinks, ThreadMessage, ordered_subject, references};
+use crate::thread::{
+    ThreadLinks, ThreadMessage, ordered_subject, ordered_subject_of, references, references_of,
+};
 
 /// The algorithms this engine threads by, as advertised (`THREAD=…`).
 pub(crate) const ALGORITHMS: [&str; 2] = ["ORDEREDSUBJECT", "REFERENCES"];
@@ -148,19 +153,39 @@ impl Session {
                 Some(charset),
                 out,
                 move |store, blobs, snapshot, found| {
-                    let messages = read_messages(
-                        store,
-                        blobs,
-                        &engine,
-                        mailbox,
-                        snapshot,
-                        &found.numbers,
-                        uid,
-                    )?;
+                    let Some(index) = engine.thread_index(mailbox) else {
+                        let messages = read_messages(
+                            store,
+                            blobs,
+                            &engine,
+                            mailbox,
+                            snapshot,
+                            &found.numbers,
+                            uid,
+                        )?;
+                        return Ok(if by_references {
+                            references(&messages)
+                        } else {
+                            ordered_subject(&messages)
+                        });
+                    };
+                    let mut index = index.lock().unwrap_or_else(PoisonError::into_inner);
+                    index.trim(2 * snapshot.len() as usize + 1024);
+                    let missing = index.missing(&found.numbers);
+                    if !missing.is_empty() {
+                        let by_uid = read_messages(
+                            store, blobs, &engine, mailbox, snapshot, &missing, true,
+                        )?;
+                        index.insert(&by_uid);
+                    }
+                    let number = |u: u32| NonZeroU32::new(if uid { u } else { snapshot.seq(u)? });
+                    let messages = index.threadable(&found.numbers, number).ok_or_else(|| {
+                        EngineError::Internal("the thread index lacks a match".into())
+                    })?;
                     Ok(if by_references {
-                        references(&messages)
+                        references_of(&messages)
                     } else {
-                        ordered_subject(&messages)
+                        ordered_subject_of(&messages)
                     })
                 },
             )
