@@ -150,6 +150,7 @@ pub mod connector;
 pub mod delivery;
 pub mod engine;
 pub mod flags;
+pub mod imap_url;
 pub mod mailboxes;
 pub mod message;
 pub mod objectid;
