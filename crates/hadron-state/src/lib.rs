@@ -35,6 +35,8 @@
 //!   the session answers SORT and UID SORT in `session/sort.rs`.
 //! - [`thread`]: THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256);
 //!   the session answers THREAD and UID THREAD in `session/thread.rs`.
+//! - [`imap_url`]: IMAP URLs (RFC 5092) of messages and sections, which
+//!   `session/catenate.rs` reads for CATENATE (RFC 4469).
 //!
 //! # Persistent state and session state
 //!
