@@ -5,10 +5,10 @@ use std::num::{NonZeroU32, NonZeroU64};
 use hadron_proto::encode;
 use hadron_proto::parse::{self, CommandError, CommandErrorKind, ParseLimits};
 use hadron_proto::types::{
-    AppendData, AuthContinuation, CatPart, Base64, Capability, Command, CommandBody, Date, EntryType, FetchAttribute,
-    FetchItems, FetchMacro, FetchModifier, Flag, ListReturnOption, ListSelectOption, Mailbox,
-    NonEmptyVec, ObjectId, PartialRange, SearchKey, SearchReturnOption, Section, SelectParam,
-    SequenceSet, SortKey, StatusItem, StoreKind, ThreadAlgorithm,
+    AppendData, AuthContinuation, Base64, Capability, CatPart, Command, CommandBody, Date,
+    EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier, Flag, ListReturnOption,
+    ListSelectOption, Mailbox, NonEmptyVec, ObjectId, PartialRange, SearchKey, SearchReturnOption,
+    Section, SelectParam, SequenceSet, SortKey, StatusItem, StoreKind, ThreadAlgorithm,
 };
 
 fn parse(line: &str) -> Command<'_> {
@@ -205,7 +205,10 @@ fn rfc3501_append() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].flags, vec![Flag::Seen]);
     assert_eq!(messages[0].date, None);
-    assert_eq!(messages[0].data.literal().unwrap().data(), RFC3501_APPEND_MESSAGE.as_bytes());
+    assert_eq!(
+        messages[0].data.literal().unwrap().data(),
+        RFC3501_APPEND_MESSAGE.as_bytes()
+    );
 }
 
 #[test]

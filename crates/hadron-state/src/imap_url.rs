@@ -229,8 +229,8 @@ impl MessageUrl {
         let mut next = rest.next();
         if let Some(s) = next.and_then(|t| param(t, "SECTION=")) {
             let bytes = percent_decode(s)?;
-            let parsed = hadron_proto::parse::section_spec(&bytes)
-                .ok_or(UrlError("an invalid section"))?;
+            let parsed =
+                hadron_proto::parse::section_spec(&bytes).ok_or(UrlError("an invalid section"))?;
             section = Some(parsed.into_static());
             next = rest.next();
         }
@@ -239,7 +239,10 @@ impl MessageUrl {
                 Some((o, l)) => (o, Some(nz_number(l).ok_or(UrlError("an invalid partial"))?)),
                 None => (p, None),
             };
-            partial = Some((number(offset).ok_or(UrlError("an invalid partial"))?, length));
+            partial = Some((
+                number(offset).ok_or(UrlError("an invalid partial"))?,
+                length,
+            ));
             next = rest.next();
         }
         if next.is_some() {
@@ -270,8 +273,8 @@ mod tests {
 
     #[test]
     fn the_forms_rfc_4469_uses_parse() {
-        let url = MessageUrl::parse("/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME")
-            .unwrap();
+        let url =
+            MessageUrl::parse("/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME").unwrap();
         assert_eq!(url.server, None);
         assert_eq!(url.section, Some(Section::Mime(part(&[1]))));
         let url = MessageUrl::parse("/Drafts;UIDVALIDITY=385759045/;UID=30").unwrap();
@@ -283,8 +286,8 @@ mod tests {
         let url = MessageUrl::parse("/inbox/;UID=5/;PARTIAL=100000.1").unwrap();
         assert_eq!(url.mailbox.as_deref(), Some("INBOX"));
         assert_eq!(url.partial, Some((100000, Some(1))));
-        let url = MessageUrl::parse("/a/b;UIDVALIDITY=1/;UID=2/;SECTION=2.TEXT/;PARTIAL=3")
-            .unwrap();
+        let url =
+            MessageUrl::parse("/a/b;UIDVALIDITY=1/;UID=2/;SECTION=2.TEXT/;PARTIAL=3").unwrap();
         assert_eq!(url.mailbox.as_deref(), Some("a/b"));
         assert_eq!(url.section, Some(Section::Text(Some(part(&[2])))));
         assert_eq!(url.partial, Some((3, None)));
@@ -292,14 +295,19 @@ mod tests {
 
     #[test]
     fn absolute_urls_name_their_server_and_user() {
-        let url =
-            MessageUrl::parse("imap://fred%40example@mail.example:143/INBOX/;UID=7").unwrap();
+        let url = MessageUrl::parse("imap://fred%40example@mail.example:143/INBOX/;UID=7").unwrap();
         let server = url.server.unwrap();
         assert_eq!(server.user.as_deref(), Some("fred@example"));
-        assert_eq!((server.host.as_str(), server.port), ("mail.example", Some(143)));
+        assert_eq!(
+            (server.host.as_str(), server.port),
+            ("mail.example", Some(143))
+        );
         let url = MessageUrl::parse("IMAP://joe;AUTH=*@[::1]/INBOX/;UID=7").unwrap();
         let server = url.server.unwrap();
-        assert_eq!((server.user.as_deref(), server.host.as_str()), (Some("joe"), "[::1]"));
+        assert_eq!(
+            (server.user.as_deref(), server.host.as_str()),
+            (Some("joe"), "[::1]")
+        );
         let url = MessageUrl::parse("imap://host/INBOX/;UID=7").unwrap();
         assert_eq!(url.server.unwrap().user, None);
     }

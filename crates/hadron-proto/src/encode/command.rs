@@ -7,7 +7,8 @@ use crate::encode::core::{
 use crate::encode::fetch::{fetch_items, fetch_modifiers};
 use crate::encode::search::{return_options, search_keys};
 use crate::types::{
-    AppendData, CatPart, Command, CommandBody, ListMailbox, ListReturnOption, LiteralMode, SelectParam, StoreKind,
+    AppendData, CatPart, Command, CommandBody, ListMailbox, ListReturnOption, LiteralMode,
+    SelectParam, StoreKind,
 };
 
 /// Writes `cmd` as one complete command line, CRLF included.

@@ -10,8 +10,8 @@ use crate::parse::core::{
 use crate::parse::error::{PError, PResult};
 use crate::parse::keyword::{fail, from_names, paren_words, sp, upcase, word};
 use crate::types::{
-    AppendData, AppendMessage, CatPart, CommandBody, ListMailbox, ListReturnOption, ListSelectOption, NonEmptyVec,
-    QuotaLimit, StatusItem,
+    AppendData, AppendMessage, CatPart, CommandBody, ListMailbox, ListReturnOption,
+    ListSelectOption, NonEmptyVec, QuotaLimit, StatusItem,
 };
 
 /// `create = "CREATE" SP mailbox [create-params]`
@@ -262,12 +262,14 @@ fn append_data(i: &[u8]) -> PResult<'_, AppendData<'_>> {
         Some(b'{') => literal(i).map(|(rest, l)| (rest, AppendData::Literal(l))),
         Some(b'~') => literal8(i).map(|(rest, l)| (rest, AppendData::Literal(l))),
         _ => {
-            let (rest, w) = word(i).map_err(|_| fail(i, "a literal with the message or CATENATE"))?;
+            let (rest, w) =
+                word(i).map_err(|_| fail(i, "a literal with the message or CATENATE"))?;
             if !w.eq_ignore_ascii_case(b"CATENATE") {
                 return Err(fail(i, "a literal with the message or CATENATE"));
             }
             let (rest, _) = sp(rest)?;
-            let (rest, parts) = paren_words(rest, false, "a CATENATE part (TEXT or URL)", cat_part)?;
+            let (rest, parts) =
+                paren_words(rest, false, "a CATENATE part (TEXT or URL)", cat_part)?;
             Ok((rest, AppendData::Catenate(NonEmptyVec::unvalidated(parts))))
         }
     }

@@ -14,12 +14,13 @@ use proptest::prelude::*;
 use proptest::strategy::Union;
 
 use crate::types::{
-    AString, AppendData, AppendMessage, Atom, CatPart, Base64, Capability, Charset, Command, CommandBody, Date,
-    DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier, Flag, HeaderNames,
-    IString, ListMailbox, ListReturnOption, ListSelectOption, Literal, LiteralMode, Mailbox,
-    ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, PartialRange, QResync, QuotaLimit,
-    QuotaResource, SearchKey, SearchReturnOption, Section, SelectParam, SeqNumber, Sequence,
-    SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction, StoreKind, Tag, ThreadAlgorithm,
+    AString, AppendData, AppendMessage, Atom, Base64, Capability, CatPart, Charset, Command,
+    CommandBody, Date, DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier,
+    Flag, HeaderNames, IString, ListMailbox, ListReturnOption, ListSelectOption, Literal,
+    LiteralMode, Mailbox, ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, PartialRange, QResync,
+    QuotaLimit, QuotaResource, SearchKey, SearchReturnOption, Section, SelectParam, SeqNumber,
+    Sequence, SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction, StoreKind, Tag,
+    ThreadAlgorithm,
 };
 
 /// A tag made of tag characters.

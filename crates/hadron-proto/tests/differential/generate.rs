@@ -6,8 +6,7 @@ use std::num::NonZeroU32;
 use hadron_proto::testing::arb_command;
 use hadron_proto::types::{
     AppendData, Atom, CatPart, Command, CommandBody, DateTime, FetchAttribute, FetchItems, Literal,
-    NonEmptyVec, SearchKey,
-    SelectParam, SequenceSet, StatusItem,
+    NonEmptyVec, SearchKey, SelectParam, SequenceSet, StatusItem,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -132,9 +131,9 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
                     CatPart::Text(l) => Some(l.clone()),
                     CatPart::Url(_) => None,
                 });
-                first.data = AppendData::Literal(text.unwrap_or_else(|| {
-                    Literal::new(&b""[..]).expect("no NUL")
-                }));
+                first.data = AppendData::Literal(
+                    text.unwrap_or_else(|| Literal::new(&b""[..]).expect("no NUL")),
+                );
             }
             *messages = NonEmptyVec::one(first);
         }

@@ -3,9 +3,10 @@
 
 use hadron_proto::types::ListMailbox;
 use hadron_proto::types::{
-    AppendData, CatPart, Command, CommandBody, Date, DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro,
-    FetchModifier, Flag, Literal, LiteralMode, Mailbox, SearchKey, SearchReturnOption, Section,
-    SelectParam, SeqNumber, Sequence, SequenceSet, StatusItem, StoreKind,
+    AppendData, CatPart, Command, CommandBody, Date, DateTime, EntryType, FetchAttribute,
+    FetchItems, FetchMacro, FetchModifier, Flag, Literal, LiteralMode, Mailbox, SearchKey,
+    SearchReturnOption, Section, SelectParam, SeqNumber, Sequence, SequenceSet, StatusItem,
+    StoreKind,
 };
 
 use super::{bytes, list, mailbox_token, opt, part, seq_number, text};

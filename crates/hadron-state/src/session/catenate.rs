@@ -104,7 +104,12 @@ impl Session {
             }
             if message.len() as u64 > limit {
                 let why = format!("the message would exceed the {limit} byte limit");
-                return Err(Refused(tagged(tag, StatusKind::No, Some(Code::TooBig), why)));
+                return Err(Refused(tagged(
+                    tag,
+                    StatusKind::No,
+                    Some(Code::TooBig),
+                    why,
+                )));
             }
         }
         Ok(message)

@@ -2,8 +2,8 @@
 //! UID EXPUNGE, CLOSE and UNSELECT.
 
 use hadron_proto::types::{
-    AppendData, AppendMessage, Code, Data, FetchItem, Mailbox, SequenceSet, StatusKind, StoreAction, StoreKind,
-    Tag, UidSet as WireUidSet,
+    AppendData, AppendMessage, Code, Data, FetchItem, Mailbox, SequenceSet, StatusKind,
+    StoreAction, StoreKind, Tag, UidSet as WireUidSet,
 };
 
 use super::catenate::{Refused, UrlBudget};
@@ -121,7 +121,11 @@ impl Session {
             .any(|m| matches!(m.data, AppendData::Catenate(_)))
         {
             // A missing target is TRYCREATE before any URL is looked at.
-            match self.engine.mailbox(self.acct().id, &store_name(mailbox)).await {
+            match self
+                .engine
+                .mailbox(self.acct().id, &store_name(mailbox))
+                .await
+            {
                 Ok(_) => {}
                 Err(EngineError::NoSuchMailbox(name)) => return out.send(no_mailbox(&name)),
                 Err(e) => return out.send(no_for(tag, &e)),
