@@ -108,7 +108,7 @@ pub(crate) fn section(i: &[u8]) -> PResult<'_, Section<'_>> {
 /// ```
 pub fn section_spec_only(input: &[u8]) -> Option<Section<'_>> {
     match section_spec(input) {
-        Ok((rest, section)) if rest.is_empty() => Some(section),
+        Ok(([], section)) => Some(section),
         _ => None,
     }
 }
