@@ -65,6 +65,7 @@
 //!   status item (RFC 7889), UNAUTHENTICATE (RFC 8437), SAVEDATE (RFC
 //!   8514: the `SAVEDATE` fetch item and the `SAVED*` search keys) and
 //!   PREVIEW (RFC 8970: the `PREVIEW` fetch item and its `LAZY` modifier)
+//!   and CATENATE (RFC 4469: `APPEND ... CATENATE (TEXT ... URL ...)`)
 //!   \[`hadron-only-extension`\].
 //!
 //! Where both accept, the test compares them after normalising: mailbox

@@ -112,12 +112,13 @@ fn append_literals_keep_their_framing() {
                 date: None,
                 data: Literal::new(&b"hi"[..])
                     .unwrap()
-                    .with_mode(LiteralMode::NonSync),
+                    .with_mode(LiteralMode::NonSync)
+                    .into(),
             },
             AppendMessage {
                 flags: vec![Flag::Draft],
                 date: None,
-                data: Literal::binary(&b"\0"[..]),
+                data: Literal::binary(&b"\0"[..]).into(),
             },
         ])
         .unwrap(),

@@ -5,10 +5,10 @@ use std::num::{NonZeroU32, NonZeroU64};
 use hadron_proto::encode;
 use hadron_proto::parse::{self, CommandError, CommandErrorKind, ParseLimits};
 use hadron_proto::types::{
-    AuthContinuation, Base64, Capability, Command, CommandBody, Date, EntryType, FetchAttribute,
-    FetchItems, FetchMacro, FetchModifier, Flag, ListReturnOption, ListSelectOption, Mailbox,
-    NonEmptyVec, ObjectId, PartialRange, SearchKey, SearchReturnOption, Section, SelectParam,
-    SequenceSet, SortKey, StatusItem, StoreKind, ThreadAlgorithm,
+    AppendData, AuthContinuation, Base64, Capability, CatPart, Command, CommandBody, Date,
+    EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier, Flag, ListReturnOption,
+    ListSelectOption, Mailbox, NonEmptyVec, ObjectId, PartialRange, SearchKey, SearchReturnOption,
+    Section, SelectParam, SequenceSet, SortKey, StatusItem, StoreKind, ThreadAlgorithm,
 };
 
 fn parse(line: &str) -> Command<'_> {
@@ -205,7 +205,10 @@ fn rfc3501_append() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].flags, vec![Flag::Seen]);
     assert_eq!(messages[0].date, None);
-    assert_eq!(messages[0].data.data(), RFC3501_APPEND_MESSAGE.as_bytes());
+    assert_eq!(
+        messages[0].data.literal().unwrap().data(),
+        RFC3501_APPEND_MESSAGE.as_bytes()
+    );
 }
 
 #[test]
@@ -1034,11 +1037,104 @@ fn multiappend_with_dates_and_literal8() {
     assert_eq!(messages[1].flags.len(), 2);
     assert_eq!(messages[1].date.unwrap().zone_minutes(), -420);
     assert_eq!(
-        messages[1].data.mode(),
+        messages[1].data.literal().unwrap().mode(),
         hadron_proto::types::LiteralMode::NonSync
     );
-    assert!(messages[2].data.is_binary());
-    assert_eq!(messages[2].data.data(), b"f\0g");
+    assert!(messages[2].data.literal().unwrap().is_binary());
+    assert_eq!(messages[2].data.literal().unwrap().data(), b"f\0g");
+}
+
+/// The CATENATE parts of message `n` of an APPEND.
+fn cat_parts(c: Command<'_>, n: usize) -> Vec<CatPart<'_>> {
+    let CommandBody::Append { messages, .. } = c.body else {
+        panic!("not an APPEND")
+    };
+    match &messages[n].data {
+        AppendData::Catenate(parts) => parts.to_vec(),
+        AppendData::Literal(_) => panic!("message {n} is a literal"),
+    }
+}
+
+fn url(s: &str) -> CatPart<'static> {
+    CatPart::Url(astr(s).into_static())
+}
+
+#[test]
+fn rfc4469_catenate_examples() {
+    // RFC 4469 §4 (first example, the client waiting for each `+`).
+    let line = "A003 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE \
+        (URL \"/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER\" \
+        TEXT {42}\r\n\r\n--------------030308070208000400050907\r\n \
+        URL \"/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME\" \
+        URL \"/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1\" \
+        TEXT {42}\r\n\r\n--------------030308070208000400050907\r\n \
+        URL \"/Drafts;UIDVALIDITY=385759045/;UID=30\" \
+        TEXT {44}\r\n\r\n--------------030308070208000400050907--\r\n)\r\n";
+    let c = parse(line);
+    let CommandBody::Append { messages, .. } = &c.body else {
+        panic!()
+    };
+    assert_eq!(messages[0].flags.len(), 3);
+    let parts = cat_parts(c.clone(), 0);
+    assert_eq!(parts.len(), 7);
+    assert_eq!(
+        parts[0],
+        url("/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER")
+    );
+    let CatPart::Text(t) = &parts[1] else {
+        panic!("{:?}", parts[1])
+    };
+    assert_eq!(t.data(), b"\r\n--------------030308070208000400050907\r\n");
+    assert_eq!(parts[5], url("/Drafts;UIDVALIDITY=385759045/;UID=30"));
+    // RFC 4469 §4 (second example): LITERAL+ inside CATENATE, keyword in
+    // any case, a URL as an atom.
+    let parts = cat_parts(
+        parse("A003 APPEND Drafts catenate (text {3+}\r\nabc url /Drafts/;UID=1)\r\n"),
+        0,
+    );
+    assert_eq!(parts[1], url("/Drafts/;UID=1"));
+    let CatPart::Text(t) = &parts[0] else {
+        panic!()
+    };
+    assert_eq!(t.mode(), hadron_proto::types::LiteralMode::NonSync);
+}
+
+#[test]
+fn catenate_in_multiappend_and_with_literal8() {
+    let line = b"a APPEND x CATENATE (TEXT ~{3}\r\nf\0g) (\\Seen) {2}\r\nhi \
+        \"11-Jul-2002 01:00:00 +0000\" CATENATE (URL \"/x/;UID=2\")\r\n";
+    let c = parse_bytes(line);
+    let CommandBody::Append { messages, .. } = &c.body else {
+        panic!()
+    };
+    assert_eq!(messages.len(), 3);
+    assert_eq!(messages[1].data.literal().unwrap().data(), b"hi");
+    assert!(messages[2].date.is_some());
+    let CatPart::Text(t) = &cat_parts(c.clone(), 0)[0] else {
+        panic!()
+    };
+    assert!(t.is_binary());
+    assert_eq!(cat_parts(c, 2), vec![url("/x/;UID=2")]);
+}
+
+#[test]
+fn malformed_catenate_is_an_error() {
+    for line in [
+        "a APPEND x CATENATE ()\r\n",
+        "a APPEND x CATENATE\r\n",
+        "a APPEND x CATENATE (TEXT \"abc\")\r\n",
+        "a APPEND x CATENATE (URL)\r\n",
+        "a APPEND x CATENATE (BODY {1}\r\nx)\r\n",
+        "a APPEND x CATENATE (URL /x/;UID=1\r\n",
+        "a APPEND x CATENATE (URL /x/;UID=1  URL /x/;UID=2)\r\n",
+        "a APPEND x CONCATENATE (URL /x/;UID=1)\r\n",
+        "a APPEND x (\\Seen) CATENATE(URL /x/;UID=1)\r\n",
+    ] {
+        let e = error(line);
+        assert_eq!(e.tag().map(|t| t.as_str()), Some("a"), "{line:?}");
+    }
+    // A literal TEXT holding NUL needs literal8.
+    error("a APPEND x CATENATE (TEXT {1}\r\n\0)\r\n");
 }
 
 #[test]
@@ -1068,7 +1164,7 @@ fn empty_literal_is_fine() {
     let CommandBody::Append { messages, .. } = parse("a APPEND INBOX {0}\r\n\r\n").body else {
         panic!()
     };
-    assert!(messages[0].data.data().is_empty());
+    assert!(messages[0].data.literal().unwrap().data().is_empty());
 }
 
 #[test]

@@ -117,7 +117,7 @@ fn now_secs() -> i64 {
 
 /// This machine's host name (`/proc/sys/kernel/hostname`, else `$HOSTNAME`,
 /// else `localhost`).
-fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

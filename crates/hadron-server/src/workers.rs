@@ -158,8 +158,16 @@ async fn connection(job: Job, context: WorkerContext) {
         layered.clone(),
         write_timeout,
     );
+    let mut url_hosts = context.settings.url_hosts.clone();
+    if let Ok(local) = spare.local_addr() {
+        url_hosts.push(match local.ip() {
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        });
+    }
     let session = Session::new(context.engine.clone())
-        .with_append_limit(Some(context.settings.limits.max_literal));
+        .with_append_limit(Some(context.settings.limits.max_literal))
+        .with_url_hosts(url_hosts);
     let handler = Handler::new(conn, session, context.settings, context.stop, peer.ip());
     supervise(handler.run(), spare, &layered).await;
 }

@@ -37,6 +37,8 @@
 //! - [`thread`]: THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256);
 //!   the session answers THREAD and UID THREAD in `session/thread.rs`,
 //!   from the mailbox's keys kept in memory by [`thread_index`].
+//! - [`imap_url`]: IMAP URLs (RFC 5092) of messages and sections, which
+//!   `session/catenate.rs` reads for CATENATE (RFC 4469).
 //!
 //! # Persistent state and session state
 //!
@@ -152,6 +154,7 @@ pub mod connector;
 pub mod delivery;
 pub mod engine;
 pub mod flags;
+pub mod imap_url;
 pub mod mailboxes;
 pub mod message;
 pub mod objectid;

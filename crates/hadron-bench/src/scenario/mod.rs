@@ -965,7 +965,11 @@ pub(crate) fn append_with(
         .with_mode(mode);
     Ok(CommandBody::Append {
         mailbox: mailbox(mailbox_name)?,
-        messages: NonEmptyVec::one(AppendMessage { flags, date, data }),
+        messages: NonEmptyVec::one(AppendMessage {
+            flags,
+            date,
+            data: data.into(),
+        }),
     })
 }
 

@@ -7,7 +7,8 @@ use crate::encode::core::{
 use crate::encode::fetch::{fetch_items, fetch_modifiers};
 use crate::encode::search::{return_options, search_keys};
 use crate::types::{
-    Command, CommandBody, ListMailbox, ListReturnOption, LiteralMode, SelectParam, StoreKind,
+    AppendData, CatPart, Command, CommandBody, ListMailbox, ListReturnOption, LiteralMode,
+    SelectParam, StoreKind,
 };
 
 /// Writes `cmd` as one complete command line, CRLF included.
@@ -53,6 +54,27 @@ fn list_mailbox(out: &mut Vec<u8>, p: &ListMailbox<'_>, mode: LiteralMode) {
         out.extend_from_slice(bytes);
     } else {
         string_bytes(out, bytes, mode);
+    }
+}
+
+/// `append-data = literal / literal8 / "CATENATE" SP "(" cat-part *(SP cat-part) ")"`
+/// (RFC 4469): literals keep their own framing, a URL is an astring.
+fn append_data(out: &mut Vec<u8>, data: &AppendData<'_>, mode: LiteralMode) {
+    match data {
+        AppendData::Literal(l) => literal(out, l),
+        AppendData::Catenate(parts) => {
+            out.extend_from_slice(b"CATENATE ");
+            paren_list(out, parts, |out, part| match part {
+                CatPart::Text(l) => {
+                    out.extend_from_slice(b"TEXT ");
+                    literal(out, l);
+                }
+                CatPart::Url(u) => {
+                    out.extend_from_slice(b"URL ");
+                    astring(out, u, mode);
+                }
+            });
+        }
     }
 }
 
@@ -192,7 +214,7 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
                     date_time(out, d);
                     out.push(b' ');
                 }
-                literal(out, &msg.data);
+                append_data(out, &msg.data, mode);
             }
         }
         C::UidExpunge(set) => {

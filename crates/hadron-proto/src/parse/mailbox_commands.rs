@@ -10,8 +10,8 @@ use crate::parse::core::{
 use crate::parse::error::{PError, PResult};
 use crate::parse::keyword::{fail, from_names, paren_words, sp, upcase, word};
 use crate::types::{
-    AppendMessage, CommandBody, ListMailbox, ListReturnOption, ListSelectOption, NonEmptyVec,
-    QuotaLimit, StatusItem,
+    AppendData, AppendMessage, CatPart, CommandBody, ListMailbox, ListReturnOption,
+    ListSelectOption, NonEmptyVec, QuotaLimit, StatusItem,
 };
 
 /// `create = "CREATE" SP mailbox [create-params]`
@@ -222,13 +222,12 @@ pub(super) fn status(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
 /// `append = "APPEND" SP mailbox 1*append-message` (RFC 3502)
 ///
 /// `append-message = append-opts SP append-data`,
-/// `append-opts = [SP flag-list] [SP date-time]`,
-/// `append-data = literal / literal8`
+/// `append-opts = [SP flag-list] [SP date-time]`
 pub(super) fn append(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     let (i, _) = sp(i)?;
     let (mut i, mailbox) = mailbox(i)?;
     let mut messages = Vec::new();
-    while let [b' ', b'(' | b'"' | b'{' | b'~', ..] = i {
+    while let [b' ', b'(' | b'"' | b'{' | b'~' | b'C' | b'c', ..] = i {
         let mut rest = &i[1..];
         let mut flags = Vec::new();
         let mut date = None;
@@ -245,11 +244,7 @@ pub(super) fn append(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
             date = Some(d);
             (rest, _) = sp(after)?;
         }
-        let (after, data) = match rest.first() {
-            Some(b'{') => literal(rest)?,
-            Some(b'~') => literal8(rest)?,
-            _ => return Err(fail(rest, "a literal with the message")),
-        };
+        let (after, data) = append_data(rest)?;
         messages.push(AppendMessage { flags, date, data });
         i = after;
     }
@@ -258,6 +253,54 @@ pub(super) fn append(i: &[u8]) -> PResult<'_, CommandBody<'_>> {
     }
     let messages = NonEmptyVec::unvalidated(messages);
     Ok((i, CommandBody::Append { mailbox, messages }))
+}
+
+/// `append-data = literal / literal8` (RFC 3501, RFC 3516),
+/// `append-data =/ "CATENATE" SP "(" cat-part *(SP cat-part) ")"` (RFC 4469)
+fn append_data(i: &[u8]) -> PResult<'_, AppendData<'_>> {
+    match i.first() {
+        Some(b'{') => literal(i).map(|(rest, l)| (rest, AppendData::Literal(l))),
+        Some(b'~') => literal8(i).map(|(rest, l)| (rest, AppendData::Literal(l))),
+        _ => {
+            let (rest, w) =
+                word(i).map_err(|_| fail(i, "a literal with the message or CATENATE"))?;
+            if !w.eq_ignore_ascii_case(b"CATENATE") {
+                return Err(fail(i, "a literal with the message or CATENATE"));
+            }
+            let (rest, _) = sp(rest)?;
+            let (rest, parts) =
+                paren_words(rest, false, "a CATENATE part (TEXT or URL)", cat_part)?;
+            Ok((rest, AppendData::Catenate(NonEmptyVec::unvalidated(parts))))
+        }
+    }
+}
+
+/// `cat-part = text-literal / url`, `text-literal = "TEXT" SP literal`,
+/// `url = "URL" SP astring` (RFC 4469 §5); with BINARY (RFC 3516) the text
+/// may be a `literal8`.
+fn cat_part(i: &[u8]) -> PResult<'_, CatPart<'_>> {
+    let (rest, w) = word(i).map_err(|_| fail(i, "a CATENATE part (TEXT or URL)"))?;
+    let mut buf = [0u8; 4];
+    match upcase(w, &mut buf) {
+        b"TEXT" => {
+            let (rest, _) = sp(rest)?;
+            let (rest, text) = match rest.first() {
+                Some(b'{') => literal(rest)?,
+                Some(b'~') => literal8(rest)?,
+                _ => return Err(fail(rest, "a literal after TEXT")),
+            };
+            Ok((rest, CatPart::Text(text)))
+        }
+        b"URL" => {
+            let (rest, _) = sp(rest)?;
+            let (rest, url) = astring(rest).map_err(|e| match e {
+                nom::Err::Error(_) => fail(rest, "an IMAP URL (astring) after URL"),
+                e => e,
+            })?;
+            Ok((rest, CatPart::Url(url)))
+        }
+        _ => Err(fail(i, "a CATENATE part (TEXT or URL)")),
+    }
 }
 
 /// `getquota = "GETQUOTA" SP quota-root-name` (RFC 9208)

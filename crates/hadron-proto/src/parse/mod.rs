@@ -24,3 +24,4 @@ mod session_commands;
 
 pub use self::command::{authenticate_continuation, command, idle_done};
 pub use self::limits::{CommandError, CommandErrorKind, ParseLimits};
+pub use self::section::section_spec_only as section_spec;

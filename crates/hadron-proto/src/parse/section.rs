@@ -95,6 +95,24 @@ pub(crate) fn section(i: &[u8]) -> PResult<'_, Section<'_>> {
     )(i)
 }
 
+/// A `section-spec` that is all of `input` (no brackets): what an IMAP URL
+/// names after `;SECTION=` once percent-decoded (RFC 5092 `isection`).
+/// `None` for anything else, the empty input included.
+///
+/// ```
+/// use hadron_proto::parse::section_spec;
+/// use hadron_proto::types::Section;
+/// assert_eq!(section_spec(b"HEADER"), Some(Section::Header(None)));
+/// assert!(section_spec(b"1.MIME").is_some());
+/// assert_eq!(section_spec(b"HEADER]"), None);
+/// ```
+pub fn section_spec_only(input: &[u8]) -> Option<Section<'_>> {
+    match section_spec(input) {
+        Ok(([], section)) => Some(section),
+        _ => None,
+    }
+}
+
 /// `section-spec = section-msgtext / (section-part ["." section-text])`
 fn section_spec(i: &[u8]) -> PResult<'_, Section<'_>> {
     {

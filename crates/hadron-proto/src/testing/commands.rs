@@ -14,12 +14,13 @@ use proptest::prelude::*;
 use proptest::strategy::Union;
 
 use crate::types::{
-    AString, AppendMessage, Atom, Base64, Capability, Charset, Command, CommandBody, Date,
-    DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier, Flag, HeaderNames,
-    IString, ListMailbox, ListReturnOption, ListSelectOption, Literal, LiteralMode, Mailbox,
-    ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, PartialRange, QResync, QuotaLimit,
-    QuotaResource, SearchKey, SearchReturnOption, Section, SelectParam, SeqNumber, Sequence,
-    SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction, StoreKind, Tag, ThreadAlgorithm,
+    AString, AppendData, AppendMessage, Atom, Base64, Capability, CatPart, Charset, Command,
+    CommandBody, Date, DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier,
+    Flag, HeaderNames, IString, ListMailbox, ListReturnOption, ListSelectOption, Literal,
+    LiteralMode, Mailbox, ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, PartialRange, QResync,
+    QuotaLimit, QuotaResource, SearchKey, SearchReturnOption, Section, SelectParam, SeqNumber,
+    Sequence, SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction, StoreKind, Tag,
+    ThreadAlgorithm,
 };
 
 /// A tag made of tag characters.
@@ -315,6 +316,39 @@ fn arb_literal() -> impl Strategy<Value = Literal<'static>> {
     ]
 }
 
+/// An IMAP URL as a client names a message of its own (RFC 5092 forms,
+/// with `%`-escapes), or any astring: the URL is kept as sent.
+fn arb_cat_url() -> impl Strategy<Value = AString<'static>> {
+    prop_oneof![
+        (
+            "[A-Za-z0-9%]{1,12}",
+            option::of(1u32..),
+            1u32..,
+            option::of("[0-9]{1,2}(\\.[0-9]{1,2}){0,2}|HEADER|TEXT|1\\.MIME"),
+        )
+            .prop_map(|(mailbox, validity, uid, section)| {
+                let validity = validity.map_or(String::new(), |v| format!(";UIDVALIDITY={v}"));
+                let section = section.map_or(String::new(), |s| format!("/;SECTION={s}"));
+                let url = format!("/{mailbox}{validity}/;UID={uid}{section}");
+                AString::try_from(url).expect("no NUL")
+            }),
+        arb_astring(),
+    ]
+}
+
+/// `append-data`: a message literal, or CATENATE (RFC 4469) of TEXT and
+/// URL parts.
+fn arb_append_data() -> impl Strategy<Value = AppendData<'static>> {
+    let part = prop_oneof![
+        arb_literal().prop_map(CatPart::Text),
+        arb_cat_url().prop_map(CatPart::Url),
+    ];
+    prop_oneof![
+        3 => arb_literal().prop_map(AppendData::Literal),
+        1 => vec(part, 1..4).prop_map(|p| AppendData::Catenate(NonEmptyVec::unvalidated(p))),
+    ]
+}
+
 fn arb_status_items() -> impl Strategy<Value = NonEmptyVec<StatusItem>> {
     vec(proptest::sample::select(StatusItem::ALL.to_vec()), 1..4).prop_map(NonEmptyVec::unvalidated)
 }
@@ -439,7 +473,7 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
                 (
                     vec(arb_flag(), 0..3),
                     option::of(arb_date_time()),
-                    arb_literal(),
+                    arb_append_data(),
                 )
                     .prop_map(|(flags, date, data)| AppendMessage {
                         flags,

@@ -125,6 +125,8 @@ capabilities! {
     MultiAppend => "MULTIAPPEND",
     /// `BINARY` (RFC 3516)
     Binary => "BINARY",
+    /// `CATENATE` (RFC 4469)
+    Catenate => "CATENATE",
     /// `UTF8=ACCEPT` (RFC 6855)
     Utf8Accept => "UTF8=ACCEPT",
     /// `OBJECTID` (RFC 8474)

@@ -64,7 +64,7 @@ mod select;
 mod sort;
 mod store;
 
-pub use self::append::AppendMessage;
+pub use self::append::{AppendData, AppendMessage, CatPart};
 pub use self::auth::{AuthContinuation, Base64};
 pub use self::command::{Command, CommandBody};
 pub use self::fetch::{FetchAttribute, FetchItems, FetchMacro, FetchModifier, Partial};

@@ -254,6 +254,7 @@ pub(crate) const DIFFERENCES: &[Difference] = &[
             b"a FETCH 1 (RFC822.SIZE PREVIEW)\r\n",
             b"a FETCH 1:4 (PREVIEW (LAZY))\r\n",
             b"a UNAUTHENTICATE\r\n",
+            b"a APPEND INBOX CATENATE (URL \"/INBOX/;UID=1\" TEXT {1+}\r\nx)\r\n",
         ],
     },
 ];

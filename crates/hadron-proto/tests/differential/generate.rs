@@ -5,8 +5,8 @@ use std::num::NonZeroU32;
 
 use hadron_proto::testing::arb_command;
 use hadron_proto::types::{
-    Atom, Command, CommandBody, DateTime, FetchAttribute, FetchItems, NonEmptyVec, SearchKey,
-    SelectParam, SequenceSet, StatusItem,
+    AppendData, Atom, CatPart, Command, CommandBody, DateTime, FetchAttribute, FetchItems, Literal,
+    NonEmptyVec, SearchKey, SelectParam, SequenceSet, StatusItem,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -124,6 +124,16 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
             let mut first = messages.first().clone();
             if let Some(dt) = first.date.as_mut() {
                 shared_date_time(dt);
+            }
+            // CATENATE (RFC 4469) is Hadron-only: its first TEXT, or no data.
+            if let AppendData::Catenate(parts) = &first.data {
+                let text = parts.iter().find_map(|p| match p {
+                    CatPart::Text(l) => Some(l.clone()),
+                    CatPart::Url(_) => None,
+                });
+                first.data = AppendData::Literal(
+                    text.unwrap_or_else(|| Literal::new(&b""[..]).expect("no NUL")),
+                );
             }
             *messages = NonEmptyVec::one(first);
         }

@@ -3,9 +3,10 @@
 
 use hadron_proto::types::ListMailbox;
 use hadron_proto::types::{
-    Command, CommandBody, Date, DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro,
-    FetchModifier, Flag, Literal, LiteralMode, Mailbox, SearchKey, SearchReturnOption, Section,
-    SelectParam, SeqNumber, Sequence, SequenceSet, StatusItem, StoreKind,
+    AppendData, CatPart, Command, CommandBody, Date, DateTime, EntryType, FetchAttribute,
+    FetchItems, FetchMacro, FetchModifier, Flag, Literal, LiteralMode, Mailbox, SearchKey,
+    SearchReturnOption, Section, SelectParam, SeqNumber, Sequence, SequenceSet, StatusItem,
+    StoreKind,
 };
 
 use super::{bytes, list, mailbox_token, opt, part, seq_number, text};
@@ -401,12 +402,18 @@ impl W {
                 }
                 let msgs = list(messages.iter().map(|m| {
                     let dt = m.date.as_ref().map(|d| self.date_time(d));
-                    format!(
-                        "{} {} {}",
-                        list(m.flags.iter().map(flag)),
-                        opt(dt),
-                        literal(&m.data)
-                    )
+                    let data = match &m.data {
+                        AppendData::Literal(l) => literal(l),
+                        AppendData::Catenate(parts) => {
+                            self.facts.extension = Some("CATENATE");
+                            let parts = parts.iter().map(|p| match p {
+                                CatPart::Text(l) => format!("TEXT {}", literal(l)),
+                                CatPart::Url(u) => format!("URL {}", bytes(u.as_bytes())),
+                            });
+                            format!("CATENATE {}", list(parts))
+                        }
+                    };
+                    format!("{} {} {data}", list(m.flags.iter().map(flag)), opt(dt))
                 }));
                 format!("APPEND {} {msgs}", mbox(mailbox))
             }

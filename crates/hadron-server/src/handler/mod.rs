@@ -54,6 +54,10 @@ pub(crate) struct Settings {
     /// Whether UNAUTHENTICATE (RFC 8437) is offered; RFC 8437 §8 wants a
     /// way to turn it off (`[auth] unauthenticate`).
     pub(crate) unauthenticate: bool,
+    /// The host names by which absolute IMAP URLs of CATENATE (RFC 4469)
+    /// may name this server: the machine's host name and `localhost`; each
+    /// connection adds the address it was accepted on.
+    pub(crate) url_hosts: Vec<String>,
 }
 
 impl Settings {
@@ -73,6 +77,7 @@ impl Settings {
                 Duration::from_secs(limits.login_lockout_secs),
             ),
             unauthenticate: true,
+            url_hosts: vec![crate::maintenance::host_name(), "localhost".to_owned()],
         }
     }
 }

@@ -18,7 +18,7 @@ use hadron_proto::types::{FetchAttribute, Part, Section};
 use hadron_store::{BlobStore, MessageMeta, StoreError};
 
 use crate::message::{
-    BinaryLocation, PartMap, Structure, binary_size, extract, read_binary, read_section,
+    BinaryLocation, Location, PartMap, Structure, binary_size, extract, read_binary, read_section,
 };
 
 /// What one body attribute of a FETCH yields for one message.
@@ -188,6 +188,36 @@ pub(super) fn read_contents(
         }
     }
     Ok(out)
+}
+
+/// What an IMAP URL of CATENATE (RFC 4469) names of a message: the whole
+/// message (`section` `None`), or a section as `BODY.PEEK[section]` reads
+/// it. `None` when the section names no part of the message, which FETCH
+/// answers with the empty string but which fails a URL.
+pub(super) fn read_url_content(
+    blobs: &dyn BlobStore,
+    meta: &MessageMeta,
+    section: Option<&Section<'static>>,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(section) = section else {
+        return blobs.get(&meta.content_hash).map(Some);
+    };
+    let map = match stored_map(meta) {
+        Some(map) => map,
+        None => Structure::parse(&blobs.get(&meta.content_hash)?).part_map,
+    };
+    if map.locate(section) == Location::Missing {
+        return Ok(None);
+    }
+    let attr = FetchAttribute::BodySection {
+        section: section.clone(),
+        partial: None,
+        peek: true,
+    };
+    Ok(match read_contents(blobs, meta, &[attr])?.pop() {
+        Some(Content::Bytes(bytes)) => Some(bytes),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

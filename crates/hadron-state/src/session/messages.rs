@@ -2,10 +2,11 @@
 //! UID EXPUNGE, CLOSE and UNSELECT.
 
 use hadron_proto::types::{
-    AppendMessage, Code, Data, FetchItem, Mailbox, SequenceSet, StatusKind, StoreAction, StoreKind,
-    Tag, UidSet as WireUidSet,
+    AppendData, AppendMessage, Code, Data, FetchItem, Mailbox, SequenceSet, StatusKind,
+    StoreAction, StoreKind, Tag, UidSet as WireUidSet,
 };
 
+use super::catenate::{Refused, UrlBudget};
 use super::output::{data, flag_fetch, nz, tagged, untagged_ok};
 use super::{ResponseSink, Session, flag_set, no_for};
 use crate::connector::FlagMode;
@@ -95,9 +96,11 @@ impl Session {
         seqs.iter().filter_map(|s| snap.uid(s)).collect()
     }
 
-    /// APPEND (RFC 3501 §6.3.11, RFC 3502 MULTIAPPEND, RFC 4315 APPENDUID).
-    /// A message sent as a `literal8` with NUL in parts is stored with
-    /// those parts in base64 (RFC 3516 §4.4, [`crate::message::storable`]).
+    /// APPEND (RFC 3501 §6.3.11, RFC 3502 MULTIAPPEND, RFC 4315 APPENDUID,
+    /// RFC 4469 CATENATE: a message put together by `catenate.rs` first;
+    /// one that cannot be refuses the whole command). A message sent as a
+    /// `literal8` with NUL in parts is stored with those parts in base64
+    /// (RFC 3516 §4.4, [`crate::message::storable`]).
     pub(super) async fn append(
         &mut self,
         tag: &Tag<'_>,
@@ -105,9 +108,42 @@ impl Session {
         messages: Vec<AppendMessage<'static>>,
         out: &mut dyn ResponseSink,
     ) {
+        let no_mailbox = |name: &str| {
+            tagged(
+                tag,
+                StatusKind::No,
+                Some(Code::TryCreate),
+                format!("no mailbox named {name:?}"),
+            )
+        };
+        if messages
+            .iter()
+            .any(|m| matches!(m.data, AppendData::Catenate(_)))
+        {
+            // A missing target is TRYCREATE before any URL is looked at.
+            match self
+                .engine
+                .mailbox(self.acct().id, &store_name(mailbox))
+                .await
+            {
+                Ok(_) => {}
+                Err(EngineError::NoSuchMailbox(name)) => return out.send(no_mailbox(&name)),
+                Err(e) => return out.send(no_for(tag, &e)),
+            }
+        }
         let mut requests = Vec::with_capacity(messages.len());
+        let mut budget = UrlBudget::default();
         for m in messages {
-            let Ok(raw) = crate::message::storable(m.data.into_data()) else {
+            let data = match m.data {
+                AppendData::Literal(literal) => literal.into_data(),
+                AppendData::Catenate(parts) => {
+                    match self.catenate(tag, &parts, &mut budget).await {
+                        Ok(data) => data,
+                        Err(Refused(no)) => return out.send(no),
+                    }
+                }
+            };
+            let Ok(raw) = crate::message::storable(data) else {
                 let why = "the message holds NUL outside its parts' bodies";
                 return out.send(tagged(tag, StatusKind::No, Some(Code::UnknownCte), why));
             };
@@ -138,12 +174,7 @@ impl Session {
                     out.send(tagged(tag, StatusKind::Ok, code, "APPEND completed"));
                 }
             }
-            Err(EngineError::NoSuchMailbox(name)) => out.send(tagged(
-                tag,
-                StatusKind::No,
-                Some(Code::TryCreate),
-                format!("no mailbox named {name:?}"),
-            )),
+            Err(EngineError::NoSuchMailbox(name)) => out.send(no_mailbox(&name)),
             Err(e) => out.send(no_for(tag, &e)),
         }
     }

@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod catenate;
 mod condstore;
 mod contexts;
 mod dispatch;
@@ -161,6 +162,9 @@ pub struct Session {
     /// The largest message APPEND accepts, as the server limits literals
     /// (RFC 7889 `APPENDLIMIT`); `None` when the embedder sets none.
     append_limit: Option<u64>,
+    /// The host names by which absolute IMAP URLs may name this server
+    /// (CATENATE, RFC 4469; [`Session::with_url_hosts`]).
+    url_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -225,6 +229,7 @@ impl Session {
             wake: Arc::new(tokio::sync::Notify::new()),
             enabled: Enabled::default(),
             append_limit: None,
+            url_hosts: Vec::new(),
         }
     }
 
@@ -317,6 +322,7 @@ impl Session {
             "QUOTA=RES-STORAGE",
             "QUOTA=RES-MESSAGE",
             "BINARY",
+            "CATENATE",
         ]
         .into_iter()
         .map(str::to_owned)
