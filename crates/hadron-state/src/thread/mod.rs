@@ -185,22 +185,27 @@ pub fn ordered_subject(messages: &[ThreadMessage]) -> Vec<Thread> {
 
 /// THREAD=ORDEREDSUBJECT (RFC 5256 §3) of `messages`.
 pub fn ordered_subject_of(messages: &[Threadable<'_>]) -> Vec<Thread> {
-    let mut order: Vec<&Threadable<'_>> = messages.iter().collect();
-    order.sort_unstable_by(|a, b| {
-        (&a.subject, a.date, a.number).cmp(&(&b.subject, b.date, b.number))
-    });
-    let mut threads: Vec<(&Threadable<'_>, Vec<NonZeroU32>)> = Vec::new();
-    for group in order.chunk_by(|a, b| a.subject == b.subject) {
-        let (root, rest) = group.split_first().unwrap_or_else(|| unreachable!());
-        threads.push((root, rest.iter().map(|m| m.number).collect()));
-    }
-    threads.sort_unstable_by_key(|(root, _)| (root.date, root.number));
+    // Grouped by subject number (equal subjects, equal numbers): the
+    // groups' order is their roots', so the subjects need no comparing.
+    let mut order: Vec<(u32, i64, NonZeroU32)> = messages
+        .iter()
+        .map(|m| (m.subject_id, m.date, m.number))
+        .collect();
+    order.sort_unstable();
+    let mut threads: Vec<((i64, NonZeroU32), Vec<NonZeroU32>)> = order
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|group| {
+            let (&(_, date, root), rest) = group.split_first().unwrap_or_else(|| unreachable!());
+            ((date, root), rest.iter().map(|&(_, _, n)| n).collect())
+        })
+        .collect();
+    threads.sort_unstable_by_key(|(root, _)| *root);
     threads
         .into_iter()
-        .map(|(root, rest)| match rest.as_slice() {
-            [only] => chain(vec![root.number, *only]),
+        .map(|((_, root), rest)| match rest.as_slice() {
+            [only] => chain(vec![root, *only]),
             _ => Thread {
-                members: vec![root.number],
+                members: vec![root],
                 children: rest.into_iter().map(|n| chain(vec![n])).collect(),
             },
         })

@@ -295,47 +295,44 @@ impl<'m> Tree<'m> {
 
     /// The answer for the top-level containers `roots`, in order.
     fn answer(&self, roots: &[usize]) -> Vec<Thread> {
-        // Each container's nesting level (one more below a branching);
-        // a subtree that would start at MAX_NESTING is written flat.
-        let mut level = vec![0usize; self.nodes.len()];
-        let mut flat = vec![false; self.nodes.len()];
-        let mut built: Vec<Option<Thread>> = Vec::new();
-        built.resize_with(self.nodes.len(), || None);
         let mut out = Vec::with_capacity(roots.len());
-        let (mut visit, mut stack) = (Vec::new(), Vec::new());
+        // Per root: its containers in pre-order with their flatness, the
+        // walk's stack (container, nesting level: one more below a
+        // branching), and the answers of containers done, whose parents
+        // are not yet.
+        let (mut visit, mut stack, mut done) = (Vec::new(), Vec::new(), Vec::new());
         for &root in roots {
+            if self.nodes[root].children.is_empty() {
+                out.push(self.join(root, Vec::new()));
+                continue;
+            }
             visit.clear();
-            stack.push(root);
-            while let Some(n) = stack.pop() {
-                visit.push(n);
-                if flat[n] {
+            stack.push((root, 0usize));
+            while let Some((n, level)) = stack.pop() {
+                // A subtree that would start at MAX_NESTING is written flat.
+                let flat = level >= MAX_NESTING;
+                visit.push((n, flat));
+                if flat {
                     continue;
                 }
                 let kids = &self.nodes[n].children;
-                let deeper = level[n] + usize::from(kids.len() > 1);
-                for &c in kids.iter().rev() {
-                    level[c] = deeper;
-                    flat[c] = deeper >= MAX_NESTING;
-                    stack.push(c);
-                }
+                let deeper = level + usize::from(kids.len() > 1);
+                stack.extend(kids.iter().rev().map(|&c| (c, deeper)));
             }
-            // Children first: each container's answer from its children's.
-            for &n in visit.iter().rev() {
-                let thread = if flat[n] {
+            // Children first: a container's children are done just before
+            // it, the first child's answer last.
+            for &(n, flat) in visit.iter().rev() {
+                let thread = if flat {
                     self.flat(n)
                 } else {
-                    self.join(
-                        n,
-                        self.nodes[n]
-                            .children
-                            .iter()
-                            .filter_map(|&c| built[c].take())
-                            .collect(),
-                    )
+                    let first = done.len() - self.nodes[n].children.len();
+                    let mut kids: Vec<Thread> = done.split_off(first);
+                    kids.reverse();
+                    self.join(n, kids)
                 };
-                built[n] = Some(thread);
+                done.push(thread);
             }
-            out.push(built[root].take().unwrap_or_else(|| chain(Vec::new())));
+            out.push(done.pop().unwrap_or_else(|| chain(Vec::new())));
         }
         out
     }
