@@ -107,6 +107,11 @@ struct Cli {
     /// error).
     #[arg(long, value_name = "SECS")]
     checkpoint: Option<f64>,
+    /// Most seconds to wait before each scenario that reads the corpus
+    /// until the server (by `--server-pid` / `--compare-pid`) is idle, its
+    /// background work after the fill done (0: no wait) [default: 600].
+    #[arg(long, value_name = "SECS")]
+    settle: Option<f64>,
     /// Client counts of `imaptest` (repeatable; each runs with and without
     /// re-login).
     #[arg(long = "imaptest-clients")]
@@ -159,6 +164,7 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
         || cli.mixed_clients.is_some()
         || cli.mixed_secs.is_some()
         || cli.checkpoint.is_some()
+        || cli.settle.is_some()
         || !cli.imaptest_clients.is_empty()
         || cli.idle_connections.is_some()
         || cli.idle_messages.is_some()
@@ -188,6 +194,12 @@ fn params(cli: &Cli) -> anyhow::Result<Params> {
             bail!("--checkpoint wants a positive number of seconds, not {secs}");
         }
         p.checkpoint_secs = Some(secs);
+    }
+    if let Some(secs) = cli.settle {
+        if !(secs.is_finite() && secs >= 0.0) {
+            bail!("--settle wants a number of seconds, not {secs}");
+        }
+        p.settle_secs = secs;
     }
     if !cli.imaptest_clients.is_empty() {
         p.imaptest_clients = cli.imaptest_clients.clone();

@@ -595,6 +595,9 @@ impl RunState {
                 };
             }
         }
+        if needs_corpus && kind != ScenarioKind::Fill {
+            self.settle().await;
+        }
         // A scenario may shrink the corpus (`store` expunges some): its
         // row is labelled with the size it started with.
         let corpus_before = self.corpus_count;
@@ -652,6 +655,48 @@ impl RunState {
             errors: errors.into(),
             server,
             failure: outcome.err().map(|e| e.to_string()),
+        }
+    }
+
+    /// Waits, at most [`Params::settle_secs`], until the server uses under
+    /// 5% of a core over a second: background work a fill set off (a text
+    /// index catching up) would otherwise share the cores with what is
+    /// measured next. Without a known pid it does not wait.
+    async fn settle(&self) {
+        let limit = self.params.settle_secs;
+        let Some(proc) = self.target.procs().filter(|_| limit > 0.0) else {
+            return;
+        };
+        let start = Instant::now();
+        let Ok(mut last) = proc.sample() else {
+            return;
+        };
+        let mut told = false;
+        while start.elapsed().as_secs_f64() < limit {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let Ok(now) = proc.sample() else {
+                return;
+            };
+            let busy = now.cpu_s - last.cpu_s;
+            last = now;
+            if busy < 0.05 {
+                break;
+            }
+            if self.params.progress && !told {
+                eprintln!(
+                    "[{}] waiting for the server to settle ({:.0}% of a core busy)",
+                    self.target.name,
+                    busy * 100.0
+                );
+                told = true;
+            }
+        }
+        if told {
+            eprintln!(
+                "[{}] settled after {:.0} s",
+                self.target.name,
+                start.elapsed().as_secs_f64()
+            );
         }
     }
 
@@ -1031,6 +1076,38 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `settle` waits while the server's process is busy, and not once it
+    /// is idle: a shell that spins for two seconds, then sleeps.
+    #[tokio::test]
+    async fn settle_waits_for_a_busy_server() {
+        let script =
+            "end=$(($(date +%s) + 2)); while [ $(date +%s) -lt $end ]; do :; done; exec sleep 60";
+        let mut busy = std::process::Command::new("sh")
+            .args(["-c", script])
+            .spawn()
+            .expect("sh");
+        let mut target = Target::new("busy", "127.0.0.1:1", "u", "p");
+        target.server_pid = Some(busy.id());
+        let mut params = Params::quick();
+        params.progress = false;
+        params.settle_secs = 30.0;
+        let state = RunState::new(target, "r", &params, &ResyncParams::default());
+        let start = Instant::now();
+        state.settle().await;
+        let first = start.elapsed();
+        let start = Instant::now();
+        state.settle().await;
+        let again = start.elapsed();
+        busy.kill().ok();
+        busy.wait().ok();
+        assert!(first.as_secs_f64() >= 1.0, "did not wait: {first:?}");
+        assert!(
+            first.as_secs_f64() < 25.0,
+            "waited past the spin: {first:?}"
+        );
+        assert!(again.as_secs_f64() < 2.5, "an idle server waited {again:?}");
+    }
 
     #[test]
     fn scenario_names_round_trip() {

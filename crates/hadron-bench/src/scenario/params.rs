@@ -58,6 +58,12 @@ pub struct Params {
     /// and their views of the mailbox must agree (`None`: no checkpoints).
     #[serde(default)]
     pub checkpoint_secs: Option<f64>,
+    /// Most seconds to wait, before a scenario that reads the corpus, for
+    /// the server to finish its background work (a text index catching up
+    /// after the fill): until it uses under 5% of a core, measured by its
+    /// pid. 0, or no pid, skips the wait.
+    #[serde(default)]
+    pub settle_secs: f64,
     /// The client counts `imaptest` runs with, each with and without a new
     /// login per cycle (empty: `mixed_clients`).
     #[serde(default)]
@@ -99,6 +105,7 @@ impl Params {
             mixed_clients: 50,
             mixed_secs: 10.0,
             checkpoint_secs: None,
+            settle_secs: 600.0,
             imaptest_clients: vec![10],
             idle_connections: 200,
             idle_messages: 20,
@@ -126,6 +133,7 @@ impl Params {
             mixed_clients: 50,
             mixed_secs: 60.0,
             checkpoint_secs: None,
+            settle_secs: 600.0,
             imaptest_clients: vec![10, 50],
             idle_connections: 10_000,
             idle_messages: 50,
