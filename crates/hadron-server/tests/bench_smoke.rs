@@ -19,6 +19,7 @@ fn tiny() -> Params {
         mixed_clients: 5,
         mixed_secs: 1.0,
         checkpoint_secs: Some(0.4),
+        settle_secs: 0.0,
         imaptest_clients: vec![3],
         idle_connections: 5,
         idle_messages: 3,
