@@ -540,6 +540,48 @@ pub async fn run_with(
     })
 }
 
+/// Waits, at most [`Params::settle_secs`], until the server uses under
+/// 5% of a core over a second: background work a fill set off (a text
+/// index catching up) would otherwise share the cores with what is
+/// measured next. Without a known pid it does not wait.
+pub(crate) async fn settle(target: &Target, params: &Params) {
+    let limit = params.settle_secs;
+    let Some(proc) = target.procs().filter(|_| limit > 0.0) else {
+        return;
+    };
+    let start = Instant::now();
+    let Ok(mut last) = proc.sample() else {
+        return;
+    };
+    let mut told = false;
+    while start.elapsed().as_secs_f64() < limit {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let Ok(now) = proc.sample() else {
+            return;
+        };
+        let busy = now.cpu_s - last.cpu_s;
+        last = now;
+        if busy < 0.05 {
+            break;
+        }
+        if params.progress && !told {
+            eprintln!(
+                "[{}] waiting for the server to settle ({:.0}% of a core busy)",
+                target.name,
+                busy * 100.0
+            );
+            told = true;
+        }
+    }
+    if told {
+        eprintln!(
+            "[{}] settled after {:.0} s",
+            target.name,
+            start.elapsed().as_secs_f64()
+        );
+    }
+}
+
 /// One target's state across the run.
 struct RunState {
     target: Target,
@@ -596,7 +638,7 @@ impl RunState {
             }
         }
         if needs_corpus && kind != ScenarioKind::Fill {
-            self.settle().await;
+            settle(&self.target, &self.params).await;
         }
         // A scenario may shrink the corpus (`store` expunges some): its
         // row is labelled with the size it started with.
@@ -655,48 +697,6 @@ impl RunState {
             errors: errors.into(),
             server,
             failure: outcome.err().map(|e| e.to_string()),
-        }
-    }
-
-    /// Waits, at most [`Params::settle_secs`], until the server uses under
-    /// 5% of a core over a second: background work a fill set off (a text
-    /// index catching up) would otherwise share the cores with what is
-    /// measured next. Without a known pid it does not wait.
-    async fn settle(&self) {
-        let limit = self.params.settle_secs;
-        let Some(proc) = self.target.procs().filter(|_| limit > 0.0) else {
-            return;
-        };
-        let start = Instant::now();
-        let Ok(mut last) = proc.sample() else {
-            return;
-        };
-        let mut told = false;
-        while start.elapsed().as_secs_f64() < limit {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            let Ok(now) = proc.sample() else {
-                return;
-            };
-            let busy = now.cpu_s - last.cpu_s;
-            last = now;
-            if busy < 0.05 {
-                break;
-            }
-            if self.params.progress && !told {
-                eprintln!(
-                    "[{}] waiting for the server to settle ({:.0}% of a core busy)",
-                    self.target.name,
-                    busy * 100.0
-                );
-                told = true;
-            }
-        }
-        if told {
-            eprintln!(
-                "[{}] settled after {:.0} s",
-                self.target.name,
-                start.elapsed().as_secs_f64()
-            );
         }
     }
 
@@ -1092,12 +1092,11 @@ mod tests {
         let mut params = Params::quick();
         params.progress = false;
         params.settle_secs = 30.0;
-        let state = RunState::new(target, "r", &params, &ResyncParams::default());
         let start = Instant::now();
-        state.settle().await;
+        settle(&target, &params).await;
         let first = start.elapsed();
         let start = Instant::now();
-        state.settle().await;
+        settle(&target, &params).await;
         let again = start.elapsed();
         busy.kill().ok();
         busy.wait().ok();

@@ -468,6 +468,9 @@ pub(super) async fn run(ctx: &mut Ctx) -> Result<(), BenchError> {
             appended.messages, sizes.messages
         )));
     }
+    // Background work the fill set off would share the cores with what
+    // is measured.
+    super::settle(&ctx.target, &ctx.params).await;
 
     let before = remember(ctx, &name, qresync, condstore).await?;
     let changes = change(ctx, &name, &before.uids, (changed, expunged), &note).await?;
