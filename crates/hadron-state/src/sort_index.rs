@@ -140,7 +140,8 @@ impl SortColumn {
                     .collect()
             }
         };
-        self.merge(fresh.iter().map(|m| m.uid).zip(values));
+        let fresh = fresh.iter().map(|m| m.uid).zip(values);
+        merge_by_uid(&mut self.uids, &mut self.values, fresh);
     }
 
     /// The rank of text key `k` among the distinct ones.
@@ -182,43 +183,39 @@ impl SortColumn {
         }
         self.distinct = merged;
     }
+}
 
-    /// Adds `(uid, value)` pairs (ascending, none known yet).
-    fn merge(&mut self, fresh: impl ExactSizeIterator<Item = (u32, u64)>) {
-        let n = fresh.len();
-        if self.uids.is_empty() {
-            (self.uids, self.values) = fresh.unzip();
-            return;
-        }
-        let mut fresh = fresh.peekable();
-        if fresh
-            .peek()
-            .is_some_and(|&(u, _)| u > *self.uids.last().expect("not empty"))
-        {
-            self.uids.reserve(n);
-            self.values.reserve(n);
-            for (u, v) in fresh {
-                self.uids.push(u);
-                self.values.push(v);
-            }
-            return;
-        }
-        let old_uids = std::mem::take(&mut self.uids);
-        let old_values = std::mem::take(&mut self.values);
-        self.uids.reserve(old_uids.len() + n);
-        self.values.reserve(old_uids.len() + n);
-        for (u, v) in old_uids.into_iter().zip(old_values) {
-            while let Some((nu, nv)) = fresh.next_if(|&(nu, _)| nu < u) {
-                self.uids.push(nu);
-                self.values.push(nv);
-            }
-            self.uids.push(u);
-            self.values.push(v);
-        }
+/// Merges `fresh` (`(uid, value)` pairs by ascending UID, none in
+/// `uids`) into the parallel vectors `uids` (ascending) and `values`; new
+/// UIDs past the last are appended without a pass over the old ones.
+pub(crate) fn merge_by_uid<T>(
+    uids: &mut Vec<u32>,
+    values: &mut Vec<T>,
+    fresh: impl IntoIterator<Item = (u32, T)>,
+) {
+    let mut fresh = fresh.into_iter().peekable();
+    if fresh
+        .peek()
+        .is_some_and(|&(u, _)| uids.last().is_none_or(|&last| u > last))
+    {
         for (u, v) in fresh {
-            self.uids.push(u);
-            self.values.push(v);
+            uids.push(u);
+            values.push(v);
         }
+        return;
+    }
+    let old = std::mem::take(uids).into_iter().zip(std::mem::take(values));
+    for (u, v) in old {
+        while let Some((nu, nv)) = fresh.next_if(|&(nu, _)| nu < u) {
+            uids.push(nu);
+            values.push(nv);
+        }
+        uids.push(u);
+        values.push(v);
+    }
+    for (u, v) in fresh {
+        uids.push(u);
+        values.push(v);
     }
 }
 

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 
+use crate::sort_index::merge_by_uid;
 use crate::thread::{ThreadMessage, Threadable};
 
 /// One message, its strings numbered.
@@ -108,30 +109,7 @@ impl ThreadIndex {
         }
         fresh.sort_unstable_by_key(|(u, _)| *u);
         fresh.dedup_by_key(|(u, _)| *u);
-        let appended = self.uids.last().is_none_or(|&last| fresh[0].0 > last);
-        if appended {
-            for (u, e) in fresh {
-                self.uids.push(u);
-                self.entries.push(e);
-            }
-            return;
-        }
-        let old = std::mem::take(&mut self.uids)
-            .into_iter()
-            .zip(std::mem::take(&mut self.entries));
-        let mut fresh = fresh.into_iter().peekable();
-        for (u, e) in old {
-            while let Some((nu, ne)) = fresh.next_if(|(nu, _)| *nu < u) {
-                self.uids.push(nu);
-                self.entries.push(ne);
-            }
-            self.uids.push(u);
-            self.entries.push(e);
-        }
-        for (u, e) in fresh {
-            self.uids.push(u);
-            self.entries.push(e);
-        }
+        merge_by_uid(&mut self.uids, &mut self.entries, fresh);
     }
 
     /// The messages of `uids` (ascending, all known) to thread, numbered
