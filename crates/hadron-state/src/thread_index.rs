@@ -30,35 +30,60 @@ struct Entry {
     parents: Box<[u32]>,
 }
 
-/// Strings numbered in order of first appearance.
+/// Strings numbered in order of first appearance; the strings by number
+/// are kept only where asked for (subjects, not Message-IDs, which are
+/// the bulk and are never needed back).
 #[derive(Debug, Default)]
 struct Numbering {
     numbers: HashMap<Box<str>, u32>,
-    /// By number.
-    strings: Vec<Box<str>>,
+    /// By number, when kept.
+    strings: Option<Vec<Box<str>>>,
 }
 
 impl Numbering {
+    /// A numbering that keeps the strings by number.
+    fn keeping_strings() -> Numbering {
+        Numbering {
+            numbers: HashMap::new(),
+            strings: Some(Vec::new()),
+        }
+    }
+
     fn number(&mut self, s: &str) -> u32 {
         if let Some(&n) = self.numbers.get(s) {
             return n;
         }
-        let n = self.strings.len() as u32;
-        self.strings.push(s.into());
+        let n = self.numbers.len() as u32;
+        if let Some(strings) = &mut self.strings {
+            strings.push(s.into());
+        }
         self.numbers.insert(s.into(), n);
         n
     }
 
-    /// Estimated heap bytes: each string twice, plus the table.
+    /// How many strings are numbered.
+    fn len(&self) -> usize {
+        self.numbers.len()
+    }
+
+    /// The string numbered `n` (empty when the strings are not kept).
+    fn string(&self, n: u32) -> &str {
+        self.strings.as_ref().map_or("", |s| &s[n as usize])
+    }
+
+    /// Estimated heap bytes: the table's strings and slots, and the kept
+    /// strings.
     fn heap_bytes(&self) -> usize {
         let per = std::mem::size_of::<Box<str>>();
-        self.strings.iter().map(|s| 2 * (s.len() + per) + 8).sum()
+        let table: usize = self.numbers.keys().map(|s| s.len() + per + 8).sum();
+        let kept: usize = self.strings.iter().flatten().map(|s| s.len() + per).sum();
+        table + kept
     }
 }
 
 /// The threading keys of one mailbox's messages; see the
 /// [module docs](self).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ThreadIndex {
     /// Ascending.
     uids: Vec<u32>,
@@ -66,6 +91,17 @@ pub struct ThreadIndex {
     entries: Vec<Entry>,
     ids: Numbering,
     subjects: Numbering,
+}
+
+impl Default for ThreadIndex {
+    fn default() -> Self {
+        ThreadIndex {
+            uids: Vec::new(),
+            entries: Vec::new(),
+            ids: Numbering::default(),
+            subjects: Numbering::keeping_strings(),
+        }
+    }
 }
 
 impl ThreadIndex {
@@ -136,7 +172,7 @@ impl ThreadIndex {
             out.push(Threadable {
                 number: n,
                 date: e.date,
-                subject: &self.subjects.strings[e.subject as usize],
+                subject: self.subjects.string(e.subject),
                 subject_id: e.subject,
                 is_reply: e.is_reply,
                 id: e.id,
@@ -149,7 +185,7 @@ impl ThreadIndex {
     /// Empties the index when it knows more than `limit` messages (UIDs
     /// expunged since it was filled), to be filled again when needed.
     pub fn trim(&mut self, limit: usize) {
-        if self.uids.len() > limit || self.ids.strings.len() > 8 * limit {
+        if self.uids.len() > limit || self.ids.len() > 8 * limit {
             *self = ThreadIndex::default();
         }
     }
