@@ -166,4 +166,5 @@ pub mod sort_index;
 pub mod thread;
 pub mod thread_index;
 mod tombstones;
+mod uid_columns;
 pub mod update;

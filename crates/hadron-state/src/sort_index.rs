@@ -27,6 +27,7 @@ use std::sync::Arc;
 use hadron_proto::types::{SortCriterion, SortKey};
 
 use crate::sort::SortMessage;
+use crate::uid_columns;
 
 /// One key's values for the UIDs a mailbox's SORTs have needed so far.
 #[derive(Debug, Clone, Default)]
@@ -79,12 +80,6 @@ impl SortColumn {
         self.uids.is_empty()
     }
 
-    /// The value of `uid`, if the column knows it.
-    fn value(&self, uid: u32) -> Option<u64> {
-        let i = self.uids.binary_search(&uid).ok()?;
-        Some(self.values[i])
-    }
-
     /// Estimated heap bytes.
     fn heap_bytes(&self) -> usize {
         let text: usize = self
@@ -93,30 +88,6 @@ impl SortColumn {
             .map(|s| s.len() + std::mem::size_of::<Box<str>>())
             .sum();
         self.uids.capacity() * 4 + self.values.capacity() * 8 + text
-    }
-
-    /// The UIDs of `uids` (ascending) the column lacks.
-    fn missing(&self, uids: &[u32]) -> Vec<u32> {
-        let known = &self.uids;
-        // Nearly always the column knows every match but the newest:
-        // skip the UIDs up to its last one by search when there are few.
-        let mut out = Vec::new();
-        let mut k = 0;
-        for &u in uids {
-            if uids.len() * 16 < known.len() {
-                if known.binary_search(&u).is_err() {
-                    out.push(u);
-                }
-                continue;
-            }
-            while k < known.len() && known[k] < u {
-                k += 1;
-            }
-            if k == known.len() || known[k] != u {
-                out.push(u);
-            }
-        }
-        out
     }
 
     /// Adds the messages the column lacks.
@@ -141,7 +112,7 @@ impl SortColumn {
             }
         };
         let fresh = fresh.iter().map(|m| m.uid).zip(values);
-        merge_by_uid(&mut self.uids, &mut self.values, fresh);
+        uid_columns::merge(&mut self.uids, &mut self.values, fresh);
     }
 
     /// The rank of text key `k` among the distinct ones.
@@ -185,40 +156,6 @@ impl SortColumn {
     }
 }
 
-/// Merges `fresh` (`(uid, value)` pairs by ascending UID, none in
-/// `uids`) into the parallel vectors `uids` (ascending) and `values`; new
-/// UIDs past the last are appended without a pass over the old ones.
-pub(crate) fn merge_by_uid<T>(
-    uids: &mut Vec<u32>,
-    values: &mut Vec<T>,
-    fresh: impl IntoIterator<Item = (u32, T)>,
-) {
-    let mut fresh = fresh.into_iter().peekable();
-    if fresh
-        .peek()
-        .is_some_and(|&(u, _)| uids.last().is_none_or(|&last| u > last))
-    {
-        for (u, v) in fresh {
-            uids.push(u);
-            values.push(v);
-        }
-        return;
-    }
-    let old = std::mem::take(uids).into_iter().zip(std::mem::take(values));
-    for (u, v) in old {
-        while let Some((nu, nv)) = fresh.next_if(|&(nu, _)| nu < u) {
-            uids.push(nu);
-            values.push(nv);
-        }
-        uids.push(u);
-        values.push(v);
-    }
-    for (u, v) in fresh {
-        uids.push(u);
-        values.push(v);
-    }
-}
-
 /// The sort keys of one mailbox, by key; see the [module docs](self).
 #[derive(Debug, Default)]
 pub struct SortIndex {
@@ -250,7 +187,7 @@ impl SortIndex {
         let mut out: Vec<u32> = Vec::new();
         for &k in keys {
             let lacking = match &self.columns[slot(k)] {
-                Some(c) => c.missing(uids),
+                Some(c) => uid_columns::missing(&c.uids, uids),
                 None => uids.to_vec(),
             };
             if out.is_empty() {
@@ -302,24 +239,9 @@ impl SortIndex {
 /// order, reversed if asked.
 fn values_of(uids: &[u32], column: &SortColumn, reverse: bool) -> Option<Vec<u64>> {
     let flip = if reverse { u64::MAX } else { 0 };
-    let mut out = Vec::with_capacity(uids.len());
-    if uids.len() * 16 < column.len() {
-        for &u in uids {
-            out.push(column.value(u)? ^ flip);
-        }
-        return Some(out);
-    }
-    let mut k = 0;
-    for &u in uids {
-        while k < column.uids.len() && column.uids[k] < u {
-            k += 1;
-        }
-        if column.uids.get(k) != Some(&u) {
-            return None;
-        }
-        out.push(column.values[k] ^ flip);
-    }
-    Some(out)
+    uid_columns::positions(&column.uids, uids)
+        .map(|at| Some(column.values[at?] ^ flip))
+        .collect()
 }
 
 /// `uids` (ascending) in the order of `criteria`, whose columns are

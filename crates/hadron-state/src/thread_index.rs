@@ -17,8 +17,8 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 
-use crate::sort_index::merge_by_uid;
 use crate::thread::{ThreadMessage, Threadable};
+use crate::uid_columns;
 
 /// One message, its strings numbered.
 #[derive(Debug, Clone)]
@@ -117,10 +117,7 @@ impl ThreadIndex {
 
     /// The UIDs of `uids` (ascending) the index lacks.
     pub fn missing(&self, uids: &[u32]) -> Vec<u32> {
-        uids.iter()
-            .copied()
-            .filter(|u| self.uids.binary_search(u).is_err())
-            .collect()
+        uid_columns::missing(&self.uids, uids)
     }
 
     /// Adds `messages`, numbered by UID (a message the index knows
@@ -145,7 +142,7 @@ impl ThreadIndex {
         }
         fresh.sort_unstable_by_key(|(u, _)| *u);
         fresh.dedup_by_key(|(u, _)| *u);
-        merge_by_uid(&mut self.uids, &mut self.entries, fresh);
+        uid_columns::merge(&mut self.uids, &mut self.entries, fresh);
     }
 
     /// The messages of `uids` (ascending, all known) to thread, numbered
@@ -157,18 +154,11 @@ impl ThreadIndex {
         number: impl Fn(u32) -> Option<NonZeroU32>,
     ) -> Option<Vec<Threadable<'_>>> {
         let mut out = Vec::with_capacity(uids.len());
-        let mut k = 0;
-        for &u in uids {
-            while k < self.uids.len() && self.uids[k] < u {
-                k += 1;
-            }
-            if self.uids.get(k) != Some(&u) {
-                return None;
-            }
+        for (&u, at) in uids.iter().zip(uid_columns::positions(&self.uids, uids)) {
+            let e = &self.entries[at?];
             let Some(n) = number(u) else {
                 continue;
             };
-            let e = &self.entries[k];
             out.push(Threadable {
                 number: n,
                 date: e.date,

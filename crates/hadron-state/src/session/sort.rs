@@ -245,7 +245,7 @@ impl Session {
                     };
                     let (uids, kept) = match kept_keys {
                         Some(index) => {
-                            let limit = 2 * snapshot.len() as usize + 1024;
+                            let limit = crate::uid_columns::kept_limit(snapshot.len());
                             let uids = sort_kept(
                                 store, &engine, mailbox, &index, limit, &found, &criteria,
                             )?;

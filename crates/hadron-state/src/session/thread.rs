@@ -170,7 +170,7 @@ impl Session {
                         });
                     };
                     let mut index = index.lock().unwrap_or_else(PoisonError::into_inner);
-                    index.trim(2 * snapshot.len() as usize + 1024);
+                    index.trim(crate::uid_columns::kept_limit(snapshot.len()));
                     let missing = index.missing(&found.numbers);
                     if !missing.is_empty() {
                         let by_uid = read_messages(
