@@ -10,12 +10,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_main};
 use hadron_state::sort::{base_subject_and_reply, casemap_owned};
-use std::collections::HashMap;
-
 use hadron_state::thread::{
-    ThreadLinks, ThreadMessage, Threadable, ordered_subject, ordered_subject_of, references,
-    references_of,
+    ThreadLinks, ThreadMessage, ordered_subject, ordered_subject_of, references, references_of,
 };
+use hadron_state::thread_index::ThreadIndex;
 
 const N: u32 = 100_000;
 
@@ -67,48 +65,14 @@ fn messages() -> Vec<ThreadMessage> {
         .collect()
 }
 
-/// `messages` with their Message-IDs and subjects numbered, as a session
-/// finds them kept in memory ([`hadron_state::thread_index`]).
-fn numbered<'a>(
-    messages: &'a [ThreadMessage],
-    parents: &'a mut Vec<Vec<u32>>,
-) -> Vec<Threadable<'a>> {
-    let mut ids: HashMap<&str, u32> = HashMap::new();
-    let mut subjects: HashMap<&str, u32> = HashMap::new();
-    let mut id = |s: &'a str| {
-        let next = ids.len() as u32;
-        *ids.entry(s).or_insert(next)
-    };
-    let own: Vec<Option<u32>> = messages
-        .iter()
-        .map(|m| {
-            parents.push(m.links.parents.iter().map(|p| id(p)).collect());
-            m.links.id.as_deref().map(&mut id)
-        })
-        .collect();
-    messages
-        .iter()
-        .zip(own)
-        .zip(parents.iter())
-        .map(|((m, own), parents)| {
-            let next = subjects.len() as u32;
-            Threadable {
-                number: m.number,
-                date: m.date,
-                subject: &m.subject,
-                subject_id: *subjects.entry(&m.subject).or_insert(next),
-                is_reply: m.is_reply,
-                id: own,
-                parents,
-            }
-        })
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
     let messages = messages();
-    let mut parents = Vec::new();
-    let kept = numbered(&messages, &mut parents);
+    // As a session finds them kept in memory: numbered by UID, the
+    // numbers here.
+    let mut index = ThreadIndex::default();
+    index.insert(&messages);
+    let uids: Vec<u32> = messages.iter().map(|m| m.number.get()).collect();
+    let kept = index.threadable(&uids, NonZeroU32::new).unwrap();
     let mut group = c.benchmark_group("thread_100k");
     group
         .sample_size(10)
