@@ -133,10 +133,15 @@ both! {
         c.cmd_ok("s SELECT Drafts").await;
         let r = c.cmd_ok("b APPEND INBOX CATENATE (URL \";UID=2/;SECTION=HEADER\")").await;
         assert_lines(&r, &["b OK [APPENDUID % 2] APPEND completed"]);
+        // A partial without a length reads to the end of the section.
+        let r = c.cmd_ok("p APPEND INBOX CATENATE (URL \";UID=2/;SECTION=HEADER/;PARTIAL=5\")").await;
+        assert_lines(&r, &["p OK [APPENDUID % 3] APPEND completed"]);
         c.cmd_ok("s2 SELECT INBOX").await;
         assert_eq!(body(&mut c, 1).await, "Subject: Hello\r\nrt ");
         let second = message("second", "Hello");
-        assert_eq!(body(&mut c, 2).await, second[..second.find("\r\n\r\n").unwrap() + 4]);
+        let header = &second[..second.find("\r\n\r\n").unwrap() + 4];
+        assert_eq!(body(&mut c, 2).await, header);
+        assert_eq!(body(&mut c, 3).await, header[5..]);
     }
 
     async fn an_unusable_url_fails_the_append_with_badurl(backend) {

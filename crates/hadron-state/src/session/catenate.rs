@@ -32,6 +32,7 @@ use super::output::tagged;
 use super::{Output, Session, fetch_body, no_for};
 use crate::engine::EngineError;
 use crate::imap_url::MessageUrl;
+use crate::message::section::partial_range;
 
 /// The limit on one command's URL data when the embedder sets no
 /// `APPENDLIMIT`: 64 MiB per message.
@@ -182,15 +183,13 @@ impl Session {
             Ok(Some(None)) => return Err(bad("no such section in the message")),
             Err(e) => return Err(Refused(no_for(tag, &e))),
         };
-        Ok(match parsed.partial {
-            None => data,
-            Some((offset, length)) => {
-                let start = (offset as usize).min(data.len());
-                let end = length.map_or(data.len(), |l| {
-                    start.saturating_add(l as usize).min(data.len())
-                });
-                data[start..end].to_vec()
-            }
+        // No length reads to the end, as the longest count would.
+        let partial = parsed.partial.map(|(o, l)| (o, l.unwrap_or(u32::MAX)));
+        let range = partial_range(data.len(), partial);
+        Ok(if range == (0..data.len()) {
+            data
+        } else {
+            data[range].to_vec()
         })
     }
 }
