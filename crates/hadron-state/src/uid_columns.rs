@@ -9,21 +9,25 @@ pub(crate) fn kept_limit(messages: u32) -> usize {
 }
 
 /// The place in `known` (ascending) of each of `uids` (ascending), `None`
-/// for one it lacks: by binary search when `uids` are few beside `known`
-/// (a new message or two), else in one pass over both.
+/// for one it lacks. Each search starts where the last one ended and
+/// gallops (steps of 1, 2, 4, … then a binary search within the last
+/// step): a few UIDs cost a few binary searches, many cost about one pass
+/// over `known`, and the reads stay near each other.
 pub(crate) fn positions<'a>(
     known: &'a [u32],
     uids: &'a [u32],
 ) -> impl Iterator<Item = Option<usize>> + 'a {
-    let search = uids.len() * 16 < known.len();
     let mut k = 0;
     uids.iter().map(move |&u| {
-        if search {
-            return known.binary_search(&u).ok();
+        // Invariant: every UID before `k` is below `u`.
+        let mut step = 1;
+        let mut low = k;
+        while k + step <= known.len() && known[k + step - 1] < u {
+            low = k + step;
+            step *= 2;
         }
-        while k < known.len() && known[k] < u {
-            k += 1;
-        }
+        let high = (k + step).min(known.len());
+        k = low + known[low..high].partition_point(|&x| x < u);
         (known.get(k) == Some(&u)).then_some(k)
     })
 }
@@ -75,10 +79,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn positions_by_search_and_by_walk_agree() {
+    fn positions_agree_with_binary_search() {
         let known: Vec<u32> = (1..=200).map(|u| 3 * u).collect();
-        // Few (binary search) and many (one walk), present and absent.
-        for uids in [vec![3, 4, 600], (1..=700).collect::<Vec<u32>>()] {
+        // Few and far apart, many and dense, present and absent, before
+        // the first and past the last, repeated.
+        for uids in [
+            vec![3, 4, 600],
+            (1..=700).collect::<Vec<u32>>(),
+            vec![1, 2, 3, 3, 299, 300, 597, 598, 599, 601, 1000],
+            vec![],
+        ] {
             let expected: Vec<Option<usize>> =
                 uids.iter().map(|u| known.binary_search(u).ok()).collect();
             assert_eq!(positions(&known, &uids).collect::<Vec<_>>(), expected);

@@ -695,6 +695,16 @@ fn flag_row(r: FlagRow) -> MessageFlags {
     }
 }
 
+/// A message's flags from a typed `(uid, flags, keywords, modseq)` row.
+fn typed_flag_row((uid, flags, keywords, modseq): (i64, i32, i64, i64)) -> MessageFlags {
+    flag_row(FlagRow {
+        uid,
+        flags,
+        keywords,
+        modseq,
+    })
+}
+
 pub(crate) fn fetch_flags(
     c: &mut Conn,
     mailbox: MailboxId,
@@ -714,17 +724,7 @@ pub(crate) fn fetch_flags(
                 mailbox_messages::modseq,
             ))
             .load_iter::<(i64, i32, i64, i64), diesel::connection::DefaultLoadingMode>(c)?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (uid, flags, keywords, modseq) = r?;
-            out.push(MessageFlags {
-                uid: uid as u32,
-                flags: SystemFlags::from_bits_truncate(flags as u8),
-                keywords: keywords as u64,
-                modseq: modseq as u64,
-            });
-        }
-        return Ok(out);
+        return rows.map(|r| Ok(typed_flag_row(r?))).collect();
     }
     select_by_uid_chunks(
         c,
@@ -1347,19 +1347,27 @@ pub(crate) fn changed_since(
     modseq: u64,
 ) -> Result<Vec<MessageFlags>> {
     mailbox_row(c, mailbox)?;
-    let mut s =
-        Sql::new("SELECT uid, flags, keywords, modseq FROM mailbox_messages WHERE mailbox_id = ");
-    s.i64(mailbox.0)
-        .push(" AND modseq > ")
-        .i64(modseq.min(i64::MAX as u64) as i64);
-    let mut rows: Vec<MessageFlags> = q(s)
-        .load::<FlagRow>(c)?
-        .into_iter()
-        .map(flag_row)
-        .filter(|m| uids.contains(m.uid))
-        .collect();
-    rows.sort_unstable_by_key(|m| m.uid);
-    Ok(rows)
+    // A typed query (its statement is prepared once per connection),
+    // through the covering mod-sequence index; decoded by position.
+    let rows = mailbox_messages::table
+        .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
+        .filter(mailbox_messages::modseq.gt(modseq.min(i64::MAX as u64) as i64))
+        .select((
+            mailbox_messages::uid,
+            mailbox_messages::flags,
+            mailbox_messages::keywords,
+            mailbox_messages::modseq,
+        ))
+        .load_iter::<(i64, i32, i64, i64), diesel::connection::DefaultLoadingMode>(c)?;
+    let mut out = Vec::new();
+    for r in rows {
+        let row = typed_flag_row(r?);
+        if uids.contains(row.uid) {
+            out.push(row);
+        }
+    }
+    out.sort_unstable_by_key(|m| m.uid);
+    Ok(out)
 }
 
 // ---- garbage -----------------------------------------------------------------------------

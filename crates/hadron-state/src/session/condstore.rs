@@ -32,7 +32,7 @@
 use std::collections::{HashMap, HashSet};
 
 use hadron_proto::types::{Capability, Code, Data, FetchItem, SequenceSet};
-use hadron_store::{MessageFlags, UidSet};
+use hadron_store::UidSet;
 
 use super::messages::wire_uids;
 use super::output::{data, flag_fetch, nz, untagged_ok};
@@ -40,6 +40,7 @@ use super::{ResponseSink, Session};
 use crate::delivery::Untagged;
 use crate::engine::EngineError;
 use crate::snapshot::Snapshot;
+use crate::uid_columns::{missing, positions};
 
 /// What a session told of mod-sequences, so that what it tells next never
 /// contradicts it (imaptest checks it; RFC 7162 clients cache it):
@@ -158,9 +159,10 @@ impl Session {
     /// that vanished and that the session no longer shows (`* VANISHED
     /// (EARLIER)`, when `vanished`; see the [module docs](self) for a
     /// pruned history), and the messages it shows whose mod-sequence is
-    /// above `since`, with their stored flags and mod-sequence, ascending
-    /// by UID. When the session already knows everything up to `since`,
-    /// only changes in flight can be found: a small read, done in place.
+    /// above `since`, with their sequence number and stored mod-sequence,
+    /// ascending by UID. When the session already knows everything up to
+    /// `since`, only changes in flight can be found: a small read, done in
+    /// place.
     /// `vouched`: the client knows of every expunge up to this UID (from
     /// its sequence match data, [`vouched_uid`]); it matters only when the
     /// history was pruned and every absent UID would be told.
@@ -177,7 +179,7 @@ impl Session {
         let id = m.info.id;
         let small = since >= m.selected.snapshot().modseq();
         let set = asked.clone();
-        let (history, mut changed) = self
+        let (history, changed) = self
             .engine
             .read_sized(small, move |store, _| {
                 let history = match vanished {
@@ -188,12 +190,24 @@ impl Session {
             })
             .await?;
         let snap = m.selected.snapshot();
-        changed.retain(|r| snap.seq(r.uid).is_some());
+        // The store gave only asked UIDs, ascending.
+        let uids: Vec<u32> = changed.iter().map(|r| r.uid).collect();
+        let changed = changed
+            .into_iter()
+            .zip(positions(snap.uids(), &uids))
+            .filter_map(|(r, at)| {
+                Some(Changed {
+                    seq: at? as u32 + 1,
+                    uid: r.uid,
+                    modseq: r.modseq,
+                })
+            })
+            .collect();
         let vanished = match history {
-            Some(uids) => uids
-                .into_iter()
-                .filter(|&u| asked.contains(u) && snap.seq(u).is_none())
-                .collect(),
+            Some(mut uids) => {
+                uids.retain(|&u| asked.contains(u));
+                missing(snap.uids(), &uids)
+            }
             None => {
                 let top = m.info.uidnext.saturating_sub(1).max(snap.max_uid());
                 let mut absent = absent_uids(asked, snap, top);
@@ -210,7 +224,7 @@ impl Session {
     pub(super) fn tell_resync(
         &mut self,
         vanished: &[u32],
-        changed: &[MessageFlags],
+        changed: &[Changed],
         out: &mut dyn ResponseSink,
     ) {
         let Some(m) = self.mailbox.as_mut() else {
@@ -223,19 +237,16 @@ impl Session {
             }));
         }
         let snap = m.selected.snapshot();
-        for row in changed {
-            let Some(seq) = snap.seq(row.uid) else {
-                continue;
-            };
-            let Some(msg) = snap.get(seq) else {
+        for c in changed {
+            let Some(msg) = snap.get(c.seq) else {
                 continue;
             };
             out.send(data(Data::Fetch {
-                seq: nz(seq),
+                seq: nz(c.seq),
                 items: vec![
-                    FetchItem::Uid(nz(row.uid)),
+                    FetchItem::Uid(nz(c.uid)),
                     FetchItem::Flags(flag_fetch(&msg.flags(), msg.recent)),
-                    FetchItem::ModSeq(m.told.tell(row.uid, row.modseq, snap.modseq())),
+                    FetchItem::ModSeq(m.told.tell(c.uid, c.modseq, snap.modseq())),
                 ],
             }));
         }
@@ -248,7 +259,17 @@ pub(super) struct SinceChanges {
     /// UIDs gone, ascending.
     pub(super) vanished: Vec<u32>,
     /// Messages changed, ascending by UID.
-    pub(super) changed: Vec<MessageFlags>,
+    pub(super) changed: Vec<Changed>,
+}
+
+/// A message [`Session::changes_since`] found changed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Changed {
+    /// Its sequence number in the session's snapshot.
+    pub(super) seq: u32,
+    pub(super) uid: u32,
+    /// Its stored mod-sequence (see [`ToldModseqs::tell`] for telling it).
+    pub(super) modseq: u64,
 }
 
 /// `* OK [HIGHESTMODSEQ n]`.

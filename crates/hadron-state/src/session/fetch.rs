@@ -258,15 +258,11 @@ impl Session {
                     uids,
                 }));
             }
-            let Some(m) = self.mailbox.as_ref() else {
-                return;
-            };
-            let snap = m.selected.snapshot();
             let mut hits: Vec<u32> = Vec::with_capacity(found.changed.len());
-            for r in found.changed {
-                if let Some(seq) = snap.seq(r.uid).filter(|&s| seqs.contains(s)) {
-                    hits.push(seq);
-                    modseqs.insert(r.uid, r.modseq);
+            for c in found.changed {
+                if seqs.contains(c.seq) {
+                    hits.push(c.seq);
+                    modseqs.insert(c.uid, c.modseq);
                 }
             }
             hits.sort_unstable();
