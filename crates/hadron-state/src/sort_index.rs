@@ -105,10 +105,7 @@ impl SortColumn {
             Some(_) => fresh.iter().filter_map(|m| number(m, key)).collect(),
             None => {
                 let keys: Vec<&str> = fresh.iter().filter_map(|m| text(m, key)).collect();
-                self.add_distinct(&keys);
-                keys.iter()
-                    .map(|k| self.rank(k).expect("added above") as u64)
-                    .collect()
+                self.ranks(&keys)
             }
         };
         let fresh = fresh.iter().map(|m| m.uid).zip(values);
@@ -120,32 +117,49 @@ impl SortColumn {
         self.distinct.binary_search_by(|d| (**d).cmp(k)).ok()
     }
 
-    /// Adds the keys not yet known to the distinct ones and renumbers the
-    /// stored ranks to match.
-    fn add_distinct(&mut self, keys: &[&str]) {
-        let mut new: Vec<&str> = keys
-            .iter()
-            .copied()
-            .filter(|k| self.rank(k).is_none())
-            .collect();
-        if new.is_empty() {
-            return;
+    /// The rank of each of `keys`, adding those not yet known to the
+    /// distinct ones and renumbering the stored ranks to match: one sort
+    /// of `keys` and one pass over the distinct ones, so that filling a
+    /// column of a million messages costs no million binary searches.
+    fn ranks(&mut self, keys: &[&str]) -> Vec<u64> {
+        if keys.len() * 16 < self.distinct.len() {
+            // A few new messages: a search each, if all their keys are known.
+            let known: Option<Vec<u64>> = keys
+                .iter()
+                .map(|k| self.rank(k).map(|r| r as u64))
+                .collect();
+            if let Some(ranks) = known {
+                return ranks;
+            }
         }
-        new.sort_unstable();
-        new.dedup();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_unstable_by(|&a, &b| keys[a].cmp(keys[b]));
+        let mut order = order.into_iter().peekable();
         let old = std::mem::take(&mut self.distinct);
-        let mut merged: Vec<Box<str>> = Vec::with_capacity(old.len() + new.len());
+        let mut merged: Vec<Box<str>> = Vec::with_capacity(old.len() + keys.len().min(1024));
+        let mut ranks = vec![0; keys.len()];
+        // Places the keys of `order` below `bound` (all when `None`) in
+        // `merged`, each new one once, and notes their ranks.
+        let mut place_below = |merged: &mut Vec<Box<str>>, bound: Option<&str>| {
+            while let Some(i) = order.next_if(|&i| bound.is_none_or(|b| keys[i] <= b)) {
+                if bound != Some(keys[i]) && merged.last().is_none_or(|l| **l != *keys[i]) {
+                    merged.push(keys[i].into());
+                }
+                ranks[i] = if bound == Some(keys[i]) {
+                    merged.len() as u64
+                } else {
+                    merged.len() as u64 - 1
+                };
+            }
+        };
         // `moved[r]` is where old rank r goes.
         let mut moved: Vec<u64> = Vec::with_capacity(old.len());
-        let mut new = new.into_iter().peekable();
         for d in old {
-            while let Some(n) = new.next_if(|n| *n < &*d) {
-                merged.push(n.into());
-            }
+            place_below(&mut merged, Some(&d));
             moved.push(merged.len() as u64);
             merged.push(d);
         }
-        merged.extend(new.map(Box::from));
+        place_below(&mut merged, None);
         let renumbered = moved.iter().enumerate().any(|(r, &to)| r as u64 != to);
         if renumbered {
             for v in &mut self.values {
@@ -153,6 +167,7 @@ impl SortColumn {
             }
         }
         self.distinct = merged;
+        ranks
     }
 }
 
@@ -346,6 +361,9 @@ mod tests {
                 wanted.iter().filter(|m| lacking.contains(&m.uid)).cloned().collect();
             index.insert(&keys, &fill);
             prop_assert!(index.missing(&keys, &uids).is_empty());
+            for column in index.columns.iter().flatten() {
+                prop_assert!(column.distinct.windows(2).all(|w| w[0] < w[1]), "distinct keys ascending, each once");
+            }
             let columns = index.columns(&criteria).expect("filled");
             let got = sort_uids(&uids, &criteria, &columns).expect("all known");
             sort(&mut wanted, &criteria);
@@ -373,6 +391,29 @@ mod tests {
         let sorted = sort_uids(&[1, 2, 3, 4, 5], &by_from, &columns);
         assert_eq!(sorted, Some(vec![2, 4, 3, 1, 5]));
         assert_eq!(sort_uids(&[1, 6], &by_from, &columns), None);
+    }
+
+    #[test]
+    fn few_new_messages_rank_by_search_or_by_merge() {
+        let m = |uid, subject: String| SortMessage {
+            uid,
+            subject,
+            ..SortMessage::default()
+        };
+        let by_subject = [SortCriterion {
+            reverse: true,
+            key: SortKey::Subject,
+        }];
+        let mut index = SortIndex::default();
+        let many: Vec<SortMessage> = (0..40).map(|i| m(i + 1, format!("K{i:02}"))).collect();
+        index.insert(&[SortKey::Subject], &many);
+        // A known key (searched), then an unknown one (merged in).
+        index.insert(&[SortKey::Subject], &[m(41, "K05".into())]);
+        index.insert(&[SortKey::Subject], &[m(42, "K055".into())]);
+        let columns = index.columns(&by_subject).expect("filled");
+        assert_eq!(columns[0].distinct.len(), 41);
+        let sorted = sort_uids(&[5, 6, 7, 41, 42], &by_subject, &columns);
+        assert_eq!(sorted, Some(vec![7, 42, 6, 41, 5]), "ties by UID");
     }
 
     #[test]
