@@ -7,6 +7,7 @@ pub(crate) mod pg {
     type DB = diesel::pg::Pg;
     include!("ops_impl.rs");
     include!("ops_search.rs");
+    include!("ops_modseq.rs");
     include!("ops_fulltext.rs");
     include!("ops_feed.rs");
     include!("ops_auth.rs");
@@ -21,6 +22,7 @@ pub(crate) mod sqlite {
     type DB = diesel::sqlite::Sqlite;
     include!("ops_impl.rs");
     include!("ops_search.rs");
+    include!("ops_modseq.rs");
     include!("ops_fulltext.rs");
     include!("ops_feed.rs");
     include!("ops_auth.rs");
