@@ -35,6 +35,9 @@ pub(crate) const ALGORITHMS: [&str; 2] = ["ORDEREDSUBJECT", "REFERENCES"];
 #[error("message UID {0} is neither in the store nor kept for this session")]
 struct Missing(u32);
 
+/// Most messages read into the thread index at once.
+const FILL_CHUNK: usize = 65_536;
+
 /// The thread row of a message the store no longer lists in the mailbox,
 /// from its kept metadata.
 fn kept_row(m: &hadron_store::StoredMessage) -> ThreadRow {
@@ -171,11 +174,12 @@ impl Session {
                     };
                     let mut index = index.lock().unwrap_or_else(PoisonError::into_inner);
                     index.trim(crate::uid_columns::kept_limit(snapshot.len()));
-                    let missing = index.missing(&found.numbers);
-                    if !missing.is_empty() {
-                        let by_uid = read_messages(
-                            store, blobs, &engine, mailbox, snapshot, &missing, true,
-                        )?;
+                    // By chunks: what one chunk's rows and messages allocate is
+                    // freed and reused by the next, instead of a million of each
+                    // alive at once.
+                    for chunk in index.missing(&found.numbers).chunks(FILL_CHUNK) {
+                        let by_uid =
+                            read_messages(store, blobs, &engine, mailbox, snapshot, chunk, true)?;
                         index.insert(&by_uid);
                     }
                     let number = |u: u32| NonZeroU32::new(if uid { u } else { snapshot.seq(u)? });
