@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use hadron_proto::types::Mailbox;
 
 use crate::flags::FlagSet;
+use crate::mailbox_events::MailboxEvents;
 
 /// Identifies a session (one client connection) within a [`Hub`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -195,6 +196,9 @@ struct HubInner {
     capacity: usize,
     next_session: AtomicU64,
     mailboxes: Mutex<HashMap<MailboxId, Vec<Arc<Queue>>>>,
+    /// Changes to users' sets of mailboxes (NOTIFY), beside the changes
+    /// inside mailboxes.
+    mailbox_events: MailboxEvents,
 }
 
 impl HubInner {
@@ -230,6 +234,7 @@ impl Hub {
                 capacity: capacity.max(1),
                 next_session: AtomicU64::new(1),
                 mailboxes: Mutex::new(HashMap::new()),
+                mailbox_events: MailboxEvents::new(capacity),
             }),
         }
     }
@@ -237,6 +242,12 @@ impl Hub {
     /// The queue capacity.
     pub fn capacity(&self) -> usize {
         self.inner.capacity
+    }
+
+    /// The fan-out of changes to users' sets of mailboxes (created,
+    /// deleted, renamed, subscribed), with the same queue capacity.
+    pub fn mailbox_events(&self) -> &MailboxEvents {
+        &self.inner.mailbox_events
     }
 
     /// A fresh session id, unique within this hub.
@@ -276,6 +287,16 @@ impl Hub {
     pub fn subscribe_passive(&self, mailbox: MailboxId) -> Subscription {
         let id = self.new_session_id();
         self.subscribe_queue(mailbox, id, None, true, false)
+    }
+
+    /// Subscribes a session that *watches* `mailbox` without having it
+    /// selected (NOTIFY, RFC 5465): woken through `notify` like a selected
+    /// session, but like a passive follower never given `\Recent` and not
+    /// counted by [`Hub::subscribers`]. It keeps the change feed following
+    /// the mailbox ([`Hub::followers`]).
+    pub fn subscribe_watcher(&self, mailbox: MailboxId, notify: Arc<dyn Notify>) -> Subscription {
+        let id = self.new_session_id();
+        self.subscribe_queue(mailbox, id, Some(notify), true, false)
     }
 
     fn subscribe_queue(
