@@ -51,7 +51,7 @@ fn special_use_attribute(s: &str) -> Option<ListAttribute<'static>> {
     )
 }
 
-fn delimiter() -> Delimiter {
+pub(crate) fn delimiter() -> Delimiter {
     // '/' is a valid delimiter character.
     Delimiter::new(DELIMITER).unwrap_or_else(|_| unreachable!("'/' is a TEXT-CHAR"))
 }
