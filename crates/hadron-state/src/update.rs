@@ -192,6 +192,11 @@ impl Queue {
     }
 }
 
+/// The most mailbox events ([`MailboxEvents`]) a session may have waiting:
+/// more than any client's burst of CREATE/RENAME/SUBSCRIBE, and small
+/// enough that a stuck session holds little.
+const MAILBOX_EVENTS_CAPACITY: usize = 1024;
+
 struct HubInner {
     capacity: usize,
     next_session: AtomicU64,
@@ -234,7 +239,7 @@ impl Hub {
                 capacity: capacity.max(1),
                 next_session: AtomicU64::new(1),
                 mailboxes: Mutex::new(HashMap::new()),
-                mailbox_events: MailboxEvents::new(capacity),
+                mailbox_events: MailboxEvents::new(capacity.min(MAILBOX_EVENTS_CAPACITY)),
             }),
         }
     }
@@ -245,7 +250,8 @@ impl Hub {
     }
 
     /// The fan-out of changes to users' sets of mailboxes (created,
-    /// deleted, renamed, subscribed), with the same queue capacity.
+    /// deleted, renamed, subscribed), whose queues hold the hub's capacity
+    /// of events, at most 1,024.
     pub fn mailbox_events(&self) -> &MailboxEvents {
         &self.inner.mailbox_events
     }

@@ -327,6 +327,7 @@ impl Session {
             "QUOTA=RES-MESSAGE",
             "BINARY",
             "CATENATE",
+            "NOTIFY",
         ]
         .into_iter()
         .map(str::to_owned)

@@ -235,13 +235,21 @@ fn event_bits(group: &EventGroup<'_>) -> Result<u8, Refusal> {
 fn status_items(bits: u8, condstore: bool) -> Vec<StatusItem> {
     let mut items = Vec::new();
     if bits & (NEW | EXPUNGE) != 0 {
-        items.extend([StatusItem::Messages, StatusItem::UidNext, StatusItem::UidValidity]);
+        items.extend([
+            StatusItem::Messages,
+            StatusItem::UidNext,
+            StatusItem::UidValidity,
+        ]);
         if condstore {
             items.push(StatusItem::HighestModSeq);
         }
     }
     if bits & FLAGS != 0 {
-        for i in [StatusItem::UidValidity, StatusItem::Unseen, StatusItem::HighestModSeq] {
+        for i in [
+            StatusItem::UidValidity,
+            StatusItem::Unseen,
+            StatusItem::HighestModSeq,
+        ] {
             if !items.contains(&i) {
                 items.push(i);
             }
@@ -261,7 +269,11 @@ fn update_bits(u: &Update) -> u8 {
     }
 }
 
-fn list(name: &str, attributes: Vec<ListAttribute<'static>>, old: Option<&str>) -> Option<Data<'static>> {
+fn list(
+    name: &str,
+    attributes: Vec<ListAttribute<'static>>,
+    old: Option<&str>,
+) -> Option<Data<'static>> {
     let mailbox = Mailbox::new(name.to_owned()).ok()?;
     let extended = old
         .and_then(|o| Mailbox::new(o.to_owned()).ok())
@@ -338,7 +350,12 @@ impl Session {
         }
         if unsupported {
             let code = Code::BadEvent(supported_events());
-            return out.send(tagged(tag, StatusKind::No, Some(code), "unsupported NOTIFY event"));
+            return out.send(tagged(
+                tag,
+                StatusKind::No,
+                Some(code),
+                "unsupported NOTIFY event",
+            ));
         }
         let wake = self.wake.clone();
         let dirty = Arc::new(AtomicBool::new(false));
@@ -389,7 +406,10 @@ impl Session {
 
     /// Reads the user's mailboxes (and subscriptions) and brings the
     /// watched set in line with the filters; returns the mailboxes read.
-    async fn resolve_watched(&self, state: &mut NotifyState) -> Result<Vec<MailboxInfo>, crate::engine::EngineError> {
+    async fn resolve_watched(
+        &self,
+        state: &mut NotifyState,
+    ) -> Result<Vec<MailboxInfo>, crate::engine::EngineError> {
         let (infos, subscribed) = self
             .engine
             .mailboxes_and_subscriptions(self.acct().id)
@@ -610,8 +630,9 @@ fn name_event(n: &mut NotifyState, e: &MailboxEvent) -> Option<Data<'static>> {
         }
         MailboxEvent::Deleted(name) => (n.mask(name) & NAME != 0)
             .then(|| list(name, vec![ListAttribute::NonExistent], None))?,
-        MailboxEvent::Renamed { from, to } => ((n.mask(from) | n.mask(to)) & NAME != 0)
-            .then(|| list(to, Vec::new(), Some(from)))?,
+        MailboxEvent::Renamed { from, to } => {
+            ((n.mask(from) | n.mask(to)) & NAME != 0).then(|| list(to, Vec::new(), Some(from)))?
+        }
         MailboxEvent::Subscribed(name) => {
             if n.by_subscription {
                 n.subscribed.insert(name.clone());
