@@ -498,55 +498,52 @@ impl Session {
     /// called by the server between commands and during IDLE.
     pub async fn notify_poll(&mut self, out: &mut dyn ResponseSink) {
         let condstore = self.condstore();
-        let Some(n) = self.notify.as_mut() else {
+        // Out of the session while it works; put back unless it ends.
+        let Some(mut n) = self.notify.take() else {
             return;
         };
         n.dirty.store(false, Ordering::Release);
         // Mailbox names and subscriptions.
         let events = match n.events.drain() {
             DrainedEvents::Events(e) => e,
-            DrainedEvents::Overflowed => return self.notification_overflow(out),
+            DrainedEvents::Overflowed => return notification_overflow(out),
         };
-        let mut changed_names = false;
         for e in &events {
-            let notify_state = self.notify.as_mut().unwrap_or_else(|| unreachable!());
-            if let Some(d) = name_event(notify_state, e) {
+            if let Some(d) = name_event(&mut n, e) {
                 out.send(data(d));
             }
-            changed_names = true;
         }
-        if changed_names {
-            let mut state = self.notify.take().unwrap_or_else(|| unreachable!());
-            let r = self.resolve_watched(&mut state).await;
-            self.notify = Some(state);
-            if let Err(e) = r {
-                tracing::warn!(error = %e, "NOTIFY: reading the mailboxes failed");
-            }
+        if !events.is_empty()
+            && let Err(e) = self.resolve_watched(&mut n).await
+        {
+            tracing::warn!(error = %e, "NOTIFY: reading the mailboxes failed");
         }
         // Other mailboxes' message events, one STATUS per mailbox.
         let selected_id = self.mailbox.as_ref().map(|m| m.info.id.0);
         let mut changed = Vec::new();
-        if let Some(n) = &self.notify {
-            for (&id, w) in &n.watched {
-                let bits = match w.subscription.drain() {
-                    Drained::Updates(u) => u.iter().fold(0, |b, u| b | update_bits(u)),
-                    Drained::Overflowed => {
-                        w.subscription.reset();
-                        MESSAGE_EVENTS
-                    }
-                };
-                let bits = bits & w.events;
-                if bits != 0 && Some(id) != selected_id {
-                    changed.push((id, bits));
+        for (&id, w) in &n.watched {
+            let bits = match w.subscription.drain() {
+                Drained::Updates(u) => u.iter().fold(0, |b, u| b | update_bits(u)),
+                Drained::Overflowed => {
+                    // Only "something changed" is needed: a STATUS says it.
+                    w.subscription.reset();
+                    MESSAGE_EVENTS
                 }
+            };
+            let bits = bits & w.events;
+            if bits != 0 && Some(id) != selected_id {
+                changed.push((id, bits));
             }
         }
+        self.notify = Some(n);
         for (id, bits) in changed {
             let store_id = hadron_store::MailboxId(id);
             let info = self
                 .engine
                 .read_sized(true, move |store, _| Ok(store.mailbox_status(store_id)?))
                 .await;
+            // A mailbox deleted meanwhile has its `\NonExistent` LIST (or
+            // nothing, if names are not watched).
             if let Ok(info) = info {
                 self.send_status(&info, status_items(bits, condstore), out);
             }
@@ -602,16 +599,6 @@ impl Session {
         self.fetch(&tag, true, &set, &items, &[], &mut held).await;
     }
 
-    /// The mailbox-event queue overflowed: tell the client and stop (RFC
-    /// 5465 §5.8: as after `NOTIFY NONE`).
-    fn notification_overflow(&mut self, out: &mut dyn ResponseSink) {
-        self.notify = None;
-        out.send(untagged_ok(
-            Some(Code::NotificationOverflow),
-            "too many changes; NOTIFY is off, use NOTIFY SET again",
-        ));
-    }
-
     /// The memory this session's NOTIFY state holds (bytes, estimated), for
     /// measurements; 0 without NOTIFY.
     pub fn notify_memory(&self) -> usize {
@@ -619,6 +606,15 @@ impl Session {
             .as_ref()
             .map_or(0, |n| std::mem::size_of::<NotifyState>() + n.heap_size())
     }
+}
+
+/// The mailbox-event queue overflowed: tells the client, whose session
+/// then notifies nothing more, as after `NOTIFY NONE` (RFC 5465 §5.8).
+fn notification_overflow(out: &mut dyn ResponseSink) {
+    out.send(untagged_ok(
+        Some(Code::NotificationOverflow),
+        "too many changes; NOTIFY is off, use NOTIFY SET again",
+    ));
 }
 
 /// The `* LIST` a mailbox event produces for this state, if it asked for
