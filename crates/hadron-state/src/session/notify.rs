@@ -23,8 +23,8 @@
 //!   `OLDNAME` for a renamed one) and SubscriptionChange (`\Subscribed`).
 //!
 //! Memory per session is bounded: changes are coalesced per mailbox (a
-//! watcher queue holds at most the hub's capacity of shared update
-//! pointers, and an overflow only means "something changed"), and the
+//! watcher queue holds at most 16 shared update pointers, and its overflow
+//! only means "something changed", told as a STATUS of every item), and the
 //! queue of mailbox events is bounded; when it overflows the session sends
 //! `* OK [NOTIFICATIONOVERFLOW]` and stops notifying, as after `NOTIFY
 //! NONE` (RFC 5465 §5.8).
