@@ -1481,3 +1481,80 @@ fn rfc7889_appendlimit_status_item() {
         }
     );
 }
+
+#[test]
+fn rfc5465_notify_examples() {
+    use hadron_proto::types::{EventGroup, MailboxFilter, NotifyEvent, NotifyRequest};
+    let notify = |line: &str| match parse(line).body {
+        CommandBody::Notify(r) => r.into_static(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(notify("a NOTIFY NONE\r\n"), NotifyRequest::None);
+    // §8's example: the selected mailbox with FETCH items, then every
+    // personal mailbox's names and subscriptions.
+    let r = notify(
+        "a NOTIFY SET (selected (MessageNew (uid body.peek[header.fields (from to subject)]) \
+         MessageExpunge)) (subtree Lists (MessageNew MessageExpunge)) (mailboxes misc (MessageNew))\r\n",
+    );
+    assert!(
+        matches!(r, NotifyRequest::Set { status: false, .. }),
+        "{r:?}"
+    );
+    let r = notify(
+        "a notify set status (selected-delayed (MessageNew MessageExpunge FlagChange)) \
+         (personal (MailboxName SubscriptionChange)) (subtree (Lists \"a b\") NONE) \
+         (MAILBOXES INBOX (MessageNew (UID FLAGS) MessageExpunge X-Other))\r\n",
+    );
+    let NotifyRequest::Set { status, groups } = r else {
+        panic!("{r:?}")
+    };
+    assert!(status);
+    let groups = groups.into_vec();
+    assert_eq!(
+        groups[0],
+        EventGroup {
+            filter: MailboxFilter::SelectedDelayed,
+            events: vec![
+                NotifyEvent::MessageNew(vec![]),
+                NotifyEvent::MessageExpunge,
+                NotifyEvent::FlagChange
+            ],
+        }
+    );
+    assert_eq!(groups[1].filter, MailboxFilter::Personal);
+    assert_eq!(
+        groups[2].filter,
+        MailboxFilter::Subtree(ne(vec![
+            Mailbox::new("Lists").unwrap(),
+            Mailbox::new("a b").unwrap()
+        ]))
+    );
+    assert!(groups[2].events.is_empty(), "NONE");
+    assert_eq!(
+        groups[3].events[0],
+        NotifyEvent::MessageNew(vec![FetchAttribute::Uid, FetchAttribute::Flags])
+    );
+    assert_eq!(groups[3].events[2].name(), "X-Other");
+}
+
+#[test]
+fn malformed_notify_commands_are_errors() {
+    for line in [
+        "a NOTIFY\r\n",
+        "a NOTIFY SET\r\n",
+        "a NOTIFY SET STATUS\r\n",
+        "a NOTIFY SET ()\r\n",
+        "a NOTIFY SET (selected)\r\n",
+        "a NOTIFY SET (selected ())\r\n",
+        "a NOTIFY SET (nowhere (MessageNew))\r\n",
+        "a NOTIFY SET (subtree (MessageNew))\r\n",
+        "a NOTIFY SET (mailboxes () (MessageNew))\r\n",
+        "a NOTIFY SET (selected (MessageNew ()))\r\n",
+        "a NOTIFY SET (selected (MessageNew)) \r\n",
+        "a NOTIFY SOMETIMES\r\n",
+        "a NOTIFY NONE (selected (MessageNew))\r\n",
+    ] {
+        let e = error(line);
+        assert_eq!(e.tag().map(|t| t.as_str()), Some("a"), "{line:?}: {e}");
+    }
+}

@@ -1036,3 +1036,29 @@ fn rfc8514_savedate_fetch_items() {
         assert!(parse::response(bad.as_bytes()).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn rfc5465_notify_response_codes() {
+    use hadron_proto::types::{NonEmptyVec, NotifyEvent};
+    assert_eq!(
+        code_of(&exact("* OK [NOTIFICATIONOVERFLOW] ...\r\n")),
+        Code::NotificationOverflow
+    );
+    assert_eq!(
+        code_of(&exact(
+            "a NO [BADEVENT (MailboxMetadataChange ServerMetadataChange)] Not supported\r\n"
+        )),
+        Code::BadEvent(
+            NonEmptyVec::new(vec![
+                NotifyEvent::MailboxMetadataChange,
+                NotifyEvent::ServerMetadataChange
+            ])
+            .unwrap()
+        )
+    );
+    // An empty list is not a BADEVENT code.
+    assert!(!matches!(
+        parse::response(b"a NO [BADEVENT ()] x\r\n").map(|r| code_of(&r)),
+        Ok(Code::BadEvent(_))
+    ));
+}

@@ -39,8 +39,13 @@ impl Engine {
             BackendUpdate::MailboxCreated { user, name } => {
                 let account = self.account(&user).await?;
                 let id = account.id;
+                let created = name.clone();
                 self.blocking(move |store, _| Ok(store.create_mailbox(id, &name, None)?))
                     .await?;
+                self.hub().mailbox_events().publish(
+                    id.0 as u64,
+                    crate::mailbox_events::MailboxEvent::Created(created),
+                );
                 Ok(Applied::Done)
             }
             BackendUpdate::MailboxRenamed { user, from, to } => {

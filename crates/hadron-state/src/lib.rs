@@ -155,6 +155,7 @@ pub mod delivery;
 pub mod engine;
 pub mod flags;
 pub mod imap_url;
+pub mod mailbox_events;
 pub mod mailboxes;
 pub mod message;
 pub mod objectid;

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use hadron_proto::types::Mailbox;
 
 use crate::flags::FlagSet;
+use crate::mailbox_events::MailboxEvents;
 
 /// Identifies a session (one client connection) within a [`Hub`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -174,6 +175,9 @@ struct Queue {
     /// A read-only (EXAMINE) session ([`Hub::subscribe_read_only`]): never
     /// given `\Recent`.
     read_only: bool,
+    /// The most updates it holds before it overflows: the hub's capacity,
+    /// or [`WATCHER_CAPACITY`] for a watcher.
+    limit: usize,
 }
 
 impl Queue {
@@ -191,10 +195,24 @@ impl Queue {
     }
 }
 
+/// The most mailbox events ([`MailboxEvents`]) a session may have waiting:
+/// more than any client's burst of CREATE/RENAME/SUBSCRIBE, and small
+/// enough that a stuck session holds little.
+const MAILBOX_EVENTS_CAPACITY: usize = 1024;
+
+/// The most updates a watcher ([`Hub::subscribe_watcher`]) holds: it needs
+/// only to know *that* its mailbox changed (an overflow says so too), so a
+/// session that stops reading keeps a few pointers per mailbox, not the
+/// hub's capacity of them.
+const WATCHER_CAPACITY: usize = 16;
+
 struct HubInner {
     capacity: usize,
     next_session: AtomicU64,
     mailboxes: Mutex<HashMap<MailboxId, Vec<Arc<Queue>>>>,
+    /// Changes to users' sets of mailboxes (NOTIFY), beside the changes
+    /// inside mailboxes.
+    mailbox_events: MailboxEvents,
 }
 
 impl HubInner {
@@ -230,6 +248,7 @@ impl Hub {
                 capacity: capacity.max(1),
                 next_session: AtomicU64::new(1),
                 mailboxes: Mutex::new(HashMap::new()),
+                mailbox_events: MailboxEvents::new(capacity.min(MAILBOX_EVENTS_CAPACITY)),
             }),
         }
     }
@@ -237,6 +256,13 @@ impl Hub {
     /// The queue capacity.
     pub fn capacity(&self) -> usize {
         self.inner.capacity
+    }
+
+    /// The fan-out of changes to users' sets of mailboxes (created,
+    /// deleted, renamed, subscribed), whose queues hold the hub's capacity
+    /// of events, at most 1,024.
+    pub fn mailbox_events(&self) -> &MailboxEvents {
+        &self.inner.mailbox_events
     }
 
     /// A fresh session id, unique within this hub.
@@ -254,7 +280,7 @@ impl Hub {
         session: SessionId,
         notify: Option<Arc<dyn Notify>>,
     ) -> Subscription {
-        self.subscribe_queue(mailbox, session, notify, false, false)
+        self.subscribe_queue(mailbox, session, notify, false, false, self.inner.capacity)
     }
 
     /// Like [`Hub::subscribe`], for a read-only (EXAMINE) session: it is
@@ -266,7 +292,7 @@ impl Hub {
         session: SessionId,
         notify: Option<Arc<dyn Notify>>,
     ) -> Subscription {
-        self.subscribe_queue(mailbox, session, notify, false, true)
+        self.subscribe_queue(mailbox, session, notify, false, true, self.inner.capacity)
     }
 
     /// Subscribes a follower that is not a client session (e.g. a shared
@@ -275,7 +301,18 @@ impl Hub {
     /// counted by [`Hub::subscribers`].
     pub fn subscribe_passive(&self, mailbox: MailboxId) -> Subscription {
         let id = self.new_session_id();
-        self.subscribe_queue(mailbox, id, None, true, false)
+        self.subscribe_queue(mailbox, id, None, true, false, self.inner.capacity)
+    }
+
+    /// Subscribes a session that *watches* `mailbox` without having it
+    /// selected (NOTIFY, RFC 5465): woken through `notify` like a selected
+    /// session, but like a passive follower never given `\Recent` and not
+    /// counted by [`Hub::subscribers`]. It keeps the change feed following
+    /// the mailbox ([`Hub::followers`]).
+    pub fn subscribe_watcher(&self, mailbox: MailboxId, notify: Arc<dyn Notify>) -> Subscription {
+        let id = self.new_session_id();
+        let limit = WATCHER_CAPACITY.min(self.inner.capacity);
+        self.subscribe_queue(mailbox, id, Some(notify), true, false, limit)
     }
 
     fn subscribe_queue(
@@ -285,6 +322,7 @@ impl Hub {
         notify: Option<Arc<dyn Notify>>,
         passive: bool,
         read_only: bool,
+        limit: usize,
     ) -> Subscription {
         let queue = Arc::new(Queue {
             session,
@@ -295,6 +333,7 @@ impl Hub {
             notify,
             passive,
             read_only,
+            limit,
         });
         self.inner
             .lock()
@@ -392,7 +431,7 @@ impl Hub {
                 if state.overflowed {
                     continue;
                 }
-                if state.updates.len() >= self.inner.capacity {
+                if state.updates.len() >= queue.limit {
                     state.overflowed = true;
                     state.updates = VecDeque::new();
                     report.overflowed.push(queue.session);
@@ -562,6 +601,36 @@ mod tests {
         assert!(!slow.reset());
         hub.publish(MB, expunge(5));
         assert_eq!(updates(slow.drain()), vec![Arc::new(expunge(5))]);
+    }
+
+    #[test]
+    fn a_watcher_holds_a_few_updates_then_overflows_and_is_never_given_recent() {
+        let hub = Hub::new(1000);
+        let watcher = hub.subscribe_watcher(MB, Arc::new(|| {}));
+        assert_eq!(
+            hub.subscribers(MB),
+            0,
+            "not a session with the mailbox selected"
+        );
+        assert_eq!(hub.followers(MB), 1, "the change feed follows it");
+        for uid in 0..WATCHER_CAPACITY as u32 {
+            hub.publish(MB, expunge(uid));
+        }
+        assert_eq!(watcher.pending(), WATCHER_CAPACITY);
+        let report = hub.publish(MB, expunge(99));
+        assert_eq!(report.overflowed, vec![watcher.session()]);
+        assert_eq!(watcher.drain(), Drained::Overflowed);
+        assert!(watcher.reset());
+        let add = Update::MessagesAdded {
+            messages: vec![AddedMessage {
+                uid: 100,
+                flags: FlagSet::default(),
+            }],
+            recent_for: None,
+            origin: None,
+            modseq: None,
+        };
+        assert_eq!(hub.publish(MB, add).recent_to, None);
     }
 
     #[test]

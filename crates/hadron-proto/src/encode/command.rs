@@ -5,6 +5,7 @@ use crate::encode::core::{
     quota_resource, sequence_set, string, string_bytes, tag,
 };
 use crate::encode::fetch::{fetch_items, fetch_modifiers};
+use crate::encode::notify::notify_request;
 use crate::encode::search::{return_options, search_keys};
 use crate::types::{
     AppendData, CatPart, Command, CommandBody, ListMailbox, ListReturnOption, LiteralMode,
@@ -389,6 +390,10 @@ fn body(out: &mut Vec<u8>, body: &CommandBody<'_>, mode: LiteralMode) {
                 out.push(b' ');
                 number(out, l.limit);
             });
+        }
+        C::Notify(request) => {
+            name(out, "NOTIFY ");
+            notify_request(out, request, mode);
         }
     }
 }

@@ -12,6 +12,7 @@ pub use self::response::{ResponseWriter, Step, greeting, response};
 
 mod command;
 mod fetch;
+mod notify;
 mod search;
 
 pub use self::command::{command, command_with_mode};

@@ -97,6 +97,10 @@ fn code(out: &mut Vec<u8>, c: &Code<'_>) {
             out.push(b' ');
             paren_objectid(out, id);
         }
+        Code::BadEvent(events) => {
+            out.push(b' ');
+            paren_list(out, events.as_slice(), crate::encode::notify::event);
+        }
         Code::Other(o) => {
             if let Some(t) = o.text() {
                 out.push(b' ');

@@ -11,6 +11,7 @@ use crate::parse::limits::{CommandError, CommandErrorKind, Ctx, ParseLimits};
 use crate::parse::mailbox_commands::{
     append, create, getquota, list, lsub, one_mailbox, rename, setquota, status,
 };
+use crate::parse::notify::notify;
 use crate::parse::selected_commands::{copy_move, fetch, search, select, sort, store, thread};
 use crate::parse::session_commands::{authenticate, cancel_update, compress, enable, id, login};
 use crate::types::{AuthContinuation, Base64, Command, CommandBody};
@@ -185,6 +186,7 @@ fn command_body<'a>(
         b"GETQUOTA" => getquota(i),
         b"GETQUOTAROOT" => one_mailbox(i, |mailbox| C::GetQuotaRoot { mailbox }),
         b"SETQUOTA" => setquota(i),
+        b"NOTIFY" => notify(i),
         b"UID" => uid(ctx, i),
         _ => return None,
     })

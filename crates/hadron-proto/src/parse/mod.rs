@@ -18,6 +18,7 @@ mod fetch;
 mod keyword;
 mod limits;
 mod mailbox_commands;
+mod notify;
 mod search;
 mod selected_commands;
 mod session_commands;

@@ -16,14 +16,15 @@ use crate::parse::core::{
     objectid, sequence_set, sp, text,
 };
 use crate::parse::error::{PError, PResult};
+use crate::parse::notify::event;
 use crate::parse::response_data::{
     esearch, id_params, ids_with_modseq, mailbox_list, namespace, quota_data, quotaroot_data,
     status_data, thread_list,
 };
 use crate::parse::response_fetch::fetch_item;
 use crate::types::{
-    Capability, Code, Continue, Data, Greeting, GreetingKind, OtherCode, RespText, Response,
-    Status, StatusKind, Text, UidSet, is_text_char,
+    Capability, Code, Continue, Data, Greeting, GreetingKind, NonEmptyVec, OtherCode, RespText,
+    Response, Status, StatusKind, Text, UidSet, is_text_char,
 };
 
 /// Deepest nesting of THREAD lists, body structures and body extensions the
@@ -194,7 +195,8 @@ fn uid_set(i: &[u8]) -> PResult<'_, UidSet> {
 /// `"COPYUID" SP nz-number SP uid-set SP uid-set`, `"UIDNOTSTICKY"` (RFC
 /// 4315), `"HIGHESTMODSEQ" SP mod-sequence-value`, `"NOMODSEQ"`,
 /// `"MODIFIED" SP sequence-set`, `"CLOSED"` (RFC 7162), `"TOOBIG"`,
-/// `"COMPRESSIONACTIVE"`, `"MAILBOXID" SP "(" objectid ")"` (RFC 8474).
+/// `"COMPRESSIONACTIVE"`, `"MAILBOXID" SP "(" objectid ")"` (RFC 8474),
+/// `"NOTIFICATIONOVERFLOW"` and `"BADEVENT" SP "(" event *(SP event) ")"` (RFC 5465).
 fn code(i: &[u8]) -> PResult<'_, Code<'_>> {
     let (i, name) = atom(i)?;
     let n = name.as_str();
@@ -253,6 +255,15 @@ fn code(i: &[u8]) -> PResult<'_, Code<'_>> {
     }
     if is("MODIFIED") {
         return map(preceded(sp, sequence_set(usize::MAX)), Code::Modified)(i);
+    }
+    if is("BADEVENT") {
+        return map(
+            preceded(
+                sp,
+                delimited(char('('), separated_list1(sp, event), char(')')),
+            ),
+            |v| Code::BadEvent(NonEmptyVec::unvalidated(v)),
+        )(i);
     }
     if is("MAILBOXID") {
         return map(

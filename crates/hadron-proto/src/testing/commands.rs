@@ -15,12 +15,12 @@ use proptest::strategy::Union;
 
 use crate::types::{
     AString, AppendData, AppendMessage, Atom, Base64, Capability, CatPart, Charset, Command,
-    CommandBody, Date, DateTime, EntryType, FetchAttribute, FetchItems, FetchMacro, FetchModifier,
-    Flag, HeaderNames, IString, ListMailbox, ListReturnOption, ListSelectOption, Literal,
-    LiteralMode, Mailbox, ModSeqEntry, NString, NonEmptyVec, ObjectId, Part, PartialRange, QResync,
-    QuotaLimit, QuotaResource, SearchKey, SearchReturnOption, Section, SelectParam, SeqNumber,
-    Sequence, SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction, StoreKind, Tag,
-    ThreadAlgorithm,
+    CommandBody, Date, DateTime, EntryType, EventGroup, EventName, FetchAttribute, FetchItems,
+    FetchMacro, FetchModifier, Flag, HeaderNames, IString, ListMailbox, ListReturnOption,
+    ListSelectOption, Literal, LiteralMode, Mailbox, MailboxFilter, ModSeqEntry, NString,
+    NonEmptyVec, NotifyEvent, NotifyRequest, ObjectId, Part, PartialRange, QResync, QuotaLimit,
+    QuotaResource, SearchKey, SearchReturnOption, Section, SelectParam, SeqNumber, Sequence,
+    SequenceSet, SortCriterion, SortKey, StatusItem, StoreAction, StoreKind, Tag, ThreadAlgorithm,
 };
 
 /// A tag made of tag characters.
@@ -629,7 +629,53 @@ pub fn arb_command_body() -> impl Strategy<Value = CommandBody<'static>> {
         )
             .prop_map(|(root, limits)| C::SetQuota { root, limits })
             .boxed(),
+        arb_notify_request().prop_map(C::Notify).boxed(),
     ])
+}
+
+/// A NOTIFY event (RFC 5465): every defined one, `MessageNew` with or
+/// without FETCH items, or an extension event.
+pub fn arb_notify_event() -> impl Strategy<Value = NotifyEvent<'static>> {
+    use NotifyEvent as E;
+    prop_oneof![
+        vec(arb_fetch_attribute(), 0..3).prop_map(E::MessageNew),
+        proptest::sample::select(vec![
+            E::MessageExpunge,
+            E::FlagChange,
+            E::AnnotationChange,
+            E::MailboxName,
+            E::SubscriptionChange,
+            E::MailboxMetadataChange,
+            E::ServerMetadataChange,
+        ]),
+        arb_atom().prop_filter_map("an extension event", |a| EventName::new(a)
+            .ok()
+            .map(E::Other)),
+    ]
+}
+
+/// A NOTIFY command's arguments: `NONE`, or `SET [STATUS]` with one to
+/// three event groups of every filter kind (events or `NONE`).
+pub fn arb_notify_request() -> impl Strategy<Value = NotifyRequest<'static>> {
+    let names = || vec(arb_mailbox(), 1..3).prop_map(NonEmptyVec::unvalidated);
+    let filter = prop_oneof![
+        Just(MailboxFilter::Selected),
+        Just(MailboxFilter::SelectedDelayed),
+        Just(MailboxFilter::Inboxes),
+        Just(MailboxFilter::Personal),
+        Just(MailboxFilter::Subscribed),
+        names().prop_map(MailboxFilter::Subtree),
+        names().prop_map(MailboxFilter::Mailboxes),
+    ];
+    let group = (filter, vec(arb_notify_event(), 0..4))
+        .prop_map(|(filter, events)| EventGroup { filter, events });
+    prop_oneof![
+        1 => Just(NotifyRequest::None),
+        4 => (any::<bool>(), vec(group, 1..4)).prop_map(|(status, groups)| NotifyRequest::Set {
+            status,
+            groups: NonEmptyVec::unvalidated(groups),
+        }),
+    ]
 }
 
 /// Any command: a tag and a body.

@@ -12,6 +12,7 @@ mod commands;
 
 pub use self::commands::{
     arb_astring, arb_atom, arb_command, arb_command_body, arb_date, arb_date_time,
-    arb_fetch_attribute, arb_flag, arb_istring, arb_list_mailbox, arb_mailbox, arb_object_id,
-    arb_quota_resource, arb_reference, arb_search_key, arb_sequence_set, arb_string_bytes, arb_tag,
+    arb_fetch_attribute, arb_flag, arb_istring, arb_list_mailbox, arb_mailbox, arb_notify_event,
+    arb_notify_request, arb_object_id, arb_quota_resource, arb_reference, arb_search_key,
+    arb_sequence_set, arb_string_bytes, arb_tag,
 };

@@ -24,7 +24,7 @@ use crate::types::{
     StatusValue, Tag, Text, Thread, UidSet,
 };
 
-use super::commands::{arb_number64, arb_object_id, arb_quota_resource};
+use super::commands::{arb_notify_event, arb_number64, arb_object_id, arb_quota_resource};
 
 const MAX_MODSEQ: u64 = i64::MAX as u64;
 
@@ -181,6 +181,7 @@ fn code() -> impl Strategy<Value = Code<'static>> {
         modseq().prop_map(Code::HighestModSeq),
         sequence_set(true).prop_map(Code::Modified),
         arb_object_id().prop_map(Code::MailboxId),
+        vec(arb_notify_event(), 1..4).prop_map(|v| Code::BadEvent(NonEmptyVec::unvalidated(v))),
         (x_atom(), other_text)
             .prop_map(|(n, t)| Code::Other(OtherCode::new(n, t).expect("unknown code"))),
     ]

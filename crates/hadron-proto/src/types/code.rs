@@ -3,8 +3,8 @@
 use std::num::NonZeroU32;
 
 use crate::types::{
-    Atom, Capability, Charset, FlagPerm, ObjectId, SeqNumber, Sequence, SequenceSet, Text,
-    ValidationError,
+    Atom, Capability, Charset, FlagPerm, NonEmptyVec, NotifyEvent, ObjectId, SeqNumber, Sequence,
+    SequenceSet, Text, ValidationError,
 };
 
 /// A set of UIDs as in UIDPLUS and QRESYNC responses: like a sequence set,
@@ -95,7 +95,8 @@ macro_rules! simple_codes {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
         /// A response code: `resp-text-code` of RFC 3501 §9, RFC 5530, RFC
         /// 4315 (UIDPLUS), RFC 7162 (CONDSTORE/QRESYNC), RFC 4469 (TOOBIG),
-        /// RFC 4978 (COMPRESSIONACTIVE) and RFC 8474 (MAILBOXID). Unknown
+        /// RFC 4978 (COMPRESSIONACTIVE), RFC 8474 (MAILBOXID) and RFC 5465
+        /// (NOTIFICATIONOVERFLOW, BADEVENT). Unknown
         /// codes are kept as [`Code::Other`]; known names are matched
         /// case-insensitively and written in upper case.
         #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +138,9 @@ macro_rules! simple_codes {
             /// `MAILBOXID SP "(" objectid ")"` (RFC 8474): the id of the
             /// mailbox a CREATE made.
             MailboxId(ObjectId<'a>),
+            /// `BADEVENT SP "(" event *(SP event) ")"` (RFC 5465): the
+            /// NOTIFY events the server does not support.
+            BadEvent(NonEmptyVec<NotifyEvent<'a>>),
             /// An unknown code, preserved.
             Other(OtherCode<'a>),
         }
@@ -167,6 +171,7 @@ macro_rules! simple_codes {
                     Code::HighestModSeq(n) => Code::HighestModSeq(n),
                     Code::Modified(s) => Code::Modified(s),
                     Code::MailboxId(id) => Code::MailboxId(id.into_static()),
+                    Code::BadEvent(v) => Code::BadEvent(v.map(NotifyEvent::into_static)),
                     Code::Other(o) => Code::Other(o.into_static()),
                 }
             }
@@ -186,6 +191,7 @@ macro_rules! simple_codes {
                     Code::HighestModSeq(_) => "HIGHESTMODSEQ",
                     Code::Modified(_) => "MODIFIED",
                     Code::MailboxId(_) => "MAILBOXID",
+                    Code::BadEvent(_) => "BADEVENT",
                     Code::Other(o) => o.name.as_str(),
                 }
             }
@@ -205,7 +211,7 @@ macro_rules! simple_codes {
                     || [
                         "BADCHARSET", "CAPABILITY", "PERMANENTFLAGS", "UIDNEXT",
                         "UIDVALIDITY", "UNSEEN", "APPENDUID", "COPYUID",
-                        "HIGHESTMODSEQ", "MODIFIED", "MAILBOXID",
+                        "HIGHESTMODSEQ", "MODIFIED", "MAILBOXID", "BADEVENT",
                     ]
                     .iter()
                     .any(|n| n.eq_ignore_ascii_case(name))
@@ -274,4 +280,7 @@ simple_codes! {
     /// `UNKNOWN-CTE` (RFC 3516): a section's Content-Transfer-Encoding the
     /// server cannot decode, or binary content it cannot store.
     UnknownCte => "UNKNOWN-CTE",
+    /// `NOTIFICATIONOVERFLOW` (RFC 5465): the server stopped sending the
+    /// notifications NOTIFY asked for.
+    NotificationOverflow => "NOTIFICATIONOVERFLOW",
 }

@@ -2,8 +2,8 @@
 
 use crate::types::{
     AString, AppendMessage, Atom, Base64, Capability, Charset, FetchItems, FetchModifier, IString,
-    ListMailbox, ListReturnOption, ListSelectOption, Mailbox, NString, NonEmptyVec, QuotaLimit,
-    SearchKey, SearchReturnOption, SelectParam, SequenceSet, SortCriterion, StatusItem,
+    ListMailbox, ListReturnOption, ListSelectOption, Mailbox, NString, NonEmptyVec, NotifyRequest,
+    QuotaLimit, SearchKey, SearchReturnOption, SelectParam, SequenceSet, SortCriterion, StatusItem,
     StoreAction, Tag, ThreadAlgorithm,
 };
 
@@ -265,6 +265,8 @@ pub enum CommandBody<'a> {
         /// The limits asked for, in order.
         limits: Vec<QuotaLimit<'a>>,
     },
+    /// `NOTIFY (SET [STATUS] event-groups / NONE)` (RFC 5465).
+    Notify(NotifyRequest<'a>),
 }
 
 fn keys_static(keys: NonEmptyVec<SearchKey<'_>>) -> NonEmptyVec<SearchKey<'static>> {
@@ -318,6 +320,7 @@ impl CommandBody<'_> {
             C::GetQuota { .. } => "GETQUOTA",
             C::GetQuotaRoot { .. } => "GETQUOTAROOT",
             C::SetQuota { .. } => "SETQUOTA",
+            C::Notify(_) => "NOTIFY",
         }
     }
 
@@ -492,6 +495,7 @@ impl CommandBody<'_> {
                 root: root.into_static(),
                 limits: limits.into_iter().map(QuotaLimit::into_static).collect(),
             },
+            C::Notify(request) => C::Notify(request.into_static()),
         }
     }
 }

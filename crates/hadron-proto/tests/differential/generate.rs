@@ -183,8 +183,9 @@ pub(crate) fn restrict(mut cmd: Command<'static>) -> Command<'static> {
         }
         C::Store { set, .. } | C::Copy { set, .. } | C::Move { set, .. } => shared_set(set),
         C::Compress { algorithm } => *algorithm = Atom::try_from("DEFLATE").expect("atom"),
-        // CONTEXT (RFC 5267) and UNAUTHENTICATE (RFC 8437) are Hadron-only.
-        C::CancelUpdate(_) | C::Unauthenticate => cmd.body = C::Noop,
+        // CONTEXT (RFC 5267), UNAUTHENTICATE (RFC 8437) and NOTIFY (RFC
+        // 5465) are Hadron-only.
+        C::CancelUpdate(_) | C::Unauthenticate | C::Notify(_) => cmd.body = C::Noop,
         _ => {}
     }
     cmd

@@ -569,6 +569,8 @@ impl W {
                     l.limit
                 )))
             ),
+            // Not generated (imap-codec has no NOTIFY): see generate.rs.
+            C::Notify(_) => "NOTIFY".to_owned(),
         }
     }
 }

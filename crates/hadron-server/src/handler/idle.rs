@@ -54,6 +54,8 @@ impl Handler {
                     self.session.idle_poll(&mut self.conn.sink());
                     // Updating searches (RFC 5267) report what changed.
                     self.session.refresh_contexts(&mut self.conn.sink()).await;
+                    // NOTIFY (RFC 5465): other mailboxes, names, subscriptions.
+                    self.session.notify_poll(&mut self.conn.sink()).await;
                 }
                 _ = self.shutdown.wait_for(|stop| *stop) => {
                     self.conn.write(&bye(None, "server shutting down; please reconnect"));

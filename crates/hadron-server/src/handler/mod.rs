@@ -200,16 +200,31 @@ impl Handler {
     /// The next framing event, reading (after flushing what is buffered)
     /// when none is complete yet.
     async fn next_input(&mut self) -> std::io::Result<Input> {
+        // Input restarts the client's time; notifications sent meanwhile
+        // (NOTIFY) do not.
+        let timeout = self.timeout();
+        let mut deadline = tokio::time::Instant::now() + timeout;
         loop {
             if let Some(event) = self.conn.poll_event() {
                 return Ok(Input::Event(event));
             }
+            if self.session.notifications_pending() {
+                // NOTIFY (RFC 5465): what the client asked to hear of goes
+                // out while no command is in progress.
+                self.session.notify_poll(&mut self.conn.sink()).await;
+            }
             self.conn.flush().await?;
-            let timeout = self.timeout();
+            let notify = self.session.notify_active();
             tokio::select! {
-                more = self.conn.fill() => if !more? { return Ok(Input::Eof) },
+                more = self.conn.fill() => {
+                    if !more? {
+                        return Ok(Input::Eof);
+                    }
+                    deadline = tokio::time::Instant::now() + timeout;
+                }
+                () = self.session.wait_for_notifications(), if notify => {}
                 _ = self.shutdown.wait_for(|stop| *stop) => return Ok(Input::Shutdown),
-                () = tokio::time::sleep(timeout) => return Ok(Input::Timeout),
+                () = tokio::time::sleep_until(deadline) => return Ok(Input::Timeout),
             }
         }
     }

@@ -16,6 +16,7 @@ use hadron_proto::types::{Delimiter, ListAttribute, Mailbox, StatusItem, StatusV
 use hadron_store::{MailboxInfo, StoreError, UidSet};
 
 use crate::engine::{Account, Engine, EngineError, hub_id};
+use crate::mailbox_events::MailboxEvent;
 use crate::update::Update;
 
 /// The hierarchy delimiter.
@@ -50,7 +51,7 @@ fn special_use_attribute(s: &str) -> Option<ListAttribute<'static>> {
     )
 }
 
-fn delimiter() -> Delimiter {
+pub(crate) fn delimiter() -> Delimiter {
     // '/' is a valid delimiter character.
     Delimiter::new(DELIMITER).unwrap_or_else(|_| unreachable!("'/' is a TEXT-CHAR"))
 }
@@ -109,7 +110,10 @@ impl Engine {
                 })
                 .await;
             match info {
-                Ok(info) => created = Some(info),
+                Ok(info) => {
+                    self.announce(account, MailboxEvent::Created(info.name.clone()));
+                    created = Some(info);
+                }
                 // A parent created meanwhile is fine.
                 Err(EngineError::MailboxExists(_)) if n != name => {}
                 Err(e) => return Err(e),
@@ -149,6 +153,7 @@ impl Engine {
         self.blocking(move |store, _| Ok(store.delete_mailbox(user, &name)?))
             .await?;
         self.hub().publish(hub_id(info.id), Update::MailboxDeleted);
+        self.announce(account, MailboxEvent::Deleted(info.name));
         Ok(())
     }
 
@@ -221,11 +226,18 @@ impl Engine {
                 store.rename_mailbox(user, &f, &t)?;
                 Ok(affected
                     .into_iter()
-                    .map(|m| (m.id, format!("{t}{}", &m.name[f.len()..])))
+                    .map(|m| (m.id, format!("{t}{}", &m.name[f.len()..]), m.name))
                     .collect::<Vec<_>>())
             })
             .await?;
-        for (id, new_name) in renamed {
+        for (id, new_name, old_name) in renamed {
+            self.announce(
+                account,
+                MailboxEvent::Renamed {
+                    from: old_name,
+                    to: new_name.clone(),
+                },
+            );
             if let Ok(new_name) = mailbox_of(&new_name) {
                 self.hub()
                     .publish(hub_id(id), Update::MailboxRenamed { new_name });
@@ -242,8 +254,11 @@ impl Engine {
         name: &Mailbox<'_>,
     ) -> Result<(), EngineError> {
         let (user, name) = (account.id, store_name(name));
+        let event = MailboxEvent::Subscribed(name.clone());
         self.blocking(move |store, _| Ok(store.subscribe(user, &name)?))
-            .await
+            .await?;
+        self.announce(account, event);
+        Ok(())
     }
 
     /// UNSUBSCRIBE.
@@ -253,8 +268,19 @@ impl Engine {
         name: &Mailbox<'_>,
     ) -> Result<(), EngineError> {
         let (user, name) = (account.id, store_name(name));
+        let event = MailboxEvent::Unsubscribed(name.clone());
         self.blocking(move |store, _| Ok(store.unsubscribe(user, &name)?))
-            .await
+            .await?;
+        self.announce(account, event);
+        Ok(())
+    }
+
+    /// Tells the user's NOTIFY sessions of a change to their mailboxes
+    /// (see [`crate::mailbox_events`]).
+    fn announce(&self, account: &Account, event: MailboxEvent) {
+        self.hub()
+            .mailbox_events()
+            .publish(account.id.0 as u64, event);
     }
 
     /// STATUS: the requested items from the mailbox's counters — one row

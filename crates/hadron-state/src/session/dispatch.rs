@@ -262,6 +262,7 @@ impl Session {
             CommandBody::GetQuotaRoot { mailbox } => self.get_quota_root(tag, mailbox, out).await,
             CommandBody::SetQuota { .. } => self.set_quota(tag, out),
             CommandBody::Unauthenticate => self.unauthenticate(tag, out),
+            CommandBody::Notify(request) => self.notify(tag, request, out).await,
             CommandBody::Idle => {
                 self.catch_up().await;
                 self.deliver(CommandContext::Idle, out);

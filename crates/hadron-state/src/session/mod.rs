@@ -36,6 +36,7 @@ mod fetch_body;
 mod list;
 mod messages;
 mod names;
+mod notify;
 mod output;
 mod quota;
 mod search;
@@ -165,6 +166,8 @@ pub struct Session {
     /// The host names by which absolute IMAP URLs may name this server
     /// (CATENATE, RFC 4469; [`Session::with_url_hosts`]).
     url_hosts: Vec<String>,
+    /// What NOTIFY (RFC 5465) asked for; `None` without it.
+    notify: Option<notify::NotifyState>,
 }
 
 impl std::fmt::Debug for Session {
@@ -230,6 +233,7 @@ impl Session {
             enabled: Enabled::default(),
             append_limit: None,
             url_hosts: Vec::new(),
+            notify: None,
         }
     }
 
@@ -323,6 +327,7 @@ impl Session {
             "QUOTA=RES-MESSAGE",
             "BINARY",
             "CATENATE",
+            "NOTIFY",
         ]
         .into_iter()
         .map(str::to_owned)
@@ -339,6 +344,7 @@ impl Session {
             .mailbox
             .as_ref()
             .is_some_and(|m| m.subscription.pending() > 0)
+            || self.notifications_pending()
         {
             return;
         }
@@ -627,6 +633,7 @@ impl Session {
         self.account = None;
         self.enabled = Enabled::default();
         self.idling = None;
+        self.notify = None;
         self.id = self.engine.hub().new_session_id();
         out.send(tagged(
             tag,
