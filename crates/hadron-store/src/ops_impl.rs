@@ -695,8 +695,24 @@ fn flag_row(r: FlagRow) -> MessageFlags {
     }
 }
 
-/// A message's flags from a typed `(uid, flags, keywords, modseq)` row.
-fn typed_flag_row((uid, flags, keywords, modseq): (i64, i32, i64, i64)) -> MessageFlags {
+/// The columns of a typed flags read, in [`typed_flag_row`]'s order.
+const FLAG_COLUMNS: (
+    mailbox_messages::uid,
+    mailbox_messages::flags,
+    mailbox_messages::keywords,
+    mailbox_messages::modseq,
+) = (
+    mailbox_messages::uid,
+    mailbox_messages::flags,
+    mailbox_messages::keywords,
+    mailbox_messages::modseq,
+);
+
+/// A typed row of [`FLAG_COLUMNS`].
+type FlagTuple = (i64, i32, i64, i64);
+
+/// A message's flags from a typed row of [`FLAG_COLUMNS`].
+fn typed_flag_row((uid, flags, keywords, modseq): FlagTuple) -> MessageFlags {
     flag_row(FlagRow {
         uid,
         flags,
@@ -717,13 +733,8 @@ pub(crate) fn fetch_flags(
             .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
             .filter(mailbox_messages::uid.between(i64::from(*first), i64::from(*last)))
             .order(mailbox_messages::uid)
-            .select((
-                mailbox_messages::uid,
-                mailbox_messages::flags,
-                mailbox_messages::keywords,
-                mailbox_messages::modseq,
-            ))
-            .load_iter::<(i64, i32, i64, i64), diesel::connection::DefaultLoadingMode>(c)?;
+            .select(FLAG_COLUMNS)
+            .load_iter::<FlagTuple, diesel::connection::DefaultLoadingMode>(c)?;
         return rows.map(|r| Ok(typed_flag_row(r?))).collect();
     }
     select_by_uid_chunks(

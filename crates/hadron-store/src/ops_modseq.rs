@@ -84,13 +84,8 @@ pub(crate) fn changed_since(
     let rows = mailbox_messages::table
         .filter(mailbox_messages::mailbox_id.eq(mailbox.0))
         .filter(mailbox_messages::modseq.gt(modseq.min(i64::MAX as u64) as i64))
-        .select((
-            mailbox_messages::uid,
-            mailbox_messages::flags,
-            mailbox_messages::keywords,
-            mailbox_messages::modseq,
-        ))
-        .load_iter::<(i64, i32, i64, i64), diesel::connection::DefaultLoadingMode>(c)?;
+        .select(FLAG_COLUMNS)
+        .load_iter::<FlagTuple, diesel::connection::DefaultLoadingMode>(c)?;
     let mut out = Vec::new();
     for r in rows {
         let row = typed_flag_row(r?);
