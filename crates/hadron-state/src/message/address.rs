@@ -49,7 +49,9 @@ fn tokenize(v: &[u8]) -> Vec<Token> {
     let mut balanced = true;
     while i < v.len() {
         match v[i] {
-            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            // Every byte `ends_word` stops at is consumed by an arm below,
+            // so the word arm always advances.
+            b if b.is_ascii_whitespace() => i += 1,
             b'"' => {
                 let mut s = Vec::new();
                 i += 1;
@@ -586,6 +588,19 @@ mod tests {
     }
 
     const MISSING_HOST_STR: &str = ".MISSING-HOST-NAME.";
+
+    #[test]
+    fn every_ascii_white_space_separates_words() {
+        // A form feed ended a word without being consumed: the tokenizer
+        // pushed empty words until memory ran out (found by the
+        // `message_ingest` fuzz target). A vertical tab is part of a word.
+        for space in [b'\x0b', b'\x0c'] {
+            let value = [b"MAILER".as_slice(), &[space], b"DAEMON@example.org"].concat();
+            let parsed = parse_list(&value);
+            assert_eq!(parsed.len(), 1, "{parsed:?}");
+            assert_eq!(parsed[0].host.as_deref(), Some(b"example.org".as_slice()));
+        }
+    }
 
     #[test]
     fn groups_start_and_end() {
