@@ -6,7 +6,7 @@ use clap::Args;
 use crate::process::{cargo, exec, has_cargo_plugin};
 
 /// The fuzz targets, each a file in `fuzz/fuzz_targets/`.
-const TARGETS: &[&str] = &["command_framer", "response_roundtrip"];
+const TARGETS: &[&str] = &["command_framer", "response_roundtrip", "message_ingest"];
 
 /// Options of `cargo xtask fuzz`.
 #[derive(Debug, Args)]
